@@ -1,0 +1,56 @@
+// Metric values derived from the pass's statistics: per slice, per sample,
+// per label and for the batch. NaN marks an undefined value (empty masks under
+// EmptyPolicy::Nan); batch means skip NaN and count the valid values.
+#pragma once
+
+#include "masklens/engine/statistics.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace masklens {
+
+// Values in the order of Evaluation::metrics.
+using MetricValues = std::vector<double>;
+
+struct LabelResult {
+    std::int64_t label = 0;
+    MetricValues values;              // over the whole sample
+    std::vector<MetricValues> slices; // per slice
+};
+
+struct SampleResult {
+    std::int64_t index = 0;
+    MetricValues values;
+    std::vector<MetricValues> slices;
+    std::vector<LabelResult> labels;
+};
+
+struct BatchLabelResult {
+    std::int64_t label = 0;
+    MetricValues values;             // mean over samples (NaN skipped)
+    std::vector<std::int64_t> valid; // samples that contributed to each mean
+};
+
+struct Evaluation {
+    std::vector<Metric> metrics;
+    MetricOptions options;
+    BatchStatistics statistics;
+    MetricValues batch;
+    std::vector<std::int64_t> batch_valid; // values contributing to each batch value
+    std::vector<SampleResult> samples;
+    std::vector<BatchLabelResult> labels;
+};
+
+// One metric from region sums (a slice, a sample or a label region).
+double metric_value(Metric metric, const RegionStats& stats, const MetricOptions& options);
+
+// Derives every value from the statistics (no pass over the data).
+Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metric>& metrics,
+                             const MetricOptions& options);
+
+// compute_statistics + derive_evaluation.
+Evaluation evaluate(const Volume& prediction, const Volume& target, const StatisticsOptions& options);
+
+} // namespace masklens

@@ -1,0 +1,79 @@
+// The metrics MaskLens computes, their names and the options they take.
+// Definitions (each mirrors a reference; see README "Metric definitions"):
+//   bce          torch.nn.functional.binary_cross_entropy, mean; each log clamped at -100.
+//                With logits: binary_cross_entropy_with_logits (stable form).
+//   mse, mae     F.mse_loss, F.l1_loss (mean).
+//   focal_loss   torchvision sigmoid_focal_loss form on probabilities, mean:
+//                bce_elem * (1 - p_t)^gamma [* alpha_t], p_t = p t + (1-p)(1-t).
+//   dice_loss    1 - (2 S_pt + s_nr) / (S_p + S_t + s_dr)   per sample (the seed's DiceLoss)
+//   iou_loss     1 - (S_pt + s_nr) / (S_p + S_t - S_pt + s_dr)
+//   tversky_loss 1 - (S_pt + t_nr) / (S_pt + a (S_p - S_pt) + b (S_t - S_pt) + t_dr) (MONAI TverskyLoss)
+//   dice, iou, precision, recall, specificity, tp, fp, fn, tn: hard, at
+//                prediction >= threshold and target > 0.5.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace masklens {
+
+enum class Metric {
+    Bce,
+    Mse,
+    Mae,
+    FocalLoss,
+    DiceLoss,
+    IouLoss,
+    TverskyLoss,
+    Dice,
+    Iou,
+    Precision,
+    Recall,
+    Specificity,
+    Tp,
+    Fp,
+    Fn,
+    Tn,
+};
+
+inline constexpr int kMetricCount = 16;
+
+std::string_view metric_name(Metric metric) noexcept;
+// Parses one name ("dice_loss"); std::nullopt when unknown.
+std::optional<Metric> parse_metric(std::string_view name) noexcept;
+// Parses "bce,mse,dice"; throws Error(Usage) naming the unknown entry.
+std::vector<Metric> parse_metric_list(std::string_view list);
+std::vector<Metric> default_metrics();
+std::vector<Metric> all_metrics();
+
+// Metrics whose batch value is the mean over elements of the whole batch
+// (bce, mse, mae, focal_loss); the others are means over samples, except the
+// counts (tp, fp, fn, tn) whose batch value is their sum.
+bool is_elementwise_mean(Metric metric) noexcept;
+bool is_count(Metric metric) noexcept;
+// Metrics also reported per label (overlap and hard metrics).
+bool is_label_metric(Metric metric) noexcept;
+// Metrics that take logs of the prediction and therefore need it in [0, 1].
+bool needs_probabilities(Metric metric) noexcept;
+
+enum class EmptyPolicy { Nan, Zero, One };
+enum class SliceAxis { Default, D, H, W };
+
+struct MetricOptions {
+    bool logits = false;        // prediction holds logits; sigmoid is applied
+    double threshold = 0.5;     // hard prediction: p >= threshold
+    double smooth_nr = 1e-6;    // dice_loss / iou_loss numerator smoothing
+    double smooth_dr = 1e-6;    // dice_loss / iou_loss denominator smoothing
+    double tversky_alpha = 0.5; // weight of false positives
+    double tversky_beta = 0.5;  // weight of false negatives
+    double tversky_smooth_nr = 1e-5;
+    double tversky_smooth_dr = 1e-5;
+    double focal_gamma = 2.0;
+    std::optional<double> focal_alpha;    // weight of the positive class, in [0, 1]
+    EmptyPolicy empty = EmptyPolicy::Nan; // value of a hard metric with a zero denominator
+};
+
+} // namespace masklens

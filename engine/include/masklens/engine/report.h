@@ -1,0 +1,27 @@
+// Writing an Evaluation as JSON (the documented contract), CSV (tidy rows) or
+// a terminal table. Outputs are written atomically: temp file + rename.
+#pragma once
+
+#include "masklens/engine/evaluate.h"
+
+#include <ostream>
+#include <string>
+
+namespace masklens {
+
+struct ReportContext {
+    std::string prediction_path;
+    std::string target_path;
+    std::string device = "cpu";
+    std::string options_json = "{}"; // the options object, already JSON
+};
+
+void write_json(std::ostream& out, const Evaluation& evaluation, const ReportContext& context);
+void write_csv(std::ostream& out, const Evaluation& evaluation);
+void write_table(std::ostream& out, const Evaluation& evaluation, const ReportContext& context);
+
+// Writes `content` to `path` through a temporary file in the same folder and a
+// rename, so readers never see a half-written file. Throws Error(Input).
+void write_file_atomically(const std::string& path, const std::string& content);
+
+} // namespace masklens

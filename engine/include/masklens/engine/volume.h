@@ -1,0 +1,111 @@
+// The in-memory form of a prediction or target: a PyTorch-shaped array.
+//
+// Shape is always held as five extents [N, C, D, H, W]; 2D data has D = 1 and
+// spatial_dims = 2. Elements are stored contiguously in C order (W fastest) in
+// the machine's native byte order, in the file's own scalar type: the engine
+// converts small chunks on the fly instead of making a full-size float copy.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace masklens {
+
+enum class ScalarType : std::uint8_t {
+    Bool,
+    Int8,
+    UInt8,
+    Int16,
+    UInt16,
+    Int32,
+    UInt32,
+    Int64,
+    UInt64,
+    Float16,
+    Float32,
+    Float64,
+};
+
+std::size_t scalar_size(ScalarType type) noexcept;
+// NumPy-style name: "bool", "int8", ..., "float64".
+const char* scalar_name(ScalarType type) noexcept;
+bool is_floating(ScalarType type) noexcept;
+// Integer and bool arrays are masks or label maps: their continuous value is
+// (v != 0), and their label is v itself.
+inline bool is_label_type(ScalarType type) noexcept
+{
+    return !is_floating(type);
+}
+
+struct Shape {
+    std::int64_t n = 1, c = 1, d = 1, h = 1, w = 1;
+    int spatial_dims = 2; // 2: [N,C,H,W] (d == 1); 3: [N,C,D,H,W]
+
+    std::int64_t voxels_per_channel() const noexcept { return d * h * w; }
+    std::int64_t voxels_per_sample() const noexcept { return c * d * h * w; }
+    std::int64_t elements() const noexcept { return n * c * d * h * w; }
+    // The PyTorch shape: 4 extents for 2D data, 5 for 3D.
+    std::vector<std::int64_t> torch_shape() const;
+    // "[2, 1, 4, 4]"
+    std::string to_string() const;
+    bool operator==(const Shape& other) const noexcept = default;
+};
+
+// Physical placement of the voxel grid, in millimetres, axes in (x, y, z) =
+// (W, H, D) order. direction is row-major 3x3; its columns are the directions
+// of the x, y and z index axes. `known` is false for formats without geometry
+// (.npy, .npz, PNG): then spacing is 1 and the geometry check is skipped.
+struct Geometry {
+    std::array<double, 3> spacing{1.0, 1.0, 1.0};
+    std::array<double, 3> origin{0.0, 0.0, 0.0};
+    std::array<double, 9> direction{1, 0, 0, 0, 1, 0, 0, 0, 1};
+    bool known = false;
+};
+
+class Volume {
+public:
+    Volume() = default;
+    // Allocates uninitialised storage for shape.elements() values of `type`.
+    // Throws Error(Input) naming `source` when the size overflows or exceeds
+    // the memory this machine has available.
+    Volume(std::string source, ScalarType type, const Shape& shape);
+
+    const std::string& source() const noexcept { return source_; }
+    ScalarType type() const noexcept { return type_; }
+    const Shape& shape() const noexcept { return shape_; }
+    Geometry& geometry() noexcept { return geometry_; }
+    const Geometry& geometry() const noexcept { return geometry_; }
+
+    std::size_t byte_size() const noexcept { return bytes_; }
+    std::byte* data() noexcept { return data_.get(); }
+    const std::byte* data() const noexcept { return data_.get(); }
+    template <class T> T* data_as() noexcept { return reinterpret_cast<T*>(data_.get()); }
+    template <class T> const T* data_as() const noexcept { return reinterpret_cast<const T*>(data_.get()); }
+
+    // Reinterpret the same elements under another shape with the same element
+    // count (e.g. [D,H,W] read as a batch of 2D masks, --layout NHW).
+    void reshape(const Shape& shape);
+
+private:
+    std::string source_;
+    ScalarType type_ = ScalarType::Float32;
+    Shape shape_;
+    Geometry geometry_;
+    std::size_t bytes_ = 0;
+    std::unique_ptr<std::byte[]> data_;
+};
+
+// Bytes of memory available to this process now (MemAvailable), used to refuse
+// headers that would need more before allocating anything.
+std::uint64_t available_memory_bytes();
+
+// Throws Error(Input) for `file` unless `elements` values of `type` can be
+// allocated: no overflow of the element count or byte size, and at most the
+// available memory. Readers call this before allocating.
+void check_allocation(const std::string& file, std::uint64_t elements, ScalarType type);
+
+} // namespace masklens

@@ -1,0 +1,36 @@
+// Reading predictions and targets from disk.
+//
+// Formats: .npy, .npz (NumPy); .nii, .nii.gz (NIfTI-1/2); .nrrd, .nhdr (NRRD);
+// .mha, .mhd (MetaImage); .png; .tif, .tiff. Files are opened read-only.
+// Every failure is an Error(Kind::Input) whose file() is the path and whose
+// message says what is wrong (never a crash, a hang or a huge allocation).
+#pragma once
+
+#include "masklens/engine/volume.h"
+
+#include <string>
+
+namespace masklens::io {
+
+enum class Layout {
+    Auto, // [H,W] -> [1,1,H,W]; [D,H,W] -> [1,1,D,H,W]; 4D NCHW; 5D NCDHW
+    NHW,  // a 3D array is a batch of 2D masks: [N,H,W] -> [N,1,H,W]
+};
+
+struct ReadOptions {
+    Layout layout = Layout::Auto;
+    std::string npz_key; // which array of an .npz; empty: the file must hold exactly one
+};
+
+// Reads any supported format, chosen by extension (case-insensitive).
+// Image formats (NIfTI, NRRD, MetaImage) give one sample, one channel:
+// an X x Y x Z volume becomes [1, 1, Z, Y, X] with geometry from the header;
+// 2D images (PNG, TIFF, or Z == 1) become [1, 1, Y, X].
+Volume read_volume(const std::string& path, const ReadOptions& options = {});
+
+// The individual readers (read_volume dispatches to them).
+Volume read_npy(const std::string& path, const ReadOptions& options = {});
+Volume read_npz(const std::string& path, const ReadOptions& options = {});
+Volume read_image(const std::string& path); // VTK-backed formats
+
+} // namespace masklens::io

@@ -1,0 +1,137 @@
+#include "masklens/engine/volume.h"
+
+#include "masklens/engine/error.h"
+
+#include <fstream>
+#include <limits>
+#include <new>
+#include <sstream>
+
+namespace masklens {
+
+std::size_t scalar_size(ScalarType type) noexcept
+{
+    switch (type) {
+    case ScalarType::Bool:
+    case ScalarType::Int8:
+    case ScalarType::UInt8: return 1;
+    case ScalarType::Int16:
+    case ScalarType::UInt16:
+    case ScalarType::Float16: return 2;
+    case ScalarType::Int32:
+    case ScalarType::UInt32:
+    case ScalarType::Float32: return 4;
+    case ScalarType::Int64:
+    case ScalarType::UInt64:
+    case ScalarType::Float64: return 8;
+    }
+    return 1;
+}
+
+const char* scalar_name(ScalarType type) noexcept
+{
+    switch (type) {
+    case ScalarType::Bool: return "bool";
+    case ScalarType::Int8: return "int8";
+    case ScalarType::UInt8: return "uint8";
+    case ScalarType::Int16: return "int16";
+    case ScalarType::UInt16: return "uint16";
+    case ScalarType::Int32: return "int32";
+    case ScalarType::UInt32: return "uint32";
+    case ScalarType::Int64: return "int64";
+    case ScalarType::UInt64: return "uint64";
+    case ScalarType::Float16: return "float16";
+    case ScalarType::Float32: return "float32";
+    case ScalarType::Float64: return "float64";
+    }
+    return "?";
+}
+
+bool is_floating(ScalarType type) noexcept
+{
+    return type == ScalarType::Float16 || type == ScalarType::Float32 || type == ScalarType::Float64;
+}
+
+std::vector<std::int64_t> Shape::torch_shape() const
+{
+    if (spatial_dims == 2) {
+        return {n, c, h, w};
+    }
+    return {n, c, d, h, w};
+}
+
+std::string Shape::to_string() const
+{
+    std::ostringstream text;
+    text << '[';
+    const auto extents = torch_shape();
+    for (std::size_t i = 0; i < extents.size(); ++i) {
+        text << (i ? ", " : "") << extents[i];
+    }
+    text << ']';
+    return text.str();
+}
+
+std::uint64_t available_memory_bytes()
+{
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    std::uint64_t value = 0;
+    std::string unit;
+    while (meminfo >> key >> value) {
+        std::getline(meminfo, unit);
+        if (key == "MemAvailable:") {
+            return value * 1024;
+        }
+    }
+    // No /proc (not Linux): do not refuse on this ground.
+    return std::numeric_limits<std::uint64_t>::max();
+}
+
+void check_allocation(const std::string& file, std::uint64_t elements, ScalarType type)
+{
+    const std::uint64_t size = scalar_size(type);
+    if (elements > std::numeric_limits<std::uint64_t>::max() / size) {
+        throw_input_error(file, "array size overflows (" + std::to_string(elements) + " elements of " +
+                                    scalar_name(type) + ")");
+    }
+    const std::uint64_t bytes = elements * size;
+    const std::uint64_t available = available_memory_bytes();
+    if (bytes > available) {
+        throw_input_error(file, "array needs " + std::to_string(bytes) + " bytes but only " +
+                                    std::to_string(available) + " bytes of memory are available");
+    }
+}
+
+Volume::Volume(std::string source, ScalarType type, const Shape& shape)
+    : source_(std::move(source)), type_(type), shape_(shape)
+{
+    if (shape.n < 1 || shape.c < 1 || shape.d < 1 || shape.h < 1 || shape.w < 1) {
+        throw_input_error(source_, "array has an empty or negative extent " + shape.to_string());
+    }
+    // Multiply with overflow checks before asking for memory.
+    std::uint64_t elements = 1;
+    for (const std::int64_t extent : {shape.n, shape.c, shape.d, shape.h, shape.w}) {
+        if (elements > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(extent)) {
+            throw_input_error(source_, "array shape " + shape.to_string() + " overflows");
+        }
+        elements *= static_cast<std::uint64_t>(extent);
+    }
+    check_allocation(source_, elements, type);
+    bytes_ = static_cast<std::size_t>(elements * scalar_size(type));
+    try {
+        data_ = std::make_unique_for_overwrite<std::byte[]>(bytes_);
+    } catch (const std::bad_alloc&) {
+        throw_input_error(source_, "cannot allocate " + std::to_string(bytes_) + " bytes");
+    }
+}
+
+void Volume::reshape(const Shape& shape)
+{
+    if (shape.elements() != shape_.elements()) {
+        throw_input_error(source_, "cannot view " + shape_.to_string() + " as " + shape.to_string());
+    }
+    shape_ = shape;
+}
+
+} // namespace masklens
