@@ -16,7 +16,7 @@ if(NOT MASKLENS_CUDA STREQUAL "OFF")
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
-    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD 17) # CMake 3.25 knows no CUDA20 flag for nvcc 13
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     set(MASKLENS_HAVE_CUDA ON)
     message(STATUS "MaskLens: CUDA path enabled (${CMAKE_CUDA_COMPILER})")

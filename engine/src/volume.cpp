@@ -2,6 +2,8 @@
 
 #include "masklens/engine/error.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <new>
@@ -124,6 +126,50 @@ Volume::Volume(std::string source, ScalarType type, const Shape& shape)
     } catch (const std::bad_alloc&) {
         throw_input_error(source_, "cannot allocate " + std::to_string(bytes_) + " bytes");
     }
+}
+
+namespace {
+bool nearly_equal(double a, double b, double tolerance)
+{
+    return std::abs(a - b) <= tolerance * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+template <std::size_t K> std::string list(const std::array<double, K>& values)
+{
+    std::ostringstream text;
+    text.precision(9);
+    text << '(';
+    for (std::size_t i = 0; i < K; ++i) {
+        text << (i ? ", " : "") << values[i];
+    }
+    text << ')';
+    return text.str();
+}
+
+template <std::size_t K>
+void compare(const char* what, const std::array<double, K>& a, const std::array<double, K>& b, double tolerance,
+             const Volume& prediction, const Volume& target)
+{
+    for (std::size_t i = 0; i < K; ++i) {
+        if (!nearly_equal(a[i], b[i], tolerance)) {
+            throw_input_error(target.source(), std::string(what) + " " + list(b) + " differs from the prediction's " +
+                                                   list(a) + " (" + prediction.source() +
+                                                   "); pass --ignore-geometry to compare the arrays anyway");
+        }
+    }
+}
+} // namespace
+
+void check_same_geometry(const Volume& prediction, const Volume& target, double tolerance)
+{
+    const Geometry& a = prediction.geometry();
+    const Geometry& b = target.geometry();
+    if (!a.known || !b.known) {
+        return;
+    }
+    compare("spacing", a.spacing, b.spacing, tolerance, prediction, target);
+    compare("origin", a.origin, b.origin, tolerance, prediction, target);
+    compare("direction", a.direction, b.direction, tolerance, prediction, target);
 }
 
 void Volume::reshape(const Shape& shape)

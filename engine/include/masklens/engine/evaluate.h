@@ -46,6 +46,10 @@ struct Evaluation {
 // One metric from region sums (a slice, a sample or a label region).
 double metric_value(Metric metric, const RegionStats& stats, const MetricOptions& options);
 
+// Whether a metric has a per-label value for this pairing (label maps give
+// counts only, so elementwise losses are not defined per label for them).
+bool label_metric_applies(Metric metric, PairingMode pairing) noexcept;
+
 // Derives every value from the statistics (no pass over the data).
 Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metric>& metrics,
                              const MetricOptions& options);

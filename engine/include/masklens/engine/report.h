@@ -16,6 +16,9 @@ struct ReportContext {
     std::string options_json = "{}"; // the options object, already JSON
 };
 
+// Shortest decimal text that reads back as the same double ("0.1", "1e-06").
+std::string format_number(double value);
+
 void write_json(std::ostream& out, const Evaluation& evaluation, const ReportContext& context);
 void write_csv(std::ostream& out, const Evaluation& evaluation);
 void write_table(std::ostream& out, const Evaluation& evaluation, const ReportContext& context);

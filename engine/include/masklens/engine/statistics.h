@@ -57,7 +57,6 @@ struct StatisticsOptions {
     std::vector<Metric> metrics; // which sums are needed (empty: all)
     SliceAxis axis = SliceAxis::Default;
     std::vector<std::int64_t> labels; // explicit labels to report; empty: automatic
-    bool argmax = false;              // ChannelOneHot: per-label hard class is argmax over C
     int threads = 0;                  // 0: all hardware threads
     // Called from worker threads with the fraction done (0..1).
     std::function<void(double)> progress;

@@ -108,4 +108,9 @@ std::uint64_t available_memory_bytes();
 // available memory. Readers call this before allocating.
 void check_allocation(const std::string& file, std::uint64_t elements, ScalarType type);
 
+// Throws Error(Input) naming the target when both volumes carry geometry and
+// their spacing, origin or direction differ by more than `tolerance`
+// (relative, against max(1, |value|)); the message shows both.
+void check_same_geometry(const Volume& prediction, const Volume& target, double tolerance = 1e-4);
+
 } // namespace masklens

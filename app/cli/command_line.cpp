@@ -1,0 +1,301 @@
+#include "command_line.h"
+
+#include "masklens/engine/error.h"
+#include "masklens/engine/report.h"
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+namespace masklens::cli {
+
+namespace {
+
+double parse_number(const std::string& option, const std::string& text)
+{
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [next, status] = std::from_chars(text.data(), end, value);
+    if (status != std::errc() || next != end || !std::isfinite(value)) {
+        throw_usage_error(option + " needs a number, not '" + text + "'");
+    }
+    return value;
+}
+
+std::int64_t parse_integer(const std::string& option, const std::string& text)
+{
+    std::int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [next, status] = std::from_chars(text.data(), end, value);
+    if (status != std::errc() || next != end) {
+        throw_usage_error(option + " needs an integer, not '" + text + "'");
+    }
+    return value;
+}
+
+std::string json_number(double value) { return format_number(value); }
+
+std::string json_text(const std::string& text)
+{
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+} // namespace
+
+const char* usage_text()
+{
+    return R"(usage: masklens-cli evaluate PREDICTION TARGET [options]
+
+Computes losses and metrics of a segmentation prediction against its target,
+per slice, per sample, per label and for the batch.
+
+Files: .npy .npz .nii .nii.gz .nrrd .nhdr .mha .mhd .png .tif .tiff
+Arrays are [N,C,H,W] or [N,C,D,H,W]; [H,W] and [D,H,W] are one sample, one channel.
+
+Metrics:
+  --metrics LIST        comma-separated, or 'all' (default:
+                        bce,mse,mae,dice_loss,iou_loss,dice,iou,precision,recall)
+                        known: bce mse mae focal_loss dice_loss iou_loss
+                        tversky_loss dice iou precision recall specificity
+                        tp fp fn tn
+  --threshold X         hard prediction is p >= X (default 0.5); target is t > 0.5
+  --logits              the prediction holds logits: bce uses the stable
+                        with-logits form, other metrics use sigmoid(x)
+  --smooth S            dice_loss/iou_loss smoothing, numerator and
+                        denominator (default 1e-6)
+  --smooth-nr S, --smooth-dr S   set them apart (as MONAI does)
+  --alpha A, --beta B   tversky_loss weights of FP and FN (default 0.5, 0.5)
+  --tversky-smooth S    tversky_loss smoothing, both terms (default 1e-5)
+  --gamma G             focal_loss focusing (default 2; 0 gives bce)
+  --focal-alpha A       focal_loss positive-class weight (default: none)
+  --empty nan|zero|one  value of a hard metric whose denominator is zero,
+                        e.g. Dice when both masks are empty (default nan)
+  --labels L1,L2,...    labels to report one-vs-rest (label maps or a
+                        C-channel prediction); default: all labels present
+  --axis d|h|w          slicing axis (z|y|x also accepted; default: d, the
+                        slowest spatial axis)
+
+Reading:
+  --layout auto|nhw     a 3D .npy/.npz array is [D,H,W] (auto) or a batch of
+                        2D masks [N,H,W] (nhw)
+  --key NAME            the array to read from .npz files
+  --pred-key NAME, --target-key NAME   the same, per file
+  --ignore-geometry     do not require equal spacing/origin/direction
+
+Output:
+  --format table|json|csv   (default table)
+  --output FILE         write there (atomically) instead of standard output
+  --device auto|cpu|cuda    compute device (default auto)
+  --threads N           worker threads (default: all cores)
+  --help, --version
+
+Exit status: 0 success, 1 bad input, 2 usage error.
+)";
+}
+
+ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
+{
+    ParsedCommand parsed;
+    if (arguments.empty()) {
+        throw_usage_error("missing command; try 'masklens-cli evaluate PREDICTION TARGET' or --help");
+    }
+    for (const auto& argument : arguments) {
+        if (argument == "--help" || argument == "-h") {
+            parsed.help = true;
+            return parsed;
+        }
+        if (argument == "--version") {
+            parsed.version = true;
+            return parsed;
+        }
+    }
+    if (arguments[0] != "evaluate") {
+        throw_usage_error("unknown command '" + arguments[0] + "'; the command is 'evaluate'");
+    }
+    EvaluateCommand command;
+    std::vector<std::string> positional;
+    std::optional<std::string> smooth, smooth_nr, smooth_dr;
+    std::string metrics_text = "default", axis_text = "d", empty_text = "nan", layout_text = "auto";
+    std::string device_text = "auto", format_text = "table", labels_text;
+    for (std::size_t i = 1; i < arguments.size(); ++i) {
+        const std::string& argument = arguments[i];
+        if (argument.size() < 2 || argument.compare(0, 2, "--") != 0) {
+            positional.push_back(argument);
+            continue;
+        }
+        std::string name = argument;
+        std::optional<std::string> inline_value;
+        if (const auto equals = argument.find('='); equals != std::string::npos) {
+            name = argument.substr(0, equals);
+            inline_value = argument.substr(equals + 1);
+        }
+        auto value = [&]() -> std::string {
+            if (inline_value) {
+                return *inline_value;
+            }
+            if (i + 1 >= arguments.size()) {
+                throw_usage_error(name + " needs a value");
+            }
+            return arguments[++i];
+        };
+        MetricOptions& metric = command.statistics.metric;
+        if (name == "--metrics") {
+            metrics_text = value();
+            command.statistics.metrics = parse_metric_list(metrics_text);
+        } else if (name == "--threshold") {
+            metric.threshold = parse_number(name, value());
+        } else if (name == "--logits") {
+            metric.logits = true;
+        } else if (name == "--smooth") {
+            smooth = value();
+        } else if (name == "--smooth-nr") {
+            smooth_nr = value();
+        } else if (name == "--smooth-dr") {
+            smooth_dr = value();
+        } else if (name == "--alpha") {
+            metric.tversky_alpha = parse_number(name, value());
+        } else if (name == "--beta") {
+            metric.tversky_beta = parse_number(name, value());
+        } else if (name == "--tversky-smooth") {
+            metric.tversky_smooth_nr = metric.tversky_smooth_dr = parse_number(name, value());
+        } else if (name == "--gamma") {
+            metric.focal_gamma = parse_number(name, value());
+            if (metric.focal_gamma < 0) {
+                throw_usage_error("--gamma must be >= 0");
+            }
+        } else if (name == "--focal-alpha") {
+            metric.focal_alpha = parse_number(name, value());
+            if (*metric.focal_alpha < 0 || *metric.focal_alpha > 1) {
+                throw_usage_error("--focal-alpha must lie in [0, 1]");
+            }
+        } else if (name == "--empty") {
+            empty_text = value();
+            if (empty_text == "nan") {
+                metric.empty = EmptyPolicy::Nan;
+            } else if (empty_text == "zero") {
+                metric.empty = EmptyPolicy::Zero;
+            } else if (empty_text == "one") {
+                metric.empty = EmptyPolicy::One;
+            } else {
+                throw_usage_error("--empty must be nan, zero or one, not '" + empty_text + "'");
+            }
+        } else if (name == "--labels") {
+            labels_text = value();
+            std::stringstream list(labels_text);
+            std::string item;
+            while (std::getline(list, item, ',')) {
+                command.statistics.labels.push_back(parse_integer(name, item));
+            }
+            if (command.statistics.labels.empty()) {
+                throw_usage_error("--labels needs at least one label");
+            }
+        } else if (name == "--axis") {
+            axis_text = value();
+            if (axis_text == "d" || axis_text == "z") {
+                command.statistics.axis = SliceAxis::D;
+            } else if (axis_text == "h" || axis_text == "y") {
+                command.statistics.axis = SliceAxis::H;
+            } else if (axis_text == "w" || axis_text == "x") {
+                command.statistics.axis = SliceAxis::W;
+            } else {
+                throw_usage_error("--axis must be d, h or w (or z, y, x), not '" + axis_text + "'");
+            }
+        } else if (name == "--layout") {
+            layout_text = value();
+            if (layout_text == "auto") {
+                command.prediction_read.layout = command.target_read.layout = io::Layout::Auto;
+            } else if (layout_text == "nhw" || layout_text == "NHW") {
+                command.prediction_read.layout = command.target_read.layout = io::Layout::NHW;
+            } else {
+                throw_usage_error("--layout must be auto or nhw, not '" + layout_text + "'");
+            }
+        } else if (name == "--key") {
+            command.prediction_read.npz_key = command.target_read.npz_key = value();
+        } else if (name == "--pred-key") {
+            command.prediction_read.npz_key = value();
+        } else if (name == "--target-key") {
+            command.target_read.npz_key = value();
+        } else if (name == "--ignore-geometry") {
+            command.ignore_geometry = true;
+        } else if (name == "--device") {
+            device_text = value();
+            command.device = gpu::parse_device_choice(device_text);
+        } else if (name == "--format") {
+            format_text = value();
+            if (format_text == "table") {
+                command.format = OutputFormat::Table;
+            } else if (format_text == "json") {
+                command.format = OutputFormat::Json;
+            } else if (format_text == "csv") {
+                command.format = OutputFormat::Csv;
+            } else {
+                throw_usage_error("--format must be table, json or csv, not '" + format_text + "'");
+            }
+        } else if (name == "--output" || name == "-o") {
+            command.output_path = value();
+        } else if (name == "--threads") {
+            const auto threads = parse_integer(name, value());
+            if (threads < 0 || threads > 1024) {
+                throw_usage_error("--threads must be between 0 (all cores) and 1024");
+            }
+            command.statistics.threads = static_cast<int>(threads);
+        } else {
+            throw_usage_error("unknown option '" + name + "' (see --help)");
+        }
+        if (inline_value && (name == "--logits" || name == "--ignore-geometry")) {
+            throw_usage_error(name + " takes no value");
+        }
+    }
+    if (positional.size() != 2) {
+        throw_usage_error("evaluate needs exactly two files, PREDICTION and TARGET (got " +
+                          std::to_string(positional.size()) + ")");
+    }
+    command.prediction_path = positional[0];
+    command.target_path = positional[1];
+    MetricOptions& metric = command.statistics.metric;
+    if (smooth) {
+        metric.smooth_nr = metric.smooth_dr = parse_number("--smooth", *smooth);
+    }
+    if (smooth_nr) {
+        metric.smooth_nr = parse_number("--smooth-nr", *smooth_nr);
+    }
+    if (smooth_dr) {
+        metric.smooth_dr = parse_number("--smooth-dr", *smooth_dr);
+    }
+    if (command.statistics.metrics.empty()) {
+        command.statistics.metrics = default_metrics();
+    }
+
+    std::ostringstream json;
+    json << "{\"metrics\": [";
+    for (std::size_t m = 0; m < command.statistics.metrics.size(); ++m) {
+        json << (m ? ", " : "") << json_text(std::string(metric_name(command.statistics.metrics[m])));
+    }
+    json << "], \"threshold\": " << json_number(metric.threshold) << ", \"logits\": "
+         << (metric.logits ? "true" : "false") << ", \"smooth_nr\": " << json_number(metric.smooth_nr)
+         << ", \"smooth_dr\": " << json_number(metric.smooth_dr)
+         << ", \"tversky_alpha\": " << json_number(metric.tversky_alpha)
+         << ", \"tversky_beta\": " << json_number(metric.tversky_beta)
+         << ", \"tversky_smooth\": " << json_number(metric.tversky_smooth_nr)
+         << ", \"focal_gamma\": " << json_number(metric.focal_gamma) << ", \"focal_alpha\": "
+         << (metric.focal_alpha ? json_number(*metric.focal_alpha) : std::string("null"))
+         << ", \"empty\": " << json_text(empty_text) << ", \"axis\": " << json_text(axis_text)
+         << ", \"layout\": " << json_text(layout_text)
+         << ", \"ignore_geometry\": " << (command.ignore_geometry ? "true" : "false") << ", \"labels\": [";
+    for (std::size_t l = 0; l < command.statistics.labels.size(); ++l) {
+        json << (l ? ", " : "") << command.statistics.labels[l];
+    }
+    json << "]}";
+    command.options_json = json.str();
+    parsed.evaluate = std::move(command);
+    return parsed;
+}
+
+} // namespace masklens::cli

@@ -1,0 +1,77 @@
+// masklens-cli: evaluates a prediction against a target from the command line.
+// Errors are one line on stderr starting "error:"; exit status 0 on success,
+// 1 on bad input, 2 on usage errors. Nothing escapes as a crash.
+#include "command_line.h"
+
+#include "masklens/engine/error.h"
+#include "masklens/engine/evaluate.h"
+#include "masklens/engine/report.h"
+#include "masklens/io/read_volume.h"
+
+#include <iostream>
+#include <new>
+#include <sstream>
+
+namespace {
+
+int run(const std::vector<std::string>& arguments)
+{
+    using namespace masklens;
+    const cli::ParsedCommand parsed = cli::parse_command_line(arguments);
+    if (parsed.help) {
+        std::cout << cli::usage_text();
+        return 0;
+    }
+    if (parsed.version) {
+        std::cout << "masklens-cli " MASKLENS_VERSION "\n";
+        return 0;
+    }
+    const cli::EvaluateCommand& command = *parsed.evaluate;
+    const gpu::ResolvedDevice device = gpu::resolve_device(command.device);
+    if (!device.note.empty()) {
+        std::cerr << device.note << '\n';
+    }
+    const Volume prediction = io::read_volume(command.prediction_path, command.prediction_read);
+    const Volume target = io::read_volume(command.target_path, command.target_read);
+    if (!command.ignore_geometry) {
+        check_same_geometry(prediction, target);
+    }
+    const Evaluation evaluation = evaluate(prediction, target, command.statistics);
+
+    ReportContext context;
+    context.prediction_path = command.prediction_path;
+    context.target_path = command.target_path;
+    context.device = device.name;
+    context.options_json = command.options_json;
+    std::ostringstream report;
+    switch (command.format) {
+    case cli::OutputFormat::Table: write_table(report, evaluation, context); break;
+    case cli::OutputFormat::Json: write_json(report, evaluation, context); break;
+    case cli::OutputFormat::Csv: write_csv(report, evaluation); break;
+    }
+    if (command.output_path.empty()) {
+        std::cout << report.str() << std::flush;
+    } else {
+        write_file_atomically(command.output_path, report.str());
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::vector<std::string> arguments(argv + 1, argv + argc);
+    try {
+        return run(arguments);
+    } catch (const masklens::Error& error) {
+        std::cerr << "error: " << error.what() << '\n';
+        return error.exit_code();
+    } catch (const std::bad_alloc&) {
+        std::cerr << "error: out of memory\n";
+        return 1;
+    } catch (const std::exception& error) {
+        std::cerr << "error: internal: " << error.what() << '\n';
+        return 1;
+    }
+}

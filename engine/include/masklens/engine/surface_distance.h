@@ -1,0 +1,180 @@
+// Surface-distance metrics: Hausdorff distance, percentile Hausdorff (HD95),
+// average symmetric surface distance (ASSD) and normalized surface Dice (NSD).
+//
+// Definitions (MONAI's HausdorffDistanceMetric, SurfaceDistanceMetric with
+// symmetric=True and SurfaceDiceMetric, i.e. monai.metrics.utils get_mask_edges
+// + get_surface_distance with distance_metric="euclidean"):
+//   surface S(M)   mask voxels with at least one face neighbour (6-connectivity
+//                  in 3D, 4 in 2D) that is background or outside the image
+//                  (M xor binary_erosion(M), scipy's default structure and
+//                  border_value=0).
+//   d(x, B)        Euclidean distance in mm between the centre of voxel x and
+//                  the nearest centre of a voxel of S(B) (the other mask's
+//                  *surface*, not its interior), exact, with anisotropic spacing.
+//   D_PT, D_TP     {d(x, T) : x in S(P)} and {d(y, P) : y in S(T)}.
+//   hd             max(max D_PT, max D_TP).
+//   hd_percentile  percentile p (numpy.percentile, linear interpolation) by rule:
+//                    Max    max(pctl(D_PT), pctl(D_TP))      (MONAI, default)
+//                    Pooled pctl(D_PT concatenated with D_TP) (medpy, seg-metrics)
+//                    Mean   (pctl(D_PT) + pctl(D_TP)) / 2     (plastimatch)
+//   assd           mean of D_PT concatenated with D_TP.
+//   nsd            (#{D_PT <= tau} + #{D_TP <= tau}) / (|S(P)| + |S(T)|).
+// Empty masks: both empty -> every value NaN; exactly one empty -> hd,
+// hd_percentile and assd +inf, nsd 0 (MONAI). nsd is NaN when no tolerance is
+// given.
+//
+// Implementation: surfaces are extracted and the exact squared EDT
+// (distance_transform.h) runs only inside the joint bounding box of both masks
+// -- exact, since both surfaces lie in it and a voxel's face neighbours outside
+// it are background -- and percentiles use selection (std::nth_element).
+// Per-slice values come from one batched pass over all slices.
+#pragma once
+
+#include "masklens/engine/metrics.h"
+#include "masklens/engine/volume.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace masklens {
+
+enum class HausdorffRule {
+    Max,    // larger of the two directed percentiles (MONAI default)
+    Pooled, // one percentile over both directions pooled (medpy / seg-metrics)
+    Mean,   // mean of the two directed percentiles (plastimatch)
+};
+
+struct SurfaceDistanceOptions {
+    double percentile = 95;                 // in [0, 100]
+    HausdorffRule rule = HausdorffRule::Max;
+    std::optional<double> nsd_tolerance_mm; // tau >= 0; nsd is NaN without it
+    std::array<double, 3> spacing_xyz{1.0, 1.0, 1.0}; // mm, (W, H, D) order like Geometry
+    int threads = 0;                                  // 0: all hardware threads
+};
+
+struct SurfaceDistances {
+    double hd = 0;
+    double hd_percentile = 0; // per options.percentile and options.rule
+    double assd = 0;
+    double nsd = 0;
+    // Components, for reports and for checking other tools' definitions.
+    double percentile_pred_to_target = 0; // pctl(D_PT)
+    double percentile_target_to_pred = 0; // pctl(D_TP)
+    double mean_pred_to_target = 0;       // mean(D_PT)
+    double mean_target_to_pred = 0;       // mean(D_TP)
+    std::int64_t pred_surface_voxels = 0;   // |S(P)|
+    std::int64_t target_surface_voxels = 0; // |S(T)|
+};
+
+// Dimensions of one mask, C order [D, H, W]. spatial_dims == 2 requires d == 1
+// and uses 4-connectivity; spatial_dims == 3 uses 6-connectivity (a 3D mask
+// with d == 1 is then all surface, as in scipy).
+struct MaskGrid {
+    std::int64_t d = 1, h = 1, w = 1;
+    int spatial_dims = 3;
+
+    std::int64_t voxels() const noexcept { return d * h * w; }
+};
+
+// Masks are one byte per voxel, nonzero = inside (bool arrays qualify).
+// Throws Error(Usage) for bad options or dimensions.
+SurfaceDistances surface_distances(const std::uint8_t* pred, const std::uint8_t* target, const MaskGrid& grid,
+                                   const SurfaceDistanceOptions& options);
+inline SurfaceDistances surface_distances(const bool* pred, const bool* target, const MaskGrid& grid,
+                                          const SurfaceDistanceOptions& options)
+{
+    return surface_distances(reinterpret_cast<const std::uint8_t*>(pred),
+                             reinterpret_cast<const std::uint8_t*>(target), grid, options);
+}
+
+// Per-slice 2D values for a 3D mask pair: slice i along `axis` (D, H or W;
+// Default means D) is treated as a 2D image with the in-plane spacing and
+// 4-connectivity; all slices are solved in one batched pass. Returns one value
+// per slice, equal to surface_distances() on that slice alone.
+std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pred, const std::uint8_t* target,
+                                                          const MaskGrid& grid, SliceAxis axis,
+                                                          const SurfaceDistanceOptions& options);
+
+// How a Volume's values become a mask.
+struct MaskSelector {
+    enum class Kind {
+        Auto,      // integer/bool types: v != 0; floating types: v >= threshold (v > threshold if strict)
+        Label,     // v == label (any type)
+        Predicate, // predicate(v), v converted to double
+    };
+    Kind kind = Kind::Auto;
+    double threshold = 0.5;
+    bool strict = false;
+    std::int64_t label = 1;
+    std::function<bool(double)> predicate;
+    std::int64_t channel = 0; // which channel of [N, C, ...] is read
+
+    // The engine's hard-metric conventions: prediction p >= threshold, target t > 0.5.
+    static MaskSelector prediction(double threshold = 0.5)
+    {
+        MaskSelector s;
+        s.threshold = threshold;
+        return s;
+    }
+    static MaskSelector target()
+    {
+        MaskSelector s;
+        s.strict = true;
+        return s;
+    }
+    static MaskSelector for_label(std::int64_t label, std::int64_t channel = 0)
+    {
+        MaskSelector s;
+        s.kind = Kind::Label;
+        s.label = label;
+        s.channel = channel;
+        return s;
+    }
+};
+
+// One sample's mask (d * h * w bytes, 0/1) of one channel. Throws
+// Error(Usage) naming the volume's source for an out-of-range sample/channel.
+std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample, const MaskSelector& selector);
+
+struct SurfaceDistanceReport {
+    std::int64_t samples = 0;
+    SliceAxis axis = SliceAxis::D;      // resolved slicing axis (D for 2D data)
+    std::int64_t slices_per_sample = 0; // 1 for 2D data; 0 when per-slice values were not asked for
+    std::vector<SurfaceDistances> per_sample; // [sample]
+    std::vector<SurfaceDistances> per_slice;  // [sample * slices_per_sample + slice]
+
+    const SurfaceDistances& slice(std::int64_t sample, std::int64_t index) const
+    {
+        return per_slice[static_cast<std::size_t>(sample * slices_per_sample + index)];
+    }
+};
+
+// Per-sample values (3D for 3D data, 2D for 2D data) and, when `per_slice`,
+// per-slice values along `axis` (Default: D) for 3D data; for 2D data the one
+// "slice" of a sample is the sample itself (as in the engine's JSON). Spacing
+// comes from options.spacing_xyz (the caller passes the header's or --spacing).
+// Prediction and target must agree in N and spatial extents (channels may
+// differ); else Error(Input) naming the prediction.
+SurfaceDistanceReport compute_surface_distances(const Volume& prediction, const MaskSelector& pred_selector,
+                                                const Volume& target, const MaskSelector& target_selector,
+                                                const SurfaceDistanceOptions& options, bool per_slice = false,
+                                                SliceAxis axis = SliceAxis::Default);
+
+// Summary of two sets of directed distances (mm), as defined above. Exposed
+// for the GPU path and tests; the vectors are reordered.
+SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target,
+                                             std::vector<double>& target_to_pred,
+                                             const SurfaceDistanceOptions& options);
+
+// numpy.percentile(values, p) with linear interpolation, by selection; the
+// vector is reordered. NaN for an empty vector.
+double percentile_linear(std::vector<double>& values, double p);
+
+// Throws Error(Usage) unless percentile is in [0, 100], spacing positive and
+// finite and the tolerance (when set) non-negative and finite.
+void validate(const SurfaceDistanceOptions& options);
+
+} // namespace masklens

@@ -1,0 +1,122 @@
+// Per-element loss terms: the one copy of the math shared by the CPU pass and
+// the CUDA kernels.
+//
+// Every formula is a template over its argument type V, which is either a
+// scalar (float or double, on host or device) or, on the CPU, an Eigen array
+// expression, so the CPU pass evaluates the very same formula on SIMD packets.
+// For Eigen arguments the functions return unevaluated expressions that
+// reference their arguments: keep the arguments alive while using the result.
+#pragma once
+
+#include <cmath>
+#include <type_traits>
+
+#if defined(__CUDACC__)
+#define MASKLENS_HD __host__ __device__
+#else
+#define MASKLENS_HD
+#include <Eigen/Core>
+#endif
+
+namespace masklens::terms {
+
+// Scalar type of V: V itself for float/double, V::Scalar for Eigen expressions.
+template <class V, class = void> struct ScalarOf {
+    using type = V;
+};
+template <class V> struct ScalarOf<V, std::void_t<typename V::Scalar>> {
+    using type = typename V::Scalar;
+};
+template <class V> using scalar_t = typename ScalarOf<V>::type;
+
+// --- elementary operations: scalar overloads -------------------------------
+MASKLENS_HD inline float op_log(float x) { return logf(x); }
+MASKLENS_HD inline double op_log(double x) { return log(x); }
+MASKLENS_HD inline float op_exp(float x) { return expf(x); }
+MASKLENS_HD inline double op_exp(double x) { return exp(x); }
+MASKLENS_HD inline float op_log1p(float x) { return log1pf(x); }
+MASKLENS_HD inline double op_log1p(double x) { return log1p(x); }
+MASKLENS_HD inline float op_abs(float x) { return fabsf(x); }
+MASKLENS_HD inline double op_abs(double x) { return fabs(x); }
+MASKLENS_HD inline float op_max(float x, float bound) { return x > bound ? x : bound; }
+MASKLENS_HD inline double op_max(double x, double bound) { return x > bound ? x : bound; }
+MASKLENS_HD inline float op_square(float x) { return x * x; }
+MASKLENS_HD inline double op_square(double x) { return x * x; }
+MASKLENS_HD inline float op_pow(float x, float e) { return powf(x, e); }
+MASKLENS_HD inline double op_pow(double x, double e) { return pow(x, e); }
+
+#if !defined(__CUDACC__)
+// --- the same operations on Eigen array expressions (CPU, vectorised) -------
+template <class D> auto op_log(const Eigen::ArrayBase<D>& x) { return x.log(); }
+template <class D> auto op_exp(const Eigen::ArrayBase<D>& x) { return x.exp(); }
+template <class D> auto op_log1p(const Eigen::ArrayBase<D>& x) { return x.log1p(); }
+template <class D> auto op_abs(const Eigen::ArrayBase<D>& x) { return x.abs(); }
+template <class D> auto op_max(const Eigen::ArrayBase<D>& x, typename D::Scalar bound) { return x.max(bound); }
+template <class D> auto op_square(const Eigen::ArrayBase<D>& x) { return x.square(); }
+template <class D> auto op_pow(const Eigen::ArrayBase<D>& x, typename D::Scalar e) { return x.pow(e); }
+#endif
+
+// --- the loss terms ---------------------------------------------------------
+
+// log(x) clamped below at -100, as torch.nn.functional.binary_cross_entropy
+// does: a certain and wrong prediction costs exactly 100, never infinity.
+template <class V> MASKLENS_HD auto clamped_log(const V& x)
+{
+    using S = scalar_t<V>;
+    return op_max(op_log(x), S(-100));
+}
+
+// Binary cross-entropy of probability p against target t (both in [0, 1]).
+template <class P, class T> MASKLENS_HD auto bce(const P& p, const T& t)
+{
+    using S = scalar_t<P>;
+    return -(t * clamped_log(p) + (S(1) - t) * clamped_log(S(1) - p));
+}
+
+// Binary cross-entropy of logit x against t, in the overflow-free form
+// max(x, 0) - x t + log(1 + exp(-|x|)) (binary_cross_entropy_with_logits).
+template <class X, class T> MASKLENS_HD auto bce_with_logits(const X& x, const T& t)
+{
+    using S = scalar_t<X>;
+    return op_max(x, S(0)) - x * t + op_log1p(op_exp(-op_abs(x)));
+}
+
+// Logistic sigmoid: the probability of a logit.
+template <class X> MASKLENS_HD auto sigmoid(const X& x)
+{
+    using S = scalar_t<X>;
+    return S(1) / (S(1) + op_exp(-x));
+}
+
+// 1 - p_t with p_t = p t + (1 - p)(1 - t): the focal modulating base.
+template <class P, class T> MASKLENS_HD auto focal_base(const P& p, const T& t)
+{
+    using S = scalar_t<P>;
+    return p + t - S(2) * p * t;
+}
+
+// alpha_t = alpha t + (1 - alpha)(1 - t): the focal class weight.
+template <class T, class S> MASKLENS_HD auto focal_alpha_weight(const T& t, S alpha)
+{
+    return alpha * t + (S(1) - alpha) * (S(1) - t);
+}
+
+template <class P, class T> MASKLENS_HD auto squared_error(const P& p, const T& t) { return op_square(p - t); }
+template <class P, class T> MASKLENS_HD auto absolute_error(const P& p, const T& t) { return op_abs(p - t); }
+
+// Hard decisions: prediction >= threshold, target > 0.5.
+template <class P, class S> MASKLENS_HD auto predicted_positive(const P& p, S threshold) { return p >= threshold; }
+template <class T> MASKLENS_HD auto target_positive(const T& t)
+{
+    using S = scalar_t<T>;
+    return t > S(0.5);
+}
+
+// A prediction is a valid probability (false for NaN).
+template <class P> MASKLENS_HD auto in_unit_interval(const P& p)
+{
+    using S = scalar_t<P>;
+    return (p >= S(0)) && (p <= S(1));
+}
+
+} // namespace masklens::terms

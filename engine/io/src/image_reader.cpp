@@ -1,0 +1,457 @@
+// VTK-backed readers: NIfTI-1/2, NRRD, MetaImage, PNG and TIFF.
+//
+// Every reader gets observers for VTK's error and warning events (on the
+// reader and on its executive), so VTK's messages become the text of an
+// Error(Input) instead of going to VTK's output window or stderr. The header
+// is read first (UpdateInformation) and the size it claims is checked with
+// check_allocation before VTK allocates anything.
+//
+// Index order: VTK's x-fastest point order of an X x Y x Z image is the C
+// order of a [Z, Y, X] array, so the scalars are copied as they are, giving
+// [1, 1, Z, Y, X] (or [1, 1, Y, X] when Z == 1).
+//
+// Geometry conventions (Geometry: spacing, origin, row-major direction whose
+// columns are the world directions of the x, y, z index axes):
+//  * NIfTI: computed from the raw header the way nibabel's `img.affine` is:
+//    the sform if sform_code > 0, else the qform if qform_code > 0 (quaternion,
+//    pixdim and qfac), else diag(pixdim) with a zero origin. The 4x4 affine
+//    maps the file's (i, j, k) voxel indices to NIfTI world (RAS+)
+//    millimetres; spacing is its column norms, direction its normalised
+//    columns, origin its translation. VTK's reader reverses the slice order
+//    when qfac is -1; the slices are put back in file order here, so the array
+//    equals numpy.asarray(nib.load(f).dataobj).T (before scl_slope/scl_inter,
+//    which are not applied: masks are read as stored).
+//  * NRRD and MetaImage: spacing, origin and direction as VTK's reader puts
+//    them on the output image (in the file's own world frame, usually LPS for
+//    data written by ITK; not converted to RAS).
+//  * PNG and TIFF: no geometry (known = false). Row 0 is the top row of the
+//    picture, as numpy/PIL show it (VTK's bottom-up flip is disabled).
+#include "io_common.h"
+#include "masklens/engine/error.h"
+#include "masklens/io/read_volume.h"
+
+#include <vtkCallbackCommand.h>
+#include <vtkCommand.h>
+#include <vtkDataArray.h>
+#include <vtkDataObject.h>
+#include <vtkExecutive.h>
+#include <vtkImageData.h>
+#include <vtkInformation.h>
+#include <vtkMatrix3x3.h>
+#include <vtkMetaImageReader.h>
+#include <vtkNIFTIImageHeader.h>
+#include <vtkNIFTIImageReader.h>
+#include <vtkNew.h>
+#include <vtkNrrdReader.h>
+#include <vtkPNGReader.h>
+#include <vtkPointData.h>
+#include <vtkSmartPointer.h>
+#include <vtkStreamingDemandDrivenPipeline.h>
+#include <vtkTIFFReader.h>
+#include <vtkType.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace masklens::io {
+
+namespace {
+
+struct Messages {
+    std::vector<std::string> errors;
+    std::vector<std::string> warnings;
+};
+
+// VTK formats its messages as "ERROR: In FILE, line N\nClass (0x...): text\n\n";
+// keep only the text.
+std::string clean_message(const char* raw)
+{
+    std::string text = raw ? raw : "";
+    if (text.rfind("ERROR: In ", 0) == 0 || text.rfind("Warning: In ", 0) == 0) {
+        const auto newline = text.find('\n');
+        text = newline == std::string::npos ? std::string() : text.substr(newline + 1);
+    }
+    const auto marker = text.find("): ");
+    if (marker != std::string::npos && marker < 80 && text.find(" (0x") != std::string::npos &&
+        text.find(" (0x") < marker) {
+        text = text.substr(marker + 3);
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) {
+        text.pop_back();
+    }
+    return text;
+}
+
+void on_vtk_message(vtkObject*, unsigned long event, void* client, void* call)
+{
+    auto* messages = static_cast<Messages*>(client);
+    std::string text = clean_message(static_cast<const char*>(call));
+    if (text.empty()) {
+        return;
+    }
+    (event == vtkCommand::ErrorEvent ? messages->errors : messages->warnings).push_back(std::move(text));
+}
+
+enum class Format { Nifti, Nrrd, MetaImage, Png, Tiff };
+
+const char* format_name(Format format)
+{
+    switch (format) {
+    case Format::Nifti: return "NIfTI";
+    case Format::Nrrd: return "NRRD";
+    case Format::MetaImage: return "MetaImage";
+    case Format::Png: return "PNG";
+    case Format::Tiff: return "TIFF";
+    }
+    return "image";
+}
+
+std::optional<ScalarType> scalar_type_of(int vtk_type)
+{
+    switch (vtk_type) {
+    case VTK_CHAR:
+    case VTK_SIGNED_CHAR: return ScalarType::Int8;
+    case VTK_UNSIGNED_CHAR: return ScalarType::UInt8;
+    case VTK_SHORT: return ScalarType::Int16;
+    case VTK_UNSIGNED_SHORT: return ScalarType::UInt16;
+    case VTK_INT: return ScalarType::Int32;
+    case VTK_UNSIGNED_INT: return ScalarType::UInt32;
+    case VTK_LONG:
+    case VTK_LONG_LONG:
+    case VTK_ID_TYPE:
+        if constexpr (sizeof(long) == 8) {
+            return ScalarType::Int64;
+        } else {
+            return vtk_type == VTK_LONG ? ScalarType::Int32 : ScalarType::Int64;
+        }
+    case VTK_UNSIGNED_LONG:
+    case VTK_UNSIGNED_LONG_LONG:
+        if constexpr (sizeof(unsigned long) == 8) {
+            return ScalarType::UInt64;
+        } else {
+            return vtk_type == VTK_UNSIGNED_LONG ? ScalarType::UInt32 : ScalarType::UInt64;
+        }
+    case VTK_FLOAT: return ScalarType::Float32;
+    case VTK_DOUBLE: return ScalarType::Float64;
+    default: return std::nullopt;
+    }
+}
+
+// The NIfTI affine (voxel index -> RAS+ mm) from the raw header, as nibabel
+// computes `img.affine` except that the no-qform/no-sform fallback is plain
+// diag(pixdim) rather than nibabel's centred Analyze affine.
+std::array<std::array<double, 4>, 3> nifti_affine(vtkNIFTIImageHeader* header)
+{
+    std::array<std::array<double, 4>, 3> affine{};
+    if (header->GetSFormCode() > 0) {
+        header->GetSRowX(affine[0].data());
+        header->GetSRowY(affine[1].data());
+        header->GetSRowZ(affine[2].data());
+        return affine;
+    }
+    const double dx = header->GetPixDim(1) > 0 ? header->GetPixDim(1) : 1.0;
+    const double dy = header->GetPixDim(2) > 0 ? header->GetPixDim(2) : 1.0;
+    const double dz = header->GetPixDim(3) > 0 ? header->GetPixDim(3) : 1.0;
+    if (header->GetQFormCode() > 0) {
+        double b = header->GetQuaternB();
+        double c = header->GetQuaternC();
+        double d = header->GetQuaternD();
+        double a2 = 1.0 - (b * b + c * c + d * d);
+        double a = 0.0;
+        if (a2 < 1e-7) {
+            // a == 0: a 180-degree rotation; renormalise (b, c, d).
+            const double norm = std::sqrt(b * b + c * c + d * d);
+            if (norm > 0) {
+                b /= norm;
+                c /= norm;
+                d /= norm;
+            }
+        } else {
+            a = std::sqrt(a2);
+        }
+        const double qfac = header->GetPixDim(0) < 0 ? -1.0 : 1.0;
+        const double rotation[3][3] = {
+            {a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)},
+            {2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)},
+            {2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - b * b - c * c},
+        };
+        const double zooms[3] = {dx, dy, dz * qfac};
+        for (int row = 0; row < 3; ++row) {
+            for (int column = 0; column < 3; ++column) {
+                affine[row][column] = rotation[row][column] * zooms[column];
+            }
+        }
+        affine[0][3] = header->GetQOffsetX();
+        affine[1][3] = header->GetQOffsetY();
+        affine[2][3] = header->GetQOffsetZ();
+        return affine;
+    }
+    affine[0][0] = dx;
+    affine[1][1] = dy;
+    affine[2][2] = dz;
+    return affine;
+}
+
+Geometry geometry_from_affine(const std::array<std::array<double, 4>, 3>& affine)
+{
+    Geometry geometry;
+    geometry.known = true;
+    for (int column = 0; column < 3; ++column) {
+        const double norm =
+            std::sqrt(affine[0][column] * affine[0][column] + affine[1][column] * affine[1][column] +
+                      affine[2][column] * affine[2][column]);
+        if (norm > 0 && std::isfinite(norm)) {
+            geometry.spacing[column] = norm;
+            for (int row = 0; row < 3; ++row) {
+                geometry.direction[row * 3 + column] = affine[row][column] / norm;
+            }
+        } else {
+            // A degenerate column: keep unit spacing and the index axis.
+            geometry.spacing[column] = 1.0;
+            for (int row = 0; row < 3; ++row) {
+                geometry.direction[row * 3 + column] = row == column ? 1.0 : 0.0;
+            }
+        }
+    }
+    for (int row = 0; row < 3; ++row) {
+        geometry.origin[row] = affine[row][3];
+    }
+    return geometry;
+}
+
+class ImageReadJob {
+public:
+    ImageReadJob(const std::string& path, Format format) : path_(path), format_(format)
+    {
+        callback_->SetCallback(&on_vtk_message);
+        callback_->SetClientData(&messages_);
+    }
+
+    Volume run()
+    {
+        create_reader();
+        observe(reader_);
+        observe(reader_->GetExecutive());
+        reader_->SetFileName(path_.c_str());
+        if (!reader_->CanReadFile(path_.c_str())) {
+            fail_with_messages(std::string("not a valid ") + format_name(format_) +
+                               " file (bad or corrupt header)");
+        }
+        messages_.warnings.clear(); // probing warnings are not interesting
+        reader_->UpdateInformation();
+        check_messages("cannot read the header");
+
+        vtkInformation* info = reader_->GetOutputInformation(0);
+        int extent[6] = {0, -1, 0, -1, 0, -1};
+        if (!info || !info->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT())) {
+            fail_with_messages("the header gives no image size");
+        }
+        info->Get(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), extent);
+        std::int64_t dims[3];
+        for (int axis = 0; axis < 3; ++axis) {
+            dims[axis] = static_cast<std::int64_t>(extent[2 * axis + 1]) - extent[2 * axis] + 1;
+            if (dims[axis] < 1) {
+                throw_input_error(path_, "image has an empty extent (" + std::to_string(dims[0]) + " x " +
+                                             std::to_string(dims[1]) + " x " + std::to_string(dims[2]) +
+                                             ") in its header");
+            }
+        }
+        int vtk_type = reader_->GetDataScalarType();
+        int components = reader_->GetNumberOfScalarComponents();
+        if (vtkInformation* field = vtkDataObject::GetActiveFieldInformation(
+                info, vtkDataObject::FIELD_ASSOCIATION_POINTS, vtkDataSetAttributes::SCALARS)) {
+            if (field->Has(vtkDataObject::FIELD_ARRAY_TYPE())) {
+                vtk_type = field->Get(vtkDataObject::FIELD_ARRAY_TYPE());
+            }
+            if (field->Has(vtkDataObject::FIELD_NUMBER_OF_COMPONENTS())) {
+                components = field->Get(vtkDataObject::FIELD_NUMBER_OF_COMPONENTS());
+            }
+        }
+        if (format_ == Format::Nifti) {
+            check_nifti_dimensions();
+        }
+        if (components != 1) {
+            throw_input_error(path_, "image has " + std::to_string(components) +
+                                         " components per voxel (e.g. RGB or a vector image); a mask or "
+                                         "prediction must have one");
+        }
+        const std::optional<ScalarType> type = scalar_type_of(vtk_type);
+        if (!type) {
+            throw_input_error(path_, std::string("unsupported voxel type '") +
+                                         vtkImageScalarTypeNameMacro(vtk_type) + "'");
+        }
+        // Refuse a header that claims more than memory holds before VTK
+        // allocates it (VTK would need this much, and the Volume as much again).
+        const std::uint64_t elements = static_cast<std::uint64_t>(dims[0]) *
+                                       static_cast<std::uint64_t>(dims[1]) *
+                                       static_cast<std::uint64_t>(dims[2]);
+        check_allocation(path_, elements, *type);
+        check_allocation(path_, elements * 2, *type);
+
+        reader_->Update();
+        check_messages("cannot read the voxel data");
+        vtkImageData* image = reader_->GetOutput();
+        vtkDataArray* scalars = image ? image->GetPointData()->GetScalars() : nullptr;
+        if (!scalars) {
+            fail_with_messages("the reader produced no voxel data");
+        }
+        if (scalars->GetNumberOfComponents() != 1 || scalar_type_of(scalars->GetDataType()) != type ||
+            static_cast<std::uint64_t>(scalars->GetNumberOfTuples()) != elements) {
+            fail_with_messages("the voxel data do not match the header (" +
+                               std::to_string(scalars->GetNumberOfTuples()) + " values of " +
+                               scalars->GetDataTypeAsString() + " for " + std::to_string(elements) + ")");
+        }
+
+        Shape shape;
+        shape.w = dims[0];
+        shape.h = dims[1];
+        shape.d = dims[2];
+        shape.spatial_dims = dims[2] == 1 ? 2 : 3;
+        Volume volume(path_, *type, shape);
+        const std::size_t slice_bytes = static_cast<std::size_t>(dims[0] * dims[1]) * scalar_size(*type);
+        const auto* source = static_cast<const std::byte*>(scalars->GetVoidPointer(0));
+        if (format_ == Format::Nifti && nifti()->GetQFac() < 0) {
+            // VTK stored the slices in reverse order; restore the file's order.
+            for (std::int64_t k = 0; k < dims[2]; ++k) {
+                std::memcpy(volume.data() + k * slice_bytes, source + (dims[2] - 1 - k) * slice_bytes,
+                            slice_bytes);
+            }
+        } else {
+            std::memcpy(volume.data(), source, volume.byte_size());
+        }
+        volume.geometry() = geometry(image);
+        return volume;
+    }
+
+private:
+    void create_reader()
+    {
+        switch (format_) {
+        case Format::Nifti: reader_ = vtkSmartPointer<vtkNIFTIImageReader>::New(); break;
+        case Format::Nrrd: reader_ = vtkSmartPointer<vtkNrrdReader>::New(); break;
+        case Format::MetaImage: reader_ = vtkSmartPointer<vtkMetaImageReader>::New(); break;
+        case Format::Png: reader_ = vtkSmartPointer<vtkPNGReader>::New(); break;
+        case Format::Tiff: reader_ = vtkSmartPointer<vtkTIFFReader>::New(); break;
+        }
+        if (format_ == Format::Png || format_ == Format::Tiff) {
+            // Keep the file's row order (first row on top) instead of VTK's
+            // bottom-up convention, so that [H, W] matches numpy.
+            reader_->FileLowerLeftOn();
+        }
+    }
+
+    void observe(vtkObject* object)
+    {
+        if (!object) {
+            return;
+        }
+        object->AddObserver(vtkCommand::ErrorEvent, callback_);
+        object->AddObserver(vtkCommand::WarningEvent, callback_);
+    }
+
+    vtkNIFTIImageReader* nifti() { return static_cast<vtkNIFTIImageReader*>(reader_.Get()); }
+
+    void check_nifti_dimensions()
+    {
+        vtkNIFTIImageHeader* header = nifti()->GetNIFTIHeader();
+        if (!header) {
+            return;
+        }
+        const auto rank = header->GetDim(0);
+        for (int axis = 4; axis <= rank && axis <= 7; ++axis) {
+            if (header->GetDim(axis) > 1) {
+                throw_input_error(path_, "NIfTI image has " + std::to_string(rank) + " dimensions (dim[" +
+                                             std::to_string(axis) +
+                                             "] = " + std::to_string(header->GetDim(axis)) +
+                                             "); a mask must be 2D or 3D");
+            }
+        }
+    }
+
+    Geometry geometry(vtkImageData* image)
+    {
+        if (format_ == Format::Png || format_ == Format::Tiff) {
+            return Geometry{};
+        }
+        if (format_ == Format::Nifti) {
+            if (vtkNIFTIImageHeader* header = nifti()->GetNIFTIHeader()) {
+                return geometry_from_affine(nifti_affine(header));
+            }
+        }
+        Geometry result;
+        result.known = true;
+        const double* spacing = image->GetSpacing();
+        const double* origin = image->GetOrigin();
+        for (int axis = 0; axis < 3; ++axis) {
+            result.spacing[axis] = std::abs(spacing[axis]);
+            result.origin[axis] = origin[axis];
+        }
+        if (vtkMatrix3x3* direction = image->GetDirectionMatrix()) {
+            for (int row = 0; row < 3; ++row) {
+                for (int column = 0; column < 3; ++column) {
+                    // A negative VTK spacing is a flipped axis.
+                    result.direction[row * 3 + column] =
+                        direction->GetElement(row, column) * (spacing[column] < 0 ? -1.0 : 1.0);
+                }
+            }
+        }
+        return result;
+    }
+
+    [[noreturn]] void fail_with_messages(const std::string& what)
+    {
+        std::string text = what;
+        const auto& list = messages_.errors.empty() ? messages_.warnings : messages_.errors;
+        for (const std::string& message : list) {
+            text += (text == what ? ": " : "; ") + message;
+        }
+        throw_input_error(path_, text);
+    }
+
+    void check_messages(const std::string& what)
+    {
+        if (!messages_.errors.empty()) {
+            fail_with_messages(what);
+        }
+    }
+
+    const std::string& path_;
+    Format format_;
+    Messages messages_;
+    vtkSmartPointer<vtkImageReader2> reader_;
+    vtkNew<vtkCallbackCommand> callback_;
+};
+
+} // namespace
+
+Volume read_image(const std::string& path)
+{
+    const detail::File probe(path);
+    if (probe.size() == 0) {
+        throw_input_error(path, "file is empty");
+    }
+    const std::string extension = detail::lower_extension(path);
+    Format format;
+    if (extension == ".nii" || extension == ".nii.gz") {
+        format = Format::Nifti;
+    } else if (extension == ".nrrd" || extension == ".nhdr") {
+        format = Format::Nrrd;
+    } else if (extension == ".mha" || extension == ".mhd") {
+        format = Format::MetaImage;
+    } else if (extension == ".png") {
+        format = Format::Png;
+    } else if (extension == ".tif" || extension == ".tiff") {
+        format = Format::Tiff;
+    } else {
+        throw_input_error(path, "not an image format read through VTK (.nii, .nii.gz, .nrrd, .nhdr, .mha, "
+                                ".mhd, .png, .tif, .tiff)");
+    }
+    ImageReadJob job(path, format);
+    return job.run();
+}
+
+} // namespace masklens::io

@@ -1,0 +1,175 @@
+// read_volume(): checks the path and dispatches to a reader by extension.
+#include "masklens/io/read_volume.h"
+
+#include "io_common.h"
+#include "masklens/engine/error.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sys/stat.h>
+
+namespace masklens::io {
+
+namespace detail {
+
+File::File(const std::string& path) : path_(path)
+{
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        const int error = errno;
+        throw_input_error(path, error == ENOENT ? std::string("no such file")
+                                                : std::string("cannot open: ") + std::strerror(error));
+    }
+    if (S_ISDIR(info.st_mode)) {
+        throw_input_error(path, "is a directory, not a file");
+    }
+    if (!S_ISREG(info.st_mode)) {
+        throw_input_error(path, "is not a regular file");
+    }
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) {
+        const int error = errno;
+        throw_input_error(path, std::string("cannot open for reading: ") + std::strerror(error));
+    }
+    size_ = static_cast<std::uint64_t>(info.st_size);
+}
+
+File::~File()
+{
+    if (file_) {
+        std::fclose(file_);
+    }
+}
+
+void File::seek(std::uint64_t offset) const
+{
+    if (offset > size_ || ::fseeko(file_, static_cast<off_t>(offset), SEEK_SET) != 0) {
+        throw_input_error(path_, "cannot seek to byte " + std::to_string(offset) + " (file has " +
+                                     std::to_string(size_) + " bytes)");
+    }
+}
+
+void File::read_at(std::uint64_t offset, void* buffer, std::size_t size, const char* what) const
+{
+    if (offset > size_ || size > size_ - offset) {
+        throw_input_error(path_, std::string("file is truncated: ") + what + " needs bytes " +
+                                     std::to_string(offset) + ".." + std::to_string(offset + size) +
+                                     " but the file has " + std::to_string(size_) + " bytes");
+    }
+    seek(offset);
+    if (size > 0 && std::fread(buffer, 1, size, file_) != size) {
+        throw_input_error(path_, std::string("read error in ") + what);
+    }
+}
+
+std::string lower_extension(const std::string& path)
+{
+    std::string name = std::filesystem::path(path).filename().string();
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const char* twice : {".nii.gz"}) {
+        const std::string suffix = twice;
+        if (name.size() > suffix.size() &&
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            return suffix;
+        }
+    }
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos || dot == 0) {
+        return {};
+    }
+    return name.substr(dot);
+}
+
+Shape shape_from_dims(const std::string& source, const std::int64_t* dims, int ndim, Layout layout,
+                      const std::string& context)
+{
+    std::string text = "(";
+    for (int i = 0; i < ndim; ++i) {
+        text += (i ? ", " : "") + std::to_string(dims[i]);
+    }
+    text += ndim == 1 ? ",)" : ")";
+    for (int i = 0; i < ndim; ++i) {
+        if (dims[i] <= 0) {
+            throw_input_error(source, context + "array of shape " + text +
+                                          " has an empty or negative extent; nothing to evaluate");
+        }
+    }
+    Shape shape;
+    switch (ndim) {
+    case 2:
+        shape.h = dims[0];
+        shape.w = dims[1];
+        shape.spatial_dims = 2;
+        break;
+    case 3:
+        if (layout == Layout::NHW) {
+            shape.n = dims[0];
+            shape.h = dims[1];
+            shape.w = dims[2];
+            shape.spatial_dims = 2;
+        } else {
+            shape.d = dims[0];
+            shape.h = dims[1];
+            shape.w = dims[2];
+            shape.spatial_dims = 3;
+        }
+        break;
+    case 4:
+        shape.n = dims[0];
+        shape.c = dims[1];
+        shape.h = dims[2];
+        shape.w = dims[3];
+        shape.spatial_dims = 2;
+        break;
+    case 5:
+        shape.n = dims[0];
+        shape.c = dims[1];
+        shape.d = dims[2];
+        shape.h = dims[3];
+        shape.w = dims[4];
+        shape.spatial_dims = 3;
+        break;
+    default:
+        throw_input_error(source, context + "array of shape " + text + " has " + std::to_string(ndim) +
+                                      " dimensions; expected 2 [H,W], 3 [D,H,W] (or [N,H,W] with layout "
+                                      "NHW), 4 [N,C,H,W] or 5 [N,C,D,H,W]");
+    }
+    return shape;
+}
+
+} // namespace detail
+
+Volume read_volume(const std::string& path, const ReadOptions& options)
+{
+    {
+        // Opening first gives the same "no such file" / "is a directory" /
+        // permission messages for every format.
+        const detail::File probe(path);
+        if (probe.size() == 0) {
+            throw_input_error(path, "file is empty");
+        }
+    }
+    const std::string extension = detail::lower_extension(path);
+    if (extension == ".npy") {
+        return read_npy(path, options);
+    }
+    if (extension == ".npz") {
+        return read_npz(path, options);
+    }
+    if (extension == ".nii" || extension == ".nii.gz" || extension == ".nrrd" || extension == ".nhdr" ||
+        extension == ".mha" || extension == ".mhd" || extension == ".png" || extension == ".tif" ||
+        extension == ".tiff") {
+        return read_image(path);
+    }
+    throw_input_error(path,
+                      "unsupported file type" +
+                          (extension.empty() ? std::string(" (no extension)") : " '" + extension + "'") +
+                          "; supported: .npy, .npz, .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, .png, "
+                          ".tif, .tiff");
+}
+
+} // namespace masklens::io

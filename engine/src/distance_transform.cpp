@@ -1,0 +1,314 @@
+#include "masklens/engine/distance_transform.h"
+
+#include "masklens/engine/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+namespace masklens {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Adjacent lines of a strided axis processed together (one gather reads
+// kBlock consecutive values of each row).
+constexpr std::int64_t kBlock = 16;
+
+struct PassLayout {
+    std::int64_t n = 1;     // line length
+    std::int64_t inner = 1; // stride between consecutive line elements
+    std::int64_t outer = 1; // number of line groups
+    std::int64_t chunks_per_outer = 1;
+    std::int64_t block = 1;
+
+    std::int64_t work_items() const noexcept { return outer * chunks_per_outer; }
+};
+
+PassLayout layout_for(const std::array<std::int64_t, 3>& extent, int axis)
+{
+    PassLayout layout;
+    layout.n = extent[static_cast<std::size_t>(axis)];
+    layout.inner = 1;
+    for (int a = axis + 1; a < 3; ++a) {
+        layout.inner *= extent[static_cast<std::size_t>(a)];
+    }
+    layout.outer = extent[0] * extent[1] * extent[2] / (layout.n * layout.inner);
+    layout.block = std::min(kBlock, layout.inner);
+    layout.chunks_per_outer = (layout.inner + layout.block - 1) / layout.block;
+    return layout;
+}
+
+// The two-sweep pass on the binary feature: distance along the line to the
+// nearest feature voxel of the same line.
+void binary_line(const double* g, std::int64_t n, double spacing, double* out)
+{
+    std::int64_t last = -1;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (g[i] == 0.0) {
+            last = i;
+        }
+        out[i] = last >= 0 ? static_cast<double>(i - last) : kInf;
+    }
+    std::int64_t next = -1;
+    for (std::int64_t i = n - 1; i >= 0; --i) {
+        if (g[i] == 0.0) {
+            next = i;
+        }
+        double steps = out[i];
+        if (next >= 0) {
+            steps = std::min(steps, static_cast<double>(next - i));
+        }
+        const double d = steps * spacing;
+        out[i] = d * d;
+    }
+}
+
+enum class PassKind { Binary, Envelope };
+
+void run_pass(PassKind kind, const std::uint8_t* feature, std::uint8_t bits, double* data,
+              const std::array<std::int64_t, 3>& extent, int axis, double spacing, int threads)
+{
+    const PassLayout layout = layout_for(extent, axis);
+    const std::int64_t total = extent[0] * extent[1] * extent[2];
+    const int workers = detail::worker_count(threads, layout.work_items(), total);
+    detail::parallel_for(layout.work_items(), workers, [&](std::int64_t begin, std::int64_t end, int) {
+        const std::int64_t n = layout.n;
+        std::vector<double> in(static_cast<std::size_t>(layout.block * n));
+        std::vector<double> res(static_cast<std::size_t>(layout.block * n));
+        std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+        std::vector<double> z(static_cast<std::size_t>(n + 1));
+        for (std::int64_t item = begin; item < end; ++item) {
+            const std::int64_t o = item / layout.chunks_per_outer;
+            const std::int64_t first = (item % layout.chunks_per_outer) * layout.block;
+            const std::int64_t count = std::min(layout.block, layout.inner - first);
+            const std::int64_t base = o * n * layout.inner + first;
+            // Gather: line b of the block goes to in[b * n, (b + 1) * n).
+            bool any_finite = false;
+            for (std::int64_t i = 0; i < n; ++i) {
+                const std::int64_t row = base + i * layout.inner;
+                for (std::int64_t b = 0; b < count; ++b) {
+                    double value = 0;
+                    if (kind == PassKind::Binary) {
+                        value = (feature[row + b] & bits) != 0 ? 0.0 : kInf;
+                    } else {
+                        value = data[row + b];
+                    }
+                    any_finite = any_finite || value != kInf;
+                    in[static_cast<std::size_t>(b * n + i)] = value;
+                }
+            }
+            if (!any_finite) {
+                if (kind == PassKind::Binary) {
+                    for (std::int64_t i = 0; i < n; ++i) {
+                        std::fill_n(data + base + i * layout.inner, count, kInf);
+                    }
+                }
+                continue; // an envelope pass leaves an all-infinite block as it is
+            }
+            for (std::int64_t b = 0; b < count; ++b) {
+                const double* line = in.data() + b * n;
+                double* result = res.data() + b * n;
+                if (kind == PassKind::Binary) {
+                    binary_line(line, n, spacing, result);
+                } else {
+                    detail::envelope_1d(line, n, spacing, result, v.data(), z.data());
+                }
+            }
+            for (std::int64_t i = 0; i < n; ++i) {
+                const std::int64_t row = base + i * layout.inner;
+                for (std::int64_t b = 0; b < count; ++b) {
+                    data[row + b] = res[static_cast<std::size_t>(b * n + i)];
+                }
+            }
+        }
+    });
+}
+
+void check_grid(const EdtGrid& grid)
+{
+    for (const auto e : grid.extent_dhw) {
+        if (e <= 0) {
+            throw_usage_error("distance transform: grid extents must be positive");
+        }
+    }
+    for (const auto s : grid.spacing_xyz) {
+        if (!(s > 0) || !std::isfinite(s)) {
+            throw_usage_error("distance transform: spacing must be positive and finite");
+        }
+    }
+}
+
+} // namespace
+
+namespace detail {
+
+int worker_count(int requested, std::int64_t work_items, std::int64_t total_cost)
+{
+    int threads = requested;
+    if (threads <= 0) {
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
+    // Below ~32k voxels per thread, starting threads costs more than it saves.
+    const std::int64_t by_cost = std::max<std::int64_t>(1, total_cost / 32768);
+    const std::int64_t limit = std::min<std::int64_t>({static_cast<std::int64_t>(threads), by_cost, work_items});
+    return static_cast<int>(std::max<std::int64_t>(1, limit));
+}
+
+void parallel_for(std::int64_t count, int threads, const std::function<void(std::int64_t, std::int64_t, int)>& fn)
+{
+    if (count <= 0) {
+        return;
+    }
+    threads = static_cast<int>(std::clamp<std::int64_t>(threads, 1, count));
+    if (threads == 1) {
+        fn(0, count, 0);
+        return;
+    }
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<std::size_t>(threads));
+    for (int t = 0; t < threads; ++t) {
+        const std::int64_t begin = count * t / threads;
+        const std::int64_t end = count * (t + 1) / threads;
+        pool.emplace_back([&, begin, end, t] {
+            try {
+                fn(begin, end, t);
+            } catch (...) {
+                const std::lock_guard lock(failure_mutex);
+                if (!failure) {
+                    failure = std::current_exception();
+                }
+            }
+        });
+    }
+    for (auto& worker : pool) {
+        worker.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
+void envelope_1d(const double* f, std::int64_t n, double spacing, double* out, std::int64_t* v, double* z)
+{
+    // Parabola q, in index units: y(p) = w (p - q)^2 + f[q], w = spacing^2.
+    // Intersection of parabolas r < q: p* = ((f[q] - f[r]) / w + q^2 - r^2) / (2 (q - r)).
+    const double w = spacing * spacing;
+    std::int64_t k = -1;
+    for (std::int64_t q = 0; q < n; ++q) {
+        const double fq = f[q];
+        if (fq == kInf) {
+            continue;
+        }
+        if (k < 0) {
+            k = 0;
+            v[0] = q;
+            z[0] = -kInf;
+            z[1] = kInf;
+            continue;
+        }
+        // z[0] = -inf ends the loop at k == 0 at the latest (s is finite).
+        const auto qd = static_cast<double>(q);
+        const auto intersect = [&](std::int64_t r) {
+            const auto rd = static_cast<double>(r);
+            return ((fq - f[r]) / w + (qd * qd - rd * rd)) / (2.0 * (qd - rd));
+        };
+        double s = intersect(v[k]);
+        while (s <= z[k]) {
+            --k;
+            s = intersect(v[k]);
+        }
+        ++k;
+        v[k] = q;
+        z[k] = s;
+        z[k + 1] = kInf;
+    }
+    if (k < 0) {
+        std::fill_n(out, n, kInf);
+        return;
+    }
+    std::int64_t j = 0;
+    for (std::int64_t p = 0; p < n; ++p) {
+        const auto pd = static_cast<double>(p);
+        while (z[j + 1] < pd) {
+            ++j;
+        }
+        const double d = static_cast<double>(p - v[j]) * spacing;
+        out[p] = d * d + f[v[j]];
+    }
+}
+
+} // namespace detail
+
+void squared_distance_transform(const std::uint8_t* feature, const EdtGrid& grid, double* out, int threads,
+                                std::uint8_t feature_bits)
+{
+    check_grid(grid);
+    const auto& extent = grid.extent_dhw;
+    // Spacing per (D, H, W) axis.
+    const std::array<double, 3> spacing{grid.spacing_xyz[2], grid.spacing_xyz[1], grid.spacing_xyz[0]};
+    int first = -1;
+    for (int a = 2; a >= 0; --a) {
+        if (grid.axes_dhw[static_cast<std::size_t>(a)]) {
+            first = a;
+            break;
+        }
+    }
+    if (first < 0) {
+        // No axis measured: distance 0 on features, +inf elsewhere.
+        const std::int64_t total = grid.voxels();
+        for (std::int64_t i = 0; i < total; ++i) {
+            out[i] = (feature[i] & feature_bits) != 0 ? 0.0 : kInf;
+        }
+        return;
+    }
+    run_pass(PassKind::Binary, feature, feature_bits, out, extent, first, spacing[static_cast<std::size_t>(first)],
+             threads);
+    for (int a = 2; a >= 0; --a) {
+        const auto ua = static_cast<std::size_t>(a);
+        if (a == first || !grid.axes_dhw[ua] || extent[ua] == 1) {
+            continue;
+        }
+        run_pass(PassKind::Envelope, nullptr, 0, out, extent, a, spacing[ua], threads);
+    }
+}
+
+std::vector<double> squared_distance_transform(const std::uint8_t* feature, const EdtGrid& grid, int threads,
+                                               std::uint8_t feature_bits)
+{
+    check_grid(grid);
+    std::vector<double> out(static_cast<std::size_t>(grid.voxels()));
+    squared_distance_transform(feature, grid, out.data(), threads, feature_bits);
+    return out;
+}
+
+void squared_distance_transform_box(const std::uint8_t* feature, const EdtGrid& grid, const GridBox& box,
+                                    double* out, int threads, std::uint8_t feature_bits)
+{
+    check_grid(grid);
+    for (std::size_t a = 0; a < 3; ++a) {
+        if (box.lo[a] < 0 || box.hi[a] > grid.extent_dhw[a] || box.hi[a] <= box.lo[a]) {
+            throw_usage_error("distance transform: the box must be a non-empty part of the grid");
+        }
+    }
+    const auto e = box.extent();
+    std::vector<std::uint8_t> local(static_cast<std::size_t>(box.voxels()));
+    const std::int64_t gh = grid.extent_dhw[1];
+    const std::int64_t gw = grid.extent_dhw[2];
+    for (std::int64_t d = 0; d < e[0]; ++d) {
+        for (std::int64_t h = 0; h < e[1]; ++h) {
+            const std::uint8_t* src = feature + ((box.lo[0] + d) * gh + box.lo[1] + h) * gw + box.lo[2];
+            std::copy_n(src, e[2], local.data() + (d * e[1] + h) * e[2]);
+        }
+    }
+    EdtGrid sub = grid;
+    sub.extent_dhw = e;
+    squared_distance_transform(local.data(), sub, out, threads, feature_bits);
+}
+
+} // namespace masklens

@@ -1,0 +1,169 @@
+#include "masklens/engine/evaluate.h"
+
+#include <cmath>
+#include <limits>
+
+namespace masklens {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A hard metric's ratio; a zero denominator (empty masks) follows the policy.
+double hard_ratio(double numerator, double denominator, EmptyPolicy policy)
+{
+    if (denominator == 0) {
+        switch (policy) {
+        case EmptyPolicy::Nan: return kNaN;
+        case EmptyPolicy::Zero: return 0.0;
+        case EmptyPolicy::One: return 1.0;
+        }
+    }
+    return numerator / denominator;
+}
+
+double mean_of(double sum, std::int64_t count)
+{
+    return count > 0 ? sum / static_cast<double>(count) : kNaN;
+}
+
+// Mean over samples skipping NaN, or the sum for counts.
+void reduce_over_samples(const std::vector<const MetricValues*>& per_sample, const std::vector<Metric>& metrics,
+                         MetricValues& values, std::vector<std::int64_t>& valid)
+{
+    values.assign(metrics.size(), 0.0);
+    valid.assign(metrics.size(), 0);
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+        double sum = 0;
+        std::int64_t count = 0;
+        for (const MetricValues* sample : per_sample) {
+            const double value = (*sample)[m];
+            if (!std::isnan(value)) {
+                sum += value;
+                ++count;
+            }
+        }
+        valid[m] = count;
+        values[m] = is_count(metrics[m]) ? (count > 0 ? sum : kNaN) : mean_of(sum, count);
+    }
+}
+
+} // namespace
+
+double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
+{
+    const auto tp = static_cast<double>(s.true_positive);
+    const auto fp = static_cast<double>(s.false_positive());
+    const auto fn = static_cast<double>(s.false_negative());
+    const auto tn = static_cast<double>(s.true_negative());
+    switch (metric) {
+    case Metric::Bce: return mean_of(s.bce, s.elements);
+    case Metric::Mse: return mean_of(s.squared_error, s.elements);
+    case Metric::Mae: return mean_of(s.absolute_error, s.elements);
+    case Metric::FocalLoss: return mean_of(s.focal, s.elements);
+    case Metric::DiceLoss:
+        return 1.0 - (2.0 * s.overlap_sum + o.smooth_nr) / (s.pred_sum + s.target_sum + o.smooth_dr);
+    case Metric::IouLoss:
+        return 1.0 - (s.overlap_sum + o.smooth_nr) / (s.pred_sum + s.target_sum - s.overlap_sum + o.smooth_dr);
+    case Metric::TverskyLoss: {
+        const double false_positive = s.pred_sum - s.overlap_sum;
+        const double false_negative = s.target_sum - s.overlap_sum;
+        return 1.0 - (s.overlap_sum + o.tversky_smooth_nr) /
+                         (s.overlap_sum + o.tversky_alpha * false_positive + o.tversky_beta * false_negative +
+                          o.tversky_smooth_dr);
+    }
+    case Metric::Dice: return hard_ratio(2 * tp, 2 * tp + fp + fn, o.empty);
+    case Metric::Iou: return hard_ratio(tp, tp + fp + fn, o.empty);
+    case Metric::Precision: return hard_ratio(tp, tp + fp, o.empty);
+    case Metric::Recall: return hard_ratio(tp, tp + fn, o.empty);
+    case Metric::Specificity: return hard_ratio(tn, tn + fp, o.empty);
+    case Metric::Tp: return tp;
+    case Metric::Fp: return fp;
+    case Metric::Fn: return fn;
+    case Metric::Tn: return tn;
+    }
+    return kNaN;
+}
+
+bool label_metric_applies(Metric metric, PairingMode pairing) noexcept
+{
+    // Channel predictions have real per-class probabilities; label maps only
+    // have counts, so elementwise losses are not defined per label there.
+    return pairing == PairingMode::ChannelOneHot || is_label_metric(metric);
+}
+
+Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metric>& metrics,
+                             const MetricOptions& options)
+{
+    Evaluation result;
+    result.metrics = metrics.empty() ? default_metrics() : metrics;
+    result.options = options;
+    result.statistics = std::move(statistics);
+    const BatchStatistics& stats = result.statistics;
+    const auto values_of = [&](const RegionStats& region, bool label) {
+        MetricValues values(result.metrics.size());
+        for (std::size_t m = 0; m < result.metrics.size(); ++m) {
+            const Metric metric = result.metrics[m];
+            values[m] = (!label || label_metric_applies(metric, stats.pairing)) ? metric_value(metric, region, options)
+                                                                                 : kNaN;
+        }
+        return values;
+    };
+
+    RegionStats batch_total;
+    const std::int64_t samples = stats.shape.n;
+    result.samples.resize(static_cast<std::size_t>(samples));
+    for (std::int64_t n = 0; n < samples; ++n) {
+        SampleResult& sample = result.samples[static_cast<std::size_t>(n)];
+        sample.index = n;
+        const RegionStats total = stats.sample(n);
+        batch_total += total;
+        sample.values = values_of(total, false);
+        sample.slices.reserve(static_cast<std::size_t>(stats.slices_per_sample));
+        for (std::int64_t s = 0; s < stats.slices_per_sample; ++s) {
+            sample.slices.push_back(values_of(stats.slice(n, s), false));
+        }
+        for (std::size_t l = 0; l < stats.labels.size(); ++l) {
+            LabelResult label;
+            label.label = stats.labels[l];
+            label.values = values_of(stats.label_sample(n, l), true);
+            for (std::int64_t s = 0; s < stats.slices_per_sample; ++s) {
+                label.slices.push_back(values_of(stats.label_slice(n, s, l), true));
+            }
+            sample.labels.push_back(std::move(label));
+        }
+    }
+
+    std::vector<const MetricValues*> sample_values;
+    for (const auto& sample : result.samples) {
+        sample_values.push_back(&sample.values);
+    }
+    reduce_over_samples(sample_values, result.metrics, result.batch, result.batch_valid);
+    // Elementwise losses are means over every element of the batch, as
+    // PyTorch's mean reduction computes them.
+    for (std::size_t m = 0; m < result.metrics.size(); ++m) {
+        if (is_elementwise_mean(result.metrics[m])) {
+            result.batch[m] = metric_value(result.metrics[m], batch_total, options);
+            result.batch_valid[m] = std::isnan(result.batch[m]) ? 0 : samples;
+        }
+    }
+
+    for (std::size_t l = 0; l < stats.labels.size(); ++l) {
+        BatchLabelResult label;
+        label.label = stats.labels[l];
+        std::vector<const MetricValues*> per_sample;
+        for (const auto& sample : result.samples) {
+            per_sample.push_back(&sample.labels[l].values);
+        }
+        reduce_over_samples(per_sample, result.metrics, label.values, label.valid);
+        result.labels.push_back(std::move(label));
+    }
+    return result;
+}
+
+Evaluation evaluate(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
+{
+    return derive_evaluation(compute_statistics(prediction, target, options), options.metrics, options.metric);
+}
+
+} // namespace masklens

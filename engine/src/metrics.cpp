@@ -1,0 +1,95 @@
+#include "masklens/engine/metrics.h"
+
+#include "masklens/engine/error.h"
+
+#include <array>
+
+namespace masklens {
+
+namespace {
+constexpr std::array<std::string_view, kMetricCount> kNames = {
+    "bce",  "mse", "mae",       "focal_loss", "dice_loss",   "iou_loss", "tversky_loss", "dice",
+    "iou",  "precision", "recall", "specificity", "tp", "fp", "fn", "tn",
+};
+} // namespace
+
+std::string_view metric_name(Metric metric) noexcept { return kNames[static_cast<std::size_t>(metric)]; }
+
+std::optional<Metric> parse_metric(std::string_view name) noexcept
+{
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+        if (kNames[i] == name) {
+            return static_cast<Metric>(i);
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<Metric> parse_metric_list(std::string_view list)
+{
+    std::vector<Metric> metrics;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const std::string_view name = list.substr(0, comma);
+        if (name == "all") {
+            for (Metric metric : all_metrics()) {
+                metrics.push_back(metric);
+            }
+        } else if (const auto metric = parse_metric(name)) {
+            metrics.push_back(*metric);
+        } else {
+            std::string known;
+            for (const auto known_name : kNames) {
+                known += (known.empty() ? "" : ", ") + std::string(known_name);
+            }
+            throw_usage_error("unknown metric '" + std::string(name) + "' (known: " + known + ", all)");
+        }
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    }
+    if (metrics.empty()) {
+        throw_usage_error("--metrics needs at least one metric");
+    }
+    // Keep the first occurrence of each metric, in the order given.
+    std::vector<Metric> unique;
+    for (Metric metric : metrics) {
+        bool seen = false;
+        for (Metric kept : unique) {
+            seen = seen || kept == metric;
+        }
+        if (!seen) {
+            unique.push_back(metric);
+        }
+    }
+    return unique;
+}
+
+std::vector<Metric> default_metrics()
+{
+    return {Metric::Bce,     Metric::Mse, Metric::Mae,       Metric::DiceLoss, Metric::IouLoss,
+            Metric::Dice,    Metric::Iou, Metric::Precision, Metric::Recall};
+}
+
+std::vector<Metric> all_metrics()
+{
+    std::vector<Metric> metrics;
+    for (int i = 0; i < kMetricCount; ++i) {
+        metrics.push_back(static_cast<Metric>(i));
+    }
+    return metrics;
+}
+
+bool is_elementwise_mean(Metric metric) noexcept
+{
+    return metric == Metric::Bce || metric == Metric::Mse || metric == Metric::Mae || metric == Metric::FocalLoss;
+}
+
+bool is_count(Metric metric) noexcept
+{
+    return metric == Metric::Tp || metric == Metric::Fp || metric == Metric::Fn || metric == Metric::Tn;
+}
+
+bool is_label_metric(Metric metric) noexcept { return !is_elementwise_mean(metric); }
+
+bool needs_probabilities(Metric metric) noexcept { return metric == Metric::Bce || metric == Metric::FocalLoss; }
+
+} // namespace masklens

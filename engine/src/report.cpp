@@ -1,0 +1,358 @@
+#include "masklens/engine/report.h"
+
+#include "masklens/engine/error.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iomanip>
+#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace masklens {
+
+namespace {
+
+std::string json_string(const std::string& text)
+{
+    std::string out = "\"";
+    for (const char raw : text) {
+        const auto c = static_cast<unsigned char>(raw);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+                out += escaped;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    return out + "\"";
+}
+
+// Shortest text that reads back as the same double.
+} // namespace
+
+std::string format_number(double value)
+{
+    char text[32];
+    for (int precision = 15; precision <= 17; ++precision) {
+        std::snprintf(text, sizeof text, "%.*g", precision, value);
+        if (std::strtod(text, nullptr) == value) {
+            break;
+        }
+    }
+    return text;
+}
+
+namespace {
+
+std::string number(double value) { return format_number(value); }
+
+std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
+
+const char* undefined_reason(double value)
+{
+    if (std::isnan(value)) {
+        return "undefined: zero denominator (empty masks, see --empty)";
+    }
+    return value > 0 ? "+inf" : "-inf";
+}
+
+const char* pairing_name(PairingMode pairing)
+{
+    switch (pairing) {
+    case PairingMode::Binary: return "binary";
+    case PairingMode::LabelMaps: return "label_maps";
+    case PairingMode::ChannelOneHot: return "channel_one_hot";
+    }
+    return "?";
+}
+
+const char* axis_name(SliceAxis axis)
+{
+    switch (axis) {
+    case SliceAxis::H: return "h";
+    case SliceAxis::W: return "w";
+    default: return "d";
+    }
+}
+
+// {"dice": 0.5, ...} and, for non-finite values (written as null), the
+// reasons {"dice": "undefined: ..."} (empty when all values are finite).
+std::pair<std::string, std::string> values_object(const Evaluation& evaluation, const MetricValues& values,
+                                                  bool label)
+{
+    std::string object = "{", reasons;
+    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+        const Metric metric = evaluation.metrics[m];
+        if (label && !label_metric_applies(metric, evaluation.statistics.pairing)) {
+            continue;
+        }
+        const std::string name = json_string(std::string(metric_name(metric)));
+        object += (object.size() > 1 ? ", " : "") + name + ": " + json_number(values[m]);
+        if (!std::isfinite(values[m])) {
+            reasons += (reasons.empty() ? "{" : ", ") + name + ": " + json_string(undefined_reason(values[m]));
+        }
+    }
+    return {object + "}", reasons.empty() ? reasons : reasons + "}"};
+}
+
+// "values": {...} plus "undefined": {...} when some value is not finite.
+void write_values(std::ostream& out, const Evaluation& evaluation, const MetricValues& values, bool label,
+                  const std::string& indent)
+{
+    const auto [object, reasons] = values_object(evaluation, values, label);
+    out << "\"values\": " << object;
+    if (!reasons.empty()) {
+        out << ",\n" << indent << "\"undefined\": " << reasons;
+    }
+}
+
+void write_valid(std::ostream& out, const Evaluation& evaluation, const std::vector<std::int64_t>& valid, bool label)
+{
+    out << "\"valid\": {";
+    bool first = true;
+    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+        const Metric metric = evaluation.metrics[m];
+        if (label && !label_metric_applies(metric, evaluation.statistics.pairing)) {
+            continue;
+        }
+        out << (first ? "" : ", ") << json_string(std::string(metric_name(metric))) << ": " << valid[m];
+        first = false;
+    }
+    out << "}";
+}
+
+void write_slices(std::ostream& out, const Evaluation& evaluation, const std::vector<MetricValues>& slices,
+                  bool label, const std::string& indent)
+{
+    out << "\"slices\": [";
+    for (std::size_t s = 0; s < slices.size(); ++s) {
+        out << (s ? ",\n" : "\n") << indent << "  {\"index\": " << s << ", ";
+        write_values(out, evaluation, slices[s], label, indent + "   ");
+        out << "}";
+    }
+    out << "\n" << indent << "]";
+}
+
+std::string csv_number(double value)
+{
+    if (std::isnan(value)) {
+        return "nan";
+    }
+    if (std::isinf(value)) {
+        return value > 0 ? "inf" : "-inf";
+    }
+    return number(value);
+}
+
+void csv_row(std::ostream& out, const Evaluation& evaluation, const std::string& sample, const std::string& label,
+             const std::string& slice, const MetricValues& values, bool label_row)
+{
+    out << sample << ',' << label << ',' << slice;
+    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+        out << ',';
+        if (!label_row || label_metric_applies(evaluation.metrics[m], evaluation.statistics.pairing)) {
+            out << csv_number(values[m]);
+        }
+    }
+    out << '\n';
+}
+
+std::string table_number(double value)
+{
+    if (std::isnan(value)) {
+        return "-";
+    }
+    std::ostringstream text;
+    text << std::setprecision(6) << value;
+    return text.str();
+}
+
+void table_row(std::ostream& out, const std::string& name, const MetricValues& values, std::size_t width)
+{
+    out << std::left << std::setw(12) << name;
+    for (const double value : values) {
+        out << std::right << std::setw(static_cast<int>(width)) << table_number(value);
+    }
+    out << '\n';
+}
+
+} // namespace
+
+void write_json(std::ostream& out, const Evaluation& evaluation, const ReportContext& context)
+{
+    const BatchStatistics& stats = evaluation.statistics;
+    out << "{\n";
+    out << "  \"prediction\": " << json_string(context.prediction_path) << ",\n";
+    out << "  \"target\": " << json_string(context.target_path) << ",\n";
+    out << "  \"shape\": [";
+    const auto shape = stats.shape.torch_shape();
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        out << (i ? ", " : "") << shape[i];
+    }
+    out << "],\n";
+    out << "  \"device\": " << json_string(context.device) << ",\n";
+    out << "  \"options\": " << context.options_json << ",\n";
+    out << "  \"pairing\": " << json_string(pairing_name(stats.pairing)) << ",\n";
+    out << "  \"axis\": " << json_string(axis_name(stats.axis)) << ",\n";
+    out << "  \"slices_per_sample\": " << stats.slices_per_sample << ",\n";
+    out << "  \"metrics\": [";
+    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+        out << (m ? ", " : "") << json_string(std::string(metric_name(evaluation.metrics[m])));
+    }
+    out << "],\n";
+    const auto [batch, batch_reasons] = values_object(evaluation, evaluation.batch, false);
+    out << "  \"batch\": " << batch << ",\n";
+    if (!batch_reasons.empty()) {
+        out << "  \"undefined\": " << batch_reasons << ",\n";
+    }
+    out << "  ";
+    write_valid(out, evaluation, evaluation.batch_valid, false);
+    out << ",\n";
+    out << "  \"labels\": [";
+    for (std::size_t l = 0; l < evaluation.labels.size(); ++l) {
+        const auto& label = evaluation.labels[l];
+        out << (l ? ",\n" : "\n") << "    {\"label\": " << label.label << ", ";
+        write_values(out, evaluation, label.values, true, "     ");
+        out << ", ";
+        write_valid(out, evaluation, label.valid, true);
+        out << "}";
+    }
+    out << (evaluation.labels.empty() ? "" : "\n  ") << "],\n";
+    out << "  \"samples\": [";
+    for (std::size_t n = 0; n < evaluation.samples.size(); ++n) {
+        const SampleResult& sample = evaluation.samples[n];
+        out << (n ? ",\n" : "\n") << "    {\"index\": " << sample.index << ",\n      ";
+        write_values(out, evaluation, sample.values, false, "      ");
+        out << ",\n      ";
+        write_slices(out, evaluation, sample.slices, false, "      ");
+        out << ",\n      \"labels\": [";
+        for (std::size_t l = 0; l < sample.labels.size(); ++l) {
+            const LabelResult& label = sample.labels[l];
+            out << (l ? ",\n" : "\n") << "        {\"label\": " << label.label << ",\n          ";
+            write_values(out, evaluation, label.values, true, "          ");
+            out << ",\n          ";
+            write_slices(out, evaluation, label.slices, true, "          ");
+            out << "}";
+        }
+        out << (sample.labels.empty() ? "" : "\n      ") << "]}";
+    }
+    out << "\n  ]\n}\n";
+}
+
+void write_csv(std::ostream& out, const Evaluation& evaluation)
+{
+    out << "sample,label,slice";
+    for (const Metric metric : evaluation.metrics) {
+        out << ',' << metric_name(metric);
+    }
+    out << '\n';
+    csv_row(out, evaluation, "", "", "", evaluation.batch, false);
+    for (const auto& label : evaluation.labels) {
+        csv_row(out, evaluation, "", std::to_string(label.label), "", label.values, true);
+    }
+    for (const SampleResult& sample : evaluation.samples) {
+        const std::string index = std::to_string(sample.index);
+        csv_row(out, evaluation, index, "", "", sample.values, false);
+        for (std::size_t s = 0; s < sample.slices.size(); ++s) {
+            csv_row(out, evaluation, index, "", std::to_string(s), sample.slices[s], false);
+        }
+        for (const LabelResult& label : sample.labels) {
+            const std::string name = std::to_string(label.label);
+            csv_row(out, evaluation, index, name, "", label.values, true);
+            for (std::size_t s = 0; s < label.slices.size(); ++s) {
+                csv_row(out, evaluation, index, name, std::to_string(s), label.slices[s], true);
+            }
+        }
+    }
+}
+
+void write_table(std::ostream& out, const Evaluation& evaluation, const ReportContext& context)
+{
+    const BatchStatistics& stats = evaluation.statistics;
+    out << "prediction  " << context.prediction_path << "\n";
+    out << "target      " << context.target_path << "\n";
+    out << "shape       " << stats.shape.to_string() << "  (" << pairing_name(stats.pairing) << ", "
+        << stats.slices_per_sample << " slice" << (stats.slices_per_sample == 1 ? "" : "s") << " per sample along "
+        << axis_name(stats.axis) << ", device " << context.device << ")\n\n";
+    std::size_t width = 10;
+    for (const Metric metric : evaluation.metrics) {
+        width = std::max(width, metric_name(metric).size() + 2);
+    }
+    out << std::left << std::setw(12) << "";
+    for (const Metric metric : evaluation.metrics) {
+        out << std::right << std::setw(static_cast<int>(width)) << metric_name(metric);
+    }
+    out << '\n';
+    table_row(out, "batch", evaluation.batch, width);
+    for (const SampleResult& sample : evaluation.samples) {
+        table_row(out, "sample " + std::to_string(sample.index), sample.values, width);
+    }
+    if (!evaluation.labels.empty()) {
+        out << "\nper label (batch: mean over samples)\n";
+        for (const auto& label : evaluation.labels) {
+            MetricValues shown = label.values;
+            for (std::size_t m = 0; m < shown.size(); ++m) {
+                if (!label_metric_applies(evaluation.metrics[m], stats.pairing)) {
+                    shown[m] = std::nan("");
+                }
+            }
+            table_row(out, "label " + std::to_string(label.label), shown, width);
+        }
+    }
+    out << "\n- : undefined (empty masks; see --empty). Per-slice values: --format json or csv.\n";
+}
+
+void write_file_atomically(const std::string& path, const std::string& content)
+{
+    const auto slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    std::string pattern = folder + "/." + name + ".tmp.XXXXXX";
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    const int fd = ::mkstemp(buffer.data());
+    if (fd < 0) {
+        throw_input_error(path, std::string("cannot create a file in ") + folder + ": " + std::strerror(errno));
+    }
+    const std::string temporary(buffer.data());
+    std::size_t written = 0;
+    while (written < content.size()) {
+        const ssize_t step = ::write(fd, content.data() + written, content.size() - written);
+        if (step < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            const std::string reason = std::strerror(errno);
+            ::close(fd);
+            ::unlink(temporary.c_str());
+            throw_input_error(path, "cannot write: " + reason);
+        }
+        written += static_cast<std::size_t>(step);
+    }
+    ::fchmod(fd, 0644);
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(temporary.c_str());
+        throw_input_error(path, std::string("cannot write: ") + std::strerror(errno));
+    }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const std::string reason = std::strerror(errno);
+        ::unlink(temporary.c_str());
+        throw_input_error(path, "cannot replace the file: " + reason);
+    }
+}
+
+} // namespace masklens

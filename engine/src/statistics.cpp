@@ -1,0 +1,876 @@
+// The streaming pass. Work is split into (sample, depth) planes, statically
+// across threads so results do not depend on scheduling. Each plane is read in
+// chunks of at most kChunk elements that are converted to float (double for
+// float64 inputs) into small per-thread buffers; the per-element terms from
+// voxel_terms.h are evaluated on those buffers with Eigen and summed in double.
+#include "masklens/engine/statistics.h"
+
+#include "masklens/engine/error.h"
+#include "masklens/engine/voxel_terms.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace masklens {
+
+RegionStats& RegionStats::operator+=(const RegionStats& other) noexcept
+{
+    elements += other.elements;
+    bce += other.bce;
+    focal += other.focal;
+    squared_error += other.squared_error;
+    absolute_error += other.absolute_error;
+    pred_sum += other.pred_sum;
+    target_sum += other.target_sum;
+    overlap_sum += other.overlap_sum;
+    pred_positive += other.pred_positive;
+    target_positive += other.target_positive;
+    true_positive += other.true_positive;
+    return *this;
+}
+
+RegionStats BatchStatistics::sample(std::int64_t index) const
+{
+    RegionStats total;
+    for (std::int64_t s = 0; s < slices_per_sample; ++s) {
+        total += slice(index, s);
+    }
+    return total;
+}
+
+RegionStats BatchStatistics::label_sample(std::int64_t index, std::size_t label_index) const
+{
+    RegionStats total;
+    for (std::int64_t s = 0; s < slices_per_sample; ++s) {
+        total += label_slice(index, s, label_index);
+    }
+    return total;
+}
+
+namespace {
+
+constexpr std::int64_t kChunk = 2048;
+constexpr std::int64_t kMaxLabel = 65535;
+
+struct Needs {
+    bool bce = false, focal = false, squared = false, absolute = false, overlap = false, hard = false;
+    bool range_check = false;
+};
+
+Needs needs_for(const std::vector<Metric>& requested, const MetricOptions& options, PairingMode pairing)
+{
+    const std::vector<Metric> metrics = requested.empty() ? all_metrics() : requested;
+    Needs needs;
+    for (Metric metric : metrics) {
+        switch (metric) {
+        case Metric::Bce: needs.bce = true; break;
+        case Metric::FocalLoss: needs.focal = true; break;
+        case Metric::Mse: needs.squared = true; break;
+        case Metric::Mae: needs.absolute = true; break;
+        case Metric::DiceLoss:
+        case Metric::IouLoss:
+        case Metric::TverskyLoss: needs.overlap = true; break;
+        default: needs.hard = true; break;
+        }
+    }
+    // Label statistics are built from the hard counts and overlap sums.
+    if (pairing != PairingMode::Binary) {
+        needs.hard = true;
+        needs.overlap = true;
+    }
+    needs.range_check = (needs.bce || needs.focal) && !options.logits;
+    return needs;
+}
+
+// ---- chunk loading ----------------------------------------------------------
+
+float half_to_float(std::uint16_t bits)
+{
+    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fu;
+    std::uint32_t mantissa = bits & 0x3ffu;
+    std::uint32_t result = 0;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            result = sign;
+        } else { // subnormal: normalise
+            int shift = 0;
+            while ((mantissa & 0x400u) == 0) {
+                mantissa <<= 1;
+                ++shift;
+            }
+            mantissa &= 0x3ffu;
+            result = sign | static_cast<std::uint32_t>(127 - 15 - shift + 1) << 23 | mantissa << 13;
+        }
+    } else if (exponent == 0x1f) {
+        result = sign | 0x7f800000u | mantissa << 13; // inf or NaN
+    } else {
+        result = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+    }
+    float value = 0;
+    std::memcpy(&value, &result, sizeof value);
+    return value;
+}
+
+template <class Real, class Source> void convert_values(const Source* in, std::int64_t count, Real* out)
+{
+    if constexpr (std::is_floating_point_v<Source>) {
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = static_cast<Real>(in[i]);
+        }
+    } else {
+        // Masks and label maps enter the continuous metrics as foreground = 1.
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = in[i] != 0 ? Real(1) : Real(0);
+        }
+    }
+}
+
+template <class Real> void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, Real* out)
+{
+    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
+    switch (volume.type()) {
+    case ScalarType::Bool:
+    case ScalarType::UInt8: convert_values(reinterpret_cast<const std::uint8_t*>(base), count, out); break;
+    case ScalarType::Int8: convert_values(reinterpret_cast<const std::int8_t*>(base), count, out); break;
+    case ScalarType::Int16: convert_values(reinterpret_cast<const std::int16_t*>(base), count, out); break;
+    case ScalarType::UInt16: convert_values(reinterpret_cast<const std::uint16_t*>(base), count, out); break;
+    case ScalarType::Int32: convert_values(reinterpret_cast<const std::int32_t*>(base), count, out); break;
+    case ScalarType::UInt32: convert_values(reinterpret_cast<const std::uint32_t*>(base), count, out); break;
+    case ScalarType::Int64: convert_values(reinterpret_cast<const std::int64_t*>(base), count, out); break;
+    case ScalarType::UInt64: convert_values(reinterpret_cast<const std::uint64_t*>(base), count, out); break;
+    case ScalarType::Float16: {
+        const auto* bits = reinterpret_cast<const std::uint16_t*>(base);
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = static_cast<Real>(half_to_float(bits[i]));
+        }
+        break;
+    }
+    case ScalarType::Float32: convert_values(reinterpret_cast<const float*>(base), count, out); break;
+    case ScalarType::Float64: convert_values(reinterpret_cast<const double*>(base), count, out); break;
+    }
+}
+
+// Labels as int64 (only called for integer arrays).
+template <class Source> void convert_labels(const Source* in, std::int64_t count, std::int64_t* out)
+{
+    for (std::int64_t i = 0; i < count; ++i) {
+        out[i] = static_cast<std::int64_t>(in[i]);
+    }
+}
+
+void load_labels(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t* out)
+{
+    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
+    switch (volume.type()) {
+    case ScalarType::Bool:
+    case ScalarType::UInt8: convert_labels(reinterpret_cast<const std::uint8_t*>(base), count, out); break;
+    case ScalarType::Int8: convert_labels(reinterpret_cast<const std::int8_t*>(base), count, out); break;
+    case ScalarType::Int16: convert_labels(reinterpret_cast<const std::int16_t*>(base), count, out); break;
+    case ScalarType::UInt16: convert_labels(reinterpret_cast<const std::uint16_t*>(base), count, out); break;
+    case ScalarType::Int32: convert_labels(reinterpret_cast<const std::int32_t*>(base), count, out); break;
+    case ScalarType::UInt32: convert_labels(reinterpret_cast<const std::uint32_t*>(base), count, out); break;
+    case ScalarType::Int64: convert_labels(reinterpret_cast<const std::int64_t*>(base), count, out); break;
+    case ScalarType::UInt64: {
+        // Values above int64's range are clamped so the range check rejects them.
+        const auto* in = reinterpret_cast<const std::uint64_t*>(base);
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = in[i] > static_cast<std::uint64_t>(kMaxLabel) ? kMaxLabel + 1 : static_cast<std::int64_t>(in[i]);
+        }
+        break;
+    }
+    default: break; // not reached: floats are never label maps
+    }
+}
+
+// ---- sinks: where a chunk's terms go ---------------------------------------
+
+// Sums a chunk into one region (slicing along D or H).
+struct SumSink {
+    RegionStats* stats;
+    template <class Expr> void add(double RegionStats::*field, const Expr& terms)
+    {
+        stats->*field += terms.template cast<double>().sum();
+    }
+    template <class Expr> void count(std::int64_t RegionStats::*field, const Expr& flags)
+    {
+        stats->*field += flags.count();
+    }
+    void add_elements(std::int64_t count) { stats->elements += count; }
+};
+
+// Adds element i of a chunk to region i (slicing along W: each element of a
+// row lies in its own slice). A second destination receives the same values
+// (the channel's label region) when set.
+struct ScatterSink {
+    RegionStats* first;
+    std::int64_t first_stride;
+    RegionStats* second; // may be null
+    std::int64_t second_stride;
+
+    template <class Expr> void add(double RegionStats::*field, const Expr& terms)
+    {
+        for (Eigen::Index i = 0; i < terms.size(); ++i) {
+            const double value = static_cast<double>(terms.coeff(i));
+            first[i * first_stride].*field += value;
+            if (second) {
+                second[i * second_stride].*field += value;
+            }
+        }
+    }
+    template <class Expr> void count(std::int64_t RegionStats::*field, const Expr& flags)
+    {
+        for (Eigen::Index i = 0; i < flags.size(); ++i) {
+            const std::int64_t value = flags.coeff(i) ? 1 : 0;
+            first[i * first_stride].*field += value;
+            if (second) {
+                second[i * second_stride].*field += value;
+            }
+        }
+    }
+    void add_elements(std::int64_t count)
+    {
+        for (std::int64_t i = 0; i < count; ++i) {
+            first[i * first_stride].elements += 1;
+            if (second) {
+                second[i * second_stride].elements += 1;
+            }
+        }
+    }
+};
+
+struct RangeViolation {
+    std::int64_t count = 0;
+    std::int64_t first_index = std::numeric_limits<std::int64_t>::max();
+};
+
+template <class Real> using ArrayR = Eigen::Array<Real, Eigen::Dynamic, 1>;
+template <class Real> using MapR = Eigen::Map<const ArrayR<Real>>;
+
+// Evaluates the per-element terms of one chunk (prediction values x, target
+// values t) into a sink. `flat_offset` locates x[0] in the prediction for
+// range-violation reports.
+template <class Real, class Sink>
+void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& needs, const MetricOptions& options,
+                      ArrayR<Real>& probability_buffer, std::int64_t flat_offset, RangeViolation& violation,
+                      Sink& sink)
+{
+    const Eigen::Index count = x.size();
+    sink.add_elements(count);
+    const Real threshold = static_cast<Real>(options.threshold);
+
+    // The probability: x itself, or sigmoid(x) for logits (kept in a buffer
+    // because every later term reads it).
+    const Real* probability_data = x.data();
+    if (options.logits) {
+        probability_buffer.head(count) = terms::sigmoid(x);
+        probability_data = probability_buffer.data();
+    }
+    const MapR<Real> p(probability_data, count);
+
+    if (needs.range_check) {
+        const std::int64_t valid = terms::in_unit_interval(p).count();
+        if (valid != count) {
+            violation.count += count - valid;
+            if (violation.first_index == std::numeric_limits<std::int64_t>::max()) {
+                for (Eigen::Index i = 0; i < count; ++i) {
+                    if (!(p[i] >= 0 && p[i] <= 1)) {
+                        violation.first_index = flat_offset + i;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if (needs.bce) {
+        if (options.logits) {
+            sink.add(&RegionStats::bce, terms::bce_with_logits(x, t));
+        } else {
+            sink.add(&RegionStats::bce, terms::bce(p, t));
+        }
+    }
+    if (needs.focal) {
+        const auto base = terms::focal_base(p, t);
+        const Real gamma = static_cast<Real>(options.focal_gamma);
+        // gamma == 2 (the default) as a square: exact and much cheaper than pow.
+        auto weighted = [&](const auto& bce_terms) {
+            if (options.focal_alpha) {
+                const Real alpha = static_cast<Real>(*options.focal_alpha);
+                if (gamma == Real(2)) {
+                    sink.add(&RegionStats::focal,
+                             bce_terms * terms::op_square(base) * terms::focal_alpha_weight(t, alpha));
+                } else {
+                    sink.add(&RegionStats::focal,
+                             bce_terms * terms::op_pow(base, gamma) * terms::focal_alpha_weight(t, alpha));
+                }
+            } else if (gamma == Real(2)) {
+                sink.add(&RegionStats::focal, bce_terms * terms::op_square(base));
+            } else {
+                sink.add(&RegionStats::focal, bce_terms * terms::op_pow(base, gamma));
+            }
+        };
+        if (options.logits) {
+            weighted(terms::bce_with_logits(x, t));
+        } else {
+            weighted(terms::bce(p, t));
+        }
+    }
+    if (needs.squared) {
+        sink.add(&RegionStats::squared_error, terms::squared_error(p, t));
+    }
+    if (needs.absolute) {
+        sink.add(&RegionStats::absolute_error, terms::absolute_error(p, t));
+    }
+    if (needs.overlap) {
+        sink.add(&RegionStats::pred_sum, p);
+        sink.add(&RegionStats::target_sum, t);
+        sink.add(&RegionStats::overlap_sum, p * t);
+    }
+    if (needs.hard) {
+        sink.count(&RegionStats::pred_positive, terms::predicted_positive(p, threshold));
+        sink.count(&RegionStats::target_positive, terms::target_positive(t));
+        sink.count(&RegionStats::true_positive,
+                   terms::predicted_positive(p, threshold) && terms::target_positive(t));
+    }
+}
+
+// ---- label maps: sparse per-region label counts ----------------------------
+
+struct LabelCounts {
+    std::int64_t predicted = 0, target = 0, both = 0;
+};
+
+struct SparseLabels {
+    std::vector<std::pair<std::int64_t, LabelCounts>> entries; // sorted by label
+
+    LabelCounts& at(std::int64_t label)
+    {
+        auto it = std::lower_bound(entries.begin(), entries.end(), label,
+                                   [](const auto& entry, std::int64_t value) { return entry.first < value; });
+        if (it == entries.end() || it->first != label) {
+            it = entries.insert(it, {label, LabelCounts{}});
+        }
+        return it->second;
+    }
+    void merge(const SparseLabels& other)
+    {
+        for (const auto& [label, counts] : other.entries) {
+            LabelCounts& mine = at(label);
+            mine.predicted += counts.predicted;
+            mine.target += counts.target;
+            mine.both += counts.both;
+        }
+    }
+};
+
+struct LabelViolation {
+    std::int64_t count = 0;
+    std::int64_t first_index = std::numeric_limits<std::int64_t>::max();
+    std::int64_t first_value = 0;
+    bool in_prediction = false;
+};
+
+void note_label_violation(LabelViolation& violation, std::int64_t index, std::int64_t value, bool in_prediction)
+{
+    ++violation.count;
+    if (index < violation.first_index) {
+        violation.first_index = index;
+        violation.first_value = value;
+        violation.in_prediction = in_prediction;
+    }
+}
+
+// ---- the plan ----------------------------------------------------------------
+
+struct ThreadState {
+    // Accumulators owned by this thread (only used when slices can be shared
+    // between planes: slicing along H or W).
+    std::vector<RegionStats> slices;
+    std::vector<RegionStats> channel_labels; // ChannelOneHot: [region * C + c]
+    std::vector<SparseLabels> sparse_labels; // LabelMaps: [region]
+    RangeViolation range;
+    LabelViolation labels;
+};
+
+std::string position_string(const Shape& shape, std::int64_t flat)
+{
+    const std::int64_t w = flat % shape.w;
+    flat /= shape.w;
+    const std::int64_t h = flat % shape.h;
+    flat /= shape.h;
+    const std::int64_t d = flat % shape.d;
+    flat /= shape.d;
+    const std::int64_t c = flat % shape.c;
+    const std::int64_t n = flat / shape.c;
+    std::ostringstream text;
+    if (shape.spatial_dims == 2) {
+        text << "[n=" << n << ", c=" << c << ", h=" << h << ", w=" << w << "]";
+    } else {
+        text << "[n=" << n << ", c=" << c << ", d=" << d << ", h=" << h << ", w=" << w << "]";
+    }
+    return text.str();
+}
+
+double value_at(const Volume& volume, std::int64_t flat)
+{
+    double value = 0;
+    load_values<double>(volume, flat, 1, &value);
+    if (is_label_type(volume.type())) {
+        std::int64_t label = 0;
+        load_labels(volume, flat, 1, &label);
+        value = static_cast<double>(label);
+    }
+    return value;
+}
+
+class Pass {
+public:
+    Pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options, PairingMode pairing)
+        : prediction_(prediction), target_(target), options_(options), pairing_(pairing),
+          shape_(prediction.shape()), needs_(needs_for(options.metrics, options.metric, pairing))
+    {
+        axis_ = options.axis == SliceAxis::Default ? SliceAxis::D : options.axis;
+        slices_per_sample_ = axis_ == SliceAxis::D ? shape_.d : axis_ == SliceAxis::H ? shape_.h : shape_.w;
+        regions_ = shape_.n * slices_per_sample_;
+        channel_labels_ = pairing_ == PairingMode::ChannelOneHot ? shape_.c : 0;
+    }
+
+    BatchStatistics run()
+    {
+        const std::int64_t planes = shape_.n * shape_.d;
+        unsigned hardware = options_.threads > 0 ? static_cast<unsigned>(options_.threads)
+                                                 : std::max(1u, std::thread::hardware_concurrency());
+        const auto thread_count = static_cast<std::int64_t>(std::min<std::int64_t>(hardware, planes));
+
+        // Slicing along D: each plane is one region, so threads write the
+        // shared result directly. Along H or W, threads keep their own.
+        shared_regions_ = axis_ == SliceAxis::D;
+        slices_.assign(static_cast<std::size_t>(regions_), RegionStats{});
+        channel_label_slices_.assign(static_cast<std::size_t>(regions_ * channel_labels_), RegionStats{});
+        if (pairing_ == PairingMode::LabelMaps) {
+            sparse_labels_.assign(static_cast<std::size_t>(regions_), SparseLabels{});
+        }
+        states_.resize(static_cast<std::size_t>(thread_count));
+        for (auto& state : states_) {
+            if (!shared_regions_) {
+                state.slices.assign(static_cast<std::size_t>(regions_), RegionStats{});
+                state.channel_labels.assign(static_cast<std::size_t>(regions_ * channel_labels_), RegionStats{});
+                if (pairing_ == PairingMode::LabelMaps) {
+                    state.sparse_labels.assign(static_cast<std::size_t>(regions_), SparseLabels{});
+                }
+            }
+        }
+        progress_step_ = std::max<std::int64_t>(1, planes / 100);
+
+        std::vector<std::thread> workers;
+        std::exception_ptr failure;
+        std::mutex failure_mutex;
+        for (std::int64_t t = 0; t < thread_count; ++t) {
+            const std::int64_t begin = planes * t / thread_count;
+            const std::int64_t end = planes * (t + 1) / thread_count;
+            auto work = [&, t, begin, end] {
+                try {
+                    if (is_floating(prediction_.type()) && prediction_.type() == ScalarType::Float64) {
+                        run_planes<double>(states_[static_cast<std::size_t>(t)], begin, end);
+                    } else if (target_.type() == ScalarType::Float64) {
+                        run_planes<double>(states_[static_cast<std::size_t>(t)], begin, end);
+                    } else {
+                        run_planes<float>(states_[static_cast<std::size_t>(t)], begin, end);
+                    }
+                } catch (...) {
+                    const std::lock_guard lock(failure_mutex);
+                    if (!failure) {
+                        failure = std::current_exception();
+                    }
+                    stop_.store(true);
+                }
+            };
+            if (t + 1 == thread_count) {
+                work(); // the calling thread takes the last share
+            } else {
+                workers.emplace_back(work);
+            }
+        }
+        for (auto& worker : workers) {
+            worker.join();
+        }
+        if (failure) {
+            std::rethrow_exception(failure);
+        }
+        if (options_.cancel && options_.cancel->load()) {
+            throw Error(Error::Kind::Cancelled, {}, "evaluation cancelled");
+        }
+        return finish();
+    }
+
+private:
+    template <class Real> void run_planes(ThreadState& state, std::int64_t begin, std::int64_t end)
+    {
+        ArrayR<Real> values(kChunk), targets(kChunk), probabilities(kChunk);
+        std::vector<std::int64_t> target_labels(static_cast<std::size_t>(kChunk));
+        std::vector<std::int64_t> pred_labels(static_cast<std::size_t>(kChunk));
+        for (std::int64_t plane = begin; plane < end; ++plane) {
+            if (stop_.load(std::memory_order_relaxed) || (options_.cancel && options_.cancel->load())) {
+                return;
+            }
+            const std::int64_t n = plane / shape_.d;
+            const std::int64_t d = plane % shape_.d;
+            run_plane<Real>(state, n, d, values, targets, probabilities, target_labels, pred_labels);
+            const std::int64_t done = planes_done_.fetch_add(1) + 1;
+            if (options_.progress && done % progress_step_ == 0) {
+                options_.progress(static_cast<double>(done) / static_cast<double>(shape_.n * shape_.d));
+            }
+        }
+    }
+
+    // One (sample, depth) plane: every channel, every row.
+    template <class Real>
+    void run_plane(ThreadState& state, std::int64_t n, std::int64_t d, ArrayR<Real>& values, ArrayR<Real>& targets,
+                   ArrayR<Real>& probabilities, std::vector<std::int64_t>& target_labels,
+                   std::vector<std::int64_t>& pred_labels)
+    {
+        const std::int64_t plane_size = shape_.h * shape_.w;
+        RegionStats* slices = shared_regions_ ? slices_.data() : state.slices.data();
+        RegionStats* channel_labels = shared_regions_ ? channel_label_slices_.data() : state.channel_labels.data();
+        SparseLabels* sparse = shared_regions_ ? sparse_labels_.data() : state.sparse_labels.data();
+        const std::int64_t sample_region = n * slices_per_sample_;
+
+        // Segments of the plane that map to one region (D: any run of the
+        // plane; H: one row) or to one region per element (W: one row).
+        const std::int64_t segment = axis_ == SliceAxis::D ? plane_size : shape_.w;
+        for (std::int64_t start = 0; start < plane_size; start += segment) {
+            for (std::int64_t chunk = start; chunk < start + segment; chunk += kChunk) {
+                const std::int64_t count = std::min(kChunk, start + segment - chunk);
+                const std::int64_t h = chunk / shape_.w;
+                const std::int64_t w0 = chunk % shape_.w;
+                // Region of the chunk's first element.
+                const std::int64_t region = sample_region + (axis_ == SliceAxis::D   ? d
+                                                             : axis_ == SliceAxis::H ? h
+                                                                                     : w0);
+                if (pairing_ == PairingMode::ChannelOneHot) {
+                    const std::int64_t target_offset = (n * shape_.d + d) * plane_size + chunk;
+                    load_labels(target_, target_offset, count, target_labels.data());
+                    for (std::int64_t i = 0; i < count; ++i) {
+                        const std::int64_t label = target_labels[static_cast<std::size_t>(i)];
+                        if (label < 0 || label >= shape_.c) {
+                            note_label_violation(state.labels, target_offset + i, label, false);
+                        }
+                    }
+                    for (std::int64_t c = 0; c < shape_.c; ++c) {
+                        const std::int64_t offset = ((n * shape_.c + c) * shape_.d + d) * plane_size + chunk;
+                        load_values<Real>(prediction_, offset, count, values.data());
+                        for (std::int64_t i = 0; i < count; ++i) {
+                            targets[i] = target_labels[static_cast<std::size_t>(i)] == c ? Real(1) : Real(0);
+                        }
+                        const MapR<Real> x(values.data(), count), t(targets.data(), count);
+                        if (axis_ == SliceAxis::W) {
+                            ScatterSink sink{slices + region, 1, channel_labels + region * shape_.c + c, shape_.c};
+                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
+                                                   sink);
+                        } else {
+                            RegionStats local;
+                            SumSink sink{&local};
+                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
+                                                   sink);
+                            slices[region] += local;
+                            channel_labels[region * shape_.c + c] += local;
+                        }
+                    }
+                    continue;
+                }
+                for (std::int64_t c = 0; c < shape_.c; ++c) {
+                    const std::int64_t offset = ((n * shape_.c + c) * shape_.d + d) * plane_size + chunk;
+                    load_values<Real>(prediction_, offset, count, values.data());
+                    load_values<Real>(target_, offset, count, targets.data());
+                    const MapR<Real> x(values.data(), count), t(targets.data(), count);
+                    if (axis_ == SliceAxis::W) {
+                        ScatterSink sink{slices + region, 1, nullptr, 0};
+                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
+                                               sink);
+                    } else {
+                        RegionStats local;
+                        SumSink sink{&local};
+                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
+                                               sink);
+                        slices[region] += local;
+                        if (pairing_ == PairingMode::LabelMaps) {
+                            count_labels(state, sparse, region, offset, count, local, target_labels, pred_labels);
+                        }
+                    }
+                    if (pairing_ == PairingMode::LabelMaps && axis_ == SliceAxis::W) {
+                        count_labels_per_element(state, sparse, region, offset, count, target_labels, pred_labels);
+                    }
+                }
+            }
+        }
+    }
+
+    // Label maps, one region: the binary counts of a chunk whose labels are
+    // all 0 or 1 are label 1's counts; other chunks are counted voxel by voxel.
+    void count_labels(ThreadState& state, SparseLabels* sparse, std::int64_t region, std::int64_t offset,
+                      std::int64_t count, const RegionStats& binary, std::vector<std::int64_t>& target_labels,
+                      std::vector<std::int64_t>& pred_labels)
+    {
+        load_labels(target_, offset, count, target_labels.data());
+        load_labels(prediction_, offset, count, pred_labels.data());
+        bool binary_only = true;
+        for (std::int64_t i = 0; i < count; ++i) {
+            const auto lt = target_labels[static_cast<std::size_t>(i)];
+            const auto lp = pred_labels[static_cast<std::size_t>(i)];
+            binary_only = binary_only && (lt == 0 || lt == 1) && (lp == 0 || lp == 1);
+        }
+        if (binary_only) {
+            if (binary.pred_positive > 0 || binary.target_positive > 0) {
+                LabelCounts& one = sparse[region].at(1);
+                one.predicted += binary.pred_positive;
+                one.target += binary.target_positive;
+                one.both += binary.true_positive;
+            }
+            return;
+        }
+        for (std::int64_t i = 0; i < count; ++i) {
+            count_label_voxel(state, sparse[region], offset + i, pred_labels[static_cast<std::size_t>(i)],
+                              target_labels[static_cast<std::size_t>(i)]);
+        }
+    }
+
+    void count_labels_per_element(ThreadState& state, SparseLabels* sparse, std::int64_t region, std::int64_t offset,
+                                  std::int64_t count, std::vector<std::int64_t>& target_labels,
+                                  std::vector<std::int64_t>& pred_labels)
+    {
+        load_labels(target_, offset, count, target_labels.data());
+        load_labels(prediction_, offset, count, pred_labels.data());
+        for (std::int64_t i = 0; i < count; ++i) {
+            count_label_voxel(state, sparse[region + i], offset + i, pred_labels[static_cast<std::size_t>(i)],
+                              target_labels[static_cast<std::size_t>(i)]);
+        }
+    }
+
+    static void count_label_voxel(ThreadState& state, SparseLabels& labels, std::int64_t index, std::int64_t predicted,
+                                  std::int64_t actual)
+    {
+        bool valid = true;
+        if (predicted < 0 || predicted > kMaxLabel) {
+            note_label_violation(state.labels, index, predicted, true);
+            valid = false;
+        }
+        if (actual < 0 || actual > kMaxLabel) {
+            note_label_violation(state.labels, index, actual, false);
+            valid = false;
+        }
+        if (!valid) {
+            return;
+        }
+        if (predicted == actual) {
+            if (predicted != 0) {
+                LabelCounts& counts = labels.at(predicted);
+                ++counts.predicted;
+                ++counts.target;
+                ++counts.both;
+            }
+            return;
+        }
+        if (predicted != 0) {
+            ++labels.at(predicted).predicted;
+        }
+        if (actual != 0) {
+            ++labels.at(actual).target;
+        }
+    }
+
+    BatchStatistics finish()
+    {
+        RangeViolation range;
+        LabelViolation label_violation;
+        for (auto& state : states_) {
+            range.count += state.range.count;
+            range.first_index = std::min(range.first_index, state.range.first_index);
+            if (state.labels.count > 0) {
+                const std::int64_t first = label_violation.first_index;
+                label_violation.count += state.labels.count;
+                if (state.labels.first_index < first) {
+                    label_violation.first_index = state.labels.first_index;
+                    label_violation.first_value = state.labels.first_value;
+                    label_violation.in_prediction = state.labels.in_prediction;
+                }
+            }
+            if (!shared_regions_) {
+                for (std::size_t i = 0; i < slices_.size(); ++i) {
+                    slices_[i] += state.slices[i];
+                }
+                for (std::size_t i = 0; i < channel_label_slices_.size(); ++i) {
+                    channel_label_slices_[i] += state.channel_labels[i];
+                }
+                for (std::size_t i = 0; i < state.sparse_labels.size(); ++i) {
+                    sparse_labels_[i].merge(state.sparse_labels[i]);
+                }
+            }
+        }
+        if (range.count > 0) {
+            std::ostringstream text;
+            text << range.count << " prediction value" << (range.count == 1 ? " is" : "s are")
+                 << " outside [0, 1] or NaN, first at " << position_string(shape_, range.first_index) << " = "
+                 << value_at(prediction_, range.first_index)
+                 << "; bce and focal_loss need probabilities (pass --logits if these are logits)";
+            throw_input_error(prediction_.source(), text.str());
+        }
+        if (label_violation.count > 0) {
+            const Volume& file = label_violation.in_prediction ? prediction_ : target_;
+            std::ostringstream text;
+            text << label_violation.count << " label value" << (label_violation.count == 1 ? " is" : "s are")
+                 << " out of range, first " << label_violation.first_value << " at "
+                 << position_string(file.shape(), label_violation.first_index);
+            if (pairing_ == PairingMode::ChannelOneHot) {
+                text << "; target labels must be 0.." << shape_.c - 1 << " (one per prediction channel)";
+            } else {
+                text << "; labels must be 0.." << kMaxLabel;
+            }
+            throw_input_error(file.source(), text.str());
+        }
+
+        BatchStatistics result;
+        result.shape = shape_;
+        result.pairing = pairing_;
+        result.axis = axis_;
+        result.slices_per_sample = slices_per_sample_;
+        result.slices = std::move(slices_);
+        result.labels = choose_labels();
+        const std::size_t label_count = result.labels.size();
+        result.label_slices.assign(static_cast<std::size_t>(regions_) * label_count, RegionStats{});
+        const std::int64_t region_voxels = shape_.voxels_per_channel() / slices_per_sample_;
+        for (std::int64_t region = 0; region < regions_; ++region) {
+            for (std::size_t l = 0; l < label_count; ++l) {
+                RegionStats& out = result.label_slices[static_cast<std::size_t>(region) * label_count + l];
+                const std::int64_t label = result.labels[l];
+                if (pairing_ == PairingMode::ChannelOneHot) {
+                    out = channel_label_slices_[static_cast<std::size_t>(region * shape_.c + label)];
+                } else {
+                    const LabelCounts counts = sparse_labels_[static_cast<std::size_t>(region)].at(label);
+                    out.elements = region_voxels;
+                    out.pred_positive = counts.predicted;
+                    out.target_positive = counts.target;
+                    out.true_positive = counts.both;
+                    out.pred_sum = static_cast<double>(counts.predicted);
+                    out.target_sum = static_cast<double>(counts.target);
+                    out.overlap_sum = static_cast<double>(counts.both);
+                }
+            }
+        }
+        return result;
+    }
+
+    std::vector<std::int64_t> choose_labels()
+    {
+        if (!options_.labels.empty()) {
+            return options_.labels; // validated by check_pair
+        }
+        std::vector<std::int64_t> labels;
+        if (pairing_ == PairingMode::ChannelOneHot) {
+            for (std::int64_t c = 1; c < shape_.c; ++c) {
+                labels.push_back(c);
+            }
+        } else if (pairing_ == PairingMode::LabelMaps) {
+            std::set<std::int64_t> seen;
+            for (const auto& region : sparse_labels_) {
+                for (const auto& [label, counts] : region.entries) {
+                    if (label != 0 && (counts.predicted > 0 || counts.target > 0)) {
+                        seen.insert(label);
+                    }
+                }
+            }
+            // Binary masks ({0, 1}) have no per-label table.
+            if (!seen.empty() && *seen.rbegin() > 1) {
+                labels.assign(seen.begin(), seen.end());
+            }
+        }
+        return labels;
+    }
+
+    const Volume& prediction_;
+    const Volume& target_;
+    const StatisticsOptions& options_;
+    PairingMode pairing_;
+    Shape shape_;
+    Needs needs_;
+    SliceAxis axis_ = SliceAxis::D;
+    std::int64_t slices_per_sample_ = 1;
+    std::int64_t regions_ = 0;
+    std::int64_t channel_labels_ = 0;
+    bool shared_regions_ = true;
+    std::vector<RegionStats> slices_;
+    std::vector<RegionStats> channel_label_slices_;
+    std::vector<SparseLabels> sparse_labels_;
+    std::vector<ThreadState> states_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::int64_t> planes_done_{0};
+    std::int64_t progress_step_ = 1;
+};
+
+} // namespace
+
+PairingMode check_pair(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
+{
+    const Shape& p = prediction.shape();
+    const Shape& t = target.shape();
+    const bool spatial_equal = p.n == t.n && p.d == t.d && p.h == t.h && p.w == t.w &&
+                               p.spatial_dims == t.spatial_dims;
+    PairingMode pairing = PairingMode::Binary;
+    if (spatial_equal && p.c == t.c) {
+        pairing = (p.c == 1 && is_label_type(prediction.type()) && is_label_type(target.type()))
+                      ? PairingMode::LabelMaps
+                      : PairingMode::Binary;
+    } else if (spatial_equal && t.c == 1 && p.c > 1 && is_floating(prediction.type()) &&
+               is_label_type(target.type())) {
+        pairing = PairingMode::ChannelOneHot;
+    } else {
+        throw_input_error(target.source(), "shape " + t.to_string() + " does not match the prediction's " +
+                                               p.to_string() + " (" + prediction.source() +
+                                               "); shapes must be equal, or the prediction [N,C,...] with "
+                                               "C channels and the target an integer label map [N,1,...]");
+    }
+    if (options.metric.logits && !is_floating(prediction.type())) {
+        throw_input_error(prediction.source(), std::string("--logits needs a floating-point prediction, not ") +
+                                                   scalar_name(prediction.type()));
+    }
+    if (!(options.metric.threshold == options.metric.threshold)) {
+        throw_usage_error("--threshold must be a number");
+    }
+    if (!options.labels.empty()) {
+        if (pairing == PairingMode::Binary) {
+            throw_usage_error("--labels needs label maps (integer prediction and target) or a C-channel "
+                              "prediction with an integer target");
+        }
+        for (std::int64_t label : options.labels) {
+            if (label < 0 || label > kMaxLabel ||
+                (pairing == PairingMode::ChannelOneHot && label >= p.c)) {
+                throw_usage_error("--labels: label " + std::to_string(label) + " is out of range" +
+                                  (pairing == PairingMode::ChannelOneHot
+                                       ? " (the prediction has " + std::to_string(p.c) + " channels)"
+                                       : std::string()));
+            }
+        }
+    }
+    return pairing;
+}
+
+BatchStatistics compute_statistics(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
+{
+    const PairingMode pairing = check_pair(prediction, target, options);
+    StatisticsOptions resolved = options;
+    if (!resolved.labels.empty()) {
+        std::sort(resolved.labels.begin(), resolved.labels.end());
+        resolved.labels.erase(std::unique(resolved.labels.begin(), resolved.labels.end()), resolved.labels.end());
+    }
+    Pass pass(prediction, target, resolved, pairing);
+    return pass.run();
+}
+
+} // namespace masklens

@@ -1,0 +1,513 @@
+#include "masklens/engine/surface_distance.h"
+
+#include "masklens/engine/distance_transform.h"
+#include "masklens/engine/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace masklens {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+using Extent = std::array<std::int64_t, 3>;
+
+// Bounding box of (pred | target) over a [D, H, W] grid; empty box when both
+// masks are empty.
+GridBox union_box(const std::uint8_t* pred, const std::uint8_t* target, const Extent& ext, int threads)
+{
+    const std::int64_t h_count = ext[1];
+    const std::int64_t w_count = ext[2];
+    const int workers = detail::worker_count(threads, ext[0], ext[0] * ext[1] * ext[2]);
+    std::vector<GridBox> partial(static_cast<std::size_t>(workers));
+    detail::parallel_for(ext[0], workers, [&](std::int64_t begin, std::int64_t end, int t) {
+        GridBox box{{ext[0], ext[1], ext[2]}, {0, 0, 0}};
+        for (std::int64_t d = begin; d < end; ++d) {
+            for (std::int64_t h = 0; h < h_count; ++h) {
+                const std::int64_t row = (d * h_count + h) * w_count;
+                const std::uint8_t* p = pred + row;
+                const std::uint8_t* q = target + row;
+                std::int64_t first = 0;
+                while (first < w_count && p[first] == 0 && q[first] == 0) {
+                    ++first;
+                }
+                if (first == w_count) {
+                    continue;
+                }
+                std::int64_t last = w_count - 1;
+                while (p[last] == 0 && q[last] == 0) {
+                    --last;
+                }
+                box.lo[0] = std::min(box.lo[0], d);
+                box.hi[0] = std::max(box.hi[0], d + 1);
+                box.lo[1] = std::min(box.lo[1], h);
+                box.hi[1] = std::max(box.hi[1], h + 1);
+                box.lo[2] = std::min(box.lo[2], first);
+                box.hi[2] = std::max(box.hi[2], last + 1);
+            }
+        }
+        partial[static_cast<std::size_t>(t)] = box;
+    });
+    GridBox box{{ext[0], ext[1], ext[2]}, {0, 0, 0}};
+    for (const auto& part : partial) {
+        for (std::size_t a = 0; a < 3; ++a) {
+            box.lo[a] = std::min(box.lo[a], part.lo[a]);
+            box.hi[a] = std::max(box.hi[a], part.hi[a]);
+        }
+    }
+    return box;
+}
+
+// Directed distances of one group (the whole image or one slice).
+struct GroupDistances {
+    std::vector<double> pred_to_target;
+    std::vector<double> target_to_pred;
+};
+
+// The batched core: masks on a [D, H, W] grid; surfaces and distances are
+// measured along `axes`; group_axis (-1: none) splits the result per slice
+// along an axis that must be excluded from `axes`.
+std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const std::uint8_t* target,
+                                               const Extent& ext, const std::array<bool, 3>& axes,
+                                               int group_axis, const SurfaceDistanceOptions& options)
+{
+    const std::int64_t groups = group_axis < 0 ? 1 : ext[static_cast<std::size_t>(group_axis)];
+    std::vector<GroupDistances> result(static_cast<std::size_t>(groups));
+    const int threads = options.threads;
+    const GridBox box = union_box(pred, target, ext, threads);
+    if (box.empty()) {
+        return result;
+    }
+    const Extent e = box.extent();
+    const std::int64_t plane = e[1] * e[2];
+    const int workers = detail::worker_count(threads, e[0], box.voxels());
+
+    // Crop both masks into one byte per voxel: bit 0 prediction, bit 1 target.
+    std::vector<std::uint8_t> inside(static_cast<std::size_t>(box.voxels()));
+    detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int) {
+        for (std::int64_t d = begin; d < end; ++d) {
+            for (std::int64_t h = 0; h < e[1]; ++h) {
+                const std::int64_t src = ((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2];
+                std::uint8_t* dst = inside.data() + d * plane + h * e[2];
+                for (std::int64_t w = 0; w < e[2]; ++w) {
+                    dst[w] = static_cast<std::uint8_t>((pred[src + w] != 0 ? 1 : 0) | (target[src + w] != 0 ? 2 : 0));
+                }
+            }
+        }
+    });
+
+    // Surfaces, same bits: a mask voxel with a face neighbour (along a measured
+    // axis) that is background or outside the box. Outside the box is outside
+    // the image or outside the union's bounding box: background either way.
+    std::vector<std::uint8_t> surface(static_cast<std::size_t>(box.voxels()));
+    const Extent stride{plane, e[2], 1};
+    detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int) {
+        for (std::int64_t d = begin; d < end; ++d) {
+            for (std::int64_t h = 0; h < e[1]; ++h) {
+                for (std::int64_t w = 0; w < e[2]; ++w) {
+                    const std::int64_t i = d * plane + h * e[2] + w;
+                    const std::uint8_t v = inside[static_cast<std::size_t>(i)];
+                    if (v == 0) {
+                        continue;
+                    }
+                    const Extent c{d, h, w};
+                    std::uint8_t interior = v; // bits still without a background neighbour
+                    for (std::size_t a = 0; a < 3 && interior != 0; ++a) {
+                        if (!axes[a]) {
+                            continue;
+                        }
+                        if (c[a] == 0 || c[a] == e[a] - 1) {
+                            interior = 0;
+                            break;
+                        }
+                        interior &= inside[static_cast<std::size_t>(i - stride[a])];
+                        interior &= inside[static_cast<std::size_t>(i + stride[a])];
+                    }
+                    surface[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & ~interior);
+                }
+            }
+        }
+    });
+
+    const EdtGrid grid{e, options.spacing_xyz, axes};
+    std::vector<double> dist(static_cast<std::size_t>(box.voxels()));
+    const auto gather = [&](std::uint8_t query_bit, bool pred_side) {
+        for (std::int64_t d = 0; d < e[0]; ++d) {
+            for (std::int64_t h = 0; h < e[1]; ++h) {
+                for (std::int64_t w = 0; w < e[2]; ++w) {
+                    const std::int64_t i = d * plane + h * e[2] + w;
+                    if ((surface[static_cast<std::size_t>(i)] & query_bit) == 0) {
+                        continue;
+                    }
+                    std::int64_t g = 0;
+                    if (group_axis >= 0) {
+                        const auto ga = static_cast<std::size_t>(group_axis);
+                        g = box.lo[ga] + (ga == 0 ? d : ga == 1 ? h : w);
+                    }
+                    auto& group = result[static_cast<std::size_t>(g)];
+                    (pred_side ? group.pred_to_target : group.target_to_pred)
+                        .push_back(std::sqrt(dist[static_cast<std::size_t>(i)]));
+                }
+            }
+        }
+    };
+    // Distances to the target's surface, read on the prediction's surface...
+    squared_distance_transform(surface.data(), grid, dist.data(), threads, 2);
+    gather(1, true);
+    // ...and to the prediction's surface, read on the target's.
+    squared_distance_transform(surface.data(), grid, dist.data(), threads, 1);
+    gather(2, false);
+    return result;
+}
+
+std::vector<SurfaceDistances> summarize_groups(std::vector<GroupDistances>& groups,
+                                               const SurfaceDistanceOptions& options)
+{
+    std::vector<SurfaceDistances> out(groups.size());
+    std::int64_t cost = 0;
+    for (const auto& g : groups) {
+        cost += static_cast<std::int64_t>(g.pred_to_target.size() + g.target_to_pred.size());
+    }
+    const auto count = static_cast<std::int64_t>(groups.size());
+    const int workers = detail::worker_count(options.threads, count, cost);
+    detail::parallel_for(count, workers, [&](std::int64_t begin, std::int64_t end, int) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            auto& g = groups[static_cast<std::size_t>(i)];
+            out[static_cast<std::size_t>(i)] = summarize_surface_distances(g.pred_to_target, g.target_to_pred, options);
+        }
+    });
+    return out;
+}
+
+void check_grid(const MaskGrid& grid)
+{
+    if (grid.d <= 0 || grid.h <= 0 || grid.w <= 0) {
+        throw_usage_error("surface distance: mask extents must be positive");
+    }
+    if (grid.spatial_dims != 2 && grid.spatial_dims != 3) {
+        throw_usage_error("surface distance: spatial_dims must be 2 or 3");
+    }
+    if (grid.spatial_dims == 2 && grid.d != 1) {
+        throw_usage_error("surface distance: a 2D mask must have d == 1");
+    }
+}
+
+// Neumaier-compensated sum.
+double accurate_sum(const std::vector<double>& values)
+{
+    double sum = 0;
+    double compensation = 0;
+    for (const double v : values) {
+        const double t = sum + v;
+        if (std::abs(sum) >= std::abs(v)) {
+            compensation += (sum - t) + v;
+        } else {
+            compensation += (v - t) + sum;
+        }
+        sum = t;
+    }
+    return sum + compensation;
+}
+
+double half_to_double(std::uint16_t bits)
+{
+    const int sign = (bits >> 15) & 1;
+    const int exponent = (bits >> 10) & 0x1F;
+    const int mantissa = bits & 0x3FF;
+    double value = 0;
+    if (exponent == 0) {
+        value = std::ldexp(static_cast<double>(mantissa), -24);
+    } else if (exponent == 31) {
+        value = mantissa == 0 ? kInf : kNaN;
+    } else {
+        value = std::ldexp(static_cast<double>(mantissa + 1024), exponent - 25);
+    }
+    return sign ? -value : value;
+}
+
+// Half floats are read as their bit pattern and converted in select_values
+// (a tag type keeps them apart from uint16 label maps).
+struct HalfBits {
+    std::uint16_t bits;
+};
+
+template <class T> void select_values(const T* src, std::int64_t count, const MaskSelector& sel, std::uint8_t* dst)
+{
+    using Kind = MaskSelector::Kind;
+    if constexpr (std::is_integral_v<T>) {
+        if (sel.kind == Kind::Auto) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                dst[i] = src[i] != 0 ? 1 : 0;
+            }
+            return;
+        }
+        if (sel.kind == Kind::Label) {
+            if (!std::in_range<T>(sel.label)) {
+                std::fill_n(dst, count, std::uint8_t{0});
+                return;
+            }
+            const auto label = static_cast<T>(sel.label);
+            for (std::int64_t i = 0; i < count; ++i) {
+                dst[i] = src[i] == label ? 1 : 0;
+            }
+            return;
+        }
+        for (std::int64_t i = 0; i < count; ++i) {
+            dst[i] = sel.predicate(static_cast<double>(src[i])) ? 1 : 0;
+        }
+    } else {
+        const auto value = [&](std::int64_t i) -> double {
+            if constexpr (std::is_same_v<T, HalfBits>) {
+                return half_to_double(src[i].bits);
+            } else {
+                return static_cast<double>(src[i]);
+            }
+        };
+        if (sel.kind == Kind::Auto) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                const double v = value(i);
+                dst[i] = (sel.strict ? v > sel.threshold : v >= sel.threshold) ? 1 : 0;
+            }
+            return;
+        }
+        if (sel.kind == Kind::Label) {
+            const auto label = static_cast<double>(sel.label);
+            for (std::int64_t i = 0; i < count; ++i) {
+                dst[i] = value(i) == label ? 1 : 0;
+            }
+            return;
+        }
+        for (std::int64_t i = 0; i < count; ++i) {
+            dst[i] = sel.predicate(value(i)) ? 1 : 0;
+        }
+    }
+}
+
+} // namespace
+
+void validate(const SurfaceDistanceOptions& options)
+{
+    if (!(options.percentile >= 0 && options.percentile <= 100)) {
+        throw_usage_error("surface distance: the percentile must lie in [0, 100]");
+    }
+    for (const double s : options.spacing_xyz) {
+        if (!(s > 0) || !std::isfinite(s)) {
+            throw_usage_error("surface distance: spacing must be positive and finite");
+        }
+    }
+    if (options.nsd_tolerance_mm && !(*options.nsd_tolerance_mm >= 0 && std::isfinite(*options.nsd_tolerance_mm))) {
+        throw_usage_error("surface distance: the NSD tolerance must be a non-negative number of mm");
+    }
+}
+
+double percentile_linear(std::vector<double>& values, double p)
+{
+    const auto n = static_cast<std::int64_t>(values.size());
+    if (n == 0) {
+        return kNaN;
+    }
+    // numpy.percentile(method="linear"): virtual index (n - 1) q, then lerp.
+    const double q = p / 100.0;
+    const double position = static_cast<double>(n - 1) * q;
+    const auto below = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(position)), 0, n - 1);
+    const double t = position - static_cast<double>(below);
+    auto nth = values.begin() + below;
+    std::nth_element(values.begin(), nth, values.end());
+    const double a = *nth;
+    if (below + 1 >= n) {
+        return a;
+    }
+    const double b = *std::min_element(nth + 1, values.end());
+    const double diff = b - a;
+    return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
+}
+
+SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target, std::vector<double>& target_to_pred,
+                                             const SurfaceDistanceOptions& options)
+{
+    SurfaceDistances r;
+    const auto n_pt = static_cast<std::int64_t>(pred_to_target.size());
+    const auto n_tp = static_cast<std::int64_t>(target_to_pred.size());
+    r.pred_surface_voxels = n_pt;
+    r.target_surface_voxels = n_tp;
+    if (n_pt == 0 && n_tp == 0) {
+        r.hd = r.hd_percentile = r.assd = r.nsd = kNaN;
+        r.percentile_pred_to_target = r.percentile_target_to_pred = kNaN;
+        r.mean_pred_to_target = r.mean_target_to_pred = kNaN;
+        return r;
+    }
+    if (n_pt == 0 || n_tp == 0) {
+        // Every distance from the non-empty surface is +inf.
+        r.hd = r.hd_percentile = r.assd = kInf;
+        r.nsd = options.nsd_tolerance_mm ? 0.0 : kNaN;
+        r.percentile_pred_to_target = r.mean_pred_to_target = n_pt > 0 ? kInf : kNaN;
+        r.percentile_target_to_pred = r.mean_target_to_pred = n_tp > 0 ? kInf : kNaN;
+        return r;
+    }
+    const double max_pt = *std::max_element(pred_to_target.begin(), pred_to_target.end());
+    const double max_tp = *std::max_element(target_to_pred.begin(), target_to_pred.end());
+    r.hd = std::max(max_pt, max_tp);
+    const double sum_pt = accurate_sum(pred_to_target);
+    const double sum_tp = accurate_sum(target_to_pred);
+    r.mean_pred_to_target = sum_pt / static_cast<double>(n_pt);
+    r.mean_target_to_pred = sum_tp / static_cast<double>(n_tp);
+    r.assd = (sum_pt + sum_tp) / static_cast<double>(n_pt + n_tp);
+    if (options.nsd_tolerance_mm) {
+        const double tau = *options.nsd_tolerance_mm;
+        const auto within = [tau](const std::vector<double>& v) {
+            return std::count_if(v.begin(), v.end(), [tau](double x) { return x <= tau; });
+        };
+        r.nsd = static_cast<double>(within(pred_to_target) + within(target_to_pred)) /
+                static_cast<double>(n_pt + n_tp);
+    } else {
+        r.nsd = kNaN;
+    }
+    if (options.rule == HausdorffRule::Pooled) {
+        std::vector<double> pooled;
+        pooled.reserve(static_cast<std::size_t>(n_pt + n_tp));
+        pooled.insert(pooled.end(), pred_to_target.begin(), pred_to_target.end());
+        pooled.insert(pooled.end(), target_to_pred.begin(), target_to_pred.end());
+        r.hd_percentile = percentile_linear(pooled, options.percentile);
+    }
+    r.percentile_pred_to_target = percentile_linear(pred_to_target, options.percentile);
+    r.percentile_target_to_pred = percentile_linear(target_to_pred, options.percentile);
+    if (options.rule == HausdorffRule::Max) {
+        r.hd_percentile = std::max(r.percentile_pred_to_target, r.percentile_target_to_pred);
+    } else if (options.rule == HausdorffRule::Mean) {
+        r.hd_percentile = 0.5 * (r.percentile_pred_to_target + r.percentile_target_to_pred);
+    }
+    return r;
+}
+
+SurfaceDistances surface_distances(const std::uint8_t* pred, const std::uint8_t* target, const MaskGrid& grid,
+                                   const SurfaceDistanceOptions& options)
+{
+    validate(options);
+    check_grid(grid);
+    const Extent ext{grid.d, grid.h, grid.w};
+    const std::array<bool, 3> axes{grid.spatial_dims == 3, true, true};
+    auto groups = directed_distances(pred, target, ext, axes, -1, options);
+    return summarize_groups(groups, options).front();
+}
+
+std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pred, const std::uint8_t* target,
+                                                          const MaskGrid& grid, SliceAxis axis,
+                                                          const SurfaceDistanceOptions& options)
+{
+    validate(options);
+    check_grid(grid);
+    if (grid.spatial_dims == 2) {
+        return {surface_distances(pred, target, grid, options)};
+    }
+    const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
+    std::array<bool, 3> axes{true, true, true};
+    axes[static_cast<std::size_t>(group_axis)] = false;
+    const Extent ext{grid.d, grid.h, grid.w};
+    auto groups = directed_distances(pred, target, ext, axes, group_axis, options);
+    return summarize_groups(groups, options);
+}
+
+std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample, const MaskSelector& selector)
+{
+    const Shape& shape = volume.shape();
+    if (sample < 0 || sample >= shape.n) {
+        throw_usage_error(volume.source() + ": sample " + std::to_string(sample) + " is out of range (N = " +
+                          std::to_string(shape.n) + ")");
+    }
+    if (selector.channel < 0 || selector.channel >= shape.c) {
+        throw_usage_error(volume.source() + ": channel " + std::to_string(selector.channel) +
+                          " is out of range (C = " + std::to_string(shape.c) + ")");
+    }
+    if (selector.kind == MaskSelector::Kind::Predicate && !selector.predicate) {
+        throw_usage_error("surface distance: a predicate mask selector needs a predicate");
+    }
+    const std::int64_t count = shape.voxels_per_channel();
+    const std::int64_t offset = (sample * shape.c + selector.channel) * count;
+    std::vector<std::uint8_t> mask(static_cast<std::size_t>(count));
+    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
+    const auto run = [&]<class T>(const T*) {
+        select_values(reinterpret_cast<const T*>(base), count, selector, mask.data());
+    };
+    switch (volume.type()) {
+    case ScalarType::Bool:
+    case ScalarType::UInt8: run(static_cast<const std::uint8_t*>(nullptr)); break;
+    case ScalarType::Int8: run(static_cast<const std::int8_t*>(nullptr)); break;
+    case ScalarType::Int16: run(static_cast<const std::int16_t*>(nullptr)); break;
+    case ScalarType::UInt16: run(static_cast<const std::uint16_t*>(nullptr)); break;
+    case ScalarType::Int32: run(static_cast<const std::int32_t*>(nullptr)); break;
+    case ScalarType::UInt32: run(static_cast<const std::uint32_t*>(nullptr)); break;
+    case ScalarType::Int64: run(static_cast<const std::int64_t*>(nullptr)); break;
+    case ScalarType::UInt64: run(static_cast<const std::uint64_t*>(nullptr)); break;
+    case ScalarType::Float16: run(static_cast<const HalfBits*>(nullptr)); break;
+    case ScalarType::Float32: run(static_cast<const float*>(nullptr)); break;
+    case ScalarType::Float64: run(static_cast<const double*>(nullptr)); break;
+    }
+    return mask;
+}
+
+SurfaceDistanceReport compute_surface_distances(const Volume& prediction, const MaskSelector& pred_selector,
+                                                const Volume& target, const MaskSelector& target_selector,
+                                                const SurfaceDistanceOptions& options, bool per_slice,
+                                                SliceAxis axis)
+{
+    validate(options);
+    const Shape& ps = prediction.shape();
+    const Shape& ts = target.shape();
+    if (ps.n != ts.n || ps.d != ts.d || ps.h != ts.h || ps.w != ts.w || ps.spatial_dims != ts.spatial_dims) {
+        throw_input_error(prediction.source(), "shape " + ps.to_string() + " does not match the target's " +
+                                                   ts.to_string() + " (surface distances)");
+    }
+    SurfaceDistanceReport report;
+    report.samples = ps.n;
+    report.axis = axis == SliceAxis::Default ? SliceAxis::D : axis;
+    const std::int64_t voxels = ps.voxels_per_channel();
+    if (ps.spatial_dims == 2) {
+        // A batch of 2D samples: solved as slices of one [n, H, W] stack, in
+        // chunks of at most ~64M voxels.
+        report.axis = SliceAxis::D;
+        const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{1} << 26) / std::max<std::int64_t>(1, voxels));
+        for (std::int64_t first = 0; first < ps.n; first += chunk) {
+            const std::int64_t count = std::min(chunk, ps.n - first);
+            std::vector<std::uint8_t> p(static_cast<std::size_t>(count * voxels));
+            std::vector<std::uint8_t> t(static_cast<std::size_t>(count * voxels));
+            for (std::int64_t s = 0; s < count; ++s) {
+                const auto pm = extract_mask(prediction, first + s, pred_selector);
+                const auto tm = extract_mask(target, first + s, target_selector);
+                std::memcpy(p.data() + s * voxels, pm.data(), pm.size());
+                std::memcpy(t.data() + s * voxels, tm.data(), tm.size());
+            }
+            const MaskGrid stack{count, ps.h, ps.w, 3};
+            auto values = surface_distances_per_slice(p.data(), t.data(), stack, SliceAxis::D, options);
+            report.per_sample.insert(report.per_sample.end(), values.begin(), values.end());
+        }
+        if (per_slice) {
+            report.slices_per_sample = 1;
+            report.per_slice = report.per_sample;
+        }
+        return report;
+    }
+    const MaskGrid grid{ps.d, ps.h, ps.w, 3};
+    if (per_slice) {
+        report.slices_per_sample = report.axis == SliceAxis::H ? ps.h : report.axis == SliceAxis::W ? ps.w : ps.d;
+    }
+    for (std::int64_t s = 0; s < ps.n; ++s) {
+        const auto p = extract_mask(prediction, s, pred_selector);
+        const auto t = extract_mask(target, s, target_selector);
+        report.per_sample.push_back(surface_distances(p.data(), t.data(), grid, options));
+        if (per_slice) {
+            auto values = surface_distances_per_slice(p.data(), t.data(), grid, report.axis, options);
+            report.per_slice.insert(report.per_slice.end(), values.begin(), values.end());
+        }
+    }
+    return report;
+}
+
+} // namespace masklens
