@@ -1,0 +1,307 @@
+// masklens-cli end to end: output formats and their contract, exit codes,
+// one-line errors naming the file, atomic output, untouched inputs.
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+namespace {
+
+struct Run {
+    int exit_code = -1;
+    QString out;
+    QString err;
+};
+
+Run run_cli(const QStringList& arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(MASKLENS_CLI), arguments);
+    Run run;
+    if (!process.waitForFinished(60000)) {
+        process.kill();
+        run.err = "timed out (a hang)";
+        return run;
+    }
+    run.exit_code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+QString seed(const QString& name) { return QStringLiteral(MASKLENS_TEST_DATA "/seed/") + name; }
+
+QByteArray npy_header(const QByteArray& descr, const QByteArray& shape, bool fortran = false)
+{
+    QByteArray dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
+                      ", 'shape': " + shape + ", }";
+    while ((10 + dict.size() + 1) % 64 != 0) {
+        dict += ' ';
+    }
+    dict += '\n';
+    QByteArray header("\x93NUMPY\x01\x00", 8);
+    const auto length = static_cast<quint16>(dict.size());
+    header += char(length & 0xff);
+    header += char(length >> 8);
+    return header + dict;
+}
+
+void write_file(const QString& path, const QByteArray& bytes)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(bytes);
+}
+
+QByteArray file_hash(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    return QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256);
+}
+
+QByteArray mha(const QByteArray& spacing)
+{
+    return "ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\nElementSpacing = " + spacing +
+           "\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n" + QByteArray(8, '\x01');
+}
+
+class CliTest : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+
+private slots:
+    void help_lists_options()
+    {
+        const Run run = run_cli({"--help"});
+        QCOMPARE(run.exit_code, 0);
+        for (const char* option : {"--metrics", "--threshold", "--logits", "--empty", "--axis", "--format", "--output",
+                                   "--device", "--layout", "--key", "--ignore-geometry", "--labels"}) {
+            QVERIFY2(run.out.contains(option), option);
+        }
+    }
+
+    void json_follows_the_contract()
+    {
+        const Run run = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--format", "json",
+                                 "--metrics", "dice_loss,dice,tp"});
+        QCOMPARE(run.exit_code, 0);
+        QJsonParseError error;
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8(), &error).object();
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QCOMPARE(json.value("prediction").toString(), seed("seed_2d_pred.npy"));
+        QCOMPARE(json.value("device").toString(), QString("cpu"));
+        QCOMPARE(json.value("shape").toArray(), QJsonArray({2, 1, 4, 4}));
+        QVERIFY(json.value("options").isObject());
+        QVERIFY(std::abs(json.value("batch").toObject().value("dice_loss").toDouble() - 0.0625) < 1e-7);
+        QCOMPARE(json.value("valid").toObject().value("dice").toInt(), 2);
+        const QJsonArray samples = json.value("samples").toArray();
+        QCOMPARE(samples.size(), 2);
+        const QJsonObject second = samples[1].toObject();
+        QCOMPARE(second.value("index").toInt(), 1);
+        QVERIFY(std::abs(second.value("values").toObject().value("dice_loss").toDouble() - 0.125) < 1e-7);
+        QCOMPARE(second.value("slices").toArray().size(), 1); // 2D: one slice
+        QVERIFY(second.value("labels").isArray());
+    }
+
+    void nan_is_null_with_a_reason()
+    {
+        // An all-zero prediction against an all-zero target: Dice undefined.
+        const QString pred = dir_.filePath("zeros_pred.npy");
+        write_file(pred, npy_header("<f4", "(2, 2)") + QByteArray(16, '\0'));
+        const Run run = run_cli({"evaluate", pred, pred, "--format", "json", "--metrics", "dice,mse"});
+        QCOMPARE(run.exit_code, 0);
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QVERIFY(json.value("batch").toObject().value("dice").isNull());
+        QVERIFY(json.value("undefined").toObject().value("dice").toString().contains("empty"));
+        QCOMPARE(json.value("valid").toObject().value("dice").toInt(), 0);
+        QCOMPARE(json.value("batch").toObject().value("mse").toDouble(), 0.0);
+    }
+
+    void csv_has_tidy_rows()
+    {
+        const Run run = run_cli({"evaluate", seed("seed_3d_pred.npy"), seed("seed_3d_target.npy"), "--format", "csv",
+                                 "--metrics", "dice_loss,dice"});
+        QCOMPARE(run.exit_code, 0);
+        const QStringList lines = run.out.trimmed().split('\n');
+        QCOMPARE(lines.value(0), QString("sample,label,slice,dice_loss,dice"));
+        // batch row, sample row, two slice rows.
+        QCOMPARE(lines.size(), 5);
+        QVERIFY(lines[1].startsWith(",,,"));
+        QVERIFY(lines[2].startsWith("0,,,"));
+        QVERIFY(lines[4].startsWith("0,,1,0.0909090"));
+    }
+
+    void table_is_the_default()
+    {
+        const Run run = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy")});
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY(run.out.contains("batch"));
+        QVERIFY(run.out.contains("sample 1"));
+        QVERIFY(run.out.contains("0.0625"));
+    }
+
+    void axis_changes_the_slices()
+    {
+        const Run run = run_cli({"evaluate", seed("seed_3d_pred.npy"), seed("seed_3d_target.npy"), "--format", "json",
+                                 "--axis", "h"});
+        QCOMPARE(run.exit_code, 0);
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QCOMPARE(json.value("axis").toString(), QString("h"));
+        QCOMPARE(json.value("samples").toArray()[0].toObject().value("slices").toArray().size(), 3);
+    }
+
+    void output_is_written_atomically()
+    {
+        const QString output = dir_.filePath("out.json");
+        write_file(output, "old content");
+        const Run run = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--format", "json",
+                                 "--output", output});
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY(run.out.isEmpty());
+        QFile file(output);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QVERIFY(!QJsonDocument::fromJson(file.readAll()).isNull());
+        // No temporary file is left beside it.
+        const QStringList left = QDir(dir_.path()).entryList(QStringList{".out.json.tmp*"}, QDir::Files | QDir::Hidden);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(',')));
+        // An output folder that does not exist is an error, not a crash.
+        const Run bad = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--output",
+                                 dir_.filePath("missing/out.json")});
+        QCOMPARE(bad.exit_code, 1);
+        QVERIFY(bad.err.startsWith("error: "));
+    }
+
+    void usage_errors_exit_2_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no command") << QStringList{} << "missing command";
+        QTest::newRow("unknown command") << QStringList{"judge"} << "unknown command";
+        QTest::newRow("one file") << QStringList{"evaluate", "a.npy"} << "exactly two files";
+        QTest::newRow("unknown option") << QStringList{"evaluate", "a", "b", "--fast"} << "unknown option '--fast'";
+        QTest::newRow("bad metric") << QStringList{"evaluate", "a", "b", "--metrics", "dice,foo"} << "unknown metric 'foo'";
+        QTest::newRow("bad threshold") << QStringList{"evaluate", "a", "b", "--threshold", "x"} << "needs a number";
+        QTest::newRow("bad axis") << QStringList{"evaluate", "a", "b", "--axis", "q"} << "--axis must be";
+        QTest::newRow("bad format") << QStringList{"evaluate", "a", "b", "--format", "xml"} << "--format must be";
+        QTest::newRow("bad device") << QStringList{"evaluate", "a", "b", "--device", "tpu"} << "--device must be";
+        QTest::newRow("missing value") << QStringList{"evaluate", "a", "b", "--threshold"} << "needs a value";
+    }
+
+    void usage_errors_exit_2()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, message);
+        const Run run = run_cli(arguments);
+        QCOMPARE(run.exit_code, 2);
+        QVERIFY2(run.err.startsWith("error: "), qPrintable(run.err));
+        QVERIFY2(run.err.contains(message), qPrintable(run.err));
+        QCOMPARE(run.err.count('\n'), 1);
+    }
+
+    void bad_input_exits_1_naming_the_file_data()
+    {
+        QTest::addColumn<QString>("prediction");
+        QTest::addColumn<QString>("target");
+        QTest::addColumn<QStringList>("extra");
+        QTest::addColumn<QString>("culprit");
+        QTest::addColumn<QString>("message");
+        const QString good = seed("seed_prob_pred.npy");
+        const QString target = seed("seed_prob_target.npy");
+        auto path = [&](const char* name) { return dir_.filePath(name); };
+        write_file(path("empty.npy"), {});
+        write_file(path("magic.npy"), "PK\x03\x04 not an npy file at all");
+        write_file(path("truncated.npy"), npy_header("<f4", "(1, 4)") + QByteArray(7, '\0'));
+        write_file(path("negative.npy"), npy_header("<f4", "(-1, 4)"));
+        write_file(path("overflow.npy"), npy_header("<f4", "(4294967296, 4294967296, 4294967296)"));
+        write_file(path("huge.npy"), npy_header("<f8", "(100000, 100000, 100000)"));
+        write_file(path("object.npy"), npy_header("|O", "(1, 4)") + QByteArray(32, '\0'));
+        write_file(path("complex.npy"), npy_header("<c8", "(1, 4)") + QByteArray(32, '\0'));
+        write_file(path("corrupt.nii.gz"), QByteArray("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8) + QByteArray(200, 'x'));
+        write_file(path("other_shape.npy"), npy_header("<f4", "(1, 3)") + QByteArray(12, '\0'));
+        write_file(path("out_of_range.npy"), npy_header("<f4", "(1, 4)") + QByteArray("\x00\x00\xc0\x3f", 4) +
+                                                 QByteArray(12, '\0')); // 1.5, 0, 0, 0
+        write_file(path("a.mha"), mha("1 1 1"));
+        write_file(path("b.mha"), mha("1 1 2.5"));
+        write_file(path("data.xyz"), "whatever");
+        QDir(dir_.path()).mkdir("folder.npy");
+        QTest::newRow("missing") << path("nope.npy") << target << QStringList{} << path("nope.npy") << "";
+        QTest::newRow("directory") << path("folder.npy") << target << QStringList{} << path("folder.npy") << "directory";
+        QTest::newRow("unknown extension") << path("data.xyz") << target << QStringList{} << path("data.xyz") << "";
+        QTest::newRow("empty") << path("empty.npy") << target << QStringList{} << path("empty.npy") << "";
+        QTest::newRow("bad magic") << path("magic.npy") << target << QStringList{} << path("magic.npy") << "";
+        QTest::newRow("truncated") << path("truncated.npy") << target << QStringList{} << path("truncated.npy") << "";
+        QTest::newRow("negative dims") << path("negative.npy") << target << QStringList{} << path("negative.npy") << "";
+        QTest::newRow("overflow") << path("overflow.npy") << target << QStringList{} << path("overflow.npy") << "";
+        QTest::newRow("exceeds memory") << path("huge.npy") << target << QStringList{} << path("huge.npy") << "";
+        QTest::newRow("object dtype") << path("object.npy") << target << QStringList{} << path("object.npy") << "";
+        QTest::newRow("complex dtype") << path("complex.npy") << target << QStringList{} << path("complex.npy") << "";
+        QTest::newRow("corrupt gzip") << path("corrupt.nii.gz") << target << QStringList{} << path("corrupt.nii.gz") << "";
+        QTest::newRow("shape mismatch") << good << path("other_shape.npy") << QStringList{} << path("other_shape.npy")
+                                        << "does not match";
+        QTest::newRow("geometry mismatch") << path("a.mha") << path("b.mha") << QStringList{"--metrics", "dice"}
+                                           << path("b.mha") << "spacing";
+        QTest::newRow("out of range for bce") << path("out_of_range.npy") << target << QStringList{}
+                                              << path("out_of_range.npy") << "outside [0, 1]";
+        QTest::newRow("cuda without device") << good << target << QStringList{"--device", "cuda"} << ""
+                                             << "--device cuda";
+    }
+
+    void bad_input_exits_1_naming_the_file()
+    {
+        QFETCH(QString, prediction);
+        QFETCH(QString, target);
+        QFETCH(QStringList, extra);
+        QFETCH(QString, culprit);
+        QFETCH(QString, message);
+        const QByteArray before_prediction = file_hash(prediction);
+        const QByteArray before_target = file_hash(target);
+        const Run run = run_cli(QStringList{"evaluate", prediction, target} + extra);
+        QCOMPARE(run.exit_code, 1);
+        QVERIFY2(run.err.startsWith("error: " + culprit), qPrintable(run.err));
+        QVERIFY2(run.err.contains(message), qPrintable(run.err));
+        QCOMPARE(run.err.count('\n'), 1); // one line, no stack trace
+        QVERIFY(run.out.isEmpty());
+        // Inputs are never changed.
+        QCOMPARE(file_hash(prediction), before_prediction);
+        QCOMPARE(file_hash(target), before_target);
+    }
+
+    void ignore_geometry_allows_a_mismatch()
+    {
+        const Run run = run_cli({"evaluate", dir_.filePath("a.mha"), dir_.filePath("b.mha"), "--metrics", "dice",
+                                 "--ignore-geometry", "--format", "json"});
+        QCOMPARE(run.exit_code, 0);
+        QCOMPARE(QJsonDocument::fromJson(run.out.toUtf8()).object().value("batch").toObject().value("dice").toDouble(),
+                 1.0);
+    }
+
+    void label_maps_report_each_label()
+    {
+        const QString samples = QStringLiteral(MASKLENS_SOURCE_DIR "/resources/samples/");
+        const Run run = run_cli({"evaluate", samples + "labels_pred.nii.gz", samples + "labels_target.nii.gz", "--format",
+                                 "json", "--metrics", "dice,tp"});
+        QCOMPARE(run.exit_code, 0);
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QCOMPARE(json.value("pairing").toString(), QString("label_maps"));
+        const QJsonArray labels = json.value("labels").toArray();
+        QCOMPARE(labels.size(), 3);
+        QCOMPARE(labels[2].toObject().value("label").toInt(), 3);
+        QCOMPARE(json.value("shape").toArray().size(), 5);
+    }
+};
+
+} // namespace
+
+QTEST_APPLESS_MAIN(CliTest)
+#include "test_cli.moc"
