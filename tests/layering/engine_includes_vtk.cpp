@@ -1,0 +1,3 @@
+// Must NOT compile: masklens_engine gives no access to VTK.
+#include <vtkImageData.h>
+int probe() { return vtkImageData::New() != nullptr; }
