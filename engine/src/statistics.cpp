@@ -5,6 +5,8 @@
 // voxel_terms.h are evaluated on those buffers with Eigen and summed in double.
 #include "masklens/engine/statistics.h"
 
+#include "masklens/engine/pass_output.h"
+
 #include "masklens/engine/error.h"
 #include "masklens/engine/voxel_terms.h"
 
@@ -58,7 +60,6 @@ RegionStats BatchStatistics::label_sample(std::int64_t index, std::size_t label_
 namespace {
 
 constexpr std::int64_t kChunk = 2048;
-constexpr std::int64_t kMaxLabel = 65535;
 
 struct Needs {
     bool bce = false, focal = false, squared = false, absolute = false, overlap = false, hard = false;
@@ -134,7 +135,8 @@ template <class Real, class Source> void convert_values(const Source* in, std::i
     }
 }
 
-template <class Real> void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, Real* out)
+template <class Real>
+void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, Real* out)
 {
     const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
     switch (volume.type()) {
@@ -183,7 +185,8 @@ void load_labels(const Volume& volume, std::int64_t offset, std::int64_t count, 
         // Values above int64's range are clamped so the range check rejects them.
         const auto* in = reinterpret_cast<const std::uint64_t*>(base);
         for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = in[i] > static_cast<std::uint64_t>(kMaxLabel) ? kMaxLabel + 1 : static_cast<std::int64_t>(in[i]);
+            out[i] = in[i] > static_cast<std::uint64_t>(kMaxLabel) ? kMaxLabel + 1
+                                                                   : static_cast<std::int64_t>(in[i]);
         }
         break;
     }
@@ -247,11 +250,6 @@ struct ScatterSink {
     }
 };
 
-struct RangeViolation {
-    std::int64_t count = 0;
-    std::int64_t first_index = std::numeric_limits<std::int64_t>::max();
-};
-
 template <class Real> using ArrayR = Eigen::Array<Real, Eigen::Dynamic, 1>;
 template <class Real> using MapR = Eigen::Map<const ArrayR<Real>>;
 
@@ -259,9 +257,9 @@ template <class Real> using MapR = Eigen::Map<const ArrayR<Real>>;
 // values t) into a sink. `flat_offset` locates x[0] in the prediction for
 // range-violation reports.
 template <class Real, class Sink>
-void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& needs, const MetricOptions& options,
-                      ArrayR<Real>& probability_buffer, std::int64_t flat_offset, RangeViolation& violation,
-                      Sink& sink)
+void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& needs,
+                      const MetricOptions& options, ArrayR<Real>& probability_buffer,
+                      std::int64_t flat_offset, RangeViolation& violation, Sink& sink)
 {
     const Eigen::Index count = x.size();
     sink.add_elements(count);
@@ -342,52 +340,6 @@ void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& nee
     }
 }
 
-// ---- label maps: sparse per-region label counts ----------------------------
-
-struct LabelCounts {
-    std::int64_t predicted = 0, target = 0, both = 0;
-};
-
-struct SparseLabels {
-    std::vector<std::pair<std::int64_t, LabelCounts>> entries; // sorted by label
-
-    LabelCounts& at(std::int64_t label)
-    {
-        auto it = std::lower_bound(entries.begin(), entries.end(), label,
-                                   [](const auto& entry, std::int64_t value) { return entry.first < value; });
-        if (it == entries.end() || it->first != label) {
-            it = entries.insert(it, {label, LabelCounts{}});
-        }
-        return it->second;
-    }
-    void merge(const SparseLabels& other)
-    {
-        for (const auto& [label, counts] : other.entries) {
-            LabelCounts& mine = at(label);
-            mine.predicted += counts.predicted;
-            mine.target += counts.target;
-            mine.both += counts.both;
-        }
-    }
-};
-
-struct LabelViolation {
-    std::int64_t count = 0;
-    std::int64_t first_index = std::numeric_limits<std::int64_t>::max();
-    std::int64_t first_value = 0;
-    bool in_prediction = false;
-};
-
-void note_label_violation(LabelViolation& violation, std::int64_t index, std::int64_t value, bool in_prediction)
-{
-    ++violation.count;
-    if (index < violation.first_index) {
-        violation.first_index = index;
-        violation.first_value = value;
-        violation.in_prediction = in_prediction;
-    }
-}
-
 // ---- the plan ----------------------------------------------------------------
 
 struct ThreadState {
@@ -433,15 +385,13 @@ double value_at(const Volume& volume, std::int64_t flat)
 
 class Pass {
 public:
-    Pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options, PairingMode pairing)
-        : prediction_(prediction), target_(target), options_(options), pairing_(pairing),
-          shape_(prediction.shape()), needs_(needs_for(options.metrics, options.metric, pairing))
-    {
-        axis_ = options.axis == SliceAxis::Default ? SliceAxis::D : options.axis;
-        slices_per_sample_ = axis_ == SliceAxis::D ? shape_.d : axis_ == SliceAxis::H ? shape_.h : shape_.w;
-        regions_ = shape_.n * slices_per_sample_;
-        channel_labels_ = pairing_ == PairingMode::ChannelOneHot ? shape_.c : 0;
-    }
+    Pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options,
+         const PassPlan& plan)
+        : prediction_(prediction), target_(target), options_(options), plan_(plan), pairing_(plan.pairing),
+          shape_(prediction.shape()), needs_(needs_for(options.metrics, options.metric, plan.pairing)),
+          axis_(plan.axis), slices_per_sample_(plan.slices_per_sample), regions_(plan.regions),
+          channel_labels_(plan.channel_labels)
+    {}
 
     BatchStatistics run()
     {
@@ -462,7 +412,8 @@ public:
         for (auto& state : states_) {
             if (!shared_regions_) {
                 state.slices.assign(static_cast<std::size_t>(regions_), RegionStats{});
-                state.channel_labels.assign(static_cast<std::size_t>(regions_ * channel_labels_), RegionStats{});
+                state.channel_labels.assign(static_cast<std::size_t>(regions_ * channel_labels_),
+                                            RegionStats{});
                 if (pairing_ == PairingMode::LabelMaps) {
                     state.sparse_labels.assign(static_cast<std::size_t>(regions_), SparseLabels{});
                 }
@@ -533,13 +484,14 @@ private:
 
     // One (sample, depth) plane: every channel, every row.
     template <class Real>
-    void run_plane(ThreadState& state, std::int64_t n, std::int64_t d, ArrayR<Real>& values, ArrayR<Real>& targets,
-                   ArrayR<Real>& probabilities, std::vector<std::int64_t>& target_labels,
-                   std::vector<std::int64_t>& pred_labels)
+    void run_plane(ThreadState& state, std::int64_t n, std::int64_t d, ArrayR<Real>& values,
+                   ArrayR<Real>& targets, ArrayR<Real>& probabilities,
+                   std::vector<std::int64_t>& target_labels, std::vector<std::int64_t>& pred_labels)
     {
         const std::int64_t plane_size = shape_.h * shape_.w;
         RegionStats* slices = shared_regions_ ? slices_.data() : state.slices.data();
-        RegionStats* channel_labels = shared_regions_ ? channel_label_slices_.data() : state.channel_labels.data();
+        RegionStats* channel_labels =
+            shared_regions_ ? channel_label_slices_.data() : state.channel_labels.data();
         SparseLabels* sparse = shared_regions_ ? sparse_labels_.data() : state.sparse_labels.data();
         const std::int64_t sample_region = n * slices_per_sample_;
 
@@ -561,7 +513,7 @@ private:
                     for (std::int64_t i = 0; i < count; ++i) {
                         const std::int64_t label = target_labels[static_cast<std::size_t>(i)];
                         if (label < 0 || label >= shape_.c) {
-                            note_label_violation(state.labels, target_offset + i, label, false);
+                            state.labels.note(target_offset + i, label, false);
                         }
                     }
                     for (std::int64_t c = 0; c < shape_.c; ++c) {
@@ -572,14 +524,15 @@ private:
                         }
                         const MapR<Real> x(values.data(), count), t(targets.data(), count);
                         if (axis_ == SliceAxis::W) {
-                            ScatterSink sink{slices + region, 1, channel_labels + region * shape_.c + c, shape_.c};
-                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
-                                                   sink);
+                            ScatterSink sink{slices + region, 1, channel_labels + region * shape_.c + c,
+                                             shape_.c};
+                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
+                                                   state.range, sink);
                         } else {
                             RegionStats local;
                             SumSink sink{&local};
-                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
-                                                   sink);
+                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
+                                                   state.range, sink);
                             slices[region] += local;
                             channel_labels[region * shape_.c + c] += local;
                         }
@@ -593,20 +546,22 @@ private:
                     const MapR<Real> x(values.data(), count), t(targets.data(), count);
                     if (axis_ == SliceAxis::W) {
                         ScatterSink sink{slices + region, 1, nullptr, 0};
-                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
-                                               sink);
+                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
+                                               state.range, sink);
                     } else {
                         RegionStats local;
                         SumSink sink{&local};
-                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset, state.range,
-                                               sink);
+                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
+                                               state.range, sink);
                         slices[region] += local;
                         if (pairing_ == PairingMode::LabelMaps) {
-                            count_labels(state, sparse, region, offset, count, local, target_labels, pred_labels);
+                            count_labels(state, sparse, region, offset, count, local, target_labels,
+                                         pred_labels);
                         }
                     }
                     if (pairing_ == PairingMode::LabelMaps && axis_ == SliceAxis::W) {
-                        count_labels_per_element(state, sparse, region, offset, count, target_labels, pred_labels);
+                        count_labels_per_element(state, sparse, region, offset, count, target_labels,
+                                                 pred_labels);
                     }
                 }
             }
@@ -642,8 +597,9 @@ private:
         }
     }
 
-    void count_labels_per_element(ThreadState& state, SparseLabels* sparse, std::int64_t region, std::int64_t offset,
-                                  std::int64_t count, std::vector<std::int64_t>& target_labels,
+    void count_labels_per_element(ThreadState& state, SparseLabels* sparse, std::int64_t region,
+                                  std::int64_t offset, std::int64_t count,
+                                  std::vector<std::int64_t>& target_labels,
                                   std::vector<std::int64_t>& pred_labels)
     {
         load_labels(target_, offset, count, target_labels.data());
@@ -654,16 +610,16 @@ private:
         }
     }
 
-    static void count_label_voxel(ThreadState& state, SparseLabels& labels, std::int64_t index, std::int64_t predicted,
-                                  std::int64_t actual)
+    static void count_label_voxel(ThreadState& state, SparseLabels& labels, std::int64_t index,
+                                  std::int64_t predicted, std::int64_t actual)
     {
         bool valid = true;
         if (predicted < 0 || predicted > kMaxLabel) {
-            note_label_violation(state.labels, index, predicted, true);
+            state.labels.note(index, predicted, true);
             valid = false;
         }
         if (actual < 0 || actual > kMaxLabel) {
-            note_label_violation(state.labels, index, actual, false);
+            state.labels.note(index, actual, false);
             valid = false;
         }
         if (!valid) {
@@ -688,20 +644,10 @@ private:
 
     BatchStatistics finish()
     {
-        RangeViolation range;
-        LabelViolation label_violation;
+        PassOutput output;
         for (auto& state : states_) {
-            range.count += state.range.count;
-            range.first_index = std::min(range.first_index, state.range.first_index);
-            if (state.labels.count > 0) {
-                const std::int64_t first = label_violation.first_index;
-                label_violation.count += state.labels.count;
-                if (state.labels.first_index < first) {
-                    label_violation.first_index = state.labels.first_index;
-                    label_violation.first_value = state.labels.first_value;
-                    label_violation.in_prediction = state.labels.in_prediction;
-                }
-            }
+            output.range.merge(state.range);
+            output.labels.merge(state.labels);
             if (!shared_regions_) {
                 for (std::size_t i = 0; i < slices_.size(); ++i) {
                     slices_[i] += state.slices[i];
@@ -714,96 +660,23 @@ private:
                 }
             }
         }
-        if (range.count > 0) {
-            std::ostringstream text;
-            text << range.count << " prediction value" << (range.count == 1 ? " is" : "s are")
-                 << " outside [0, 1] or NaN, first at " << position_string(shape_, range.first_index) << " = "
-                 << value_at(prediction_, range.first_index)
-                 << "; bce and focal_loss need probabilities (pass --logits if these are logits)";
-            throw_input_error(prediction_.source(), text.str());
-        }
-        if (label_violation.count > 0) {
-            const Volume& file = label_violation.in_prediction ? prediction_ : target_;
-            std::ostringstream text;
-            text << label_violation.count << " label value" << (label_violation.count == 1 ? " is" : "s are")
-                 << " out of range, first " << label_violation.first_value << " at "
-                 << position_string(file.shape(), label_violation.first_index);
-            if (pairing_ == PairingMode::ChannelOneHot) {
-                text << "; target labels must be 0.." << shape_.c - 1 << " (one per prediction channel)";
-            } else {
-                text << "; labels must be 0.." << kMaxLabel;
-            }
-            throw_input_error(file.source(), text.str());
-        }
-
-        BatchStatistics result;
-        result.shape = shape_;
-        result.pairing = pairing_;
-        result.axis = axis_;
-        result.slices_per_sample = slices_per_sample_;
-        result.slices = std::move(slices_);
-        result.labels = choose_labels();
-        const std::size_t label_count = result.labels.size();
-        result.label_slices.assign(static_cast<std::size_t>(regions_) * label_count, RegionStats{});
-        const std::int64_t region_voxels = shape_.voxels_per_channel() / slices_per_sample_;
-        for (std::int64_t region = 0; region < regions_; ++region) {
-            for (std::size_t l = 0; l < label_count; ++l) {
-                RegionStats& out = result.label_slices[static_cast<std::size_t>(region) * label_count + l];
-                const std::int64_t label = result.labels[l];
-                if (pairing_ == PairingMode::ChannelOneHot) {
-                    out = channel_label_slices_[static_cast<std::size_t>(region * shape_.c + label)];
-                } else {
-                    const LabelCounts counts = sparse_labels_[static_cast<std::size_t>(region)].at(label);
-                    out.elements = region_voxels;
-                    out.pred_positive = counts.predicted;
-                    out.target_positive = counts.target;
-                    out.true_positive = counts.both;
-                    out.pred_sum = static_cast<double>(counts.predicted);
-                    out.target_sum = static_cast<double>(counts.target);
-                    out.overlap_sum = static_cast<double>(counts.both);
-                }
-            }
-        }
-        return result;
-    }
-
-    std::vector<std::int64_t> choose_labels()
-    {
-        if (!options_.labels.empty()) {
-            return options_.labels; // validated by check_pair
-        }
-        std::vector<std::int64_t> labels;
-        if (pairing_ == PairingMode::ChannelOneHot) {
-            for (std::int64_t c = 1; c < shape_.c; ++c) {
-                labels.push_back(c);
-            }
-        } else if (pairing_ == PairingMode::LabelMaps) {
-            std::set<std::int64_t> seen;
-            for (const auto& region : sparse_labels_) {
-                for (const auto& [label, counts] : region.entries) {
-                    if (label != 0 && (counts.predicted > 0 || counts.target > 0)) {
-                        seen.insert(label);
-                    }
-                }
-            }
-            // Binary masks ({0, 1}) have no per-label table.
-            if (!seen.empty() && *seen.rbegin() > 1) {
-                labels.assign(seen.begin(), seen.end());
-            }
-        }
-        return labels;
+        output.slices = std::move(slices_);
+        output.channel_label_slices = std::move(channel_label_slices_);
+        output.sparse_labels = std::move(sparse_labels_);
+        return assemble_statistics(prediction_, target_, options_, plan_, std::move(output));
     }
 
     const Volume& prediction_;
     const Volume& target_;
     const StatisticsOptions& options_;
+    PassPlan plan_;
     PairingMode pairing_;
     Shape shape_;
     Needs needs_;
-    SliceAxis axis_ = SliceAxis::D;
-    std::int64_t slices_per_sample_ = 1;
-    std::int64_t regions_ = 0;
-    std::int64_t channel_labels_ = 0;
+    SliceAxis axis_;
+    std::int64_t slices_per_sample_;
+    std::int64_t regions_;
+    std::int64_t channel_labels_;
     bool shared_regions_ = true;
     std::vector<RegionStats> slices_;
     std::vector<RegionStats> channel_label_slices_;
@@ -820,8 +693,8 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
 {
     const Shape& p = prediction.shape();
     const Shape& t = target.shape();
-    const bool spatial_equal = p.n == t.n && p.d == t.d && p.h == t.h && p.w == t.w &&
-                               p.spatial_dims == t.spatial_dims;
+    const bool spatial_equal =
+        p.n == t.n && p.d == t.d && p.h == t.h && p.w == t.w && p.spatial_dims == t.spatial_dims;
     PairingMode pairing = PairingMode::Binary;
     if (spatial_equal && p.c == t.c) {
         pairing = (p.c == 1 && is_label_type(prediction.type()) && is_label_type(target.type()))
@@ -837,8 +710,9 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
                                                "C channels and the target an integer label map [N,1,...]");
     }
     if (options.metric.logits && !is_floating(prediction.type())) {
-        throw_input_error(prediction.source(), std::string("--logits needs a floating-point prediction, not ") +
-                                                   scalar_name(prediction.type()));
+        throw_input_error(prediction.source(),
+                          std::string("--logits needs a floating-point prediction, not ") +
+                              scalar_name(prediction.type()));
     }
     if (!(options.metric.threshold == options.metric.threshold)) {
         throw_usage_error("--threshold must be a number");
@@ -849,8 +723,7 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
                               "prediction with an integer target");
         }
         for (std::int64_t label : options.labels) {
-            if (label < 0 || label > kMaxLabel ||
-                (pairing == PairingMode::ChannelOneHot && label >= p.c)) {
+            if (label < 0 || label > kMaxLabel || (pairing == PairingMode::ChannelOneHot && label >= p.c)) {
                 throw_usage_error("--labels: label " + std::to_string(label) + " is out of range" +
                                   (pairing == PairingMode::ChannelOneHot
                                        ? " (the prediction has " + std::to_string(p.c) + " channels)"
@@ -861,15 +734,126 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
     return pairing;
 }
 
-BatchStatistics compute_statistics(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
+PassPlan plan_pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
 {
-    const PairingMode pairing = check_pair(prediction, target, options);
+    PassPlan plan;
+    plan.pairing = check_pair(prediction, target, options);
+    const Shape& shape = prediction.shape();
+    plan.axis = options.axis == SliceAxis::Default ? SliceAxis::D : options.axis;
+    plan.slices_per_sample = plan.axis == SliceAxis::D   ? shape.d
+                             : plan.axis == SliceAxis::H ? shape.h
+                                                         : shape.w;
+    plan.regions = shape.n * plan.slices_per_sample;
+    plan.channel_labels = plan.pairing == PairingMode::ChannelOneHot ? shape.c : 0;
+    return plan;
+}
+
+namespace {
+
+StatisticsOptions normalised(const StatisticsOptions& options)
+{
     StatisticsOptions resolved = options;
-    if (!resolved.labels.empty()) {
-        std::sort(resolved.labels.begin(), resolved.labels.end());
-        resolved.labels.erase(std::unique(resolved.labels.begin(), resolved.labels.end()), resolved.labels.end());
+    std::sort(resolved.labels.begin(), resolved.labels.end());
+    resolved.labels.erase(std::unique(resolved.labels.begin(), resolved.labels.end()), resolved.labels.end());
+    return resolved;
+}
+
+std::vector<std::int64_t> choose_labels(const StatisticsOptions& options, const PassPlan& plan,
+                                        const PassOutput& output)
+{
+    if (!options.labels.empty()) {
+        return options.labels; // validated by check_pair
     }
-    Pass pass(prediction, target, resolved, pairing);
+    std::vector<std::int64_t> labels;
+    if (plan.pairing == PairingMode::ChannelOneHot) {
+        for (std::int64_t c = 1; c < plan.channel_labels; ++c) {
+            labels.push_back(c);
+        }
+    } else if (plan.pairing == PairingMode::LabelMaps) {
+        std::set<std::int64_t> seen;
+        for (const auto& region : output.sparse_labels) {
+            for (const auto& [label, counts] : region.entries) {
+                if (label != 0 && (counts.predicted > 0 || counts.target > 0)) {
+                    seen.insert(label);
+                }
+            }
+        }
+        // Binary masks ({0, 1}) have no per-label table.
+        if (!seen.empty() && *seen.rbegin() > 1) {
+            labels.assign(seen.begin(), seen.end());
+        }
+    }
+    return labels;
+}
+
+} // namespace
+
+BatchStatistics assemble_statistics(const Volume& prediction, const Volume& target,
+                                    const StatisticsOptions& options, const PassPlan& plan,
+                                    PassOutput&& output)
+{
+    const Shape& shape = prediction.shape();
+    const RangeViolation& range = output.range;
+    if (range.count > 0) {
+        std::ostringstream text;
+        text << range.count << " prediction value" << (range.count == 1 ? " is" : "s are")
+             << " outside [0, 1] or NaN, first at " << position_string(shape, range.first_index) << " = "
+             << value_at(prediction, range.first_index)
+             << "; bce and focal_loss need probabilities (pass --logits if these are logits)";
+        throw_input_error(prediction.source(), text.str());
+    }
+    const LabelViolation& label_violation = output.labels;
+    if (label_violation.count > 0) {
+        const Volume& file = label_violation.in_prediction ? prediction : target;
+        std::ostringstream text;
+        text << label_violation.count << " label value" << (label_violation.count == 1 ? " is" : "s are")
+             << " out of range, first " << label_violation.first_value << " at "
+             << position_string(file.shape(), label_violation.first_index);
+        if (plan.pairing == PairingMode::ChannelOneHot) {
+            text << "; target labels must be 0.." << shape.c - 1 << " (one per prediction channel)";
+        } else {
+            text << "; labels must be 0.." << kMaxLabel;
+        }
+        throw_input_error(file.source(), text.str());
+    }
+
+    const StatisticsOptions resolved = normalised(options);
+    BatchStatistics result;
+    result.shape = shape;
+    result.pairing = plan.pairing;
+    result.axis = plan.axis;
+    result.slices_per_sample = plan.slices_per_sample;
+    result.labels = choose_labels(resolved, plan, output);
+    result.slices = std::move(output.slices);
+    const std::size_t label_count = result.labels.size();
+    result.label_slices.assign(static_cast<std::size_t>(plan.regions) * label_count, RegionStats{});
+    const std::int64_t region_voxels = shape.voxels_per_channel() / plan.slices_per_sample;
+    for (std::int64_t region = 0; region < plan.regions; ++region) {
+        for (std::size_t l = 0; l < label_count; ++l) {
+            RegionStats& out = result.label_slices[static_cast<std::size_t>(region) * label_count + l];
+            const std::int64_t label = result.labels[l];
+            if (plan.pairing == PairingMode::ChannelOneHot) {
+                out = output.channel_label_slices[static_cast<std::size_t>(region * shape.c + label)];
+            } else {
+                const LabelCounts counts = output.sparse_labels[static_cast<std::size_t>(region)].at(label);
+                out.elements = region_voxels;
+                out.pred_positive = counts.predicted;
+                out.target_positive = counts.target;
+                out.true_positive = counts.both;
+                out.pred_sum = static_cast<double>(counts.predicted);
+                out.target_sum = static_cast<double>(counts.target);
+                out.overlap_sum = static_cast<double>(counts.both);
+            }
+        }
+    }
+    return result;
+}
+
+BatchStatistics compute_statistics(const Volume& prediction, const Volume& target,
+                                   const StatisticsOptions& options)
+{
+    const PassPlan plan = plan_pass(prediction, target, options);
+    Pass pass(prediction, target, options, plan);
     return pass.run();
 }
 
