@@ -60,13 +60,18 @@ RegionStats BatchStatistics::label_sample(std::int64_t index, std::size_t label_
 namespace {
 
 constexpr std::int64_t kChunk = 2048;
+// Chunks are padded to a multiple of this many elements (a 64-byte packet of
+// floats), so buffers hold kChunk + kPacketPadding.
+constexpr std::int64_t kPacketPadding = 16;
 
 struct Needs {
     bool bce = false, focal = false, squared = false, absolute = false, overlap = false, hard = false;
     bool range_check = false;
+    bool binary_target = false; // every target value is 0 or 1 (integer targets, one-hot)
 };
 
-Needs needs_for(const std::vector<Metric>& requested, const MetricOptions& options, PairingMode pairing)
+Needs needs_for(const std::vector<Metric>& requested, const MetricOptions& options, PairingMode pairing,
+                bool integer_target)
 {
     const std::vector<Metric> metrics = requested.empty() ? all_metrics() : requested;
     Needs needs;
@@ -88,6 +93,7 @@ Needs needs_for(const std::vector<Metric>& requested, const MetricOptions& optio
         needs.overlap = true;
     }
     needs.range_check = (needs.bce || needs.focal) && !options.logits;
+    needs.binary_target = integer_target || pairing == PairingMode::ChannelOneHot;
     return needs;
 }
 
@@ -196,16 +202,64 @@ void load_labels(const Volume& volume, std::int64_t offset, std::int64_t count, 
 
 // ---- sinks: where a chunk's terms go ---------------------------------------
 
-// Sums a chunk into one region (slicing along D or H).
-struct SumSink {
+template <class Real> using ArrayR = Eigen::Array<Real, Eigen::Dynamic, 1>;
+template <class Real> using MapR = Eigen::Map<const ArrayR<Real>>;
+
+// Sum in double of a float (or double) buffer. Four independent partial sums
+// keep the adds pipelined; the order is fixed, so results are deterministic.
+template <class Real> double sum_in_double(const Real* values, std::int64_t count)
+{
+    double a = 0, b = 0, c = 0, d = 0;
+    std::int64_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        a += static_cast<double>(values[i]);
+        b += static_cast<double>(values[i + 1]);
+        c += static_cast<double>(values[i + 2]);
+        d += static_cast<double>(values[i + 3]);
+    }
+    for (; i < count; ++i) {
+        a += static_cast<double>(values[i]);
+    }
+    return (a + b) + (c + d);
+}
+
+// The hard counts of a chunk in one loop the compiler vectorises.
+struct HardCounts {
+    std::int64_t predicted = 0, target = 0, both = 0;
+};
+
+template <class Real> HardCounts count_hard(const Real* p, const Real* t, std::int64_t count, Real threshold)
+{
+    std::int32_t predicted = 0, target = 0, both = 0; // count <= kChunk
+    for (std::int64_t i = 0; i < count; ++i) {
+        const bool pp = terms::predicted_positive(p[i], threshold);
+        const bool tp = terms::target_positive(t[i]);
+        predicted += pp;
+        target += tp;
+        both += pp & tp;
+    }
+    return {predicted, target, both};
+}
+
+// Sums a chunk into one region (slicing along D or H). Each term expression is
+// first evaluated into a scratch buffer, which lets Eigen vectorise it (its
+// log and exp included), then summed in double.
+template <class Real> struct SumSink {
     RegionStats* stats;
+    ArrayR<Real>* scratch;
+    std::int64_t valid = 0; // elements of the (padded) chunk that count
+
     template <class Expr> void add(double RegionStats::*field, const Expr& terms)
     {
-        stats->*field += terms.template cast<double>().sum();
+        scratch->head(terms.size()) = terms;
+        stats->*field += sum_in_double(scratch->data(), valid);
     }
-    template <class Expr> void count(std::int64_t RegionStats::*field, const Expr& flags)
+    void add_hard(const Real* p, const Real* t, std::int64_t count, Real threshold)
     {
-        stats->*field += flags.count();
+        const HardCounts counts = count_hard(p, t, count, threshold);
+        stats->pred_positive += counts.predicted;
+        stats->target_positive += counts.target;
+        stats->true_positive += counts.both;
     }
     void add_elements(std::int64_t count) { stats->elements += count; }
 };
@@ -213,29 +267,39 @@ struct SumSink {
 // Adds element i of a chunk to region i (slicing along W: each element of a
 // row lies in its own slice). A second destination receives the same values
 // (the channel's label region) when set.
-struct ScatterSink {
+template <class Real> struct ScatterSink {
     RegionStats* first;
     std::int64_t first_stride;
     RegionStats* second; // may be null
     std::int64_t second_stride;
+    ArrayR<Real>* scratch;
+    std::int64_t valid = 0; // elements of the (padded) chunk that count
 
     template <class Expr> void add(double RegionStats::*field, const Expr& terms)
     {
-        for (Eigen::Index i = 0; i < terms.size(); ++i) {
-            const double value = static_cast<double>(terms.coeff(i));
+        // Evaluated like SumSink's (vectorised), so every axis sees the same
+        // per-element values.
+        scratch->head(terms.size()) = terms;
+        for (std::int64_t i = 0; i < valid; ++i) {
+            const double value = static_cast<double>((*scratch)[i]);
             first[i * first_stride].*field += value;
             if (second) {
                 second[i * second_stride].*field += value;
             }
         }
     }
-    template <class Expr> void count(std::int64_t RegionStats::*field, const Expr& flags)
+    void add_hard(const Real* p, const Real* t, std::int64_t count, Real threshold)
     {
-        for (Eigen::Index i = 0; i < flags.size(); ++i) {
-            const std::int64_t value = flags.coeff(i) ? 1 : 0;
-            first[i * first_stride].*field += value;
-            if (second) {
-                second[i * second_stride].*field += value;
+        for (std::int64_t i = 0; i < count; ++i) {
+            const bool pp = terms::predicted_positive(p[i], threshold);
+            const bool tp = terms::target_positive(t[i]);
+            for (RegionStats* region :
+                 {first + i * first_stride, second ? second + i * second_stride : nullptr}) {
+                if (region) {
+                    region->pred_positive += pp;
+                    region->target_positive += tp;
+                    region->true_positive += pp & tp;
+                }
             }
         }
     }
@@ -250,18 +314,24 @@ struct ScatterSink {
     }
 };
 
-template <class Real> using ArrayR = Eigen::Array<Real, Eigen::Dynamic, 1>;
-template <class Real> using MapR = Eigen::Map<const ArrayR<Real>>;
-
 // Evaluates the per-element terms of one chunk (prediction values x, target
 // values t) into a sink. `flat_offset` locates x[0] in the prediction for
 // range-violation reports.
 template <class Real, class Sink>
-void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& needs,
+void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Needs& needs,
                       const MetricOptions& options, ArrayR<Real>& probability_buffer,
                       std::int64_t flat_offset, RangeViolation& violation, Sink& sink)
 {
-    const Eigen::Index count = x.size();
+    // Pad the chunk to whole SIMD packets with harmless values (p = t = 0.5),
+    // so every element goes through the same vectorised code path: the value
+    // of an element's terms then never depends on where a chunk ends.
+    const std::int64_t padded = (count + kPacketPadding - 1) / kPacketPadding * kPacketPadding;
+    for (std::int64_t i = count; i < padded; ++i) {
+        x_data[i] = options.logits ? Real(0) : Real(0.5);
+        t_data[i] = Real(0.5);
+    }
+    const MapR<Real> x(x_data, padded), t(t_data, padded);
+    sink.valid = count;
     sink.add_elements(count);
     const Real threshold = static_cast<Real>(options.threshold);
 
@@ -269,13 +339,16 @@ void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& nee
     // because every later term reads it).
     const Real* probability_data = x.data();
     if (options.logits) {
-        probability_buffer.head(count) = terms::sigmoid(x);
+        probability_buffer.head(padded) = terms::sigmoid(x);
         probability_data = probability_buffer.data();
     }
-    const MapR<Real> p(probability_data, count);
+    const MapR<Real> p(probability_data, padded);
 
     if (needs.range_check) {
-        const std::int64_t valid = terms::in_unit_interval(p).count();
+        std::int32_t valid = 0;
+        for (Eigen::Index i = 0; i < count; ++i) {
+            valid += terms::in_unit_interval(p[i]);
+        }
         if (valid != count) {
             violation.count += count - valid;
             if (violation.first_index == std::numeric_limits<std::int64_t>::max()) {
@@ -291,6 +364,8 @@ void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& nee
     if (needs.bce) {
         if (options.logits) {
             sink.add(&RegionStats::bce, terms::bce_with_logits(x, t));
+        } else if (needs.binary_target) {
+            sink.add(&RegionStats::bce, terms::bce_binary_target(p, t));
         } else {
             sink.add(&RegionStats::bce, terms::bce(p, t));
         }
@@ -317,6 +392,8 @@ void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& nee
         };
         if (options.logits) {
             weighted(terms::bce_with_logits(x, t));
+        } else if (needs.binary_target) {
+            weighted(terms::bce_binary_target(p, t));
         } else {
             weighted(terms::bce(p, t));
         }
@@ -333,10 +410,7 @@ void accumulate_chunk(const MapR<Real>& x, const MapR<Real>& t, const Needs& nee
         sink.add(&RegionStats::overlap_sum, p * t);
     }
     if (needs.hard) {
-        sink.count(&RegionStats::pred_positive, terms::predicted_positive(p, threshold));
-        sink.count(&RegionStats::target_positive, terms::target_positive(t));
-        sink.count(&RegionStats::true_positive,
-                   terms::predicted_positive(p, threshold) && terms::target_positive(t));
+        sink.add_hard(p.data(), t.data(), count, threshold);
     }
 }
 
@@ -388,7 +462,8 @@ public:
     Pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options,
          const PassPlan& plan)
         : prediction_(prediction), target_(target), options_(options), plan_(plan), pairing_(plan.pairing),
-          shape_(prediction.shape()), needs_(needs_for(options.metrics, options.metric, plan.pairing)),
+          shape_(prediction.shape()),
+          needs_(needs_for(options.metrics, options.metric, plan.pairing, is_label_type(target.type()))),
           axis_(plan.axis), slices_per_sample_(plan.slices_per_sample), regions_(plan.regions),
           channel_labels_(plan.channel_labels)
     {}
@@ -465,7 +540,8 @@ public:
 private:
     template <class Real> void run_planes(ThreadState& state, std::int64_t begin, std::int64_t end)
     {
-        ArrayR<Real> values(kChunk), targets(kChunk), probabilities(kChunk);
+        const std::int64_t capacity = kChunk + kPacketPadding;
+        ArrayR<Real> values(capacity), targets(capacity), probabilities(capacity), scratch(capacity);
         std::vector<std::int64_t> target_labels(static_cast<std::size_t>(kChunk));
         std::vector<std::int64_t> pred_labels(static_cast<std::size_t>(kChunk));
         for (std::int64_t plane = begin; plane < end; ++plane) {
@@ -474,7 +550,7 @@ private:
             }
             const std::int64_t n = plane / shape_.d;
             const std::int64_t d = plane % shape_.d;
-            run_plane<Real>(state, n, d, values, targets, probabilities, target_labels, pred_labels);
+            run_plane<Real>(state, n, d, values, targets, probabilities, scratch, target_labels, pred_labels);
             const std::int64_t done = planes_done_.fetch_add(1) + 1;
             if (options_.progress && done % progress_step_ == 0) {
                 options_.progress(static_cast<double>(done) / static_cast<double>(shape_.n * shape_.d));
@@ -485,7 +561,7 @@ private:
     // One (sample, depth) plane: every channel, every row.
     template <class Real>
     void run_plane(ThreadState& state, std::int64_t n, std::int64_t d, ArrayR<Real>& values,
-                   ArrayR<Real>& targets, ArrayR<Real>& probabilities,
+                   ArrayR<Real>& targets, ArrayR<Real>& probabilities, ArrayR<Real>& scratch,
                    std::vector<std::int64_t>& target_labels, std::vector<std::int64_t>& pred_labels)
     {
         const std::int64_t plane_size = shape_.h * shape_.w;
@@ -522,17 +598,16 @@ private:
                         for (std::int64_t i = 0; i < count; ++i) {
                             targets[i] = target_labels[static_cast<std::size_t>(i)] == c ? Real(1) : Real(0);
                         }
-                        const MapR<Real> x(values.data(), count), t(targets.data(), count);
                         if (axis_ == SliceAxis::W) {
-                            ScatterSink sink{slices + region, 1, channel_labels + region * shape_.c + c,
-                                             shape_.c};
-                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
-                                                   state.range, sink);
+                            ScatterSink<Real> sink{slices + region, 1, channel_labels + region * shape_.c + c,
+                                                   shape_.c, &scratch};
+                            accumulate_chunk<Real>(values.data(), targets.data(), count, needs_,
+                                                   options_.metric, probabilities, offset, state.range, sink);
                         } else {
                             RegionStats local;
-                            SumSink sink{&local};
-                            accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
-                                                   state.range, sink);
+                            SumSink<Real> sink{&local, &scratch};
+                            accumulate_chunk<Real>(values.data(), targets.data(), count, needs_,
+                                                   options_.metric, probabilities, offset, state.range, sink);
                             slices[region] += local;
                             channel_labels[region * shape_.c + c] += local;
                         }
@@ -543,16 +618,15 @@ private:
                     const std::int64_t offset = ((n * shape_.c + c) * shape_.d + d) * plane_size + chunk;
                     load_values<Real>(prediction_, offset, count, values.data());
                     load_values<Real>(target_, offset, count, targets.data());
-                    const MapR<Real> x(values.data(), count), t(targets.data(), count);
                     if (axis_ == SliceAxis::W) {
-                        ScatterSink sink{slices + region, 1, nullptr, 0};
-                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
-                                               state.range, sink);
+                        ScatterSink<Real> sink{slices + region, 1, nullptr, 0, &scratch};
+                        accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
+                                               probabilities, offset, state.range, sink);
                     } else {
                         RegionStats local;
-                        SumSink sink{&local};
-                        accumulate_chunk<Real>(x, t, needs_, options_.metric, probabilities, offset,
-                                               state.range, sink);
+                        SumSink<Real> sink{&local, &scratch};
+                        accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
+                                               probabilities, offset, state.range, sink);
                         slices[region] += local;
                         if (pairing_ == PairingMode::LabelMaps) {
                             count_labels(state, sparse, region, offset, count, local, target_labels,

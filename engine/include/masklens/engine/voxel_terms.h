@@ -73,6 +73,14 @@ template <class P, class T> MASKLENS_HD auto bce(const P& p, const T& t)
     return -(t * clamped_log(p) + (S(1) - t) * clamped_log(S(1) - p));
 }
 
+// The same for a target known to be 0 or 1: one log instead of two, and the
+// identical value (t p + (1 - t)(1 - p) is exactly p or 1 - p).
+template <class P, class T> MASKLENS_HD auto bce_binary_target(const P& p, const T& t)
+{
+    using S = scalar_t<P>;
+    return -clamped_log(t * p + (S(1) - t) * (S(1) - p));
+}
+
 // Binary cross-entropy of logit x against t, in the overflow-free form
 // max(x, 0) - x t + log(1 + exp(-|x|)) (binary_cross_entropy_with_logits).
 template <class X, class T> MASKLENS_HD auto bce_with_logits(const X& x, const T& t)
