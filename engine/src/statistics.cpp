@@ -205,22 +205,28 @@ void load_labels(const Volume& volume, std::int64_t offset, std::int64_t count, 
 template <class Real> using ArrayR = Eigen::Array<Real, Eigen::Dynamic, 1>;
 template <class Real> using MapR = Eigen::Map<const ArrayR<Real>>;
 
-// Sum in double of a float (or double) buffer. Four independent partial sums
-// keep the adds pipelined; the order is fixed, so results are deterministic.
+// Sum in double of a float (or double) buffer. Sixteen independent partial
+// sums let the compiler convert and add whole vectors at a time; the order is
+// fixed, so results are deterministic.
 template <class Real> double sum_in_double(const Real* values, std::int64_t count)
 {
-    double a = 0, b = 0, c = 0, d = 0;
+    constexpr int kLanes = 16;
+    double partial[kLanes] = {};
     std::int64_t i = 0;
-    for (; i + 4 <= count; i += 4) {
-        a += static_cast<double>(values[i]);
-        b += static_cast<double>(values[i + 1]);
-        c += static_cast<double>(values[i + 2]);
-        d += static_cast<double>(values[i + 3]);
+    for (; i + kLanes <= count; i += kLanes) {
+        for (int k = 0; k < kLanes; ++k) {
+            partial[k] += static_cast<double>(values[i + k]);
+        }
     }
     for (; i < count; ++i) {
-        a += static_cast<double>(values[i]);
+        partial[0] += static_cast<double>(values[i]);
     }
-    return (a + b) + (c + d);
+    for (int width = kLanes / 2; width > 0; width /= 2) {
+        for (int k = 0; k < width; ++k) {
+            partial[k] += partial[k + width];
+        }
+    }
+    return partial[0];
 }
 
 // The hard counts of a chunk in one loop the compiler vectorises.

@@ -1,4 +1,6 @@
-// VTK-backed readers: NIfTI-1/2, NRRD, MetaImage, PNG and TIFF.
+// VTK-backed readers: NIfTI-1/2, PNG and TIFF. read_image() also dispatches
+// NRRD and MetaImage, which have their own readers (nrrd_reader.cpp,
+// metaimage_reader.cpp: VTK 9.1's readers drop their direction matrices).
 //
 // Every reader gets observers for VTK's error and warning events (on the
 // reader and on its executive), so VTK's messages become the text of an
@@ -21,11 +23,10 @@
 //    when qfac is -1; the slices are put back in file order here, so the array
 //    equals numpy.asarray(nib.load(f).dataobj).T (before scl_slope/scl_inter,
 //    which are not applied: masks are read as stored).
-//  * NRRD and MetaImage: spacing, origin and direction as VTK's reader puts
-//    them on the output image (in the file's own world frame, usually LPS for
-//    data written by ITK; not converted to RAS).
+//  * NRRD, MetaImage: see nrrd_reader.cpp and metaimage_reader.cpp (the
+//    file's own world frame, e.g. LPS, not converted to RAS).
 //  * PNG and TIFF: no geometry (known = false). Row 0 is the top row of the
-//    picture, as numpy/PIL show it (VTK's bottom-up flip is disabled).
+//    picture, as numpy/PIL show it (VTK's bottom-up row order is undone).
 #include "io_common.h"
 #include "masklens/engine/error.h"
 #include "masklens/io/read_volume.h"
@@ -38,11 +39,9 @@
 #include <vtkImageData.h>
 #include <vtkInformation.h>
 #include <vtkMatrix3x3.h>
-#include <vtkMetaImageReader.h>
 #include <vtkNIFTIImageHeader.h>
 #include <vtkNIFTIImageReader.h>
 #include <vtkNew.h>
-#include <vtkNrrdReader.h>
 #include <vtkPNGReader.h>
 #include <vtkPointData.h>
 #include <vtkSmartPointer.h>
@@ -50,9 +49,12 @@
 #include <vtkTIFFReader.h>
 #include <vtkType.h>
 
+#include <zlib.h>
+
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,20 +92,206 @@ void on_vtk_message(vtkObject*, unsigned long event, void* client, void* call)
 {
     auto* messages = static_cast<Messages*>(client);
     std::string text = clean_message(static_cast<const char*>(call));
-    if (text.empty()) {
-        return;
+    if (text.empty() || (text.rfind("Algorithm ", 0) == 0 &&
+                         text.find("returned failure for request") != std::string::npos)) {
+        return; // the executive's echo of the reader's own error
     }
     (event == vtkCommand::ErrorEvent ? messages->errors : messages->warnings).push_back(std::move(text));
 }
 
-enum class Format { Nifti, Nrrd, MetaImage, Png, Tiff };
+std::uint32_t be32(const unsigned char* p)
+{
+    return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
+           (static_cast<std::uint32_t>(p[2]) << 8) | static_cast<std::uint32_t>(p[3]);
+}
+
+// Inflates `input` (zlib or gzip, chosen by window_bits) to the end of its
+// stream, discarding the output; returns the inflated size. Throws on corrupt
+// or truncated data, including a CRC or length mismatch in a gzip trailer.
+std::uint64_t inflate_all(const std::string& path, const char* what, int window_bits,
+                          const std::function<std::size_t(unsigned char*, std::size_t)>& next_input)
+{
+    z_stream stream{};
+    if (inflateInit2(&stream, window_bits) != Z_OK) {
+        throw_input_error(path, "cannot initialise zlib");
+    }
+    struct Cleanup {
+        z_stream* stream;
+        ~Cleanup() { inflateEnd(stream); }
+    } cleanup{&stream};
+    std::vector<unsigned char> input(1 << 20);
+    std::vector<unsigned char> output(1 << 20);
+    std::uint64_t total = 0;
+    while (true) {
+        if (stream.avail_in == 0) {
+            const std::size_t got = next_input(input.data(), input.size());
+            if (got == 0) {
+                throw_input_error(path,
+                                  std::string(what) + " is truncated (the compressed stream ends early)");
+            }
+            stream.next_in = input.data();
+            stream.avail_in = static_cast<uInt>(got);
+        }
+        stream.next_out = output.data();
+        stream.avail_out = static_cast<uInt>(output.size());
+        const int status = inflate(&stream, Z_NO_FLUSH);
+        total += output.size() - stream.avail_out;
+        if (status == Z_STREAM_END) {
+            return total;
+        }
+        if (status != Z_OK && status != Z_BUF_ERROR) {
+            throw_input_error(path, std::string(what) + " is corrupt (zlib: " +
+                                        (stream.msg ? stream.msg : "inflate failed") + ")");
+        }
+    }
+}
+
+void check_gzip(const detail::File& file)
+{
+    unsigned char magic[2] = {};
+    file.read_at(0, magic, std::min<std::uint64_t>(2, file.size()), "the gzip header");
+    if (magic[0] != 0x1f || magic[1] != 0x8b) {
+        throw_input_error(file.path(), "not gzip-compressed, although the name ends in .gz");
+    }
+    file.seek(0);
+    inflate_all(file.path(), "gzip data", 15 + 16, [&](unsigned char* buffer, std::size_t size) {
+        return std::fread(buffer, 1, size, file.get());
+    });
+}
+
+// Walks the PNG chunks (lengths, CRCs, IHDR, IEND) and inflates the image
+// data to check it is complete, without decoding pixels.
+void check_png(const detail::File& file)
+{
+    const std::string& path = file.path();
+    unsigned char signature[8];
+    static const unsigned char expected[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (file.size() < 8) {
+        throw_input_error(path, "not a valid PNG file (too short)");
+    }
+    file.read_at(0, signature, 8, "the PNG signature");
+    if (std::memcmp(signature, expected, 8) != 0) {
+        throw_input_error(path, "not a valid PNG file (bad signature)");
+    }
+    std::uint64_t offset = 8;
+    bool header_seen = false;
+    bool end_seen = false;
+    std::uint32_t width = 0, height = 0;
+    int bit_depth = 0, color_type = 0, interlace = 0;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> data_chunks;
+    std::vector<unsigned char> chunk;
+    while (!end_seen) {
+        unsigned char head[8];
+        if (offset + 12 > file.size()) {
+            throw_input_error(path, "PNG file is truncated (no IEND chunk)");
+        }
+        file.read_at(offset, head, 8, "a PNG chunk header");
+        const std::uint32_t length = be32(head);
+        const std::string type(reinterpret_cast<const char*>(head + 4), 4);
+        if (length > 0x7fffffffu || offset + 12 + length > file.size()) {
+            throw_input_error(path, "PNG file is truncated (chunk '" + type + "' runs past the end)");
+        }
+        chunk.resize(4 + static_cast<std::size_t>(length) + 4);
+        file.read_at(offset + 4, chunk.data(), chunk.size(), "a PNG chunk");
+        const uLong crc = crc32_z(crc32_z(0L, Z_NULL, 0), chunk.data(), 4 + static_cast<std::size_t>(length));
+        if (crc != be32(chunk.data() + 4 + length)) {
+            throw_input_error(path, "PNG file is corrupt (CRC mismatch in chunk '" + type + "')");
+        }
+        if (!header_seen) {
+            if (type != "IHDR" || length != 13) {
+                throw_input_error(path, "not a valid PNG file (IHDR chunk missing)");
+            }
+            width = be32(chunk.data() + 4);
+            height = be32(chunk.data() + 8);
+            bit_depth = chunk[12];
+            color_type = chunk[13];
+            interlace = chunk[16];
+            header_seen = true;
+        } else if (type == "IDAT") {
+            data_chunks.emplace_back(offset + 8, length);
+        } else if (type == "IEND") {
+            end_seen = true;
+        }
+        offset += 12 + length;
+    }
+    int channels = 0;
+    switch (color_type) {
+    case 0: channels = 1; break;
+    case 2: channels = 3; break;
+    case 3: channels = 1; break;
+    case 4: channels = 2; break;
+    case 6: channels = 4; break;
+    default: throw_input_error(path, "not a valid PNG file (colour type " + std::to_string(color_type) + ")");
+    }
+    if (width == 0 || height == 0 || width > 0x7fffffffu || height > 0x7fffffffu ||
+        (bit_depth != 1 && bit_depth != 2 && bit_depth != 4 && bit_depth != 8 && bit_depth != 16)) {
+        throw_input_error(path, "not a valid PNG file (image size " + std::to_string(width) + " x " +
+                                    std::to_string(height) + ", bit depth " + std::to_string(bit_depth) +
+                                    ")");
+    }
+    if (color_type == 2 || color_type == 3 || color_type == 4 || color_type == 6) {
+        const int components = color_type == 3 ? 3 : channels;
+        throw_input_error(path, "image has " + std::to_string(components) + " components per voxel (" +
+                                    (color_type == 3 ? "a palette image" : "colour or alpha") +
+                                    "); a mask or prediction must be a single-channel grayscale image");
+    }
+    check_allocation(path, static_cast<std::uint64_t>(width) * height,
+                     bit_depth == 16 ? ScalarType::UInt16 : ScalarType::UInt8);
+    if (data_chunks.empty()) {
+        throw_input_error(path, "PNG file has no image data (IDAT)");
+    }
+    // Bytes of filtered scanlines: one filter byte per row of each pass.
+    auto pass_bytes = [&](std::uint64_t w, std::uint64_t h) -> std::uint64_t {
+        if (w == 0 || h == 0) {
+            return 0;
+        }
+        return h * (1 + (w * static_cast<std::uint64_t>(channels * bit_depth) + 7) / 8);
+    };
+    std::uint64_t needed = 0;
+    if (interlace == 0) {
+        needed = pass_bytes(width, height);
+    } else {
+        static const int start_x[7] = {0, 4, 0, 2, 0, 1, 0}, start_y[7] = {0, 0, 4, 0, 2, 0, 1};
+        static const int step_x[7] = {8, 8, 4, 4, 2, 2, 1}, step_y[7] = {8, 8, 8, 4, 4, 2, 2};
+        for (int pass = 0; pass < 7; ++pass) {
+            const std::uint64_t w = width > static_cast<std::uint32_t>(start_x[pass])
+                                        ? (width - start_x[pass] + step_x[pass] - 1) / step_x[pass]
+                                        : 0;
+            const std::uint64_t h = height > static_cast<std::uint32_t>(start_y[pass])
+                                        ? (height - start_y[pass] + step_y[pass] - 1) / step_y[pass]
+                                        : 0;
+            needed += pass_bytes(w, h);
+        }
+    }
+    std::size_t chunk_index = 0;
+    std::uint64_t chunk_used = 0;
+    const std::uint64_t produced =
+        inflate_all(path, "PNG image data", 15, [&](unsigned char* buffer, std::size_t size) -> std::size_t {
+            while (chunk_index < data_chunks.size() && chunk_used == data_chunks[chunk_index].second) {
+                ++chunk_index;
+                chunk_used = 0;
+            }
+            if (chunk_index == data_chunks.size()) {
+                return 0;
+            }
+            const auto& [start, length] = data_chunks[chunk_index];
+            const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(size, length - chunk_used));
+            file.read_at(start + chunk_used, buffer, take, "PNG image data");
+            chunk_used += take;
+            return take;
+        });
+    if (produced < needed) {
+        throw_input_error(path, "PNG image data is truncated (" + std::to_string(produced) + " of " +
+                                    std::to_string(needed) + " bytes)");
+    }
+}
+
+enum class Format { Nifti, Png, Tiff };
 
 const char* format_name(Format format)
 {
     switch (format) {
     case Format::Nifti: return "NIfTI";
-    case Format::Nrrd: return "NRRD";
-    case Format::MetaImage: return "MetaImage";
     case Format::Png: return "PNG";
     case Format::Tiff: return "TIFF";
     }
@@ -157,27 +345,20 @@ std::array<std::array<double, 4>, 3> nifti_affine(vtkNIFTIImageHeader* header)
     const double dy = header->GetPixDim(2) > 0 ? header->GetPixDim(2) : 1.0;
     const double dz = header->GetPixDim(3) > 0 ? header->GetPixDim(3) : 1.0;
     if (header->GetQFormCode() > 0) {
-        double b = header->GetQuaternB();
-        double c = header->GetQuaternC();
-        double d = header->GetQuaternD();
-        double a2 = 1.0 - (b * b + c * c + d * d);
-        double a = 0.0;
-        if (a2 < 1e-7) {
-            // a == 0: a 180-degree rotation; renormalise (b, c, d).
-            const double norm = std::sqrt(b * b + c * c + d * d);
-            if (norm > 0) {
-                b /= norm;
-                c /= norm;
-                d /= norm;
-            }
-        } else {
-            a = std::sqrt(a2);
-        }
+        // nibabel's quaternion handling: a = sqrt(1 - b^2 - c^2 - d^2), or 0
+        // when that is negative (rounding), then a normalised rotation.
+        const double b = header->GetQuaternB();
+        const double c = header->GetQuaternC();
+        const double d = header->GetQuaternD();
+        const double a2 = 1.0 - (b * b + c * c + d * d);
+        const double a = a2 > 0 ? std::sqrt(a2) : 0.0;
+        const double n = a * a + b * b + c * c + d * d;
+        const double s = n > 1e-12 ? 2.0 / n : 0.0;
         const double qfac = header->GetPixDim(0) < 0 ? -1.0 : 1.0;
         const double rotation[3][3] = {
-            {a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)},
-            {2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)},
-            {2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - b * b - c * c},
+            {1.0 - s * (c * c + d * d), s * (b * c - a * d), s * (b * d + a * c)},
+            {s * (b * c + a * d), 1.0 - s * (b * b + d * d), s * (c * d - a * b)},
+            {s * (b * d - a * c), s * (c * d + a * b), 1.0 - s * (b * b + c * c)},
         };
         const double zooms[3] = {dx, dy, dz * qfac};
         for (int row = 0; row < 3; ++row) {
@@ -320,6 +501,11 @@ public:
                 std::memcpy(volume.data() + k * slice_bytes, source + (dims[2] - 1 - k) * slice_bytes,
                             slice_bytes);
             }
+        } else if (format_ == Format::Png) {
+            const std::size_t row_bytes = static_cast<std::size_t>(dims[0]) * scalar_size(*type);
+            for (std::int64_t y = 0; y < dims[1]; ++y) {
+                std::memcpy(volume.data() + y * row_bytes, source + (dims[1] - 1 - y) * row_bytes, row_bytes);
+            }
         } else {
             std::memcpy(volume.data(), source, volume.byte_size());
         }
@@ -332,14 +518,14 @@ private:
     {
         switch (format_) {
         case Format::Nifti: reader_ = vtkSmartPointer<vtkNIFTIImageReader>::New(); break;
-        case Format::Nrrd: reader_ = vtkSmartPointer<vtkNrrdReader>::New(); break;
-        case Format::MetaImage: reader_ = vtkSmartPointer<vtkMetaImageReader>::New(); break;
         case Format::Png: reader_ = vtkSmartPointer<vtkPNGReader>::New(); break;
         case Format::Tiff: reader_ = vtkSmartPointer<vtkTIFFReader>::New(); break;
         }
-        if (format_ == Format::Png || format_ == Format::Tiff) {
-            // Keep the file's row order (first row on top) instead of VTK's
-            // bottom-up convention, so that [H, W] matches numpy.
+        // Keep the file's row order (first row on top) instead of VTK's
+        // bottom-up convention, so that [H, W] matches numpy. The TIFF reader
+        // honours FileLowerLeft; VTK 9.1's PNG reader always flips, so PNG
+        // rows are flipped back when copying (checked by the tests).
+        if (format_ == Format::Tiff) {
             reader_->FileLowerLeftOn();
         }
     }
@@ -439,9 +625,9 @@ Volume read_image(const std::string& path)
     if (extension == ".nii" || extension == ".nii.gz") {
         format = Format::Nifti;
     } else if (extension == ".nrrd" || extension == ".nhdr") {
-        format = Format::Nrrd;
+        return detail::read_nrrd(path);
     } else if (extension == ".mha" || extension == ".mhd") {
-        format = Format::MetaImage;
+        return detail::read_metaimage(path);
     } else if (extension == ".png") {
         format = Format::Png;
     } else if (extension == ".tif" || extension == ".tiff") {
@@ -449,6 +635,13 @@ Volume read_image(const std::string& path)
     } else {
         throw_input_error(path, "not an image format read through VTK (.nii, .nii.gz, .nrrd, .nhdr, .mha, "
                                 ".mhd, .png, .tif, .tiff)");
+    }
+    // VTK's readers do not notice every corrupt file (and libpng can crash
+    // VTK 9.1 on a truncated PNG), so the container is checked first.
+    if (format == Format::Png) {
+        check_png(probe);
+    } else if (extension == ".nii.gz") {
+        check_gzip(probe);
     }
     ImageReadJob job(path, format);
     return job.run();

@@ -59,4 +59,29 @@ Shape shape_from_dims(const std::string& source, const std::int64_t* dims, int n
 // Lower-cased extension including the dot; ".nii.gz" for double extensions.
 std::string lower_extension(const std::string& path);
 
+// NRRD (.nrrd, .nhdr) and MetaImage (.mha, .mhd) readers; see their sources
+// for why they are not VTK's.
+Volume read_nrrd(const std::string& path);
+Volume read_metaimage(const std::string& path);
+
+// Fills `output` (exactly `size` bytes) from the gzip or zlib stream that
+// starts at `offset` of `file`; throws Error(Input) if it is corrupt or short.
+void inflate_into(const File& file, std::uint64_t offset, std::byte* output, std::size_t size);
+
+// Reverses the bytes of each of `count` items of `item_size` bytes.
+inline void swap_bytes(std::byte* data, std::size_t count, std::size_t item_size)
+{
+    if (item_size < 2) {
+        return;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        std::byte* first = data + i * item_size;
+        for (std::size_t a = 0, b = item_size - 1; a < b; ++a, --b) {
+            const std::byte t = first[a];
+            first[a] = first[b];
+            first[b] = t;
+        }
+    }
+}
+
 } // namespace masklens::io::detail

@@ -1,0 +1,226 @@
+// Tests of the VTK-backed readers (NIfTI, NRRD, MetaImage, PNG, TIFF):
+// values and geometry against tests/generate_reader_fixtures.py, and refusals
+// of corrupt, truncated and oversized files.
+#include "reader_test_support.h"
+
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <zlib.h>
+
+using namespace masklens;
+
+namespace {
+
+QByteArray gzip(const QByteArray& data)
+{
+    z_stream stream{};
+    deflateInit2(&stream, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    QByteArray out(static_cast<qsizetype>(deflateBound(&stream, static_cast<uLong>(data.size()))) + 64, '\0');
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.constData()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    stream.next_out = reinterpret_cast<Bytef*>(out.data());
+    stream.avail_out = static_cast<uInt>(out.size());
+    deflate(&stream, Z_FINISH);
+    out.resize(static_cast<qsizetype>(stream.total_out));
+    deflateEnd(&stream);
+    return out;
+}
+
+void put_le16(QByteArray& bytes, qsizetype at, std::int16_t value)
+{
+    bytes[at] = static_cast<char>(value & 0xff);
+    bytes[at + 1] = static_cast<char>((value >> 8) & 0xff);
+}
+
+} // namespace
+
+class ImageReaderTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void readsFixtures_data();
+    void readsFixtures();
+    void niftiFlipKeepsFileSliceOrder();
+    void rejectsBrokenImages_data();
+    void rejectsBrokenImages();
+    void rejectsMissingCompanionFile();
+
+private:
+    QTemporaryDir temp_;
+};
+
+void ImageReaderTest::readsFixtures_data()
+{
+    QTest::addColumn<QString>("prefix");
+    QTest::addColumn<int>("index");
+    int total = 0;
+    for (const QString prefix : {"nifti/", "nrrd/", "metaimage/", "image2d/"}) {
+        const auto fixtures = test::expected_fixtures(prefix);
+        for (int i = 0; i < fixtures.size(); ++i) {
+            QTest::newRow(test::row_name(fixtures[i]).constData()) << prefix << i;
+        }
+        total += static_cast<int>(fixtures.size());
+    }
+    QVERIFY(total >= 20);
+}
+
+void ImageReaderTest::readsFixtures()
+{
+    QFETCH(QString, prefix);
+    QFETCH(int, index);
+    const auto fixture = test::expected_fixtures(prefix).at(index);
+    const std::string path = test::fixture_path(fixture.file);
+    const Volume volume = io::read_image(path);
+    QCOMPARE(volume.source(), path);
+    test::compare_with_expected(volume, fixture.json);
+}
+
+void ImageReaderTest::niftiFlipKeepsFileSliceOrder()
+{
+    // The qform of this file has qfac = -1, for which VTK reverses the slices;
+    // the reader must give them in file order, identical for .nii and .nii.gz.
+    const Volume plain = io::read_image(test::fixture_path("nifti/nifti1_qform_flip_int16.nii"));
+    const Volume packed = io::read_image(test::fixture_path("nifti/nifti1_qform_flip_int16.nii.gz"));
+    QCOMPARE(plain.byte_size(), packed.byte_size());
+    QVERIFY(std::memcmp(plain.data(), packed.data(), plain.byte_size()) == 0);
+    QVERIFY(plain.geometry().known);
+    // det(direction) < 0: the flip is in the reported geometry, not the data.
+    const auto& m = plain.geometry().direction;
+    const double det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
+                       m[2] * (m[3] * m[7] - m[4] * m[6]);
+    QVERIFY2(det < -0.99, qPrintable(QString::number(det)));
+}
+
+void ImageReaderTest::rejectsBrokenImages_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("fragment");
+    const QString dir = test::readers_dir();
+    const QByteArray nii = test::read_all(dir + "/nifti/nifti1_sform_uint8.nii");
+    const QByteArray niigz = test::read_all(dir + "/nifti/nifti1_sform_uint8.nii.gz");
+    const QByteArray nrrd = test::read_all(dir + "/nrrd/nrrd_raw_int16.nrrd");
+    const QByteArray nrrdgz = test::read_all(dir + "/nrrd/nrrd_gzip_float32.nrrd");
+    const QByteArray mha = test::read_all(dir + "/metaimage/local_float32.mha");
+    const QByteArray png = test::read_all(dir + "/image2d/gray8.png");
+    const QByteArray tif = test::read_all(dir + "/image2d/gray16.tif");
+    QVERIFY(!nii.isEmpty() && !niigz.isEmpty() && !nrrd.isEmpty() && !mha.isEmpty() && !png.isEmpty() &&
+            !tif.isEmpty());
+    const QByteArray garbage = QByteArray("this is not an image\n").repeated(40);
+
+    QTest::newRow("nii empty") << "e.nii" << QByteArray() << "empty";
+    QTest::newRow("nii garbage") << "g.nii" << garbage << "not a valid NIfTI";
+    QTest::newRow("nii.gz garbage") << "g.nii.gz" << garbage << "not gzip-compressed";
+    QTest::newRow("nii.gz plain nii") << "p.nii.gz" << nii << "not gzip-compressed";
+    QTest::newRow("nii.gz of garbage") << "gg.nii.gz" << gzip(garbage) << "not a valid NIfTI";
+    QByteArray flipped = niigz;
+    for (qsizetype i = 40; i < 60; ++i) {
+        flipped[i] = static_cast<char>(~flipped[i]);
+    }
+    QTest::newRow("nii.gz corrupt stream") << "c.nii.gz" << flipped << "corrupt";
+    QTest::newRow("nii.gz garbage tail")
+        << "gt.nii.gz" << niigz.left(niigz.size() / 2) + garbage << "gzip data";
+    QTest::newRow("nii.gz truncated") << "t.nii.gz" << niigz.left(niigz.size() - 20) << "truncated";
+    QTest::newRow("nii.gz crc") << "crc.nii.gz"
+                                << niigz.left(niigz.size() - 8) + QByteArray(4, '\0') + niigz.right(4)
+                                << "corrupt";
+    QTest::newRow("nii truncated header") << "h.nii" << nii.left(200) << "";
+    QTest::newRow("nii truncated data") << "d.nii" << nii.left(nii.size() - 20) << "truncated";
+    QByteArray huge = nii;
+    for (int axis = 1; axis <= 3; ++axis) {
+        put_le16(huge, 40 + 2 * axis, 30000); // dim[1..3]
+    }
+    QTest::newRow("nii huge dims") << "huge.nii" << huge << "memory";
+    QByteArray negative = nii;
+    put_le16(negative, 42, -5);
+    QTest::newRow("nii negative dim") << "neg.nii" << negative << "negative";
+    QTest::newRow("nii time series") << "ts.nii" << test::read_all(dir + "/nifti/nifti1_4d_time.nii")
+                                     << "a mask must be 2D or 3D";
+
+    QTest::newRow("nrrd garbage") << "g.nrrd" << garbage << "not a valid NRRD";
+    QTest::newRow("nrrd truncated data") << "t.nrrd" << nrrd.left(nrrd.size() - 10) << "truncated";
+    QTest::newRow("nrrd gzip corrupt") << "c.nrrd" << nrrdgz.left(nrrdgz.size() - 30) + garbage << "corrupt";
+    QTest::newRow("nrrd gzip truncated") << "tg.nrrd" << nrrdgz.left(nrrdgz.size() - 30) << "truncated";
+    QByteArray nrrd_huge = nrrd;
+    nrrd_huge.replace("sizes: 5 4 3", "sizes: 50000 40000 30000");
+    QTest::newRow("nrrd huge sizes") << "h.nrrd" << nrrd_huge << "truncated";
+    QByteArray nrrdgz_huge = nrrdgz;
+    nrrdgz_huge.replace("sizes: 5 4 3", "sizes: 50000 40000 30000");
+    QTest::newRow("nrrd gzip huge sizes") << "hg.nrrd" << nrrdgz_huge << "memory";
+    QByteArray nrrd_overflow = nrrd;
+    nrrd_overflow.replace("sizes: 5 4 3", "sizes: 5000000000000 4000000000000 3");
+    QTest::newRow("nrrd overflowing sizes") << "o.nrrd" << nrrd_overflow << "overflow";
+    QByteArray nrrd_negative = nrrd;
+    nrrd_negative.replace("sizes: 5 4 3", "sizes: 5 -4 3");
+    QTest::newRow("nrrd negative size") << "n.nrrd" << nrrd_negative << "negative";
+    QByteArray nrrd_vector = nrrd;
+    nrrd_vector.replace("kinds: domain domain domain", "kinds: RGB-color domain domain");
+    QTest::newRow("nrrd vector axis") << "v.nrrd" << nrrd_vector << "5 components";
+    QByteArray nrrd_type = nrrd;
+    nrrd_type.replace("type: short", "type: block");
+    QTest::newRow("nrrd bad type") << "b.nrrd" << nrrd_type << "unsupported NRRD type";
+    QByteArray nrrd_encoding = nrrd;
+    nrrd_encoding.replace("encoding: raw", "encoding: hex");
+    QTest::newRow("nrrd hex") << "x.nrrd" << nrrd_encoding << "unsupported NRRD encoding";
+
+    QTest::newRow("mha garbage") << "g.mha" << garbage << "not a valid MetaImage";
+    QTest::newRow("mha truncated data") << "t.mha" << mha.left(mha.size() - 10) << "truncated";
+    QByteArray mha_huge = mha;
+    mha_huge.replace("DimSize = 6 5 4", "DimSize = 60000 50000 40000");
+    QTest::newRow("mha huge sizes") << "h.mha" << mha_huge << "truncated";
+    const QByteArray mhaz = test::read_all(dir + "/metaimage/local_zlib_int16.mha");
+    QByteArray mhaz_huge = mhaz;
+    mhaz_huge.replace("DimSize = 6 5 4", "DimSize = 60000 50000 40000");
+    QTest::newRow("mha zlib huge sizes") << "hz.mha" << mhaz_huge << "memory";
+    QTest::newRow("mha zlib truncated") << "tz.mha" << mhaz.left(mhaz.size() - 30) << "truncated";
+    QByteArray mha_rgb = mha;
+    mha_rgb.replace("ElementType = MET_FLOAT", "ElementNumberOfChannels = 3\nElementType = MET_FLOAT");
+    QTest::newRow("mha channels") << "c.mha" << mha_rgb << "3 components";
+    QByteArray mha_type = mha;
+    mha_type.replace("MET_FLOAT", "MET_STRING");
+    QTest::newRow("mha bad type") << "b.mha" << mha_type << "unsupported MetaImage ElementType";
+    QByteArray mha_nodata = mha;
+    mha_nodata.replace("ElementDataFile", "ElementDataFil");
+    QTest::newRow("mha no data line") << "n.mha" << mha_nodata << "no ElementDataFile";
+
+    QTest::newRow("tif truncated") << "t.tif" << tif.left(tif.size() - 10) << "Problem reading";
+    QTest::newRow("tif header only") << "h.tif" << tif.left(60) << "";
+    QTest::newRow("png garbage") << "g.png" << garbage << "not a valid PNG";
+    QTest::newRow("png truncated") << "t.png" << png.left(png.size() - 30) << "truncated";
+    QTest::newRow("png no IEND") << "e.png" << png.left(png.size() - 12) << "truncated";
+    QByteArray png_crc = png;
+    png_crc[40] = static_cast<char>(png_crc[40] ^ 0x20);
+    QTest::newRow("png crc") << "c.png" << png_crc << "CRC mismatch";
+    QTest::newRow("png rgb") << "rgb.png" << test::read_all(dir + "/image2d/rgb.png") << "3 components";
+    QTest::newRow("tif garbage") << "g.tif" << garbage << "not a valid TIFF";
+}
+
+void ImageReaderTest::rejectsBrokenImages()
+{
+    QFETCH(QString, name);
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, fragment);
+    const std::string path = test::write_file(temp_.filePath(name), bytes);
+    QElapsedTimer timer;
+    timer.start();
+    const QString message = test::expect_input_error([&] { io::read_image(path); }, path, fragment);
+    qInfo("%s: %s", qPrintable(name), qPrintable(message));
+    QVERIFY(!message.isEmpty());
+    QVERIFY(timer.elapsed() < 5000);
+}
+
+void ImageReaderTest::rejectsMissingCompanionFile()
+{
+    const QString dir = test::readers_dir();
+    const std::string nhdr =
+        test::write_file(temp_.filePath("alone.nhdr"), test::read_all(dir + "/nrrd/nhdr_raw_uint8.nhdr"));
+    test::expect_input_error([&] { io::read_image(nhdr); }, nhdr, "");
+    const std::string mhd =
+        test::write_file(temp_.filePath("alone.mhd"), test::read_all(dir + "/metaimage/separate_int16.mhd"));
+    test::expect_input_error([&] { io::read_image(mhd); }, mhd, "");
+}
+
+QTEST_APPLESS_MAIN(ImageReaderTest)
+#include "tst_image_reader.moc"

@@ -1,0 +1,272 @@
+// Tests of read_volume(): dispatch by extension (case-insensitive, .nii.gz),
+// path problems (missing, directory, permission, unknown extension, empty),
+// options passed through, and that reading never changes a file.
+#include "reader_test_support.h"
+
+#include <QCryptographicHash>
+#include <QDirIterator>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace masklens;
+
+class ReadVolumeTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void readsEveryFixture_data();
+    void readsEveryFixture();
+    void extensionIsCaseInsensitive_data();
+    void extensionIsCaseInsensitive();
+    void passesOptionsThrough();
+    void rejectsMissingFile();
+    void rejectsDirectory();
+    void rejectsUnreadableFile();
+    void rejectsUnknownExtension_data();
+    void rejectsUnknownExtension();
+    void rejectsEmptyFile_data();
+    void rejectsEmptyFile();
+    void leavesFilesUnchanged();
+    void readsReadOnlyFile();
+
+private:
+    QTemporaryDir temp_;
+};
+
+void ReadVolumeTest::readsEveryFixture_data()
+{
+    QTest::addColumn<int>("index");
+    const auto fixtures = test::expected_fixtures("");
+    QVERIFY(fixtures.size() >= 60);
+    for (int i = 0; i < fixtures.size(); ++i) {
+        QTest::newRow(test::row_name(fixtures[i]).constData()) << i;
+    }
+}
+
+void ReadVolumeTest::readsEveryFixture()
+{
+    QFETCH(int, index);
+    const auto fixture = test::expected_fixtures("").at(index);
+    const std::string path = test::fixture_path(fixture.file);
+    const Volume volume = io::read_volume(path, fixture.options);
+    QCOMPARE(volume.source(), path);
+    test::compare_with_expected(volume, fixture.json);
+}
+
+void ReadVolumeTest::extensionIsCaseInsensitive_data()
+{
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<QString>("name");
+    QTest::newRow("NPY") << "npy/shape_2d_c.npy"
+                         << "MASK.NPY";
+    QTest::newRow("Npz") << "npz/single_deflated.npz"
+                         << "pred.Npz";
+    QTest::newRow("NII.GZ") << "nifti/nifti1_sform_uint8.nii.gz"
+                            << "LABELS.NII.GZ";
+    QTest::newRow("Nii") << "nifti/nifti2_float32.nii"
+                         << "probs.Nii";
+    QTest::newRow("NRRD") << "nrrd/nrrd_gzip_float32.nrrd"
+                          << "v.NRRD";
+    QTest::newRow("MHA") << "metaimage/local_uint8.mha"
+                         << "v.MHA";
+    QTest::newRow("PNG") << "image2d/gray8.png"
+                         << "slice.PNG";
+    QTest::newRow("TIFF") << "image2d/gray16.tif"
+                          << "slice.TIFF";
+    QTest::newRow("dots in name") << "npy/shape_3d_c.npy"
+                                  << "case.001.v2.npy";
+}
+
+void ReadVolumeTest::extensionIsCaseInsensitive()
+{
+    QFETCH(QString, fixture);
+    QFETCH(QString, name);
+    const Volume original = io::read_volume(test::fixture_path(fixture));
+    const std::string copy =
+        test::write_file(temp_.filePath(name), test::read_all(test::readers_dir() + "/" + fixture));
+    const Volume renamed = io::read_volume(copy);
+    QCOMPARE(renamed.shape(), original.shape());
+    QCOMPARE(renamed.type(), original.type());
+    QVERIFY(std::memcmp(renamed.data(), original.data(), original.byte_size()) == 0);
+}
+
+void ReadVolumeTest::passesOptionsThrough()
+{
+    const Volume nhw = io::read_volume(test::fixture_path("npy/batch_nhw.npy"), {io::Layout::NHW, {}});
+    QCOMPARE(nhw.shape().to_string(), std::string("[3, 1, 4, 5]"));
+    const Volume target =
+        io::read_volume(test::fixture_path("npz/multi_deflated.npz"), {io::Layout::Auto, "target"});
+    QCOMPARE(target.type(), ScalarType::UInt8);
+    const std::string path = test::fixture_path("npz/multi_deflated.npz");
+    test::expect_input_error(
+        [&] {
+            io::read_volume(path, {io::Layout::Auto, "nope"});
+        },
+        path, "no array 'nope'");
+}
+
+void ReadVolumeTest::rejectsMissingFile()
+{
+    const std::string path = temp_.filePath("does_not_exist.nii.gz").toStdString();
+    test::expect_input_error([&] { io::read_volume(path); }, path, "no such file");
+    const std::string npy = temp_.filePath("missing.npy").toStdString();
+    test::expect_input_error([&] { io::read_npy(npy); }, npy, "no such file");
+    test::expect_input_error([&] { io::read_npz(npy); }, npy, "no such file");
+    test::expect_input_error([&] { io::read_image(path); }, path, "no such file");
+}
+
+void ReadVolumeTest::rejectsDirectory()
+{
+    QVERIFY(QDir(temp_.path()).mkpath("volume.nii"));
+    const std::string path = temp_.filePath("volume.nii").toStdString();
+    test::expect_input_error([&] { io::read_volume(path); }, path, "is a directory");
+    test::expect_input_error([&] { io::read_image(path); }, path, "is a directory");
+    const std::string dir = temp_.path().toStdString();
+    test::expect_input_error([&] { io::read_volume(dir); }, dir, "is a directory");
+}
+
+void ReadVolumeTest::rejectsUnreadableFile()
+{
+    const std::string path = test::write_file(temp_.filePath("secret.npy"),
+                                              test::read_all(test::readers_dir() + "/npy/shape_2d_c.npy"));
+    QVERIFY(::chmod(path.c_str(), 0) == 0);
+    if (::geteuid() != 0) {
+        test::expect_input_error([&] { io::read_volume(path); }, path, "permission denied");
+        ::chmod(path.c_str(), 0644);
+        return;
+    }
+    // Root reads anything: check in a child that drops to user "nobody".
+    QVERIFY(::chmod(temp_.path().toLocal8Bit().constData(), 0755) == 0);
+    const pid_t child = ::fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
+            ::_exit(3);
+        }
+        try {
+            io::read_volume(path);
+        } catch (const Error& error) {
+            const bool ok =
+                error.kind() == Error::Kind::Input && error.file() == path &&
+                QString::fromStdString(error.message()).contains("permission denied", Qt::CaseInsensitive);
+            ::_exit(ok ? 0 : 1);
+        } catch (...) {
+            ::_exit(2);
+        }
+        ::_exit(4);
+    }
+    int status = 0;
+    QVERIFY(::waitpid(child, &status, 0) == child);
+    ::chmod(path.c_str(), 0644);
+    QVERIFY(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 3) {
+        QSKIP("cannot switch to user nobody to test permissions");
+    }
+    QCOMPARE(WEXITSTATUS(status), 0);
+}
+
+void ReadVolumeTest::rejectsUnknownExtension_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QString>("fragment");
+    QTest::newRow("txt") << "mask.txt"
+                         << "unsupported file type '.txt'";
+    QTest::newRow("gz alone") << "mask.gz"
+                              << "unsupported file type '.gz'";
+    QTest::newRow("dicom") << "slice.dcm"
+                           << "'.dcm'";
+    QTest::newRow("none") << "mask"
+                          << "no extension";
+    QTest::newRow("hidden") << ".npy"
+                            << "no extension";
+}
+
+void ReadVolumeTest::rejectsUnknownExtension()
+{
+    QFETCH(QString, name);
+    QFETCH(QString, fragment);
+    const std::string path = test::write_file(temp_.filePath(name), QByteArray("some bytes"));
+    const QString message = test::expect_input_error([&] { io::read_volume(path); }, path, fragment);
+    QVERIFY2(message.contains(".npy") && message.contains(".nii.gz") && message.contains(".tiff"),
+             qPrintable(message));
+}
+
+void ReadVolumeTest::rejectsEmptyFile_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const char* name : {"e.npy", "e.npz", "e.nii", "e.nii.gz", "e.nrrd", "e.nhdr", "e.mha", "e.mhd",
+                             "e.png", "e.tif", "e.tiff"}) {
+        QTest::newRow(name) << QString(name);
+    }
+}
+
+void ReadVolumeTest::rejectsEmptyFile()
+{
+    QFETCH(QString, name);
+    const std::string path = test::write_file(temp_.filePath(name), QByteArray());
+    test::expect_input_error([&] { io::read_volume(path); }, path, "empty");
+}
+
+void ReadVolumeTest::leavesFilesUnchanged()
+{
+    struct Snapshot {
+        QString path;
+        QDateTime modified;
+        QByteArray hash;
+        QFile::Permissions permissions;
+    };
+    auto snapshot = [] {
+        QList<Snapshot> files;
+        QDirIterator it(test::readers_dir(), QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QString path = it.next();
+            const QFileInfo info(path);
+            files.push_back({path, info.lastModified(),
+                             QCryptographicHash::hash(test::read_all(path), QCryptographicHash::Sha256),
+                             info.permissions()});
+        }
+        std::sort(files.begin(), files.end(),
+                  [](const Snapshot& a, const Snapshot& b) { return a.path < b.path; });
+        return files;
+    };
+    const auto before = snapshot();
+    QVERIFY(before.size() > 60);
+    int read = 0;
+    for (const auto& fixture : test::expected_fixtures("")) {
+        io::read_volume(test::fixture_path(fixture.file), fixture.options);
+        ++read;
+    }
+    QVERIFY(read > 60);
+    const auto after = snapshot();
+    QCOMPARE(after.size(), before.size());
+    for (qsizetype i = 0; i < before.size(); ++i) {
+        QCOMPARE(after[i].path, before[i].path);
+        QCOMPARE(after[i].modified, before[i].modified);
+        QCOMPARE(after[i].hash, before[i].hash);
+        QCOMPARE(after[i].permissions, before[i].permissions);
+    }
+}
+
+void ReadVolumeTest::readsReadOnlyFile()
+{
+    // Readers must not ask for write access.
+    for (const char* name :
+         {"npz/multi_deflated.npz", "nifti/nifti1_sform_uint8.nii.gz", "image2d/gray8.png"}) {
+        const QString copy = temp_.filePath(QFileInfo(name).fileName());
+        test::write_file(copy, test::read_all(test::readers_dir() + "/" + name));
+        QVERIFY(::chmod(copy.toLocal8Bit().constData(), 0444) == 0);
+        const std::string path = copy.toStdString();
+        const io::ReadOptions options{io::Layout::Auto, QByteArray(name).startsWith("npz") ? "pred" : ""};
+        const Volume volume = io::read_volume(path, options);
+        QVERIFY(volume.byte_size() > 0);
+        ::chmod(copy.toLocal8Bit().constData(), 0644);
+    }
+}
+
+QTEST_APPLESS_MAIN(ReadVolumeTest)
+#include "tst_read_volume.moc"
