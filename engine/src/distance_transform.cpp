@@ -69,18 +69,63 @@ void binary_line(const double* g, std::int64_t n, double spacing, double* out)
 
 enum class PassKind { Binary, Envelope };
 
-void run_pass(PassKind kind, const std::uint8_t* feature, std::uint8_t bits, double* data,
+// Per-thread scratch of one pass.
+struct Scratch {
+    std::vector<double> in, res, z;
+    std::vector<std::int64_t> v;
+
+    Scratch(std::int64_t n, std::int64_t block)
+        : in(static_cast<std::size_t>(block * n)), res(static_cast<std::size_t>(block * n)),
+          z(static_cast<std::size_t>(2 * n + 1)), v(static_cast<std::size_t>(n))
+    {}
+};
+
+template <PassKind kind>
+void solve_line(const double* line, std::int64_t n, double spacing, double* result, Scratch& scratch)
+{
+    if constexpr (kind == PassKind::Binary) {
+        binary_line(line, n, spacing, result);
+    } else {
+        detail::envelope_1d(line, n, spacing, result, scratch.v.data(), scratch.z.data());
+    }
+}
+
+template <PassKind kind>
+void run_pass(const std::uint8_t* feature, std::uint8_t bits, double* data,
               const std::array<std::int64_t, 3>& extent, int axis, double spacing, int threads)
 {
     const PassLayout layout = layout_for(extent, axis);
     const std::int64_t total = extent[0] * extent[1] * extent[2];
     const int workers = detail::worker_count(threads, layout.work_items(), total);
+    const std::int64_t n = layout.n;
+    if (layout.inner == 1) {
+        // Contiguous lines: no gather, no scatter.
+        detail::parallel_for(layout.outer, workers, [&](std::int64_t begin, std::int64_t end, int) {
+            Scratch scratch(n, 1);
+            for (std::int64_t line = begin; line < end; ++line) {
+                double* dst = data + line * n;
+                bool any_finite = false;
+                for (std::int64_t i = 0; i < n; ++i) {
+                    double value = 0;
+                    if constexpr (kind == PassKind::Binary) {
+                        value = (feature[line * n + i] & bits) != 0 ? 0.0 : kInf;
+                    } else {
+                        value = dst[i];
+                    }
+                    any_finite = any_finite || value != kInf;
+                    scratch.in[static_cast<std::size_t>(i)] = value;
+                }
+                if (!any_finite) {
+                    std::fill_n(dst, n, kInf);
+                    continue;
+                }
+                solve_line<kind>(scratch.in.data(), n, spacing, dst, scratch);
+            }
+        });
+        return;
+    }
     detail::parallel_for(layout.work_items(), workers, [&](std::int64_t begin, std::int64_t end, int) {
-        const std::int64_t n = layout.n;
-        std::vector<double> in(static_cast<std::size_t>(layout.block * n));
-        std::vector<double> res(static_cast<std::size_t>(layout.block * n));
-        std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-        std::vector<double> z(static_cast<std::size_t>(n + 1));
+        Scratch scratch(n, layout.block);
         for (std::int64_t item = begin; item < end; ++item) {
             const std::int64_t o = item / layout.chunks_per_outer;
             const std::int64_t first = (item % layout.chunks_per_outer) * layout.block;
@@ -92,17 +137,17 @@ void run_pass(PassKind kind, const std::uint8_t* feature, std::uint8_t bits, dou
                 const std::int64_t row = base + i * layout.inner;
                 for (std::int64_t b = 0; b < count; ++b) {
                     double value = 0;
-                    if (kind == PassKind::Binary) {
+                    if constexpr (kind == PassKind::Binary) {
                         value = (feature[row + b] & bits) != 0 ? 0.0 : kInf;
                     } else {
                         value = data[row + b];
                     }
                     any_finite = any_finite || value != kInf;
-                    in[static_cast<std::size_t>(b * n + i)] = value;
+                    scratch.in[static_cast<std::size_t>(b * n + i)] = value;
                 }
             }
             if (!any_finite) {
-                if (kind == PassKind::Binary) {
+                if constexpr (kind == PassKind::Binary) {
                     for (std::int64_t i = 0; i < n; ++i) {
                         std::fill_n(data + base + i * layout.inner, count, kInf);
                     }
@@ -110,18 +155,12 @@ void run_pass(PassKind kind, const std::uint8_t* feature, std::uint8_t bits, dou
                 continue; // an envelope pass leaves an all-infinite block as it is
             }
             for (std::int64_t b = 0; b < count; ++b) {
-                const double* line = in.data() + b * n;
-                double* result = res.data() + b * n;
-                if (kind == PassKind::Binary) {
-                    binary_line(line, n, spacing, result);
-                } else {
-                    detail::envelope_1d(line, n, spacing, result, v.data(), z.data());
-                }
+                solve_line<kind>(scratch.in.data() + b * n, n, spacing, scratch.res.data() + b * n, scratch);
             }
             for (std::int64_t i = 0; i < n; ++i) {
                 const std::int64_t row = base + i * layout.inner;
                 for (std::int64_t b = 0; b < count; ++b) {
-                    data[row + b] = res[static_cast<std::size_t>(b * n + i)];
+                    data[row + b] = scratch.res[static_cast<std::size_t>(b * n + i)];
                 }
             }
         }
@@ -154,11 +193,13 @@ int worker_count(int requested, std::int64_t work_items, std::int64_t total_cost
     }
     // Below ~32k voxels per thread, starting threads costs more than it saves.
     const std::int64_t by_cost = std::max<std::int64_t>(1, total_cost / 32768);
-    const std::int64_t limit = std::min<std::int64_t>({static_cast<std::int64_t>(threads), by_cost, work_items});
+    const std::int64_t limit =
+        std::min<std::int64_t>({static_cast<std::int64_t>(threads), by_cost, work_items});
     return static_cast<int>(std::max<std::int64_t>(1, limit));
 }
 
-void parallel_for(std::int64_t count, int threads, const std::function<void(std::int64_t, std::int64_t, int)>& fn)
+void parallel_for(std::int64_t count, int threads,
+                  const std::function<void(std::int64_t, std::int64_t, int)>& fn)
 {
     if (count <= 0) {
         return;
@@ -196,35 +237,37 @@ void parallel_for(std::int64_t count, int threads, const std::function<void(std:
 
 void envelope_1d(const double* f, std::int64_t n, double spacing, double* out, std::int64_t* v, double* z)
 {
-    // Parabola q, in index units: y(p) = w (p - q)^2 + f[q], w = spacing^2.
-    // Intersection of parabolas r < q: p* = ((f[q] - f[r]) / w + q^2 - r^2) / (2 (q - r)).
+    // Parabola q, in index units: y(p) = w (p - q)^2 + f[q], w = spacing^2. With
+    // g[q] = f[q] / w + q^2, parabolas r < q intersect at (g[q] - g[r]) / (2 (q - r)).
+    // z holds the envelope's boundaries (k + 2 values) followed by g of the
+    // envelope's parabolas (g of v[k] at z[n + 1 + k]).
     const double w = spacing * spacing;
+    double* g = z + n + 1;
     std::int64_t k = -1;
     for (std::int64_t q = 0; q < n; ++q) {
         const double fq = f[q];
         if (fq == kInf) {
             continue;
         }
+        const auto qd = static_cast<double>(q);
+        const double gq = fq / w + qd * qd;
         if (k < 0) {
             k = 0;
             v[0] = q;
+            g[0] = gq;
             z[0] = -kInf;
             z[1] = kInf;
             continue;
         }
         // z[0] = -inf ends the loop at k == 0 at the latest (s is finite).
-        const auto qd = static_cast<double>(q);
-        const auto intersect = [&](std::int64_t r) {
-            const auto rd = static_cast<double>(r);
-            return ((fq - f[r]) / w + (qd * qd - rd * rd)) / (2.0 * (qd - rd));
-        };
-        double s = intersect(v[k]);
+        double s = (gq - g[k]) / (2.0 * (qd - static_cast<double>(v[k])));
         while (s <= z[k]) {
             --k;
-            s = intersect(v[k]);
+            s = (gq - g[k]) / (2.0 * (qd - static_cast<double>(v[k])));
         }
         ++k;
         v[k] = q;
+        g[k] = gq;
         z[k] = s;
         z[k + 1] = kInf;
     }
@@ -267,14 +310,14 @@ void squared_distance_transform(const std::uint8_t* feature, const EdtGrid& grid
         }
         return;
     }
-    run_pass(PassKind::Binary, feature, feature_bits, out, extent, first, spacing[static_cast<std::size_t>(first)],
-             threads);
+    run_pass<PassKind::Binary>(feature, feature_bits, out, extent, first,
+                               spacing[static_cast<std::size_t>(first)], threads);
     for (int a = 2; a >= 0; --a) {
         const auto ua = static_cast<std::size_t>(a);
         if (a == first || !grid.axes_dhw[ua] || extent[ua] == 1) {
             continue;
         }
-        run_pass(PassKind::Envelope, nullptr, 0, out, extent, a, spacing[ua], threads);
+        run_pass<PassKind::Envelope>(nullptr, 0, out, extent, a, spacing[ua], threads);
     }
 }
 

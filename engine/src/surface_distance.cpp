@@ -77,7 +77,8 @@ struct GroupDistances {
 // along an axis that must be excluded from `axes`.
 std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const std::uint8_t* target,
                                                const Extent& ext, const std::array<bool, 3>& axes,
-                                               int group_axis, const SurfaceDistanceOptions& options)
+                                               int group_axis, const SurfaceDistanceOptions& options,
+                                               float* pred_map = nullptr)
 {
     const std::int64_t groups = group_axis < 0 ? 1 : ext[static_cast<std::size_t>(group_axis)];
     std::vector<GroupDistances> result(static_cast<std::size_t>(groups));
@@ -98,7 +99,8 @@ std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const s
                 const std::int64_t src = ((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2];
                 std::uint8_t* dst = inside.data() + d * plane + h * e[2];
                 for (std::int64_t w = 0; w < e[2]; ++w) {
-                    dst[w] = static_cast<std::uint8_t>((pred[src + w] != 0 ? 1 : 0) | (target[src + w] != 0 ? 2 : 0));
+                    dst[w] = static_cast<std::uint8_t>((pred[src + w] != 0 ? 1 : 0) |
+                                                       (target[src + w] != 0 ? 2 : 0));
                 }
             }
         }
@@ -153,8 +155,12 @@ std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const s
                         g = box.lo[ga] + (ga == 0 ? d : ga == 1 ? h : w);
                     }
                     auto& group = result[static_cast<std::size_t>(g)];
-                    (pred_side ? group.pred_to_target : group.target_to_pred)
-                        .push_back(std::sqrt(dist[static_cast<std::size_t>(i)]));
+                    const double distance = std::sqrt(dist[static_cast<std::size_t>(i)]);
+                    (pred_side ? group.pred_to_target : group.target_to_pred).push_back(distance);
+                    if (pred_side && pred_map != nullptr) {
+                        pred_map[((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2] + w] =
+                            static_cast<float>(distance);
+                    }
                 }
             }
         }
@@ -181,7 +187,8 @@ std::vector<SurfaceDistances> summarize_groups(std::vector<GroupDistances>& grou
     detail::parallel_for(count, workers, [&](std::int64_t begin, std::int64_t end, int) {
         for (std::int64_t i = begin; i < end; ++i) {
             auto& g = groups[static_cast<std::size_t>(i)];
-            out[static_cast<std::size_t>(i)] = summarize_surface_distances(g.pred_to_target, g.target_to_pred, options);
+            out[static_cast<std::size_t>(i)] =
+                summarize_surface_distances(g.pred_to_target, g.target_to_pred, options);
         }
     });
     return out;
@@ -239,7 +246,8 @@ struct HalfBits {
     std::uint16_t bits;
 };
 
-template <class T> void select_values(const T* src, std::int64_t count, const MaskSelector& sel, std::uint8_t* dst)
+template <class T>
+void select_values(const T* src, std::int64_t count, const MaskSelector& sel, std::uint8_t* dst)
 {
     using Kind = MaskSelector::Kind;
     if constexpr (std::is_integral_v<T>) {
@@ -303,7 +311,8 @@ void validate(const SurfaceDistanceOptions& options)
             throw_usage_error("surface distance: spacing must be positive and finite");
         }
     }
-    if (options.nsd_tolerance_mm && !(*options.nsd_tolerance_mm >= 0 && std::isfinite(*options.nsd_tolerance_mm))) {
+    if (options.nsd_tolerance_mm &&
+        !(*options.nsd_tolerance_mm >= 0 && std::isfinite(*options.nsd_tolerance_mm))) {
         throw_usage_error("surface distance: the NSD tolerance must be a non-negative number of mm");
     }
 }
@@ -330,7 +339,8 @@ double percentile_linear(std::vector<double>& values, double p)
     return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
 }
 
-SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target, std::vector<double>& target_to_pred,
+SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target,
+                                             std::vector<double>& target_to_pred,
                                              const SurfaceDistanceOptions& options)
 {
     SurfaceDistances r;
@@ -398,8 +408,9 @@ SurfaceDistances surface_distances(const std::uint8_t* pred, const std::uint8_t*
     return summarize_groups(groups, options).front();
 }
 
-std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pred, const std::uint8_t* target,
-                                                          const MaskGrid& grid, SliceAxis axis,
+std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pred,
+                                                          const std::uint8_t* target, const MaskGrid& grid,
+                                                          SliceAxis axis,
                                                           const SurfaceDistanceOptions& options)
 {
     validate(options);
@@ -415,12 +426,25 @@ std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pr
     return summarize_groups(groups, options);
 }
 
-std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample, const MaskSelector& selector)
+std::vector<float> surface_distance_map(const std::uint8_t* pred, const std::uint8_t* target,
+                                        const MaskGrid& grid, const SurfaceDistanceOptions& options)
+{
+    validate(options);
+    check_grid(grid);
+    std::vector<float> map(static_cast<std::size_t>(grid.voxels()), std::numeric_limits<float>::quiet_NaN());
+    const Extent ext{grid.d, grid.h, grid.w};
+    const std::array<bool, 3> axes{grid.spatial_dims == 3, true, true};
+    directed_distances(pred, target, ext, axes, -1, options, map.data());
+    return map;
+}
+
+std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample,
+                                       const MaskSelector& selector)
 {
     const Shape& shape = volume.shape();
     if (sample < 0 || sample >= shape.n) {
-        throw_usage_error(volume.source() + ": sample " + std::to_string(sample) + " is out of range (N = " +
-                          std::to_string(shape.n) + ")");
+        throw_usage_error(volume.source() + ": sample " + std::to_string(sample) +
+                          " is out of range (N = " + std::to_string(shape.n) + ")");
     }
     if (selector.channel < 0 || selector.channel >= shape.c) {
         throw_usage_error(volume.source() + ": channel " + std::to_string(selector.channel) +
@@ -473,7 +497,8 @@ SurfaceDistanceReport compute_surface_distances(const Volume& prediction, const 
         // A batch of 2D samples: solved as slices of one [n, H, W] stack, in
         // chunks of at most ~64M voxels.
         report.axis = SliceAxis::D;
-        const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{1} << 26) / std::max<std::int64_t>(1, voxels));
+        const std::int64_t chunk =
+            std::max<std::int64_t>(1, (std::int64_t{1} << 26) / std::max<std::int64_t>(1, voxels));
         for (std::int64_t first = 0; first < ps.n; first += chunk) {
             const std::int64_t count = std::min(chunk, ps.n - first);
             std::vector<std::uint8_t> p(static_cast<std::size_t>(count * voxels));
@@ -496,7 +521,9 @@ SurfaceDistanceReport compute_surface_distances(const Volume& prediction, const 
     }
     const MaskGrid grid{ps.d, ps.h, ps.w, 3};
     if (per_slice) {
-        report.slices_per_sample = report.axis == SliceAxis::H ? ps.h : report.axis == SliceAxis::W ? ps.w : ps.d;
+        report.slices_per_sample = report.axis == SliceAxis::H   ? ps.h
+                                   : report.axis == SliceAxis::W ? ps.w
+                                                                 : ps.d;
     }
     for (std::int64_t s = 0; s < ps.n; ++s) {
         const auto p = extract_mask(prediction, s, pred_selector);

@@ -39,7 +39,10 @@ struct GridBox {
     std::array<std::int64_t, 3> lo{0, 0, 0};
     std::array<std::int64_t, 3> hi{0, 0, 0};
 
-    std::array<std::int64_t, 3> extent() const noexcept { return {hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]}; }
+    std::array<std::int64_t, 3> extent() const noexcept
+    {
+        return {hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]};
+    }
     std::int64_t voxels() const noexcept
     {
         const auto e = extent();
@@ -52,10 +55,10 @@ struct GridBox {
 // feature byte has any bit of `feature_bits` set. `out` holds grid.voxels()
 // values and may not alias `feature`. threads <= 0: all hardware threads.
 // Throws Error(Usage) for non-positive extents or spacing.
-void squared_distance_transform(const std::uint8_t* feature, const EdtGrid& grid, double* out, int threads = 0,
-                                std::uint8_t feature_bits = 0xFF);
-std::vector<double> squared_distance_transform(const std::uint8_t* feature, const EdtGrid& grid, int threads = 0,
-                                               std::uint8_t feature_bits = 0xFF);
+void squared_distance_transform(const std::uint8_t* feature, const EdtGrid& grid, double* out,
+                                int threads = 0, std::uint8_t feature_bits = 0xFF);
+std::vector<double> squared_distance_transform(const std::uint8_t* feature, const EdtGrid& grid,
+                                               int threads = 0, std::uint8_t feature_bits = 0xFF);
 
 // The same transform restricted to `box`: only feature voxels inside the box
 // are considered, and distances are computed for the box's voxels only. `out`
@@ -76,7 +79,7 @@ void parallel_for(std::int64_t count, int threads,
                   const std::function<void(std::int64_t, std::int64_t, int)>& fn);
 
 // One line of the envelope pass: out[p] = min_q (s (p - q))^2 + f[q].
-// v and z are scratch of n and n + 1 elements. f may hold +inf.
+// v and z are scratch of n and 2 n + 1 elements. f may hold +inf.
 void envelope_1d(const double* f, std::int64_t n, double spacing, double* out, std::int64_t* v, double* z);
 
 } // namespace detail

@@ -48,9 +48,9 @@ enum class HausdorffRule {
 };
 
 struct SurfaceDistanceOptions {
-    double percentile = 95;                 // in [0, 100]
+    double percentile = 95; // in [0, 100]
     HausdorffRule rule = HausdorffRule::Max;
-    std::optional<double> nsd_tolerance_mm; // tau >= 0; nsd is NaN without it
+    std::optional<double> nsd_tolerance_mm;           // tau >= 0; nsd is NaN without it
     std::array<double, 3> spacing_xyz{1.0, 1.0, 1.0}; // mm, (W, H, D) order like Geometry
     int threads = 0;                                  // 0: all hardware threads
 };
@@ -61,10 +61,10 @@ struct SurfaceDistances {
     double assd = 0;
     double nsd = 0;
     // Components, for reports and for checking other tools' definitions.
-    double percentile_pred_to_target = 0; // pctl(D_PT)
-    double percentile_target_to_pred = 0; // pctl(D_TP)
-    double mean_pred_to_target = 0;       // mean(D_PT)
-    double mean_target_to_pred = 0;       // mean(D_TP)
+    double percentile_pred_to_target = 0;   // pctl(D_PT)
+    double percentile_target_to_pred = 0;   // pctl(D_TP)
+    double mean_pred_to_target = 0;         // mean(D_PT)
+    double mean_target_to_pred = 0;         // mean(D_TP)
     std::int64_t pred_surface_voxels = 0;   // |S(P)|
     std::int64_t target_surface_voxels = 0; // |S(T)|
 };
@@ -94,9 +94,16 @@ inline SurfaceDistances surface_distances(const bool* pred, const bool* target, 
 // Default means D) is treated as a 2D image with the in-plane spacing and
 // 4-connectivity; all slices are solved in one batched pass. Returns one value
 // per slice, equal to surface_distances() on that slice alone.
-std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pred, const std::uint8_t* target,
-                                                          const MaskGrid& grid, SliceAxis axis,
+std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pred,
+                                                          const std::uint8_t* target, const MaskGrid& grid,
+                                                          SliceAxis axis,
                                                           const SurfaceDistanceOptions& options);
+
+// For colouring the prediction's surface (3D view): grid.voxels() values, the
+// distance in mm from each voxel of S(P) to S(T) (+inf when the target is
+// empty), NaN everywhere else. Swap the arguments for the target's surface.
+std::vector<float> surface_distance_map(const std::uint8_t* pred, const std::uint8_t* target,
+                                        const MaskGrid& grid, const SurfaceDistanceOptions& options);
 
 // How a Volume's values become a mask.
 struct MaskSelector {
@@ -137,12 +144,13 @@ struct MaskSelector {
 
 // One sample's mask (d * h * w bytes, 0/1) of one channel. Throws
 // Error(Usage) naming the volume's source for an out-of-range sample/channel.
-std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample, const MaskSelector& selector);
+std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample,
+                                       const MaskSelector& selector);
 
 struct SurfaceDistanceReport {
     std::int64_t samples = 0;
-    SliceAxis axis = SliceAxis::D;      // resolved slicing axis (D for 2D data)
-    std::int64_t slices_per_sample = 0; // 1 for 2D data; 0 when per-slice values were not asked for
+    SliceAxis axis = SliceAxis::D;            // resolved slicing axis (D for 2D data)
+    std::int64_t slices_per_sample = 0;       // 1 for 2D data; 0 when per-slice values were not asked for
     std::vector<SurfaceDistances> per_sample; // [sample]
     std::vector<SurfaceDistances> per_slice;  // [sample * slices_per_sample + slice]
 
