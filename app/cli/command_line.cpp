@@ -3,6 +3,8 @@
 #include "masklens/engine/error.h"
 #include "masklens/engine/report.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -33,7 +35,10 @@ std::int64_t parse_integer(const std::string& option, const std::string& text)
     return value;
 }
 
-std::string json_number(double value) { return format_number(value); }
+std::string json_number(double value)
+{
+    return format_number(value);
+}
 
 std::string json_text(const std::string& text)
 {
@@ -64,7 +69,7 @@ Metrics:
                         bce,mse,mae,dice_loss,iou_loss,dice,iou,precision,recall)
                         known: bce mse mae focal_loss dice_loss iou_loss
                         tversky_loss dice iou precision recall specificity
-                        tp fp fn tn
+                        tp fp fn tn hd hd95 assd nsd
   --threshold X         hard prediction is p >= X (default 0.5); target is t > 0.5
   --logits              the prediction holds logits: bce uses the stable
                         with-logits form, other metrics use sigmoid(x)
@@ -81,6 +86,15 @@ Metrics:
                         C-channel prediction); default: all labels present
   --axis d|h|w          slicing axis (z|y|x also accepted; default: d, the
                         slowest spatial axis)
+
+Surface distances (hd, hd95, assd, nsd; in mm, between the hard masks):
+  --percentile P        the percentile of hd95 (default 95)
+  --hd-rule max|pooled|mean   max: larger of the two directed percentiles
+                        (MONAI, default); pooled: one percentile over both
+                        directions (medpy, seg-metrics); mean: mean of the two
+                        (plastimatch)
+  --nsd-tolerance MM    tolerance tau of nsd (required for nsd)
+  --spacing X,Y,Z       voxel spacing in mm (default: from the header, else 1)
 
 Reading:
   --layout auto|nhw     a 3D .npy/.npz array is [D,H,W] (auto) or a batch of
@@ -123,7 +137,7 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
     std::vector<std::string> positional;
     std::optional<std::string> smooth, smooth_nr, smooth_dr;
     std::string metrics_text = "default", axis_text = "d", empty_text = "nan", layout_text = "auto";
-    std::string device_text = "auto", format_text = "table", labels_text;
+    std::string device_text = "auto", format_text = "table", labels_text, hd_rule_text = "max";
     for (std::size_t i = 1; i < arguments.size(); ++i) {
         const std::string& argument = arguments[i];
         if (argument.size() < 2 || argument.compare(0, 2, "--") != 0) {
@@ -175,6 +189,43 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
             if (*metric.focal_alpha < 0 || *metric.focal_alpha > 1) {
                 throw_usage_error("--focal-alpha must lie in [0, 1]");
             }
+        } else if (name == "--percentile") {
+            metric.hd_percentile = parse_number(name, value());
+            if (metric.hd_percentile < 0 || metric.hd_percentile > 100) {
+                throw_usage_error("--percentile must lie in [0, 100]");
+            }
+        } else if (name == "--nsd-tolerance") {
+            metric.nsd_tolerance_mm = parse_number(name, value());
+            if (*metric.nsd_tolerance_mm < 0) {
+                throw_usage_error("--nsd-tolerance must be >= 0 (mm)");
+            }
+        } else if (name == "--hd-rule") {
+            hd_rule_text = value();
+            if (hd_rule_text == "max") {
+                metric.hd_rule = HausdorffRule::Max;
+            } else if (hd_rule_text == "pooled") {
+                metric.hd_rule = HausdorffRule::Pooled;
+            } else if (hd_rule_text == "mean") {
+                metric.hd_rule = HausdorffRule::Mean;
+            } else {
+                throw_usage_error("--hd-rule must be max, pooled or mean, not '" + hd_rule_text + "'");
+            }
+        } else if (name == "--spacing") {
+            const std::string text = value();
+            std::stringstream list(text);
+            std::string item;
+            std::array<double, 3> spacing{};
+            std::size_t count = 0;
+            while (std::getline(list, item, ',')) {
+                if (count < 3) {
+                    spacing[count] = parse_number(name, item);
+                }
+                ++count;
+            }
+            if (count != 3 || spacing[0] <= 0 || spacing[1] <= 0 || spacing[2] <= 0) {
+                throw_usage_error("--spacing needs three positive numbers x,y,z in mm, not '" + text + "'");
+            }
+            metric.spacing = spacing;
         } else if (name == "--empty") {
             empty_text = value();
             if (empty_text == "nan") {
@@ -272,20 +323,39 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
     if (command.statistics.metrics.empty()) {
         command.statistics.metrics = default_metrics();
     }
+    auto& metrics = command.statistics.metrics;
+    const auto nsd = std::find(metrics.begin(), metrics.end(), Metric::Nsd);
+    if (nsd != metrics.end() && !metric.nsd_tolerance_mm) {
+        // 'all' means every metric that can be computed with the options given.
+        if (metrics_text.find("nsd") == std::string::npos) {
+            metrics.erase(nsd);
+        } else {
+            throw_usage_error("nsd needs --nsd-tolerance (the tolerance tau in mm)");
+        }
+    }
 
     std::ostringstream json;
     json << "{\"metrics\": [";
     for (std::size_t m = 0; m < command.statistics.metrics.size(); ++m) {
         json << (m ? ", " : "") << json_text(std::string(metric_name(command.statistics.metrics[m])));
     }
-    json << "], \"threshold\": " << json_number(metric.threshold) << ", \"logits\": "
-         << (metric.logits ? "true" : "false") << ", \"smooth_nr\": " << json_number(metric.smooth_nr)
+    json << "], \"threshold\": " << json_number(metric.threshold)
+         << ", \"logits\": " << (metric.logits ? "true" : "false")
+         << ", \"smooth_nr\": " << json_number(metric.smooth_nr)
          << ", \"smooth_dr\": " << json_number(metric.smooth_dr)
          << ", \"tversky_alpha\": " << json_number(metric.tversky_alpha)
          << ", \"tversky_beta\": " << json_number(metric.tversky_beta)
          << ", \"tversky_smooth\": " << json_number(metric.tversky_smooth_nr)
          << ", \"focal_gamma\": " << json_number(metric.focal_gamma) << ", \"focal_alpha\": "
          << (metric.focal_alpha ? json_number(*metric.focal_alpha) : std::string("null"))
+         << ", \"hd_percentile\": " << json_number(metric.hd_percentile)
+         << ", \"hd_rule\": " << json_text(hd_rule_text) << ", \"nsd_tolerance\": "
+         << (metric.nsd_tolerance_mm ? json_number(*metric.nsd_tolerance_mm) : std::string("null"))
+         << ", \"spacing\": "
+         << (metric.spacing
+                 ? "[" + json_number((*metric.spacing)[0]) + ", " + json_number((*metric.spacing)[1]) + ", " +
+                       json_number((*metric.spacing)[2]) + "]"
+                 : std::string("null"))
          << ", \"empty\": " << json_text(empty_text) << ", \"axis\": " << json_text(axis_text)
          << ", \"layout\": " << json_text(layout_text)
          << ", \"ignore_geometry\": " << (command.ignore_geometry ? "true" : "false") << ", \"labels\": [";

@@ -1,5 +1,9 @@
 #include "masklens/engine/evaluate.h"
 
+#include "masklens/engine/error.h"
+#include "masklens/engine/surface_distance.h"
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -28,8 +32,9 @@ double mean_of(double sum, std::int64_t count)
 }
 
 // Mean over samples skipping NaN, or the sum for counts.
-void reduce_over_samples(const std::vector<const MetricValues*>& per_sample, const std::vector<Metric>& metrics,
-                         MetricValues& values, std::vector<std::int64_t>& valid)
+void reduce_over_samples(const std::vector<const MetricValues*>& per_sample,
+                         const std::vector<Metric>& metrics, MetricValues& values,
+                         std::vector<std::int64_t>& valid)
 {
     values.assign(metrics.size(), 0.0);
     valid.assign(metrics.size(), 0);
@@ -64,7 +69,8 @@ double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
     case Metric::DiceLoss:
         return 1.0 - (2.0 * s.overlap_sum + o.smooth_nr) / (s.pred_sum + s.target_sum + o.smooth_dr);
     case Metric::IouLoss:
-        return 1.0 - (s.overlap_sum + o.smooth_nr) / (s.pred_sum + s.target_sum - s.overlap_sum + o.smooth_dr);
+        return 1.0 -
+               (s.overlap_sum + o.smooth_nr) / (s.pred_sum + s.target_sum - s.overlap_sum + o.smooth_dr);
     case Metric::TverskyLoss: {
         const double false_positive = s.pred_sum - s.overlap_sum;
         const double false_negative = s.target_sum - s.overlap_sum;
@@ -81,6 +87,10 @@ double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
     case Metric::Fp: return fp;
     case Metric::Fn: return fn;
     case Metric::Tn: return tn;
+    case Metric::Hd:
+    case Metric::Hd95:
+    case Metric::Assd:
+    case Metric::Nsd: return kNaN; // not a function of the sums: see add_surface_distances
     }
     return kNaN;
 }
@@ -104,8 +114,9 @@ Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metri
         MetricValues values(result.metrics.size());
         for (std::size_t m = 0; m < result.metrics.size(); ++m) {
             const Metric metric = result.metrics[m];
-            values[m] = (!label || label_metric_applies(metric, stats.pairing)) ? metric_value(metric, region, options)
-                                                                                 : kNaN;
+            values[m] = (!label || label_metric_applies(metric, stats.pairing))
+                            ? metric_value(metric, region, options)
+                            : kNaN;
         }
         return values;
     };
@@ -161,9 +172,165 @@ Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metri
     return result;
 }
 
+namespace {
+
+double distance_value(Metric metric, const SurfaceDistances& distances)
+{
+    switch (metric) {
+    case Metric::Hd: return distances.hd;
+    case Metric::Hd95: return distances.hd_percentile;
+    case Metric::Assd: return distances.assd;
+    case Metric::Nsd: return distances.nsd;
+    default: return kNaN;
+    }
+}
+
+void fill_distances(MetricValues& values, const std::vector<Metric>& metrics,
+                    const SurfaceDistances& distances)
+{
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+        if (is_distance_metric(metrics[m])) {
+            values[m] = distance_value(metrics[m], distances);
+        }
+    }
+}
+
+// Hard masks of one sample for the overall (label < 0) or one label's
+// distance metrics, following the pairing's conventions.
+struct SampleMasks {
+    std::vector<std::uint8_t> prediction, target;
+};
+
+SampleMasks sample_masks(const Volume& prediction, const Volume& target, PairingMode pairing,
+                         std::int64_t sample, std::int64_t label, const MetricOptions& options)
+{
+    // With logits, sigmoid(x) >= threshold is x >= logit(threshold).
+    const double threshold =
+        options.logits ? std::log(options.threshold / (1 - options.threshold)) : options.threshold;
+    SampleMasks masks;
+    const auto merge = [](std::vector<std::uint8_t>& into, const std::vector<std::uint8_t>& mask) {
+        if (into.empty()) {
+            into = mask;
+            return;
+        }
+        for (std::size_t i = 0; i < into.size(); ++i) {
+            into[i] = static_cast<std::uint8_t>(into[i] | mask[i]);
+        }
+    };
+    if (pairing == PairingMode::LabelMaps) {
+        masks.prediction =
+            extract_mask(prediction, sample, label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
+        masks.target =
+            extract_mask(target, sample, label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
+    } else if (pairing == PairingMode::ChannelOneHot) {
+        // Label c: channel c >= threshold. Overall: any foreground channel.
+        const std::int64_t first = label < 0 ? 1 : label;
+        const std::int64_t last = label < 0 ? prediction.shape().c - 1 : label;
+        for (std::int64_t c = first; c <= last; ++c) {
+            MaskSelector selector = MaskSelector::prediction(threshold);
+            selector.channel = c;
+            merge(masks.prediction, extract_mask(prediction, sample, selector));
+        }
+        if (label < 0) {
+            masks.target = extract_mask(target, sample, MaskSelector{});
+        } else {
+            masks.target = extract_mask(target, sample, MaskSelector::for_label(label));
+        }
+    } else {
+        masks.prediction = extract_mask(prediction, sample, MaskSelector::prediction(threshold));
+        masks.target = extract_mask(target, sample, MaskSelector::target());
+    }
+    return masks;
+}
+
+// Computes the requested surface-distance metrics for every sample, slice and
+// label, and their batch means (NaN skipped; +inf, one empty mask, counts).
+void add_surface_distances(Evaluation& evaluation, const Volume& prediction, const Volume& target)
+{
+    const BatchStatistics& stats = evaluation.statistics;
+    const MetricOptions& options = evaluation.options;
+    const Shape& shape = stats.shape;
+    if (stats.pairing == PairingMode::Binary && shape.c > 1) {
+        throw_usage_error("surface-distance metrics need one channel, label maps, or a C-channel prediction "
+                          "against a label map; " +
+                          prediction.source() + " has " + std::to_string(shape.c) + " channels");
+    }
+    SurfaceDistanceOptions distance;
+    distance.percentile = options.hd_percentile;
+    distance.rule = options.hd_rule;
+    distance.nsd_tolerance_mm = options.nsd_tolerance_mm;
+    distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
+    validate(distance);
+    MaskGrid grid;
+    grid.d = shape.d;
+    grid.h = shape.h;
+    grid.w = shape.w;
+    grid.spatial_dims = shape.spatial_dims;
+    const bool slices_apart = shape.spatial_dims == 3;
+
+    const auto compute = [&](const SampleMasks& masks, MetricValues& whole,
+                             std::vector<MetricValues>& slices) {
+        const SurfaceDistances sample_distances =
+            surface_distances(masks.prediction.data(), masks.target.data(), grid, distance);
+        fill_distances(whole, evaluation.metrics, sample_distances);
+        if (!slices_apart) {
+            fill_distances(slices[0], evaluation.metrics, sample_distances); // a 2D sample is its one slice
+            return;
+        }
+        const auto per_slice = surface_distances_per_slice(masks.prediction.data(), masks.target.data(), grid,
+                                                           stats.axis, distance);
+        for (std::size_t s = 0; s < slices.size() && s < per_slice.size(); ++s) {
+            fill_distances(slices[s], evaluation.metrics, per_slice[s]);
+        }
+    };
+    for (SampleResult& sample : evaluation.samples) {
+        compute(sample_masks(prediction, target, stats.pairing, sample.index, -1, options), sample.values,
+                sample.slices);
+        for (LabelResult& label : sample.labels) {
+            compute(sample_masks(prediction, target, stats.pairing, sample.index, label.label, options),
+                    label.values, label.slices);
+        }
+    }
+
+    // Batch values of the distance metrics: means over samples, NaN skipped.
+    const auto mean_over = [&](const auto& value_of, std::size_t m, std::int64_t& valid) {
+        double sum = 0;
+        valid = 0;
+        for (const SampleResult& sample : evaluation.samples) {
+            const double value = value_of(sample)[m];
+            if (!std::isnan(value)) {
+                sum += value;
+                ++valid;
+            }
+        }
+        return mean_of(sum, valid);
+    };
+    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+        if (!is_distance_metric(evaluation.metrics[m])) {
+            continue;
+        }
+        evaluation.batch[m] = mean_over([](const SampleResult& s) -> const MetricValues& { return s.values; },
+                                        m, evaluation.batch_valid[m]);
+        for (std::size_t l = 0; l < evaluation.labels.size(); ++l) {
+            evaluation.labels[l].values[m] =
+                mean_over([l](const SampleResult& s) -> const MetricValues& { return s.labels[l].values; }, m,
+                          evaluation.labels[l].valid[m]);
+        }
+    }
+}
+
+} // namespace
+
 Evaluation evaluate(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
 {
-    return derive_evaluation(compute_statistics(prediction, target, options), options.metrics, options.metric);
+    Evaluation evaluation =
+        derive_evaluation(compute_statistics(prediction, target, options), options.metrics, options.metric);
+    const bool distances =
+        std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_distance_metric);
+    if (distances) {
+        add_surface_distances(evaluation, prediction, target);
+    }
+    return evaluation;
 }
 
 } // namespace masklens

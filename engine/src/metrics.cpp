@@ -8,12 +8,16 @@ namespace masklens {
 
 namespace {
 constexpr std::array<std::string_view, kMetricCount> kNames = {
-    "bce",  "mse", "mae",       "focal_loss", "dice_loss",   "iou_loss", "tversky_loss", "dice",
-    "iou",  "precision", "recall", "specificity", "tp", "fp", "fn", "tn",
+    "bce",  "mse", "mae",       "focal_loss", "dice_loss",   "iou_loss", "tversky_loss",
+    "dice", "iou", "precision", "recall",     "specificity", "tp",       "fp",
+    "fn",   "tn",  "hd",        "hd95",       "assd",        "nsd",
 };
 } // namespace
 
-std::string_view metric_name(Metric metric) noexcept { return kNames[static_cast<std::size_t>(metric)]; }
+std::string_view metric_name(Metric metric) noexcept
+{
+    return kNames[static_cast<std::size_t>(metric)];
+}
 
 std::optional<Metric> parse_metric(std::string_view name) noexcept
 {
@@ -65,8 +69,8 @@ std::vector<Metric> parse_metric_list(std::string_view list)
 
 std::vector<Metric> default_metrics()
 {
-    return {Metric::Bce,     Metric::Mse, Metric::Mae,       Metric::DiceLoss, Metric::IouLoss,
-            Metric::Dice,    Metric::Iou, Metric::Precision, Metric::Recall};
+    return {Metric::Bce,  Metric::Mse, Metric::Mae,       Metric::DiceLoss, Metric::IouLoss,
+            Metric::Dice, Metric::Iou, Metric::Precision, Metric::Recall};
 }
 
 std::vector<Metric> all_metrics()
@@ -80,7 +84,8 @@ std::vector<Metric> all_metrics()
 
 bool is_elementwise_mean(Metric metric) noexcept
 {
-    return metric == Metric::Bce || metric == Metric::Mse || metric == Metric::Mae || metric == Metric::FocalLoss;
+    return metric == Metric::Bce || metric == Metric::Mse || metric == Metric::Mae ||
+           metric == Metric::FocalLoss;
 }
 
 bool is_count(Metric metric) noexcept
@@ -88,8 +93,19 @@ bool is_count(Metric metric) noexcept
     return metric == Metric::Tp || metric == Metric::Fp || metric == Metric::Fn || metric == Metric::Tn;
 }
 
-bool is_label_metric(Metric metric) noexcept { return !is_elementwise_mean(metric); }
+bool is_label_metric(Metric metric) noexcept
+{
+    return !is_elementwise_mean(metric);
+}
 
-bool needs_probabilities(Metric metric) noexcept { return metric == Metric::Bce || metric == Metric::FocalLoss; }
+bool is_distance_metric(Metric metric) noexcept
+{
+    return metric == Metric::Hd || metric == Metric::Hd95 || metric == Metric::Assd || metric == Metric::Nsd;
+}
+
+bool needs_probabilities(Metric metric) noexcept
+{
+    return metric == Metric::Bce || metric == Metric::FocalLoss;
+}
 
 } // namespace masklens

@@ -58,12 +58,25 @@ std::string format_number(double value)
 
 namespace {
 
-std::string number(double value) { return format_number(value); }
-
-std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
-
-const char* undefined_reason(double value)
+std::string number(double value)
 {
+    return format_number(value);
+}
+
+std::string json_number(double value)
+{
+    return std::isfinite(value) ? number(value) : "null";
+}
+
+const char* undefined_reason(Metric metric, double value)
+{
+    if (is_distance_metric(metric)) {
+        if (std::isnan(value)) {
+            return metric == Metric::Nsd ? "undefined: both masks empty, or no --nsd-tolerance"
+                                         : "undefined: both masks empty";
+        }
+        return "infinite: exactly one mask is empty";
+    }
     if (std::isnan(value)) {
         return "undefined: zero denominator (empty masks, see --empty)";
     }
@@ -103,7 +116,8 @@ std::pair<std::string, std::string> values_object(const Evaluation& evaluation, 
         const std::string name = json_string(std::string(metric_name(metric)));
         object += (object.size() > 1 ? ", " : "") + name + ": " + json_number(values[m]);
         if (!std::isfinite(values[m])) {
-            reasons += (reasons.empty() ? "{" : ", ") + name + ": " + json_string(undefined_reason(values[m]));
+            reasons += (reasons.empty() ? "{" : ", ") + name + ": " +
+                       json_string(undefined_reason(metric, values[m]));
         }
     }
     return {object + "}", reasons.empty() ? reasons : reasons + "}"};
@@ -120,7 +134,8 @@ void write_values(std::ostream& out, const Evaluation& evaluation, const MetricV
     }
 }
 
-void write_valid(std::ostream& out, const Evaluation& evaluation, const std::vector<std::int64_t>& valid, bool label)
+void write_valid(std::ostream& out, const Evaluation& evaluation, const std::vector<std::int64_t>& valid,
+                 bool label)
 {
     out << "\"valid\": {";
     bool first = true;
@@ -158,8 +173,8 @@ std::string csv_number(double value)
     return number(value);
 }
 
-void csv_row(std::ostream& out, const Evaluation& evaluation, const std::string& sample, const std::string& label,
-             const std::string& slice, const MetricValues& values, bool label_row)
+void csv_row(std::ostream& out, const Evaluation& evaluation, const std::string& sample,
+             const std::string& label, const std::string& slice, const MetricValues& values, bool label_row)
 {
     out << sample << ',' << label << ',' << slice;
     for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
@@ -286,8 +301,8 @@ void write_table(std::ostream& out, const Evaluation& evaluation, const ReportCo
     out << "prediction  " << context.prediction_path << "\n";
     out << "target      " << context.target_path << "\n";
     out << "shape       " << stats.shape.to_string() << "  (" << pairing_name(stats.pairing) << ", "
-        << stats.slices_per_sample << " slice" << (stats.slices_per_sample == 1 ? "" : "s") << " per sample along "
-        << axis_name(stats.axis) << ", device " << context.device << ")\n\n";
+        << stats.slices_per_sample << " slice" << (stats.slices_per_sample == 1 ? "" : "s")
+        << " per sample along " << axis_name(stats.axis) << ", device " << context.device << ")\n\n";
     std::size_t width = 10;
     for (const Metric metric : evaluation.metrics) {
         width = std::max(width, metric_name(metric).size() + 2);
@@ -326,7 +341,8 @@ void write_file_atomically(const std::string& path, const std::string& content)
     buffer.push_back('\0');
     const int fd = ::mkstemp(buffer.data());
     if (fd < 0) {
-        throw_input_error(path, std::string("cannot create a file in ") + folder + ": " + std::strerror(errno));
+        throw_input_error(path,
+                          std::string("cannot create a file in ") + folder + ": " + std::strerror(errno));
     }
     const std::string temporary(buffer.data());
     std::size_t written = 0;

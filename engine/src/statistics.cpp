@@ -84,6 +84,10 @@ Needs needs_for(const std::vector<Metric>& requested, const MetricOptions& optio
         case Metric::DiceLoss:
         case Metric::IouLoss:
         case Metric::TverskyLoss: needs.overlap = true; break;
+        case Metric::Hd:
+        case Metric::Hd95:
+        case Metric::Assd:
+        case Metric::Nsd: break; // from the masks, after the pass (surface_distance.h)
         default: needs.hard = true; break;
         }
     }

@@ -147,13 +147,14 @@ template <std::size_t K> std::string list(const std::array<double, K>& values)
 }
 
 template <std::size_t K>
-void compare(const char* what, const std::array<double, K>& a, const std::array<double, K>& b, double tolerance,
-             const Volume& prediction, const Volume& target)
+void compare(const char* what, const std::array<double, K>& a, const std::array<double, K>& b,
+             double tolerance, const Volume& prediction, const Volume& target)
 {
     for (std::size_t i = 0; i < K; ++i) {
         if (!nearly_equal(a[i], b[i], tolerance)) {
-            throw_input_error(target.source(), std::string(what) + " " + list(b) + " differs from the prediction's " +
-                                                   list(a) + " (" + prediction.source() +
+            throw_input_error(target.source(), std::string(what) + " " + list(b) +
+                                                   " differs from the prediction's " + list(a) + " (" +
+                                                   prediction.source() +
                                                    "); pass --ignore-geometry to compare the arrays anyway");
         }
     }

@@ -32,11 +32,20 @@ Run run_cli(const QStringList& arguments)
     }
     run.exit_code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
     run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
+    // "note:" lines say which device --device auto chose; errors are the rest.
+    const QStringList lines = QString::fromUtf8(process.readAllStandardError()).split('\n');
+    for (const QString& line : lines) {
+        if (!line.startsWith("note: ")) {
+            run.err += line.isEmpty() ? QString() : line + '\n';
+        }
+    }
     return run;
 }
 
-QString seed(const QString& name) { return QStringLiteral(MASKLENS_TEST_DATA "/seed/") + name; }
+QString seed(const QString& name)
+{
+    return QStringLiteral(MASKLENS_TEST_DATA "/seed/") + name;
+}
 
 QByteArray npy_header(const QByteArray& descr, const QByteArray& shape, bool fortran = false)
 {
@@ -85,16 +94,17 @@ private slots:
     {
         const Run run = run_cli({"--help"});
         QCOMPARE(run.exit_code, 0);
-        for (const char* option : {"--metrics", "--threshold", "--logits", "--empty", "--axis", "--format", "--output",
-                                   "--device", "--layout", "--key", "--ignore-geometry", "--labels"}) {
+        for (const char* option :
+             {"--metrics", "--threshold", "--logits", "--empty", "--axis", "--format", "--output", "--device",
+              "--layout", "--key", "--ignore-geometry", "--labels"}) {
             QVERIFY2(run.out.contains(option), option);
         }
     }
 
     void json_follows_the_contract()
     {
-        const Run run = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--format", "json",
-                                 "--metrics", "dice_loss,dice,tp"});
+        const Run run = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--format",
+                                 "json", "--metrics", "dice_loss,dice,tp"});
         QCOMPARE(run.exit_code, 0);
         QJsonParseError error;
         const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8(), &error).object();
@@ -130,8 +140,8 @@ private slots:
 
     void csv_has_tidy_rows()
     {
-        const Run run = run_cli({"evaluate", seed("seed_3d_pred.npy"), seed("seed_3d_target.npy"), "--format", "csv",
-                                 "--metrics", "dice_loss,dice"});
+        const Run run = run_cli({"evaluate", seed("seed_3d_pred.npy"), seed("seed_3d_target.npy"), "--format",
+                                 "csv", "--metrics", "dice_loss,dice"});
         QCOMPARE(run.exit_code, 0);
         const QStringList lines = run.out.trimmed().split('\n');
         QCOMPARE(lines.value(0), QString("sample,label,slice,dice_loss,dice"));
@@ -153,8 +163,8 @@ private slots:
 
     void axis_changes_the_slices()
     {
-        const Run run = run_cli({"evaluate", seed("seed_3d_pred.npy"), seed("seed_3d_target.npy"), "--format", "json",
-                                 "--axis", "h"});
+        const Run run = run_cli({"evaluate", seed("seed_3d_pred.npy"), seed("seed_3d_target.npy"), "--format",
+                                 "json", "--axis", "h"});
         QCOMPARE(run.exit_code, 0);
         const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
         QCOMPARE(json.value("axis").toString(), QString("h"));
@@ -165,15 +175,16 @@ private slots:
     {
         const QString output = dir_.filePath("out.json");
         write_file(output, "old content");
-        const Run run = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--format", "json",
-                                 "--output", output});
+        const Run run = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--format",
+                                 "json", "--output", output});
         QCOMPARE(run.exit_code, 0);
         QVERIFY(run.out.isEmpty());
         QFile file(output);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QVERIFY(!QJsonDocument::fromJson(file.readAll()).isNull());
         // No temporary file is left beside it.
-        const QStringList left = QDir(dir_.path()).entryList(QStringList{".out.json.tmp*"}, QDir::Files | QDir::Hidden);
+        const QStringList left =
+            QDir(dir_.path()).entryList(QStringList{".out.json.tmp*"}, QDir::Files | QDir::Hidden);
         QVERIFY2(left.isEmpty(), qPrintable(left.join(',')));
         // An output folder that does not exist is an error, not a crash.
         const Run bad = run_cli({"evaluate", seed("seed_2d_pred.npy"), seed("seed_2d_target.npy"), "--output",
@@ -189,13 +200,26 @@ private slots:
         QTest::newRow("no command") << QStringList{} << "missing command";
         QTest::newRow("unknown command") << QStringList{"judge"} << "unknown command";
         QTest::newRow("one file") << QStringList{"evaluate", "a.npy"} << "exactly two files";
-        QTest::newRow("unknown option") << QStringList{"evaluate", "a", "b", "--fast"} << "unknown option '--fast'";
-        QTest::newRow("bad metric") << QStringList{"evaluate", "a", "b", "--metrics", "dice,foo"} << "unknown metric 'foo'";
-        QTest::newRow("bad threshold") << QStringList{"evaluate", "a", "b", "--threshold", "x"} << "needs a number";
+        QTest::newRow("unknown option")
+            << QStringList{"evaluate", "a", "b", "--fast"} << "unknown option '--fast'";
+        QTest::newRow("bad metric") << QStringList{"evaluate", "a", "b", "--metrics", "dice,foo"}
+                                    << "unknown metric 'foo'";
+        QTest::newRow("bad threshold")
+            << QStringList{"evaluate", "a", "b", "--threshold", "x"} << "needs a number";
         QTest::newRow("bad axis") << QStringList{"evaluate", "a", "b", "--axis", "q"} << "--axis must be";
-        QTest::newRow("bad format") << QStringList{"evaluate", "a", "b", "--format", "xml"} << "--format must be";
-        QTest::newRow("bad device") << QStringList{"evaluate", "a", "b", "--device", "tpu"} << "--device must be";
+        QTest::newRow("bad format") << QStringList{"evaluate", "a", "b", "--format", "xml"}
+                                    << "--format must be";
+        QTest::newRow("bad device") << QStringList{"evaluate", "a", "b", "--device", "tpu"}
+                                    << "--device must be";
         QTest::newRow("missing value") << QStringList{"evaluate", "a", "b", "--threshold"} << "needs a value";
+        QTest::newRow("nsd without tolerance")
+            << QStringList{"evaluate", "a", "b", "--metrics", "nsd"} << "nsd needs --nsd-tolerance";
+        QTest::newRow("bad percentile") << QStringList{"evaluate", "a", "b", "--percentile", "101"}
+                                        << "--percentile must lie in [0, 100]";
+        QTest::newRow("bad hd rule") << QStringList{"evaluate", "a", "b", "--hd-rule", "min"}
+                                     << "--hd-rule must be";
+        QTest::newRow("bad spacing") << QStringList{"evaluate", "a", "b", "--spacing", "1,0,1"}
+                                     << "--spacing needs";
     }
 
     void usage_errors_exit_2()
@@ -227,7 +251,8 @@ private slots:
         write_file(path("huge.npy"), npy_header("<f8", "(100000, 100000, 100000)"));
         write_file(path("object.npy"), npy_header("|O", "(1, 4)") + QByteArray(32, '\0'));
         write_file(path("complex.npy"), npy_header("<c8", "(1, 4)") + QByteArray(32, '\0'));
-        write_file(path("corrupt.nii.gz"), QByteArray("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8) + QByteArray(200, 'x'));
+        write_file(path("corrupt.nii.gz"),
+                   QByteArray("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8) + QByteArray(200, 'x'));
         write_file(path("other_shape.npy"), npy_header("<f4", "(1, 3)") + QByteArray(12, '\0'));
         write_file(path("out_of_range.npy"), npy_header("<f4", "(1, 4)") + QByteArray("\x00\x00\xc0\x3f", 4) +
                                                  QByteArray(12, '\0')); // 1.5, 0, 0, 0
@@ -236,21 +261,30 @@ private slots:
         write_file(path("data.xyz"), "whatever");
         QDir(dir_.path()).mkdir("folder.npy");
         QTest::newRow("missing") << path("nope.npy") << target << QStringList{} << path("nope.npy") << "";
-        QTest::newRow("directory") << path("folder.npy") << target << QStringList{} << path("folder.npy") << "directory";
-        QTest::newRow("unknown extension") << path("data.xyz") << target << QStringList{} << path("data.xyz") << "";
+        QTest::newRow("directory") << path("folder.npy") << target << QStringList{} << path("folder.npy")
+                                   << "directory";
+        QTest::newRow("unknown extension")
+            << path("data.xyz") << target << QStringList{} << path("data.xyz") << "";
         QTest::newRow("empty") << path("empty.npy") << target << QStringList{} << path("empty.npy") << "";
         QTest::newRow("bad magic") << path("magic.npy") << target << QStringList{} << path("magic.npy") << "";
-        QTest::newRow("truncated") << path("truncated.npy") << target << QStringList{} << path("truncated.npy") << "";
-        QTest::newRow("negative dims") << path("negative.npy") << target << QStringList{} << path("negative.npy") << "";
-        QTest::newRow("overflow") << path("overflow.npy") << target << QStringList{} << path("overflow.npy") << "";
-        QTest::newRow("exceeds memory") << path("huge.npy") << target << QStringList{} << path("huge.npy") << "";
-        QTest::newRow("object dtype") << path("object.npy") << target << QStringList{} << path("object.npy") << "";
-        QTest::newRow("complex dtype") << path("complex.npy") << target << QStringList{} << path("complex.npy") << "";
-        QTest::newRow("corrupt gzip") << path("corrupt.nii.gz") << target << QStringList{} << path("corrupt.nii.gz") << "";
-        QTest::newRow("shape mismatch") << good << path("other_shape.npy") << QStringList{} << path("other_shape.npy")
-                                        << "does not match";
-        QTest::newRow("geometry mismatch") << path("a.mha") << path("b.mha") << QStringList{"--metrics", "dice"}
-                                           << path("b.mha") << "spacing";
+        QTest::newRow("truncated") << path("truncated.npy") << target << QStringList{}
+                                   << path("truncated.npy") << "";
+        QTest::newRow("negative dims")
+            << path("negative.npy") << target << QStringList{} << path("negative.npy") << "";
+        QTest::newRow("overflow") << path("overflow.npy") << target << QStringList{} << path("overflow.npy")
+                                  << "";
+        QTest::newRow("exceeds memory")
+            << path("huge.npy") << target << QStringList{} << path("huge.npy") << "";
+        QTest::newRow("object dtype")
+            << path("object.npy") << target << QStringList{} << path("object.npy") << "";
+        QTest::newRow("complex dtype")
+            << path("complex.npy") << target << QStringList{} << path("complex.npy") << "";
+        QTest::newRow("corrupt gzip")
+            << path("corrupt.nii.gz") << target << QStringList{} << path("corrupt.nii.gz") << "";
+        QTest::newRow("shape mismatch") << good << path("other_shape.npy") << QStringList{}
+                                        << path("other_shape.npy") << "does not match";
+        QTest::newRow("geometry mismatch") << path("a.mha") << path("b.mha")
+                                           << QStringList{"--metrics", "dice"} << path("b.mha") << "spacing";
         QTest::newRow("out of range for bce") << path("out_of_range.npy") << target << QStringList{}
                                               << path("out_of_range.npy") << "outside [0, 1]";
         QTest::newRow("cuda without device") << good << target << QStringList{"--device", "cuda"} << ""
@@ -279,18 +313,56 @@ private slots:
 
     void ignore_geometry_allows_a_mismatch()
     {
-        const Run run = run_cli({"evaluate", dir_.filePath("a.mha"), dir_.filePath("b.mha"), "--metrics", "dice",
-                                 "--ignore-geometry", "--format", "json"});
+        const Run run = run_cli({"evaluate", dir_.filePath("a.mha"), dir_.filePath("b.mha"), "--metrics",
+                                 "dice", "--ignore-geometry", "--format", "json"});
         QCOMPARE(run.exit_code, 0);
-        QCOMPARE(QJsonDocument::fromJson(run.out.toUtf8()).object().value("batch").toObject().value("dice").toDouble(),
+        QCOMPARE(QJsonDocument::fromJson(run.out.toUtf8())
+                     .object()
+                     .value("batch")
+                     .toObject()
+                     .value("dice")
+                     .toDouble(),
                  1.0);
+    }
+
+    void surface_distances_in_mm()
+    {
+        // One voxel each in a 1x1x5 (D,H,W) volume, 3 voxels apart along x with
+        // 2 mm x-spacing: every distance is 6 mm (hand-derived).
+        QByteArray pred(5, '\0'), target(5, '\0');
+        pred[0] = 1;
+        target[3] = 1;
+        const QString p = dir_.filePath("one_voxel_pred.npy"), t = dir_.filePath("one_voxel_target.npy");
+        write_file(p, npy_header("|u1", "(1, 1, 5)") + pred);
+        write_file(t, npy_header("|u1", "(1, 1, 5)") + target);
+        const Run run = run_cli({"evaluate", p, t, "--format", "json", "--metrics", "hd,hd95,assd,nsd",
+                                 "--spacing", "2,1,1", "--nsd-tolerance", "5.9"});
+        QCOMPARE(run.exit_code, 0);
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        const QJsonObject batch = json.value("batch").toObject();
+        QCOMPARE(batch.value("hd").toDouble(), 6.0);
+        QCOMPARE(batch.value("hd95").toDouble(), 6.0);
+        QCOMPARE(batch.value("assd").toDouble(), 6.0);
+        QCOMPARE(batch.value("nsd").toDouble(), 0.0); // 6 mm > tolerance 5.9
+        // An empty prediction against a non-empty target: infinite, written as null with a reason.
+        const QString empty = dir_.filePath("empty_pred.npy");
+        write_file(empty, npy_header("|u1", "(1, 1, 5)") + QByteArray(5, '\0'));
+        const Run one_empty = run_cli({"evaluate", empty, t, "--format", "json", "--metrics", "hd95"});
+        QCOMPARE(one_empty.exit_code, 0);
+        const QJsonObject result = QJsonDocument::fromJson(one_empty.out.toUtf8()).object();
+        QVERIFY(result.value("batch").toObject().value("hd95").isNull());
+        QVERIFY(result.value("undefined")
+                    .toObject()
+                    .value("hd95")
+                    .toString()
+                    .contains("exactly one mask is empty"));
     }
 
     void label_maps_report_each_label()
     {
         const QString samples = QStringLiteral(MASKLENS_SOURCE_DIR "/resources/samples/");
-        const Run run = run_cli({"evaluate", samples + "labels_pred.nii.gz", samples + "labels_target.nii.gz", "--format",
-                                 "json", "--metrics", "dice,tp"});
+        const Run run = run_cli({"evaluate", samples + "labels_pred.nii.gz", samples + "labels_target.nii.gz",
+                                 "--format", "json", "--metrics", "dice,tp"});
         QCOMPARE(run.exit_code, 0);
         const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
         QCOMPARE(json.value("pairing").toString(), QString("label_maps"));

@@ -63,8 +63,8 @@ class GoldenTest : public QObject {
 
     int compared_ = 0;
 
-    void compare_values(const QJsonObject& expected, const MetricValues& actual, const std::vector<Metric>& metrics,
-                        const Tolerance& tolerance, const QString& where)
+    void compare_values(const QJsonObject& expected, const MetricValues& actual,
+                        const std::vector<Metric>& metrics, const Tolerance& tolerance, const QString& where)
     {
         QVERIFY2(!expected.isEmpty(), qPrintable(where + ": no expected values"));
         for (auto it = expected.begin(); it != expected.end(); ++it) {
@@ -82,7 +82,8 @@ class GoldenTest : public QObject {
                 QVERIFY2(value == it.value().toDouble(), qPrintable(context));
             } else {
                 const double reference = it.value().toDouble();
-                QVERIFY2(std::abs(value - reference) <= tolerance.relative * std::abs(reference) + tolerance.absolute,
+                QVERIFY2(std::abs(value - reference) <=
+                             tolerance.relative * std::abs(reference) + tolerance.absolute,
                          qPrintable(context));
             }
             ++compared_;
@@ -110,8 +111,8 @@ private slots:
         const Volume target = io::read_npy((folder + "/target.npy").toStdString());
         const StatisticsOptions options = options_from(expected.value("options").toObject());
         const Evaluation evaluation = evaluate(prediction, target, options);
-        const bool exact = prediction.type() == ScalarType::Float64 && (target.type() == ScalarType::Float64 ||
-                                                                         is_label_type(target.type()));
+        const bool exact = prediction.type() == ScalarType::Float64 &&
+                           (target.type() == ScalarType::Float64 || is_label_type(target.type()));
         const Tolerance tolerance = exact ? Tolerance{1e-10, 1e-12} : Tolerance{1e-5, 1e-7};
         const auto& metrics = evaluation.metrics;
 
@@ -119,7 +120,8 @@ private slots:
         const QJsonObject valid = expected.value("batch_valid").toObject();
         for (auto it = valid.begin(); it != valid.end(); ++it) {
             const auto m = std::find(metrics.begin(), metrics.end(), *parse_metric(it.key().toStdString()));
-            QCOMPARE(evaluation.batch_valid[static_cast<std::size_t>(m - metrics.begin())], it.value().toInteger());
+            QCOMPARE(evaluation.batch_valid[static_cast<std::size_t>(m - metrics.begin())],
+                     it.value().toInteger());
         }
 
         const QJsonArray samples = expected.value("samples").toArray();
@@ -158,12 +160,16 @@ private slots:
         for (qsizetype l = 0; l < labels.size(); ++l) {
             const QJsonObject label = labels[l].toObject();
             QCOMPARE(evaluation.labels[static_cast<std::size_t>(l)].label, label.value("label").toInteger());
-            compare_values(label.value("values").toObject(), evaluation.labels[static_cast<std::size_t>(l)].values,
-                           metrics, tolerance, QString("batch label %1").arg(l));
+            compare_values(label.value("values").toObject(),
+                           evaluation.labels[static_cast<std::size_t>(l)].values, metrics, tolerance,
+                           QString("batch label %1").arg(l));
         }
     }
 
-    void cleanupTestCase() { QVERIFY2(compared_ > 1000, qPrintable(QString("only %1 values compared").arg(compared_))); }
+    void cleanupTestCase()
+    {
+        QVERIFY2(compared_ > 1000, qPrintable(QString("only %1 values compared").arg(compared_)));
+    }
 };
 
 } // namespace

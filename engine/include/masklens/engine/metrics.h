@@ -10,8 +10,11 @@
 //   tversky_loss 1 - (S_pt + t_nr) / (S_pt + a (S_p - S_pt) + b (S_t - S_pt) + t_dr) (MONAI TverskyLoss)
 //   dice, iou, precision, recall, specificity, tp, fp, fn, tn: hard, at
 //                prediction >= threshold and target > 0.5.
+//   hd, hd95, assd, nsd  surface distances in mm between the hard masks
+//                (surface_distance.h; MONAI definitions).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,9 +40,13 @@ enum class Metric {
     Fp,
     Fn,
     Tn,
+    Hd,
+    Hd95, // the percentile is MetricOptions::hd_percentile (95 by default)
+    Assd,
+    Nsd,
 };
 
-inline constexpr int kMetricCount = 16;
+inline constexpr int kMetricCount = 20;
 
 std::string_view metric_name(Metric metric) noexcept;
 // Parses one name ("dice_loss"); std::nullopt when unknown.
@@ -58,8 +65,17 @@ bool is_count(Metric metric) noexcept;
 bool is_label_metric(Metric metric) noexcept;
 // Metrics that take logs of the prediction and therefore need it in [0, 1].
 bool needs_probabilities(Metric metric) noexcept;
+// Surface-distance metrics (computed from the hard masks, not the pass's sums).
+bool is_distance_metric(Metric metric) noexcept;
 
 enum class EmptyPolicy { Nan, Zero, One };
+
+// How hd95 combines the two directed distance sets.
+enum class HausdorffRule {
+    Max,    // larger of the two directed percentiles (MONAI default)
+    Pooled, // one percentile over both directions pooled (medpy / seg-metrics)
+    Mean,   // mean of the two directed percentiles (plastimatch)
+};
 enum class SliceAxis { Default, D, H, W };
 
 struct MetricOptions {
@@ -74,6 +90,12 @@ struct MetricOptions {
     double focal_gamma = 2.0;
     std::optional<double> focal_alpha;    // weight of the positive class, in [0, 1]
     EmptyPolicy empty = EmptyPolicy::Nan; // value of a hard metric with a zero denominator
+    double hd_percentile = 95;            // percentile of hd95, in [0, 100]
+    HausdorffRule hd_rule = HausdorffRule::Max;
+    std::optional<double> nsd_tolerance_mm; // nsd is NaN without it
+    // Voxel spacing in mm, (x, y, z) = (W, H, D); unset: the prediction's
+    // header spacing (1 mm for formats without geometry).
+    std::optional<std::array<double, 3>> spacing;
 };
 
 } // namespace masklens

@@ -41,11 +41,7 @@
 
 namespace masklens {
 
-enum class HausdorffRule {
-    Max,    // larger of the two directed percentiles (MONAI default)
-    Pooled, // one percentile over both directions pooled (medpy / seg-metrics)
-    Mean,   // mean of the two directed percentiles (plastimatch)
-};
+// HausdorffRule is declared in metrics.h (Max, Pooled, Mean).
 
 struct SurfaceDistanceOptions {
     double percentile = 95; // in [0, 100]

@@ -30,30 +30,93 @@ template <class V> struct ScalarOf<V, std::void_t<typename V::Scalar>> {
 template <class V> using scalar_t = typename ScalarOf<V>::type;
 
 // --- elementary operations: scalar overloads -------------------------------
-MASKLENS_HD inline float op_log(float x) { return logf(x); }
-MASKLENS_HD inline double op_log(double x) { return log(x); }
-MASKLENS_HD inline float op_exp(float x) { return expf(x); }
-MASKLENS_HD inline double op_exp(double x) { return exp(x); }
-MASKLENS_HD inline float op_log1p(float x) { return log1pf(x); }
-MASKLENS_HD inline double op_log1p(double x) { return log1p(x); }
-MASKLENS_HD inline float op_abs(float x) { return fabsf(x); }
-MASKLENS_HD inline double op_abs(double x) { return fabs(x); }
-MASKLENS_HD inline float op_max(float x, float bound) { return x > bound ? x : bound; }
-MASKLENS_HD inline double op_max(double x, double bound) { return x > bound ? x : bound; }
-MASKLENS_HD inline float op_square(float x) { return x * x; }
-MASKLENS_HD inline double op_square(double x) { return x * x; }
-MASKLENS_HD inline float op_pow(float x, float e) { return powf(x, e); }
-MASKLENS_HD inline double op_pow(double x, double e) { return pow(x, e); }
+MASKLENS_HD inline float op_log(float x)
+{
+    return logf(x);
+}
+MASKLENS_HD inline double op_log(double x)
+{
+    return log(x);
+}
+MASKLENS_HD inline float op_exp(float x)
+{
+    return expf(x);
+}
+MASKLENS_HD inline double op_exp(double x)
+{
+    return exp(x);
+}
+MASKLENS_HD inline float op_log1p(float x)
+{
+    return log1pf(x);
+}
+MASKLENS_HD inline double op_log1p(double x)
+{
+    return log1p(x);
+}
+MASKLENS_HD inline float op_abs(float x)
+{
+    return fabsf(x);
+}
+MASKLENS_HD inline double op_abs(double x)
+{
+    return fabs(x);
+}
+MASKLENS_HD inline float op_max(float x, float bound)
+{
+    return x > bound ? x : bound;
+}
+MASKLENS_HD inline double op_max(double x, double bound)
+{
+    return x > bound ? x : bound;
+}
+MASKLENS_HD inline float op_square(float x)
+{
+    return x * x;
+}
+MASKLENS_HD inline double op_square(double x)
+{
+    return x * x;
+}
+MASKLENS_HD inline float op_pow(float x, float e)
+{
+    return powf(x, e);
+}
+MASKLENS_HD inline double op_pow(double x, double e)
+{
+    return pow(x, e);
+}
 
 #if !defined(__CUDACC__)
 // --- the same operations on Eigen array expressions (CPU, vectorised) -------
-template <class D> auto op_log(const Eigen::ArrayBase<D>& x) { return x.log(); }
-template <class D> auto op_exp(const Eigen::ArrayBase<D>& x) { return x.exp(); }
-template <class D> auto op_log1p(const Eigen::ArrayBase<D>& x) { return x.log1p(); }
-template <class D> auto op_abs(const Eigen::ArrayBase<D>& x) { return x.abs(); }
-template <class D> auto op_max(const Eigen::ArrayBase<D>& x, typename D::Scalar bound) { return x.max(bound); }
-template <class D> auto op_square(const Eigen::ArrayBase<D>& x) { return x.square(); }
-template <class D> auto op_pow(const Eigen::ArrayBase<D>& x, typename D::Scalar e) { return x.pow(e); }
+template <class D> auto op_log(const Eigen::ArrayBase<D>& x)
+{
+    return x.log();
+}
+template <class D> auto op_exp(const Eigen::ArrayBase<D>& x)
+{
+    return x.exp();
+}
+template <class D> auto op_log1p(const Eigen::ArrayBase<D>& x)
+{
+    return x.log1p();
+}
+template <class D> auto op_abs(const Eigen::ArrayBase<D>& x)
+{
+    return x.abs();
+}
+template <class D> auto op_max(const Eigen::ArrayBase<D>& x, typename D::Scalar bound)
+{
+    return x.max(bound);
+}
+template <class D> auto op_square(const Eigen::ArrayBase<D>& x)
+{
+    return x.square();
+}
+template <class D> auto op_pow(const Eigen::ArrayBase<D>& x, typename D::Scalar e)
+{
+    return x.pow(e);
+}
 #endif
 
 // --- the loss terms ---------------------------------------------------------
@@ -109,11 +172,20 @@ template <class T, class S> MASKLENS_HD auto focal_alpha_weight(const T& t, S al
     return alpha * t + (S(1) - alpha) * (S(1) - t);
 }
 
-template <class P, class T> MASKLENS_HD auto squared_error(const P& p, const T& t) { return op_square(p - t); }
-template <class P, class T> MASKLENS_HD auto absolute_error(const P& p, const T& t) { return op_abs(p - t); }
+template <class P, class T> MASKLENS_HD auto squared_error(const P& p, const T& t)
+{
+    return op_square(p - t);
+}
+template <class P, class T> MASKLENS_HD auto absolute_error(const P& p, const T& t)
+{
+    return op_abs(p - t);
+}
 
 // Hard decisions: prediction >= threshold, target > 0.5.
-template <class P, class S> MASKLENS_HD auto predicted_positive(const P& p, S threshold) { return p >= threshold; }
+template <class P, class S> MASKLENS_HD auto predicted_positive(const P& p, S threshold)
+{
+    return p >= threshold;
+}
 template <class T> MASKLENS_HD auto target_positive(const T& t)
 {
     using S = scalar_t<T>;
