@@ -1,0 +1,155 @@
+// masklens: the desktop app. `masklens` opens the bundled sample,
+// `masklens PRED TARGET` opens a pair, `--screenshot FILE` renders the window
+// after loading, saves a PNG and exits.
+#include "masklens/ui/main_window.h"
+#include "masklens/ui/vtk_host_widget.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QTimer>
+
+#include <cstdio>
+#include <exception>
+#include <string_view>
+
+namespace {
+
+struct Options {
+    QCommandLineOption screenshot{QStringLiteral("screenshot"),
+                                  QStringLiteral("Render the window after loading, save it as PNG and exit."),
+                                  QStringLiteral("FILE")};
+    QCommandLineOption threshold{QStringLiteral("threshold"),
+                                 QStringLiteral("Hard-metric threshold (default 0.5)."), QStringLiteral("T")};
+    QCommandLineOption logits{QStringLiteral("logits"), QStringLiteral("The prediction holds logits.")};
+    QCommandLineOption size{QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."),
+                            QStringLiteral("WxH")};
+};
+
+Options configure(QCommandLineParser& parser)
+{
+    Options options;
+    parser.setApplicationDescription(
+        QStringLiteral("MaskLens: see a segmentation prediction against its target, slice by slice, with the "
+                       "engine's losses.\nWithout files, opens the bundled sample (resources/samples, or "
+                       "$MASKLENS_RESOURCES/samples)."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOptions({options.screenshot, options.threshold, options.logits, options.size});
+    parser.addPositionalArgument(QStringLiteral("PRED"), QStringLiteral("Prediction file"),
+                                 QStringLiteral("[PRED"));
+    parser.addPositionalArgument(QStringLiteral("TARGET"), QStringLiteral("Target file"),
+                                 QStringLiteral("TARGET]"));
+    return options;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    // VTK 9.1 loads OpenGL through GLEW, which needs GLX: use xcb on Wayland.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")) {
+        qputenv("QT_QPA_PLATFORM", "xcb");
+    }
+    // --help and --version need no display: answer them without a GUI application.
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "-h" || arg == "--help" || arg == "-?" || arg == "--help-all" || arg == "-v" ||
+            arg == "--version") {
+            QCoreApplication core(argc, argv);
+            QCoreApplication::setApplicationVersion(QStringLiteral(MASKLENS_VERSION));
+            QCommandLineParser parser;
+            configure(parser);
+            parser.process(core); // prints and exits
+            return 0;
+        }
+    }
+    masklens::ui::VtkHostWidget::setDefaultSurfaceFormat();
+    QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("MaskLens"));
+    QCoreApplication::setApplicationName(QStringLiteral("masklens"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(MASKLENS_VERSION));
+
+    QCommandLineParser parser;
+    const Options options = configure(parser);
+    const QCommandLineOption& screenshot = options.screenshot;
+    const QCommandLineOption& threshold = options.threshold;
+    const QCommandLineOption& logits = options.logits;
+    const QCommandLineOption& size = options.size;
+    parser.process(app);
+
+    const QStringList files = parser.positionalArguments();
+    if (files.size() != 0 && files.size() != 2) {
+        std::fprintf(stderr, "error: give both PRED and TARGET, or neither (see --help)\n");
+        return 2;
+    }
+    QString prediction;
+    QString target;
+    if (files.size() == 2) {
+        prediction = files[0];
+        target = files[1];
+    } else {
+        const QString samples = masklens::ui::resource_dir() + QStringLiteral("/samples/");
+        prediction = samples + QStringLiteral("organ_pred.nii.gz");
+        target = samples + QStringLiteral("organ_target.nii.gz");
+    }
+
+    try {
+        masklens::ui::MainWindow window;
+        if (parser.isSet(size)) {
+            const QStringList parts = parser.value(size).split(QLatin1Char('x'));
+            if (parts.size() == 2) {
+                window.resize(parts[0].toInt(), parts[1].toInt());
+            }
+        }
+        if (parser.isSet(threshold)) {
+            bool ok = false;
+            const double value = parser.value(threshold).toDouble(&ok);
+            if (!ok) {
+                std::fprintf(stderr, "error: --threshold needs a number\n");
+                return 2;
+            }
+            window.presenter()->setThreshold(value);
+        }
+        if (parser.isSet(logits)) {
+            window.presenter()->setLogits(true);
+        }
+
+        const bool batch = parser.isSet(screenshot);
+        int exit_code = 0;
+        if (batch) {
+            const QString output = parser.value(screenshot);
+            window.setErrorReporter([&](const QString& text, const QString& details) {
+                std::fprintf(stderr, "error: %s\n%s\n", qPrintable(text), qPrintable(details));
+                exit_code = 1;
+                QCoreApplication::exit(1);
+            });
+            QObject::connect(window.presenter(), &masklens::ui::SessionPresenter::datasetChanged, &window,
+                             [&window, output, &exit_code]() {
+                                 // Let the views render once before grabbing.
+                                 QTimer::singleShot(300, &window, [&window, output, &exit_code]() {
+                                     if (!window.saveScreenshot(output)) {
+                                         std::fprintf(stderr, "error: cannot write %s\n", qPrintable(output));
+                                         exit_code = 1;
+                                     }
+                                     QCoreApplication::exit(exit_code);
+                                 });
+                             });
+        }
+        window.show();
+        if (!QFileInfo::exists(prediction) || !QFileInfo::exists(target)) {
+            const QString missing = QFileInfo::exists(prediction) ? target : prediction;
+            window.showError(QStringLiteral("File not found."), missing + QStringLiteral(": no such file"));
+            if (batch) {
+                return 1;
+            }
+        } else {
+            window.openFiles(prediction, target);
+        }
+        const int rc = app.exec();
+        return batch ? exit_code : rc;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "error: %s\n", error.what());
+        return 1;
+    }
+}

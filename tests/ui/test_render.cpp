@@ -1,0 +1,221 @@
+// Rendering tests through grabFramebuffer(): pixel probes (known TP / FP / FN
+// voxels drawn in their colours), physical spacing, the 3D surfaces, and a
+// baseline image compared with a tolerance (a failing run saves its image).
+#include "masklens/ui/main_window.h"
+#include "masklens/ui/views.h"
+#include "ui_test_support.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QImage>
+#include <QStandardPaths>
+#include <QtTest>
+
+using namespace masklens;
+using namespace masklens::ui;
+using namespace masklens::ui::test;
+
+namespace {
+
+QString failure_dir()
+{
+    const QString dir = QStringLiteral(MASKLENS_BINARY_DIR "/ui_render_failures");
+    QDir().mkpath(dir);
+    return dir;
+}
+
+bool near(QRgb pixel, const Rgb& colour, int tolerance = 12)
+{
+    return std::abs(qRed(pixel) - colour.r) <= tolerance && std::abs(qGreen(pixel) - colour.g) <= tolerance &&
+           std::abs(qBlue(pixel) - colour.b) <= tolerance;
+}
+
+QString describe(QRgb pixel)
+{
+    return QStringLiteral("rgb(%1, %2, %3)").arg(qRed(pixel)).arg(qGreen(pixel)).arg(qBlue(pixel));
+}
+
+} // namespace
+
+class TestRender : public QObject {
+    Q_OBJECT
+private slots:
+    void init();
+    void cleanup();
+    void errorColoursAtKnownVoxels();
+    void spacingRespected();
+    void surfacesRendered();
+    void baselineAxial();
+
+private:
+    QImage grab(QOpenGLWidget* view);
+    QRgb probe(SliceView* view, const QImage& image, const Voxel& voxel);
+    std::unique_ptr<SessionPresenter> presenter_;
+    std::unique_ptr<QWidget> host_;
+};
+
+void TestRender::init()
+{
+    presenter_ = std::make_unique<SessionPresenter>();
+    presenter_->setSynchronous(true);
+    presenter_->setVolumes(synthetic_prediction(), synthetic_target());
+    // Crosshair away from the probed voxels (row h = 1, column w = 1).
+    presenter_->setCursor({6, 1, 1});
+}
+
+void TestRender::cleanup()
+{
+    host_.reset();
+    presenter_.reset();
+}
+
+QImage TestRender::grab(QOpenGLWidget* view)
+{
+    view->update();
+    QCoreApplication::processEvents();
+    return view->grabFramebuffer();
+}
+
+QRgb TestRender::probe(SliceView* view, const QImage& image, const Voxel& voxel)
+{
+    const QPointF point = view->voxelToWidget(voxel) * view->devicePixelRatioF();
+    return image.pixel(static_cast<int>(std::lround(point.x())), static_cast<int>(std::lround(point.y())));
+}
+
+void TestRender::errorColoursAtKnownVoxels()
+{
+    auto* view = new SliceView(presenter_.get(), ViewAxis::Axial);
+    host_.reset(view);
+    view->resize(400, 400);
+    view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view));
+    const QImage image = grab(view);
+    QVERIFY(!image.isNull());
+    QVERIFY(view->renderCount() > 0);
+    const QRgb tp = probe(view, image, {6, 8, 8});
+    const QRgb fp = probe(view, image, {6, 8, 13});
+    const QRgb fn = probe(view, image, {6, 8, 4});
+    const bool ok =
+        near(tp, kTruePositiveColour) && near(fp, kFalsePositiveColour) && near(fn, kFalseNegativeColour);
+    if (!ok) {
+        image.save(failure_dir() + QStringLiteral("/error_colours.png"));
+    }
+    QVERIFY2(near(tp, kTruePositiveColour), qPrintable(QStringLiteral("TP pixel ") + describe(tp)));
+    QVERIFY2(near(fp, kFalsePositiveColour), qPrintable(QStringLiteral("FP pixel ") + describe(fp)));
+    QVERIFY2(near(fn, kFalseNegativeColour), qPrintable(QStringLiteral("FN pixel ") + describe(fn)));
+
+    // Clicking a voxel moves the crosshair there, and the FP pixel stays orange.
+    const QPoint click = view->voxelToWidget({6, 10, 6}).toPoint();
+    QTest::mouseClick(view, Qt::LeftButton, {}, click);
+    QCOMPARE(presenter_->cursor(), (Voxel{6, 10, 6}));
+    // A higher threshold turns the soft FP voxel (p = 0.95) into a TN.
+    presenter_->setThreshold(0.97);
+    const QImage after = grab(view);
+    QVERIFY2(!near(probe(view, after, {6, 8, 13}), kFalsePositiveColour),
+             qPrintable(describe(probe(view, after, {6, 8, 13}))));
+}
+
+void TestRender::spacingRespected()
+{
+    auto* view = new SliceView(presenter_.get(), ViewAxis::Coronal);
+    host_.reset(view);
+    view->resize(400, 400);
+    view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view));
+    grab(view);
+    // One step in D (2.5 mm) is 2.5 / 0.8 times one step in W (0.8 mm) on screen.
+    const QPointF a = view->voxelToWidget({2, 8, 4});
+    const QPointF b = view->voxelToWidget({3, 8, 4});
+    const QPointF c = view->voxelToWidget({2, 8, 5});
+    const double vertical = std::abs(b.y() - a.y());
+    const double horizontal = std::abs(c.x() - a.x());
+    QVERIFY(horizontal > 0);
+    QVERIFY2(std::abs(vertical / horizontal - 2.5 / 0.8) < 0.05,
+             qPrintable(QStringLiteral("%1 / %2").arg(vertical).arg(horizontal)));
+    // Coronal: D grows upwards.
+    QVERIFY(b.y() < a.y());
+}
+
+void TestRender::surfacesRendered()
+{
+    auto* view = new SurfaceView(presenter_.get());
+    host_.reset(view);
+    view->resize(400, 400);
+    view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view));
+    const auto triangles = view->scene().triangleCounts();
+    QVERIFY(triangles[0] > 0); // target
+    QVERIFY(triangles[1] > 0); // prediction
+    QVERIFY(triangles[2] > 0); // FP + FN
+    const QImage image = grab(view);
+    int coloured = 0;
+    for (int y = 0; y < image.height(); y += 4) {
+        for (int x = 0; x < image.width(); x += 4) {
+            const QRgb p = image.pixel(x, y);
+            if (std::abs(qRed(p) - 20) > 20 || std::abs(qGreen(p) - 20) > 20 ||
+                std::abs(qBlue(p) - 23) > 20) {
+                ++coloured;
+            }
+        }
+    }
+    if (coloured < 50) {
+        image.save(failure_dir() + QStringLiteral("/surfaces.png"));
+    }
+    QVERIFY2(coloured >= 50, qPrintable(QString::number(coloured)));
+}
+
+void TestRender::baselineAxial()
+{
+    auto* view = new SliceView(presenter_.get(), ViewAxis::Axial);
+    host_.reset(view);
+    view->resize(320, 320);
+    view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view));
+    QImage image = grab(view).convertToFormat(QImage::Format_RGB32);
+    const QString baseline_path = QStringLiteral(MASKLENS_TEST_DATA "/ui/axial_errors.png");
+    QImage baseline(baseline_path);
+    if (qEnvironmentVariableIsSet("MASKLENS_UPDATE_BASELINES")) {
+        QVERIFY(image.save(baseline_path));
+        QSKIP("baseline written");
+    }
+    QVERIFY2(!baseline.isNull(), qPrintable(baseline_path + QStringLiteral(" is missing")));
+    baseline = baseline.convertToFormat(QImage::Format_RGB32);
+    if (image.size() != baseline.size()) {
+        image.save(failure_dir() + QStringLiteral("/axial_errors.png"));
+        QFAIL(qPrintable(QStringLiteral("size %1x%2, baseline %3x%4")
+                             .arg(image.width())
+                             .arg(image.height())
+                             .arg(baseline.width())
+                             .arg(baseline.height())));
+    }
+    // Tolerance: at most 1% of pixels may differ by more than 40 in a channel.
+    long long differing = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            const QRgb a = image.pixel(x, y);
+            const QRgb b = baseline.pixel(x, y);
+            if (std::abs(qRed(a) - qRed(b)) > 40 || std::abs(qGreen(a) - qGreen(b)) > 40 ||
+                std::abs(qBlue(a) - qBlue(b)) > 40) {
+                ++differing;
+            }
+        }
+    }
+    const double fraction = static_cast<double>(differing) / (image.width() * image.height());
+    if (fraction > 0.01) {
+        image.save(failure_dir() + QStringLiteral("/axial_errors.png"));
+    }
+    QVERIFY2(fraction <= 0.01, qPrintable(QStringLiteral("%1% of pixels differ; image saved in %2")
+                                              .arg(fraction * 100)
+                                              .arg(failure_dir())));
+}
+
+int main(int argc, char** argv)
+{
+    VtkHostWidget::setDefaultSurfaceFormat();
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    TestRender test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_render.moc"

@@ -1,0 +1,163 @@
+// Shared data for the UI tests: the seed's 2D batch and 3D example, and a
+// small synthetic 3D pair with known TP / FP / FN voxels and non-unit spacing.
+#pragma once
+
+#include "masklens/engine/evaluate.h"
+#include "masklens/engine/statistics.h"
+#include "masklens/engine/volume.h"
+#include "masklens/ui/session_presenter.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace masklens::ui::test {
+
+inline std::shared_ptr<Volume> make_float(const std::string& name, const Shape& shape,
+                                          const std::vector<float>& values)
+{
+    auto volume = std::make_shared<Volume>(name, ScalarType::Float32, shape);
+    std::memcpy(volume->data(), values.data(), values.size() * sizeof(float));
+    return volume;
+}
+
+inline std::shared_ptr<Volume> make_u8(const std::string& name, const Shape& shape,
+                                       const std::vector<std::uint8_t>& values)
+{
+    auto volume = std::make_shared<Volume>(name, ScalarType::UInt8, shape);
+    std::memcpy(volume->data(), values.data(), values.size());
+    return volume;
+}
+
+inline Shape seed_2d_shape()
+{
+    Shape shape;
+    shape.n = 2;
+    shape.h = 4;
+    shape.w = 4;
+    shape.spatial_dims = 2;
+    return shape;
+}
+
+inline std::shared_ptr<Volume> seed_2d_prediction()
+{
+    return make_float("seed_2d_pred", seed_2d_shape(), {0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, //
+                                                        0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0});
+}
+
+inline std::shared_ptr<Volume> seed_2d_target()
+{
+    return make_float("seed_2d_target", seed_2d_shape(), {0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, //
+                                                          1, 1, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0});
+}
+
+inline Shape seed_3d_shape()
+{
+    Shape shape;
+    shape.d = 2;
+    shape.h = 3;
+    shape.w = 3;
+    shape.spatial_dims = 3;
+    return shape;
+}
+
+inline std::shared_ptr<Volume> seed_3d_prediction()
+{
+    return make_float("seed_3d_pred", seed_3d_shape(),
+                      {0, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1});
+}
+
+inline std::shared_ptr<Volume> seed_3d_target()
+{
+    return make_float("seed_3d_target", seed_3d_shape(),
+                      {0, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1});
+}
+
+// Synthetic pair: D=12, H=16, W=16, spacing 0.8 x 0.8 x 2.5 mm. Target: a
+// ball at (6, 8, 8) of radius 4.5 voxels (uint8); prediction: soft
+// probabilities of a ball at (6, 8, 10). Known voxels (d, h, w):
+//   TP (6, 8, 8), FP (6, 8, 13), FN (6, 8, 4), TN (6, 14, 14).
+inline Shape synthetic_shape()
+{
+    Shape shape;
+    shape.d = 12;
+    shape.h = 16;
+    shape.w = 16;
+    shape.spatial_dims = 3;
+    return shape;
+}
+
+inline void set_spacing(Volume& volume)
+{
+    volume.geometry().spacing = {0.8, 0.8, 2.5};
+    volume.geometry().known = true;
+}
+
+inline std::shared_ptr<Volume> synthetic_prediction()
+{
+    const Shape s = synthetic_shape();
+    std::vector<float> values;
+    for (std::int64_t d = 0; d < s.d; ++d) {
+        for (std::int64_t h = 0; h < s.h; ++h) {
+            for (std::int64_t w = 0; w < s.w; ++w) {
+                const double dist =
+                    std::sqrt(double((d - 6) * (d - 6) + (h - 8) * (h - 8) + (w - 10) * (w - 10)));
+                values.push_back(static_cast<float>(std::clamp(0.5 + (4.5 - dist) * 0.3, 0.0, 1.0)));
+            }
+        }
+    }
+    auto volume = make_float("synthetic_pred", s, values);
+    set_spacing(*volume);
+    return volume;
+}
+
+inline std::shared_ptr<Volume> synthetic_target()
+{
+    const Shape s = synthetic_shape();
+    std::vector<std::uint8_t> values;
+    for (std::int64_t d = 0; d < s.d; ++d) {
+        for (std::int64_t h = 0; h < s.h; ++h) {
+            for (std::int64_t w = 0; w < s.w; ++w) {
+                const double dist =
+                    std::sqrt(double((d - 6) * (d - 6) + (h - 8) * (h - 8) + (w - 8) * (w - 8)));
+                values.push_back(dist <= 4.5 ? 1 : 0);
+            }
+        }
+    }
+    auto volume = make_u8("synthetic_target", s, values);
+    set_spacing(*volume);
+    return volume;
+}
+
+// The engine's evaluation with the options the presenter uses.
+inline Evaluation engine_evaluation(const Volume& prediction, const Volume& target,
+                                    const EvaluationSettings& settings = {})
+{
+    StatisticsOptions options;
+    options.metrics = gui_metrics();
+    options.metric.threshold = settings.threshold;
+    options.metric.logits = settings.logits;
+    options.metric.smooth_nr = settings.smooth;
+    options.metric.smooth_dr = settings.smooth;
+    options.metric.empty = settings.empty;
+    options.axis = settings.axis;
+    return evaluate(prediction, target, options);
+}
+
+inline bool same_values(const MetricValues& a, const MetricValues& b)
+{
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::isnan(a[i]) != std::isnan(b[i]) || (!std::isnan(a[i]) && a[i] != b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace masklens::ui::test

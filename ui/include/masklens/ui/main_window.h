@@ -1,0 +1,119 @@
+// The MaskLens main window: 2x2 views (axial, coronal, sagittal, 3D; one
+// slice view for 2D data), the controls, loss panel, chart and tables on the
+// right, a status bar with hover readout, progress and Cancel, and the File
+// menu (open, recent, export CSV, screenshots). All state is in the presenter.
+#pragma once
+
+#include "masklens/ui/session_presenter.h"
+
+#include <QMainWindow>
+
+#include <functional>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QTabWidget;
+
+namespace masklens::ui {
+
+class LabelTable;
+class LossPanel;
+class SampleTable;
+class SliceChart;
+class SliceView;
+class SurfaceView;
+
+// Shows an error (short text, details). The default opens a QMessageBox
+// (objectName "errorDialog", application modal, non-blocking).
+using ErrorReporter = std::function<void(const QString& text, const QString& details)>;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    SessionPresenter* presenter() const { return presenter_; }
+    SliceView* sliceView(ViewAxis axis) const;
+    SurfaceView* surfaceView() const { return surface_view_; }
+    LossPanel* lossPanel() const { return loss_panel_; }
+    SliceChart* chart() const { return chart_; }
+    SampleTable* sampleTable() const { return sample_table_; }
+    LabelTable* labelTable() const { return label_table_; }
+    QSlider* thresholdSlider() const { return threshold_slider_; }
+
+    void setErrorReporter(ErrorReporter reporter) { reporter_ = std::move(reporter); }
+    void showError(const QString& text, const QString& details);
+
+    void openFiles(const QString& prediction, const QString& target);
+    // Writes the per-sample/per-slice CSV (the CLI's format). Returns false and reports on failure.
+    bool exportCsv(const QString& path);
+    // The whole window (or one view) as an image; save as PNG.
+    QImage windowImage();
+    bool saveScreenshot(const QString& path);
+
+    // Shows only `view` (or all views again when it is already alone).
+    void toggleMaximised(QWidget* view);
+    bool isMaximised() const noexcept { return maximised_ != nullptr; }
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    QWidget* buildSidePanel();
+    void syncControls();
+    void onDatasetChanged();
+    void updateViewLayout();
+    void updateLabelChooser();
+    void updateHover(const Voxel& voxel);
+    void applyLayerControls();
+    void addRecent(const QString& prediction, const QString& target);
+    void rebuildRecentMenu();
+    void jumpToWorst(int rank);
+
+    SessionPresenter* presenter_;
+    ErrorReporter reporter_;
+    SliceView* axial_ = nullptr;
+    SliceView* coronal_ = nullptr;
+    SliceView* sagittal_ = nullptr;
+    SurfaceView* surface_view_ = nullptr;
+    QWidget* maximised_ = nullptr;
+    LossPanel* loss_panel_ = nullptr;
+    SliceChart* chart_ = nullptr;
+    SampleTable* sample_table_ = nullptr;
+    LabelTable* label_table_ = nullptr;
+    QTabWidget* tables_ = nullptr;
+    QSlider* threshold_slider_ = nullptr;
+    QLabel* threshold_label_ = nullptr;
+    QCheckBox* logits_check_ = nullptr;
+    QComboBox* smooth_combo_ = nullptr;
+    QComboBox* axis_combo_ = nullptr;
+    QComboBox* empty_combo_ = nullptr;
+    QComboBox* mode_combo_ = nullptr;
+    QComboBox* target_style_ = nullptr;
+    QSlider* target_opacity_ = nullptr;
+    QComboBox* prediction_style_ = nullptr;
+    QSlider* prediction_opacity_ = nullptr;
+    QComboBox* label_combo_ = nullptr;
+    QComboBox* metric_combo_ = nullptr;
+    QLabel* hover_label_ = nullptr;
+    QLabel* file_label_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QPushButton* cancel_button_ = nullptr;
+    QMenu* recent_menu_ = nullptr;
+    int worst_rank_ = 0;
+};
+
+// Where the bundled samples are: $MASKLENS_RESOURCES, next to the executable
+// (../resources, ../share/masklens/resources), or the source tree.
+QString resource_dir();
+
+} // namespace masklens::ui

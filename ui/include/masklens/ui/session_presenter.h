@@ -1,0 +1,168 @@
+// The UI state of one open prediction/target pair, without widgets:
+// the loaded volumes, the engine's Evaluation, the cursor (current voxel and
+// therefore current slice), sample, label, threshold, layer settings and the
+// chart metric. Widgets and scenes bind to its signals; tests drive it directly.
+//
+// Loading and evaluating run on a worker thread (QtConcurrent) unless
+// setSynchronous(true); a failure emits errorOccurred and keeps the previous
+// state; Error(Cancelled) only emits cancelled().
+#pragma once
+
+#include "masklens/engine/evaluate.h"
+#include "masklens/engine/volume.h"
+#include "masklens/ui/slice_model.h"
+
+#include <QFutureWatcher>
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace masklens::ui {
+
+struct Dataset {
+    std::shared_ptr<const Volume> prediction;
+    std::shared_ptr<const Volume> target;
+    QString prediction_path;
+    QString target_path;
+};
+
+// The settings that change the engine's numbers (a change re-evaluates).
+struct EvaluationSettings {
+    double threshold = 0.5;
+    bool logits = false;
+    double smooth = 1e-6; // dice/iou smoothing (numerator and denominator)
+    SliceAxis axis = SliceAxis::Default;
+    EmptyPolicy empty = EmptyPolicy::Nan;
+    bool operator==(const EvaluationSettings& other) const noexcept = default;
+};
+
+// The metrics the app evaluates: every metric computed from the pass's sums
+// (surface distances are left out: they cost a distance transform per change).
+std::vector<Metric> gui_metrics();
+
+// Whether a larger value of the metric is worse (losses, fp, fn).
+bool higher_is_worse(Metric metric) noexcept;
+
+class SessionPresenter : public QObject {
+    Q_OBJECT
+public:
+    explicit SessionPresenter(QObject* parent = nullptr);
+    ~SessionPresenter() override;
+
+    // --- loading -----------------------------------------------------------
+    // Reads both files and evaluates them (off the UI thread).
+    void openFiles(const QString& prediction_path, const QString& target_path);
+    // Replaces one side of the pair, keeping the other.
+    void openPrediction(const QString& path);
+    void openTarget(const QString& path);
+    // Evaluates an in-memory pair (tests, generated data).
+    void setVolumes(std::shared_ptr<const Volume> prediction, std::shared_ptr<const Volume> target,
+                    const QString& prediction_path = {}, const QString& target_path = {});
+    void cancel();
+    bool busy() const noexcept { return busy_; }
+    void setSynchronous(bool synchronous) { synchronous_ = synchronous; }
+    // Blocks until no job is running (tests, shutdown).
+    void waitForIdle();
+
+    // --- state ---------------------------------------------------------------
+    bool hasData() const noexcept { return evaluation_ != nullptr; }
+    const Dataset& dataset() const noexcept { return dataset_; }
+    const Volume* prediction() const noexcept { return dataset_.prediction.get(); }
+    const Volume* target() const noexcept { return dataset_.target.get(); }
+    const Evaluation* evaluation() const noexcept { return evaluation_.get(); }
+    Shape shape() const;
+    bool is3d() const;
+
+    const EvaluationSettings& settings() const noexcept { return settings_; }
+    void setThreshold(double threshold);
+    void setLogits(bool logits);
+    void setSmooth(double smooth);
+    void setSliceAxis(SliceAxis axis);
+    void setEmptyPolicy(EmptyPolicy policy);
+    void setSettings(const EvaluationSettings& settings);
+
+    std::int64_t sampleCount() const;
+    std::int64_t sample() const noexcept { return sample_; }
+    void setSample(std::int64_t sample);
+
+    const Voxel& cursor() const noexcept { return cursor_; }
+    void setCursor(const Voxel& voxel);
+    // Moves the cursor along a view's axis by `delta` slices (clamped).
+    void stepSlice(ViewAxis axis, std::int64_t delta);
+
+    // The engine's slicing axis (resolved) and the cursor's index along it.
+    ViewAxis metricAxis() const;
+    std::int64_t sliceCount() const;
+    std::int64_t currentSlice() const;
+    void setCurrentSlice(std::int64_t slice);
+
+    // Labels reported by the engine; the chosen one drives the overlays.
+    const std::vector<std::int64_t>& labels() const;
+    int labelIndex() const noexcept { return label_index_; }
+    void setLabelIndex(int index);
+    std::optional<std::int64_t> currentLabel() const;
+
+    const LayerSettings& layers() const noexcept { return layers_; }
+    void setLayers(const LayerSettings& layers);
+
+    Metric chartMetric() const noexcept { return chart_metric_; }
+    void setChartMetric(Metric metric);
+
+    // --- numbers (all straight from the Evaluation) ---------------------------
+    std::optional<std::size_t> metricIndex(Metric metric) const;
+    const MetricValues* sliceValues() const;  // current sample, current slice
+    const MetricValues* sampleValues() const; // current sample
+    double sliceValue(Metric metric) const;   // NaN when unavailable
+    double sampleValue(Metric metric) const;
+    std::vector<double> sliceSeries(Metric metric) const; // current sample, every slice
+    // The slice with the rank-th worst value of `metric` (0: worst), NaN skipped.
+    std::optional<std::int64_t> worstSlice(Metric metric, int rank = 0) const;
+
+    PairView pairView() const;
+    VoxelClass classifyVoxel(const Voxel& voxel) const;
+    // Physical position (mm) of a voxel centre: origin + direction * (index * spacing).
+    std::array<double, 3> physicalPosition(const Voxel& voxel) const;
+
+signals:
+    void datasetChanged();    // new volumes (and evaluation)
+    void evaluationChanged(); // new numbers (threshold, logits, axis...)
+    void cursorChanged();
+    void sampleChanged();
+    void labelChanged();
+    void layersChanged();
+    void chartMetricChanged();
+    void settingsChanged();
+    void busyChanged(bool busy);
+    void progressChanged(double fraction); // < 0: indeterminate
+    void errorOccurred(const QString& text, const QString& details);
+    void cancelled();
+
+private:
+    struct Job;
+    struct Result;
+    void start(std::shared_ptr<Job> job);
+    void finish(Result result);
+    void reevaluate();
+    void clampState();
+
+    Dataset dataset_;
+    std::shared_ptr<const Evaluation> evaluation_;
+    EvaluationSettings settings_;
+    EvaluationSettings evaluated_settings_;
+    LayerSettings layers_;
+    Voxel cursor_;
+    std::int64_t sample_ = 0;
+    int label_index_ = -1;
+    Metric chart_metric_ = Metric::Dice;
+
+    bool synchronous_ = false;
+    bool busy_ = false;
+    bool pending_reevaluate_ = false;
+    std::shared_ptr<std::atomic<bool>> cancel_flag_;
+    std::unique_ptr<QFutureWatcher<Result>> watcher_;
+};
+
+} // namespace masklens::ui

@@ -1,0 +1,106 @@
+// Toolkit-free helpers shared by the presenters and the scenes: reading voxels
+// of a Volume, classifying them against the target at a threshold, mapping
+// between voxels and slice pixels, and composing the RGBA image of one slice.
+// Nothing here includes Qt or VTK, so it is tested without a window.
+#pragma once
+
+#include "masklens/engine/statistics.h"
+#include "masklens/engine/volume.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace masklens::ui {
+
+// The three orthogonal views. Axial fixes D (shows H x W), coronal fixes H
+// (shows D x W), sagittal fixes W (shows D x H).
+enum class ViewAxis { Axial, Coronal, Sagittal };
+
+struct Voxel {
+    std::int64_t d = 0, h = 0, w = 0;
+    bool operator==(const Voxel& other) const noexcept = default;
+};
+
+struct Rgb {
+    std::uint8_t r = 0, g = 0, b = 0;
+    bool operator==(const Rgb& other) const noexcept = default;
+};
+
+// Okabe-Ito colours (colour-blind safe).
+inline constexpr Rgb kTruePositiveColour{0x00, 0x9E, 0x73};
+inline constexpr Rgb kFalsePositiveColour{0xD5, 0x5E, 0x00};
+inline constexpr Rgb kFalseNegativeColour{0x56, 0xB4, 0xE9};
+inline constexpr Rgb kTargetColour{0xF0, 0xE4, 0x42};
+inline constexpr Rgb kPredictionColour{0xCC, 0x79, 0xA7};
+
+enum class DisplayMode { Errors, Overlay };
+enum class LayerStyle { Hidden, Filled, Outline, Colormap };
+
+struct LayerSettings {
+    DisplayMode mode = DisplayMode::Errors;
+    LayerStyle target_style = LayerStyle::Outline;
+    double target_opacity = 1.0;
+    LayerStyle prediction_style = LayerStyle::Colormap; // Colormap: probabilities (float predictions)
+    double prediction_opacity = 0.8;
+    double error_opacity = 1.0;
+    Rgb true_positive = kTruePositiveColour;
+    Rgb false_positive = kFalsePositiveColour;
+    Rgb false_negative = kFalseNegativeColour;
+    Rgb target = kTargetColour;
+    Rgb prediction = kPredictionColour;
+    bool operator==(const LayerSettings& other) const noexcept = default;
+};
+
+// How the pair is read at one voxel: which sample, label and threshold.
+struct PairView {
+    PairingMode pairing = PairingMode::Binary;
+    std::int64_t sample = 0;
+    std::optional<std::int64_t> label; // label maps / one-hot: the label shown
+    double threshold = 0.5;
+    bool logits = false;
+};
+
+struct VoxelClass {
+    double prediction = 0;   // continuous prediction (probability) or label value
+    double target = 0;       // target value (label value for label maps)
+    bool predicted = false;  // hard prediction positive
+    bool target_hit = false; // target positive
+};
+
+// Raw element value as double (float16 converted).
+double element_value(const Volume& volume, std::size_t index);
+std::size_t element_index(const Shape& shape, std::int64_t n, std::int64_t c, const Voxel& voxel);
+VoxelClass classify(const Volume& prediction, const Volume& target, const PairView& view, const Voxel& voxel);
+
+// Extent of the voxel grid along the axis a view fixes, and slice pixel size.
+std::int64_t axis_extent(const Shape& shape, ViewAxis axis);
+std::int64_t& axis_coordinate(Voxel& voxel, ViewAxis axis);
+std::int64_t axis_coordinate(const Voxel& voxel, ViewAxis axis);
+// The engine's slicing axis as a view axis.
+ViewAxis view_axis_of(SliceAxis axis);
+
+struct SliceGeometry {
+    int width = 0, height = 0;           // pixels
+    double spacing_x = 1, spacing_y = 1; // mm per pixel
+};
+SliceGeometry slice_geometry(const Shape& shape, const Geometry& geometry, ViewAxis axis);
+// Pixel (x right, y up as in VTK images) of a voxel in the view, and back.
+std::array<int, 2> voxel_to_pixel(const Shape& shape, ViewAxis axis, const Voxel& voxel);
+Voxel pixel_to_voxel(const Shape& shape, ViewAxis axis, std::int64_t slice, int x, int y);
+
+struct SliceImage {
+    SliceGeometry geometry;
+    std::vector<std::uint8_t> rgba; // width * height * 4, row 0 at the bottom
+};
+
+// Composes the slice `index` of `axis`: error mode colours TP/FP/FN, overlay
+// mode draws the prediction (colormap, filled or outline) under the target.
+SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
+                         std::int64_t index, const LayerSettings& layers);
+
+// The probability colormap (0..1 -> colour), also used for the colour bar.
+Rgb probability_colour(double value);
+
+} // namespace masklens::ui

@@ -1,0 +1,351 @@
+#include "masklens/ui/slice_model.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+namespace masklens::ui {
+
+namespace {
+
+float half_to_float(std::uint16_t half)
+{
+    const std::uint32_t sign = static_cast<std::uint32_t>(half & 0x8000u) << 16;
+    const std::uint32_t exponent = (half >> 10) & 0x1Fu;
+    std::uint32_t mantissa = half & 0x3FFu;
+    std::uint32_t bits = 0;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else { // subnormal: normalise
+            int e = -1;
+            do {
+                ++e;
+                mantissa <<= 1;
+            } while ((mantissa & 0x400u) == 0);
+            bits = sign | static_cast<std::uint32_t>(127 - 15 - e) << 23 | (mantissa & 0x3FFu) << 13;
+        }
+    } else if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | mantissa << 13;
+    } else {
+        bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+    }
+    return std::bit_cast<float>(bits);
+}
+
+template <class T> double load(const Volume& volume, std::size_t index)
+{
+    T value;
+    std::memcpy(&value, volume.data() + index * sizeof(T), sizeof(T));
+    return static_cast<double>(value);
+}
+
+double sigmoid(double x)
+{
+    return 1.0 / (1.0 + std::exp(-x));
+}
+
+std::uint8_t blend(std::uint8_t under, std::uint8_t over, double alpha)
+{
+    const double value = static_cast<double>(under) * (1.0 - alpha) + static_cast<double>(over) * alpha;
+    return static_cast<std::uint8_t>(std::clamp(std::lround(value), 0L, 255L));
+}
+
+void paint(std::uint8_t* pixel, const Rgb& colour, double alpha)
+{
+    pixel[0] = blend(pixel[0], colour.r, alpha);
+    pixel[1] = blend(pixel[1], colour.g, alpha);
+    pixel[2] = blend(pixel[2], colour.b, alpha);
+}
+
+// A positive pixel with a non-positive 4-neighbour (or the image border).
+bool on_outline(const std::vector<std::uint8_t>& mask, int width, int height, int x, int y)
+{
+    const auto at = [&](int px, int py) {
+        return mask[static_cast<std::size_t>(py) * static_cast<std::size_t>(width) +
+                    static_cast<std::size_t>(px)];
+    };
+    if (!at(x, y)) {
+        return false;
+    }
+    if (x == 0 || y == 0 || x == width - 1 || y == height - 1) {
+        return true;
+    }
+    return !at(x - 1, y) || !at(x + 1, y) || !at(x, y - 1) || !at(x, y + 1);
+}
+
+} // namespace
+
+double element_value(const Volume& volume, std::size_t index)
+{
+    switch (volume.type()) {
+    case ScalarType::Bool: return load<std::uint8_t>(volume, index) != 0 ? 1.0 : 0.0;
+    case ScalarType::Int8: return load<std::int8_t>(volume, index);
+    case ScalarType::UInt8: return load<std::uint8_t>(volume, index);
+    case ScalarType::Int16: return load<std::int16_t>(volume, index);
+    case ScalarType::UInt16: return load<std::uint16_t>(volume, index);
+    case ScalarType::Int32: return load<std::int32_t>(volume, index);
+    case ScalarType::UInt32: return load<std::uint32_t>(volume, index);
+    case ScalarType::Int64: return load<std::int64_t>(volume, index);
+    case ScalarType::UInt64: return load<std::uint64_t>(volume, index);
+    case ScalarType::Float16: {
+        std::uint16_t half;
+        std::memcpy(&half, volume.data() + index * 2, 2);
+        return half_to_float(half);
+    }
+    case ScalarType::Float32: return load<float>(volume, index);
+    case ScalarType::Float64: return load<double>(volume, index);
+    }
+    return 0.0;
+}
+
+std::size_t element_index(const Shape& shape, std::int64_t n, std::int64_t c, const Voxel& voxel)
+{
+    return static_cast<std::size_t>((((n * shape.c + c) * shape.d + voxel.d) * shape.h + voxel.h) * shape.w +
+                                    voxel.w);
+}
+
+VoxelClass classify(const Volume& prediction, const Volume& target, const PairView& view, const Voxel& voxel)
+{
+    VoxelClass result;
+    const Shape& ps = prediction.shape();
+    const Shape& ts = target.shape();
+    const std::int64_t n = std::clamp<std::int64_t>(view.sample, 0, ps.n - 1);
+    switch (view.pairing) {
+    case PairingMode::Binary: {
+        double p = element_value(prediction, element_index(ps, n, 0, voxel));
+        if (is_label_type(prediction.type())) {
+            p = p != 0 ? 1.0 : 0.0;
+        } else if (view.logits) {
+            p = sigmoid(p);
+        }
+        double t = element_value(target, element_index(ts, n, 0, voxel));
+        if (is_label_type(target.type())) {
+            t = t != 0 ? 1.0 : 0.0;
+        }
+        result.prediction = p;
+        result.target = t;
+        result.predicted = p >= view.threshold;
+        result.target_hit = t > 0.5;
+        break;
+    }
+    case PairingMode::LabelMaps: {
+        const double p = element_value(prediction, element_index(ps, n, 0, voxel));
+        const double t = element_value(target, element_index(ts, n, 0, voxel));
+        result.prediction = p;
+        result.target = t;
+        if (view.label) {
+            const auto label = static_cast<double>(*view.label);
+            result.predicted = p == label;
+            result.target_hit = t == label;
+        } else {
+            result.predicted = p != 0;
+            result.target_hit = t != 0;
+        }
+        break;
+    }
+    case PairingMode::ChannelOneHot: {
+        const std::int64_t channel = std::clamp<std::int64_t>(view.label.value_or(1), 0, ps.c - 1);
+        double p = element_value(prediction, element_index(ps, n, channel, voxel));
+        if (view.logits) {
+            p = sigmoid(p);
+        }
+        const double t = element_value(target, element_index(ts, n, 0, voxel));
+        result.prediction = p;
+        result.target = t;
+        result.predicted = p >= view.threshold;
+        result.target_hit = t == static_cast<double>(channel);
+        break;
+    }
+    }
+    return result;
+}
+
+std::int64_t axis_extent(const Shape& shape, ViewAxis axis)
+{
+    switch (axis) {
+    case ViewAxis::Axial: return shape.d;
+    case ViewAxis::Coronal: return shape.h;
+    case ViewAxis::Sagittal: return shape.w;
+    }
+    return 1;
+}
+
+std::int64_t& axis_coordinate(Voxel& voxel, ViewAxis axis)
+{
+    switch (axis) {
+    case ViewAxis::Coronal: return voxel.h;
+    case ViewAxis::Sagittal: return voxel.w;
+    case ViewAxis::Axial: break;
+    }
+    return voxel.d;
+}
+
+std::int64_t axis_coordinate(const Voxel& voxel, ViewAxis axis)
+{
+    Voxel copy = voxel;
+    return axis_coordinate(copy, axis);
+}
+
+ViewAxis view_axis_of(SliceAxis axis)
+{
+    switch (axis) {
+    case SliceAxis::H: return ViewAxis::Coronal;
+    case SliceAxis::W: return ViewAxis::Sagittal;
+    case SliceAxis::D:
+    case SliceAxis::Default: break;
+    }
+    return ViewAxis::Axial;
+}
+
+SliceGeometry slice_geometry(const Shape& shape, const Geometry& geometry, ViewAxis axis)
+{
+    SliceGeometry result;
+    switch (axis) {
+    case ViewAxis::Axial:
+        result.width = static_cast<int>(shape.w);
+        result.height = static_cast<int>(shape.h);
+        result.spacing_x = geometry.spacing[0];
+        result.spacing_y = geometry.spacing[1];
+        break;
+    case ViewAxis::Coronal:
+        result.width = static_cast<int>(shape.w);
+        result.height = static_cast<int>(shape.d);
+        result.spacing_x = geometry.spacing[0];
+        result.spacing_y = geometry.spacing[2];
+        break;
+    case ViewAxis::Sagittal:
+        result.width = static_cast<int>(shape.h);
+        result.height = static_cast<int>(shape.d);
+        result.spacing_x = geometry.spacing[1];
+        result.spacing_y = geometry.spacing[2];
+        break;
+    }
+    return result;
+}
+
+std::array<int, 2> voxel_to_pixel(const Shape& shape, ViewAxis axis, const Voxel& voxel)
+{
+    switch (axis) {
+    case ViewAxis::Axial: return {static_cast<int>(voxel.w), static_cast<int>(shape.h - 1 - voxel.h)};
+    case ViewAxis::Coronal: return {static_cast<int>(voxel.w), static_cast<int>(voxel.d)};
+    case ViewAxis::Sagittal: return {static_cast<int>(voxel.h), static_cast<int>(voxel.d)};
+    }
+    return {0, 0};
+}
+
+Voxel pixel_to_voxel(const Shape& shape, ViewAxis axis, std::int64_t slice, int x, int y)
+{
+    Voxel voxel;
+    switch (axis) {
+    case ViewAxis::Axial: voxel = {slice, shape.h - 1 - y, x}; break;
+    case ViewAxis::Coronal: voxel = {y, slice, x}; break;
+    case ViewAxis::Sagittal: voxel = {y, x, slice}; break;
+    }
+    return voxel;
+}
+
+Rgb probability_colour(double value)
+{
+    // A dark-purple -> orange -> pale-yellow ramp (magma-like), piecewise linear.
+    static constexpr std::array<Rgb, 5> stops{Rgb{0x00, 0x00, 0x04}, Rgb{0x51, 0x12, 0x7C},
+                                              Rgb{0xB7, 0x37, 0x79}, Rgb{0xFC, 0x89, 0x61},
+                                              Rgb{0xFC, 0xFD, 0xBF}};
+    const double v = std::isnan(value) ? 0.0 : std::clamp(value, 0.0, 1.0) * (stops.size() - 1);
+    const auto i = std::min<std::size_t>(static_cast<std::size_t>(v), stops.size() - 2);
+    const double f = v - static_cast<double>(i);
+    return {blend(stops[i].r, stops[i + 1].r, f), blend(stops[i].g, stops[i + 1].g, f),
+            blend(stops[i].b, stops[i + 1].b, f)};
+}
+
+SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
+                         std::int64_t index, const LayerSettings& layers)
+{
+    SliceImage image;
+    const Shape& shape = prediction.shape();
+    image.geometry = slice_geometry(shape, target.geometry(), axis);
+    const int width = image.geometry.width;
+    const int height = image.geometry.height;
+    const auto count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    image.rgba.assign(count * 4, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+        image.rgba[i * 4 + 3] = 255;
+    }
+    const std::int64_t slice = std::clamp<std::int64_t>(index, 0, axis_extent(shape, axis) - 1);
+
+    std::vector<std::uint8_t> predicted(count), hit(count);
+    std::vector<float> probability(count);
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const Voxel voxel = pixel_to_voxel(shape, axis, slice, x, y);
+            const VoxelClass c = classify(prediction, target, view, voxel);
+            const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
+            predicted[i] = c.predicted;
+            hit[i] = c.target_hit;
+            probability[i] = static_cast<float>(
+                view.pairing == PairingMode::LabelMaps ? (c.predicted ? 1.0 : 0.0) : c.prediction);
+        }
+    }
+
+    const bool soft = view.pairing != PairingMode::LabelMaps && is_floating(prediction.type());
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
+            std::uint8_t* pixel = &image.rgba[i * 4];
+            if (layers.mode == DisplayMode::Errors) {
+                if (layers.prediction_style != LayerStyle::Hidden && soft) {
+                    // TN background: the probability, dimmed, so soft predictions stay visible.
+                    const auto grey =
+                        static_cast<std::uint8_t>(std::clamp(probability[i], 0.0f, 1.0f) * 90.0f);
+                    pixel[0] = pixel[1] = pixel[2] = grey;
+                }
+                if (predicted[i] && hit[i]) {
+                    paint(pixel, layers.true_positive, layers.error_opacity);
+                } else if (predicted[i]) {
+                    paint(pixel, layers.false_positive, layers.error_opacity);
+                } else if (hit[i]) {
+                    paint(pixel, layers.false_negative, layers.error_opacity);
+                }
+                continue;
+            }
+            switch (layers.prediction_style) {
+            case LayerStyle::Colormap:
+                if (soft) {
+                    paint(pixel, probability_colour(probability[i]), layers.prediction_opacity);
+                } else if (predicted[i]) {
+                    paint(pixel, layers.prediction, layers.prediction_opacity);
+                }
+                break;
+            case LayerStyle::Filled:
+                if (predicted[i]) {
+                    paint(pixel, layers.prediction, layers.prediction_opacity);
+                }
+                break;
+            case LayerStyle::Outline:
+                if (on_outline(predicted, width, height, x, y)) {
+                    paint(pixel, layers.prediction, layers.prediction_opacity);
+                }
+                break;
+            case LayerStyle::Hidden: break;
+            }
+            switch (layers.target_style) {
+            case LayerStyle::Filled:
+            case LayerStyle::Colormap:
+                if (hit[i]) {
+                    paint(pixel, layers.target, layers.target_opacity);
+                }
+                break;
+            case LayerStyle::Outline:
+                if (on_outline(hit, width, height, x, y)) {
+                    paint(pixel, layers.target, layers.target_opacity);
+                }
+                break;
+            case LayerStyle::Hidden: break;
+            }
+        }
+    }
+    return image;
+}
+
+} // namespace masklens::ui
