@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Sets up (packages + build) and runs the whole test suite. GUI and rendering
-# tests need an X server: one is started with Xvfb when DISPLAY is unset.
+# Sets up (packages + release build) and runs the whole test suite; then
+# builds the engine, readers and CLI with AddressSanitizer + UBSan (preset
+# asan) and runs their tests again, failing on any sanitizer report.
+# GUI and rendering tests need an X server: Xvfb is started when DISPLAY is
+# unset. MASKLENS_SKIP_ASAN=1 skips the sanitizer run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,3 +20,12 @@ if [ -z "${DISPLAY:-}" ]; then
 fi
 export QT_QPA_PLATFORM=xcb
 ctest --preset "$preset" -j 2 "$@"
+
+if [ -z "${MASKLENS_SKIP_ASAN:-}" ] && [ "$preset" != "asan" ]; then
+  echo "== sanitizer run (preset asan)"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$(nproc)"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  ctest --preset asan -j 2 "$@"
+fi
