@@ -363,7 +363,7 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Need
             violation.count += count - valid;
             if (violation.first_index == std::numeric_limits<std::int64_t>::max()) {
                 for (Eigen::Index i = 0; i < count; ++i) {
-                    if (!(p[i] >= 0 && p[i] <= 1)) {
+                    if (!terms::in_unit_interval(p[i])) {
                         violation.first_index = flat_offset + i;
                         break;
                     }

@@ -192,11 +192,11 @@ template <class T> MASKLENS_HD auto target_positive(const T& t)
     return t > S(0.5);
 }
 
-// A prediction is a valid probability (false for NaN).
-template <class P> MASKLENS_HD auto in_unit_interval(const P& p)
+// A prediction is a valid probability (false for NaN). Scalar only; the
+// non-short-circuit & lets the CPU loop over a chunk vectorise.
+template <class P> MASKLENS_HD bool in_unit_interval(const P& p)
 {
-    using S = scalar_t<P>;
-    return (p >= S(0)) && (p <= S(1));
+    return static_cast<bool>((p >= P(0)) & (p <= P(1)));
 }
 
 } // namespace masklens::terms
