@@ -12,25 +12,10 @@ using namespace masklens;
 using masklens::testing::make_volume;
 using masklens::testing::shape2d;
 using masklens::testing::shape3d;
+using masklens::testing::value_of;
+using masklens::testing::with_metrics;
 
 namespace {
-
-double value_of(const Evaluation& evaluation, const MetricValues& values, Metric metric)
-{
-    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
-        if (evaluation.metrics[m] == metric) {
-            return values[m];
-        }
-    }
-    return std::nan("");
-}
-
-StatisticsOptions with_metrics(std::vector<Metric> metrics)
-{
-    StatisticsOptions options;
-    options.metrics = std::move(metrics);
-    return options;
-}
 
 class SeedTest : public QObject {
     Q_OBJECT

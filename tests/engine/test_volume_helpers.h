@@ -1,7 +1,10 @@
 // Building small in-memory volumes for engine tests (no file readers).
 #pragma once
 
+#include "masklens/engine/evaluate.h"
 #include "masklens/engine/volume.h"
+
+#include <cmath>
 
 #include <cstring>
 #include <string>
@@ -36,6 +39,24 @@ inline Shape shape3d(std::int64_t n, std::int64_t c, std::int64_t d, std::int64_
     shape.d = d;
     shape.spatial_dims = 3;
     return shape;
+}
+
+// The value of `metric` in a row of values of `evaluation` (NaN if absent).
+inline double value_of(const Evaluation& evaluation, const MetricValues& values, Metric metric)
+{
+    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+        if (evaluation.metrics[m] == metric) {
+            return values[m];
+        }
+    }
+    return std::nan("");
+}
+
+inline StatisticsOptions with_metrics(std::vector<Metric> metrics)
+{
+    StatisticsOptions options;
+    options.metrics = std::move(metrics);
+    return options;
 }
 
 } // namespace masklens::testing
