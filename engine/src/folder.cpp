@@ -329,7 +329,8 @@ std::string values_json(const std::vector<Metric>& metrics, const MetricValues& 
         const std::string name = json_quote(std::string(metric_name(metrics[m])));
         object += (object.size() > 1 ? ", " : "") + name + ": " + json_value(values[m]);
         if (!std::isfinite(values[m])) {
-            reasons += (reasons.empty() ? "{" : ", ") + name + ": " + json_quote(null_reason(metrics[m], values[m]));
+            reasons +=
+                (reasons.empty() ? "{" : ", ") + name + ": " + json_quote(null_reason(metrics[m], values[m]));
         }
     }
     std::string text = "\"values\": " + object + "}";
@@ -420,8 +421,9 @@ std::string metric_summaries_json(const std::vector<MetricSummary>& summaries, c
 {
     std::string text = "{";
     for (std::size_t i = 0; i < summaries.size(); ++i) {
-        text += (i ? ",\n" : "\n") + indent + "  " + json_quote(std::string(metric_name(summaries[i].metric))) +
-                ": " + summary_json(summaries[i].summary);
+        text += (i ? ",\n" : "\n") + indent + "  " +
+                json_quote(std::string(metric_name(summaries[i].metric))) + ": " +
+                summary_json(summaries[i].summary);
     }
     return text + (summaries.empty() ? "" : "\n" + indent) + "}";
 }
@@ -431,8 +433,8 @@ std::string unpaired_json(const std::vector<UnpairedFile>& files)
     std::string text = "[";
     for (std::size_t i = 0; i < files.size(); ++i) {
         text += (i ? ",\n" : "\n") + std::string("      {\"file\": ") + json_quote(files[i].file) +
-                ", \"case\": " + json_quote(files[i].case_id) + ", \"reason\": " + json_quote(files[i].reason) +
-                "}";
+                ", \"case\": " + json_quote(files[i].case_id) +
+                ", \"reason\": " + json_quote(files[i].reason) + "}";
     }
     return text + (files.empty() ? "" : "\n    ") + "]";
 }
@@ -492,8 +494,8 @@ void write_folder_json(std::ostream& out, const FolderReport& report)
     }
     out << "],\n";
     out << "  \"counts\": {\"cases\": " << report.cases.size()
-        << ", \"ok\": " << static_cast<std::int64_t>(report.cases.size()) - failed << ", \"failed\": " << failed
-        << ", \"unpaired_predictions\": " << report.unpaired_predictions.size()
+        << ", \"ok\": " << static_cast<std::int64_t>(report.cases.size()) - failed
+        << ", \"failed\": " << failed << ", \"unpaired_predictions\": " << report.unpaired_predictions.size()
         << ", \"unpaired_targets\": " << report.unpaired_targets.size() << "},\n";
     out << "  \"summary\": " << metric_summaries_json(overall_summary(report), "  ") << ",\n";
     out << "  \"label_summary\": [";
@@ -561,7 +563,8 @@ void write_folder_csv(std::ostream& out, const FolderReport& report)
     out << ",error\n";
     auto row = [&](const std::string& case_id, const std::string& sample, const std::string& label,
                    const std::string& slice, const std::string& statistic, const std::string& status,
-                   const MetricValues* values, PairingMode pairing, bool label_row, const std::string& error) {
+                   const MetricValues* values, PairingMode pairing, bool label_row,
+                   const std::string& error) {
         out << csv_field(case_id) << ',' << sample << ',' << label << ',' << slice << ',' << statistic << ','
             << status;
         for (std::size_t m = 0; m < metrics.size(); ++m) {

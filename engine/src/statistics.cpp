@@ -103,34 +103,6 @@ Needs needs_for(const std::vector<Metric>& requested, const MetricOptions& optio
 
 // ---- chunk loading ----------------------------------------------------------
 
-float half_to_float(std::uint16_t bits)
-{
-    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
-    const std::uint32_t exponent = (bits >> 10) & 0x1fu;
-    std::uint32_t mantissa = bits & 0x3ffu;
-    std::uint32_t result = 0;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            result = sign;
-        } else { // subnormal: normalise
-            int shift = 0;
-            while ((mantissa & 0x400u) == 0) {
-                mantissa <<= 1;
-                ++shift;
-            }
-            mantissa &= 0x3ffu;
-            result = sign | static_cast<std::uint32_t>(127 - 15 - shift + 1) << 23 | mantissa << 13;
-        }
-    } else if (exponent == 0x1f) {
-        result = sign | 0x7f800000u | mantissa << 13; // inf or NaN
-    } else {
-        result = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
-    }
-    float value = 0;
-    std::memcpy(&value, &result, sizeof value);
-    return value;
-}
-
 template <class Real, class Source> void convert_values(const Source* in, std::int64_t count, Real* out)
 {
     if constexpr (std::is_floating_point_v<Source>) {

@@ -299,6 +299,283 @@ void select_values(const T* src, std::int64_t count, const MaskSelector& sel, st
     }
 }
 
+// ---- Subvoxel (DeepMind) surfaces ------------------------------------------
+
+// One triangle's area vector in voxel units (exact: multiples of 1/8).
+using AreaVector = std::array<double, 3>;
+
+// Marching-cubes triangles of every 2x2x2 neighbourhood code, in voxel units.
+std::array<std::vector<AreaVector>, 256> build_cube_triangles()
+{
+    std::array<std::vector<AreaVector>, 256> table;
+    using Point = std::array<int, 3>; // doubled coordinates: 0, 1 (midpoint) or 2
+    for (int code = 1; code < 255; ++code) {
+        const auto inside = [code](const Point& c) {
+            return ((code >> (7 - (4 * c[0] + 2 * c[1] + c[2]))) & 1) != 0;
+        };
+        int count = 0;
+        for (int i = 0; i < 8; ++i) {
+            count += (code >> i) & 1;
+        }
+        // On a face whose diagonal corners agree, the minority side's corners
+        // are cut off separately (ties: the inside's), so that a code and its
+        // complement get the same surface.
+        const bool separate_inside = count <= 4;
+        std::vector<std::pair<Point, Point>> segments;
+        for (int axis = 0; axis < 3; ++axis) {
+            const int o0 = axis == 0 ? 1 : 0;
+            const int o1 = axis == 2 ? 1 : 2;
+            for (int side = 0; side < 2; ++side) {
+                static constexpr int cycle[4][2] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+                std::array<Point, 4> corners{};
+                for (int i = 0; i < 4; ++i) {
+                    corners[i][axis] = side;
+                    corners[i][o0] = cycle[i][0];
+                    corners[i][o1] = cycle[i][1];
+                }
+                std::array<Point, 4> mid{};
+                std::array<int, 4> edge{};
+                int crossings = 0;
+                for (int i = 0; i < 4; ++i) {
+                    const Point& a = corners[i];
+                    const Point& b = corners[(i + 1) % 4];
+                    if (inside(a) != inside(b)) {
+                        mid[crossings] = {a[0] + b[0], a[1] + b[1], a[2] + b[2]};
+                        edge[crossings] = i;
+                        ++crossings;
+                    }
+                }
+                if (crossings == 2) {
+                    segments.emplace_back(mid[0], mid[1]);
+                } else if (crossings == 4) {
+                    (void)edge;
+                    if (inside(corners[0]) == separate_inside) { // cut corners 0 and 2
+                        segments.emplace_back(mid[3], mid[0]);
+                        segments.emplace_back(mid[1], mid[2]);
+                    } else { // cut corners 1 and 3
+                        segments.emplace_back(mid[0], mid[1]);
+                        segments.emplace_back(mid[2], mid[3]);
+                    }
+                }
+            }
+        }
+        // Chain the segments into closed polygons; fan each from the vertex
+        // that gives the largest area.
+        while (!segments.empty()) {
+            std::vector<Point> polygon{segments.front().first, segments.front().second};
+            segments.erase(segments.begin());
+            for (bool extended = true; extended;) {
+                extended = false;
+                for (auto it = segments.begin(); it != segments.end(); ++it) {
+                    if (it->first == polygon.back() || it->second == polygon.back()) {
+                        polygon.push_back(it->first == polygon.back() ? it->second : it->first);
+                        segments.erase(it);
+                        extended = true;
+                        break;
+                    }
+                }
+            }
+            polygon.pop_back(); // closed: the last vertex repeats the first
+            const std::size_t n = polygon.size();
+            const auto fan = [&](std::size_t apex) {
+                std::vector<AreaVector> triangles;
+                const Point& p0 = polygon[apex];
+                for (std::size_t i = 1; i + 1 < n; ++i) {
+                    const Point& p1 = polygon[(apex + i) % n];
+                    const Point& p2 = polygon[(apex + i + 1) % n];
+                    const double u[3] = {double(p1[0] - p0[0]), double(p1[1] - p0[1]), double(p1[2] - p0[2])};
+                    const double v[3] = {double(p2[0] - p0[0]), double(p2[1] - p0[1]), double(p2[2] - p0[2])};
+                    // Doubled coordinates: the cross product is 4x, the area vector 1/8 of it.
+                    triangles.push_back({(u[1] * v[2] - u[2] * v[1]) / 8.0, (u[2] * v[0] - u[0] * v[2]) / 8.0,
+                                         (u[0] * v[1] - u[1] * v[0]) / 8.0});
+                }
+                return triangles;
+            };
+            const auto unit_area = [](const std::vector<AreaVector>& triangles) {
+                double sum = 0;
+                for (const auto& t : triangles) {
+                    sum += std::sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]);
+                }
+                return sum;
+            };
+            auto best = fan(0);
+            double best_area = unit_area(best);
+            for (std::size_t apex = 1; apex < n; ++apex) {
+                auto candidate = fan(apex);
+                const double area = unit_area(candidate);
+                if (area > best_area + 1e-12) {
+                    best = std::move(candidate);
+                    best_area = area;
+                }
+            }
+            table[static_cast<std::size_t>(code)].insert(table[static_cast<std::size_t>(code)].end(),
+                                                         best.begin(), best.end());
+        }
+    }
+    return table;
+}
+
+const std::array<std::vector<AreaVector>, 256>& cube_triangles()
+{
+    static const auto table = build_cube_triangles();
+    return table;
+}
+
+// numpy's pairwise summation (float64 add.reduce over a 1-D array).
+double numpy_pairwise_sum(const double* a, std::int64_t n)
+{
+    if (n < 8) {
+        double res = 0.0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            res += a[i];
+        }
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int j = 0; j < 8; ++j) {
+            r[j] = a[j];
+        }
+        std::int64_t i = 8;
+        for (; i < n - (n % 8); i += 8) {
+            for (int j = 0; j < 8; ++j) {
+                r[j] += a[i + j];
+            }
+        }
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; ++i) {
+            res += a[i];
+        }
+        return res;
+    }
+    std::int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return numpy_pairwise_sum(a, n2) + numpy_pairwise_sum(a + n2, n - n2);
+}
+
+struct WeightedDistances {
+    std::vector<std::pair<double, double>> pred_to_target; // (distance, area of the pred surfel)
+    std::vector<std::pair<double, double>> target_to_pred;
+};
+
+// Surfels and their distances for one 2D ([1, H, W], spatial_dims 2) or 3D problem.
+WeightedDistances subvoxel_distances(const std::uint8_t* pred, const std::uint8_t* target, const Extent& ext,
+                                     int spatial_dims, const SurfaceDistanceOptions& options)
+{
+    WeightedDistances result;
+    const int threads = options.threads;
+    const GridBox box = union_box(pred, target, ext, threads);
+    if (box.empty()) {
+        return result;
+    }
+    const bool three = spatial_dims == 3;
+    const Extent e = box.extent();
+    const Extent ce{three ? e[0] + 1 : 1, e[1] + 1, e[2] + 1};
+    const std::int64_t corners = ce[0] * ce[1] * ce[2];
+    const auto& s = options.spacing_xyz;
+    const auto area3 = subvoxel_area_table_3d({s[2], s[1], s[0]});
+    const auto area2 = subvoxel_length_table_2d({s[1], s[0]});
+
+    // Voxel (d, h, w) of the box, bits 1 pred, 2 target; 0 outside the box.
+    const auto voxel = [&](std::int64_t d, std::int64_t h, std::int64_t w) -> std::uint8_t {
+        if (d < 0 || h < 0 || w < 0 || d >= e[0] || h >= e[1] || w >= e[2]) {
+            return 0;
+        }
+        const std::int64_t i = ((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2] + w;
+        return static_cast<std::uint8_t>((pred[i] != 0 ? 1 : 0) | (target[i] != 0 ? 2 : 0));
+    };
+    // Per corner: feature bits (1 pred surfel, 2 target surfel) and codes.
+    std::vector<std::uint8_t> feature(static_cast<std::size_t>(corners));
+    std::vector<std::uint8_t> code_p(static_cast<std::size_t>(corners));
+    std::vector<std::uint8_t> code_t(static_cast<std::size_t>(corners));
+    const int full = three ? 255 : 15;
+    const int workers = detail::worker_count(threads, ce[0] * ce[1], corners);
+    detail::parallel_for(ce[0] * ce[1], workers, [&](std::int64_t begin, std::int64_t end, int) {
+        for (std::int64_t row = begin; row < end; ++row) {
+            const std::int64_t cd = row / ce[1];
+            const std::int64_t ch = row % ce[1];
+            for (std::int64_t cw = 0; cw < ce[2]; ++cw) {
+                int cp = 0;
+                int ct = 0;
+                if (three) {
+                    for (int k = 0; k < 8; ++k) {
+                        const std::uint8_t v =
+                            voxel(cd - 1 + (k >> 2), ch - 1 + ((k >> 1) & 1), cw - 1 + (k & 1));
+                        cp |= (v & 1) << (7 - k);
+                        ct |= ((v >> 1) & 1) << (7 - k);
+                    }
+                } else {
+                    for (int k = 0; k < 4; ++k) {
+                        const std::uint8_t v = voxel(0, ch - 1 + (k >> 1), cw - 1 + (k & 1));
+                        cp |= (v & 1) << (3 - k);
+                        ct |= ((v >> 1) & 1) << (3 - k);
+                    }
+                }
+                const auto i = static_cast<std::size_t>(row * ce[2] + cw);
+                code_p[i] = static_cast<std::uint8_t>(cp);
+                code_t[i] = static_cast<std::uint8_t>(ct);
+                feature[i] = static_cast<std::uint8_t>((cp != 0 && cp != full ? 1 : 0) |
+                                                       (ct != 0 && ct != full ? 2 : 0));
+            }
+        }
+    });
+
+    const EdtGrid grid{ce, options.spacing_xyz, {three, true, true}};
+    std::vector<double> dist(static_cast<std::size_t>(corners));
+    const auto gather = [&](std::uint8_t query_bit, const std::vector<std::uint8_t>& codes,
+                            std::vector<std::pair<double, double>>& out) {
+        for (std::int64_t i = 0; i < corners; ++i) {
+            if ((feature[static_cast<std::size_t>(i)] & query_bit) == 0) {
+                continue;
+            }
+            const std::uint8_t c = codes[static_cast<std::size_t>(i)];
+            out.emplace_back(std::sqrt(dist[static_cast<std::size_t>(i)]), three ? area3[c] : area2[c]);
+        }
+    };
+    squared_distance_transform(feature.data(), grid, dist.data(), threads, 2);
+    gather(1, code_p, result.pred_to_target);
+    squared_distance_transform(feature.data(), grid, dist.data(), threads, 1);
+    gather(2, code_t, result.target_to_pred);
+    return result;
+}
+
+SurfaceDistances subvoxel_surface_distances(const std::uint8_t* pred, const std::uint8_t* target,
+                                            const Extent& ext, int spatial_dims,
+                                            const SurfaceDistanceOptions& options)
+{
+    auto w = subvoxel_distances(pred, target, ext, spatial_dims, options);
+    if (w.pred_to_target.empty() != w.target_to_pred.empty()) {
+        // One mask empty: the other's surfels have no counterpart.
+        for (auto& v : w.pred_to_target) {
+            v.first = kInf;
+        }
+        for (auto& v : w.target_to_pred) {
+            v.first = kInf;
+        }
+    }
+    return summarize_weighted_surface_distances(w.pred_to_target, w.target_to_pred, options);
+}
+
+// Slice `index` along `axis` (0 D, 1 H, 2 W) of a [D, H, W] mask as a [1, rows, cols] plane.
+std::vector<std::uint8_t> take_slice(const std::uint8_t* mask, const Extent& ext, int axis,
+                                     std::int64_t index, Extent& plane)
+{
+    const int r = axis == 0 ? 1 : 0;
+    const int c = axis == 2 ? 1 : 2;
+    plane = {1, ext[static_cast<std::size_t>(r)], ext[static_cast<std::size_t>(c)]};
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(plane[1] * plane[2]));
+    for (std::int64_t i = 0; i < plane[1]; ++i) {
+        for (std::int64_t j = 0; j < plane[2]; ++j) {
+            Extent p{0, 0, 0};
+            p[static_cast<std::size_t>(axis)] = index;
+            p[static_cast<std::size_t>(r)] = i;
+            p[static_cast<std::size_t>(c)] = j;
+            out[static_cast<std::size_t>(i * plane[2] + j)] = mask[(p[0] * ext[1] + p[1]) * ext[2] + p[2]];
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 void validate(const SurfaceDistanceOptions& options)
@@ -397,12 +674,164 @@ SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target
     return r;
 }
 
+std::array<double, 256> subvoxel_area_table_3d(const std::array<double, 3>& spacing_dhw)
+{
+    const auto& triangles = cube_triangles();
+    const double s0 = spacing_dhw[0];
+    const double s1 = spacing_dhw[1];
+    const double s2 = spacing_dhw[2];
+    std::array<double, 256> table{};
+    for (std::size_t code = 0; code < 256; ++code) {
+        double sum = 0;
+        for (const auto& n : triangles[code]) {
+            const double x = n[0] * s1 * s2;
+            const double y = n[1] * s0 * s2;
+            const double z = n[2] * s0 * s1;
+            sum += std::sqrt(x * x + y * y + z * z);
+        }
+        table[code] = sum;
+    }
+    return table;
+}
+
+std::array<double, 16> subvoxel_length_table_2d(const std::array<double, 2>& spacing_hw)
+{
+    // Marching squares through the edge midpoints: a cut corner is half a
+    // cell diagonal, a straight cut one cell side.
+    const double vertical = spacing_hw[0];
+    const double horizontal = spacing_hw[1];
+    const double diagonal = 0.5 * std::sqrt(spacing_hw[0] * spacing_hw[0] + spacing_hw[1] * spacing_hw[1]);
+    std::array<double, 16> table{};
+    for (int code = 1; code < 15; ++code) {
+        const int count = (code & 1) + ((code >> 1) & 1) + ((code >> 2) & 1) + ((code >> 3) & 1);
+        if (count != 2) {
+            table[static_cast<std::size_t>(code)] = diagonal;
+        } else if (code == 0b0011 || code == 0b1100) { // one row inside
+            table[static_cast<std::size_t>(code)] = horizontal;
+        } else if (code == 0b0101 || code == 0b1010) { // one column inside
+            table[static_cast<std::size_t>(code)] = vertical;
+        } else { // diagonal corners: two cuts
+            table[static_cast<std::size_t>(code)] = 2 * diagonal;
+        }
+    }
+    return table;
+}
+
+double percentile_weighted(std::vector<std::pair<double, double>>& values, double p)
+{
+    const auto n = static_cast<std::int64_t>(values.size());
+    if (n == 0) {
+        return kNaN;
+    }
+    std::sort(values.begin(), values.end());
+    std::vector<double> areas(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        areas[i] = values[i].second;
+    }
+    const double total = numpy_pairwise_sum(areas.data(), n);
+    const double q = p / 100.0;
+    double cumulative = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        cumulative += areas[static_cast<std::size_t>(i)];
+        if (cumulative / total >= q) {
+            return values[static_cast<std::size_t>(i)].first;
+        }
+    }
+    return values.back().first;
+}
+
+SurfaceDistances summarize_weighted_surface_distances(std::vector<std::pair<double, double>>& pred_to_target,
+                                                      std::vector<std::pair<double, double>>& target_to_pred,
+                                                      const SurfaceDistanceOptions& options)
+{
+    SurfaceDistances r;
+    const auto n_pt = static_cast<std::int64_t>(pred_to_target.size());
+    const auto n_tp = static_cast<std::int64_t>(target_to_pred.size());
+    r.pred_surface_voxels = n_pt;
+    r.target_surface_voxels = n_tp;
+    const auto area_of = [](const std::vector<std::pair<double, double>>& v) {
+        std::vector<double> a(v.size());
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            a[i] = v[i].second;
+        }
+        return accurate_sum(a);
+    };
+    r.pred_surface_area = area_of(pred_to_target);
+    r.target_surface_area = area_of(target_to_pred);
+    if (n_pt == 0 && n_tp == 0) {
+        r.hd = r.hd_percentile = r.assd = r.nsd = kNaN;
+        r.percentile_pred_to_target = r.percentile_target_to_pred = kNaN;
+        r.mean_pred_to_target = r.mean_target_to_pred = kNaN;
+        return r;
+    }
+    if (n_pt == 0 || n_tp == 0) {
+        r.hd = r.hd_percentile = r.assd = kInf;
+        r.nsd = options.nsd_tolerance_mm ? 0.0 : kNaN;
+        r.percentile_pred_to_target = r.mean_pred_to_target = n_pt > 0 ? kInf : kNaN;
+        r.percentile_target_to_pred = r.mean_target_to_pred = n_tp > 0 ? kInf : kNaN;
+        return r;
+    }
+    const auto weighted = [](const std::vector<std::pair<double, double>>& v) {
+        std::vector<double> products(v.size());
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            products[i] = v[i].first * v[i].second;
+        }
+        return accurate_sum(products);
+    };
+    double max_distance = 0;
+    for (const auto* v : {&pred_to_target, &target_to_pred}) {
+        for (const auto& x : *v) {
+            max_distance = std::max(max_distance, x.first);
+        }
+    }
+    r.hd = max_distance;
+    const double sum_pt = weighted(pred_to_target);
+    const double sum_tp = weighted(target_to_pred);
+    r.mean_pred_to_target = sum_pt / r.pred_surface_area;
+    r.mean_target_to_pred = sum_tp / r.target_surface_area;
+    r.assd = (sum_pt + sum_tp) / (r.pred_surface_area + r.target_surface_area);
+    if (options.nsd_tolerance_mm) {
+        const double tau = *options.nsd_tolerance_mm;
+        const auto within = [tau](const std::vector<std::pair<double, double>>& v) {
+            std::vector<double> a;
+            for (const auto& x : v) {
+                if (x.first <= tau) {
+                    a.push_back(x.second);
+                }
+            }
+            return accurate_sum(a);
+        };
+        r.nsd =
+            (within(pred_to_target) + within(target_to_pred)) / (r.pred_surface_area + r.target_surface_area);
+    } else {
+        r.nsd = kNaN;
+    }
+    if (options.rule == HausdorffRule::Pooled) {
+        std::vector<std::pair<double, double>> pooled;
+        pooled.reserve(static_cast<std::size_t>(n_pt + n_tp));
+        pooled.insert(pooled.end(), pred_to_target.begin(), pred_to_target.end());
+        pooled.insert(pooled.end(), target_to_pred.begin(), target_to_pred.end());
+        r.hd_percentile = percentile_weighted(pooled, options.percentile);
+    }
+    r.percentile_pred_to_target = percentile_weighted(pred_to_target, options.percentile);
+    r.percentile_target_to_pred = percentile_weighted(target_to_pred, options.percentile);
+    if (options.rule == HausdorffRule::Max) {
+        r.hd_percentile = std::max(r.percentile_pred_to_target, r.percentile_target_to_pred);
+    } else if (options.rule == HausdorffRule::Mean) {
+        r.hd_percentile = 0.5 * (r.percentile_pred_to_target + r.percentile_target_to_pred);
+    }
+    return r;
+}
+
 SurfaceDistances surface_distances(const std::uint8_t* pred, const std::uint8_t* target, const MaskGrid& grid,
                                    const SurfaceDistanceOptions& options)
 {
     validate(options);
     check_grid(grid);
     const Extent ext{grid.d, grid.h, grid.w};
+    if (options.surface == SurfaceMode::Subvoxel) {
+        return subvoxel_surface_distances(pred, target, ext, grid.spatial_dims, options);
+    }
     const std::array<bool, 3> axes{grid.spatial_dims == 3, true, true};
     auto groups = directed_distances(pred, target, ext, axes, -1, options);
     return summarize_groups(groups, options).front();
@@ -419,6 +848,25 @@ std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pr
         return {surface_distances(pred, target, grid, options)};
     }
     const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
+    if (options.surface == SurfaceMode::Subvoxel) {
+        // One 2D subvoxel problem per slice (not batched), in-plane spacing.
+        const Extent ext{grid.d, grid.h, grid.w};
+        const auto& sp = options.spacing_xyz;
+        SurfaceDistanceOptions plane_options = options;
+        // In-plane (rows, columns) spacing as (x = columns, y = rows).
+        plane_options.spacing_xyz = group_axis == 0   ? std::array<double, 3>{sp[0], sp[1], 1.0}
+                                    : group_axis == 1 ? std::array<double, 3>{sp[0], sp[2], 1.0}
+                                                      : std::array<double, 3>{sp[1], sp[2], 1.0};
+        std::vector<SurfaceDistances> out;
+        out.reserve(static_cast<std::size_t>(ext[static_cast<std::size_t>(group_axis)]));
+        for (std::int64_t i = 0; i < ext[static_cast<std::size_t>(group_axis)]; ++i) {
+            Extent plane{};
+            const auto p = take_slice(pred, ext, group_axis, i, plane);
+            const auto t = take_slice(target, ext, group_axis, i, plane);
+            out.push_back(subvoxel_surface_distances(p.data(), t.data(), plane, 2, plane_options));
+        }
+        return out;
+    }
     std::array<bool, 3> axes{true, true, true};
     axes[static_cast<std::size_t>(group_axis)] = false;
     const Extent ext{grid.d, grid.h, grid.w};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <new>
@@ -171,6 +172,35 @@ void check_same_geometry(const Volume& prediction, const Volume& target, double 
     compare("spacing", a.spacing, b.spacing, tolerance, prediction, target);
     compare("origin", a.origin, b.origin, tolerance, prediction, target);
     compare("direction", a.direction, b.direction, tolerance, prediction, target);
+}
+
+// IEEE 754 binary16 to binary32, exact (subnormals, infinities and NaN kept).
+float half_to_float(std::uint16_t bits)
+{
+    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fu;
+    std::uint32_t mantissa = bits & 0x3ffu;
+    std::uint32_t result = 0;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            result = sign;
+        } else { // subnormal: normalise
+            int shift = 0;
+            while ((mantissa & 0x400u) == 0) {
+                mantissa <<= 1;
+                ++shift;
+            }
+            mantissa &= 0x3ffu;
+            result = sign | static_cast<std::uint32_t>(127 - 15 - shift + 1) << 23 | mantissa << 13;
+        }
+    } else if (exponent == 0x1f) {
+        result = sign | 0x7f800000u | mantissa << 13; // inf or NaN
+    } else {
+        result = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+    }
+    float value = 0;
+    std::memcpy(&value, &result, sizeof value);
+    return value;
 }
 
 void Volume::reshape(const Shape& shape)

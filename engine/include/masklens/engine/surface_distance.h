@@ -23,6 +23,33 @@
 // hd_percentile and assd +inf, nsd 0 (MONAI). nsd is NaN when no tolerance is
 // given.
 //
+// Surface mode Subvoxel (DeepMind surface-distance, compute_surface_distances):
+//   surfels        the voxel corners (grid of (D+1) x (H+1) x (W+1) points, one
+//                  half voxel outside the image on every side) whose 2x2x2
+//                  (2D: 2x2) neighbourhood of voxel centres is neither all
+//                  inside nor all outside the mask.
+//   area a(s)      area in mm^2 (2D: contour length in mm) of the marching-cubes
+//                  surface inside that neighbourhood's cell: polygons through
+//                  the cell's edge midpoints (a face whose diagonal corners
+//                  agree separates the corners of the minority side, so a code
+//                  and its complement share one surface), each triangulated as
+//                  the fan from the vertex giving the largest area in voxel
+//                  units, triangle areas scaled by the spacing. This reproduces
+//                  DeepMind's lookup tables for every code (tests check it).
+//   d(s, B)        Euclidean distance in mm from surfel s to the nearest surfel
+//                  of B (corner to corner), exact.
+//   hd             max of all distances (unweighted).
+//   pctl_w(D, A, p) the distance of the first surfel, in order of (distance,
+//                  area), whose cumulative area fraction is >= p / 100
+//                  (DeepMind's compute_robust_hausdorff); rules as above with
+//                  pctl_w (Max is DeepMind's).
+//   assd           area-weighted mean of both directions pooled,
+//                  (sum a d over both) / (sum a over both); the directed
+//                  area-weighted means (compute_average_surface_distance) are
+//                  mean_pred_to_target and mean_target_to_pred.
+//   nsd            area fraction within tau (compute_surface_dice_at_tolerance).
+// Empty masks as above. surface_distance_map always uses voxel surfaces.
+//
 // Implementation: surfaces are extracted and the exact squared EDT
 // (distance_transform.h) runs only inside the joint bounding box of both masks
 // -- exact, since both surfaces lie in it and a voxel's face neighbours outside
@@ -37,11 +64,16 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace masklens {
 
 // HausdorffRule is declared in metrics.h (Max, Pooled, Mean).
+
+// Voxel: MONAI's voxel-centre surfaces (default). Subvoxel: DeepMind's
+// area-weighted surface elements on voxel corners (see above).
+enum class SurfaceMode { Voxel, Subvoxel };
 
 struct SurfaceDistanceOptions {
     double percentile = 95; // in [0, 100]
@@ -49,6 +81,7 @@ struct SurfaceDistanceOptions {
     std::optional<double> nsd_tolerance_mm;           // tau >= 0; nsd is NaN without it
     std::array<double, 3> spacing_xyz{1.0, 1.0, 1.0}; // mm, (W, H, D) order like Geometry
     int threads = 0;                                  // 0: all hardware threads
+    SurfaceMode surface = SurfaceMode::Voxel;
 };
 
 struct SurfaceDistances {
@@ -62,7 +95,10 @@ struct SurfaceDistances {
     double mean_pred_to_target = 0;         // mean(D_PT)
     double mean_target_to_pred = 0;         // mean(D_TP)
     std::int64_t pred_surface_voxels = 0;   // |S(P)|
-    std::int64_t target_surface_voxels = 0; // |S(T)|
+    std::int64_t target_surface_voxels = 0; // |S(T)|  (Subvoxel: number of surfels)
+    // Subvoxel only: total surfel area, mm^2 (2D: contour length, mm); 0 in Voxel mode.
+    double pred_surface_area = 0;
+    double target_surface_area = 0;
 };
 
 // Dimensions of one mask, C order [D, H, W]. spatial_dims == 2 requires d == 1
@@ -172,6 +208,25 @@ SurfaceDistanceReport compute_surface_distances(const Volume& prediction, const 
 SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target,
                                              std::vector<double>& target_to_pred,
                                              const SurfaceDistanceOptions& options);
+
+// Subvoxel summary of directed distances with their surfel areas (mm^2 or
+// mm), as defined above; the vectors are reordered.
+SurfaceDistances summarize_weighted_surface_distances(std::vector<std::pair<double, double>>& pred_to_target,
+                                                      std::vector<std::pair<double, double>>& target_to_pred,
+                                                      const SurfaceDistanceOptions& options);
+
+// DeepMind's area-weighted percentile of (distance, area) pairs: sorted by
+// (distance, area), the distance of the first pair whose cumulative area
+// divided by the total area (numpy's pairwise sum) is >= p / 100, clamped to
+// the last pair. NaN for an empty vector; the vector is sorted.
+double percentile_weighted(std::vector<std::pair<double, double>>& values, double p);
+
+// Marching-cubes surfel sizes per neighbourhood code for spacing in array-axis
+// order: 3D, code bit 7 - (4 a + 2 b + c) set when voxel (i - 1 + a, j - 1 +
+// b, k - 1 + c) is inside, 256 areas in mm^2; 2D, bit 3 - (2 a + b) for voxel
+// (i - 1 + a, j - 1 + b), 16 contour lengths in mm.
+std::array<double, 256> subvoxel_area_table_3d(const std::array<double, 3>& spacing_dhw);
+std::array<double, 16> subvoxel_length_table_2d(const std::array<double, 2>& spacing_hw);
 
 // numpy.percentile(values, p) with linear interpolation, by selection; the
 // vector is reordered. NaN for an empty vector.

@@ -99,6 +99,9 @@ private:
     std::unique_ptr<std::byte[]> data_;
 };
 
+// Decodes an IEEE 754 half-precision value (numpy float16), exactly.
+float half_to_float(std::uint16_t bits);
+
 // Bytes of memory available to this process now (MemAvailable), used to refuse
 // headers that would need more before allocating anything.
 std::uint64_t available_memory_bytes();
