@@ -1,12 +1,14 @@
 #include "command_line.h"
 
 #include "masklens/engine/error.h"
+#include "masklens/engine/folder.h"
 #include "masklens/engine/report.h"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <sstream>
 
 namespace masklens::cli {
@@ -111,36 +113,61 @@ Output:
   --help, --version
 
 Exit status: 0 success, 1 bad input, 2 usage error.
+
+usage: masklens-cli evaluate-folder PRED_DIR TARGET_DIR [evaluate's metric and
+           reading options] [--pattern REGEX] [--per-slice] [--format json|csv]
+           [--output FILE] [--jobs N] [--quiet] [--require-all] [--shard K/N]
+
+Pairs the files of two folders by case id (the file name without its
+extension: case_01.nii.gz pairs with case_01.npy), evaluates every pair and
+writes one report: per case and per label values, failed cases with their
+error, unpaired files, and a summary per metric over cases (mean, sample std,
+median, min, max, valid count; NaN skipped, +inf kept).
+  --pattern REGEX       ECMAScript regex searched in each file name; capture
+                        group 1 is the case id (both folders)
+  --pred-pattern REGEX, --target-pattern REGEX   the same, per folder
+  --per-slice           add per-sample, per-slice (and per-label) values
+  --format json|csv     default: csv when --output ends in .csv, else json
+  --jobs N              pairs evaluated at once (default 1); --threads is
+                        shared among them
+  --quiet, -q           no progress bar (shown only when stderr is a terminal)
+  --require-all         unpaired files make the exit status 1
+  --shard K/N           evaluate shard K (1-based, 1 <= K <= N) of N: the
+                        pairs at positions K-1, K-1+N, ... of the case ids in
+                        sorted order; writes JSON for merge
+Exit status: 0 every case evaluated, 1 some case failed (or no pairs, or a
+folder cannot be read), 2 usage error.
+
+usage: masklens-cli merge SHARD.json... [-o FILE] [--format json|csv] [--quiet]
+
+Combines the JSON outputs of all N shards (--shard K/N) into the report one
+run without --shard writes (same cases, order and summary). Refuses shards
+whose options, folders or file listing differ, and missing or repeated
+shards. Exit status as evaluate-folder: 1 when some merged case failed.
 )";
 }
 
-ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
+namespace {
+
+// An option only some commands take: returns true when it consumed `name`.
+// `value` fetches the option's value; `inline_value` says whether one was
+// given with '='.
+using ExtraOption = std::function<bool(const std::string& name, const std::function<std::string()>& value,
+                                       bool inline_value)>;
+
+// The options of `evaluate` (shared by evaluate-folder), from arguments[1].
+EvaluateCommand parse_evaluation_options(const std::vector<std::string>& arguments,
+                                         std::vector<std::string>& positional, const ExtraOption& extra,
+                                         const std::function<void()>& check_positional)
 {
-    ParsedCommand parsed;
-    if (arguments.empty()) {
-        throw_usage_error("missing command; try 'masklens-cli evaluate PREDICTION TARGET' or --help");
-    }
-    for (const auto& argument : arguments) {
-        if (argument == "--help" || argument == "-h") {
-            parsed.help = true;
-            return parsed;
-        }
-        if (argument == "--version") {
-            parsed.version = true;
-            return parsed;
-        }
-    }
-    if (arguments[0] != "evaluate") {
-        throw_usage_error("unknown command '" + arguments[0] + "'; the command is 'evaluate'");
-    }
     EvaluateCommand command;
-    std::vector<std::string> positional;
     std::optional<std::string> smooth, smooth_nr, smooth_dr;
     std::string metrics_text = "default", axis_text = "d", empty_text = "nan", layout_text = "auto";
     std::string device_text = "auto", format_text = "table", labels_text, hd_rule_text = "max";
     for (std::size_t i = 1; i < arguments.size(); ++i) {
         const std::string& argument = arguments[i];
-        if (argument.size() < 2 || argument.compare(0, 2, "--") != 0) {
+        const bool short_option = argument == "-o" || argument == "-q";
+        if (!short_option && (argument.size() < 2 || argument.compare(0, 2, "--") != 0)) {
             positional.push_back(argument);
             continue;
         }
@@ -160,6 +187,9 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
             return arguments[++i];
         };
         MetricOptions& metric = command.statistics.metric;
+        if (extra && extra(name, value, inline_value.has_value())) {
+            continue;
+        }
         if (name == "--metrics") {
             metrics_text = value();
             command.statistics.metrics = parse_metric_list(metrics_text);
@@ -280,6 +310,7 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
             command.device = gpu::parse_device_choice(device_text);
         } else if (name == "--format") {
             format_text = value();
+            command.format_given = true;
             if (format_text == "table") {
                 command.format = OutputFormat::Table;
             } else if (format_text == "json") {
@@ -304,10 +335,7 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
             throw_usage_error(name + " takes no value");
         }
     }
-    if (positional.size() != 2) {
-        throw_usage_error("evaluate needs exactly two files, PREDICTION and TARGET (got " +
-                          std::to_string(positional.size()) + ")");
-    }
+    check_positional();
     command.prediction_path = positional[0];
     command.target_path = positional[1];
     MetricOptions& metric = command.statistics.metric;
@@ -353,8 +381,8 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
          << (metric.nsd_tolerance_mm ? json_number(*metric.nsd_tolerance_mm) : std::string("null"))
          << ", \"spacing\": "
          << (metric.spacing
-                 ? "[" + json_number((*metric.spacing)[0]) + ", " + json_number((*metric.spacing)[1]) + ", " +
-                       json_number((*metric.spacing)[2]) + "]"
+                 ? std::string("[") + json_number((*metric.spacing)[0]) + ", " +
+                       json_number((*metric.spacing)[1]) + ", " + json_number((*metric.spacing)[2]) + "]"
                  : std::string("null"))
          << ", \"empty\": " << json_text(empty_text) << ", \"axis\": " << json_text(axis_text)
          << ", \"layout\": " << json_text(layout_text)
@@ -364,7 +392,191 @@ ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
     }
     json << "]}";
     command.options_json = json.str();
-    parsed.evaluate = std::move(command);
+    return command;
+}
+
+int parse_bounded(const std::string& option, const std::string& text, int low, int high)
+{
+    const std::int64_t value = parse_integer(option, text);
+    if (value < low || value > high) {
+        throw_usage_error(option + " must be between " + std::to_string(low) + " and " +
+                          std::to_string(high));
+    }
+    return static_cast<int>(value);
+}
+
+void no_value(const std::string& name, bool inline_value)
+{
+    if (inline_value) {
+        throw_usage_error(name + " takes no value");
+    }
+}
+
+FolderCommand parse_folder(const std::vector<std::string>& arguments)
+{
+    FolderCommand folder;
+    std::optional<std::string> pattern;
+    std::vector<std::string> positional;
+    const ExtraOption extra = [&](const std::string& name, const std::function<std::string()>& value,
+                                  bool inline_value) {
+        if (name == "--pattern") {
+            pattern = value();
+        } else if (name == "--pred-pattern") {
+            folder.prediction_pattern = value();
+        } else if (name == "--target-pattern") {
+            folder.target_pattern = value();
+        } else if (name == "--per-slice") {
+            no_value(name, inline_value);
+            folder.per_slice = true;
+        } else if (name == "--quiet" || name == "-q") {
+            no_value(name, inline_value);
+            folder.quiet = true;
+        } else if (name == "--require-all") {
+            no_value(name, inline_value);
+            folder.require_all = true;
+        } else if (name == "--jobs") {
+            folder.jobs = parse_bounded(name, value(), 1, 256);
+        } else if (name == "--shard") {
+            const std::string text = value();
+            const auto slash = text.find('/');
+            if (slash == std::string::npos) {
+                throw_usage_error("--shard needs K/N (1 <= K <= N), not '" + text + "'");
+            }
+            folder.shard_count = parse_bounded("--shard", text.substr(slash + 1), 1, 1000000);
+            folder.shard_index = parse_bounded("--shard", text.substr(0, slash), 1, folder.shard_count);
+        } else {
+            return false;
+        }
+        return true;
+    };
+    folder.evaluate = parse_evaluation_options(arguments, positional, extra, [&] {
+        if (positional.size() != 2) {
+            throw_usage_error("evaluate-folder needs exactly two folders, PRED_DIR and TARGET_DIR (got " +
+                              std::to_string(positional.size()) + ")");
+        }
+    });
+    if (pattern) {
+        if (folder.prediction_pattern.empty()) {
+            folder.prediction_pattern = *pattern;
+        }
+        if (folder.target_pattern.empty()) {
+            folder.target_pattern = *pattern;
+        }
+    }
+    EvaluateCommand& command = folder.evaluate;
+    const std::string& output = command.output_path;
+    if (!command.format_given) {
+        const bool csv = output.size() >= 4 && output.compare(output.size() - 4, 4, ".csv") == 0;
+        command.format = csv ? OutputFormat::Csv : OutputFormat::Json;
+    } else if (command.format == OutputFormat::Table) {
+        throw_usage_error("evaluate-folder writes --format json or csv, not table");
+    }
+    if (folder.shard_count > 0 && command.format != OutputFormat::Json) {
+        throw_usage_error("--shard writes JSON (merge reads it); drop --format csv and convert with "
+                          "'masklens-cli merge SHARDS... -o results.csv'");
+    }
+    // The folder options join evaluate's (shards must agree on all of them).
+    std::string& json = command.options_json;
+    json.pop_back();
+    json += ", \"pred_pattern\": " + json_quote(folder.prediction_pattern) +
+            ", \"target_pattern\": " + json_quote(folder.target_pattern) +
+            ", \"pred_key\": " + json_quote(command.prediction_read.npz_key) +
+            ", \"target_key\": " + json_quote(command.target_read.npz_key) +
+            ", \"per_slice\": " + (folder.per_slice ? "true" : "false") + "}";
+    return folder;
+}
+
+MergeCommand parse_merge(const std::vector<std::string>& arguments)
+{
+    MergeCommand merge;
+    bool format_given = false;
+    for (std::size_t i = 1; i < arguments.size(); ++i) {
+        const std::string& argument = arguments[i];
+        if (argument.size() < 2 || argument[0] != '-') {
+            merge.inputs.push_back(argument);
+            continue;
+        }
+        std::string name = argument;
+        std::optional<std::string> inline_value;
+        if (const auto equals = argument.find('='); equals != std::string::npos) {
+            name = argument.substr(0, equals);
+            inline_value = argument.substr(equals + 1);
+        }
+        auto value = [&]() -> std::string {
+            if (inline_value) {
+                return *inline_value;
+            }
+            if (i + 1 >= arguments.size()) {
+                throw_usage_error(name + " needs a value");
+            }
+            return arguments[++i];
+        };
+        if (name == "-o" || name == "--output") {
+            merge.output_path = value();
+        } else if (name == "--format") {
+            const std::string format = value();
+            format_given = true;
+            if (format == "json") {
+                merge.format = OutputFormat::Json;
+            } else if (format == "csv") {
+                merge.format = OutputFormat::Csv;
+            } else {
+                throw_usage_error("--format must be json or csv, not '" + format + "'");
+            }
+        } else if (name == "--quiet" || name == "-q") {
+            no_value(name, inline_value.has_value());
+            merge.quiet = true;
+        } else {
+            throw_usage_error("unknown option '" + name + "' for merge (see --help)");
+        }
+    }
+    if (merge.inputs.empty()) {
+        throw_usage_error("merge needs the shard outputs (JSON files written with --shard)");
+    }
+    const std::string& output = merge.output_path;
+    if (!format_given && output.size() >= 4 && output.compare(output.size() - 4, 4, ".csv") == 0) {
+        merge.format = OutputFormat::Csv;
+    }
+    return merge;
+}
+
+} // namespace
+
+ParsedCommand parse_command_line(const std::vector<std::string>& arguments)
+{
+    ParsedCommand parsed;
+    if (arguments.empty()) {
+        throw_usage_error("missing command; try 'masklens-cli evaluate PREDICTION TARGET' or --help");
+    }
+    for (const auto& argument : arguments) {
+        if (argument == "--help" || argument == "-h") {
+            parsed.help = true;
+            return parsed;
+        }
+        if (argument == "--version") {
+            parsed.version = true;
+            return parsed;
+        }
+    }
+    if (arguments[0] == "evaluate-folder") {
+        parsed.folder = parse_folder(arguments);
+        return parsed;
+    }
+    if (arguments[0] == "merge") {
+        parsed.merge = parse_merge(arguments);
+        return parsed;
+    }
+    if (arguments[0] != "evaluate") {
+        throw_usage_error("unknown command '" + arguments[0] +
+                          "'; the commands are 'evaluate', 'evaluate-folder' and 'merge'");
+    }
+    std::vector<std::string> positional;
+    parsed.evaluate = parse_evaluation_options(arguments, positional, {}, [&] {
+        if (positional.size() != 2) {
+            throw_usage_error("evaluate needs exactly two files, PREDICTION and TARGET (got " +
+                              std::to_string(positional.size()) + ")");
+        }
+    });
     return parsed;
 }
 

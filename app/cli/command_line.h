@@ -1,4 +1,6 @@
-// Parsing `masklens-cli evaluate PRED TARGET [options]` into engine options.
+// Parsing `masklens-cli evaluate PRED TARGET [options]`,
+// `masklens-cli evaluate-folder PRED_DIR TARGET_DIR [options]` and
+// `masklens-cli merge SHARDS... [-o FILE]` into commands.
 #pragma once
 
 #include "masklens/engine/statistics.h"
@@ -22,14 +24,37 @@ struct EvaluateCommand {
     bool ignore_geometry = false;
     gpu::DeviceChoice device = gpu::DeviceChoice::Auto;
     OutputFormat format = OutputFormat::Table;
-    std::string output_path; // empty: standard output
+    bool format_given = false;
+    std::string output_path;  // empty: standard output
     std::string options_json; // the effective options, for the JSON report
+};
+
+// evaluate-folder: evaluate's options apply to every pair.
+struct FolderCommand {
+    EvaluateCommand evaluate; // paths are the folders; format is Json or Csv
+    std::string prediction_pattern;
+    std::string target_pattern;
+    bool per_slice = false;
+    int jobs = 1;
+    bool quiet = false;
+    bool require_all = false;
+    int shard_index = 0; // 1-based; 0: no sharding
+    int shard_count = 0;
+};
+
+struct MergeCommand {
+    std::vector<std::string> inputs;
+    std::string output_path; // empty: standard output
+    OutputFormat format = OutputFormat::Json;
+    bool quiet = false;
 };
 
 struct ParsedCommand {
     bool help = false;
     bool version = false;
     std::optional<EvaluateCommand> evaluate;
+    std::optional<FolderCommand> folder;
+    std::optional<MergeCommand> merge;
 };
 
 // Throws Error(Usage) with a message naming the bad argument.

@@ -1,7 +1,9 @@
-// masklens-cli: evaluates a prediction against a target from the command line.
+// masklens-cli: evaluates a prediction against a target (or two folders of
+// them, or merges shard outputs) from the command line.
 // Errors are one line on stderr starting "error:"; exit status 0 on success,
 // 1 on bad input, 2 on usage errors. Nothing escapes as a crash.
 #include "command_line.h"
+#include "folder_command.h"
 
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
@@ -25,6 +27,12 @@ int run(const std::vector<std::string>& arguments)
     if (parsed.version) {
         std::cout << "masklens-cli " MASKLENS_VERSION "\n";
         return 0;
+    }
+    if (parsed.folder) {
+        return cli::run_folder(*parsed.folder);
+    }
+    if (parsed.merge) {
+        return cli::run_merge(*parsed.merge);
     }
     const cli::EvaluateCommand& command = *parsed.evaluate;
     const gpu::ResolvedDevice device = gpu::resolve_device(command.device);

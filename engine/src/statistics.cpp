@@ -333,10 +333,11 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Need
         }
         if (valid != count) {
             violation.count += count - valid;
-            if (violation.first_index == std::numeric_limits<std::int64_t>::max()) {
+            // Keep the smallest flat index whatever the order chunks come in.
+            if (flat_offset < violation.first_index) {
                 for (Eigen::Index i = 0; i < count; ++i) {
                     if (!terms::in_unit_interval(p[i])) {
-                        violation.first_index = flat_offset + i;
+                        violation.first_index = std::min(violation.first_index, flat_offset + i);
                         break;
                     }
                 }
@@ -638,7 +639,10 @@ private:
             const auto lp = pred_labels[static_cast<std::size_t>(i)];
             binary_only = binary_only && (lt == 0 || lt == 1) && (lp == 0 || lp == 1);
         }
-        if (binary_only) {
+        // The shortcut reads label 1's counts off the hard counts, which are
+        // label counts only when the threshold separates 0 from 1.
+        const double threshold = options_.metric.threshold;
+        if (binary_only && threshold > 0 && threshold <= 1) {
             if (binary.pred_positive > 0 || binary.target_positive > 0) {
                 LabelCounts& one = sparse[region].at(1);
                 one.predicted += binary.pred_positive;

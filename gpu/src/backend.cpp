@@ -33,27 +33,32 @@ DeviceChoice parse_device_choice(std::string_view text)
     throw_usage_error("--device must be auto, cpu or cuda, not '" + std::string(text) + "'");
 }
 
+ResolvedDevice choose_device(DeviceChoice choice, const DeviceReport& report)
+{
+    if (choice == DeviceChoice::Cpu) {
+        return {"cpu", ""};
+    }
+    if (report.cuda_built && report.device_count > 0) {
+        const std::string name =
+            report.device_name.empty() ? std::string("CUDA device 0") : report.device_name;
+        return {"cuda", choice == DeviceChoice::Auto
+                            ? "note: evaluating on the GPU (" + name + "); --device cpu for the CPU"
+                            : std::string()};
+    }
+    const std::string problem =
+        !report.cuda_built ? report.detail : "no CUDA device is present (" + report.detail + ")";
+    if (choice == DeviceChoice::Cuda) {
+        throw Error(Error::Kind::Device, {}, "--device cuda: " + problem);
+    }
+    return {"cpu", "note: evaluating on the CPU: " + problem};
+}
+
 ResolvedDevice resolve_device(DeviceChoice choice)
 {
     if (choice == DeviceChoice::Cpu) {
         return {"cpu", ""};
     }
-    const DeviceReport report = query_devices();
-    // The statistics kernels arrive with the CUDA issue; until then a present
-    // device cannot be used either.
-    std::string problem;
-    if (!report.cuda_built) {
-        problem = report.detail;
-    } else if (report.device_count == 0) {
-        problem = "no CUDA device is present (" + report.detail + ")";
-    } else {
-        problem = "CUDA device '" + report.device_name +
-                  "' found, but this build's CUDA statistics kernels are not implemented yet";
-    }
-    if (choice == DeviceChoice::Cuda) {
-        throw Error(Error::Kind::Device, {}, "--device cuda: " + problem);
-    }
-    return {"cpu", report.device_count > 0 ? "note: " + problem + "; using the CPU" : ""};
+    return choose_device(choice, query_devices());
 }
 
 } // namespace masklens::gpu

@@ -7,10 +7,10 @@
 namespace masklens::gpu {
 
 struct DeviceReport {
-    bool cuda_built = false;   // this binary was compiled with the CUDA path
-    int device_count = 0;      // CUDA devices visible now
-    std::string device_name;   // the first device's name, when there is one
-    std::string detail;        // why no device is usable (driver message), if none
+    bool cuda_built = false; // this binary was compiled with the CUDA path (kernels included)
+    int device_count = 0;    // CUDA devices visible now
+    std::string device_name; // the first device's name, when there is one
+    std::string detail;      // why no device is usable (driver message), if none
 };
 
 // Asks the CUDA runtime what is present. Never throws.
@@ -23,12 +23,17 @@ DeviceChoice parse_device_choice(std::string_view text);
 
 struct ResolvedDevice {
     std::string name; // "cpu" or "cuda"
-    std::string note; // one line for stderr when auto made a choice worth telling, else empty
+    std::string note; // one line for stderr saying what `auto` chose and why, else empty
 };
 
-// Picks the device. `cuda` without a usable CUDA path is Error(Device) saying
-// whether the build lacks CUDA, no device is present, or the kernels are
-// missing; `auto` falls back to the CPU.
+// Picks the device from a report (no CUDA call; resolve_device passes
+// query_devices()). The CUDA path is usable when the build has it and a
+// device is present. `cpu`: the CPU, no note. `cuda`: the GPU, or
+// Error(Device) saying whether the build lacks CUDA or no device is present.
+// `auto`: the GPU when usable, else the CPU, with a one-line note either way.
+ResolvedDevice choose_device(DeviceChoice choice, const DeviceReport& report);
+
+// choose_device(choice, query_devices()) (no query for `cpu`).
 ResolvedDevice resolve_device(DeviceChoice choice);
 
 } // namespace masklens::gpu

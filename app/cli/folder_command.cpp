@@ -1,0 +1,548 @@
+#include "folder_command.h"
+
+#include "json.h"
+
+#include "masklens/engine/error.h"
+#include "masklens/engine/evaluate.h"
+#include "masklens/engine/folder.h"
+#include "masklens/engine/report.h"
+#include "masklens/io/read_volume.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
+
+namespace masklens::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string join_path(const std::string& folder, const std::string& name)
+{
+    if (folder.empty()) {
+        return name;
+    }
+    return folder.back() == '/' ? folder + name : folder + "/" + name;
+}
+
+std::string format_duration(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0) {
+        return "?";
+    }
+    const auto total = static_cast<long long>(seconds + 0.5);
+    char text[32];
+    if (total >= 3600) {
+        std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
+    } else {
+        std::snprintf(text, sizeof text, "%lld:%02lld", total / 60, total % 60);
+    }
+    return text;
+}
+
+// "[#####.....]  12/100 cases  3.4 cases/s  ETA 0:26" on one terminal line.
+class Progress {
+public:
+    Progress(std::size_t total, bool enabled) : total_(total), enabled_(enabled && total > 0) {}
+
+    void case_done()
+    {
+        std::lock_guard lock(mutex_);
+        ++done_;
+        if (!enabled_) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (done_ < total_ && now - last_ < std::chrono::milliseconds(200)) {
+            return;
+        }
+        last_ = now;
+        const double elapsed = std::chrono::duration<double>(now - start_).count();
+        const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
+        const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : NAN;
+        constexpr std::size_t width = 24;
+        const std::size_t filled = done_ * width / total_;
+        char text[160];
+        std::snprintf(text, sizeof text, "\r[%s%s] %zu/%zu cases  %.2f cases/s  %s %s   ",
+                      std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), done_,
+                      total_, rate, done_ == total_ ? "elapsed" : "ETA",
+                      format_duration(done_ == total_ ? elapsed : eta).c_str());
+        std::cerr << text << (done_ == total_ ? "\n" : "") << std::flush;
+    }
+
+private:
+    std::mutex mutex_;
+    std::size_t total_ = 0, done_ = 0;
+    bool enabled_ = false;
+    Clock::time_point start_ = Clock::now();
+    Clock::time_point last_{};
+};
+
+bool vtk_backed(const std::string& path)
+{
+    std::string lower = path;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const char* extension : {".nii", ".nii.gz", ".png", ".tif", ".tiff"}) {
+        const std::string e(extension);
+        if (lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The VTK-backed readers initialise VTK's object factory on first use, which
+// is not safe to race: the first such read runs alone, later ones in parallel.
+std::mutex vtk_first_read;
+std::atomic<bool> vtk_ready{false};
+
+Volume read_input(const std::string& path, const io::ReadOptions& options)
+{
+    if (vtk_ready.load() || !vtk_backed(path)) {
+        return io::read_volume(path, options);
+    }
+    std::lock_guard lock(vtk_first_read);
+    Volume volume = io::read_volume(path, options);
+    vtk_ready.store(true);
+    return volume;
+}
+
+FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads)
+{
+    const EvaluateCommand& command = folder.evaluate;
+    FolderCase result;
+    const std::string prediction_path = join_path(command.prediction_path, pair.prediction);
+    const std::string target_path = join_path(command.target_path, pair.target);
+    try {
+        const Volume prediction = read_input(prediction_path, command.prediction_read);
+        const Volume target = read_input(target_path, command.target_read);
+        if (!command.ignore_geometry) {
+            check_same_geometry(prediction, target);
+        }
+        StatisticsOptions options = command.statistics;
+        options.threads = threads;
+        result = folder_case_from(evaluate(prediction, target, options), folder.per_slice);
+    } catch (const Error& error) {
+        result = FolderCase{};
+        result.error = error.what();
+    } catch (const std::bad_alloc&) {
+        result = FolderCase{};
+        result.error = prediction_path + ": out of memory";
+    } catch (const std::exception& error) {
+        result = FolderCase{};
+        result.error = prediction_path + ": internal: " + error.what();
+    }
+    result.case_id = pair.case_id;
+    result.prediction = prediction_path;
+    result.target = target_path;
+    return result;
+}
+
+std::string render(const FolderReport& report, OutputFormat format)
+{
+    std::ostringstream out;
+    if (format == OutputFormat::Csv) {
+        write_folder_csv(out, report);
+    } else {
+        write_folder_json(out, report);
+    }
+    return out.str();
+}
+
+void emit(const std::string& text, const std::string& output_path)
+{
+    if (output_path.empty()) {
+        std::cout << text << std::flush;
+    } else {
+        write_file_atomically(output_path, text);
+    }
+}
+
+// Lines on stderr: unpaired files, failed cases, one summary line.
+void tell(const FolderReport& report, bool quiet, const char* verb)
+{
+    constexpr std::size_t shown = 20;
+    auto list = [&](const std::vector<UnpairedFile>& files, const char* what) {
+        for (std::size_t i = 0; i < files.size() && i < shown; ++i) {
+            std::cerr << "unpaired " << what << ": " << files[i].file << " (" << files[i].reason << ")\n";
+        }
+        if (files.size() > shown) {
+            std::cerr << "... and " << files.size() - shown << " more unpaired " << what
+                      << "s (listed in the output)\n";
+        }
+    };
+    list(report.unpaired_predictions, "prediction");
+    list(report.unpaired_targets, "target");
+    std::size_t failed_shown = 0;
+    for (const FolderCase& c : report.cases) {
+        if (!c.ok && failed_shown++ < shown) {
+            std::cerr << "failed: " << c.case_id << ": " << c.error << '\n';
+        }
+    }
+    const std::int64_t failed = failed_cases(report);
+    if (failed > static_cast<std::int64_t>(shown)) {
+        std::cerr << "... and " << failed - static_cast<std::int64_t>(shown)
+                  << " more failed cases (listed in the output)\n";
+    }
+    const std::size_t ignored = report.ignored_predictions.size() + report.ignored_targets.size();
+    if (failed > 0 || !quiet || !report.unpaired_predictions.empty() || !report.unpaired_targets.empty()) {
+        std::cerr << verb << ' ' << report.cases.size() << " case" << (report.cases.size() == 1 ? "" : "s")
+                  << ": " << static_cast<std::int64_t>(report.cases.size()) - failed << " ok, " << failed
+                  << " failed; unpaired: " << report.unpaired_predictions.size() << " prediction"
+                  << (report.unpaired_predictions.size() == 1 ? "" : "s") << ", "
+                  << report.unpaired_targets.size() << " target"
+                  << (report.unpaired_targets.size() == 1 ? "" : "s");
+        if (ignored > 0) {
+            std::cerr << "; " << ignored << " file" << (ignored == 1 ? "" : "s") << " of other types ignored";
+        }
+        std::cerr << '\n';
+    }
+    if (failed > 0) {
+        std::cerr << "error: " << failed << " case" << (failed == 1 ? "" : "s")
+                  << " failed (status \"error\" in the output)\n";
+    }
+}
+
+} // namespace
+
+int run_folder(const FolderCommand& folder)
+{
+    const EvaluateCommand& command = folder.evaluate;
+    const gpu::ResolvedDevice device = gpu::resolve_device(command.device);
+    if (!device.note.empty() && !folder.quiet) {
+        std::cerr << device.note << '\n';
+    }
+    const std::vector<std::string> prediction_files = list_folder(command.prediction_path);
+    const std::vector<std::string> target_files = list_folder(command.target_path);
+    const FolderPairing pairing =
+        pair_files(prediction_files, target_files, {folder.prediction_pattern, folder.target_pattern});
+
+    std::vector<CasePair> selected;
+    for (std::size_t i = 0; i < pairing.pairs.size(); ++i) {
+        if (folder.shard_count == 0 || in_shard(i, folder.shard_index, folder.shard_count)) {
+            selected.push_back(pairing.pairs[i]);
+        }
+    }
+
+    FolderReport report;
+    report.prediction_dir = command.prediction_path;
+    report.target_dir = command.target_path;
+    report.options_json = canonical_json(parse_json(command.options_json, "options"));
+    report.metrics = command.statistics.metrics;
+    report.unpaired_predictions = pairing.unpaired_predictions;
+    report.unpaired_targets = pairing.unpaired_targets;
+    report.ignored_predictions = pairing.ignored_predictions;
+    report.ignored_targets = pairing.ignored_targets;
+    if (folder.shard_count > 0) {
+        report.shard = ShardInfo{folder.shard_index, folder.shard_count,
+                                 static_cast<std::int64_t>(pairing.pairs.size())};
+    }
+
+    // Bounded memory: `jobs` workers, each holding one pair at a time; the
+    // engine's threads are shared among them.
+    const int jobs = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(folder.jobs),
+                                                            std::max<std::size_t>(selected.size(), 1)));
+    const int cores = command.statistics.threads > 0
+                          ? command.statistics.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads_per_job = std::max(1, cores / jobs);
+    report.cases.resize(selected.size());
+    Progress progress(selected.size(), !folder.quiet && ::isatty(STDERR_FILENO) == 1);
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i = next++; i < selected.size(); i = next++) {
+            report.cases[i] = evaluate_case(folder, selected[i], threads_per_job);
+            progress.case_done();
+        }
+    };
+    std::vector<std::thread> workers;
+    for (int j = 1; j < jobs; ++j) {
+        workers.emplace_back(work);
+    }
+    work();
+    for (std::thread& worker : workers) {
+        worker.join();
+    }
+
+    emit(render(report, command.format), command.output_path);
+    tell(report, folder.quiet, "evaluated");
+    if (pairing.pairs.empty()) {
+        std::cerr << "error: no pairs: no prediction in " << command.prediction_path
+                  << " has a target with the same case id in " << command.target_path << '\n';
+        return 1;
+    }
+    const bool unpaired = !report.unpaired_predictions.empty() || !report.unpaired_targets.empty();
+    if (folder.require_all && unpaired) {
+        std::cerr << "error: unpaired files (--require-all)\n";
+        return 1;
+    }
+    return failed_cases(report) > 0 ? 1 : 0;
+}
+
+namespace {
+
+std::string read_text(const std::string& path)
+{
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+        throw_input_error(path, "cannot open");
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    if (file.bad()) {
+        throw_input_error(path, "cannot read");
+    }
+    return text.str();
+}
+
+class ShardReader {
+public:
+    ShardReader(std::string path, const JsonValue& root) : path_(std::move(path)), root_(root) {}
+
+    const JsonValue& member(const JsonValue& object, const std::string& key, JsonValue::Type type) const
+    {
+        const JsonValue* value = object.is(JsonValue::Type::Object) ? object.find(key) : nullptr;
+        if (!value || !value->is(type)) {
+            throw_input_error(path_,
+                              "not an evaluate-folder output: '" + key + "' is missing or of the wrong type");
+        }
+        return *value;
+    }
+    const std::string& string(const JsonValue& object, const std::string& key) const
+    {
+        return member(object, key, JsonValue::Type::String).text;
+    }
+    std::int64_t integer(const JsonValue& object, const std::string& key) const
+    {
+        return static_cast<std::int64_t>(member(object, key, JsonValue::Type::Number).number);
+    }
+
+    // "values" plus "undefined" reasons -> one value per metric (absent: NaN).
+    MetricValues values(const JsonValue& object, const std::vector<Metric>& metrics) const
+    {
+        const JsonValue& values = member(object, "values", JsonValue::Type::Object);
+        const JsonValue* reasons = object.find("undefined");
+        MetricValues out(metrics.size(), std::numeric_limits<double>::quiet_NaN());
+        for (std::size_t m = 0; m < metrics.size(); ++m) {
+            const JsonValue* value = values.find(std::string(metric_name(metrics[m])));
+            if (!value) {
+                continue;
+            }
+            if (value->is(JsonValue::Type::Number)) {
+                out[m] = value->number;
+                continue;
+            }
+            const JsonValue* reason = reasons ? reasons->find(std::string(metric_name(metrics[m]))) : nullptr;
+            const std::string text = reason && reason->is(JsonValue::Type::String) ? reason->text : "";
+            if (text.rfind("infinite", 0) == 0) {
+                out[m] = std::numeric_limits<double>::infinity();
+            } else if (text.rfind("-infinite", 0) == 0) {
+                out[m] = -std::numeric_limits<double>::infinity();
+            }
+        }
+        return out;
+    }
+
+    std::vector<MetricValues> slices(const JsonValue& object, const std::vector<Metric>& metrics) const
+    {
+        std::vector<MetricValues> out;
+        for (const JsonValue& slice : member(object, "slices", JsonValue::Type::Array).items) {
+            out.push_back(values(slice, metrics));
+        }
+        return out;
+    }
+
+    std::vector<UnpairedFile> unpaired(const std::string& key) const
+    {
+        std::vector<UnpairedFile> out;
+        const JsonValue& unpaired = member(root_, "unpaired", JsonValue::Type::Object);
+        for (const JsonValue& file : member(unpaired, key, JsonValue::Type::Array).items) {
+            out.push_back({string(file, "file"), string(file, "case"), string(file, "reason")});
+        }
+        return out;
+    }
+
+    std::vector<std::string> ignored(const std::string& key) const
+    {
+        std::vector<std::string> out;
+        const JsonValue& ignored = member(root_, "ignored", JsonValue::Type::Object);
+        for (const JsonValue& name : member(ignored, key, JsonValue::Type::Array).items) {
+            if (!name.is(JsonValue::Type::String)) {
+                throw_input_error(path_, "not an evaluate-folder output: 'ignored' holds a non-string");
+            }
+            out.push_back(name.text);
+        }
+        return out;
+    }
+
+    FolderCase folder_case(const JsonValue& entry, const std::vector<Metric>& metrics) const
+    {
+        FolderCase c;
+        c.case_id = string(entry, "case");
+        c.prediction = string(entry, "prediction");
+        c.target = string(entry, "target");
+        const std::string& status = string(entry, "status");
+        c.ok = status == "ok";
+        if (!c.ok) {
+            c.error = string(entry, "error");
+            return c;
+        }
+        for (const JsonValue& extent : member(entry, "shape", JsonValue::Type::Array).items) {
+            c.shape.push_back(static_cast<std::int64_t>(extent.number));
+        }
+        const auto pairing = parse_pairing_mode(string(entry, "pairing"));
+        if (!pairing) {
+            throw_input_error(path_, "case " + c.case_id + ": unknown pairing");
+        }
+        c.pairing = *pairing;
+        c.values = values(entry, metrics);
+        for (const JsonValue& label : member(entry, "labels", JsonValue::Type::Array).items) {
+            c.labels.push_back({integer(label, "label"), values(label, metrics)});
+        }
+        if (const JsonValue* samples = entry.find("samples")) {
+            for (const JsonValue& sample : samples->items) {
+                FolderSampleDetail detail;
+                detail.index = integer(sample, "index");
+                detail.values = values(sample, metrics);
+                detail.slices = slices(sample, metrics);
+                for (const JsonValue& label : member(sample, "labels", JsonValue::Type::Array).items) {
+                    detail.labels.push_back(
+                        {integer(label, "label"), values(label, metrics), slices(label, metrics)});
+                }
+                c.samples.push_back(std::move(detail));
+            }
+        }
+        return c;
+    }
+
+    FolderReport report() const
+    {
+        FolderReport report;
+        report.prediction_dir = string(root_, "prediction_dir");
+        report.target_dir = string(root_, "target_dir");
+        report.options_json = canonical_json(member(root_, "options", JsonValue::Type::Object));
+        for (const JsonValue& name : member(root_, "metrics", JsonValue::Type::Array).items) {
+            const auto metric = name.is(JsonValue::Type::String) ? parse_metric(name.text) : std::nullopt;
+            if (!metric) {
+                throw_input_error(path_, "unknown metric '" + name.text + "'");
+            }
+            report.metrics.push_back(*metric);
+        }
+        for (const JsonValue& entry : member(root_, "cases", JsonValue::Type::Array).items) {
+            report.cases.push_back(folder_case(entry, report.metrics));
+        }
+        report.unpaired_predictions = unpaired("predictions");
+        report.unpaired_targets = unpaired("targets");
+        report.ignored_predictions = ignored("predictions");
+        report.ignored_targets = ignored("targets");
+        if (const JsonValue* shard = root_.find("shard")) {
+            report.shard =
+                ShardInfo{static_cast<int>(integer(*shard, "index")),
+                          static_cast<int>(integer(*shard, "count")), integer(*shard, "cases_total")};
+        } else {
+            // A run without --shard is the one shard of one.
+            report.shard = ShardInfo{1, 1, static_cast<std::int64_t>(report.cases.size())};
+        }
+        return report;
+    }
+
+private:
+    std::string path_;
+    const JsonValue& root_;
+};
+
+bool same_files(const std::vector<UnpairedFile>& a, const std::vector<UnpairedFile>& b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const UnpairedFile& x, const UnpairedFile& y) {
+                          return x.file == y.file && x.case_id == y.case_id && x.reason == y.reason;
+                      });
+}
+
+} // namespace
+
+int run_merge(const MergeCommand& command)
+{
+    std::vector<FolderReport> shards;
+    for (const std::string& path : command.inputs) {
+        const JsonValue root = parse_json(read_text(path), path);
+        shards.push_back(ShardReader(path, root).report());
+    }
+    FolderReport merged = shards.front();
+    merged.cases.clear();
+    merged.shard.reset();
+    const ShardInfo& first = *shards.front().shard;
+    std::set<int> seen;
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        const FolderReport& shard = shards[i];
+        const std::string& path = command.inputs[i];
+        auto refuse = [&](const std::string& what) {
+            throw_input_error(path, what + " differ from " + command.inputs.front() +
+                                        "'s; shards of one run "
+                                        "must agree");
+        };
+        if (shard.options_json != merged.options_json) {
+            refuse("the options");
+        }
+        if (shard.metrics != merged.metrics) {
+            refuse("the metrics");
+        }
+        if (shard.prediction_dir != merged.prediction_dir || shard.target_dir != merged.target_dir) {
+            refuse("the folders");
+        }
+        if (!same_files(shard.unpaired_predictions, merged.unpaired_predictions) ||
+            !same_files(shard.unpaired_targets, merged.unpaired_targets) ||
+            shard.ignored_predictions != merged.ignored_predictions ||
+            shard.ignored_targets != merged.ignored_targets) {
+            refuse("the folders' files (unpaired or ignored)");
+        }
+        if (shard.shard->count != first.count || shard.shard->cases_total != first.cases_total) {
+            refuse("the shard count or the number of pairs");
+        }
+        if (!seen.insert(shard.shard->index).second) {
+            throw_input_error(path, "shard " + std::to_string(shard.shard->index) + "/" +
+                                        std::to_string(first.count) + " is given twice");
+        }
+        merged.cases.insert(merged.cases.end(), shard.cases.begin(), shard.cases.end());
+    }
+    if (static_cast<int>(seen.size()) != first.count) {
+        std::string missing;
+        for (int k = 1; k <= first.count; ++k) {
+            if (!seen.count(k)) {
+                missing += (missing.empty() ? "" : ", ") + std::to_string(k);
+            }
+        }
+        throw_input_error("", "missing shards (of " + std::to_string(first.count) + "): " + missing);
+    }
+    std::sort(merged.cases.begin(), merged.cases.end(),
+              [](const FolderCase& a, const FolderCase& b) { return a.case_id < b.case_id; });
+    for (std::size_t i = 1; i < merged.cases.size(); ++i) {
+        if (merged.cases[i].case_id == merged.cases[i - 1].case_id) {
+            throw_input_error("", "case '" + merged.cases[i].case_id + "' appears in two shards");
+        }
+    }
+    if (static_cast<std::int64_t>(merged.cases.size()) != first.cases_total) {
+        throw_input_error("", "the shards hold " + std::to_string(merged.cases.size()) + " cases, not the " +
+                                  std::to_string(first.cases_total) + " pairs of the run");
+    }
+    emit(render(merged, command.format), command.output_path);
+    tell(merged, command.quiet, "merged");
+    return failed_cases(merged) > 0 ? 1 : 0;
+}
+
+} // namespace masklens::cli
