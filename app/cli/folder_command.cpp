@@ -1,5 +1,7 @@
 #include "folder_command.h"
 
+#include "masklens/gpu/cuda_statistics.h"
+
 #include "json.h"
 
 #include "masklens/engine/error.h"
@@ -122,7 +124,8 @@ Volume read_input(const std::string& path, const io::ReadOptions& options)
     return volume;
 }
 
-FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads)
+FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads,
+                         const std::string& device)
 {
     const EvaluateCommand& command = folder.evaluate;
     FolderCase result;
@@ -136,7 +139,7 @@ FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int 
         }
         StatisticsOptions options = command.statistics;
         options.threads = threads;
-        result = folder_case_from(evaluate(prediction, target, options), folder.per_slice);
+        result = folder_case_from(gpu::evaluate_on(device, prediction, target, options), folder.per_slice);
     } catch (const Error& error) {
         result = FolderCase{};
         result.error = error.what();
@@ -266,7 +269,7 @@ int run_folder(const FolderCommand& folder)
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t i = next++; i < selected.size(); i = next++) {
-            report.cases[i] = evaluate_case(folder, selected[i], threads_per_job);
+            report.cases[i] = evaluate_case(folder, selected[i], threads_per_job, device.name);
             progress.case_done();
         }
     };

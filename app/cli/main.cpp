@@ -8,6 +8,7 @@
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/report.h"
+#include "masklens/gpu/cuda_statistics.h"
 #include "masklens/io/read_volume.h"
 
 #include <iostream>
@@ -44,7 +45,7 @@ int run(const std::vector<std::string>& arguments)
     if (!command.ignore_geometry) {
         check_same_geometry(prediction, target);
     }
-    const Evaluation evaluation = evaluate(prediction, target, command.statistics);
+    const Evaluation evaluation = gpu::evaluate_on(device.name, prediction, target, command.statistics);
 
     ReportContext context;
     context.prediction_path = command.prediction_path;

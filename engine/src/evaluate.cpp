@@ -321,16 +321,19 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
 
 } // namespace
 
-Evaluation evaluate(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
+Evaluation complete_evaluation(BatchStatistics statistics, const Volume& prediction, const Volume& target,
+                               const StatisticsOptions& options)
 {
-    Evaluation evaluation =
-        derive_evaluation(compute_statistics(prediction, target, options), options.metrics, options.metric);
-    const bool distances =
-        std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_distance_metric);
-    if (distances) {
+    Evaluation evaluation = derive_evaluation(std::move(statistics), options.metrics, options.metric);
+    if (std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_distance_metric)) {
         add_surface_distances(evaluation, prediction, target);
     }
     return evaluation;
+}
+
+Evaluation evaluate(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
+{
+    return complete_evaluation(compute_statistics(prediction, target, options), prediction, target, options);
 }
 
 } // namespace masklens

@@ -7,8 +7,8 @@ Evaluation evaluate_on(std::string_view device, const Volume& prediction, const 
                        const StatisticsOptions& options)
 {
     if (device == "cuda") {
-        return derive_evaluation(compute_statistics_cuda(prediction, target, options), options.metrics,
-                                 options.metric);
+        return complete_evaluation(compute_statistics_cuda(prediction, target, options), prediction, target,
+                                   options);
     }
     return evaluate(prediction, target, options);
 }

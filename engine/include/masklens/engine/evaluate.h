@@ -54,7 +54,12 @@ bool label_metric_applies(Metric metric, PairingMode pairing) noexcept;
 Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metric>& metrics,
                              const MetricOptions& options);
 
-// compute_statistics + derive_evaluation.
+// derive_evaluation plus the surface-distance metrics (hd, hd95, assd, nsd),
+// which need the volumes themselves: the last step of every backend.
+Evaluation complete_evaluation(BatchStatistics statistics, const Volume& prediction, const Volume& target,
+                               const StatisticsOptions& options);
+
+// compute_statistics (the CPU pass) + complete_evaluation.
 Evaluation evaluate(const Volume& prediction, const Volume& target, const StatisticsOptions& options);
 
 } // namespace masklens
