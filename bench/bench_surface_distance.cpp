@@ -4,6 +4,8 @@
 //   BM_SurfaceDistanceSlices/N the same pair, per-slice values along D (one pass)
 //   BM_SurfaceDistanceNoise/N  worst case: random masks (surface ~ the whole volume)
 //   BM_DistanceTransform/N     the squared EDT alone on the spheres' bounding box
+//   BM_SurfaceDistanceSubvoxel/N  the spheres with --surface subvoxel (DeepMind's
+//                              area-weighted corner surfels)
 // Not registered as a test; built with the other benchmarks (bench/CMakeLists.txt).
 #include "masklens/engine/distance_transform.h"
 #include "masklens/engine/surface_distance.h"
@@ -114,6 +116,17 @@ void BM_DistanceTransform(benchmark::State& state)
     state.SetItemsProcessed(state.iterations() * p.grid.voxels());
 }
 
+void BM_SurfaceDistanceSubvoxel(benchmark::State& state)
+{
+    const Pair p = spheres(state.range(0));
+    auto o = options();
+    o.surface = SurfaceMode::Subvoxel;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(surface_distances(p.pred.data(), p.target.data(), p.grid, o));
+    }
+    state.SetItemsProcessed(state.iterations() * p.grid.voxels());
+}
+
 } // namespace
 
 BENCHMARK(BM_SurfaceDistance3D)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -125,5 +138,7 @@ BENCHMARK(BM_SurfaceDistanceSlices)
     ->UseRealTime();
 BENCHMARK(BM_SurfaceDistanceNoise)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_DistanceTransform)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK(BM_SurfaceDistanceSubvoxel)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

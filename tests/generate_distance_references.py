@@ -16,6 +16,20 @@ Run with Debian's python3 (python3-scipy, python3-numpy):
     /usr/bin/python3 tests/generate_distance_references.py
 
 The outputs are committed so that the tests need no Python.
+
+Subvoxel mode (--surface subvoxel) references come from DeepMind's
+surface-distance package (PyPI "surface-distance", module surface_distance):
+compute_surface_distances + compute_robust_hausdorff (rule max),
+compute_average_surface_distance and compute_surface_dice_at_tolerance; the
+pooled and mean rules and the pooled area-weighted ASSD apply the same
+area-weighted definitions to those distances and areas. The package is needed
+only for them; install it into a venv that sees Debian's numpy/scipy:
+
+    /usr/bin/python3 -m venv --system-site-packages /tmp/sdvenv
+    /tmp/sdvenv/bin/pip install surface-distance
+    /tmp/sdvenv/bin/python tests/generate_distance_references.py
+
+Without the package the script stops rather than drop the subvoxel references.
 """
 
 import json
@@ -24,6 +38,12 @@ import os
 
 import numpy as np
 from scipy import ndimage as ndi
+
+try:
+    import surface_distance as deepmind_sd
+    from surface_distance import lookup_tables as deepmind_tables
+except ImportError:  # pragma: no cover
+    raise SystemExit("needs DeepMind's surface-distance package (see the docstring)")
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "distance")
 
@@ -86,6 +106,53 @@ def metrics(pred, target, sampling):
     return {"pred_surface": int(sp.sum()), "target_surface": int(st.sum()), "configs": out}
 
 
+def weighted_percentile(distances, areas, p):
+    """compute_robust_hausdorff's rule for one direction (or a pooled list)."""
+    order = sorted(zip(distances, areas))
+    d = np.array([x[0] for x in order])
+    a = np.array([x[1] for x in order])
+    cum = np.cumsum(a) / np.sum(a)
+    idx = np.searchsorted(cum, p / 100.0)
+    return d[min(idx, len(d) - 1)]
+
+
+def subvoxel_metrics(pred, target, sampling):
+    """Subvoxel (DeepMind) values for every configuration."""
+    sd = deepmind_sd.compute_surface_distances(target, pred, list(sampling))
+    d_tp, a_t = sd["distances_gt_to_pred"], sd["surfel_areas_gt"]
+    d_pt, a_p = sd["distances_pred_to_gt"], sd["surfel_areas_pred"]
+    out = []
+    for p, rule, tol in CONFIGS:
+        if d_pt.size == 0 and d_tp.size == 0:
+            v = dict(hd=math.nan, hd_percentile=math.nan, assd=math.nan, nsd=math.nan)
+        elif d_pt.size == 0 or d_tp.size == 0:
+            v = dict(hd=math.inf, hd_percentile=math.inf, assd=math.inf, nsd=0.0 if tol is not None else math.nan)
+        else:
+            p_pt = weighted_percentile(d_pt, a_p, p)
+            p_tp = weighted_percentile(d_tp, a_t, p)
+            if rule == "max":
+                hp = deepmind_sd.compute_robust_hausdorff(sd, p)
+                assert hp == max(p_pt, p_tp)
+            elif rule == "mean":
+                hp = (p_pt + p_tp) / 2
+            else:
+                hp = weighted_percentile(np.concatenate([d_pt, d_tp]), np.concatenate([a_p, a_t]), p)
+            nsd = math.nan if tol is None else deepmind_sd.compute_surface_dice_at_tolerance(sd, tol)
+            assd = (np.sum(d_pt * a_p) + np.sum(d_tp * a_t)) / (np.sum(a_p) + np.sum(a_t))
+            v = dict(hd=max(d_pt.max(), d_tp.max()), hd_percentile=hp, assd=assd, nsd=nsd)
+        out.append({k: number(x) for k, x in v.items()})
+    mean_tp, mean_pt = deepmind_sd.compute_average_surface_distance(sd)
+    return {
+        "pred_surfels": int(d_pt.size),
+        "target_surfels": int(d_tp.size),
+        "pred_area": number(np.sum(a_p)),
+        "target_area": number(np.sum(a_t)),
+        "mean_pred_to_target": number(mean_pt),
+        "mean_target_to_pred": number(mean_tp),
+        "configs": out,
+    }
+
+
 def save_bits(name, mask):
     np.packbits(mask.astype(bool).ravel(order="C")).tofile(os.path.join(OUT, name))
     return name
@@ -121,6 +188,7 @@ def main():
             "pred": save_bits(name + ".pred.bits", pred),
             "target": save_bits(name + ".target.bits", target),
             "expected": metrics(pred, target, sampling),
+            "subvoxel": subvoxel_metrics(pred, target, sampling),
         }
         if slices:
             per_axis = {}
@@ -131,6 +199,10 @@ def main():
                     values.append(metrics(np.take(pred, i, axis=axis), np.take(target, i, axis=axis), in_plane))
                 per_axis[label] = values
             case["slices"] = per_axis
+            # Subvoxel per-slice references along D (2D, in-plane spacing).
+            case["subvoxel_slices_D"] = [
+                subvoxel_metrics(pred[i], target[i], sampling[1:]) for i in range(pred.shape[0])
+            ]
         cases.append(case)
 
     # 3D random blobs, anisotropic spacing, touching the image border.
@@ -177,6 +249,16 @@ def main():
     (edt.astype("<f8") ** 2).tofile(os.path.join(OUT, "edt.expected.f64"))
     save_bits("edt.features.bits", features)
 
+    # DeepMind's surfel-size lookup tables (array-axis spacing), to check the
+    # engine's own marching-cubes tables code by code.
+    tables = []
+    for spacing in [(1.0, 1.0, 1.0), (1.5, 0.8, 0.8), (0.7, 1.3, 2.1)]:
+        tables.append({"spacing": list(spacing),
+                       "areas": [float(x) for x in deepmind_tables.create_table_neighbour_code_to_surface_area(spacing)]})
+    for spacing in [(1.0, 1.0), (0.9, 0.6), (1.3, 0.7)]:
+        tables.append({"spacing": list(spacing),
+                       "areas": [float(x) for x in deepmind_tables.create_table_neighbour_code_to_contour_length(spacing)]})
+
     with open(os.path.join(OUT, "references.json"), "w") as f:
         json.dump(
             {
@@ -184,6 +266,7 @@ def main():
                 "numpy": np.__version__,
                 "configs": [{"percentile": p, "rule": r, "tolerance": t} for p, r, t in CONFIGS],
                 "cases": cases,
+                "subvoxel_tables": tables,
                 "edt": {
                     "dims": list(edt_shape),
                     "spacing_xyz": edt_spacing_xyz,

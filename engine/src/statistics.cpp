@@ -64,43 +64,6 @@ constexpr std::int64_t kChunk = 2048;
 // floats), so buffers hold kChunk + kPacketPadding.
 constexpr std::int64_t kPacketPadding = 16;
 
-struct Needs {
-    bool bce = false, focal = false, squared = false, absolute = false, overlap = false, hard = false;
-    bool range_check = false;
-    bool binary_target = false; // every target value is 0 or 1 (integer targets, one-hot)
-};
-
-Needs needs_for(const std::vector<Metric>& requested, const MetricOptions& options, PairingMode pairing,
-                bool integer_target)
-{
-    const std::vector<Metric> metrics = requested.empty() ? all_metrics() : requested;
-    Needs needs;
-    for (Metric metric : metrics) {
-        switch (metric) {
-        case Metric::Bce: needs.bce = true; break;
-        case Metric::FocalLoss: needs.focal = true; break;
-        case Metric::Mse: needs.squared = true; break;
-        case Metric::Mae: needs.absolute = true; break;
-        case Metric::DiceLoss:
-        case Metric::IouLoss:
-        case Metric::TverskyLoss: needs.overlap = true; break;
-        case Metric::Hd:
-        case Metric::Hd95:
-        case Metric::Assd:
-        case Metric::Nsd: break; // from the masks, after the pass (surface_distance.h)
-        default: needs.hard = true; break;
-        }
-    }
-    // Label statistics are built from the hard counts and overlap sums.
-    if (pairing != PairingMode::Binary) {
-        needs.hard = true;
-        needs.overlap = true;
-    }
-    needs.range_check = (needs.bce || needs.focal) && !options.logits;
-    needs.binary_target = integer_target || pairing == PairingMode::ChannelOneHot;
-    return needs;
-}
-
 // ---- chunk loading ----------------------------------------------------------
 
 template <class Real, class Source> void convert_values(const Source* in, std::int64_t count, Real* out)
@@ -300,7 +263,7 @@ template <class Real> struct ScatterSink {
 // values t) into a sink. `flat_offset` locates x[0] in the prediction for
 // range-violation reports.
 template <class Real, class Sink>
-void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Needs& needs,
+void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const TermNeeds& needs,
                       const MetricOptions& options, ArrayR<Real>& probability_buffer,
                       std::int64_t flat_offset, RangeViolation& violation, Sink& sink)
 {
@@ -446,7 +409,7 @@ public:
          const PassPlan& plan)
         : prediction_(prediction), target_(target), options_(options), plan_(plan), pairing_(plan.pairing),
           shape_(prediction.shape()),
-          needs_(needs_for(options.metrics, options.metric, plan.pairing, is_label_type(target.type()))),
+          needs_(term_needs(options.metrics, options.metric, plan.pairing, is_label_type(target.type()))),
           axis_(plan.axis), slices_per_sample_(plan.slices_per_sample), regions_(plan.regions),
           channel_labels_(plan.channel_labels)
     {}
@@ -732,7 +695,7 @@ private:
     PassPlan plan_;
     PairingMode pairing_;
     Shape shape_;
-    Needs needs_;
+    TermNeeds needs_;
     SliceAxis axis_;
     std::int64_t slices_per_sample_;
     std::int64_t regions_;
@@ -792,6 +755,36 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
         }
     }
     return pairing;
+}
+
+TermNeeds term_needs(const std::vector<Metric>& requested, const MetricOptions& options, PairingMode pairing,
+                     bool integer_target)
+{
+    TermNeeds needs;
+    for (Metric metric : requested.empty() ? all_metrics() : requested) {
+        switch (metric) {
+        case Metric::Bce: needs.bce = true; break;
+        case Metric::FocalLoss: needs.focal = true; break;
+        case Metric::Mse: needs.squared = true; break;
+        case Metric::Mae: needs.absolute = true; break;
+        case Metric::DiceLoss:
+        case Metric::IouLoss:
+        case Metric::TverskyLoss: needs.overlap = true; break;
+        case Metric::Hd:
+        case Metric::Hd95:
+        case Metric::Assd:
+        case Metric::Nsd: break; // from the masks, after the pass (surface_distance.h)
+        default: needs.hard = true; break;
+        }
+    }
+    // Label statistics are built from the hard counts and overlap sums.
+    if (pairing != PairingMode::Binary) {
+        needs.hard = true;
+        needs.overlap = true;
+    }
+    needs.range_check = (needs.bce || needs.focal) && !options.logits;
+    needs.binary_target = integer_target || pairing == PairingMode::ChannelOneHot;
+    return needs;
 }
 
 PassPlan plan_pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options)

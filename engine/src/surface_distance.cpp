@@ -334,21 +334,18 @@ std::array<std::vector<AreaVector>, 256> build_cube_triangles()
                     corners[i][o1] = cycle[i][1];
                 }
                 std::array<Point, 4> mid{};
-                std::array<int, 4> edge{};
                 int crossings = 0;
                 for (int i = 0; i < 4; ++i) {
                     const Point& a = corners[i];
                     const Point& b = corners[(i + 1) % 4];
                     if (inside(a) != inside(b)) {
                         mid[crossings] = {a[0] + b[0], a[1] + b[1], a[2] + b[2]};
-                        edge[crossings] = i;
                         ++crossings;
                     }
                 }
                 if (crossings == 2) {
                     segments.emplace_back(mid[0], mid[1]);
                 } else if (crossings == 4) {
-                    (void)edge;
                     if (inside(corners[0]) == separate_inside) { // cut corners 0 and 2
                         segments.emplace_back(mid[3], mid[0]);
                         segments.emplace_back(mid[1], mid[2]);

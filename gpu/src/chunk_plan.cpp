@@ -42,25 +42,16 @@ KernelAxis kernel_axis(SliceAxis axis) noexcept
 
 TermNeeds term_needs(const std::vector<Metric>& metrics, const MetricOptions& options, PairingMode pairing)
 {
-    const std::vector<Metric> requested = metrics.empty() ? all_metrics() : metrics;
+    // The engine's rule (pass_output.h), in the kernels' plain struct.
+    const masklens::TermNeeds engine = masklens::term_needs(metrics, options, pairing, false);
     TermNeeds needs;
-    for (Metric metric : requested) {
-        switch (metric) {
-        case Metric::Bce: needs.bce = true; break;
-        case Metric::FocalLoss: needs.focal = true; break;
-        case Metric::Mse: needs.squared = true; break;
-        case Metric::Mae: needs.absolute = true; break;
-        case Metric::DiceLoss:
-        case Metric::IouLoss:
-        case Metric::TverskyLoss: needs.overlap = true; break;
-        default: needs.hard = true; break;
-        }
-    }
-    if (pairing != PairingMode::Binary) {
-        needs.hard = true;
-        needs.overlap = true;
-    }
-    needs.range_check = (needs.bce || needs.focal) && !options.logits;
+    needs.bce = engine.bce;
+    needs.focal = engine.focal;
+    needs.squared = engine.squared;
+    needs.absolute = engine.absolute;
+    needs.overlap = engine.overlap;
+    needs.hard = engine.hard;
+    needs.range_check = engine.range_check;
     return needs;
 }
 

@@ -242,24 +242,24 @@ private slots:
     void needs_follow_the_cpu_rule()
     {
         MetricOptions options;
-        const TermNeeds all = term_needs({}, options, PairingMode::Binary);
+        const gpu::TermNeeds all = term_needs({}, options, PairingMode::Binary);
         QVERIFY(all.bce && all.focal && all.squared && all.absolute && all.overlap && all.hard &&
                 all.range_check);
 
-        const TermNeeds dice = term_needs({Metric::Dice}, options, PairingMode::Binary);
+        const gpu::TermNeeds dice = term_needs({Metric::Dice}, options, PairingMode::Binary);
         QVERIFY(dice.hard && !dice.overlap && !dice.bce && !dice.focal && !dice.range_check);
 
-        const TermNeeds bce = term_needs({Metric::Bce}, options, PairingMode::Binary);
+        const gpu::TermNeeds bce = term_needs({Metric::Bce}, options, PairingMode::Binary);
         QVERIFY(bce.bce && bce.range_check && !bce.hard && !bce.squared);
 
         MetricOptions logits;
         logits.logits = true;
         QVERIFY(!term_needs({Metric::Bce, Metric::FocalLoss}, logits, PairingMode::Binary).range_check);
 
-        const TermNeeds labels = term_needs({Metric::Mse}, options, PairingMode::LabelMaps);
+        const gpu::TermNeeds labels = term_needs({Metric::Mse}, options, PairingMode::LabelMaps);
         QVERIFY(labels.squared && labels.hard && labels.overlap && !labels.range_check);
 
-        const TermNeeds loss = term_needs({Metric::TverskyLoss}, options, PairingMode::Binary);
+        const gpu::TermNeeds loss = term_needs({Metric::TverskyLoss}, options, PairingMode::Binary);
         QVERIFY(loss.overlap && !loss.hard);
     }
 

@@ -30,6 +30,18 @@ struct PassPlan {
 // Validates the pair (check_pair) and lays out the pass.
 PassPlan plan_pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options);
 
+// Which per-element terms a pass must sum for the requested metrics.
+struct TermNeeds {
+    bool bce = false, focal = false, squared = false, absolute = false, overlap = false, hard = false;
+    bool range_check = false;   // count predictions outside [0, 1] (or NaN)
+    bool binary_target = false; // every target value is 0 or 1 (integer targets, one-hot)
+};
+
+// `requested` empty means all metrics. Label pairings always need the hard
+// counts and overlap sums (the per-label values are built from them).
+TermNeeds term_needs(const std::vector<Metric>& requested, const MetricOptions& options, PairingMode pairing,
+                     bool integer_target);
+
 // Counts of one label in one region of two label maps.
 struct LabelCounts {
     std::int64_t predicted = 0, target = 0, both = 0;
