@@ -96,6 +96,9 @@ Surface distances (hd, hd95, assd, nsd; in mm, between the hard masks):
                         directions (medpy, seg-metrics); mean: mean of the two
                         (plastimatch)
   --nsd-tolerance MM    tolerance tau of nsd (required for nsd)
+  --surface voxel|subvoxel   voxel: boundary voxels' centres (MONAI, default);
+                        subvoxel: area-weighted surface elements on voxel
+                        corners (DeepMind surface-distance)
   --spacing X,Y,Z       voxel spacing in mm (default: from the header, else 1)
 
 Reading:
@@ -163,7 +166,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
     EvaluateCommand command;
     std::optional<std::string> smooth, smooth_nr, smooth_dr;
     std::string metrics_text = "default", axis_text = "d", empty_text = "nan", layout_text = "auto";
-    std::string device_text = "auto", format_text = "table", labels_text, hd_rule_text = "max";
+    std::string device_text = "auto", format_text = "table", labels_text, hd_rule_text = "max",
+                surface_text = "voxel";
     for (std::size_t i = 1; i < arguments.size(); ++i) {
         const std::string& argument = arguments[i];
         const bool short_option = argument == "-o" || argument == "-q";
@@ -239,6 +243,15 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
                 metric.hd_rule = HausdorffRule::Mean;
             } else {
                 throw_usage_error("--hd-rule must be max, pooled or mean, not '" + hd_rule_text + "'");
+            }
+        } else if (name == "--surface") {
+            surface_text = value();
+            if (surface_text == "voxel") {
+                metric.surface = SurfaceMode::Voxel;
+            } else if (surface_text == "subvoxel") {
+                metric.surface = SurfaceMode::Subvoxel;
+            } else {
+                throw_usage_error("--surface must be voxel or subvoxel, not '" + surface_text + "'");
             }
         } else if (name == "--spacing") {
             const std::string text = value();
@@ -377,7 +390,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
          << ", \"focal_gamma\": " << json_number(metric.focal_gamma) << ", \"focal_alpha\": "
          << (metric.focal_alpha ? json_number(*metric.focal_alpha) : std::string("null"))
          << ", \"hd_percentile\": " << json_number(metric.hd_percentile)
-         << ", \"hd_rule\": " << json_text(hd_rule_text) << ", \"nsd_tolerance\": "
+         << ", \"hd_rule\": " << json_text(hd_rule_text) << ", \"surface\": " << json_text(surface_text)
+         << ", \"nsd_tolerance\": "
          << (metric.nsd_tolerance_mm ? json_number(*metric.nsd_tolerance_mm) : std::string("null"))
          << ", \"spacing\": "
          << (metric.spacing

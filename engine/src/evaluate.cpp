@@ -258,6 +258,7 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     SurfaceDistanceOptions distance;
     distance.percentile = options.hd_percentile;
     distance.rule = options.hd_rule;
+    distance.surface = options.surface;
     distance.nsd_tolerance_mm = options.nsd_tolerance_mm;
     distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
     validate(distance);

@@ -218,6 +218,8 @@ private slots:
                                         << "--percentile must lie in [0, 100]";
         QTest::newRow("bad hd rule") << QStringList{"evaluate", "a", "b", "--hd-rule", "min"}
                                      << "--hd-rule must be";
+        QTest::newRow("bad surface") << QStringList{"evaluate", "a", "b", "--surface", "mesh"}
+                                     << "--surface must be";
         QTest::newRow("bad spacing") << QStringList{"evaluate", "a", "b", "--spacing", "1,0,1"}
                                      << "--spacing needs";
     }
@@ -344,6 +346,7 @@ private slots:
         QCOMPARE(batch.value("hd95").toDouble(), 6.0);
         QCOMPARE(batch.value("assd").toDouble(), 6.0);
         QCOMPARE(batch.value("nsd").toDouble(), 0.0); // 6 mm > tolerance 5.9
+        QCOMPARE(json.value("options").toObject().value("surface").toString(), QString("voxel"));
         // An empty prediction against a non-empty target: infinite, written as null with a reason.
         const QString empty = dir_.filePath("empty_pred.npy");
         write_file(empty, npy_header("|u1", "(1, 1, 5)") + QByteArray(5, '\0'));

@@ -76,6 +76,12 @@ enum class HausdorffRule {
     Pooled, // one percentile over both directions pooled (medpy / seg-metrics)
     Mean,   // mean of the two directed percentiles (plastimatch)
 };
+
+// Which surfaces the distance metrics measure between.
+enum class SurfaceMode {
+    Voxel,    // boundary voxels' centres (MONAI, default)
+    Subvoxel, // area-weighted surface elements on voxel corners (DeepMind surface-distance)
+};
 enum class SliceAxis { Default, D, H, W };
 
 struct MetricOptions {
@@ -92,6 +98,7 @@ struct MetricOptions {
     EmptyPolicy empty = EmptyPolicy::Nan; // value of a hard metric with a zero denominator
     double hd_percentile = 95;            // percentile of hd95, in [0, 100]
     HausdorffRule hd_rule = HausdorffRule::Max;
+    SurfaceMode surface = SurfaceMode::Voxel;
     std::optional<double> nsd_tolerance_mm; // nsd is NaN without it
     // Voxel spacing in mm, (x, y, z) = (W, H, D); unset: the prediction's
     // header spacing (1 mm for formats without geometry).

@@ -71,9 +71,9 @@ namespace masklens {
 
 // HausdorffRule is declared in metrics.h (Max, Pooled, Mean).
 
-// Voxel: MONAI's voxel-centre surfaces (default). Subvoxel: DeepMind's
-// area-weighted surface elements on voxel corners (see above).
-enum class SurfaceMode { Voxel, Subvoxel };
+// SurfaceMode is declared in metrics.h. Voxel: MONAI's voxel-centre surfaces
+// (default). Subvoxel: DeepMind's area-weighted surface elements on voxel
+// corners (see above).
 
 struct SurfaceDistanceOptions {
     double percentile = 95; // in [0, 100]
