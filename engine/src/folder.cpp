@@ -267,30 +267,6 @@ std::int64_t failed_cases(const FolderReport& report)
     return std::count_if(report.cases.begin(), report.cases.end(), [](const FolderCase& c) { return !c.ok; });
 }
 
-std::string json_quote(const std::string& text)
-{
-    std::string out = "\"";
-    for (const char raw : text) {
-        const auto c = static_cast<unsigned char>(raw);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char escaped[8];
-                std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-                out += escaped;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    return out + "\"";
-}
-
 namespace {
 
 std::string json_value(double value)

@@ -17,7 +17,10 @@ namespace masklens {
 
 namespace {
 
-std::string json_string(const std::string& text)
+// Shortest text that reads back as the same double.
+} // namespace
+
+std::string json_quote(const std::string& text)
 {
     std::string out = "\"";
     for (const char raw : text) {
@@ -42,8 +45,6 @@ std::string json_string(const std::string& text)
 }
 
 // Shortest text that reads back as the same double.
-} // namespace
-
 std::string format_number(double value)
 {
     char text[32];
@@ -113,11 +114,11 @@ std::pair<std::string, std::string> values_object(const Evaluation& evaluation, 
         if (label && !label_metric_applies(metric, evaluation.statistics.pairing)) {
             continue;
         }
-        const std::string name = json_string(std::string(metric_name(metric)));
+        const std::string name = json_quote(std::string(metric_name(metric)));
         object += (object.size() > 1 ? ", " : "") + name + ": " + json_number(values[m]);
         if (!std::isfinite(values[m])) {
             reasons += (reasons.empty() ? "{" : ", ") + name + ": " +
-                       json_string(undefined_reason(metric, values[m]));
+                       json_quote(undefined_reason(metric, values[m]));
         }
     }
     return {object + "}", reasons.empty() ? reasons : reasons + "}"};
@@ -144,7 +145,7 @@ void write_valid(std::ostream& out, const Evaluation& evaluation, const std::vec
         if (label && !label_metric_applies(metric, evaluation.statistics.pairing)) {
             continue;
         }
-        out << (first ? "" : ", ") << json_string(std::string(metric_name(metric))) << ": " << valid[m];
+        out << (first ? "" : ", ") << json_quote(std::string(metric_name(metric))) << ": " << valid[m];
         first = false;
     }
     out << "}";
@@ -211,22 +212,22 @@ void write_json(std::ostream& out, const Evaluation& evaluation, const ReportCon
 {
     const BatchStatistics& stats = evaluation.statistics;
     out << "{\n";
-    out << "  \"prediction\": " << json_string(context.prediction_path) << ",\n";
-    out << "  \"target\": " << json_string(context.target_path) << ",\n";
+    out << "  \"prediction\": " << json_quote(context.prediction_path) << ",\n";
+    out << "  \"target\": " << json_quote(context.target_path) << ",\n";
     out << "  \"shape\": [";
     const auto shape = stats.shape.torch_shape();
     for (std::size_t i = 0; i < shape.size(); ++i) {
         out << (i ? ", " : "") << shape[i];
     }
     out << "],\n";
-    out << "  \"device\": " << json_string(context.device) << ",\n";
+    out << "  \"device\": " << json_quote(context.device) << ",\n";
     out << "  \"options\": " << context.options_json << ",\n";
-    out << "  \"pairing\": " << json_string(pairing_name(stats.pairing)) << ",\n";
-    out << "  \"axis\": " << json_string(axis_name(stats.axis)) << ",\n";
+    out << "  \"pairing\": " << json_quote(pairing_name(stats.pairing)) << ",\n";
+    out << "  \"axis\": " << json_quote(axis_name(stats.axis)) << ",\n";
     out << "  \"slices_per_sample\": " << stats.slices_per_sample << ",\n";
     out << "  \"metrics\": [";
     for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
-        out << (m ? ", " : "") << json_string(std::string(metric_name(evaluation.metrics[m])));
+        out << (m ? ", " : "") << json_quote(std::string(metric_name(evaluation.metrics[m])));
     }
     out << "],\n";
     const auto [batch, batch_reasons] = values_object(evaluation, evaluation.batch, false);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "masklens/engine/evaluate.h"
+#include "masklens/engine/report.h"
 
 #include <cstdint>
 #include <optional>
@@ -141,8 +142,5 @@ std::int64_t failed_cases(const FolderReport& report);
 // from the per-case values, so a merged report equals a single run's.
 void write_folder_json(std::ostream& out, const FolderReport& report);
 void write_folder_csv(std::ostream& out, const FolderReport& report);
-
-// JSON string literal with escapes.
-std::string json_quote(const std::string& text);
 
 } // namespace masklens

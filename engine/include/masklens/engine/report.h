@@ -16,6 +16,10 @@ struct ReportContext {
     std::string options_json = "{}"; // the options object, already JSON
 };
 
+// A JSON string literal for `text`: quoted, with quotes, backslashes and
+// control characters escaped.
+std::string json_quote(const std::string& text);
+
 // Shortest decimal text that reads back as the same double ("0.1", "1e-06").
 std::string format_number(double value);
 
