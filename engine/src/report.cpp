@@ -15,11 +15,6 @@
 
 namespace masklens {
 
-namespace {
-
-// Shortest text that reads back as the same double.
-} // namespace
-
 std::string json_quote(const std::string& text)
 {
     std::string out = "\"";
