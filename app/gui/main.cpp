@@ -5,9 +5,12 @@
 #include "masklens/ui/vtk_host_widget.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QTimer>
+
+#include <memory>
 
 #include <cstdio>
 #include <exception>
@@ -24,6 +27,12 @@ struct Options {
     QCommandLineOption logits{QStringLiteral("logits"), QStringLiteral("The prediction holds logits.")};
     QCommandLineOption size{QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."),
                             QStringLiteral("WxH")};
+    QCommandLineOption distance_colours{
+        QStringLiteral("distance-colours"),
+        QStringLiteral("3D view: colour the prediction surface by its distance to the target (mm).")};
+    QCommandLineOption nsd_tolerance{QStringLiteral("nsd-tolerance"),
+                                     QStringLiteral("Normalized surface Dice tolerance in mm (default 1)."),
+                                     QStringLiteral("MM")};
 };
 
 Options configure(QCommandLineParser& parser)
@@ -35,7 +44,8 @@ Options configure(QCommandLineParser& parser)
                        "$MASKLENS_RESOURCES/samples)."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({options.screenshot, options.threshold, options.logits, options.size});
+    parser.addOptions({options.screenshot, options.threshold, options.logits, options.size,
+                       options.distance_colours, options.nsd_tolerance});
     parser.addPositionalArgument(QStringLiteral("PRED"), QStringLiteral("Prediction file"),
                                  QStringLiteral("[PRED"));
     parser.addPositionalArgument(QStringLiteral("TARGET"), QStringLiteral("Target file"),
@@ -114,6 +124,18 @@ int main(int argc, char** argv)
         if (parser.isSet(logits)) {
             window.presenter()->setLogits(true);
         }
+        if (parser.isSet(options.nsd_tolerance)) {
+            bool ok = false;
+            const double value = parser.value(options.nsd_tolerance).toDouble(&ok);
+            if (!ok || value < 0) {
+                std::fprintf(stderr, "error: --nsd-tolerance needs a non-negative number (mm)\n");
+                return 2;
+            }
+            window.presenter()->setNsdTolerance(value);
+        }
+        if (parser.isSet(options.distance_colours)) {
+            window.distanceColourCheck()->setChecked(true);
+        }
 
         const bool batch = parser.isSet(screenshot);
         int exit_code = 0;
@@ -124,17 +146,29 @@ int main(int argc, char** argv)
                 exit_code = 1;
                 QCoreApplication::exit(1);
             });
-            QObject::connect(window.presenter(), &masklens::ui::SessionPresenter::datasetChanged, &window,
-                             [&window, output, &exit_code]() {
-                                 // Let the views render once before grabbing.
-                                 QTimer::singleShot(300, &window, [&window, output, &exit_code]() {
-                                     if (!window.saveScreenshot(output)) {
-                                         std::fprintf(stderr, "error: cannot write %s\n", qPrintable(output));
-                                         exit_code = 1;
-                                     }
-                                     QCoreApplication::exit(exit_code);
-                                 });
-                             });
+            QObject::connect(
+                window.presenter(), &masklens::ui::SessionPresenter::datasetChanged, &window,
+                [&window, output, &exit_code]() {
+                    // Wait for the background work (distance pass, 3D surfaces; at most
+                    // 120 s), then let the views render once before grabbing.
+                    auto* poll = new QTimer(&window);
+                    auto waited = std::make_shared<int>(0);
+                    QObject::connect(
+                        poll, &QTimer::timeout, &window, [&window, output, &exit_code, poll, waited]() {
+                            if (!window.isSettled() && ++*waited < 2400) {
+                                return;
+                            }
+                            poll->stop();
+                            QTimer::singleShot(300, &window, [&window, output, &exit_code]() {
+                                if (!window.saveScreenshot(output)) {
+                                    std::fprintf(stderr, "error: cannot write %s\n", qPrintable(output));
+                                    exit_code = 1;
+                                }
+                                QCoreApplication::exit(exit_code);
+                            });
+                        });
+                    poll->start(50);
+                });
         }
         window.show();
         if (!QFileInfo::exists(prediction) || !QFileInfo::exists(target)) {

@@ -28,7 +28,140 @@ private slots:
     void composeSliceColoursClasses();
     void voxelPixelRoundTrip_data();
     void voxelPixelRoundTrip();
+    void distancesMatchEngine3d();
+    void distancesMatchEngine2d();
+    void distancesPendingUntilComputed();
+    void distancesAsyncFollowThreshold();
+    void distancesDisabled();
+    void perLabelChartSeries();
 };
+
+namespace {
+
+// The presenter's distance values (sample, every slice) equal the engine's.
+void compare_distances(const SessionPresenter& presenter, const Evaluation& expected, std::int64_t sample)
+{
+    for (const Metric metric : gui_distance_metrics()) {
+        const auto found = std::find(expected.metrics.begin(), expected.metrics.end(), metric);
+        QVERIFY(found != expected.metrics.end());
+        const auto index = static_cast<std::size_t>(found - expected.metrics.begin());
+        const SampleResult& result = expected.samples[static_cast<std::size_t>(sample)];
+        QVERIFY2(same_value(presenter.sampleValue(metric), result.values[index]),
+                 qPrintable(QStringLiteral("%1: %2 vs %3")
+                                .arg(QString::fromUtf8(metric_name(metric).data()))
+                                .arg(presenter.sampleValue(metric))
+                                .arg(result.values[index])));
+        const std::vector<double> series = presenter.sliceSeries(metric);
+        QCOMPARE(series.size(), result.slices.size());
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            QVERIFY(same_value(series[s], result.slices[s][index]));
+        }
+        QVERIFY(same_value(presenter.sliceValue(metric),
+                           result.slices[static_cast<std::size_t>(presenter.currentSlice())][index]));
+    }
+}
+
+} // namespace
+
+void TestPresenter::distancesMatchEngine3d()
+{
+    SessionPresenter presenter;
+    presenter.setSynchronous(true);
+    presenter.setVolumes(synthetic_prediction(), synthetic_target());
+    QCOMPARE(presenter.distanceState(), DistanceState::Ready);
+    QVERIFY(!presenter.isPending(Metric::Hd95));
+    const Evaluation expected = engine_distance_evaluation(*synthetic_prediction(), *synthetic_target(), 1.0);
+    compare_distances(presenter, expected, 0);
+    // A 2-voxel shift along W (0.8 mm): the sample's hd95 is positive and finite, in mm.
+    const double hd95 = presenter.sampleValue(Metric::Hd95);
+    QVERIFY(hd95 > 0 && std::isfinite(hd95));
+    // The fast metrics are unchanged by the distance pass.
+    const Evaluation fast = engine_evaluation(*synthetic_prediction(), *synthetic_target());
+    QVERIFY(same_values(*presenter.sampleValues(), fast.samples[0].values));
+    // The shown rows: the evaluation's metrics and, after iou, the distance metrics.
+    const std::vector<Metric> shown = presenter.shownMetrics();
+    QCOMPARE(shown.size(), gui_metrics().size() + gui_distance_metrics().size());
+    const auto iou = std::find(shown.begin(), shown.end(), Metric::Iou);
+    QVERIFY(iou != shown.end());
+    QCOMPARE(*(iou + 1), Metric::Hd95);
+
+    // Another tolerance: nsd follows (the engine's value at 2 mm).
+    QSignalSpy changed(&presenter, &SessionPresenter::distancesChanged);
+    presenter.setNsdTolerance(2.0);
+    QVERIFY(changed.count() >= 1);
+    compare_distances(presenter,
+                      engine_distance_evaluation(*synthetic_prediction(), *synthetic_target(), 2.0), 0);
+    // Another slice and threshold.
+    presenter.setCurrentSlice(4);
+    EvaluationSettings settings;
+    settings.threshold = 0.3;
+    presenter.setThreshold(0.3);
+    compare_distances(presenter,
+                      engine_distance_evaluation(*synthetic_prediction(), *synthetic_target(), 2.0, settings),
+                      0);
+}
+
+void TestPresenter::distancesMatchEngine2d()
+{
+    SessionPresenter presenter;
+    presenter.setSynchronous(true);
+    presenter.setVolumes(seed_2d_prediction(), seed_2d_target());
+    const Evaluation expected = engine_distance_evaluation(*seed_2d_prediction(), *seed_2d_target(), 1.0);
+    compare_distances(presenter, expected, 0);
+    presenter.setSample(1);
+    compare_distances(presenter, expected, 1);
+}
+
+void TestPresenter::distancesPendingUntilComputed()
+{
+    SessionPresenter presenter;
+    presenter.setSynchronous(true);
+    // When the new numbers are announced, the distances of the old ones are gone:
+    // the panel shows "…", never a stale distance next to new fast metrics.
+    QList<bool> pending;
+    connect(&presenter, &SessionPresenter::evaluationChanged, &presenter,
+            [&]() { pending.append(presenter.isPending(Metric::Hd95)); });
+    presenter.setVolumes(synthetic_prediction(), synthetic_target());
+    presenter.setThreshold(0.7);
+    QCOMPARE(pending, (QList<bool>{true, true}));
+    QCOMPARE(presenter.distanceState(), DistanceState::Ready);
+    QVERIFY(std::isnan(SessionPresenter().sampleValue(Metric::Hd95)));
+}
+
+void TestPresenter::distancesAsyncFollowThreshold()
+{
+    SessionPresenter presenter;
+    presenter.setVolumes(synthetic_prediction(), synthetic_target());
+    presenter.waitForIdle();
+    presenter.waitForDistances();
+    QCOMPARE(presenter.distanceState(), DistanceState::Ready);
+    // Several changes in a row: the last one wins, for the fast and the distance values.
+    for (const double threshold : {0.2, 0.4, 0.6}) {
+        presenter.setThreshold(threshold);
+    }
+    presenter.waitForIdle();
+    presenter.waitForDistances();
+    QCOMPARE(presenter.distanceState(), DistanceState::Ready);
+    EvaluationSettings settings;
+    settings.threshold = 0.6;
+    compare_distances(presenter,
+                      engine_distance_evaluation(*synthetic_prediction(), *synthetic_target(), 1.0, settings),
+                      0);
+}
+
+void TestPresenter::distancesDisabled()
+{
+    SessionPresenter presenter;
+    presenter.setSynchronous(true);
+    presenter.setDistancesEnabled(false);
+    presenter.setVolumes(synthetic_prediction(), synthetic_target());
+    QCOMPARE(presenter.distanceState(), DistanceState::Off);
+    QVERIFY(std::isnan(presenter.sampleValue(Metric::Hd95)));
+    QCOMPARE(presenter.shownMetrics().size(), gui_metrics().size());
+    presenter.setDistancesEnabled(true);
+    QCOMPARE(presenter.distanceState(), DistanceState::Ready);
+    QVERIFY(presenter.sampleValue(Metric::Hd95) > 0);
+}
 
 void TestPresenter::seed2dMatchesEngine()
 {
@@ -238,6 +371,53 @@ void TestPresenter::voxelPixelRoundTrip()
     const Voxel back =
         pixel_to_voxel(shape, view_axis, axis_coordinate(voxel, view_axis), pixel[0], pixel[1]);
     QVERIFY(back == voxel);
+}
+
+void TestPresenter::perLabelChartSeries()
+{
+    // Label maps (uint8, labels 0..2) in a 4 x 4 x 4 volume: label 1 in slices 0-1, label 2 in 2-3;
+    // the prediction misses label 2 in slice 3.
+    Shape shape;
+    shape.d = 4;
+    shape.h = 4;
+    shape.w = 4;
+    shape.spatial_dims = 3;
+    std::vector<std::uint8_t> target(64, 0), prediction(64, 0);
+    for (std::int64_t d = 0; d < 4; ++d) {
+        for (std::int64_t i = 5; i <= 6; ++i) {
+            const auto at = static_cast<std::size_t>(d * 16 + i);
+            target[at] = d < 2 ? 1 : 2;
+            prediction[at] = d == 3 ? 0 : target[at];
+        }
+    }
+    SessionPresenter presenter;
+    presenter.setSynchronous(true);
+    presenter.setVolumes(make_u8("labels_pred", shape, prediction), make_u8("labels_target", shape, target));
+    QCOMPARE(presenter.evaluation()->statistics.pairing, PairingMode::LabelMaps);
+    const auto& labels = presenter.labels();
+    const auto two = std::find(labels.begin(), labels.end(), 2);
+    QVERIFY(two != labels.end());
+    presenter.setLabelIndex(static_cast<int>(two - labels.begin()));
+    QSignalSpy chart(&presenter, &SessionPresenter::chartMetricChanged);
+    presenter.setChartPerLabel(true);
+    QCOMPARE(chart.count(), 1);
+    const std::vector<double> series = presenter.chartSeries(Metric::Dice);
+    const std::size_t dice = *presenter.metricIndex(Metric::Dice);
+    const auto& expected =
+        presenter.evaluation()->samples[0].labels[static_cast<std::size_t>(two - labels.begin())];
+    QCOMPARE(series.size(), expected.slices.size());
+    for (std::size_t s = 0; s < series.size(); ++s) {
+        QVERIFY(same_value(series[s], expected.slices[s][dice]));
+    }
+    QCOMPARE(series[2], 1.0);
+    QCOMPARE(series[3], 0.0);
+    QCOMPARE(presenter.worstSlice(Metric::Dice), std::optional<std::int64_t>(3));
+    // Distance metrics per label come from the distance pass (hd95 of label 2 in slice 3: inf).
+    const std::vector<double> hd95 = presenter.chartSeries(Metric::Hd95);
+    QCOMPARE(hd95.size(), series.size());
+    QVERIFY(std::isinf(hd95[3]));
+    presenter.setChartPerLabel(false);
+    QVERIFY(same_values(presenter.chartSeries(Metric::Dice), presenter.sliceSeries(Metric::Dice)));
 }
 
 QTEST_GUILESS_MAIN(TestPresenter)

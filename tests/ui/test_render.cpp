@@ -5,6 +5,9 @@
 #include "masklens/ui/views.h"
 #include "ui_test_support.h"
 
+#include <vtkDataArray.h>
+#include <vtkPointData.h>
+
 #include <QApplication>
 #include <QDir>
 #include <QImage>
@@ -45,6 +48,7 @@ private slots:
     void errorColoursAtKnownVoxels();
     void spacingRespected();
     void surfacesRendered();
+    void distanceColouredSurface();
     void baselineAxial();
 
 private:
@@ -162,6 +166,49 @@ void TestRender::surfacesRendered()
         image.save(failure_dir() + QStringLiteral("/surfaces.png"));
     }
     QVERIFY2(coloured >= 50, qPrintable(QString::number(coloured)));
+}
+
+void TestRender::distanceColouredSurface()
+{
+    auto* view = new SurfaceView(presenter_.get());
+    host_.reset(view);
+    view->resize(400, 400);
+    view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view));
+    const QImage plain = grab(view);
+    QVERIFY(!view->scene().distanceColourShown());
+
+    view->setDistanceColouring(true);
+    const SurfaceMeshes& meshes = view->scene().meshes();
+    QVERIFY(meshes.has_distances);
+    QVERIFY(view->scene().distanceColourShown());
+    // Every point of the prediction surface has a distance in [0, max]; the
+    // balls are 2 voxels (1.6 mm) apart along W, so the largest is > 0.
+    auto* values = meshes.prediction->GetPointData()->GetScalars();
+    QVERIFY(values && values->GetNumberOfTuples() == meshes.prediction->GetNumberOfPoints());
+    QVERIFY(meshes.max_distance > 0);
+    double range[2];
+    values->GetRange(range);
+    QVERIFY(range[0] >= 0 && range[1] <= meshes.max_distance + 1e-6);
+
+    const QImage coloured = grab(view);
+    QCOMPARE(coloured.size(), plain.size());
+    long long differing = 0;
+    for (int y = 0; y < plain.height(); y += 2) {
+        for (int x = 0; x < plain.width(); x += 2) {
+            const QRgb a = plain.pixel(x, y);
+            const QRgb b = coloured.pixel(x, y);
+            if (std::abs(qRed(a) - qRed(b)) + std::abs(qGreen(a) - qGreen(b)) +
+                    std::abs(qBlue(a) - qBlue(b)) >
+                60) {
+                ++differing;
+            }
+        }
+    }
+    if (differing < 200) {
+        coloured.save(failure_dir() + QStringLiteral("/surfaces_distance.png"));
+    }
+    QVERIFY2(differing >= 200, qPrintable(QString::number(differing)));
 }
 
 void TestRender::baselineAxial()

@@ -8,6 +8,9 @@
 #include "ui_test_support.h"
 
 #include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSlider>
@@ -35,6 +38,7 @@ private slots:
     void badFileShowsDialogAndKeepsState();
     void layout2dShowsOneView();
     void exportCsvWritesFile();
+    void lossPanelShowsDistances();
 
 private:
     void load(std::shared_ptr<Volume> prediction, std::shared_ptr<Volume> target);
@@ -196,6 +200,52 @@ void TestWidgets::exportCsvWritesFile()
     QFile file(path);
     QVERIFY(file.open(QIODevice::ReadOnly));
     QVERIFY(file.size() > 0);
+}
+
+void TestWidgets::lossPanelShowsDistances()
+{
+    load(synthetic_prediction(), synthetic_target());
+    SessionPresenter* presenter = window_->presenter();
+    presenter->waitForDistances();
+    QCOMPARE(presenter->distanceState(), DistanceState::Ready);
+    const Evaluation expected =
+        engine_distance_evaluation(*presenter->prediction(), *presenter->target(), 1.0);
+    const auto index = static_cast<std::size_t>(
+        std::find(expected.metrics.begin(), expected.metrics.end(), Metric::Hd95) - expected.metrics.begin());
+    const double hd95 = expected.samples[0].values[index];
+    QVERIFY(std::isfinite(hd95) && hd95 > 0);
+    LossPanel* panel = window_->lossPanel();
+    QCOMPARE(panel->sampleText(Metric::Hd95), format_value(Metric::Hd95, hd95));
+    QVERIFY(!panel->sampleText(Metric::Assd).isEmpty());
+    QVERIFY(panel->sampleText(Metric::Assd) != QString::fromUtf8(kPendingText));
+    // The slice column follows the slice.
+    const double slice_hd95 =
+        expected.samples[0].slices[static_cast<std::size_t>(presenter->currentSlice())][index];
+    QCOMPARE(panel->sliceText(Metric::Hd95), format_value(Metric::Hd95, slice_hd95));
+
+    // The tolerance control re-computes nsd.
+    panel->nsdToleranceBox()->setValue(3.0);
+    QCOMPARE(presenter->nsdTolerance(), 3.0);
+    presenter->waitForDistances();
+    const Evaluation at3 = engine_distance_evaluation(*presenter->prediction(), *presenter->target(), 3.0);
+    const auto nsd = static_cast<std::size_t>(std::find(at3.metrics.begin(), at3.metrics.end(), Metric::Nsd) -
+                                              at3.metrics.begin());
+    QCOMPARE(panel->sampleText(Metric::Nsd), format_value(Metric::Nsd, at3.samples[0].values[nsd]));
+
+    // HD95 is selectable in the chart.
+    auto* combo = window_->findChild<QComboBox*>(QStringLiteral("metricCombo"));
+    QVERIFY(combo);
+    combo->setCurrentIndex(combo->findData(static_cast<int>(Metric::Hd95)));
+    QCOMPARE(presenter->chartMetric(), Metric::Hd95);
+    QVERIFY(window_->chart()->pointCount() > 0);
+
+    // The 3D option colours the prediction surface by distance, with the colour bar.
+    window_->distanceColourCheck()->setChecked(true);
+    window_->surfaceView()->waitForSurfaces();
+    QVERIFY(window_->surfaceView()->scene().meshes().has_distances);
+    QVERIFY(window_->surfaceView()->scene().distanceColourShown());
+    window_->distanceColourCheck()->setChecked(false);
+    QVERIFY(!window_->surfaceView()->scene().distanceColourShown());
 }
 
 int main(int argc, char** argv)

@@ -147,6 +147,32 @@ inline Evaluation engine_evaluation(const Volume& prediction, const Volume& targ
     return evaluate(prediction, target, options);
 }
 
+// The engine's evaluation with the surface-distance metrics the app shows
+// (hd95, assd, nsd at `tolerance` mm, hd), same settings otherwise.
+inline Evaluation engine_distance_evaluation(const Volume& prediction, const Volume& target, double tolerance,
+                                             const EvaluationSettings& settings = {})
+{
+    StatisticsOptions options;
+    options.metrics = gui_metrics();
+    for (const Metric metric : gui_distance_metrics()) {
+        options.metrics.push_back(metric);
+    }
+    options.metric.threshold = settings.threshold;
+    options.metric.logits = settings.logits;
+    options.metric.smooth_nr = settings.smooth;
+    options.metric.smooth_dr = settings.smooth;
+    options.metric.empty = settings.empty;
+    options.metric.nsd_tolerance_mm = tolerance;
+    options.axis = settings.axis;
+    return evaluate(prediction, target, options);
+}
+
+// Both NaN, both the same infinity, or equal.
+inline bool same_value(double a, double b)
+{
+    return (std::isnan(a) && std::isnan(b)) || a == b;
+}
+
 inline bool same_values(const MetricValues& a, const MetricValues& b)
 {
     if (a.size() != b.size()) {

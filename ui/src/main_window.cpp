@@ -33,6 +33,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -162,12 +163,26 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), presenter_(new Se
         progress_->setVisible(busy);
         cancel_button_->setVisible(busy);
     });
-    connect(presenter_, &SessionPresenter::progressChanged, this, [this](double fraction) {
-        if (fraction < 0) {
-            progress_->setRange(0, 0);
+    // Progress is shown at most every 250 ms and never as a busy animation:
+    // under software OpenGL every repaint of the window recomposes the views,
+    // which took CPU from the very load it reports on.
+    progress_->setRange(0, 100);
+    progress_timer_ = new QTimer(this);
+    progress_timer_->setSingleShot(true);
+    progress_timer_->setInterval(250);
+    connect(progress_timer_, &QTimer::timeout, this, [this]() {
+        if (progress_fraction_ < 0) {
+            progress_->setFormat(tr("working…"));
+            progress_->setValue(0);
         } else {
-            progress_->setRange(0, 100);
-            progress_->setValue(static_cast<int>(fraction * 100));
+            progress_->setFormat(QStringLiteral("%p%"));
+            progress_->setValue(static_cast<int>(progress_fraction_ * 100));
+        }
+    });
+    connect(presenter_, &SessionPresenter::progressChanged, this, [this](double fraction) {
+        progress_fraction_ = fraction;
+        if (!progress_timer_->isActive()) {
+            progress_timer_->start();
         }
     });
     connect(presenter_, &SessionPresenter::errorOccurred, this, &MainWindow::showError);
@@ -191,6 +206,12 @@ MainWindow::~MainWindow()
 {
     presenter_->cancel();
     presenter_->waitForIdle();
+}
+
+bool MainWindow::isSettled() const
+{
+    return !presenter_->busy() && presenter_->distanceState() != DistanceState::Pending &&
+           !surface_view_->building();
 }
 
 SliceView* MainWindow::sliceView(ViewAxis axis) const
@@ -317,6 +338,14 @@ QWidget* MainWindow::buildSidePanel()
     label_combo_->setObjectName(QStringLiteral("labelCombo"));
     form->addRow(tr("Label"), label_combo_);
     connect(label_combo_, &QComboBox::currentIndexChanged, presenter_, &SessionPresenter::setLabelIndex);
+
+    distance_colour_check_ = new QCheckBox(tr("Colour prediction surface by distance to target (mm)"));
+    distance_colour_check_->setObjectName(QStringLiteral("distanceColourCheck"));
+    distance_colour_check_->setToolTip(
+        tr("3D view: each point of the prediction surface coloured by the distance from its surface voxel "
+           "to the target surface, with a colour bar"));
+    form->addRow(tr("3D"), distance_colour_check_);
+    connect(distance_colour_check_, &QCheckBox::toggled, surface_view_, &SurfaceView::setDistanceColouring);
     layout->addWidget(controls);
 
     loss_panel_ = new LossPanel(presenter_);
@@ -326,6 +355,9 @@ QWidget* MainWindow::buildSidePanel()
     metric_combo_ = new QComboBox;
     metric_combo_->setObjectName(QStringLiteral("metricCombo"));
     for (const Metric metric : gui_metrics()) {
+        metric_combo_->addItem(metric_label(metric), static_cast<int>(metric));
+    }
+    for (const Metric metric : gui_distance_metrics()) {
         metric_combo_->addItem(metric_label(metric), static_cast<int>(metric));
     }
     metric_combo_->setCurrentIndex(metric_combo_->findData(static_cast<int>(presenter_->chartMetric())));
@@ -339,8 +371,16 @@ QWidget* MainWindow::buildSidePanel()
     next_worst->setObjectName(QStringLiteral("nextWorstButton"));
     connect(worst, &QPushButton::clicked, this, [this]() { jumpToWorst(0); });
     connect(next_worst, &QPushButton::clicked, this, [this]() { jumpToWorst(worst_rank_ + 1); });
+    auto* per_label = new QCheckBox(tr("Label"));
+    per_label->setObjectName(QStringLiteral("chartPerLabel"));
+    per_label->setToolTip(tr("Chart the current label's values instead of the whole sample's"));
+    connect(per_label, &QCheckBox::toggled, this, [this](bool on) {
+        presenter_->setChartPerLabel(on);
+        worst_rank_ = 0;
+    });
     chart_row->addWidget(new QLabel(tr("Chart")));
     chart_row->addWidget(metric_combo_, 1);
+    chart_row->addWidget(per_label);
     chart_row->addWidget(worst);
     chart_row->addWidget(next_worst);
     layout->addLayout(chart_row);
@@ -480,7 +520,9 @@ void MainWindow::onDatasetChanged()
 
 void MainWindow::updateViewLayout()
 {
-    const bool volume = presenter_->hasData() && presenter_->is3d();
+    // No data yet: the 2x2 grid, so every view's GL set-up happens while the
+    // first files are read, not after.
+    const bool volume = !presenter_->hasData() || presenter_->is3d();
     for (QWidget* view : {static_cast<QWidget*>(axial_), static_cast<QWidget*>(coronal_),
                           static_cast<QWidget*>(sagittal_), static_cast<QWidget*>(surface_view_)}) {
         bool visible = view == axial_ || volume;

@@ -1,6 +1,8 @@
 #include "masklens/ui/panels.h"
 
 #include <QChart>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineSeries>
@@ -66,6 +68,9 @@ QString format_value(Metric metric, double value)
     if (std::isnan(value)) {
         return QStringLiteral("—");
     }
+    if (std::isinf(value)) {
+        return value > 0 ? QStringLiteral("∞") : QStringLiteral("-∞");
+    }
     if (is_count(metric)) {
         return QString::number(static_cast<long long>(std::llround(value)));
     }
@@ -74,7 +79,12 @@ QString format_value(Metric metric, double value)
 
 QString metric_label(Metric metric)
 {
-    return QString::fromUtf8(metric_name(metric).data(), static_cast<qsizetype>(metric_name(metric).size()));
+    const QString name =
+        QString::fromUtf8(metric_name(metric).data(), static_cast<qsizetype>(metric_name(metric).size()));
+    if (metric == Metric::Hd || metric == Metric::Hd95 || metric == Metric::Assd) {
+        return name + QStringLiteral(" (mm)");
+    }
+    return name;
 }
 
 std::vector<Metric> table_metrics(const Evaluation& evaluation, bool labels_only)
@@ -112,14 +122,54 @@ LossPanel::LossPanel(SessionPresenter* presenter, QWidget* parent) : QWidget(par
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionMode(QAbstractItemView::NoSelection);
+    nsd_tolerance_ = new QDoubleSpinBox(this);
+    nsd_tolerance_->setObjectName(QStringLiteral("nsdTolerance"));
+    nsd_tolerance_->setRange(0.0, 100.0);
+    nsd_tolerance_->setDecimals(2);
+    nsd_tolerance_->setSingleStep(0.5);
+    nsd_tolerance_->setSuffix(QStringLiteral(" mm"));
+    nsd_tolerance_->setValue(presenter_->nsdTolerance());
+    nsd_tolerance_->setKeyboardTracking(false);
+    nsd_tolerance_->setToolTip(tr("Normalized surface Dice tolerance τ: surface voxels within τ mm of the "
+                                  "other surface count as matched"));
+    connect(nsd_tolerance_, &QDoubleSpinBox::valueChanged, presenter_, &SessionPresenter::setNsdTolerance);
+    distance_note_ = new QLabel(this);
+    distance_note_->setObjectName(QStringLiteral("distanceNote"));
+    distance_note_->setWordWrap(true);
+    auto* distance_row = new QHBoxLayout;
+    distance_row->addWidget(new QLabel(tr("NSD tolerance"), this));
+    distance_row->addWidget(nsd_tolerance_);
+    distance_row->addWidget(distance_note_, 1);
     layout->addWidget(caption_);
     layout->addWidget(table_, 1);
+    layout->addLayout(distance_row);
     layout->addWidget(policy_);
     for (auto signal : {&SessionPresenter::evaluationChanged, &SessionPresenter::cursorChanged,
-                        &SessionPresenter::sampleChanged, &SessionPresenter::datasetChanged}) {
+                        &SessionPresenter::sampleChanged, &SessionPresenter::datasetChanged,
+                        &SessionPresenter::distancesChanged}) {
         connect(presenter_, signal, this, &LossPanel::refresh);
     }
     refresh();
+}
+
+void LossPanel::refreshDistanceNote()
+{
+    switch (presenter_->distanceState()) {
+    case DistanceState::Off: distance_note_->clear(); break;
+    case DistanceState::Pending: distance_note_->setText(tr("surface distances: computing…")); break;
+    case DistanceState::Ready:
+        distance_note_->setText(tr("surface voxel centres; hd95: larger directed 95th pct."));
+        break;
+    case DistanceState::Failed:
+        distance_note_->setText(tr("surface distances unavailable"));
+        distance_note_->setToolTip(presenter_->distanceError());
+        break;
+    }
+    if (presenter_->distanceState() != DistanceState::Failed) {
+        distance_note_->setToolTip({});
+    }
+    const QSignalBlocker block(nsd_tolerance_);
+    nsd_tolerance_->setValue(presenter_->nsdTolerance());
 }
 
 int LossPanel::rowOf(Metric metric) const
@@ -153,20 +203,46 @@ void LossPanel::refresh()
         policy_->clear();
         return;
     }
-    const auto& metrics = evaluation->metrics;
+    const std::vector<Metric> metrics = presenter_->shownMetrics();
     if (table_->rowCount() != static_cast<int>(metrics.size())) {
         table_->setRowCount(static_cast<int>(metrics.size()));
     }
+    // Items are reused (a slice change only sets texts: it runs on every step).
+    const auto set_cell = [this](int row, int column, const QString& text, double value) {
+        QTableWidgetItem* item = table_->item(row, column);
+        if (!item) {
+            table_->setItem(row, column, new NumberItem(text, value));
+            return;
+        }
+        if (item->text() != text) {
+            item->setText(text);
+        }
+        item->setData(kValueRole, value);
+    };
+    const QString nsd_name = tr("nsd (τ = %1 mm)").arg(presenter_->nsdTolerance());
     for (std::size_t i = 0; i < metrics.size(); ++i) {
         const int row = static_cast<int>(i);
         const Metric metric = metrics[i];
-        auto* name = new QTableWidgetItem(metric_label(metric));
+        QTableWidgetItem* name = table_->item(row, 0);
+        if (!name) {
+            name = new QTableWidgetItem;
+            table_->setItem(row, 0, name);
+        }
+        const QString label = metric == Metric::Nsd ? nsd_name : metric_label(metric);
+        if (name->text() != label) {
+            name->setText(label);
+        }
         name->setData(kValueRole, static_cast<int>(metric));
-        table_->setItem(row, 0, name);
+        if (presenter_->isPending(metric)) {
+            const QString pending = QString::fromUtf8(kPendingText);
+            set_cell(row, 1, pending, std::numeric_limits<double>::quiet_NaN());
+            set_cell(row, 2, pending, std::numeric_limits<double>::quiet_NaN());
+            continue;
+        }
         const double slice = presenter_->sliceValue(metric);
         const double sample = presenter_->sampleValue(metric);
-        table_->setItem(row, 1, new NumberItem(format_value(metric, slice), slice));
-        table_->setItem(row, 2, new NumberItem(format_value(metric, sample), sample));
+        set_cell(row, 1, format_value(metric, slice), slice);
+        set_cell(row, 2, format_value(metric, sample), sample);
     }
     caption_->setText(tr("Slice %1 / %2 (axis %3) · sample %4 / %5")
                           .arg(presenter_->currentSlice())
@@ -175,6 +251,7 @@ void LossPanel::refresh()
                           .arg(presenter_->sample())
                           .arg(presenter_->sampleCount()));
     policy_->setText(policy_text(evaluation->options.empty));
+    refreshDistanceNote();
 }
 
 // ---------------------------------------------------------------------------
@@ -211,6 +288,16 @@ SliceChart::SliceChart(SessionPresenter* presenter, QWidget* parent)
                         &SessionPresenter::chartMetricChanged, &SessionPresenter::datasetChanged}) {
         connect(presenter_, signal, this, &SliceChart::rebuild);
     }
+    connect(presenter_, &SessionPresenter::distancesChanged, this, [this]() {
+        if (is_distance_metric(presenter_->chartMetric())) {
+            rebuild();
+        }
+    });
+    connect(presenter_, &SessionPresenter::labelChanged, this, [this]() {
+        if (presenter_->chartPerLabel()) {
+            rebuild();
+        }
+    });
     connect(presenter_, &SessionPresenter::cursorChanged, this, &SliceChart::moveMarker);
     rebuild();
 }
@@ -218,12 +305,12 @@ SliceChart::SliceChart(SessionPresenter* presenter, QWidget* parent)
 void SliceChart::rebuild()
 {
     const Metric metric = presenter_->chartMetric();
-    series_ = presenter_->sliceSeries(metric);
+    series_ = presenter_->chartSeries(metric);
     QList<QPointF> points;
     double low = std::numeric_limits<double>::infinity();
     double high = -std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < series_.size(); ++i) {
-        if (!std::isnan(series_[i])) {
+        if (std::isfinite(series_[i])) { // NaN: undefined; inf: one mask empty (not plottable)
             points.append(QPointF(static_cast<double>(i), series_[i]));
             low = std::min(low, series_[i]);
             high = std::max(high, series_[i]);
@@ -241,7 +328,16 @@ void SliceChart::rebuild()
     const double pad = (high - low) * 0.05;
     y_axis_->setRange(low - pad, high + pad);
     x_axis_->setRange(0, std::max<double>(1.0, static_cast<double>(series_.size()) - 1.0));
-    chart()->setTitle(tr("%1 per slice").arg(metric_label(metric)));
+    QString title = tr("%1 per slice").arg(metric_label(metric));
+    if (presenter_->isPending(metric)) {
+        title += QStringLiteral(" ") + QString::fromUtf8(kPendingText);
+    } else if (metric == Metric::Nsd) {
+        title = tr("nsd (τ = %1 mm) per slice").arg(presenter_->nsdTolerance());
+    }
+    if (presenter_->chartPerLabel() && presenter_->currentLabel()) {
+        title += tr(" — label %1").arg(*presenter_->currentLabel());
+    }
+    chart()->setTitle(title);
     moveMarker();
 }
 
@@ -253,7 +349,7 @@ void SliceChart::moveMarker()
         return;
     }
     const double value = series_[static_cast<std::size_t>(slice)];
-    const double y = std::isnan(value) ? y_axis_->min() : value;
+    const double y = !std::isfinite(value) ? y_axis_->min() : value;
     marker_->replace(QList<QPointF>{QPointF(static_cast<double>(slice), y)});
 }
 
@@ -273,7 +369,7 @@ std::optional<QPointF> SliceChart::pointPosition(std::int64_t slice) const
         return std::nullopt;
     }
     const double value = series_[static_cast<std::size_t>(slice)];
-    const double y = std::isnan(value) ? y_axis_->min() : value;
+    const double y = !std::isfinite(value) ? y_axis_->min() : value;
     const QPointF in_chart = chart()->mapToPosition(QPointF(static_cast<double>(slice), y), line_);
     return QPointF(mapFromScene(chart()->mapToScene(in_chart)));
 }

@@ -3,11 +3,14 @@
 #include <vtkActor.h>
 #include <vtkCamera.h>
 #include <vtkCellArray.h>
+#include <vtkColorTransferFunction.h>
 #include <vtkDiscreteFlyingEdges3D.h>
+#include <vtkFloatArray.h>
 #include <vtkImageActor.h>
 #include <vtkImageData.h>
 #include <vtkImageMapper3D.h>
 #include <vtkImageProperty.h>
+#include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
@@ -16,12 +19,17 @@
 #include <vtkProperty.h>
 #include <vtkRenderWindow.h>
 #include <vtkRenderer.h>
+#include <vtkScalarBarActor.h>
+#include <vtkTextProperty.h>
 #include <vtkUnsignedCharArray.h>
 #include <vtkWindowedSincPolyDataFilter.h>
+
+#include "masklens/engine/surface_distance.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace masklens::ui {
 
@@ -48,20 +56,88 @@ void set_colour(vtkActor* actor, const Rgb& colour, double opacity)
     actor->GetProperty()->SetOpacity(opacity);
 }
 
-void connect_surface(vtkDiscreteFlyingEdges3D* surface, vtkWindowedSincPolyDataFilter* smooth,
-                     vtkPolyDataNormals* normals, vtkPolyDataMapper* mapper)
+// Discrete flying edges of `value` -> windowed-sinc smoothing (the label
+// surfaces are voxel staircases) -> normals. Own filters: safe on any thread.
+vtkSmartPointer<vtkPolyData> extract_surface(vtkImageData* image, double value)
 {
+    vtkNew<vtkDiscreteFlyingEdges3D> surface;
+    surface->SetInputData(image);
+    surface->SetValue(0, value);
+    surface->ComputeNormalsOff();
+    surface->ComputeScalarsOff();
+    vtkNew<vtkWindowedSincPolyDataFilter> smooth;
     smooth->SetInputConnection(surface->GetOutputPort());
     smooth->SetNumberOfIterations(12);
     smooth->SetPassBand(0.08);
     smooth->NormalizeCoordinatesOn();
     smooth->BoundarySmoothingOff();
     smooth->NonManifoldSmoothingOn();
+    vtkNew<vtkPolyDataNormals> normals;
     normals->SetInputConnection(smooth->GetOutputPort());
     normals->SplittingOff();
     normals->ConsistencyOn();
     normals->AutoOrientNormalsOff();
-    mapper->SetInputConnection(normals->GetOutputPort());
+    normals->Update();
+    auto result = vtkSmartPointer<vtkPolyData>::New();
+    result->ShallowCopy(normals->GetOutput());
+    return result;
+}
+
+// Per point of `mesh` (physical units), the distance of the nearest voxel
+// with a finite value in `map` (the surface distance map, NaN off the surface).
+void attach_distances(vtkPolyData* mesh, const std::vector<float>& map,
+                      const std::array<std::int64_t, 3>& dims, const std::array<double, 3>& spacing,
+                      double& max_distance)
+{
+    const vtkIdType count = mesh->GetNumberOfPoints();
+    vtkNew<vtkFloatArray> values;
+    values->SetName("distance_mm");
+    values->SetNumberOfTuples(count);
+    const auto at = [&](std::int64_t x, std::int64_t y, std::int64_t z) {
+        if (x < 0 || y < 0 || z < 0 || x >= dims[0] || y >= dims[1] || z >= dims[2]) {
+            return std::numeric_limits<float>::quiet_NaN();
+        }
+        return map[static_cast<std::size_t>((z * dims[1] + y) * dims[0] + x)];
+    };
+    max_distance = 0;
+    for (vtkIdType i = 0; i < count; ++i) {
+        double point[3];
+        mesh->GetPoint(i, point);
+        const double fx = point[0] / spacing[0];
+        const double fy = point[1] / spacing[1];
+        const double fz = point[2] / spacing[2];
+        float best = std::numeric_limits<float>::quiet_NaN();
+        double best_d2 = std::numeric_limits<double>::infinity();
+        // Surface points lie between an inside and an outside voxel (smoothing
+        // moves them a little): look at the 3x3x3 voxels around the nearest one.
+        const auto cx = static_cast<std::int64_t>(std::lround(fx));
+        const auto cy = static_cast<std::int64_t>(std::lround(fy));
+        const auto cz = static_cast<std::int64_t>(std::lround(fz));
+        for (std::int64_t z = cz - 1; z <= cz + 1; ++z) {
+            for (std::int64_t y = cy - 1; y <= cy + 1; ++y) {
+                for (std::int64_t x = cx - 1; x <= cx + 1; ++x) {
+                    const float value = at(x, y, z);
+                    if (std::isnan(value)) {
+                        continue;
+                    }
+                    const double ex = (static_cast<double>(x) - fx) * spacing[0];
+                    const double ey = (static_cast<double>(y) - fy) * spacing[1];
+                    const double ez = (static_cast<double>(z) - fz) * spacing[2];
+                    const double d2 = ex * ex + ey * ey + ez * ez;
+                    if (d2 < best_d2) {
+                        best_d2 = d2;
+                        best = value;
+                    }
+                }
+            }
+        }
+        const float shown = std::isnan(best) ? 0.0F : best;
+        values->SetValue(i, shown);
+        if (std::isfinite(shown)) {
+            max_distance = std::max(max_distance, static_cast<double>(shown));
+        }
+    }
+    mesh->GetPointData()->SetScalars(values);
 }
 
 } // namespace
@@ -236,35 +312,108 @@ std::optional<std::array<int, 2>> SliceScene::displayToPixel(double x, double y)
 // ---------------------------------------------------------------------------
 // SurfaceScene
 
-struct SurfaceScene::Pipeline {
+// ---------------------------------------------------------------------------
+// Surfaces
+
+int automatic_surface_step(const Shape& shape)
+{
+    int step = 1;
+    const auto voxels_at = [&](int k) {
+        return ((shape.d + k - 1) / k) * ((shape.h + k - 1) / k) * ((shape.w + k - 1) / k);
+    };
+    while (voxels_at(step) > kSurfaceVoxelBudget) {
+        ++step;
+    }
+    return step;
+}
+
+SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& target, const PairView& view,
+                                   const SurfaceBuildOptions& options, const std::atomic<bool>* cancel)
+{
+    const auto cancelled = [cancel]() { return cancel && cancel->load(); };
+    SurfaceMeshes meshes;
+    const Shape& shape = prediction.shape();
+    const int step = options.step > 0 ? options.step : automatic_surface_step(shape);
+    const std::array<std::int64_t, 3> dims{(shape.w + step - 1) / step, (shape.h + step - 1) / step,
+                                           (shape.d + step - 1) / step};
+    const Geometry& geometry = target.geometry();
+    meshes.step = step;
+    meshes.extent = {shape.w, shape.h, shape.d};
+    meshes.spacing = geometry.spacing;
+    const std::array<double, 3> spacing{geometry.spacing[0] * step, geometry.spacing[1] * step,
+                                        geometry.spacing[2] * step};
+
     vtkNew<vtkImageData> target_mask;
     vtkNew<vtkImageData> prediction_mask;
     vtkNew<vtkImageData> classes; // 0 TN, 1 TP, 2 FP, 3 FN
-    vtkNew<vtkDiscreteFlyingEdges3D> target_surface;
-    vtkNew<vtkDiscreteFlyingEdges3D> prediction_surface;
-    vtkNew<vtkDiscreteFlyingEdges3D> error_surface;
-    // Per surface: smoothing (the label surfaces are voxel staircases) and normals.
-    vtkNew<vtkWindowedSincPolyDataFilter> target_smooth;
-    vtkNew<vtkWindowedSincPolyDataFilter> prediction_smooth;
-    vtkNew<vtkWindowedSincPolyDataFilter> error_smooth;
-    vtkNew<vtkPolyDataNormals> target_normals;
-    vtkNew<vtkPolyDataNormals> prediction_normals;
-    vtkNew<vtkPolyDataNormals> error_normals;
+    for (vtkImageData* image :
+         {target_mask.GetPointer(), prediction_mask.GetPointer(), classes.GetPointer()}) {
+        image->SetDimensions(static_cast<int>(dims[0]), static_cast<int>(dims[1]), static_cast<int>(dims[2]));
+        image->SetSpacing(spacing[0], spacing[1], spacing[2]);
+        image->SetOrigin(0, 0, 0);
+        image->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
+    }
+    auto* target_values = static_cast<unsigned char*>(target_mask->GetScalarPointer());
+    auto* prediction_values = static_cast<unsigned char*>(prediction_mask->GetScalarPointer());
+    auto* class_values = static_cast<unsigned char*>(classes->GetScalarPointer());
+    std::size_t i = 0;
+    for (std::int64_t z = 0; z < dims[2]; ++z) {
+        if (cancelled()) {
+            return {};
+        }
+        for (std::int64_t y = 0; y < dims[1]; ++y) {
+            for (std::int64_t x = 0; x < dims[0]; ++x, ++i) {
+                const VoxelClass c = classify(prediction, target, view, {z * step, y * step, x * step});
+                target_values[i] = c.target_hit ? 1 : 0;
+                prediction_values[i] = c.predicted ? 1 : 0;
+                class_values[i] = c.predicted ? (c.target_hit ? 1 : 2) : (c.target_hit ? 3 : 0);
+            }
+        }
+    }
+    if (cancelled()) {
+        return {};
+    }
+    meshes.target = extract_surface(target_mask, 1);
+    meshes.prediction = extract_surface(prediction_mask, 1);
+    if (cancelled()) {
+        return {};
+    }
+    meshes.false_positive = extract_surface(classes, 2);
+    meshes.false_negative = extract_surface(classes, 3);
+    if (options.distances && !cancelled()) {
+        MaskGrid grid;
+        grid.d = dims[2];
+        grid.h = dims[1];
+        grid.w = dims[0];
+        grid.spatial_dims = 3;
+        SurfaceDistanceOptions distance;
+        distance.spacing_xyz = spacing;
+        const std::vector<float> map = surface_distance_map(prediction_values, target_values, grid, distance);
+        attach_distances(meshes.prediction, map, dims, spacing, meshes.max_distance);
+        meshes.has_distances = true;
+    }
+    if (cancelled()) {
+        return {};
+    }
+    return meshes;
+}
+
+struct SurfaceScene::Pipeline {
     vtkNew<vtkPolyDataMapper> target_mapper;
     vtkNew<vtkPolyDataMapper> prediction_mapper;
     vtkNew<vtkPolyDataMapper> error_mapper;
+    vtkNew<vtkPolyDataMapper> fn_mapper;
     vtkNew<vtkActor> target_actor;
     vtkNew<vtkActor> prediction_actor;
     vtkNew<vtkActor> error_actor;
-    vtkNew<vtkDiscreteFlyingEdges3D> fn_surface;
-    vtkNew<vtkWindowedSincPolyDataFilter> fn_smooth;
-    vtkNew<vtkPolyDataNormals> fn_normals;
-    vtkNew<vtkPolyDataMapper> fn_mapper;
     vtkNew<vtkActor> fn_actor;
+    vtkNew<vtkColorTransferFunction> distance_colours;
+    vtkNew<vtkScalarBarActor> colour_bar;
     vtkNew<vtkPolyData> cursor;
     vtkNew<vtkPolyDataMapper> cursor_mapper;
     vtkNew<vtkActor> cursor_actor;
     bool has_data = false;
+    bool show_target = true, show_prediction = true, show_errors = true;
 };
 
 SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique<Pipeline>())
@@ -274,45 +423,40 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
     window->AddRenderer(renderer_);
     Pipeline& p = *pipeline_;
 
-    p.target_surface->SetInputData(p.target_mask);
-    p.target_surface->SetValue(0, 1);
-    p.target_surface->ComputeNormalsOff();
-    p.target_surface->ComputeScalarsOff();
-    connect_surface(p.target_surface, p.target_smooth, p.target_normals, p.target_mapper);
-    p.target_mapper->ScalarVisibilityOff();
-    p.target_actor->SetMapper(p.target_mapper);
+    const std::pair<vtkActor*, vtkPolyDataMapper*> pairs[] = {{p.target_actor, p.target_mapper},
+                                                              {p.prediction_actor, p.prediction_mapper},
+                                                              {p.error_actor, p.error_mapper},
+                                                              {p.fn_actor, p.fn_mapper}};
+    for (const auto& [actor, mapper] : pairs) {
+        mapper->ScalarVisibilityOff();
+        actor->SetMapper(mapper);
+    }
     set_colour(p.target_actor, kTargetColour, 0.2);
-
-    p.prediction_surface->SetInputData(p.prediction_mask);
-    p.prediction_surface->SetValue(0, 1);
-    p.prediction_surface->ComputeNormalsOff();
-    p.prediction_surface->ComputeScalarsOff();
-    connect_surface(p.prediction_surface, p.prediction_smooth, p.prediction_normals, p.prediction_mapper);
-    p.prediction_mapper->ScalarVisibilityOff();
-    p.prediction_actor->SetMapper(p.prediction_mapper);
     set_colour(p.prediction_actor, kTruePositiveColour, 1.0);
-
-    p.error_surface->SetInputData(p.classes);
-    p.error_surface->SetValue(0, 2); // false positives
-    p.error_surface->ComputeNormalsOff();
-    p.error_surface->ComputeScalarsOff();
-    connect_surface(p.error_surface, p.error_smooth, p.error_normals, p.error_mapper);
-    p.error_mapper->ScalarVisibilityOff();
-    p.error_actor->SetMapper(p.error_mapper);
     set_colour(p.error_actor, kFalsePositiveColour, 1.0);
-
-    p.fn_surface->SetInputData(p.classes);
-    p.fn_surface->SetValue(0, 3); // false negatives
-    p.fn_surface->ComputeNormalsOff();
-    p.fn_surface->ComputeScalarsOff();
-    connect_surface(p.fn_surface, p.fn_smooth, p.fn_normals, p.fn_mapper);
-    p.fn_mapper->ScalarVisibilityOff();
-    p.fn_actor->SetMapper(p.fn_mapper);
     set_colour(p.fn_actor, kFalseNegativeColour, 1.0);
     // FP/FN surfaces share faces with the prediction surface: draw them in front.
     vtkMapper::SetResolveCoincidentTopologyToPolygonOffset();
     p.error_mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(-2.0, -4.0);
     p.fn_mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(-2.0, -4.0);
+
+    // Distance colours: a perceptually ordered ramp (viridis stops), 0 mm dark blue to far yellow.
+    p.prediction_mapper->SetLookupTable(p.distance_colours);
+    p.prediction_mapper->SetColorModeToMapScalars();
+    p.prediction_mapper->SetScalarModeToUsePointData();
+    p.prediction_mapper->UseLookupTableScalarRangeOn();
+    p.colour_bar->SetLookupTable(p.distance_colours);
+    p.colour_bar->SetTitle("mm to target");
+    p.colour_bar->SetNumberOfLabels(5);
+    p.colour_bar->SetLabelFormat("%.1f");
+    p.colour_bar->SetMaximumWidthInPixels(90);
+    p.colour_bar->SetPosition(0.86, 0.1);
+    p.colour_bar->SetWidth(0.12);
+    p.colour_bar->SetHeight(0.8);
+    p.colour_bar->GetTitleTextProperty()->SetFontSize(12);
+    p.colour_bar->GetLabelTextProperty()->SetFontSize(11);
+    p.colour_bar->VisibilityOff();
+    renderer_->AddViewProp(p.colour_bar);
 
     p.cursor_mapper->SetInputData(p.cursor);
     p.cursor_actor->SetMapper(p.cursor_mapper);
@@ -334,46 +478,30 @@ vtkRenderer* SurfaceScene::renderer() const
     return renderer_;
 }
 
-void SurfaceScene::setVolumes(const Volume& prediction, const Volume& target, const PairView& view)
+void SurfaceScene::setVolumes(const Volume& prediction, const Volume& target, const PairView& view,
+                              const SurfaceBuildOptions& options)
 {
+    setMeshes(build_surface_meshes(prediction, target, view, options));
+}
+
+void SurfaceScene::setMeshes(const SurfaceMeshes& meshes)
+{
+    if (!meshes.target) {
+        return; // cancelled build
+    }
     Pipeline& p = *pipeline_;
-    const Shape& shape = prediction.shape();
-    const Geometry& geometry = target.geometry();
-    spacing_ = geometry.spacing;
-    extent_ = {shape.w, shape.h, shape.d};
-    const int dims[3] = {static_cast<int>(shape.w), static_cast<int>(shape.h), static_cast<int>(shape.d)};
-    for (vtkImageData* image :
-         {p.target_mask.GetPointer(), p.prediction_mask.GetPointer(), p.classes.GetPointer()}) {
-        image->SetDimensions(dims[0], dims[1], dims[2]);
-        image->SetSpacing(spacing_[0], spacing_[1], spacing_[2]);
-        image->SetOrigin(0, 0, 0);
-        image->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
-    }
-    auto* target_values = static_cast<unsigned char*>(p.target_mask->GetScalarPointer());
-    auto* prediction_values = static_cast<unsigned char*>(p.prediction_mask->GetScalarPointer());
-    auto* class_values = static_cast<unsigned char*>(p.classes->GetScalarPointer());
-    std::size_t i = 0;
-    for (std::int64_t d = 0; d < shape.d; ++d) {
-        for (std::int64_t h = 0; h < shape.h; ++h) {
-            for (std::int64_t w = 0; w < shape.w; ++w, ++i) {
-                const VoxelClass c = classify(prediction, target, view, {d, h, w});
-                target_values[i] = c.target_hit ? 1 : 0;
-                prediction_values[i] = c.predicted ? 1 : 0;
-                class_values[i] = c.predicted ? (c.target_hit ? 1 : 2) : (c.target_hit ? 3 : 0);
-            }
-        }
-    }
-    for (vtkImageData* image :
-         {p.target_mask.GetPointer(), p.prediction_mask.GetPointer(), p.classes.GetPointer()}) {
-        image->Modified();
-    }
+    meshes_ = meshes;
+    spacing_ = meshes.spacing;
+    extent_ = meshes.extent;
+    p.target_mapper->SetInputData(meshes.target);
+    p.prediction_mapper->SetInputData(meshes.prediction);
+    p.error_mapper->SetInputData(meshes.false_positive);
+    p.fn_mapper->SetInputData(meshes.false_negative);
     const bool first = !p.has_data;
     p.has_data = true;
-    for (vtkActor* actor :
-         {p.error_actor.GetPointer(), p.fn_actor.GetPointer(), p.prediction_actor.GetPointer(),
-          p.target_actor.GetPointer(), p.cursor_actor.GetPointer()}) {
-        actor->VisibilityOn();
-    }
+    setVisible(p.show_target, p.show_prediction, p.show_errors);
+    p.cursor_actor->VisibilityOn();
+    applyDistanceColouring();
     if (first) {
         resetCamera();
     }
@@ -383,16 +511,58 @@ void SurfaceScene::clear()
 {
     Pipeline& p = *pipeline_;
     p.has_data = false;
+    meshes_ = {};
     for (vtkActor* actor :
          {p.error_actor.GetPointer(), p.fn_actor.GetPointer(), p.prediction_actor.GetPointer(),
           p.target_actor.GetPointer(), p.cursor_actor.GetPointer()}) {
         actor->VisibilityOff();
+    }
+    p.colour_bar->VisibilityOff();
+}
+
+void SurfaceScene::setDistanceColouring(bool on)
+{
+    distance_colouring_ = on;
+    applyDistanceColouring();
+}
+
+bool SurfaceScene::distanceColourShown() const
+{
+    return pipeline_->colour_bar->GetVisibility() != 0;
+}
+
+void SurfaceScene::applyDistanceColouring()
+{
+    Pipeline& p = *pipeline_;
+    const bool shown = distance_colouring_ && p.has_data && meshes_.has_distances;
+    p.prediction_mapper->SetScalarVisibility(shown);
+    // The FP surface covers the prediction surface where it is off: hide it while colouring.
+    p.error_actor->SetVisibility(p.show_errors && p.has_data && !shown);
+    p.colour_bar->SetVisibility(shown);
+    if (shown) {
+        const double top = std::max(meshes_.max_distance, 1.0);
+        static constexpr double kStops[][3] = {{0.267, 0.005, 0.329},
+                                               {0.230, 0.322, 0.546},
+                                               {0.128, 0.567, 0.551},
+                                               {0.369, 0.789, 0.383},
+                                               {0.993, 0.906, 0.144}};
+        p.distance_colours->RemoveAllPoints();
+        for (int i = 0; i < 5; ++i) {
+            p.distance_colours->AddRGBPoint(top * i / 4.0, kStops[i][0], kStops[i][1], kStops[i][2]);
+        }
+        p.distance_colours->ClampingOn();
+        p.prediction_actor->GetProperty()->SetColor(1, 1, 1);
+    } else {
+        set_colour(p.prediction_actor, kTruePositiveColour, 1.0);
     }
 }
 
 void SurfaceScene::setVisible(bool target, bool prediction, bool errors)
 {
     Pipeline& p = *pipeline_;
+    p.show_target = target;
+    p.show_prediction = prediction;
+    p.show_errors = errors;
     p.target_actor->SetVisibility(target && p.has_data);
     p.prediction_actor->SetVisibility(prediction && p.has_data);
     p.error_actor->SetVisibility(errors && p.has_data);
@@ -427,16 +597,13 @@ void SurfaceScene::resetCamera()
 
 std::array<long long, 3> SurfaceScene::triangleCounts() const
 {
-    Pipeline& p = *pipeline_;
     std::array<long long, 3> counts{};
-    p.target_surface->Update();
-    p.prediction_surface->Update();
-    p.error_surface->Update();
-    p.fn_surface->Update();
-    counts[0] = p.target_surface->GetOutput()->GetNumberOfPolys();
-    counts[1] = p.prediction_surface->GetOutput()->GetNumberOfPolys();
-    counts[2] =
-        p.error_surface->GetOutput()->GetNumberOfPolys() + p.fn_surface->GetOutput()->GetNumberOfPolys();
+    if (!meshes_.target) {
+        return counts;
+    }
+    counts[0] = meshes_.target->GetNumberOfPolys();
+    counts[1] = meshes_.prediction->GetNumberOfPolys();
+    counts[2] = meshes_.false_positive->GetNumberOfPolys() + meshes_.false_negative->GetNumberOfPolys();
     return counts;
 }
 

@@ -5,13 +5,19 @@
 #include "masklens/io/read_volume.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QElapsedTimer>
 #include <QMetaObject>
 #include <QPointer>
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <future>
 #include <limits>
+#include <string>
 
 namespace masklens::ui {
 
@@ -30,6 +36,23 @@ std::vector<Metric> gui_metrics()
     return metrics;
 }
 
+std::vector<Metric> gui_distance_metrics()
+{
+    return {Metric::Hd95, Metric::Assd, Metric::Nsd, Metric::Hd};
+}
+
+QThreadPool* background_pool()
+{
+    // Two threads: a distance pass and a surface build may run side by side;
+    // evaluations use the global pool and never queue behind them.
+    static QThreadPool* pool = []() {
+        auto* created = new QThreadPool;
+        created->setMaxThreadCount(2);
+        return created;
+    }();
+    return pool;
+}
+
 bool higher_is_worse(Metric metric) noexcept
 {
     switch (metric) {
@@ -38,6 +61,7 @@ bool higher_is_worse(Metric metric) noexcept
     case Metric::Precision:
     case Metric::Recall:
     case Metric::Specificity:
+    case Metric::Nsd:
     case Metric::Tp:
     case Metric::Tn: return false;
     default: return true;
@@ -63,6 +87,13 @@ struct SessionPresenter::Result {
     std::shared_ptr<const Evaluation> evaluation;
     EvaluationSettings settings;
     bool new_dataset = false;
+};
+
+struct SessionPresenter::DistanceResult {
+    std::uint64_t generation = 0;
+    std::shared_ptr<const Evaluation> evaluation;
+    bool cancelled = false;
+    QString error;
 };
 
 namespace {
@@ -100,9 +131,16 @@ SessionPresenter::~SessionPresenter()
     if (cancel_flag_) {
         cancel_flag_->store(true);
     }
+    if (distance_cancel_) {
+        distance_cancel_->store(true);
+    }
     if (watcher_) {
         watcher_->disconnect(this);
         watcher_->waitForFinished();
+    }
+    if (distance_watcher_) {
+        distance_watcher_->disconnect(this);
+        distance_watcher_->waitForFinished();
     }
 }
 
@@ -227,15 +265,42 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
     };
 
     auto run = [job, progress]() -> Result {
+        static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_TIMING");
+        QElapsedTimer timer;
+        timer.start();
         Result result;
         result.settings = job->settings;
         result.new_dataset = job->new_dataset;
         try {
             auto prediction = job->prediction;
             auto target = job->target;
+            // Both files are read at once (decompression dominates opening a
+            // .nii.gz pair; the two are independent).
+            std::future<std::shared_ptr<const Volume>> target_read;
+            if (!target && !prediction) {
+                const std::string path = job->target_path.toStdString();
+                target_read = std::async(std::launch::async, [path]() {
+                    return std::make_shared<const Volume>(io::read_volume(path));
+                });
+            }
             if (!prediction) {
-                prediction =
-                    std::make_shared<const Volume>(io::read_volume(job->prediction_path.toStdString()));
+                try {
+                    prediction =
+                        std::make_shared<const Volume>(io::read_volume(job->prediction_path.toStdString()));
+                } catch (...) {
+                    if (target_read.valid()) {
+                        target_read.wait();
+                    }
+                    throw;
+                }
+            }
+            if (target_read.valid()) {
+                target = target_read.get();
+            }
+            if (trace) {
+                std::fprintf(stderr, "TRACE read %.1f ms at %lld\n",
+                             static_cast<double>(timer.nsecsElapsed()) / 1e6,
+                             static_cast<long long>(QDateTime::currentMSecsSinceEpoch() % 1000000));
             }
             if (job->cancel->load()) {
                 throw Error(Error::Kind::Cancelled, {}, "cancelled");
@@ -267,6 +332,10 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
                 } catch (const Error&) {
                     throw error;
                 }
+            }
+            if (trace) {
+                std::fprintf(stderr, "TRACE read + evaluate %.1f ms\n",
+                             static_cast<double>(timer.nsecsElapsed()) / 1e6);
             }
             result.dataset.prediction = prediction;
             result.dataset.target = target;
@@ -303,6 +372,21 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
 
 void SessionPresenter::finish(Result result)
 {
+    static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_TIMING");
+    QElapsedTimer timer;
+    timer.start();
+    const struct Trace {
+        bool on;
+        QElapsedTimer& timer;
+        ~Trace()
+        {
+            if (on) {
+                std::fprintf(stderr, "TRACE finish (UI thread) %.1f ms at %lld\n",
+                             static_cast<double>(timer.nsecsElapsed()) / 1e6,
+                             static_cast<long long>(QDateTime::currentMSecsSinceEpoch() % 1000000));
+            }
+        }
+    } trace_finish{trace, timer};
     busy_ = false;
     emit busyChanged(false);
     if (result.ok) {
@@ -329,11 +413,13 @@ void SessionPresenter::finish(Result result)
             }
         }
         clampState();
+        resetDistances();
         if (fresh) {
             emit datasetChanged();
         }
         emit evaluationChanged();
         emit cursorChanged();
+        requestDistances();
     } else {
         if (settings_ != evaluated_settings_ && hasData()) {
             settings_ = evaluated_settings_; // keep the settings that match the numbers shown
@@ -530,12 +616,21 @@ void SessionPresenter::setChartMetric(Metric metric)
     emit chartMetricChanged();
 }
 
+const Evaluation* SessionPresenter::sourceOf(Metric metric) const
+{
+    if (is_distance_metric(metric)) {
+        return distance_state_ == DistanceState::Ready ? distance_evaluation_.get() : nullptr;
+    }
+    return evaluation_.get();
+}
+
 std::optional<std::size_t> SessionPresenter::metricIndex(Metric metric) const
 {
-    if (!evaluation_) {
+    const Evaluation* source = sourceOf(metric);
+    if (!source) {
         return std::nullopt;
     }
-    const auto& metrics = evaluation_->metrics;
+    const auto& metrics = source->metrics;
     const auto found = std::find(metrics.begin(), metrics.end(), metric);
     if (found == metrics.end()) {
         return std::nullopt;
@@ -566,34 +661,81 @@ const MetricValues* SessionPresenter::sliceValues() const
 
 double SessionPresenter::sliceValue(Metric metric) const
 {
+    const Evaluation* source = sourceOf(metric);
     const auto index = metricIndex(metric);
-    const MetricValues* values = sliceValues();
-    return index && values && *index < values->size() ? (*values)[*index] : kNan;
+    if (!source || !index || sample_ < 0 || sample_ >= static_cast<std::int64_t>(source->samples.size())) {
+        return kNan;
+    }
+    const auto& slices = source->samples[static_cast<std::size_t>(sample_)].slices;
+    const std::int64_t slice = currentSlice();
+    if (slice < 0 || slice >= static_cast<std::int64_t>(slices.size())) {
+        return kNan;
+    }
+    const MetricValues& values = slices[static_cast<std::size_t>(slice)];
+    return *index < values.size() ? values[*index] : kNan;
 }
 
 double SessionPresenter::sampleValue(Metric metric) const
 {
+    const Evaluation* source = sourceOf(metric);
     const auto index = metricIndex(metric);
-    const MetricValues* values = sampleValues();
-    return index && values && *index < values->size() ? (*values)[*index] : kNan;
+    if (!source || !index || sample_ < 0 || sample_ >= static_cast<std::int64_t>(source->samples.size())) {
+        return kNan;
+    }
+    const MetricValues& values = source->samples[static_cast<std::size_t>(sample_)].values;
+    return *index < values.size() ? values[*index] : kNan;
 }
 
 std::vector<double> SessionPresenter::sliceSeries(Metric metric) const
 {
     std::vector<double> series;
+    const Evaluation* source = sourceOf(metric);
     const auto index = metricIndex(metric);
-    if (!index || sample_ < 0 || sample_ >= sampleCount()) {
+    if (!source || !index || sample_ < 0 || sample_ >= static_cast<std::int64_t>(source->samples.size())) {
         return series;
     }
-    for (const MetricValues& values : evaluation_->samples[static_cast<std::size_t>(sample_)].slices) {
+    for (const MetricValues& values : source->samples[static_cast<std::size_t>(sample_)].slices) {
         series.push_back(*index < values.size() ? values[*index] : kNan);
     }
     return series;
 }
 
+std::vector<double> SessionPresenter::labelSliceSeries(Metric metric) const
+{
+    std::vector<double> series;
+    const Evaluation* source = sourceOf(metric);
+    const auto index = metricIndex(metric);
+    if (!source || !index || sample_ < 0 || sample_ >= static_cast<std::int64_t>(source->samples.size()) ||
+        label_index_ < 0) {
+        return series;
+    }
+    const auto& labels = source->samples[static_cast<std::size_t>(sample_)].labels;
+    if (label_index_ >= static_cast<int>(labels.size())) {
+        return series;
+    }
+    for (const MetricValues& values : labels[static_cast<std::size_t>(label_index_)].slices) {
+        series.push_back(*index < values.size() ? values[*index] : kNan);
+    }
+    return series;
+}
+
+std::vector<double> SessionPresenter::chartSeries(Metric metric) const
+{
+    return chart_per_label_ && currentLabel() ? labelSliceSeries(metric) : sliceSeries(metric);
+}
+
+void SessionPresenter::setChartPerLabel(bool per_label)
+{
+    if (per_label == chart_per_label_) {
+        return;
+    }
+    chart_per_label_ = per_label;
+    emit chartMetricChanged();
+}
+
 std::optional<std::int64_t> SessionPresenter::worstSlice(Metric metric, int rank) const
 {
-    const std::vector<double> series = sliceSeries(metric);
+    const std::vector<double> series = chartSeries(metric);
     std::vector<std::int64_t> order;
     for (std::size_t i = 0; i < series.size(); ++i) {
         if (!std::isnan(series[i])) {
@@ -610,6 +752,156 @@ std::optional<std::int64_t> SessionPresenter::worstSlice(Metric metric, int rank
         return std::nullopt;
     }
     return order[static_cast<std::size_t>(rank)];
+}
+
+// ---------------------------------------------------------------------------
+// Surface distances
+
+void SessionPresenter::setDistancesEnabled(bool enabled)
+{
+    if (enabled == distances_enabled_) {
+        return;
+    }
+    distances_enabled_ = enabled;
+    resetDistances();
+    requestDistances();
+}
+
+void SessionPresenter::setNsdTolerance(double millimetres)
+{
+    if (!(millimetres >= 0) || !std::isfinite(millimetres) || millimetres == nsd_tolerance_) {
+        return;
+    }
+    nsd_tolerance_ = millimetres;
+    resetDistances();
+    requestDistances();
+}
+
+std::vector<Metric> SessionPresenter::shownMetrics() const
+{
+    std::vector<Metric> metrics;
+    if (!evaluation_) {
+        return metrics;
+    }
+    metrics = evaluation_->metrics;
+    if (distances_enabled_) {
+        // Right after the overlap metrics (dice, iou), so they are seen without scrolling.
+        auto at = std::find(metrics.begin(), metrics.end(), Metric::Iou);
+        at = at == metrics.end() ? metrics.end() : at + 1;
+        for (const Metric metric : gui_distance_metrics()) {
+            if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) {
+                at = metrics.insert(at, metric) + 1;
+            }
+        }
+    }
+    return metrics;
+}
+
+bool SessionPresenter::isPending(Metric metric) const
+{
+    return is_distance_metric(metric) && distance_state_ == DistanceState::Pending;
+}
+
+void SessionPresenter::resetDistances()
+{
+    ++distance_generation_; // a running job's result is now stale
+    if (distance_cancel_) {
+        distance_cancel_->store(true);
+    }
+    distance_evaluation_.reset();
+    distance_error_.clear();
+    distance_state_ = distances_enabled_ && hasData() ? DistanceState::Pending : DistanceState::Off;
+}
+
+void SessionPresenter::requestDistances()
+{
+    emit distancesChanged();
+    if (distance_state_ != DistanceState::Pending || distance_running_) {
+        return; // a running (stale) job re-launches when it finishes
+    }
+    launchDistances();
+}
+
+void SessionPresenter::launchDistances()
+{
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    distance_cancel_ = cancel;
+    const std::uint64_t generation = distance_generation_;
+    auto prediction = dataset_.prediction;
+    auto target = dataset_.target;
+    StatisticsOptions options = statistics_options(evaluated_settings_, gui_distance_metrics());
+    options.metric.nsd_tolerance_mm = nsd_tolerance_;
+    auto run = [generation, prediction, target, options, cancel]() mutable -> DistanceResult {
+        DistanceResult result;
+        result.generation = generation;
+        options.cancel = cancel.get();
+        try {
+            result.evaluation = std::make_shared<const Evaluation>(evaluate(*prediction, *target, options));
+        } catch (const Error& error) {
+            result.cancelled = error.kind() == Error::Kind::Cancelled;
+            result.error = QString::fromStdString(error.what());
+        } catch (const std::exception& error) {
+            result.error = QString::fromStdString(error.what());
+        }
+        return result;
+    };
+    if (synchronous_) {
+        finishDistances(run());
+        return;
+    }
+    distance_running_ = true;
+    if (!distance_watcher_) {
+        distance_watcher_ = std::make_unique<QFutureWatcher<DistanceResult>>();
+        connect(distance_watcher_.get(), &QFutureWatcher<DistanceResult>::finished, this, [this]() {
+            if (distance_running_) {
+                finishDistances(distance_watcher_->result());
+            }
+        });
+    }
+    distance_watcher_->setFuture(QtConcurrent::run(background_pool(), std::move(run)));
+}
+
+void SessionPresenter::finishDistances(DistanceResult result)
+{
+    distance_running_ = false;
+    if (result.generation != distance_generation_) {
+        if (distance_state_ == DistanceState::Pending) {
+            // Superseded while running: start the current request (queued, so
+            // the watcher is not re-armed inside its own finished signal).
+            QMetaObject::invokeMethod(
+                this,
+                [this]() {
+                    if (!distance_running_ && distance_state_ == DistanceState::Pending) {
+                        launchDistances();
+                    }
+                },
+                Qt::QueuedConnection);
+        }
+        return;
+    }
+    if (result.evaluation) {
+        distance_evaluation_ = std::move(result.evaluation);
+        distance_state_ = DistanceState::Ready;
+    } else {
+        distance_state_ = DistanceState::Failed;
+        distance_error_ = result.cancelled ? tr("Cancelled.") : result.error;
+    }
+    emit distancesChanged();
+}
+
+void SessionPresenter::waitForDistances()
+{
+    while (distance_watcher_ && (distance_running_ || distance_state_ == DistanceState::Pending)) {
+        if (!distance_running_) {
+            QCoreApplication::processEvents(); // a queued launch
+            if (!distance_running_ && distance_state_ == DistanceState::Pending) {
+                launchDistances();
+            }
+            continue;
+        }
+        distance_watcher_->waitForFinished();
+        QCoreApplication::processEvents();
+    }
 }
 
 PairView SessionPresenter::pairView() const

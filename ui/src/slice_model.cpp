@@ -276,7 +276,35 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
 
     std::vector<std::uint8_t> predicted(count), hit(count);
     std::vector<float> probability(count);
-    for (int y = 0; y < height; ++y) {
+    // Fast path for the common pair (binary, float32 prediction, uint8 or
+    // float32 target): typed reads, the same rules as classify().
+    const bool fast = view.pairing == PairingMode::Binary && prediction.type() == ScalarType::Float32 &&
+                      (target.type() == ScalarType::UInt8 || target.type() == ScalarType::Float32) &&
+                      target.shape().c >= 1;
+    if (fast) {
+        const auto* p = reinterpret_cast<const float*>(prediction.data());
+        const auto* t8 = reinterpret_cast<const std::uint8_t*>(target.data());
+        const auto* t32 = reinterpret_cast<const float*>(target.data());
+        const bool target_u8 = target.type() == ScalarType::UInt8;
+        const Shape& ts = target.shape();
+        const std::int64_t n = std::clamp<std::int64_t>(view.sample, 0, shape.n - 1);
+        for (int y = 0; y < height; ++y) {
+            for (int x = 0; x < width; ++x) {
+                const Voxel voxel = pixel_to_voxel(shape, axis, slice, x, y);
+                double pv = p[element_index(shape, n, 0, voxel)];
+                if (view.logits) {
+                    pv = sigmoid(pv);
+                }
+                const std::size_t ti = element_index(ts, n, 0, voxel);
+                const double tv = target_u8 ? (t8[ti] != 0 ? 1.0 : 0.0) : static_cast<double>(t32[ti]);
+                const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
+                predicted[i] = pv >= view.threshold;
+                hit[i] = tv > 0.5;
+                probability[i] = static_cast<float>(pv);
+            }
+        }
+    }
+    for (int y = 0; y < (fast ? 0 : height); ++y) {
         for (int x = 0; x < width; ++x) {
             const Voxel voxel = pixel_to_voxel(shape, axis, slice, x, y);
             const VoxelClass c = classify(prediction, target, view, voxel);

@@ -5,9 +5,11 @@
 #include <vtkInteractorStyleTrackballCamera.h>
 #include <vtkNew.h>
 
+#include <QCoreApplication>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QWheelEvent>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
@@ -23,10 +25,15 @@ SliceView::SliceView(SessionPresenter* presenter, ViewAxis axis, QWidget* parent
     setEventForwarding(false);
     connect(presenter_, &SessionPresenter::datasetChanged, this, &SliceView::onDatasetChanged);
     connect(presenter_, &SessionPresenter::evaluationChanged, this, [this]() { refreshImage(true); });
+    deferred_update_.setSingleShot(true);
+    deferred_update_.setInterval(kDeferredRepaintMs);
+    connect(&deferred_update_, &QTimer::timeout, this, [this]() { update(); });
     connect(presenter_, &SessionPresenter::cursorChanged, this, [this]() {
-        refreshImage(false);
+        const bool recomposed = refreshImage(false); // repaints at once
         refreshCrosshair();
-        update();
+        if (!recomposed) {
+            deferred_update_.start();
+        }
     });
     connect(presenter_, &SessionPresenter::sampleChanged, this, [this]() { refreshImage(false); });
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() { refreshImage(false); });
@@ -56,24 +63,26 @@ void SliceView::onDatasetChanged()
     update();
 }
 
-void SliceView::refreshImage(bool force)
+bool SliceView::refreshImage(bool force)
 {
     if (!presenter_->hasData() || (!presenter_->is3d() && axis_ != ViewAxis::Axial)) {
         scene_->clear();
         shown_ = {};
         update();
-        return;
+        return true;
     }
     const Key key{presenter_->evaluation(), sliceIndex(), presenter_->sample(), presenter_->currentLabel(),
                   presenter_->layers()};
     if (!force && key == shown_) {
-        return;
+        return false;
     }
     shown_ = key;
     scene_->setImage(compose_slice(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
                                    axis_, key.slice, key.layers));
     refreshCrosshair();
+    deferred_update_.stop();
     update();
+    return true;
 }
 
 void SliceView::refreshCrosshair()
@@ -244,22 +253,26 @@ SurfaceView::SurfaceView(SessionPresenter* presenter, QWidget* parent)
     vtkNew<vtkInteractorStyleTrackballCamera> style;
     interactor()->SetInteractorStyle(style);
     setEventForwarding(true);
+    watcher_ = std::make_unique<QFutureWatcher<std::shared_ptr<SurfaceMeshes>>>();
+    connect(watcher_.get(), &QFutureWatcher<std::shared_ptr<SurfaceMeshes>>::finished, this,
+            &SurfaceView::finishBuild);
     connect(presenter_, &SessionPresenter::datasetChanged, this, [this]() {
-        shown_evaluation_ = nullptr;
+        ++dataset_generation_;
+        shown_ = {};
+        scene_->clear();
         refreshSurfaces();
-        scene_->resetCamera();
         update();
     });
-    connect(presenter_, &SessionPresenter::evaluationChanged, this, [this]() {
-        shown_evaluation_ = nullptr;
-        refreshSurfaces();
-    });
+    connect(presenter_, &SessionPresenter::evaluationChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::sampleChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::labelChanged, this, &SurfaceView::refreshSurfaces);
+    deferred_update_.setSingleShot(true);
+    deferred_update_.setInterval(kDeferredRepaintMs);
+    connect(&deferred_update_, &QTimer::timeout, this, [this]() { update(); });
     connect(presenter_, &SessionPresenter::cursorChanged, this, [this]() {
         if (presenter_->hasData() && presenter_->is3d()) {
-            scene_->setCursor(presenter_->cursor());
-            update();
+            scene_->setCursor(presenter_->cursor()); // drawn by the next repaint
+            deferred_update_.start();
         }
     });
     if (presenter_->hasData()) {
@@ -267,26 +280,129 @@ SurfaceView::SurfaceView(SessionPresenter* presenter, QWidget* parent)
     }
 }
 
-SurfaceView::~SurfaceView() = default;
+SurfaceView::~SurfaceView()
+{
+    if (cancel_) {
+        cancel_->store(true);
+    }
+    watcher_->disconnect(this);
+    watcher_->waitForFinished();
+}
+
+SurfaceView::Key SurfaceView::currentKey() const
+{
+    Key key;
+    if (!presenter_->hasData()) {
+        return key;
+    }
+    const PairView view = presenter_->pairView();
+    key.dataset = dataset_generation_;
+    key.prediction = presenter_->prediction();
+    key.target = presenter_->target();
+    key.sample = view.sample;
+    key.label = view.label;
+    key.threshold = view.threshold;
+    key.logits = view.logits;
+    key.distances = distance_colouring_;
+    return key;
+}
+
+void SurfaceView::setDistanceColouring(bool on)
+{
+    distance_colouring_ = on;
+    scene_->setDistanceColouring(on);
+    refreshSurfaces();
+    update();
+}
 
 void SurfaceView::refreshSurfaces()
 {
     if (!presenter_->hasData() || !presenter_->is3d()) {
+        if (cancel_) {
+            cancel_->store(true);
+        }
+        rebuild_queued_ = false;
         scene_->clear();
-        shown_evaluation_ = nullptr;
+        shown_ = {};
         update();
         return;
     }
-    if (shown_evaluation_ == presenter_->evaluation() && shown_sample_ == presenter_->sample() &&
-        shown_label_ == presenter_->currentLabel()) {
+    Key wanted = currentKey();
+    Key shown = shown_;
+    // Meshes that carry distances serve the plain view too.
+    if (!wanted.distances && shown.distances) {
+        shown.distances = false;
+    }
+    if (wanted == shown && !building_) {
+        rebuild_queued_ = false;
         return;
     }
-    shown_evaluation_ = presenter_->evaluation();
-    shown_sample_ = presenter_->sample();
-    shown_label_ = presenter_->currentLabel();
-    scene_->setVolumes(*presenter_->prediction(), *presenter_->target(), presenter_->pairView());
-    scene_->setCursor(presenter_->cursor());
-    update();
+    if (presenter_->synchronous()) {
+        scene_->setVolumes(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
+                           SurfaceBuildOptions{wanted.distances, 0});
+        shown_ = wanted;
+        scene_->setCursor(presenter_->cursor());
+        update();
+        emit surfacesReady();
+        return;
+    }
+    if (building_) {
+        if (!(building_key_ == wanted)) {
+            cancel_->store(true); // superseded: finishBuild starts the current one
+            rebuild_queued_ = true;
+        }
+        return;
+    }
+    launchBuild();
+}
+
+void SurfaceView::launchBuild()
+{
+    rebuild_queued_ = false;
+    building_key_ = currentKey();
+    building_ = true;
+    cancel_ = std::make_shared<std::atomic<bool>>(false);
+    auto cancel = cancel_;
+    const Dataset dataset = presenter_->dataset(); // shared volumes outlive the view's data
+    const PairView view = presenter_->pairView();
+    const SurfaceBuildOptions options{building_key_.distances, 0};
+    watcher_->setFuture(QtConcurrent::run(background_pool(), [dataset, view, options, cancel]() {
+        return std::make_shared<SurfaceMeshes>(
+            build_surface_meshes(*dataset.prediction, *dataset.target, view, options, cancel.get()));
+    }));
+}
+
+void SurfaceView::finishBuild()
+{
+    if (!building_) {
+        return;
+    }
+    building_ = false;
+    const std::shared_ptr<SurfaceMeshes> meshes = watcher_->result();
+    const bool current = building_key_ == currentKey() && !cancel_->load();
+    if (current && meshes && meshes->target) {
+        scene_->setMeshes(*meshes);
+        shown_ = building_key_;
+        scene_->setCursor(presenter_->cursor());
+        update();
+    }
+    if (!current || rebuild_queued_) {
+        rebuild_queued_ = true;
+        // Not from inside the watcher's own signal.
+        QMetaObject::invokeMethod(this, &SurfaceView::refreshSurfaces, Qt::QueuedConnection);
+        return;
+    }
+    emit surfacesReady();
+}
+
+void SurfaceView::waitForSurfaces()
+{
+    while (building_ || rebuild_queued_) {
+        if (building_) {
+            watcher_->waitForFinished();
+        }
+        QCoreApplication::processEvents();
+    }
 }
 
 void SurfaceView::resetView()

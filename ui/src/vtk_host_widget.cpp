@@ -1,5 +1,8 @@
 #include "masklens/ui/vtk_host_widget.h"
 
+#include <QElapsedTimer>
+#include <cstdio>
+
 #include <vtkCommand.h>
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkGenericRenderWindowInteractor.h>
@@ -182,6 +185,9 @@ void VtkHostWidget::paintGL()
     if (!initialized_) {
         return;
     }
+    static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_PAINT");
+    QElapsedTimer timer;
+    timer.start();
     in_paint_ = true;
     window_->SetReadyForRendering(true);
     window_->SetIsCurrent(true);
@@ -200,6 +206,10 @@ void VtkHostWidget::paintGL()
     state->vtkglColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
     window_->SetReadyForRendering(false);
     in_paint_ = false;
+    if (trace) {
+        std::fprintf(stderr, "TRACE paint %s %.2f ms\n", qPrintable(objectName()),
+                     static_cast<double>(timer.nsecsElapsed()) / 1e6);
+    }
 }
 
 void VtkHostWidget::forwardMouse(QMouseEvent* event, unsigned long vtk_event)

@@ -18,6 +18,7 @@ class QProgressBar;
 class QPushButton;
 class QSlider;
 class QTabWidget;
+class QTimer;
 
 namespace masklens::ui {
 
@@ -46,6 +47,9 @@ public:
     SampleTable* sampleTable() const { return sample_table_; }
     LabelTable* labelTable() const { return label_table_; }
     QSlider* thresholdSlider() const { return threshold_slider_; }
+    QCheckBox* distanceColourCheck() const { return distance_colour_check_; }
+    // No evaluation, distance pass or surface build is running (screenshots, tests).
+    bool isSettled() const;
 
     void setErrorReporter(ErrorReporter reporter) { reporter_ = std::move(reporter); }
     void showError(const QString& text, const QString& details);
@@ -104,9 +108,12 @@ private:
     QSlider* prediction_opacity_ = nullptr;
     QComboBox* label_combo_ = nullptr;
     QComboBox* metric_combo_ = nullptr;
+    QCheckBox* distance_colour_check_ = nullptr;
     QLabel* hover_label_ = nullptr;
     QLabel* file_label_ = nullptr;
     QProgressBar* progress_ = nullptr;
+    QTimer* progress_timer_ = nullptr;
+    double progress_fraction_ = -1;
     QPushButton* cancel_button_ = nullptr;
     QMenu* recent_menu_ = nullptr;
     int worst_rank_ = 0;

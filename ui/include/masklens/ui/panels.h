@@ -9,6 +9,7 @@
 #include <QTableWidget>
 #include <QWidget>
 
+class QDoubleSpinBox;
 class QLabel;
 class QLineSeries;
 class QScatterSeries;
@@ -16,9 +17,13 @@ class QValueAxis;
 
 namespace masklens::ui {
 
-// "—" for NaN, integers for counts, 6 significant digits otherwise.
+// "—" for NaN, "∞" for infinity (one mask empty), integers for counts, 6
+// significant digits otherwise.
 QString format_value(Metric metric, double value);
+// The metric's engine name; distance metrics carry their unit ("hd95 (mm)").
 QString metric_label(Metric metric);
+// The text shown while a distance metric is being computed.
+inline constexpr const char* kPendingText = "…";
 
 class LossPanel : public QWidget {
     Q_OBJECT
@@ -28,13 +33,17 @@ public:
     // The shown text of a metric's slice and sample cells (tests).
     QString sliceText(Metric metric) const;
     QString sampleText(Metric metric) const;
+    QDoubleSpinBox* nsdToleranceBox() const { return nsd_tolerance_; }
 
 private:
     void refresh();
+    void refreshDistanceNote();
     int rowOf(Metric metric) const;
     SessionPresenter* presenter_;
     QLabel* caption_;
     QLabel* policy_;
+    QLabel* distance_note_;
+    QDoubleSpinBox* nsd_tolerance_;
     QTableWidget* table_;
 };
 

@@ -6,14 +6,18 @@
 #include "masklens/engine/volume.h"
 #include "masklens/ui/slice_model.h"
 
+#include <vtkPolyData.h>
 #include <vtkSmartPointer.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 
 class vtkActor;
+class vtkScalarBarActor;
+class vtkColorTransferFunction;
 class vtkCellArray;
 class vtkImageActor;
 class vtkImageData;
@@ -63,8 +67,40 @@ private:
     bool has_image_ = false;
 };
 
+// What build_surface_meshes() makes.
+struct SurfaceBuildOptions {
+    // Colour data: per point of the prediction surface, the distance (mm) from
+    // the nearest prediction-surface voxel to the target surface
+    // (masklens::surface_distance_map), as the point scalars "distance_mm".
+    bool distances = false;
+    // Surfaces are built on every step-th voxel (display only). 0: automatic,
+    // 1 up to kSurfaceVoxelBudget voxels, then the smallest step under it.
+    int step = 0;
+};
+inline constexpr std::int64_t kSurfaceVoxelBudget = std::int64_t{256} * 256 * 256;
+int automatic_surface_step(const Shape& shape);
+
+// The meshes of one sample (smoothed, with normals), in physical units (index x spacing).
+struct SurfaceMeshes {
+    vtkSmartPointer<vtkPolyData> target, prediction, false_positive, false_negative;
+    std::array<double, 3> spacing{1, 1, 1};      // mm per voxel of the source grid (x, y, z)
+    std::array<std::int64_t, 3> extent{1, 1, 1}; // w, h, d of the source grid
+    int step = 1;
+    bool has_distances = false;
+    double max_distance = 0; // largest finite distance on the prediction surface (mm)
+};
+
+// Builds the four surfaces from the voxels classified as in the slice views.
+// Thread-safe (own VTK objects): run it off the UI thread. Returns an empty
+// result (null meshes) when `cancel` is set.
+SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& target, const PairView& view,
+                                   const SurfaceBuildOptions& options,
+                                   const std::atomic<bool>* cancel = nullptr);
+
 // Surfaces of one sample in 3D: target (translucent), thresholded prediction,
-// false positives and false negatives, plus the crosshair position.
+// false positives and false negatives, plus the crosshair position. Optionally
+// the prediction surface is coloured by its distance to the target surface,
+// with a colour bar.
 class SurfaceScene {
 public:
     explicit SurfaceScene(vtkRenderWindow* window);
@@ -72,8 +108,17 @@ public:
     SurfaceScene(const SurfaceScene&) = delete;
     SurfaceScene& operator=(const SurfaceScene&) = delete;
 
-    void setVolumes(const Volume& prediction, const Volume& target, const PairView& view);
+    // Builds (synchronously) and shows the surfaces.
+    void setVolumes(const Volume& prediction, const Volume& target, const PairView& view,
+                    const SurfaceBuildOptions& options = {});
+    // Shows meshes built elsewhere (e.g. on a worker thread).
+    void setMeshes(const SurfaceMeshes& meshes);
+    const SurfaceMeshes& meshes() const noexcept { return meshes_; }
     void clear();
+    // Colours the prediction surface by distance (when the meshes carry it) and shows the colour bar.
+    void setDistanceColouring(bool on);
+    bool distanceColouring() const noexcept { return distance_colouring_; }
+    bool distanceColourShown() const;
     void setCursor(const Voxel& voxel);
     void resetCamera();
     // Visibility of the four surfaces.
@@ -85,8 +130,11 @@ public:
 
 private:
     struct Pipeline;
+    void applyDistanceColouring();
     vtkSmartPointer<vtkRenderer> renderer_;
     std::unique_ptr<Pipeline> pipeline_;
+    SurfaceMeshes meshes_;
+    bool distance_colouring_ = false;
     std::array<double, 3> spacing_{1, 1, 1};
     std::array<std::int64_t, 3> extent_{1, 1, 1}; // w, h, d
 };

@@ -17,8 +17,11 @@
 #include <QString>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
+
+class QThreadPool;
 
 namespace masklens::ui {
 
@@ -43,8 +46,20 @@ struct EvaluationSettings {
 // (surface distances are left out: they cost a distance transform per change).
 std::vector<Metric> gui_metrics();
 
-// Whether a larger value of the metric is worse (losses, fp, fn).
+// The surface-distance metrics the app adds in a second, background pass
+// (hd95, assd, nsd, hd; see SessionPresenter::setDistancesEnabled).
+std::vector<Metric> gui_distance_metrics();
+
+// Whether a larger value of the metric is worse (losses, fp, fn, distances).
 bool higher_is_worse(Metric metric) noexcept;
+
+// Where the surface-distance values stand for the numbers shown.
+enum class DistanceState {
+    Off,     // disabled, or no data
+    Pending, // the background job for the current evaluation has not delivered yet
+    Ready,
+    Failed, // the engine refused (e.g. multi-channel binary data): distanceError()
+};
 
 class SessionPresenter : public QObject {
     Q_OBJECT
@@ -64,6 +79,7 @@ public:
     void cancel();
     bool busy() const noexcept { return busy_; }
     void setSynchronous(bool synchronous) { synchronous_ = synchronous; }
+    bool synchronous() const noexcept { return synchronous_; }
     // Blocks until no job is running (tests, shutdown).
     void waitForIdle();
 
@@ -110,15 +126,44 @@ public:
 
     Metric chartMetric() const noexcept { return chart_metric_; }
     void setChartMetric(Metric metric);
+    // The chart (and worst-slice ranking) follows the current label instead of
+    // the whole sample (label maps, one-hot channels); emits chartMetricChanged.
+    bool chartPerLabel() const noexcept { return chart_per_label_; }
+    void setChartPerLabel(bool per_label);
+
+    // --- surface distances -----------------------------------------------------
+    // After each evaluation the distance metrics are computed by a second job
+    // (masklens::evaluate with gui_distance_metrics(), same settings) on a
+    // background pool, so threshold changes show the fast metrics at once; a
+    // newer evaluation supersedes a running distance job (its result is dropped).
+    bool distancesEnabled() const noexcept { return distances_enabled_; }
+    void setDistancesEnabled(bool enabled);
+    double nsdTolerance() const noexcept { return nsd_tolerance_; } // mm
+    void setNsdTolerance(double millimetres);
+    DistanceState distanceState() const noexcept { return distance_state_; }
+    const QString& distanceError() const noexcept { return distance_error_; }
+    const Evaluation* distanceEvaluation() const noexcept { return distance_evaluation_.get(); }
+    // Blocks until no distance job is running (tests, shutdown).
+    void waitForDistances();
+    // The loss panel's rows: the evaluation's metrics, with the distance metrics
+    // (when enabled) after iou.
+    std::vector<Metric> shownMetrics() const;
+    // A distance metric whose value is still being computed.
+    bool isPending(Metric metric) const;
 
     // --- numbers (all straight from the Evaluation) ---------------------------
+    // Index into evaluation()->metrics (distance metrics: into distanceEvaluation()->metrics).
     std::optional<std::size_t> metricIndex(Metric metric) const;
     const MetricValues* sliceValues() const;  // current sample, current slice
     const MetricValues* sampleValues() const; // current sample
-    double sliceValue(Metric metric) const;   // NaN when unavailable
+    double sliceValue(Metric metric) const;   // NaN when unavailable or pending
     double sampleValue(Metric metric) const;
     std::vector<double> sliceSeries(Metric metric) const; // current sample, every slice
-    // The slice with the rank-th worst value of `metric` (0: worst), NaN skipped.
+    // The current label's values along the slices (empty without a label).
+    std::vector<double> labelSliceSeries(Metric metric) const;
+    // What the chart shows: labelSliceSeries when chartPerLabel() and a label is chosen, else sliceSeries.
+    std::vector<double> chartSeries(Metric metric) const;
+    // The slice with the rank-th worst value of `metric` in chartSeries (0: worst), NaN skipped.
     std::optional<std::int64_t> worstSlice(Metric metric, int rank = 0) const;
 
     PairView pairView() const;
@@ -139,8 +184,16 @@ signals:
     void progressChanged(double fraction); // < 0: indeterminate
     void errorOccurred(const QString& text, const QString& details);
     void cancelled();
+    void distancesChanged(); // distance state or values changed
 
 private:
+    struct DistanceResult;
+    // The evaluation holding `metric` (distance metrics: the distance pass).
+    const Evaluation* sourceOf(Metric metric) const;
+    void resetDistances();
+    void requestDistances();
+    void launchDistances();
+    void finishDistances(DistanceResult result);
     struct Job;
     struct Result;
     void start(std::shared_ptr<Job> job);
@@ -157,12 +210,27 @@ private:
     std::int64_t sample_ = 0;
     int label_index_ = -1;
     Metric chart_metric_ = Metric::Dice;
+    bool chart_per_label_ = false;
 
     bool synchronous_ = false;
     bool busy_ = false;
     bool pending_reevaluate_ = false;
     std::shared_ptr<std::atomic<bool>> cancel_flag_;
     std::unique_ptr<QFutureWatcher<Result>> watcher_;
+
+    bool distances_enabled_ = true;
+    double nsd_tolerance_ = 1.0;
+    DistanceState distance_state_ = DistanceState::Off;
+    QString distance_error_;
+    std::shared_ptr<const Evaluation> distance_evaluation_;
+    std::uint64_t distance_generation_ = 0;
+    bool distance_running_ = false;
+    std::shared_ptr<std::atomic<bool>> distance_cancel_;
+    std::unique_ptr<QFutureWatcher<DistanceResult>> distance_watcher_;
 };
+
+// The pool for background work that must not delay evaluations (distance
+// passes, 3D surfaces): separate from QThreadPool::globalInstance().
+QThreadPool* background_pool();
 
 } // namespace masklens::ui

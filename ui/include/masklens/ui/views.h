@@ -7,10 +7,19 @@
 #include "masklens/ui/session_presenter.h"
 #include "masklens/ui/vtk_host_widget.h"
 
+#include <QFutureWatcher>
+#include <QTimer>
+
+#include <atomic>
 #include <memory>
 #include <optional>
 
 namespace masklens::ui {
+
+// Repaint delay of views whose picture changes only by the crosshair (the 3D
+// view, the slice views not stepped): stepping through slices redraws only the
+// stepped view; the others follow once stepping pauses.
+inline constexpr int kDeferredRepaintMs = 120;
 
 class SliceView : public VtkHostWidget {
     Q_OBJECT
@@ -43,7 +52,8 @@ protected:
     void leaveEvent(QEvent* event) override;
 
 private:
-    void refreshImage(bool force);
+    // Recomposes the slice image when what it shows changed; true if it did.
+    bool refreshImage(bool force);
     void refreshCrosshair();
     void onDatasetChanged();
     // The axis stepped by wheel and keys: the view's own, or for 2D data the metric axis.
@@ -57,6 +67,7 @@ private:
     Qt::MouseButton drag_button_ = Qt::NoButton;
     QPointF drag_last_;
     double wheel_steps_ = 0;
+    QTimer deferred_update_; // crosshair-only changes: coalesced repaint
     struct Key {
         const Evaluation* evaluation = nullptr;
         std::int64_t slice = -1, sample = -1;
@@ -74,21 +85,51 @@ public:
 
     SurfaceScene& scene() { return *scene_; }
     void resetView();
+    // Colours the prediction surface by its distance to the target surface (mm).
+    void setDistanceColouring(bool on);
+    bool distanceColouring() const noexcept { return distance_colouring_; }
+    // Surfaces are built on a background thread (synchronously when the
+    // presenter is synchronous); true while a build for the current state runs.
+    bool building() const noexcept { return building_ || rebuild_queued_; }
+    // Blocks until the surfaces for the current state are shown (tests, screenshots).
+    void waitForSurfaces();
 
 signals:
     void maximiseRequested();
+    void surfacesReady();
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
     void mouseDoubleClickEvent(QMouseEvent* event) override;
 
 private:
+    struct Key {
+        std::uint64_t dataset = 0;
+        const Volume* prediction = nullptr;
+        const Volume* target = nullptr;
+        std::int64_t sample = -1;
+        std::optional<std::int64_t> label;
+        double threshold = 0;
+        bool logits = false;
+        bool distances = false;
+        bool operator==(const Key& other) const = default;
+    };
+    struct Build;
+    Key currentKey() const;
     void refreshSurfaces();
+    void launchBuild();
+    void finishBuild();
     SessionPresenter* presenter_;
     std::unique_ptr<SurfaceScene> scene_;
-    const Evaluation* shown_evaluation_ = nullptr;
-    std::int64_t shown_sample_ = -1;
-    std::optional<std::int64_t> shown_label_;
+    Key shown_;        // what the scene shows
+    Key building_key_; // what the running build makes
+    bool building_ = false;
+    bool rebuild_queued_ = false;
+    bool distance_colouring_ = false;
+    std::uint64_t dataset_generation_ = 0;
+    std::shared_ptr<std::atomic<bool>> cancel_;
+    std::unique_ptr<QFutureWatcher<std::shared_ptr<SurfaceMeshes>>> watcher_;
+    QTimer deferred_update_; // crosshair moves: coalesced repaint
 };
 
 } // namespace masklens::ui

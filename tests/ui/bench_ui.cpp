@@ -1,0 +1,382 @@
+// GUI speed measurements (issue 3 "Speed"), a Qt Test benchmark run by hand
+// under Xvfb (not part of `ctest -L ui`; see docs/benchmarks.md (desktop app section)):
+//
+//   sliceChange512  512^3 float32 prediction + uint8 target generated in
+//                   memory; one axial slice step in the real MainWindow until
+//                   the window's next frame is on screen (slice composition,
+//                   loss panel, chart marker, every view's repaint).
+//   composeSlice512 compose_slice alone for one 512 x 512 axial slice.
+//   openNiftiGz256  a 256^3 .nii.gz pair written to a temporary folder:
+//                   MainWindow::openFiles until the axial view's first frame
+//                   with data, against zlib just inflating the same two files.
+//
+// Timings are printed as "RESULT name: min / median / max ms (n runs)" next to
+// the QBENCHMARK figures. Environment: MASKLENS_BENCH_RUNS (default 15),
+// MASKLENS_BENCH_DISTANCES=1 keeps the surface-distance pass on for the 512^3 case.
+#include "masklens/io/read_volume.h"
+#include "masklens/ui/main_window.h"
+#include "masklens/ui/panels.h"
+#include "masklens/ui/views.h"
+#include "ui_test_support.h"
+
+#include <QApplication>
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace masklens;
+using namespace masklens::ui;
+using namespace masklens::ui::test;
+
+namespace {
+
+int runs()
+{
+    const int value = qEnvironmentVariableIntValue("MASKLENS_BENCH_RUNS");
+    return value > 0 ? value : 15;
+}
+
+void report(const char* name, std::vector<double> ms)
+{
+    std::sort(ms.begin(), ms.end());
+    std::printf("RESULT %s: min %.2f / median %.2f / max %.2f ms (%zu runs)\n", name, ms.front(),
+                ms[ms.size() / 2], ms.back(), ms.size());
+    std::fflush(stdout);
+}
+
+// A soft, imperfect prediction of an organ-like ellipsoid (float32) and its
+// target (uint8), n^3 voxels, spacing 0.8 x 0.8 x 1.5 mm.
+std::pair<std::shared_ptr<Volume>, std::shared_ptr<Volume>> organ_pair(std::int64_t n)
+{
+    Shape shape;
+    shape.d = n;
+    shape.h = n;
+    shape.w = n;
+    shape.spatial_dims = 3;
+    auto prediction = std::make_shared<Volume>("bench_pred", ScalarType::Float32, shape);
+    auto target = std::make_shared<Volume>("bench_target", ScalarType::UInt8, shape);
+    auto* p = reinterpret_cast<float*>(prediction->data());
+    auto* t = reinterpret_cast<std::uint8_t*>(target->data());
+    const double c = (static_cast<double>(n) - 1) / 2;
+    const double r = 0.35 * static_cast<double>(n);
+    std::mt19937 random(7);
+    std::uniform_real_distribution<float> noise(-0.05F, 0.05F);
+    std::size_t i = 0;
+    for (std::int64_t d = 0; d < n; ++d) {
+        for (std::int64_t h = 0; h < n; ++h) {
+            for (std::int64_t w = 0; w < n; ++w, ++i) {
+                const double z = (static_cast<double>(d) - c) / r;
+                const double y = (static_cast<double>(h) - c) / (0.8 * r);
+                const double x = (static_cast<double>(w) - c) / (0.9 * r);
+                const double rho = std::sqrt(x * x + y * y + z * z);
+                t[i] = rho <= 1.0 ? 1 : 0;
+                const double xs = (static_cast<double>(w) - c - 0.04 * r) / (0.9 * r);
+                const double rho_p = std::sqrt(xs * xs + y * y + z * z);
+                const double soft = 1.0 / (1.0 + std::exp((rho_p - 1.0) * 12.0));
+                p[i] = std::clamp(static_cast<float>(soft) + noise(random), 0.0F, 1.0F);
+            }
+        }
+    }
+    for (Volume* volume : {prediction.get(), target.get()}) {
+        volume->geometry().spacing = {0.8, 0.8, 1.5};
+        volume->geometry().known = true;
+    }
+    return {prediction, target};
+}
+
+// Minimal single-file NIfTI-1 (.nii.gz), gzip level 6 like nibabel's default.
+void write_nifti_gz(const QString& path, const Volume& volume, short datatype, short bitpix)
+{
+    unsigned char header[352] = {};
+    const auto put_i32 = [&](int offset, std::int32_t v) { std::memcpy(header + offset, &v, 4); };
+    const auto put_i16 = [&](int offset, std::int16_t v) { std::memcpy(header + offset, &v, 2); };
+    const auto put_f32 = [&](int offset, float v) { std::memcpy(header + offset, &v, 4); };
+    const Shape& s = volume.shape();
+    put_i32(0, 348);
+    put_i16(40, 3);
+    put_i16(42, static_cast<std::int16_t>(s.w));
+    put_i16(44, static_cast<std::int16_t>(s.h));
+    put_i16(46, static_cast<std::int16_t>(s.d));
+    put_i16(48, 1);
+    put_i16(70, datatype);
+    put_i16(72, bitpix);
+    put_f32(76, 1.0F); // qfac
+    put_f32(80, static_cast<float>(volume.geometry().spacing[0]));
+    put_f32(84, static_cast<float>(volume.geometry().spacing[1]));
+    put_f32(88, static_cast<float>(volume.geometry().spacing[2]));
+    put_f32(108, 352.0F); // vox_offset
+    put_f32(112, 1.0F);   // scl_slope
+    header[123] = 2;      // mm
+    put_i16(252, 1);      // qform_code: scanner, identity rotation
+    std::memcpy(header + 344, "n+1\0", 4);
+    gzFile file = gzopen(path.toLocal8Bit().constData(), "wb6");
+    QVERIFY(file != nullptr);
+    QCOMPARE(gzwrite(file, header, sizeof header), static_cast<int>(sizeof header));
+    const auto* bytes = reinterpret_cast<const unsigned char*>(volume.data());
+    std::size_t left = volume.byte_size();
+    while (left > 0) {
+        const auto chunk = static_cast<unsigned>(std::min<std::size_t>(left, 1U << 26));
+        QCOMPARE(gzwrite(file, bytes, chunk), static_cast<int>(chunk));
+        bytes += chunk;
+        left -= chunk;
+    }
+    QCOMPARE(gzclose(file), Z_OK);
+}
+
+// Inflates a gzip file completely (zlib, 1 MiB reads), returns the byte count.
+std::uint64_t inflate_file(const QString& path)
+{
+    gzFile file = gzopen(path.toLocal8Bit().constData(), "rb");
+    if (!file) {
+        return 0;
+    }
+    gzbuffer(file, 1 << 20);
+    std::vector<unsigned char> buffer(1 << 22);
+    std::uint64_t total = 0;
+    int got = 0;
+    while ((got = gzread(file, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0) {
+        total += static_cast<std::uint64_t>(got);
+    }
+    gzclose(file);
+    return total;
+}
+
+// Runs the event loop until `flag` is set (blocking waits: a spinning loop
+// would take one of the two cores from the work being measured).
+bool wait_for(const bool& flag, int timeout_ms = 120000)
+{
+    QElapsedTimer timer;
+    timer.start();
+    QTimer wake; // bounds each blocking wait (the timeout check)
+    wake.start(50);
+    while (!flag && timer.elapsed() < timeout_ms) {
+        // Blocks until an event arrives (the overload with a time limit would spin).
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+    }
+    return flag;
+}
+
+} // namespace
+
+class BenchUi : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void composeSlice512();
+    void sliceChange512();
+    void sliceChange512Maximised();
+    void openNiftiGz256();
+
+private:
+    double stepAndWait(MainWindow& window, SliceView* view, std::int64_t delta);
+    std::shared_ptr<Volume> prediction_;
+    std::shared_ptr<Volume> target_;
+};
+
+void BenchUi::initTestCase()
+{
+    QElapsedTimer timer;
+    timer.start();
+    std::tie(prediction_, target_) = organ_pair(512);
+    std::printf("INFO generated 512^3 pair in %.1f s\n", static_cast<double>(timer.elapsed()) / 1000.0);
+}
+
+void BenchUi::composeSlice512()
+{
+    PairView view;
+    view.threshold = 0.5;
+    std::int64_t slice = 200;
+    std::vector<double> times;
+    for (int i = 0; i < runs(); ++i) {
+        QElapsedTimer timer;
+        timer.start();
+        const SliceImage image =
+            compose_slice(*prediction_, *target_, view, ViewAxis::Axial, slice + i % 2, LayerSettings{});
+        times.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        QVERIFY(image.geometry.width == 512);
+    }
+    static bool reported = false; // QBENCHMARK runs the function several times
+    if (!reported) {
+        report("compose_slice 512x512 axial (errors mode)", times);
+        reported = true;
+    }
+    QBENCHMARK
+    {
+        compose_slice(*prediction_, *target_, view, ViewAxis::Axial, slice, LayerSettings{});
+    }
+}
+
+double BenchUi::stepAndWait(MainWindow& window, SliceView* view, std::int64_t delta)
+{
+    bool swapped = false;
+    const auto connection =
+        connect(view, &QOpenGLWidget::frameSwapped, this, [&swapped]() { swapped = true; });
+    QElapsedTimer timer;
+    timer.start();
+    window.presenter()->stepSlice(ViewAxis::Axial, delta);
+    if (qEnvironmentVariableIsSet("MASKLENS_TRACE_PAINT")) {
+        std::fprintf(stderr, "TRACE step handlers %.2f ms\n",
+                     static_cast<double>(timer.nsecsElapsed()) / 1e6);
+    }
+    wait_for(swapped, 10000);
+    const double ms = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    disconnect(connection);
+    return ms;
+}
+
+void BenchUi::sliceChange512()
+{
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const bool distances = qEnvironmentVariableIntValue("MASKLENS_BENCH_DISTANCES") == 1;
+    window.presenter()->setDistancesEnabled(distances);
+    QElapsedTimer load;
+    load.start();
+    window.presenter()->setVolumes(prediction_, target_);
+    window.presenter()->waitForIdle();
+    std::printf("INFO evaluation of 512^3 in %.2f s\n", static_cast<double>(load.elapsed()) / 1000.0);
+    window.surfaceView()->waitForSurfaces();
+    std::printf("INFO evaluation + 3D surfaces ready after %.2f s (step %d, %lld + %lld triangles)\n",
+                static_cast<double>(load.elapsed()) / 1000.0, window.surfaceView()->scene().meshes().step,
+                window.surfaceView()->scene().triangleCounts()[0],
+                window.surfaceView()->scene().triangleCounts()[1]);
+    window.presenter()->waitForDistances();
+    std::printf("INFO settled after %.2f s (distances %s)\n", static_cast<double>(load.elapsed()) / 1000.0,
+                distances ? "on" : "off");
+    QTest::qWait(300);
+    SliceView* axial = window.sliceView(ViewAxis::Axial);
+    std::vector<double> times;
+    for (int i = 0; i < runs(); ++i) {
+        times.push_back(stepAndWait(window, axial, i % 2 == 0 ? 1 : -1));
+    }
+    QCOMPARE(window.lossPanel()->sliceText(Metric::Dice),
+             format_value(Metric::Dice, window.presenter()->sliceValue(Metric::Dice)));
+    report("slice change 512^3, 2x2 window 1400x900, until next frame", times);
+}
+
+void BenchUi::sliceChange512Maximised()
+{
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.presenter()->setDistancesEnabled(false);
+    window.presenter()->setVolumes(prediction_, target_);
+    window.presenter()->waitForIdle();
+    window.surfaceView()->waitForSurfaces();
+    SliceView* axial = window.sliceView(ViewAxis::Axial);
+    window.toggleMaximised(axial);
+    QTest::qWait(300);
+    std::vector<double> times;
+    for (int i = 0; i < runs(); ++i) {
+        times.push_back(stepAndWait(window, axial, i % 2 == 0 ? 1 : -1));
+    }
+    report("slice change 512^3, axial view maximised, until next frame", times);
+}
+
+void BenchUi::openNiftiGz256()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const auto [prediction, target] = organ_pair(256);
+    const QString pred_path = dir.filePath(QStringLiteral("pred.nii.gz"));
+    const QString target_path = dir.filePath(QStringLiteral("target.nii.gz"));
+    write_nifti_gz(pred_path, *prediction, 16, 32);
+    write_nifti_gz(target_path, *target, 2, 8);
+    std::printf("INFO files: %lld + %lld bytes compressed\n", QFileInfo(pred_path).size(),
+                QFileInfo(target_path).size());
+
+    const int n = std::max(3, runs() / 5);
+    std::vector<double> inflate_ms, read_ms, open_ms, presenter_ms, cold_ms;
+    for (int i = 0; i < 2 * n; ++i) {
+        const bool warm = i % 2 == 1;
+        QElapsedTimer timer;
+        timer.start();
+        const std::uint64_t bytes = inflate_file(pred_path) + inflate_file(target_path);
+        inflate_ms.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        QCOMPARE(bytes, static_cast<std::uint64_t>(prediction->byte_size() + target->byte_size() + 2 * 352));
+
+        timer.restart();
+        const Volume p = io::read_volume(pred_path.toStdString());
+        const Volume t = io::read_volume(target_path.toStdString());
+        read_ms.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        QCOMPARE(p.shape().d, 256);
+
+        {
+            SessionPresenter presenter;
+            presenter.setDistancesEnabled(false);
+            timer.restart();
+            presenter.openFiles(pred_path, target_path);
+            presenter.waitForIdle();
+            presenter_ms.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+            QVERIFY(presenter.hasData());
+        }
+
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        // Cold: files opened right after the window is shown (app start; the
+        // views' first OpenGL frames, shader compilation in llvmpipe, overlap
+        // the read). Warm: the window has drawn its first frames (File > Open).
+        QTest::qWait(warm ? 2000 : 50);
+        SliceView* axial = window.sliceView(ViewAxis::Axial);
+        bool shown = false;
+        connect(axial, &QOpenGLWidget::frameSwapped, &window, [&shown, axial]() {
+            if (axial->scene().hasImage()) {
+                shown = true;
+            }
+        });
+        timer.restart();
+        if (qEnvironmentVariableIsSet("MASKLENS_TRACE_TIMING")) {
+            std::fprintf(stderr, "TRACE openFiles at %lld\n",
+                         static_cast<long long>(QDateTime::currentMSecsSinceEpoch() % 1000000));
+        }
+        window.openFiles(pred_path, target_path);
+        QVERIFY(wait_for(shown));
+        if (qEnvironmentVariableIsSet("MASKLENS_TRACE_TIMING")) {
+            std::fprintf(stderr, "TRACE shown at %lld\n",
+                         static_cast<long long>(QDateTime::currentMSecsSinceEpoch() % 1000000));
+        }
+        (warm ? open_ms : cold_ms).push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        window.presenter()->waitForIdle();
+        window.surfaceView()->waitForSurfaces();
+        const double surfaces = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+        window.presenter()->waitForDistances();
+        std::printf("INFO %s window: 3D surfaces shown after %.0f ms, surface distances after %.0f ms\n",
+                    warm ? "warm" : "cold", surfaces, static_cast<double>(timer.nsecsElapsed()) / 1e6);
+    }
+    report("inflate both .nii.gz files (zlib gzread, sequential)", inflate_ms);
+    report("io::read_volume both files (sequential)", read_ms);
+    report("SessionPresenter::openFiles (read both in parallel + evaluate), no window", presenter_ms);
+    report("masklens openFiles until first slice frame, cold window (just shown)", cold_ms);
+    report("masklens openFiles until first slice frame, warm window", open_ms);
+    const auto median = [](std::vector<double> values) {
+        std::sort(values.begin(), values.end());
+        return values[values.size() / 2];
+    };
+    std::printf("RESULT open / inflate (medians): warm %.2f, cold %.2f; read_volume / inflate %.2f\n",
+                median(open_ms) / median(inflate_ms), median(cold_ms) / median(inflate_ms),
+                median(read_ms) / median(inflate_ms));
+}
+
+int main(int argc, char** argv)
+{
+    VtkHostWidget::setDefaultSurfaceFormat();
+    QApplication app(argc, argv);
+    BenchUi bench;
+    return QTest::qExec(&bench, argc, argv);
+}
+
+#include "bench_ui.moc"
