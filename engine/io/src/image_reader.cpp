@@ -51,10 +51,12 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,7 +111,8 @@ std::uint32_t be32(const unsigned char* p)
 // stream, discarding the output; returns the inflated size. Throws on corrupt
 // or truncated data, including a CRC or length mismatch in a gzip trailer.
 std::uint64_t inflate_all(const std::string& path, const char* what, int window_bits,
-                          const std::function<std::size_t(unsigned char*, std::size_t)>& next_input)
+                          const std::function<std::size_t(unsigned char*, std::size_t)>& next_input,
+                          std::uint64_t limit = std::numeric_limits<std::uint64_t>::max())
 {
     z_stream stream{};
     if (inflateInit2(&stream, window_bits) != Z_OK) {
@@ -139,6 +142,10 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
         if (status == Z_STREAM_END) {
             return total;
         }
+        if (total > limit) {
+            throw_input_error(path, std::string(what) + " inflates to more than " + std::to_string(limit) +
+                                        " bytes, the memory available; refusing it");
+        }
         if (status != Z_OK && status != Z_BUF_ERROR) {
             throw_input_error(path, std::string(what) + " is corrupt (zlib: " +
                                         (stream.msg ? stream.msg : "inflate failed") + ")");
@@ -146,7 +153,10 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
     }
 }
 
-void check_gzip(const detail::File& file)
+// Checks the whole gzip stream and returns its inflated size. Stops once the
+// stream inflates to more than this machine's available memory: no image that
+// large could be loaded, and a "gzip bomb" would otherwise take minutes.
+std::uint64_t check_gzip(const detail::File& file)
 {
     unsigned char magic[2] = {};
     file.read_at(0, magic, std::min<std::uint64_t>(2, file.size()), "the gzip header");
@@ -154,9 +164,10 @@ void check_gzip(const detail::File& file)
         throw_input_error(file.path(), "not gzip-compressed, although the name ends in .gz");
     }
     file.seek(0);
-    inflate_all(file.path(), "gzip data", 15 + 16, [&](unsigned char* buffer, std::size_t size) {
-        return std::fread(buffer, 1, size, file.get());
-    });
+    return inflate_all(
+        file.path(), "gzip data", 15 + 16,
+        [&](unsigned char* buffer, std::size_t size) { return std::fread(buffer, 1, size, file.get()); },
+        available_memory_bytes());
 }
 
 // Walks the PNG chunks (lengths, CRCs, IHDR, IEND) and inflates the image
@@ -286,6 +297,102 @@ void check_png(const detail::File& file)
     }
 }
 
+// The first `size` bytes of a NIfTI file (inflated for .nii.gz); fewer when
+// the file is shorter.
+std::vector<unsigned char> nifti_head(const detail::File& file, bool gzip, std::size_t size)
+{
+    std::vector<unsigned char> head(size);
+    if (!gzip) {
+        const auto got = static_cast<std::size_t>(std::min<std::uint64_t>(size, file.size()));
+        file.read_at(0, head.data(), got, "the NIfTI header");
+        head.resize(got);
+        return head;
+    }
+    z_stream stream{};
+    if (inflateInit2(&stream, 15 + 16) != Z_OK) {
+        throw_input_error(file.path(), "cannot initialise zlib");
+    }
+    struct Cleanup {
+        z_stream* stream;
+        ~Cleanup() { inflateEnd(stream); }
+    } cleanup{&stream};
+    file.seek(0);
+    std::vector<unsigned char> input(4096);
+    stream.next_out = head.data();
+    stream.avail_out = static_cast<uInt>(head.size());
+    while (stream.avail_out > 0) {
+        if (stream.avail_in == 0) {
+            const std::size_t got = std::fread(input.data(), 1, input.size(), file.get());
+            if (got == 0) {
+                break;
+            }
+            stream.next_in = input.data();
+            stream.avail_in = static_cast<uInt>(got);
+        }
+        const int status = inflate(&stream, Z_NO_FLUSH);
+        if (status != Z_OK) {
+            break; // the stream ends or is corrupt: check_gzip has said which
+        }
+    }
+    head.resize(head.size() - stream.avail_out);
+    return head;
+}
+
+// VTK 9.1's NIfTI reader crashes (reads far out of bounds) on some unknown
+// datatype codes, e.g. 4000: check the code before VTK sees the header.
+void check_nifti_datatype(const detail::File& file, bool gzip)
+{
+    const std::vector<unsigned char> head = nifti_head(file, gzip, 540);
+    if (head.size() < 4) {
+        return; // VTK reports the short header
+    }
+    auto read16 = [&](std::size_t offset, bool swap) {
+        const unsigned a = head[offset], b = head[offset + 1];
+        return static_cast<std::int16_t>(swap ? (a << 8) | b : a | (b << 8));
+    };
+    const std::uint32_t little =
+        static_cast<std::uint32_t>(head[0]) | (static_cast<std::uint32_t>(head[1]) << 8) |
+        (static_cast<std::uint32_t>(head[2]) << 16) | (static_cast<std::uint32_t>(head[3]) << 24);
+    const std::uint32_t big =
+        (static_cast<std::uint32_t>(head[0]) << 24) | (static_cast<std::uint32_t>(head[1]) << 16) |
+        (static_cast<std::uint32_t>(head[2]) << 8) | static_cast<std::uint32_t>(head[3]);
+    std::size_t offset = 0;
+    bool swap = false;
+    if (little == 348 || big == 348) {
+        offset = 70; // NIfTI-1 (and Analyze 7.5): short datatype
+        swap = little != 348;
+    } else if (little == 540 || big == 540) {
+        offset = 12; // NIfTI-2: short datatype
+        swap = little != 540;
+    } else {
+        return; // not a NIfTI header: VTK says so
+    }
+    if (head.size() < offset + 2) {
+        return;
+    }
+    const int datatype = read16(offset, swap);
+    switch (datatype) {
+    case 2:    // uint8
+    case 4:    // int16
+    case 8:    // int32
+    case 16:   // float32
+    case 32:   // complex64 (VTK: 2 components, refused later)
+    case 64:   // float64
+    case 128:  // RGB24 (3 components, refused later)
+    case 256:  // int8
+    case 512:  // uint16
+    case 768:  // uint32
+    case 1024: // int64
+    case 1280: // uint64
+    case 1792: // complex128
+    case 2304: // RGBA32
+        return;
+    default:
+        throw_input_error(file.path(), "unsupported NIfTI datatype " + std::to_string(datatype) +
+                                           " (supported: integer and float voxels)");
+    }
+}
+
 enum class Format { Nifti, Png, Tiff };
 
 const char* format_name(Format format)
@@ -406,11 +513,16 @@ Geometry geometry_from_affine(const std::array<std::array<double, 4>, 3>& affine
 
 class ImageReadJob {
 public:
-    ImageReadJob(const std::string& path, Format format) : path_(path), format_(format)
+    // `data_size`: the bytes the NIfTI header and data must fit in (the file's
+    // size, or the inflated size of a .nii.gz); unused for PNG and TIFF.
+    ImageReadJob(const std::string& path, Format format, std::uint64_t data_size)
+        : path_(path), format_(format), data_size_(data_size)
     {
         callback_->SetCallback(&on_vtk_message);
         callback_->SetClientData(&messages_);
     }
+
+    void set_gzip(bool gzip) { is_gzip_ = gzip; }
 
     Volume run()
     {
@@ -472,6 +584,9 @@ public:
                                        static_cast<std::uint64_t>(dims[2]);
         check_allocation(path_, elements, *type);
         check_allocation(path_, elements * 2, *type);
+        if (format_ == Format::Nifti) {
+            check_nifti_data_size(elements * scalar_size(*type));
+        }
 
         reader_->Update();
         check_messages("cannot read the voxel data");
@@ -558,6 +673,29 @@ private:
         }
     }
 
+    // VTK allocates the whole image before it notices a short file: refuse a
+    // header whose voxel data (at vox_offset) runs past the end first.
+    void check_nifti_data_size(std::uint64_t bytes)
+    {
+        vtkNIFTIImageHeader* header = nifti()->GetNIFTIHeader();
+        if (!header) {
+            return;
+        }
+        const vtkTypeInt64 vox_offset = header->GetVoxOffset();
+        if (vox_offset < 0) {
+            throw_input_error(path_,
+                              "NIfTI header has a negative vox_offset (" + std::to_string(vox_offset) + ")");
+        }
+        const auto offset = static_cast<std::uint64_t>(vox_offset);
+        if (offset > data_size_ || bytes > data_size_ - offset) {
+            throw_input_error(path_, "NIfTI data is truncated: the header describes " +
+                                         std::to_string(bytes) + " bytes at offset " +
+                                         std::to_string(offset) + " but the " +
+                                         (is_gzip_ ? "inflated " : "") + "file holds " +
+                                         std::to_string(data_size_) + " bytes");
+        }
+    }
+
     Geometry geometry(vtkImageData* image)
     {
         if (format_ == Format::Png || format_ == Format::Tiff) {
@@ -607,6 +745,8 @@ private:
 
     const std::string& path_;
     Format format_;
+    std::uint64_t data_size_;
+    bool is_gzip_ = false;
     Messages messages_;
     vtkSmartPointer<vtkImageReader2> reader_;
     vtkNew<vtkCallbackCommand> callback_;
@@ -638,12 +778,17 @@ Volume read_image(const std::string& path)
     }
     // VTK's readers do not notice every corrupt file (and libpng can crash
     // VTK 9.1 on a truncated PNG), so the container is checked first.
+    std::uint64_t data_size = probe.size();
     if (format == Format::Png) {
         check_png(probe);
     } else if (extension == ".nii.gz") {
-        check_gzip(probe);
+        data_size = check_gzip(probe);
     }
-    ImageReadJob job(path, format);
+    if (format == Format::Nifti) {
+        check_nifti_datatype(probe, extension == ".nii.gz");
+    }
+    ImageReadJob job(path, format, data_size);
+    job.set_gzip(extension == ".nii.gz");
     return job.run();
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace masklens::io::detail {
@@ -67,6 +68,21 @@ Volume read_metaimage(const std::string& path);
 // Fills `output` (exactly `size` bytes) from the gzip or zlib stream that
 // starts at `offset` of `file`; throws Error(Input) if it is corrupt or short.
 void inflate_into(const File& file, std::uint64_t offset, std::byte* output, std::size_t size);
+
+// The path of a detached data file named `name` in the header at
+// `header_path` (NRRD "data file", MetaImage ElementDataFile). Only a relative
+// name inside the header's folder (or a subfolder) is accepted: an absolute
+// path, a ".." component or an empty name throws Error(Input) naming the
+// header, so a hostile header cannot make a reader open other files.
+std::filesystem::path detached_data_path(const std::string& header_path, const std::string& name,
+                                         const char* what);
+
+// Deflate (zlib, gzip, zip) expands at most 1032:1. Throws Error(Input) for
+// `path` when `compressed` bytes cannot hold the `declared` size, so a tiny
+// file cannot make a reader allocate a huge buffer (a "gzip bomb" header).
+void check_compressed_size(const std::string& path, std::uint64_t compressed, std::uint64_t declared,
+                           const char* what);
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 // Reverses the bytes of each of `count` items of `item_size` bytes.
 inline void swap_bytes(std::byte* data, std::size_t count, std::size_t item_size)

@@ -228,10 +228,8 @@ Volume read_metaimage(const std::string& path)
             data_file == "LIST") {
             throw_input_error(path, "MetaImage data split over several files is not supported");
         }
-        std::filesystem::path data_path = data_file;
-        if (data_path.is_relative()) {
-            data_path = std::filesystem::path(path).parent_path() / data_path;
-        }
+        const std::filesystem::path data_path =
+            detached_data_path(path, data_file, "MetaImage ElementDataFile");
         try {
             separate.emplace(data_path.string());
         } catch (const Error& error) {
@@ -255,6 +253,11 @@ Volume read_metaimage(const std::string& path)
     }
     if (compressed && offset >= data->size()) {
         throw_input_error(data->path(), "MetaImage data is missing (file ends after the header)");
+    }
+    if (compressed) {
+        // The memory cap first (its message names memory), then the deflate bound.
+        check_allocation(path, elements, *type);
+        check_compressed_size(data->path(), data->size() - offset, bytes, "MetaImage compressed data");
     }
 
     Shape shape;

@@ -29,11 +29,13 @@ namespace {
 struct PyValue {
     enum class Kind { String, Bool, Int, None, Sequence, Dict };
     Kind kind = Kind::None;
-    std::string text;                                     // String
-    bool flag = false;                                    // Bool
-    std::int64_t number = 0;                              // Int
-    std::vector<PyValue> items;                           // Sequence (tuple or list)
-    std::vector<std::pair<std::string, PyValue>> entries; // Dict
+    std::string text;           // String
+    bool flag = false;          // Bool
+    std::int64_t number = 0;    // Int
+    std::vector<PyValue> items; // Sequence (tuple or list), Dict values
+    // Dict: keys[i] maps to items[i]. (Parallel vectors rather than pairs:
+    // std::pair needs PyValue complete here, which clang's libstdc++ checks.)
+    std::vector<std::string> keys;
 };
 
 class LiteralParser {
@@ -114,7 +116,8 @@ private:
                 if (!accept(':')) {
                     fail("expected ':'");
                 }
-                value.entries.emplace_back(std::move(key), parse_value(depth + 1));
+                value.items.push_back(parse_value(depth + 1));
+                value.keys.push_back(std::move(key));
                 if (!accept(',')) {
                     if (!accept('}')) {
                         fail("expected ',' or '}'");
@@ -393,7 +396,9 @@ Volume read_npy_stream(ByteSource& stream, const std::string& source, const Read
     const PyValue* descr = nullptr;
     const PyValue* fortran = nullptr;
     const PyValue* shape_value = nullptr;
-    for (const auto& [key, value] : dict.entries) {
+    for (std::size_t i = 0; i < dict.keys.size(); ++i) {
+        const std::string& key = dict.keys[i];
+        const PyValue& value = dict.items[i];
         if (key == "descr") {
             descr = &value;
         } else if (key == "fortran_order") {

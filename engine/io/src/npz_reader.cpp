@@ -345,6 +345,12 @@ Volume read_npz(const std::string& path, const ReadOptions& options)
                                     std::to_string(data_offset) + " but the file has " +
                                     std::to_string(file.size()) + " bytes");
     }
+    if (chosen->method == 8) {
+        // Refuse an entry whose declared size its compressed bytes cannot
+        // hold before the array is allocated (a zip bomb header).
+        detail::check_compressed_size(path, chosen->compressed, chosen->uncompressed,
+                                      (context + "deflated entry").c_str());
+    }
     EntrySource stream(file, *chosen, data_offset, context);
     Volume volume = detail::read_npy_stream(stream, path, options, context);
     stream.verify();

@@ -404,10 +404,7 @@ Volume read_nrrd(const std::string& path)
         if (words.size() != 1 || words.front() == "LIST") {
             throw_input_error(path, "NRRD data split over several files is not supported");
         }
-        std::filesystem::path data_path = words.front();
-        if (data_path.is_relative()) {
-            data_path = std::filesystem::path(path).parent_path() / data_path;
-        }
+        const std::filesystem::path data_path = detached_data_path(path, words.front(), "NRRD data file");
         try {
             detached.emplace(data_path.string());
         } catch (const Error& error) {
@@ -434,6 +431,11 @@ Volume read_nrrd(const std::string& path)
     }
     if (gzip && offset >= data->size()) {
         throw_input_error(data->path(), "NRRD data is missing (file ends after the header)");
+    }
+    if (gzip) {
+        // The memory cap first (its message names memory), then the deflate bound.
+        check_allocation(path, elements, type);
+        check_compressed_size(data->path(), data->size() - offset, bytes, "NRRD gzip data");
     }
 
     Shape shape;

@@ -84,6 +84,39 @@ std::string lower_extension(const std::string& path)
     return name.substr(dot);
 }
 
+std::filesystem::path detached_data_path(const std::string& header_path, const std::string& name,
+                                         const char* what)
+{
+    const std::filesystem::path relative(name);
+    if (name.empty()) {
+        throw_input_error(header_path, std::string(what) + " is empty");
+    }
+    if (relative.has_root_path()) {
+        throw_input_error(header_path, std::string(what) + " '" + name +
+                                           "' is an absolute path; only files in the header's folder "
+                                           "are read");
+    }
+    for (const auto& part : relative) {
+        if (part == "..") {
+            throw_input_error(header_path, std::string(what) + " '" + name +
+                                               "' leaves the header's folder ('..'); only files in the "
+                                               "header's folder are read");
+        }
+    }
+    return std::filesystem::path(header_path).parent_path() / relative;
+}
+
+void check_compressed_size(const std::string& path, std::uint64_t compressed, std::uint64_t declared,
+                           const char* what)
+{
+    if (declared / kMaxDeflateRatio > compressed) {
+        throw_input_error(path, std::string(what) + ": " + std::to_string(compressed) +
+                                    " compressed bytes cannot hold the " + std::to_string(declared) +
+                                    " bytes the header describes (deflate expands at most " +
+                                    std::to_string(kMaxDeflateRatio) + ":1); the file is corrupt");
+    }
+}
+
 Shape shape_from_dims(const std::string& source, const std::int64_t* dims, int ndim, Layout layout,
                       const std::string& context)
 {
