@@ -83,7 +83,7 @@ QByteArray mhd_header(const QByteArray& data_file)
            data_file + "\n";
 }
 
-void put_le32(QByteArray& bytes, int offset, std::uint32_t value)
+void put_le32(QByteArray& bytes, qsizetype offset, std::uint32_t value)
 {
     for (int i = 0; i < 4; ++i) {
         bytes[offset + i] = static_cast<char>((value >> (8 * i)) & 0xff);
