@@ -108,11 +108,14 @@ std::uint32_t be32(const unsigned char* p)
 }
 
 // Inflates `input` (zlib or gzip, chosen by window_bits) to the end of its
-// stream, discarding the output; returns the inflated size. Throws on corrupt
+// stream, handing each piece of output to `sink` (with its offset) or
+// discarding it; returns the inflated size. Throws on corrupt
 // or truncated data, including a CRC or length mismatch in a gzip trailer.
-std::uint64_t inflate_all(const std::string& path, const char* what, int window_bits,
-                          const std::function<std::size_t(unsigned char*, std::size_t)>& next_input,
-                          std::uint64_t limit = std::numeric_limits<std::uint64_t>::max())
+std::uint64_t
+inflate_all(const std::string& path, const char* what, int window_bits,
+            const std::function<std::size_t(unsigned char*, std::size_t)>& next_input,
+            std::uint64_t limit = std::numeric_limits<std::uint64_t>::max(),
+            const std::function<void(std::uint64_t, const unsigned char*, std::size_t)>& sink = {})
 {
     z_stream stream{};
     if (inflateInit2(&stream, window_bits) != Z_OK) {
@@ -138,7 +141,11 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
         stream.next_out = output.data();
         stream.avail_out = static_cast<uInt>(output.size());
         const int status = inflate(&stream, Z_NO_FLUSH);
-        total += output.size() - stream.avail_out;
+        const std::size_t produced = output.size() - stream.avail_out;
+        if (sink && produced > 0) {
+            sink(total, output.data(), produced);
+        }
+        total += produced;
         if (status == Z_STREAM_END) {
             return total;
         }
@@ -153,9 +160,9 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
     }
 }
 
-// Checks the whole gzip stream and returns its inflated size. Stops once the
-// stream inflates to more than this machine's available memory: no image that
-// large could be loaded, and a "gzip bomb" would otherwise take minutes.
+// Checks the gzip magic and returns an upper bound of the inflated size
+// (deflate expands at most 1032:1). The stream itself is checked (CRC,
+// truncation, corruption) while the voxel data are inflated, once.
 std::uint64_t check_gzip(const detail::File& file)
 {
     unsigned char magic[2] = {};
@@ -163,11 +170,26 @@ std::uint64_t check_gzip(const detail::File& file)
     if (magic[0] != 0x1f || magic[1] != 0x8b) {
         throw_input_error(file.path(), "not gzip-compressed, although the name ends in .gz");
     }
-    file.seek(0);
-    return inflate_all(
-        file.path(), "gzip data", 15 + 16,
-        [&](unsigned char* buffer, std::size_t size) { return std::fread(buffer, 1, size, file.get()); },
-        available_memory_bytes());
+    return file.size() * 1032 + 1032;
+}
+
+// NIfTI-1 or -2 header stored in the other byte order (sizeof_hdr reads
+// 348 or 540 only when swapped).
+bool nifti_swapped(const std::vector<unsigned char>& head)
+{
+    if (head.size() < 4) {
+        return false;
+    }
+    std::int32_t native = 0;
+    std::memcpy(&native, head.data(), 4);
+    return native != 348 && native != 540;
+}
+
+void swap_bytes(std::byte* data, std::size_t count, std::size_t size)
+{
+    for (std::size_t i = 0; i < count; ++i) {
+        std::reverse(data + i * size, data + (i + 1) * size);
+    }
 }
 
 // Walks the PNG chunks (lengths, CRCs, IHDR, IEND) and inflates the image
@@ -588,6 +610,9 @@ public:
             check_nifti_data_size(elements * scalar_size(*type));
         }
 
+        if (format_ == Format::Nifti) {
+            return read_nifti_voxels(dims, *type, elements);
+        }
         reader_->Update();
         check_messages("cannot read the voxel data");
         vtkImageData* image = reader_->GetOutput();
@@ -656,6 +681,55 @@ private:
 
     vtkNIFTIImageReader* nifti() { return static_cast<vtkNIFTIImageReader*>(reader_.Get()); }
 
+    // The voxel data of a NIfTI file read straight into the Volume, in file
+    // order (no slice flip), byte-swapped when the header is: one pass over
+    // the file, and for .nii.gz one decompression, which also checks the
+    // gzip stream to its end (CRC, truncation). VTK reads only the header.
+    Volume read_nifti_voxels(const std::int64_t dims[3], ScalarType type, std::uint64_t elements)
+    {
+        Shape shape;
+        shape.w = dims[0];
+        shape.h = dims[1];
+        shape.d = dims[2];
+        shape.spatial_dims = dims[2] == 1 ? 2 : 3;
+        Volume volume(path_, type, shape);
+        const auto offset = static_cast<std::uint64_t>(nifti()->GetNIFTIHeader()->GetVoxOffset());
+        const std::uint64_t bytes = elements * scalar_size(type);
+        const detail::File file(path_);
+        if (!is_gzip_) {
+            file.read_at(offset, volume.data(), static_cast<std::size_t>(bytes), "the NIfTI voxel data");
+        } else {
+            auto* destination = reinterpret_cast<unsigned char*>(volume.data());
+            file.seek(0);
+            const std::uint64_t total = inflate_all(
+                path_, "gzip data", 15 + 16,
+                [&](unsigned char* buffer, std::size_t size) {
+                    return std::fread(buffer, 1, size, file.get());
+                },
+                offset + bytes + (std::uint64_t{1} << 20),
+                [&](std::uint64_t at, const unsigned char* piece, std::size_t size) {
+                    // Copy the part of [at, at + size) that falls in [offset, offset + bytes).
+                    const std::uint64_t begin = std::max(at, offset);
+                    const std::uint64_t end = std::min(at + size, offset + bytes);
+                    if (begin < end) {
+                        std::memcpy(destination + (begin - offset), piece + (begin - at),
+                                    static_cast<std::size_t>(end - begin));
+                    }
+                });
+            if (total < offset + bytes) {
+                throw_input_error(path_, "NIfTI data is truncated: the header describes " +
+                                             std::to_string(bytes) + " bytes at offset " +
+                                             std::to_string(offset) + " but the inflated file holds " +
+                                             std::to_string(total) + " bytes");
+            }
+        }
+        if (scalar_size(type) > 1 && nifti_swapped(nifti_head(file, is_gzip_, 4))) {
+            swap_bytes(volume.data(), static_cast<std::size_t>(elements), scalar_size(type));
+        }
+        volume.geometry() = geometry_from_affine(nifti_affine(nifti()->GetNIFTIHeader()));
+        return volume;
+    }
+
     void check_nifti_dimensions()
     {
         vtkNIFTIImageHeader* header = nifti()->GetNIFTIHeader();
@@ -688,11 +762,11 @@ private:
         }
         const auto offset = static_cast<std::uint64_t>(vox_offset);
         if (offset > data_size_ || bytes > data_size_ - offset) {
-            throw_input_error(path_, "NIfTI data is truncated: the header describes " +
-                                         std::to_string(bytes) + " bytes at offset " +
-                                         std::to_string(offset) + " but the " +
-                                         (is_gzip_ ? "inflated " : "") + "file holds " +
-                                         std::to_string(data_size_) + " bytes");
+            throw_input_error(path_,
+                              "NIfTI data is truncated: the header describes " + std::to_string(bytes) +
+                                  " bytes at offset " + std::to_string(offset) + " but the " +
+                                  (is_gzip_ ? "compressed file can inflate to at most " : "file holds ") +
+                                  std::to_string(data_size_) + " bytes");
         }
     }
 
