@@ -2,6 +2,7 @@
 // from DeepMind's package (tests/generate_distance_references.py). Values are
 // compared to a relative tolerance of 1e-10 (sums are accumulated in another
 // order than numpy's); surfel counts exactly; lookup tables to 1e-12.
+#include "distance_test_support.h"
 #include "masklens/engine/surface_distance.h"
 
 #include <QFile>
@@ -18,75 +19,9 @@ using namespace masklens;
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-bool same(double got, double want, double rel = 1e-10)
-{
-    if (std::isnan(want)) {
-        return std::isnan(got);
-    }
-    if (std::isinf(want)) {
-        return got == want;
-    }
-    return std::abs(got - want) <= rel * std::max(1.0, std::abs(want));
-}
-
-#define CHECK_VALUE(got, want)                                                                               \
-    QVERIFY2(                                                                                                \
-        same((got), (want)),                                                                                 \
-        qPrintable(QString("%1 = %2, expected %3").arg(#got).arg(got, 0, 'g', 17).arg(want, 0, 'g', 17)))
-
-double json_number(const QJsonValue& v)
-{
-    if (v.isString()) {
-        const QString s = v.toString();
-        if (s == "nan") {
-            return std::numeric_limits<double>::quiet_NaN();
-        }
-        return s == "inf" ? kInf : -kInf;
-    }
-    return v.toDouble();
-}
-
-std::vector<std::uint8_t> read_bits(const QString& path, std::int64_t count)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        qFatal("cannot open %s", qPrintable(path));
-    }
-    const QByteArray bytes = file.readAll();
-    std::vector<std::uint8_t> out(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) {
-        const auto byte = static_cast<std::uint8_t>(bytes.at(static_cast<qsizetype>(i / 8)));
-        out[static_cast<std::size_t>(i)] = (byte >> (7 - i % 8)) & 1;
-    }
-    return out;
-}
-
-QJsonObject load_references()
-{
-    QFile file(QStringLiteral(MASKLENS_TEST_DATA "/distance/references.json"));
-    if (!file.open(QIODevice::ReadOnly)) {
-        qFatal("cannot open references.json");
-    }
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-SurfaceDistanceOptions config_options(const QJsonObject& config, const QJsonArray& spacing_xyz)
-{
-    SurfaceDistanceOptions o;
-    o.surface = SurfaceMode::Subvoxel;
-    o.percentile = config.value("percentile").toDouble();
-    const QString rule = config.value("rule").toString();
-    o.rule = rule == "max"      ? HausdorffRule::Max
-             : rule == "pooled" ? HausdorffRule::Pooled
-                                : HausdorffRule::Mean;
-    if (!config.value("tolerance").isNull()) {
-        o.nsd_tolerance_mm = config.value("tolerance").toDouble();
-    }
-    o.spacing_xyz = {spacing_xyz[0].toDouble(), spacing_xyz[1].toDouble(), spacing_xyz[2].toDouble()};
-    return o;
-}
+using namespace masklens::distance_test;
+// Relative tolerance of CHECK_VALUE against the committed references.
+constexpr double kCheckTolerance = 1e-10;
 
 void compare_expected(const SurfaceDistances& got, const QJsonObject& expected, int config_index)
 {
@@ -269,7 +204,7 @@ void TestSubvoxelDistance::references()
     const auto pred = read_bits(dir + c.value("pred").toString(), grid.voxels());
     const auto target = read_bits(dir + c.value("target").toString(), grid.voxels());
     const auto o = config_options(refs.value("configs").toArray()[config_index].toObject(),
-                                  c.value("spacing_xyz").toArray());
+                                  c.value("spacing_xyz").toArray(), SurfaceMode::Subvoxel);
     compare_expected(surface_distances(pred.data(), target.data(), grid, o), c.value("subvoxel").toObject(),
                      config_index);
 }
@@ -303,7 +238,7 @@ void TestSubvoxelDistance::per_slice_references()
     const auto pred = read_bits(dir + c.value("pred").toString(), grid.voxels());
     const auto target = read_bits(dir + c.value("target").toString(), grid.voxels());
     const auto o = config_options(refs.value("configs").toArray()[config_index].toObject(),
-                                  c.value("spacing_xyz").toArray());
+                                  c.value("spacing_xyz").toArray(), SurfaceMode::Subvoxel);
     const auto got = surface_distances_per_slice(pred.data(), target.data(), grid, SliceAxis::D, o);
     const QJsonArray expected = c.value("subvoxel_slices_D").toArray();
     QCOMPARE(static_cast<qsizetype>(got.size()), expected.size());

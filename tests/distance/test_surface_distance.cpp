@@ -1,5 +1,6 @@
 // Surface-distance metrics: hand-computed cases, scipy/numpy references
 // (tests/generate_distance_references.py), per-slice batching and the Volume API.
+#include "distance_test_support.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/surface_distance.h"
 
@@ -19,7 +20,9 @@ using namespace masklens;
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using namespace masklens::distance_test;
+// Relative tolerance of CHECK_VALUE against the committed references.
+constexpr double kCheckTolerance = 1e-9;
 
 // A mask builder: grid plus set voxels.
 struct Masks {
@@ -44,73 +47,6 @@ SurfaceDistanceOptions spacing(double x, double y, double z = 1.0)
 {
     SurfaceDistanceOptions o;
     o.spacing_xyz = {x, y, z};
-    return o;
-}
-
-bool same(double got, double want, double rel = 1e-9)
-{
-    if (std::isnan(want)) {
-        return std::isnan(got);
-    }
-    if (std::isinf(want)) {
-        return got == want;
-    }
-    return std::abs(got - want) <= rel * std::max(1.0, std::abs(want));
-}
-
-#define CHECK_VALUE(got, want)                                                                               \
-    QVERIFY2(                                                                                                \
-        same((got), (want)),                                                                                 \
-        qPrintable(QString("%1 = %2, expected %3").arg(#got).arg(got, 0, 'g', 17).arg(want, 0, 'g', 17)))
-
-double json_number(const QJsonValue& v)
-{
-    if (v.isString()) {
-        const QString s = v.toString();
-        if (s == "nan") {
-            return std::numeric_limits<double>::quiet_NaN();
-        }
-        return s == "inf" ? kInf : -kInf;
-    }
-    return v.toDouble();
-}
-
-std::vector<std::uint8_t> read_bits(const QString& path, std::int64_t count)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        qFatal("cannot open %s", qPrintable(path));
-    }
-    const QByteArray bytes = file.readAll();
-    std::vector<std::uint8_t> out(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) {
-        const auto byte = static_cast<std::uint8_t>(bytes.at(static_cast<qsizetype>(i / 8)));
-        out[static_cast<std::size_t>(i)] = (byte >> (7 - i % 8)) & 1;
-    }
-    return out;
-}
-
-QJsonObject load_references()
-{
-    QFile file(QStringLiteral(MASKLENS_TEST_DATA "/distance/references.json"));
-    if (!file.open(QIODevice::ReadOnly)) {
-        qFatal("cannot open references.json");
-    }
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-SurfaceDistanceOptions config_options(const QJsonObject& config, const QJsonArray& spacing_xyz)
-{
-    SurfaceDistanceOptions o;
-    o.percentile = config.value("percentile").toDouble();
-    const QString rule = config.value("rule").toString();
-    o.rule = rule == "max"      ? HausdorffRule::Max
-             : rule == "pooled" ? HausdorffRule::Pooled
-                                : HausdorffRule::Mean;
-    if (!config.value("tolerance").isNull()) {
-        o.nsd_tolerance_mm = config.value("tolerance").toDouble();
-    }
-    o.spacing_xyz = {spacing_xyz[0].toDouble(), spacing_xyz[1].toDouble(), spacing_xyz[2].toDouble()};
     return o;
 }
 
@@ -443,7 +379,7 @@ void TestSurfaceDistance::references()
     const auto pred = read_bits(dir + c.value("pred").toString(), grid.voxels());
     const auto target = read_bits(dir + c.value("target").toString(), grid.voxels());
     const auto o = config_options(refs.value("configs").toArray()[config_index].toObject(),
-                                  c.value("spacing_xyz").toArray());
+                                  c.value("spacing_xyz").toArray(), SurfaceMode::Voxel);
     compare_expected(surface_distances(pred.data(), target.data(), grid, o), c.value("expected").toObject(),
                      config_index);
 }
@@ -483,7 +419,7 @@ void TestSurfaceDistance::per_slice_references()
     const auto pred = read_bits(dir + c.value("pred").toString(), grid.voxels());
     const auto target = read_bits(dir + c.value("target").toString(), grid.voxels());
     const auto o = config_options(refs.value("configs").toArray()[config_index].toObject(),
-                                  c.value("spacing_xyz").toArray());
+                                  c.value("spacing_xyz").toArray(), SurfaceMode::Voxel);
     const SliceAxis slice_axis = axis == 0 ? SliceAxis::D : axis == 1 ? SliceAxis::H : SliceAxis::W;
     const auto got = surface_distances_per_slice(pred.data(), target.data(), grid, slice_axis, o);
     const QJsonArray expected = c.value("slices").toObject().value(QString("DHW"[axis])).toArray();
