@@ -9,31 +9,6 @@ namespace masklens::ui {
 
 namespace {
 
-float half_to_float(std::uint16_t half)
-{
-    const std::uint32_t sign = static_cast<std::uint32_t>(half & 0x8000u) << 16;
-    const std::uint32_t exponent = (half >> 10) & 0x1Fu;
-    std::uint32_t mantissa = half & 0x3FFu;
-    std::uint32_t bits = 0;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else { // subnormal: normalise
-            int e = -1;
-            do {
-                ++e;
-                mantissa <<= 1;
-            } while ((mantissa & 0x400u) == 0);
-            bits = sign | static_cast<std::uint32_t>(127 - 15 - e) << 23 | (mantissa & 0x3FFu) << 13;
-        }
-    } else if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | mantissa << 13;
-    } else {
-        bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
-    }
-    return std::bit_cast<float>(bits);
-}
-
 template <class T> double load(const Volume& volume, std::size_t index)
 {
     T value;
