@@ -1,7 +1,9 @@
 // masklens: the desktop app. `masklens` opens the bundled sample,
 // `masklens PRED TARGET` opens a pair, `--screenshot FILE` renders the window
-// after loading, saves a PNG and exits.
+// after loading, saves a PNG and exits; `--results FILE` shows the per-case
+// table of a folder evaluation.
 #include "masklens/ui/main_window.h"
+#include "masklens/ui/results_panel.h"
 #include "masklens/ui/vtk_host_widget.h"
 
 #include <QApplication>
@@ -33,6 +35,12 @@ struct Options {
     QCommandLineOption nsd_tolerance{QStringLiteral("nsd-tolerance"),
                                      QStringLiteral("Normalized surface Dice tolerance in mm (default 1)."),
                                      QStringLiteral("MM")};
+    QCommandLineOption results{
+        QStringLiteral("results"),
+        QStringLiteral("Show the per-case table of a folder evaluation (masklens-cli evaluate-folder "
+                       "--format json); double-click a case to open it. Without PRED TARGET the first "
+                       "evaluated case is opened."),
+        QStringLiteral("FILE")};
 };
 
 Options configure(QCommandLineParser& parser)
@@ -45,7 +53,7 @@ Options configure(QCommandLineParser& parser)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({options.screenshot, options.threshold, options.logits, options.size,
-                       options.distance_colours, options.nsd_tolerance});
+                       options.distance_colours, options.nsd_tolerance, options.results});
     parser.addPositionalArgument(QStringLiteral("PRED"), QStringLiteral("Prediction file"),
                                  QStringLiteral("[PRED"));
     parser.addPositionalArgument(QStringLiteral("TARGET"), QStringLiteral("Target file"),
@@ -171,6 +179,31 @@ int main(int argc, char** argv)
                 });
         }
         window.show();
+        if (parser.isSet(options.results)) {
+            if (!window.openResults(parser.value(options.results))) {
+                if (batch) {
+                    return 1;
+                }
+            } else if (files.isEmpty()) {
+                // Open the first case that was evaluated (in file order); none: open nothing.
+                prediction.clear();
+                target.clear();
+                for (const masklens::ui::ResultsCase& entry : window.resultsPanel()->results().cases) {
+                    if (entry.ok) {
+                        prediction = entry.prediction_path;
+                        target = entry.target_path;
+                        break;
+                    }
+                }
+                if (prediction.isEmpty()) {
+                    if (batch) {
+                        std::fprintf(stderr, "error: the results hold no evaluated case to show\n");
+                        return 1;
+                    }
+                    return app.exec();
+                }
+            }
+        }
         if (!QFileInfo::exists(prediction) || !QFileInfo::exists(target)) {
             const QString missing = QFileInfo::exists(prediction) ? target : prediction;
             window.showError(QStringLiteral("File not found."), missing + QStringLiteral(": no such file"));

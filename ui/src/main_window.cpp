@@ -3,6 +3,7 @@
 #include "masklens/engine/error.h"
 #include "masklens/engine/report.h"
 #include "masklens/ui/panels.h"
+#include "masklens/ui/results_panel.h"
 #include "masklens/ui/views.h"
 
 #include <QAction>
@@ -12,6 +13,7 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -430,6 +432,16 @@ void MainWindow::buildMenus()
             presenter_->openTarget(path);
         }
     });
+    QAction* open_results = file->addAction(tr("Open Results…"));
+    open_results->setObjectName(QStringLiteral("openResultsAction"));
+    open_results->setToolTip(tr("Open a folder evaluation (masklens-cli evaluate-folder --format json)"));
+    connect(open_results, &QAction::triggered, this, [this]() {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Results"), {},
+                                                          tr("Folder results (*.json);;All files (*)"));
+        if (!path.isEmpty()) {
+            openResults(path);
+        }
+    });
     recent_menu_ = file->addMenu(tr("Open Recent"));
     rebuildRecentMenu();
     file->addSeparator();
@@ -500,6 +512,40 @@ void MainWindow::showError(const QString& text, const QString& details)
 void MainWindow::openFiles(const QString& prediction, const QString& target)
 {
     presenter_->openFiles(prediction, target);
+}
+
+bool MainWindow::openResults(const QString& path)
+{
+    QString error;
+    std::optional<ResultsData> results = read_results(path, &error);
+    if (!results) {
+        showError(tr("The results file could not be read."), path + QStringLiteral(": ") + error);
+        return false;
+    }
+    if (!results_panel_) {
+        results_panel_ = new ResultsPanel;
+        results_dock_ = new QDockWidget(tr("Cases"), this);
+        results_dock_->setObjectName(QStringLiteral("resultsDock"));
+        results_dock_->setWidget(results_panel_);
+        addDockWidget(Qt::LeftDockWidgetArea, results_dock_);
+        resizeDocks({results_dock_}, {420}, Qt::Horizontal);
+        connect(results_panel_, &ResultsPanel::openRequested, this,
+                [this](const QString& prediction, const QString& target, const QString& case_id) {
+                    statusBar()->showMessage(tr("Opening case %1…").arg(case_id), 5000);
+                    openFiles(prediction, target);
+                });
+        connect(results_panel_, &ResultsPanel::failedCaseActivated, this,
+                [this](const QString& case_id, const QString& case_error) {
+                    statusBar()->showMessage(
+                        tr("Case %1 failed in the evaluation: %2").arg(case_id, case_error), 10000);
+                });
+    }
+    const int cases = static_cast<int>(results->cases.size());
+    results_panel_->setResults(std::move(*results));
+    results_dock_->show();
+    results_dock_->raise();
+    statusBar()->showMessage(tr("%1 cases from %2").arg(cases).arg(QFileInfo(path).fileName()), 5000);
+    return true;
 }
 
 void MainWindow::onDatasetChanged()

@@ -12,6 +12,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -24,6 +25,7 @@ namespace masklens::ui {
 
 class LabelTable;
 class LossPanel;
+class ResultsPanel;
 class SampleTable;
 class SliceChart;
 class SliceView;
@@ -55,6 +57,13 @@ public:
     void showError(const QString& text, const QString& details);
 
     void openFiles(const QString& prediction, const QString& target);
+    // Shows the per-case table of a folder evaluation (masklens-cli
+    // evaluate-folder JSON) in the "Cases" dock; activating a case opens its
+    // pair. A malformed file is reported and changes nothing. Returns success.
+    bool openResults(const QString& path);
+    // The results dock and panel (null until results were opened).
+    ResultsPanel* resultsPanel() const { return results_panel_; }
+    QDockWidget* resultsDock() const { return results_dock_; }
     // Writes the per-sample/per-slice CSV (the CLI's format). Returns false and reports on failure.
     bool exportCsv(const QString& path);
     // The whole window (or one view) as an image; save as PNG.
@@ -117,6 +126,8 @@ private:
     QPushButton* cancel_button_ = nullptr;
     QMenu* recent_menu_ = nullptr;
     int worst_rank_ = 0;
+    QDockWidget* results_dock_ = nullptr;
+    ResultsPanel* results_panel_ = nullptr;
 };
 
 // Where the bundled samples are: $MASKLENS_RESOURCES, next to the executable

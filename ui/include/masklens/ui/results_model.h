@@ -1,0 +1,95 @@
+// The per-case table of a folder evaluation (`masklens-cli evaluate-folder
+// ... --format json`, or `masklens-cli merge`), without widgets: the parsed
+// results file, a table model (one row per case: case id, status, one column
+// per metric, error) and a sort proxy that sorts numbers numerically and keeps
+// null values (NaN, ±inf, metric absent) last in both directions.
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QSortFilterProxyModel>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+#include <vector>
+
+namespace masklens::ui {
+
+struct ResultsCase {
+    QString id;
+    QString prediction_name; // as written in the file
+    QString target_name;
+    QString prediction_path; // resolved (see parse_results)
+    QString target_path;
+    bool ok = true; // status "ok"
+    QString status;
+    QString error;
+    std::vector<double> values; // one per ResultsData::metrics; NaN: null or absent
+    QStringList reasons;        // one per metric: why the value is null ("" when it is not)
+};
+
+struct ResultsData {
+    QString path; // the results file (absolute)
+    QString prediction_dir;
+    QString target_dir;
+    QStringList metrics;
+    std::vector<ResultsCase> cases;
+    int unpaired = 0; // unpaired predictions + targets
+    int failed() const;
+};
+
+// Parses a folder-evaluation JSON document. `results_path` locates relative
+// files: a case's prediction (target) is taken as written (masklens-cli writes
+// PRED_DIR/case.ext) or inside prediction_dir (target_dir); absolute paths as is,
+// relative ones beside the results file, then in the current directory (the
+// first that exists). Returns nullopt and sets `error` on a malformed document.
+std::optional<ResultsData> parse_results(const QByteArray& json, const QString& results_path, QString* error);
+// Reads and parses a results file.
+std::optional<ResultsData> read_results(const QString& path, QString* error);
+
+// Whether a larger value of the named metric is worse (losses, distances, fp,
+// fn; unknown names too); dice, iou, precision, recall, specificity, nsd, tp, tn: false.
+bool results_higher_is_worse(const QString& metric);
+
+class ResultsModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    // Numbers (double, NaN for null) for metric columns, text otherwise.
+    static constexpr int SortRole = Qt::UserRole + 1;
+    static constexpr int CaseColumn = 0;
+    static constexpr int StatusColumn = 1;
+    static constexpr int FirstMetricColumn = 2;
+
+    explicit ResultsModel(QObject* parent = nullptr);
+
+    void setResults(ResultsData results);
+    const ResultsData& results() const noexcept { return data_; }
+    const ResultsCase& resultsCase(int row) const { return data_.cases.at(static_cast<std::size_t>(row)); }
+    // The column of a metric (-1 when absent) and the error column.
+    int metricColumn(const QString& metric) const;
+    int errorColumn() const { return FirstMetricColumn + static_cast<int>(data_.metrics.size()); }
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    ResultsData data_;
+};
+
+// Sorts ResultsModel::SortRole: numbers numerically, text in natural order
+// (case2 before case10); null numbers always after every number.
+class ResultsSortProxy : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    explicit ResultsSortProxy(QObject* parent = nullptr);
+
+protected:
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
+};
+
+// Formats a metric value for the table ("—" for null).
+QString format_result_value(double value);
+
+} // namespace masklens::ui

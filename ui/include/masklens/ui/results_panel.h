@@ -1,0 +1,56 @@
+// The per-case table of a folder evaluation (masklens --results FILE): a
+// sortable QTableView over ResultsModel, a metric chooser and "Worst first"
+// (sorts by the chosen metric in its bad direction, nulls last, and selects
+// the worst case). Activating a row (double-click, Enter) asks to open that
+// pair; the window does the loading.
+#pragma once
+
+#include "masklens/ui/results_model.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTableView;
+
+namespace masklens::ui {
+
+class ResultsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ResultsPanel(QWidget* parent = nullptr);
+
+    void setResults(ResultsData results);
+    const ResultsData& results() const noexcept { return model_->results(); }
+    ResultsModel* model() const { return model_; }
+    ResultsSortProxy* proxy() const { return proxy_; }
+    QTableView* table() const { return table_; }
+    QComboBox* metricCombo() const { return metric_combo_; }
+    QPushButton* worstButton() const { return worst_button_; }
+
+    // Sorts by the chosen metric, worst first, and selects the first row.
+    void showWorstFirst();
+    // The case shown in a row of the (sorted) table.
+    const ResultsCase& caseAt(int view_row) const;
+    // Activates a row of the (sorted) table, as a double-click does.
+    void activateRow(int view_row);
+
+signals:
+    // A case with status ok was activated: open its pair.
+    void openRequested(const QString& prediction, const QString& target, const QString& case_id);
+    // A failed case was activated (nothing to open).
+    void failedCaseActivated(const QString& case_id, const QString& error);
+
+private:
+    void onActivated(const QModelIndex& index);
+
+    ResultsModel* model_;
+    ResultsSortProxy* proxy_;
+    QLabel* summary_ = nullptr;
+    QComboBox* metric_combo_ = nullptr;
+    QPushButton* worst_button_ = nullptr;
+    QTableView* table_ = nullptr;
+};
+
+} // namespace masklens::ui
