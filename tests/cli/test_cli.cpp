@@ -1,5 +1,6 @@
 // masklens-cli end to end: output formats and their contract, exit codes,
 // one-line errors naming the file, atomic output, untouched inputs.
+#include "npy_writer.h"
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -47,20 +48,7 @@ QString seed(const QString& name)
     return QStringLiteral(MASKLENS_TEST_DATA "/seed/") + name;
 }
 
-QByteArray npy_header(const QByteArray& descr, const QByteArray& shape, bool fortran = false)
-{
-    QByteArray dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
-                      ", 'shape': " + shape + ", }";
-    while ((10 + dict.size() + 1) % 64 != 0) {
-        dict += ' ';
-    }
-    dict += '\n';
-    QByteArray header("\x93NUMPY\x01\x00", 8);
-    const auto length = static_cast<quint16>(dict.size());
-    header += char(length & 0xff);
-    header += char(length >> 8);
-    return header + dict;
-}
+using masklens::testing::npy_header;
 
 void write_file(const QString& path, const QByteArray& bytes)
 {

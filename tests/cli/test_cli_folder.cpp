@@ -1,6 +1,7 @@
 // masklens-cli evaluate-folder and merge, end to end on generated folders,
 // plus the engine's pairing, sharding and summary helpers.
 #include "masklens/engine/folder.h"
+#include "npy_writer.h"
 
 #include <QDir>
 #include <QFile>
@@ -49,19 +50,7 @@ Run run_cli(const QStringList& arguments, const QString& working_directory = {})
     return run;
 }
 
-QByteArray npy_header(const QByteArray& descr, const QByteArray& shape)
-{
-    QByteArray dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    while ((10 + dict.size() + 1) % 64 != 0) {
-        dict += ' ';
-    }
-    dict += '\n';
-    QByteArray header("\x93NUMPY\x01\x00", 8);
-    const auto length = static_cast<quint16>(dict.size());
-    header += char(length & 0xff);
-    header += char(length >> 8);
-    return header + dict;
-}
+using masklens::testing::npy_header;
 
 void write_file(const QString& path, const QByteArray& bytes)
 {

@@ -5,6 +5,7 @@
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/results_panel.h"
 #include "masklens/ui/vtk_host_widget.h"
+#include "npy_writer.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -25,19 +26,7 @@ using namespace masklens::ui;
 
 namespace {
 
-QByteArray npy_header(const QByteArray& descr, const QByteArray& shape)
-{
-    QByteArray dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    while ((10 + dict.size() + 1) % 64 != 0) {
-        dict += ' ';
-    }
-    dict += '\n';
-    QByteArray header("\x93NUMPY\x01\x00", 8);
-    const auto length = static_cast<quint16>(dict.size());
-    header += char(length & 0xff);
-    header += char(length >> 8);
-    return header + dict;
-}
+using masklens::testing::npy_header;
 
 // A 2x2 float32 array.
 QByteArray npy_2x2(float a, float b, float c, float d)
