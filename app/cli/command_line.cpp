@@ -113,6 +113,9 @@ Output:
   --output FILE         write there (atomically) instead of standard output
   --device auto|cpu|cuda    compute device (default auto)
   --threads N           worker threads (default: all cores)
+  --memory-limit SIZE   largest array a file may make MaskLens allocate, e.g.
+                        8G (default: 3/4 of physical memory; also
+                        MASKLENS_MEMORY_LIMIT)
   --help, --version
 
 Exit status: 0 success, 1 bad input, 2 usage error.
@@ -335,6 +338,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             }
         } else if (name == "--output" || name == "-o") {
             command.output_path = value();
+        } else if (name == "--memory-limit") {
+            set_memory_cap_bytes(parse_byte_size(value(), name));
         } else if (name == "--threads") {
             const auto threads = parse_integer(name, value());
             if (threads < 0 || threads > 1024) {

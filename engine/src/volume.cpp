@@ -3,12 +3,17 @@
 #include "masklens/engine/error.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <new>
 #include <sstream>
+#include <stdexcept>
+
+#include <unistd.h>
 
 namespace masklens {
 
@@ -91,6 +96,67 @@ std::uint64_t available_memory_bytes()
     return std::numeric_limits<std::uint64_t>::max();
 }
 
+namespace {
+std::atomic<std::uint64_t> explicit_memory_cap{0};
+
+std::uint64_t physical_memory_bytes()
+{
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page_size = ::sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) {
+        return std::numeric_limits<std::uint64_t>::max();
+    }
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+}
+} // namespace
+
+std::uint64_t parse_byte_size(const std::string& text, const std::string& what)
+{
+    std::size_t end = 0;
+    std::uint64_t value = 0;
+    try {
+        if (text.empty() || text[0] == '-') {
+            throw std::invalid_argument(text);
+        }
+        value = std::stoull(text, &end);
+    } catch (const std::exception&) {
+        throw_usage_error(what + " needs a size such as 8G, 512M or 1000000, not '" + text + "'");
+    }
+    const std::string unit = text.substr(end);
+    int shift = 0;
+    if (unit == "K" || unit == "k" || unit == "KiB") {
+        shift = 10;
+    } else if (unit == "M" || unit == "MiB") {
+        shift = 20;
+    } else if (unit == "G" || unit == "GiB") {
+        shift = 30;
+    } else if (unit == "T" || unit == "TiB") {
+        shift = 40;
+    } else if (!unit.empty() && unit != "B") {
+        throw_usage_error(what + " has an unknown unit '" + unit + "' (use K, M, G or T)");
+    }
+    if (value == 0 || value > (std::numeric_limits<std::uint64_t>::max() >> shift)) {
+        throw_usage_error(what + " must be a positive size, not '" + text + "'");
+    }
+    return value << shift;
+}
+
+std::uint64_t memory_cap_bytes()
+{
+    if (const std::uint64_t cap = explicit_memory_cap.load()) {
+        return cap;
+    }
+    if (const char* environment = std::getenv("MASKLENS_MEMORY_LIMIT"); environment && *environment) {
+        return parse_byte_size(environment, "MASKLENS_MEMORY_LIMIT");
+    }
+    return physical_memory_bytes() / 4 * 3;
+}
+
+void set_memory_cap_bytes(std::uint64_t bytes)
+{
+    explicit_memory_cap.store(bytes);
+}
+
 void check_allocation(const std::string& file, std::uint64_t elements, ScalarType type)
 {
     const std::uint64_t size = scalar_size(type);
@@ -99,6 +165,12 @@ void check_allocation(const std::string& file, std::uint64_t elements, ScalarTyp
                                     scalar_name(type) + ")");
     }
     const std::uint64_t bytes = elements * size;
+    const std::uint64_t cap = memory_cap_bytes();
+    if (bytes > cap) {
+        throw_input_error(file, "array needs " + std::to_string(bytes) +
+                                    " bytes, more than the memory limit of " + std::to_string(cap) +
+                                    " bytes (--memory-limit / MASKLENS_MEMORY_LIMIT)");
+    }
     const std::uint64_t available = available_memory_bytes();
     if (bytes > available) {
         throw_input_error(file, "array needs " + std::to_string(bytes) + " bytes but only " +

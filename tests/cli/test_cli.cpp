@@ -206,6 +206,8 @@ private slots:
                                         << "--percentile must lie in [0, 100]";
         QTest::newRow("bad hd rule") << QStringList{"evaluate", "a", "b", "--hd-rule", "min"}
                                      << "--hd-rule must be";
+        QTest::newRow("bad memory limit")
+            << QStringList{"evaluate", "a", "b", "--memory-limit", "12Q"} << "unknown unit 'Q'";
         QTest::newRow("bad surface") << QStringList{"evaluate", "a", "b", "--surface", "mesh"}
                                      << "--surface must be";
         QTest::newRow("bad spacing") << QStringList{"evaluate", "a", "b", "--spacing", "1,0,1"}
@@ -347,6 +349,20 @@ private slots:
                     .value("hd95")
                     .toString()
                     .contains("exactly one mask is empty"));
+    }
+
+    void memory_limit_refuses_before_allocating()
+    {
+        // The organ prediction holds 128 x 128 x 96 float32 values (6 MiB).
+        const QString samples = QStringLiteral(MASKLENS_SOURCE_DIR "/resources/samples/");
+        const Run run = run_cli({"evaluate", samples + "organ_pred.nii.gz", samples + "organ_target.nii.gz",
+                                 "--memory-limit", "1M"});
+        QCOMPARE(run.exit_code, 1);
+        QVERIFY2(run.err.startsWith("error: " + samples + "organ_pred.nii.gz: "), qPrintable(run.err));
+        QVERIFY2(run.err.contains("more than the memory limit of 1048576 bytes"), qPrintable(run.err));
+        const Run fits = run_cli({"evaluate", samples + "organ_pred.nii.gz", samples + "organ_target.nii.gz",
+                                  "--memory-limit", "64M", "--metrics", "dice"});
+        QCOMPARE(fits.exit_code, 0);
     }
 
     void label_maps_report_each_label()

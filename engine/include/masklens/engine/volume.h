@@ -106,9 +106,20 @@ float half_to_float(std::uint16_t bits);
 // headers that would need more before allocating anything.
 std::uint64_t available_memory_bytes();
 
+// The largest single array a file may make MaskLens allocate, in bytes: by
+// default three quarters of physical memory; set_memory_cap_bytes changes it
+// for the process (0 restores the default). The CLI's --memory-limit and the
+// MASKLENS_MEMORY_LIMIT environment variable ("8G", "512M", "1000000") set it.
+std::uint64_t memory_cap_bytes();
+void set_memory_cap_bytes(std::uint64_t bytes);
+// Parses "8G", "512M", "64K" or a plain byte count (binary units); throws
+// Error(Usage) naming `what` otherwise.
+std::uint64_t parse_byte_size(const std::string& text, const std::string& what);
+
 // Throws Error(Input) for `file` unless `elements` values of `type` can be
-// allocated: no overflow of the element count or byte size, and at most the
-// available memory. Readers call this before allocating.
+// allocated: no overflow of the element count or byte size, at most the
+// memory cap and at most the available memory. Readers call this before
+// allocating.
 void check_allocation(const std::string& file, std::uint64_t elements, ScalarType type);
 
 // Throws Error(Input) naming the target when both volumes carry geometry and
