@@ -155,6 +155,38 @@ shards. Exit status as evaluate-folder: 1 when some merged case failed.
 
 namespace {
 
+// One option argument, "--name" or "--name=value", at arguments[index];
+// value() returns the inline value or consumes the next argument.
+class OptionArgument {
+public:
+    OptionArgument(const std::vector<std::string>& arguments, std::size_t& index)
+        : arguments_(arguments), index_(index), name_(arguments[index])
+    {
+        if (const auto equals = name_.find('='); equals != std::string::npos) {
+            inline_value_ = name_.substr(equals + 1);
+            name_.resize(equals);
+        }
+    }
+    const std::string& name() const noexcept { return name_; }
+    bool has_inline_value() const noexcept { return inline_value_.has_value(); }
+    std::string value()
+    {
+        if (inline_value_) {
+            return *inline_value_;
+        }
+        if (index_ + 1 >= arguments_.size()) {
+            throw_usage_error(name_ + " needs a value");
+        }
+        return arguments_[++index_];
+    }
+
+private:
+    const std::vector<std::string>& arguments_;
+    std::size_t& index_;
+    std::string name_;
+    std::optional<std::string> inline_value_;
+};
+
 // An option only some commands take: returns true when it consumed `name`.
 // `value` fetches the option's value; `inline_value` says whether one was
 // given with '='.
@@ -178,23 +210,11 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             positional.push_back(argument);
             continue;
         }
-        std::string name = argument;
-        std::optional<std::string> inline_value;
-        if (const auto equals = argument.find('='); equals != std::string::npos) {
-            name = argument.substr(0, equals);
-            inline_value = argument.substr(equals + 1);
-        }
-        auto value = [&]() -> std::string {
-            if (inline_value) {
-                return *inline_value;
-            }
-            if (i + 1 >= arguments.size()) {
-                throw_usage_error(name + " needs a value");
-            }
-            return arguments[++i];
-        };
+        OptionArgument option(arguments, i);
+        const std::string name = option.name();
+        auto value = [&option]() -> std::string { return option.value(); };
         MetricOptions& metric = command.statistics.metric;
-        if (extra && extra(name, value, inline_value.has_value())) {
+        if (extra && extra(name, value, option.has_inline_value())) {
             continue;
         }
         if (name == "--metrics") {
@@ -349,7 +369,7 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         } else {
             throw_usage_error("unknown option '" + name + "' (see --help)");
         }
-        if (inline_value && (name == "--logits" || name == "--ignore-geometry")) {
+        if (option.has_inline_value() && (name == "--logits" || name == "--ignore-geometry")) {
             throw_usage_error(name + " takes no value");
         }
     }
@@ -515,21 +535,9 @@ MergeCommand parse_merge(const std::vector<std::string>& arguments)
             merge.inputs.push_back(argument);
             continue;
         }
-        std::string name = argument;
-        std::optional<std::string> inline_value;
-        if (const auto equals = argument.find('='); equals != std::string::npos) {
-            name = argument.substr(0, equals);
-            inline_value = argument.substr(equals + 1);
-        }
-        auto value = [&]() -> std::string {
-            if (inline_value) {
-                return *inline_value;
-            }
-            if (i + 1 >= arguments.size()) {
-                throw_usage_error(name + " needs a value");
-            }
-            return arguments[++i];
-        };
+        OptionArgument option(arguments, i);
+        const std::string name = option.name();
+        auto value = [&option]() -> std::string { return option.value(); };
         if (name == "-o" || name == "--output") {
             merge.output_path = value();
         } else if (name == "--format") {
@@ -543,7 +551,7 @@ MergeCommand parse_merge(const std::vector<std::string>& arguments)
                 throw_usage_error("--format must be json or csv, not '" + format + "'");
             }
         } else if (name == "--quiet" || name == "-q") {
-            no_value(name, inline_value.has_value());
+            no_value(name, option.has_inline_value());
             merge.quiet = true;
         } else {
             throw_usage_error("unknown option '" + name + "' for merge (see --help)");

@@ -39,57 +39,39 @@ void check(cudaError_t status, const char* what)
     }
 }
 
-class DeviceBuffer {
+// Owns memory from cudaMalloc (device) or cudaMallocHost (pinned host, for
+// transfers that overlap with compute).
+enum class MemoryKind { Device, PinnedHost };
+
+template <MemoryKind Kind> class CudaBuffer {
 public:
-    DeviceBuffer() = default;
-    explicit DeviceBuffer(std::size_t bytes) : bytes_(bytes)
+    CudaBuffer() = default;
+    explicit CudaBuffer(std::size_t bytes) : bytes_(bytes)
     {
-        if (bytes > 0) {
+        if (bytes == 0) {
+            return;
+        }
+        if constexpr (Kind == MemoryKind::Device) {
             check(cudaMalloc(&data_, bytes), ("cudaMalloc of " + std::to_string(bytes) + " bytes").c_str());
-        }
-    }
-    ~DeviceBuffer()
-    {
-        if (data_ != nullptr) {
-            cudaFree(data_);
-        }
-    }
-    DeviceBuffer(DeviceBuffer&& other) noexcept
-        : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0))
-    {}
-    DeviceBuffer& operator=(DeviceBuffer&& other) noexcept
-    {
-        std::swap(data_, other.data_);
-        std::swap(bytes_, other.bytes_);
-        return *this;
-    }
-    std::byte* data() const noexcept { return static_cast<std::byte*>(data_); }
-    std::size_t bytes() const noexcept { return bytes_; }
-
-private:
-    void* data_ = nullptr;
-    std::size_t bytes_ = 0;
-};
-
-class PinnedBuffer {
-public:
-    PinnedBuffer() = default;
-    explicit PinnedBuffer(std::size_t bytes) : bytes_(bytes)
-    {
-        if (bytes > 0) {
+        } else {
             check(cudaMallocHost(&data_, bytes), "cudaMallocHost (pinned host memory)");
         }
     }
-    ~PinnedBuffer()
+    ~CudaBuffer()
     {
-        if (data_ != nullptr) {
+        if (data_ == nullptr) {
+            return;
+        }
+        if constexpr (Kind == MemoryKind::Device) {
+            cudaFree(data_);
+        } else {
             cudaFreeHost(data_);
         }
     }
-    PinnedBuffer(PinnedBuffer&& other) noexcept
+    CudaBuffer(CudaBuffer&& other) noexcept
         : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0))
     {}
-    PinnedBuffer& operator=(PinnedBuffer&& other) noexcept
+    CudaBuffer& operator=(CudaBuffer&& other) noexcept
     {
         std::swap(data_, other.data_);
         std::swap(bytes_, other.bytes_);
@@ -102,6 +84,9 @@ private:
     void* data_ = nullptr;
     std::size_t bytes_ = 0;
 };
+
+using DeviceBuffer = CudaBuffer<MemoryKind::Device>;
+using PinnedBuffer = CudaBuffer<MemoryKind::PinnedHost>;
 
 class Stream {
 public:
