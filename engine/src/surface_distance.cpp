@@ -613,6 +613,32 @@ double percentile_linear(std::vector<double>& values, double p)
     return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
 }
 
+namespace {
+
+// The values when one or both surfaces are empty (MONAI): both empty -> NaN;
+// exactly one -> every distance from the other surface is +inf and nsd 0.
+// Returns false when both surfaces have elements.
+bool fill_empty_surfaces(std::int64_t n_pt, std::int64_t n_tp, const SurfaceDistanceOptions& options,
+                         SurfaceDistances& r)
+{
+    if (n_pt == 0 && n_tp == 0) {
+        r.hd = r.hd_percentile = r.assd = r.nsd = kNaN;
+        r.percentile_pred_to_target = r.percentile_target_to_pred = kNaN;
+        r.mean_pred_to_target = r.mean_target_to_pred = kNaN;
+        return true;
+    }
+    if (n_pt == 0 || n_tp == 0) {
+        r.hd = r.hd_percentile = r.assd = kInf;
+        r.nsd = options.nsd_tolerance_mm ? 0.0 : kNaN;
+        r.percentile_pred_to_target = r.mean_pred_to_target = n_pt > 0 ? kInf : kNaN;
+        r.percentile_target_to_pred = r.mean_target_to_pred = n_tp > 0 ? kInf : kNaN;
+        return true;
+    }
+    return false;
+}
+
+} // namespace
+
 SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target,
                                              std::vector<double>& target_to_pred,
                                              const SurfaceDistanceOptions& options)
@@ -622,18 +648,7 @@ SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target
     const auto n_tp = static_cast<std::int64_t>(target_to_pred.size());
     r.pred_surface_voxels = n_pt;
     r.target_surface_voxels = n_tp;
-    if (n_pt == 0 && n_tp == 0) {
-        r.hd = r.hd_percentile = r.assd = r.nsd = kNaN;
-        r.percentile_pred_to_target = r.percentile_target_to_pred = kNaN;
-        r.mean_pred_to_target = r.mean_target_to_pred = kNaN;
-        return r;
-    }
-    if (n_pt == 0 || n_tp == 0) {
-        // Every distance from the non-empty surface is +inf.
-        r.hd = r.hd_percentile = r.assd = kInf;
-        r.nsd = options.nsd_tolerance_mm ? 0.0 : kNaN;
-        r.percentile_pred_to_target = r.mean_pred_to_target = n_pt > 0 ? kInf : kNaN;
-        r.percentile_target_to_pred = r.mean_target_to_pred = n_tp > 0 ? kInf : kNaN;
+    if (fill_empty_surfaces(n_pt, n_tp, options, r)) {
         return r;
     }
     const double max_pt = *std::max_element(pred_to_target.begin(), pred_to_target.end());
@@ -755,17 +770,7 @@ SurfaceDistances summarize_weighted_surface_distances(std::vector<std::pair<doub
     };
     r.pred_surface_area = area_of(pred_to_target);
     r.target_surface_area = area_of(target_to_pred);
-    if (n_pt == 0 && n_tp == 0) {
-        r.hd = r.hd_percentile = r.assd = r.nsd = kNaN;
-        r.percentile_pred_to_target = r.percentile_target_to_pred = kNaN;
-        r.mean_pred_to_target = r.mean_target_to_pred = kNaN;
-        return r;
-    }
-    if (n_pt == 0 || n_tp == 0) {
-        r.hd = r.hd_percentile = r.assd = kInf;
-        r.nsd = options.nsd_tolerance_mm ? 0.0 : kNaN;
-        r.percentile_pred_to_target = r.mean_pred_to_target = n_pt > 0 ? kInf : kNaN;
-        r.percentile_target_to_pred = r.mean_target_to_pred = n_tp > 0 ? kInf : kNaN;
+    if (fill_empty_surfaces(n_pt, n_tp, options, r)) {
         return r;
     }
     const auto weighted = [](const std::vector<std::pair<double, double>>& v) {
