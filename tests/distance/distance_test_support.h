@@ -69,6 +69,45 @@ inline QJsonObject load_references()
     return QJsonDocument::fromJson(file.readAll()).object();
 }
 
+// One case of references.json: its JSON object, grid and the two masks.
+struct ReferenceCase {
+    QJsonObject json;
+    MaskGrid grid;
+    std::vector<std::uint8_t> pred, target;
+};
+
+inline ReferenceCase load_case(const QJsonObject& refs, int case_index)
+{
+    ReferenceCase reference;
+    reference.json = refs.value("cases").toArray()[case_index].toObject();
+    const QJsonArray dims = reference.json.value("dims").toArray();
+    reference.grid = MaskGrid{dims[0].toInteger(), dims[1].toInteger(), dims[2].toInteger(),
+                              reference.json.value("spatial_dims").toInt()};
+    const QString dir = QStringLiteral(MASKLENS_TEST_DATA "/distance/");
+    reference.pred = read_bits(dir + reference.json.value("pred").toString(), reference.grid.voxels());
+    reference.target = read_bits(dir + reference.json.value("target").toString(), reference.grid.voxels());
+    return reference;
+}
+
+// Data rows (case_index, config_index) for every case x configuration.
+inline void add_reference_rows()
+{
+    QTest::addColumn<int>("case_index");
+    QTest::addColumn<int>("config_index");
+    const QJsonObject refs = load_references();
+    const QJsonArray cases = refs.value("cases").toArray();
+    const QJsonArray configs = refs.value("configs").toArray();
+    for (int c = 0; c < cases.size(); ++c) {
+        for (int k = 0; k < configs.size(); ++k) {
+            const QJsonObject cfg = configs[k].toObject();
+            const QString name =
+                cases[c].toObject().value("name").toString() +
+                QString(" p%1 %2").arg(cfg.value("percentile").toDouble()).arg(cfg.value("rule").toString());
+            QTest::newRow(qPrintable(name)) << c << k;
+        }
+    }
+}
+
 // The options of one reference configuration.
 inline SurfaceDistanceOptions config_options(const QJsonObject& config, const QJsonArray& spacing_xyz,
                                              SurfaceMode surface)

@@ -175,20 +175,7 @@ void TestSubvoxelDistance::empty_masks()
 
 void TestSubvoxelDistance::references_data()
 {
-    QTest::addColumn<int>("case_index");
-    QTest::addColumn<int>("config_index");
-    const QJsonObject refs = load_references();
-    const QJsonArray cases = refs.value("cases").toArray();
-    const QJsonArray configs = refs.value("configs").toArray();
-    for (int c = 0; c < cases.size(); ++c) {
-        for (int k = 0; k < configs.size(); ++k) {
-            const QJsonObject cfg = configs[k].toObject();
-            const QString name =
-                cases[c].toObject().value("name").toString() +
-                QString(" p%1 %2").arg(cfg.value("percentile").toDouble()).arg(cfg.value("rule").toString());
-            QTest::newRow(qPrintable(name)) << c << k;
-        }
-    }
+    add_reference_rows();
 }
 
 void TestSubvoxelDistance::references()
@@ -196,13 +183,11 @@ void TestSubvoxelDistance::references()
     QFETCH(int, case_index);
     QFETCH(int, config_index);
     const QJsonObject refs = load_references();
-    const QJsonObject c = refs.value("cases").toArray()[case_index].toObject();
-    const QJsonArray dims = c.value("dims").toArray();
-    const MaskGrid grid{dims[0].toInteger(), dims[1].toInteger(), dims[2].toInteger(),
-                        c.value("spatial_dims").toInt()};
-    const QString dir = QStringLiteral(MASKLENS_TEST_DATA "/distance/");
-    const auto pred = read_bits(dir + c.value("pred").toString(), grid.voxels());
-    const auto target = read_bits(dir + c.value("target").toString(), grid.voxels());
+    const ReferenceCase reference = load_case(refs, case_index);
+    const QJsonObject& c = reference.json;
+    const MaskGrid& grid = reference.grid;
+    const auto& pred = reference.pred;
+    const auto& target = reference.target;
     const auto o = config_options(refs.value("configs").toArray()[config_index].toObject(),
                                   c.value("spacing_xyz").toArray(), SurfaceMode::Subvoxel);
     compare_expected(surface_distances(pred.data(), target.data(), grid, o), c.value("subvoxel").toObject(),
