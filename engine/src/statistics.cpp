@@ -450,9 +450,8 @@ public:
             const std::int64_t end = planes * (t + 1) / thread_count;
             auto work = [&, t, begin, end] {
                 try {
-                    if (is_floating(prediction_.type()) && prediction_.type() == ScalarType::Float64) {
-                        run_planes<double>(states_[static_cast<std::size_t>(t)], begin, end);
-                    } else if (target_.type() == ScalarType::Float64) {
+                    // Float64 inputs are evaluated in double, everything else in float.
+                    if (prediction_.type() == ScalarType::Float64 || target_.type() == ScalarType::Float64) {
                         run_planes<double>(states_[static_cast<std::size_t>(t)], begin, end);
                     } else {
                         run_planes<float>(states_[static_cast<std::size_t>(t)], begin, end);
