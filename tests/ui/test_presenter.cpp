@@ -1,5 +1,6 @@
 // SessionPresenter and slice-model tests without a window: the values shown
 // are the engine's, and slice / sample / threshold changes update them.
+#include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/session_presenter.h"
 #include "masklens/ui/slice_model.h"
 #include "ui_test_support.h"
@@ -34,6 +35,14 @@ private slots:
     void distancesAsyncFollowThreshold();
     void distancesDisabled();
     void perLabelChartSeries();
+    void comparisonMatchesEngine();
+    void comparisonFollowsSettingsAndSlice();
+    void comparisonBestEntries();
+    void comparisonDifferMostSlice();
+    void comparisonDifferenceCounts();
+    void comparisonLinkedNavigation();
+    void comparisonAsyncAndErrors();
+    void comparisonOpenFiles();
 };
 
 namespace {
@@ -418,6 +427,366 @@ void TestPresenter::perLabelChartSeries()
     QVERIFY(std::isinf(hd95[3]));
     presenter.setChartPerLabel(false);
     QVERIFY(same_values(presenter.chartSeries(Metric::Dice), presenter.sliceSeries(Metric::Dice)));
+}
+
+// ---------------------------------------------------------------------------
+// Several predictions against one target
+
+namespace {
+
+// Three predictions of the synthetic target: the session's (centre w = 10),
+// one closer (w = 9) and one farther and smaller (w = 11, radius 3.5).
+struct Comparison {
+    SessionPresenter session;
+    ComparisonPresenter comparison{&session};
+    std::vector<std::shared_ptr<Volume>> predictions;
+    std::shared_ptr<Volume> target = synthetic_target();
+    explicit Comparison(bool synchronous = true)
+    {
+        session.setSynchronous(synchronous);
+        predictions = {synthetic_prediction(), ball_prediction("closer", 9, 4.5),
+                       ball_prediction("smaller", 11, 3.5)};
+        session.setVolumes(predictions[0], target, QStringLiteral("first.npy"));
+        session.waitForIdle();
+        comparison.addPredictionVolume(predictions[1], QStringLiteral("closer"));
+        comparison.addPredictionVolume(predictions[2], QStringLiteral("smaller"));
+        comparison.waitForIdle();
+    }
+};
+
+// Every metric of every entry (slice and sample) equals evaluate() run on that prediction.
+void compare_with_engine(const ComparisonPresenter& comparison,
+                         const std::vector<std::shared_ptr<Volume>>& preds, const Volume& target,
+                         const EvaluationSettings& settings)
+{
+    const SessionPresenter& session = *comparison.session();
+    QCOMPARE(comparison.count(), static_cast<int>(preds.size()));
+    QVERIFY(!comparison.metrics().empty());
+    for (int i = 0; i < comparison.count(); ++i) {
+        const Evaluation expected = engine_evaluation(*preds[static_cast<std::size_t>(i)], target, settings);
+        const SampleResult& sample = expected.samples[static_cast<std::size_t>(session.sample())];
+        for (const Metric metric : comparison.metrics()) {
+            const auto found = std::find(expected.metrics.begin(), expected.metrics.end(), metric);
+            QVERIFY(found != expected.metrics.end());
+            const auto m = static_cast<std::size_t>(found - expected.metrics.begin());
+            QVERIFY2(same_value(comparison.sampleValue(i, metric), sample.values[m]),
+                     qPrintable(QStringLiteral("entry %1 %2: %3 vs %4")
+                                    .arg(i)
+                                    .arg(QString::fromUtf8(metric_name(metric).data()))
+                                    .arg(comparison.sampleValue(i, metric))
+                                    .arg(sample.values[m])));
+            const double slice = sample.slices[static_cast<std::size_t>(session.currentSlice())][m];
+            QVERIFY2(same_value(comparison.sliceValue(i, metric), slice),
+                     qPrintable(QStringLiteral("entry %1 %2 slice %3: %4 vs %5")
+                                    .arg(i)
+                                    .arg(QString::fromUtf8(metric_name(metric).data()))
+                                    .arg(session.currentSlice())
+                                    .arg(comparison.sliceValue(i, metric))
+                                    .arg(slice)));
+        }
+    }
+}
+
+} // namespace
+
+void TestPresenter::comparisonMatchesEngine()
+{
+    Comparison c;
+    QCOMPARE(c.comparison.count(), 3);
+    QCOMPARE(c.comparison.name(0), QStringLiteral("first.npy"));
+    QCOMPARE(c.comparison.name(1), QStringLiteral("closer"));
+    QCOMPARE(c.comparison.name(2), QStringLiteral("smaller"));
+    QVERIFY(!c.comparison.busy());
+    compare_with_engine(c.comparison, c.predictions, *c.target, {});
+    // The three predictions really differ (the test would not see a mix-up otherwise).
+    QVERIFY(c.comparison.sampleValue(0, Metric::Dice) != c.comparison.sampleValue(1, Metric::Dice));
+    QVERIFY(c.comparison.sampleValue(1, Metric::Dice) != c.comparison.sampleValue(2, Metric::Dice));
+    // A name given twice is told apart.
+    c.comparison.addPredictionVolume(ball_prediction("again", 9, 4.5), QStringLiteral("closer"));
+    QCOMPARE(c.comparison.name(3), QStringLiteral("closer (2)"));
+    c.comparison.removePrediction(3);
+    QCOMPARE(c.comparison.count(), 3);
+}
+
+void TestPresenter::comparisonFollowsSettingsAndSlice()
+{
+    Comparison c;
+    QSignalSpy entries(&c.comparison, &ComparisonPresenter::entriesChanged);
+    c.session.setThreshold(0.8);
+    QVERIFY(entries.count() >= 1);
+    EvaluationSettings settings;
+    settings.threshold = 0.8;
+    compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+    c.session.setEmptyPolicy(EmptyPolicy::Zero);
+    c.session.setSmooth(1.0);
+    settings.empty = EmptyPolicy::Zero;
+    settings.smooth = 1.0;
+    compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+    // Another slice: every entry's slice values follow (the session's cursor).
+    c.session.setCurrentSlice(3);
+    QCOMPARE(c.session.currentSlice(), std::int64_t{3});
+    compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+    // Another slicing axis (H): slices are rows now, for every entry.
+    c.session.setSliceAxis(SliceAxis::H);
+    settings.axis = SliceAxis::H;
+    QCOMPARE(c.comparison.chartSeries(2, Metric::Dice).size(), std::size_t{16});
+    compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+}
+
+void TestPresenter::comparisonBestEntries()
+{
+    Comparison c;
+    for (const bool slice : {false, true}) {
+        for (const Metric metric : {Metric::Dice, Metric::DiceLoss, Metric::Fp, Metric::Fn, Metric::Recall}) {
+            // Brute force over the engine's values.
+            std::vector<double> values;
+            for (const auto& prediction : c.predictions) {
+                const Evaluation e = engine_evaluation(*prediction, *c.target);
+                const auto m = static_cast<std::size_t>(
+                    std::find(e.metrics.begin(), e.metrics.end(), metric) - e.metrics.begin());
+                values.push_back(
+                    slice ? e.samples[0].slices[static_cast<std::size_t>(c.session.currentSlice())][m]
+                          : e.samples[0].values[m]);
+            }
+            const bool low = higher_is_worse(metric);
+            const double best = low ? *std::min_element(values.begin(), values.end())
+                                    : *std::max_element(values.begin(), values.end());
+            std::vector<int> expected;
+            for (std::size_t i = 0; i < values.size(); ++i) {
+                if (values[i] == best) {
+                    expected.push_back(static_cast<int>(i));
+                }
+            }
+            QCOMPARE(c.comparison.bestEntries(metric, slice), expected);
+        }
+    }
+    // Dice: the closer ball (entry 1) is best over the sample; dice loss: the same entry.
+    QCOMPARE(c.comparison.bestEntries(Metric::Dice, false), std::vector<int>{1});
+    QCOMPARE(c.comparison.bestEntries(Metric::DiceLoss, false), std::vector<int>{1});
+}
+
+void TestPresenter::comparisonDifferMostSlice()
+{
+    Comparison c;
+    for (const Metric metric : {Metric::Dice, Metric::Fp, Metric::Bce}) {
+        c.session.setChartMetric(metric);
+        for (const auto& [a, b] : {std::pair{0, 2}, std::pair{1, 2}, std::pair{2, 0}}) {
+            c.comparison.setPair(a, b);
+            QCOMPARE(c.comparison.pairA(), a);
+            QCOMPARE(c.comparison.pairB(), b);
+            // Brute force over the engine's per-slice values of A and B.
+            const Evaluation ea = engine_evaluation(*c.predictions[static_cast<std::size_t>(a)], *c.target);
+            const Evaluation eb = engine_evaluation(*c.predictions[static_cast<std::size_t>(b)], *c.target);
+            const auto m = static_cast<std::size_t>(std::find(ea.metrics.begin(), ea.metrics.end(), metric) -
+                                                    ea.metrics.begin());
+            std::vector<double> difference;
+            for (std::size_t s = 0; s < ea.samples[0].slices.size(); ++s) {
+                difference.push_back(std::abs(ea.samples[0].slices[s][m] - eb.samples[0].slices[s][m]));
+            }
+            std::int64_t argmax = -1;
+            for (std::size_t s = 0; s < difference.size(); ++s) {
+                if (!std::isnan(difference[s]) &&
+                    (argmax < 0 || difference[s] > difference[static_cast<std::size_t>(argmax)])) {
+                    argmax = static_cast<std::int64_t>(s);
+                }
+            }
+            QVERIFY(argmax >= 0);
+            QCOMPARE(c.comparison.differMostSlice(0), std::optional<std::int64_t>(argmax));
+            // The next one: the largest difference below (or tied after) the first.
+            std::int64_t second = -1;
+            for (std::size_t s = 0; s < difference.size(); ++s) {
+                if (static_cast<std::int64_t>(s) == argmax || std::isnan(difference[s])) {
+                    continue;
+                }
+                if (second < 0 || difference[s] > difference[static_cast<std::size_t>(second)]) {
+                    second = static_cast<std::int64_t>(s);
+                }
+            }
+            QCOMPARE(c.comparison.goToDifferMost(false), std::optional<std::int64_t>(argmax));
+            QCOMPARE(c.session.currentSlice(), argmax);
+            QCOMPARE(c.comparison.goToDifferMost(true), std::optional<std::int64_t>(second));
+            QCOMPARE(c.session.currentSlice(), second);
+            QCOMPARE(c.comparison.differRank(), 1);
+        }
+    }
+    // Choosing A == B is refused (B moves away).
+    c.comparison.setPair(1, 1);
+    QVERIFY(c.comparison.pairA() != c.comparison.pairB());
+}
+
+void TestPresenter::comparisonDifferenceCounts()
+{
+    // 2D, one sample, 2 x 4: target, A and B by hand (threshold 0.5).
+    Shape shape;
+    shape.h = 2;
+    shape.w = 4;
+    shape.spatial_dims = 2;
+    auto target = make_float("t", shape, {1, 1, 0, 0, 1, 0, 1, 0});
+    auto a = make_float("a", shape, {0.9f, 0.2f, 0.7f, 0.1f, 0.6f, 0.0f, 0.3f, 0.8f});
+    auto b = make_float("b", shape, {0.1f, 0.8f, 0.6f, 0.0f, 0.9f, 0.9f, 0.2f, 0.4f});
+    // voxel:   0    1    2    3    4    5    6    7
+    // A right: y    n    n    y    y    y    n    n
+    // B right: n    y    n    y    y    n    n    y
+    //          A    B    --   ok   ok   A    --   B
+    SessionPresenter session;
+    session.setSynchronous(true);
+    ComparisonPresenter comparison(&session);
+    session.setVolumes(a, target);
+    comparison.addPredictionVolume(b, QStringLiteral("b"));
+    QCOMPARE(comparison.count(), 2);
+    const DifferenceCounts counts = comparison.differenceCounts();
+    QCOMPARE(counts.both_right, std::int64_t{2});
+    QCOMPARE(counts.only_a_right, std::int64_t{2});
+    QCOMPARE(counts.only_b_right, std::int64_t{2});
+    QCOMPARE(counts.both_wrong, std::int64_t{2});
+    const PairView view = comparison.pairView(0);
+    QCOMPARE(classify_difference(*a, *b, *target, view, view, {0, 0, 0}), DifferenceClass::OnlyARight);
+    QCOMPARE(classify_difference(*a, *b, *target, view, view, {0, 0, 1}), DifferenceClass::OnlyBRight);
+    QCOMPARE(classify_difference(*a, *b, *target, view, view, {0, 0, 2}), DifferenceClass::BothWrong);
+    QCOMPARE(classify_difference(*a, *b, *target, view, view, {0, 0, 3}), DifferenceClass::BothRight);
+    // Swapping A and B swaps the classes.
+    comparison.setPair(1, 0);
+    const DifferenceCounts swapped = comparison.differenceCounts();
+    QCOMPARE(swapped.only_a_right, counts.only_b_right);
+    // At threshold 0.65, B's voxel 2 (0.6) is right and A's voxel 4 (0.6) is wrong.
+    comparison.setPair(0, 1);
+    session.setThreshold(0.65);
+    const DifferenceCounts at65 = comparison.differenceCounts();
+    QCOMPARE(at65.only_a_right, std::int64_t{2}); // voxels 0, 5
+    QCOMPARE(at65.only_b_right, std::int64_t{4}); // voxels 1, 2, 4, 7
+    QCOMPARE(at65.both_wrong, std::int64_t{1});   // voxel 6
+    QCOMPARE(at65.both_right, std::int64_t{1});   // voxel 3
+    // The difference image colours them.
+    comparison.setDifferenceMode(true);
+    QVERIFY(comparison.differenceActive());
+    const SliceImage image = compose_difference_slice(*a, *b, *target, comparison.pairView(0),
+                                                      comparison.pairView(1), ViewAxis::Axial, 0);
+    const auto colour_at = [&](const Voxel& voxel) {
+        const auto pixel = voxel_to_pixel(shape, ViewAxis::Axial, voxel);
+        const std::size_t i =
+            (static_cast<std::size_t>(pixel[1]) * 4 + static_cast<std::size_t>(pixel[0])) * 4;
+        return Rgb{image.rgba[i], image.rgba[i + 1], image.rgba[i + 2]};
+    };
+    QCOMPARE(colour_at({0, 0, 0}), kOnlyARightColour);
+    QCOMPARE(colour_at({0, 0, 1}), kOnlyBRightColour);
+    QCOMPARE(colour_at({0, 1, 2}), kBothWrongColour);
+    QCOMPARE(colour_at({0, 0, 3}), (Rgb{0, 0, 0}));
+}
+
+void TestPresenter::comparisonLinkedNavigation()
+{
+    Comparison c;
+    // Every entry reads the session's cursor: one slice for all.
+    c.session.setCursor({2, 5, 7});
+    for (int i = 0; i < c.comparison.count(); ++i) {
+        const Evaluation e = engine_evaluation(*c.predictions[static_cast<std::size_t>(i)], *c.target);
+        const auto m = static_cast<std::size_t>(std::find(e.metrics.begin(), e.metrics.end(), Metric::Dice) -
+                                                e.metrics.begin());
+        QVERIFY(same_value(c.comparison.sliceValue(i, Metric::Dice), e.samples[0].slices[2][m]));
+    }
+    // Layout state: the shared camera and the orientation.
+    QSignalSpy camera(&c.comparison, &ComparisonPresenter::cameraChanged);
+    QSignalSpy layout(&c.comparison, &ComparisonPresenter::layoutChanged);
+    c.comparison.setComparisonLayout(true);
+    QCOMPARE(layout.count(), 1);
+    c.comparison.setCamera({2.0, 1.5, -3.0});
+    c.comparison.setCamera({2.0, 1.5, -3.0});
+    QCOMPARE(camera.count(), 1);
+    QCOMPARE(c.comparison.camera().zoom, 2.0);
+    c.comparison.setComparisonAxis(ViewAxis::Coronal);
+    QCOMPARE(c.comparison.comparisonAxis(), ViewAxis::Coronal);
+    QCOMPARE(c.comparison.camera(), SliceCamera{}); // a new orientation starts fitted
+    // The 3D chooser: entry 0 by default, any set.
+    QCOMPARE(c.comparison.shownIn3dEntries(), std::vector<int>{0});
+    c.comparison.setShownIn3d(2, true);
+    c.comparison.setShownIn3d(0, false);
+    QCOMPARE(c.comparison.shownIn3dEntries(), std::vector<int>{2});
+    // Removing entry 1 keeps entry 2's choice (now entry 1).
+    c.comparison.removePrediction(1);
+    QCOMPARE(c.comparison.shownIn3dEntries(), std::vector<int>{1});
+    QCOMPARE(c.comparison.name(1), QStringLiteral("smaller"));
+}
+
+void TestPresenter::comparisonAsyncAndErrors()
+{
+    SessionPresenter session;
+    ComparisonPresenter comparison(&session);
+    session.setVolumes(synthetic_prediction(), synthetic_target());
+    session.waitForIdle();
+    comparison.addPredictionVolume(ball_prediction("closer", 9, 4.5), QStringLiteral("closer"));
+    QCOMPARE(comparison.count(), 2);
+    comparison.waitForIdle();
+    QVERIFY(!comparison.pending(1));
+    QVERIFY(comparison.evaluation(1) != nullptr);
+    const Evaluation expected = engine_evaluation(*ball_prediction("closer", 9, 4.5), *synthetic_target());
+    QVERIFY(same_values(comparison.evaluation(1)->samples[0].values, expected.samples[0].values));
+    // Several threshold changes: the added prediction ends at the last one.
+    for (const double threshold : {0.3, 0.6, 0.9}) {
+        session.setThreshold(threshold);
+    }
+    for (int i = 0; i < 20 && (session.busy() || comparison.busy() ||
+                               comparison.evaluation(1)->options.threshold != 0.9);
+         ++i) {
+        comparison.waitForIdle();
+    }
+    EvaluationSettings settings;
+    settings.threshold = 0.9;
+    const Evaluation at09 =
+        engine_evaluation(*ball_prediction("closer", 9, 4.5), *synthetic_target(), settings);
+    QVERIFY(same_values(comparison.evaluation(1)->samples[0].values, at09.samples[0].values));
+    // A prediction on another grid is reported and not kept.
+    QSignalSpy error(&comparison, &ComparisonPresenter::errorOccurred);
+    comparison.addPredictionVolume(seed_3d_prediction(), QStringLiteral("wrong grid"));
+    comparison.waitForIdle();
+    QCOMPARE(error.count(), 1);
+    QVERIFY(error.at(0).at(1).toString().contains(QStringLiteral("wrong grid")));
+    QCOMPARE(comparison.count(), 2);
+}
+
+void TestPresenter::comparisonOpenFiles()
+{
+    QTemporaryDir dir;
+    const Shape s = synthetic_shape();
+    const std::vector<std::int64_t> dims{s.d, s.h, s.w};
+    const auto values = [](const Volume& volume) {
+        std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            out[i] = static_cast<float>(element_value(volume, i));
+        }
+        return out;
+    };
+    const QString target = dir.filePath(QStringLiteral("target.npy"));
+    const QStringList predictions{dir.filePath(QStringLiteral("p1.npy")),
+                                  dir.filePath(QStringLiteral("p2.npy")),
+                                  dir.filePath(QStringLiteral("p3.npy"))};
+    write_npy_float(target.toStdString(), dims, values(*synthetic_target()));
+    const std::vector<std::shared_ptr<Volume>> volumes{synthetic_prediction(), ball_prediction("p2", 9, 4.5),
+                                                       ball_prediction("p3", 11, 3.5)};
+    for (int i = 0; i < 3; ++i) {
+        write_npy_float(predictions[i].toStdString(), dims, values(*volumes[static_cast<std::size_t>(i)]));
+    }
+    SessionPresenter session;
+    ComparisonPresenter comparison(&session);
+    comparison.openComparison(target, predictions);
+    comparison.waitForIdle();
+    for (int i = 0; i < 20 && comparison.busy(); ++i) {
+        comparison.waitForIdle();
+    }
+    QCOMPARE(comparison.count(), 3);
+    QCOMPARE(comparison.name(2), QStringLiteral("p3.npy"));
+    QCOMPARE(comparison.path(1), predictions[1]);
+    const auto target_volume = synthetic_target();
+    for (int i = 0; i < 3; ++i) {
+        const Evaluation expected = engine_evaluation(*volumes[static_cast<std::size_t>(i)], *target_volume);
+        QVERIFY(comparison.evaluation(i));
+        QVERIFY2(same_values(comparison.evaluation(i)->samples[0].values, expected.samples[0].values),
+                 qPrintable(QString::number(i)));
+    }
+    // Opening another pair drops the added predictions.
+    comparison.openComparison(target, {predictions[2]});
+    comparison.waitForIdle();
+    QCOMPARE(comparison.count(), 1);
+    QCOMPARE(comparison.name(0), QStringLiteral("p3.npy"));
 }
 
 QTEST_GUILESS_MAIN(TestPresenter)

@@ -11,7 +11,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace masklens::ui::test {
@@ -130,6 +132,53 @@ inline std::shared_ptr<Volume> synthetic_target()
     auto volume = make_u8("synthetic_target", s, values);
     set_spacing(*volume);
     return volume;
+}
+
+// A soft ball prediction on the synthetic grid: centre (6, 8, centre_w),
+// probabilities falling off around `radius` voxels (as synthetic_prediction).
+inline std::shared_ptr<Volume> ball_prediction(const std::string& name, double centre_w, double radius)
+{
+    const Shape s = synthetic_shape();
+    std::vector<float> values;
+    for (std::int64_t d = 0; d < s.d; ++d) {
+        for (std::int64_t h = 0; h < s.h; ++h) {
+            for (std::int64_t w = 0; w < s.w; ++w) {
+                const double dw = static_cast<double>(w) - centre_w;
+                const double dist = std::sqrt(double((d - 6) * (d - 6) + (h - 8) * (h - 8)) + dw * dw);
+                values.push_back(static_cast<float>(std::clamp(0.5 + (radius - dist) * 0.3, 0.0, 1.0)));
+            }
+        }
+    }
+    auto volume = make_float(name, s, values);
+    set_spacing(*volume);
+    return volume;
+}
+
+// Writes a float32 C-order .npy file (format 1.0).
+inline void write_npy_float(const std::string& path, const std::vector<std::int64_t>& dims,
+                            const std::vector<float>& values)
+{
+    std::string shape = "(";
+    for (const std::int64_t dim : dims) {
+        shape += std::to_string(dim) + ", ";
+    }
+    if (dims.size() > 1) {
+        shape.erase(shape.size() - 1);
+    }
+    shape += ")";
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    while ((10 + header.size() + 1) % 64 != 0) {
+        header += ' ';
+    }
+    header += '\n';
+    std::ofstream out(path, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const auto length = static_cast<std::uint16_t>(header.size());
+    const char length_bytes[2] = {static_cast<char>(length & 0xFF), static_cast<char>(length >> 8)};
+    out.write(length_bytes, 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(values.data()),
+              static_cast<std::streamsize>(values.size() * sizeof(float)));
 }
 
 // The engine's evaluation with the options the presenter uses.

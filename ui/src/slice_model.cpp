@@ -351,4 +351,71 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
     return image;
 }
 
+DifferenceClass classify_difference(const Volume& a, const Volume& b, const Volume& target,
+                                    const PairView& view_a, const PairView& view_b, const Voxel& voxel)
+{
+    const VoxelClass ca = classify(a, target, view_a, voxel);
+    const VoxelClass cb = classify(b, target, view_b, voxel);
+    const bool a_right = ca.predicted == ca.target_hit;
+    const bool b_right = cb.predicted == cb.target_hit;
+    if (a_right && b_right) {
+        return DifferenceClass::BothRight;
+    }
+    if (a_right) {
+        return DifferenceClass::OnlyARight;
+    }
+    return b_right ? DifferenceClass::OnlyBRight : DifferenceClass::BothWrong;
+}
+
+DifferenceCounts count_differences(const Volume& a, const Volume& b, const Volume& target,
+                                   const PairView& view_a, const PairView& view_b)
+{
+    DifferenceCounts counts;
+    const Shape& shape = a.shape();
+    Voxel voxel;
+    for (voxel.d = 0; voxel.d < shape.d; ++voxel.d) {
+        for (voxel.h = 0; voxel.h < shape.h; ++voxel.h) {
+            for (voxel.w = 0; voxel.w < shape.w; ++voxel.w) {
+                switch (classify_difference(a, b, target, view_a, view_b, voxel)) {
+                case DifferenceClass::BothRight: ++counts.both_right; break;
+                case DifferenceClass::OnlyARight: ++counts.only_a_right; break;
+                case DifferenceClass::OnlyBRight: ++counts.only_b_right; break;
+                case DifferenceClass::BothWrong: ++counts.both_wrong; break;
+                }
+            }
+        }
+    }
+    return counts;
+}
+
+SliceImage compose_difference_slice(const Volume& a, const Volume& b, const Volume& target,
+                                    const PairView& view_a, const PairView& view_b, ViewAxis axis,
+                                    std::int64_t index)
+{
+    SliceImage image;
+    const Shape& shape = a.shape();
+    image.geometry = slice_geometry(shape, target.geometry(), axis);
+    const int width = image.geometry.width;
+    const int height = image.geometry.height;
+    const auto count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    image.rgba.assign(count * 4, 0);
+    const std::int64_t slice = std::clamp<std::int64_t>(index, 0, axis_extent(shape, axis) - 1);
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const std::size_t i =
+                static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x);
+            std::uint8_t* pixel = &image.rgba[i * 4];
+            pixel[3] = 255;
+            const Voxel voxel = pixel_to_voxel(shape, axis, slice, x, y);
+            switch (classify_difference(a, b, target, view_a, view_b, voxel)) {
+            case DifferenceClass::BothRight: break;
+            case DifferenceClass::OnlyARight: paint(pixel, kOnlyARightColour, 1.0); break;
+            case DifferenceClass::OnlyBRight: paint(pixel, kOnlyBRightColour, 1.0); break;
+            case DifferenceClass::BothWrong: paint(pixel, kBothWrongColour, 1.0); break;
+            }
+        }
+    }
+    return image;
+}
+
 } // namespace masklens::ui

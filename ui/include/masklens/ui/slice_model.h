@@ -103,4 +103,40 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
 // The probability colormap (0..1 -> colour), also used for the colour bar.
 Rgb probability_colour(double value);
 
+// --- comparing two predictions against one target ------------------------------
+// Difference mode colours (Okabe-Ito, colour-blind safe); voxels both
+// predictions get right are left uncoloured.
+inline constexpr Rgb kOnlyARightColour{0x00, 0x72, 0xB2};
+inline constexpr Rgb kOnlyBRightColour{0xE6, 0x9F, 0x00};
+inline constexpr Rgb kBothWrongColour{0xCC, 0x79, 0xA7};
+
+// A voxel is "right" for a prediction when its hard decision equals the
+// target's (TP or TN under classify()).
+enum class DifferenceClass { BothRight, OnlyARight, OnlyBRight, BothWrong };
+
+DifferenceClass classify_difference(const Volume& a, const Volume& b, const Volume& target,
+                                    const PairView& view_a, const PairView& view_b, const Voxel& voxel);
+
+struct DifferenceCounts {
+    std::int64_t both_right = 0, only_a_right = 0, only_b_right = 0, both_wrong = 0;
+    bool operator==(const DifferenceCounts& other) const noexcept = default;
+};
+
+// Counts over one sample (view_a.sample) of every voxel.
+DifferenceCounts count_differences(const Volume& a, const Volume& b, const Volume& target,
+                                   const PairView& view_a, const PairView& view_b);
+
+// The slice `index` of `axis` in difference colours (both right: black).
+SliceImage compose_difference_slice(const Volume& a, const Volume& b, const Volume& target,
+                                    const PairView& view_a, const PairView& view_b, ViewAxis axis,
+                                    std::int64_t index);
+
+// A slice view's camera relative to the fitted one: zoom (> 1 enlarges) and
+// the focal point's offset from the image centre in mm. Linked views share it.
+struct SliceCamera {
+    double zoom = 1.0;
+    double pan_x = 0.0, pan_y = 0.0;
+    bool operator==(const SliceCamera& other) const noexcept = default;
+};
+
 } // namespace masklens::ui
