@@ -42,6 +42,10 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   ninja -C "$build" -j "$jobs" "${targets[@]/#/fuzz_}"
 fi
 
+# Inputs are written to a file per execution: keep that in memory.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  export TMPDIR=/dev/shm
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

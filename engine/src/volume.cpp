@@ -171,6 +171,12 @@ void check_allocation(const std::string& file, std::uint64_t elements, ScalarTyp
                                     " bytes, more than the memory limit of " + std::to_string(cap) +
                                     " bytes (--memory-limit / MASKLENS_MEMORY_LIMIT)");
     }
+    // Small arrays always fit; reading /proc/meminfo for each of them would
+    // cost more than the allocation.
+    constexpr std::uint64_t kAlwaysAffordable = std::uint64_t{64} << 20;
+    if (bytes <= kAlwaysAffordable) {
+        return;
+    }
     const std::uint64_t available = available_memory_bytes();
     if (bytes > available) {
         throw_input_error(file, "array needs " + std::to_string(bytes) + " bytes but only " +

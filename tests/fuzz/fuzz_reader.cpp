@@ -9,6 +9,7 @@
 // the detached-header targets (.nhdr, .mhd) to point at, and an "outside"
 // file one level up that a header escaping its folder would reach.
 #include "masklens/engine/error.h"
+#include "masklens/engine/volume.h"
 #include "masklens/io/read_volume.h"
 
 #include <zlib.h>
@@ -85,6 +86,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***)
     std::atexit(remove_root);
     g_input = (g_folder / (std::string("input") + MASKLENS_FUZZ_EXTENSION)).string();
     make_companions();
+    // Under libFuzzer's -rss_limit_mb=2048 (also its malloc limit) a header may
+    // make the readers allocate at most 1 GiB; larger ones must be refused.
+    masklens::set_memory_cap_bytes(std::uint64_t{1} << 30);
     return 0;
 }
 

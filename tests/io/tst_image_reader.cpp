@@ -7,6 +7,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cstring>
+#include <limits>
+
 #include <zlib.h>
 
 using namespace masklens;
@@ -34,6 +37,34 @@ void put_le16(QByteArray& bytes, qsizetype at, std::int16_t value)
     bytes[at + 1] = static_cast<char>((value >> 8) & 0xff);
 }
 
+// Sets the inline value of `tag` in the first directory of a little-endian
+// classic TIFF (the fixtures' SHORT/LONG fields); returns false if absent.
+bool patch_tiff_tag(QByteArray& bytes, std::uint16_t tag, std::uint32_t value)
+{
+    auto u16 = [&](qsizetype at) {
+        return static_cast<std::uint16_t>(static_cast<unsigned char>(bytes[at]) |
+                                          (static_cast<unsigned char>(bytes[at + 1]) << 8));
+    };
+    const qsizetype ifd = static_cast<unsigned char>(bytes[4]) | (static_cast<unsigned char>(bytes[5]) << 8);
+    for (int i = 0; i < u16(ifd); ++i) {
+        const qsizetype entry = ifd + 2 + 12 * i;
+        if (u16(entry) == tag) {
+            for (int b = 0; b < 4; ++b) {
+                bytes[entry + 8 + b] = static_cast<char>((value >> (8 * b)) & 0xff);
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+void put_le32(QByteArray& bytes, qsizetype at, std::uint32_t value)
+{
+    for (int b = 0; b < 4; ++b) {
+        bytes[at + b] = static_cast<char>((value >> (8 * b)) & 0xff);
+    }
+}
+
 } // namespace
 
 class ImageReaderTest : public QObject {
@@ -56,7 +87,7 @@ void ImageReaderTest::readsFixtures_data()
     QTest::addColumn<QString>("prefix");
     QTest::addColumn<int>("index");
     int total = 0;
-    for (const QString prefix : {"nifti/", "nrrd/", "metaimage/", "image2d/"}) {
+    for (const QString prefix : {"nifti/", "nrrd/", "metaimage/", "image2d/", "tiff/"}) {
         const auto fixtures = test::expected_fixtures(prefix);
         for (int i = 0; i < fixtures.size(); ++i) {
             QTest::newRow(test::row_name(fixtures[i]).constData()) << prefix << i;
@@ -136,6 +167,35 @@ void ImageReaderTest::rejectsBrokenImages_data()
     QByteArray negative = nii;
     put_le16(negative, 42, -5);
     QTest::newRow("nii negative dim") << "neg.nii" << negative << "negative";
+    // Header fields checked by MaskLens's own NIfTI parser (nifti_reader.cpp).
+    auto nii_with = [&](qsizetype at, QByteArray patch) {
+        QByteArray bytes = nii;
+        bytes.replace(at, patch.size(), patch);
+        return bytes;
+    };
+    auto le16 = [](std::int16_t value) {
+        QByteArray bytes(2, '\0');
+        put_le16(bytes, 0, value);
+        return bytes;
+    };
+    auto le32f = [](float value) {
+        QByteArray bytes(4, '\0');
+        std::memcpy(bytes.data(), &value, 4);
+        return bytes;
+    };
+    QTest::newRow("nii sizeof_hdr") << "s.nii" << nii_with(0, le16(349)) << "sizeof_hdr is 349";
+    QTest::newRow("nii magic") << "m.nii" << nii_with(344, QByteArray("n+3", 3)) << "magic";
+    QTest::newRow("nii pair magic") << "p.nii" << nii_with(344, QByteArray("ni1", 3)) << "separate .img";
+    QTest::newRow("nii rank 0") << "r0.nii" << nii_with(40, le16(0)) << "not 1 to 7";
+    QTest::newRow("nii rank 8") << "r8.nii" << nii_with(40, le16(8)) << "not 1 to 7";
+    QTest::newRow("nii zero dim") << "z.nii" << nii_with(44, le16(0)) << "zero or negative";
+    QTest::newRow("nii rgb") << "rgb.nii" << nii_with(70, le16(128)) << "3 components";
+    QTest::newRow("nii unknown datatype") << "u.nii" << nii_with(70, le16(4000)) << "not a NIfTI datatype";
+    QTest::newRow("nii vox_offset in header") << "v.nii" << nii_with(108, le32f(100.0f)) << "vox_offset";
+    QTest::newRow("nii vox_offset nan")
+        << "vn.nii" << nii_with(108, le32f(std::numeric_limits<float>::quiet_NaN())) << "vox_offset";
+    QTest::newRow("nii sform inf") << "si.nii" << nii_with(280, le32f(std::numeric_limits<float>::infinity()))
+                                   << "non-finite";
     QTest::newRow("nii time series") << "ts.nii" << test::read_all(dir + "/nifti/nifti1_4d_time.nii")
                                      << "a mask must be 2D or 3D";
 
@@ -185,7 +245,7 @@ void ImageReaderTest::rejectsBrokenImages_data()
     mha_nodata.replace("ElementDataFile", "ElementDataFil");
     QTest::newRow("mha no data line") << "n.mha" << mha_nodata << "no ElementDataFile";
 
-    QTest::newRow("tif truncated") << "t.tif" << tif.left(tif.size() - 10) << "Problem reading";
+    QTest::newRow("tif truncated") << "t.tif" << tif.left(tif.size() - 10) << "truncated";
     QTest::newRow("tif header only") << "h.tif" << tif.left(60) << "";
     QTest::newRow("png garbage") << "g.png" << garbage << "not a valid PNG";
     QTest::newRow("png truncated") << "t.png" << png.left(png.size() - 30) << "truncated";
@@ -195,6 +255,35 @@ void ImageReaderTest::rejectsBrokenImages_data()
     QTest::newRow("png crc") << "c.png" << png_crc << "CRC mismatch";
     QTest::newRow("png rgb") << "rgb.png" << test::read_all(dir + "/image2d/rgb.png") << "3 components";
     QTest::newRow("tif garbage") << "g.tif" << garbage << "not a valid TIFF";
+    // TIFF structure checks (tiff_check.cpp), made from the 8-bit fixture.
+    const QByteArray tif8 = test::read_all(dir + "/image2d/gray8.tif");
+    auto tiff_with = [&](std::uint16_t tag, std::uint32_t value) {
+        QByteArray bytes = tif8;
+        if (!patch_tiff_tag(bytes, tag, value)) {
+            qFatal("fixture gray8.tif lacks tag %u", tag);
+        }
+        return bytes;
+    };
+    QTest::newRow("tif jpeg") << "j.tif" << tiff_with(259, 7) << "compression 7";
+    QTest::newRow("tif palette") << "p.tif" << tiff_with(262, 3) << "palette";
+    QTest::newRow("tif rgb") << "rgb.tif" << tiff_with(277, 3) << "3 components";
+    QTest::newRow("tif 1-bit") << "b.tif" << tiff_with(258, 1) << "1-bit samples";
+    QTest::newRow("tif strip past end") << "s.tif" << tiff_with(273, 100000) << "past the end";
+    QTest::newRow("tif strip count") << "c.tif" << tiff_with(278, 1) << "strips";
+    // 35 bytes of "LZW data" declaring 60000 x 60000 pixels: refused by the
+    // codec's expansion bound before anything is allocated.
+    QByteArray bomb = tiff_with(259, 5);
+    patch_tiff_tag(bomb, 256, 60000);
+    patch_tiff_tag(bomb, 257, 60000);
+    patch_tiff_tag(bomb, 278, 60000);
+    QTest::newRow("tif lzw bomb") << "z.tif" << bomb << "cannot hold";
+    QByteArray loop = tif8;
+    const qsizetype ifd = static_cast<unsigned char>(tif8[4]);
+    const int entries = static_cast<unsigned char>(tif8[ifd]);
+    put_le32(loop, ifd + 2 + 12 * entries, static_cast<std::uint32_t>(ifd)); // next IFD = itself
+    QTest::newRow("tif directory loop") << "l.tif" << loop << "loop";
+    QTest::newRow("tif tiled") << "t16.tif" << test::read_all(dir + "/tiff/tiled_deflate_float32.tif")
+                               << "tiled";
 }
 
 void ImageReaderTest::rejectsBrokenImages()

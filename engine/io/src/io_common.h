@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <string>
 
 namespace masklens::io::detail {
@@ -83,6 +85,32 @@ std::filesystem::path detached_data_path(const std::string& header_path, const s
 void check_compressed_size(const std::string& path, std::uint64_t compressed, std::uint64_t declared,
                            const char* what);
 constexpr std::uint64_t kMaxDeflateRatio = 1032;
+
+// Supplies compressed bytes: fills up to `size` bytes, returns how many (0 at the end).
+using InputFeed = std::function<std::size_t(unsigned char*, std::size_t)>;
+// Receives each piece of inflated output with its offset in the stream.
+using OutputSink = std::function<void(std::uint64_t, const unsigned char*, std::size_t)>;
+
+// Inflates a zlib or gzip stream (chosen by zlib's `window_bits`) to its end,
+// handing each piece of output to `sink` (or discarding it) and returns the
+// inflated size. Throws Error(Input) for `path`, naming `what`, on corrupt or
+// truncated data (including a gzip CRC or length mismatch) and once the output
+// passes `limit` bytes.
+std::uint64_t inflate_all(const std::string& path, const char* what, int window_bits,
+                          const InputFeed& next_input,
+                          std::uint64_t limit = std::numeric_limits<std::uint64_t>::max(),
+                          const OutputSink& sink = {});
+
+// Reads a single-file NIfTI-1 or NIfTI-2 image (.nii, or .nii.gz when
+// `gzip`): MaskLens's own header parser (VTK 9.1's NIfTI reader crashes on
+// some corrupt headers) and one pass over the voxel data; see nifti_reader.cpp.
+Volume read_nifti(const std::string& path, bool gzip);
+
+// Walks a TIFF's directories and refuses, with Error(Input), anything outside
+// the subset MaskLens reads (one grayscale integer/float sample per pixel,
+// lossless codecs, strips inside the file, compressed sizes able to hold the
+// declared pixels); see tiff_check.cpp. Called before VTK's reader.
+void check_tiff(const File& file);
 
 // Reverses the bytes of each of `count` items of `item_size` bytes.
 inline void swap_bytes(std::byte* data, std::size_t count, std::size_t item_size)

@@ -9,7 +9,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <vector>
+
 #include <sys/stat.h>
+#include <zlib.h>
 
 namespace masklens::io {
 
@@ -104,6 +108,52 @@ std::filesystem::path detached_data_path(const std::string& header_path, const s
         }
     }
     return std::filesystem::path(header_path).parent_path() / relative;
+}
+
+std::uint64_t inflate_all(const std::string& path, const char* what, int window_bits,
+                          const InputFeed& next_input, std::uint64_t limit, const OutputSink& sink)
+{
+    z_stream stream{};
+    if (inflateInit2(&stream, window_bits) != Z_OK) {
+        throw_input_error(path, "cannot initialise zlib");
+    }
+    struct Cleanup {
+        z_stream* stream;
+        ~Cleanup() { inflateEnd(stream); }
+    } cleanup{&stream};
+    std::vector<unsigned char> input(1 << 20);
+    std::vector<unsigned char> output(1 << 20);
+    std::uint64_t total = 0;
+    while (true) {
+        if (stream.avail_in == 0) {
+            const std::size_t got = next_input(input.data(), input.size());
+            if (got == 0) {
+                throw_input_error(path,
+                                  std::string(what) + " is truncated (the compressed stream ends early)");
+            }
+            stream.next_in = input.data();
+            stream.avail_in = static_cast<uInt>(got);
+        }
+        stream.next_out = output.data();
+        stream.avail_out = static_cast<uInt>(output.size());
+        const int status = inflate(&stream, Z_NO_FLUSH);
+        const std::size_t produced = output.size() - stream.avail_out;
+        if (sink && produced > 0) {
+            sink(total, output.data(), produced);
+        }
+        total += produced;
+        if (status == Z_STREAM_END) {
+            return total;
+        }
+        if (total > limit) {
+            throw_input_error(path, std::string(what) + " inflates to more than " + std::to_string(limit) +
+                                        " bytes, the memory available; refusing it");
+        }
+        if (status != Z_OK && status != Z_BUF_ERROR) {
+            throw_input_error(path, std::string(what) + " is corrupt (zlib: " +
+                                        (stream.msg ? stream.msg : "inflate failed") + ")");
+        }
+    }
 }
 
 void check_compressed_size(const std::string& path, std::uint64_t compressed, std::uint64_t declared,
