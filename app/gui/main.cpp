@@ -1,5 +1,6 @@
 // masklens: the desktop app. `masklens` opens the bundled sample,
-// `masklens PRED TARGET` opens a pair, `--screenshot FILE` renders the window
+// `masklens PRED TARGET` opens a pair, `masklens --target T P1 P2...` compares
+// several predictions against one target, `--screenshot FILE` renders the window
 // after loading, saves a PNG and exits; `--results FILE` shows the per-case
 // table of a folder evaluation.
 #include "masklens/ui/main_window.h"
@@ -35,6 +36,11 @@ struct Options {
     QCommandLineOption nsd_tolerance{QStringLiteral("nsd-tolerance"),
                                      QStringLiteral("Normalized surface Dice tolerance in mm (default 1)."),
                                      QStringLiteral("MM")};
+    QCommandLineOption target{
+        QStringLiteral("target"),
+        QStringLiteral("Compare several predictions against TARGET: the positional arguments are then "
+                       "predictions (P1 P2 ...), shown side by side with a comparison table."),
+        QStringLiteral("TARGET")};
     QCommandLineOption results{
         QStringLiteral("results"),
         QStringLiteral("Show the per-case table of a folder evaluation (masklens-cli evaluate-folder "
@@ -53,10 +59,11 @@ Options configure(QCommandLineParser& parser)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({options.screenshot, options.threshold, options.logits, options.size,
-                       options.distance_colours, options.nsd_tolerance, options.results});
-    parser.addPositionalArgument(QStringLiteral("PRED"), QStringLiteral("Prediction file"),
+                       options.distance_colours, options.nsd_tolerance, options.target, options.results});
+    parser.addPositionalArgument(QStringLiteral("PRED"),
+                                 QStringLiteral("Prediction file (with --target: one or more predictions)"),
                                  QStringLiteral("[PRED"));
-    parser.addPositionalArgument(QStringLiteral("TARGET"), QStringLiteral("Target file"),
+    parser.addPositionalArgument(QStringLiteral("TARGET"), QStringLiteral("Target file (not with --target)"),
                                  QStringLiteral("TARGET]"));
     return options;
 }
@@ -97,13 +104,22 @@ int main(int argc, char** argv)
     parser.process(app);
 
     const QStringList files = parser.positionalArguments();
-    if (files.size() != 0 && files.size() != 2) {
-        std::fprintf(stderr, "error: give both PRED and TARGET, or neither (see --help)\n");
+    const bool compare = parser.isSet(options.target);
+    if (compare && files.isEmpty()) {
+        std::fprintf(stderr, "error: --target needs at least one prediction: --target T P1 [P2 ...]\n");
+        return 2;
+    }
+    if (!compare && files.size() != 0 && files.size() != 2) {
+        std::fprintf(stderr,
+                     "error: give both PRED and TARGET, or neither, or --target T P1 P2 ... (see --help)\n");
         return 2;
     }
     QString prediction;
     QString target;
-    if (files.size() == 2) {
+    if (compare) {
+        prediction = files.front();
+        target = parser.value(options.target);
+    } else if (files.size() == 2) {
         prediction = files[0];
         target = files[1];
     } else {
@@ -184,7 +200,7 @@ int main(int argc, char** argv)
                 if (batch) {
                     return 1;
                 }
-            } else if (files.isEmpty()) {
+            } else if (files.isEmpty() && !compare) {
                 // Open the first case that was evaluated (in file order); none: open nothing.
                 prediction.clear();
                 target.clear();
@@ -204,12 +220,24 @@ int main(int argc, char** argv)
                 }
             }
         }
-        if (!QFileInfo::exists(prediction) || !QFileInfo::exists(target)) {
-            const QString missing = QFileInfo::exists(prediction) ? target : prediction;
+        QStringList needed{prediction, target};
+        if (compare) {
+            needed = files;
+            needed << target;
+        }
+        QString missing;
+        for (const QString& path : needed) {
+            if (missing.isEmpty() && !QFileInfo::exists(path)) {
+                missing = path;
+            }
+        }
+        if (!missing.isEmpty()) {
             window.showError(QStringLiteral("File not found."), missing + QStringLiteral(": no such file"));
             if (batch) {
                 return 1;
             }
+        } else if (compare) {
+            window.openComparison(target, files);
         } else {
             window.openFiles(prediction, target);
         }

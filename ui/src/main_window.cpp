@@ -2,6 +2,7 @@
 
 #include "masklens/engine/error.h"
 #include "masklens/engine/report.h"
+#include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/panels.h"
 #include "masklens/ui/results_panel.h"
 #include "masklens/ui/views.h"
@@ -33,6 +34,7 @@
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -96,7 +98,9 @@ QString resource_dir()
 #endif
 }
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), presenter_(new SessionPresenter(this))
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), presenter_(new SessionPresenter(this)),
+      comparison_(new ComparisonPresenter(presenter_, this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("MaskLens"));
@@ -137,8 +141,37 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), presenter_(new Se
     connect(surface_view_, &SurfaceView::maximiseRequested, this,
             [this]() { toggleMaximised(surface_view_); });
 
+    for (SliceView* view : {axial_, coronal_, sagittal_}) {
+        view->bindComparison(comparison_, SliceView::kSession); // difference mode
+    }
+    surface_view_->bindComparison(comparison_);
+
+    // The comparison layout: one linked slice view per prediction, side by side.
+    comparison_host_ = new QWidget;
+    comparison_host_->setObjectName(QStringLiteral("comparisonHost"));
+    auto* row = new QHBoxLayout(comparison_host_);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->setSpacing(2);
+    view_stack_ = new QStackedWidget;
+    view_stack_->addWidget(grid_host);
+    view_stack_->addWidget(comparison_host_);
+    connect(comparison_, &ComparisonPresenter::entriesChanged, this, [this]() {
+        const int count = comparison_->count();
+        if (count >= 2 && compared_before_ < 2) {
+            // The first added prediction: show the comparison.
+            tables_->setCurrentWidget(comparison_panel_);
+            comparison_->setComparisonLayout(true);
+        }
+        compared_before_ = count;
+        rebuildComparisonViews();
+    });
+    connect(comparison_, &ComparisonPresenter::differenceChanged, this, &MainWindow::rebuildComparisonViews);
+    connect(comparison_, &ComparisonPresenter::pairChanged, this, &MainWindow::rebuildComparisonViews);
+    connect(comparison_, &ComparisonPresenter::layoutChanged, this, &MainWindow::updateComparisonLayout);
+    connect(comparison_, &ComparisonPresenter::errorOccurred, this, &MainWindow::showError);
+
     auto* splitter = new QSplitter(Qt::Horizontal);
-    splitter->addWidget(grid_host);
+    splitter->addWidget(view_stack_);
     splitter->addWidget(buildSidePanel());
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 1);
@@ -213,7 +246,115 @@ MainWindow::~MainWindow()
 bool MainWindow::isSettled() const
 {
     return !presenter_->busy() && presenter_->distanceState() != DistanceState::Pending &&
-           !surface_view_->building();
+           !surface_view_->building() && !comparison_->busy();
+}
+
+QLabel* MainWindow::comparisonCaption(int index) const
+{
+    if (index < 0 || index >= static_cast<int>(comparison_captions_.size())) {
+        return nullptr;
+    }
+    return comparison_captions_[static_cast<std::size_t>(index)];
+}
+
+bool MainWindow::comparisonLayoutShown() const
+{
+    return view_stack_->currentWidget() == comparison_host_;
+}
+
+void MainWindow::openComparison(const QString& target, const QStringList& predictions)
+{
+    comparison_->openComparison(target, predictions);
+}
+
+void MainWindow::addPrediction(const QString& path)
+{
+    comparison_->addPrediction(path);
+}
+
+void MainWindow::rebuildComparisonViews()
+{
+    // One tile per prediction, then the difference view while difference mode is active.
+    const int entries = comparison_->count() >= 2 ? comparison_->count() : 0;
+    const int wanted = entries + (entries > 0 && comparison_->differenceActive() ? 1 : 0);
+    auto* row = static_cast<QHBoxLayout*>(comparison_host_->layout());
+    while (static_cast<int>(comparison_tiles_.size()) > wanted) {
+        QWidget* tile = comparison_tiles_.back();
+        row->removeWidget(tile);
+        delete tile;
+        comparison_tiles_.pop_back();
+        comparison_views_.pop_back();
+        comparison_captions_.pop_back();
+    }
+    while (static_cast<int>(comparison_tiles_.size()) < wanted) {
+        const int index = static_cast<int>(comparison_tiles_.size());
+        auto* tile = new QWidget;
+        auto* column = new QVBoxLayout(tile);
+        column->setContentsMargins(0, 0, 0, 0);
+        column->setSpacing(1);
+        auto* caption = new QLabel;
+        caption->setObjectName(QStringLiteral("comparisonCaption%1").arg(index));
+        caption->setAlignment(Qt::AlignCenter);
+        auto* view = new SliceView(presenter_, comparison_->comparisonAxis());
+        view->setObjectName(QStringLiteral("comparisonView%1").arg(index));
+        view->bindComparison(comparison_, index);
+        connect(view, &SliceView::hovered, this, &MainWindow::updateHover);
+        connect(view, &SliceView::hoverLeft, this, [this]() { hover_label_->clear(); });
+        connect(view, &SliceView::maximiseRequested, this,
+                [this]() { comparison_->setComparisonLayout(false); });
+        column->addWidget(caption);
+        column->addWidget(view, 1);
+        row->addWidget(tile, 1);
+        comparison_tiles_.push_back(tile);
+        comparison_views_.push_back(view);
+        comparison_captions_.push_back(caption);
+    }
+    for (int i = 0; i < wanted; ++i) {
+        SliceView* view = comparison_views_[static_cast<std::size_t>(i)];
+        QLabel* caption = comparison_captions_[static_cast<std::size_t>(i)];
+        if (i < entries) {
+            if (view->entry() != i) {
+                view->bindComparison(comparison_, i);
+            }
+            const Rgb c = comparison_colour(i);
+            caption->setText(comparison_->name(i));
+            caption->setStyleSheet(QStringLiteral("QLabel { border-bottom: 3px solid rgb(%1, %2, %3); }")
+                                       .arg(c.r)
+                                       .arg(c.g)
+                                       .arg(c.b));
+            caption->setToolTip(comparison_->path(i));
+        } else {
+            if (view->entry() != SliceView::kDifference) {
+                view->bindComparison(comparison_, SliceView::kDifference);
+            }
+            caption->setText(
+                tr("%1 vs %2: only A right · only B right · both wrong")
+                    .arg(comparison_->name(comparison_->pairA()), comparison_->name(comparison_->pairB())));
+            caption->setStyleSheet({});
+            caption->setToolTip(
+                tr("blue #0072B2: only A right · orange #E69F00: only B right · purple #CC79A7: "
+                   "both wrong · uncoloured: both right"));
+        }
+    }
+    updateComparisonLayout();
+}
+
+void MainWindow::updateComparisonLayout()
+{
+    const bool on = comparison_->comparisonLayout();
+    if (on && !layout_was_on_) {
+        layout_was_on_ = true;
+        // The orientation of the maximised slice view, else axial.
+        auto* slice = qobject_cast<SliceView*>(maximised_);
+        comparison_->setComparisonAxis(slice ? slice->axis() : ViewAxis::Axial);
+    }
+    layout_was_on_ = on;
+    const bool show = comparison_->comparisonLayout() && comparison_->count() >= 2;
+    view_stack_->setCurrentWidget(show ? comparison_host_ : view_stack_->widget(0));
+    if (QAction* action = findChild<QAction*>(QStringLiteral("comparisonLayoutAction"))) {
+        const QSignalBlocker block(action);
+        action->setChecked(comparison_->comparisonLayout());
+    }
 }
 
 SliceView* MainWindow::sliceView(ViewAxis axis) const
@@ -387,6 +528,7 @@ QWidget* MainWindow::buildSidePanel()
     chart_row->addWidget(next_worst);
     layout->addLayout(chart_row);
     chart_ = new SliceChart(presenter_);
+    chart_->bindComparison(comparison_);
     layout->addWidget(chart_, 2);
 
     tables_ = new QTabWidget;
@@ -394,6 +536,8 @@ QWidget* MainWindow::buildSidePanel()
     label_table_ = new LabelTable(presenter_);
     tables_->addTab(sample_table_, tr("Samples"));
     tables_->addTab(label_table_, tr("Labels"));
+    comparison_panel_ = new ComparisonPanel(comparison_);
+    tables_->addTab(comparison_panel_, tr("Compare"));
     layout->addWidget(tables_, 2);
     panel->setMinimumWidth(380);
     panel->setMaximumWidth(560);
@@ -430,6 +574,17 @@ void MainWindow::buildMenus()
         const QString path = QFileDialog::getOpenFileName(this, tr("Open Target"), {}, kFileFilter);
         if (!path.isEmpty()) {
             presenter_->openTarget(path);
+        }
+    });
+    QAction* add_prediction = file->addAction(tr("Add Prediction…"));
+    add_prediction->setObjectName(QStringLiteral("addPredictionAction"));
+    add_prediction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    add_prediction->setToolTip(tr("Compare another prediction against the open target"));
+    connect(add_prediction, &QAction::triggered, this, [this]() {
+        const QStringList paths = QFileDialog::getOpenFileNames(
+            this, tr("Add Prediction"), QFileInfo(presenter_->dataset().prediction_path).path(), kFileFilter);
+        for (const QString& path : paths) {
+            addPrediction(path);
         }
     });
     QAction* open_results = file->addAction(tr("Open Results…"));
@@ -487,6 +642,11 @@ void MainWindow::buildMenus()
         }
         surface_view_->resetView();
     });
+    QAction* compare = view->addAction(tr("Comparison Layout"));
+    compare->setObjectName(QStringLiteral("comparisonLayoutAction"));
+    compare->setCheckable(true);
+    compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    connect(compare, &QAction::toggled, comparison_, &ComparisonPresenter::setComparisonLayout);
     QAction* maximise = view->addAction(tr("Maximise Focused View"));
     maximise->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
     connect(maximise, &QAction::triggered, this, [this]() {
@@ -562,6 +722,9 @@ void MainWindow::onDatasetChanged()
     updateViewLayout();
     updateLabelChooser();
     tables_->setCurrentIndex(presenter_->labels().empty() ? 0 : (presenter_->sampleCount() > 1 ? 0 : 1));
+    if (comparison_->count() >= 2 || comparison_->busy()) {
+        tables_->setCurrentWidget(comparison_panel_);
+    }
 }
 
 void MainWindow::updateViewLayout()

@@ -1,13 +1,20 @@
 #include "masklens/ui/panels.h"
 
+#include <QAction>
 #include <QChart>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QMouseEvent>
+#include <QPushButton>
 #include <QScatterSeries>
+#include <QSignalBlocker>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -302,21 +309,101 @@ SliceChart::SliceChart(SessionPresenter* presenter, QWidget* parent)
     rebuild();
 }
 
+void SliceChart::bindComparison(ComparisonPresenter* comparison)
+{
+    if (comparison_) {
+        comparison_->disconnect(this);
+    }
+    comparison_ = comparison;
+    if (comparison_) {
+        connect(comparison_, &ComparisonPresenter::entriesChanged, this, &SliceChart::rebuild);
+    }
+    rebuild();
+}
+
+int SliceChart::curveCount() const
+{
+    return 1 + static_cast<int>(extra_lines_.size());
+}
+
+QStringList SliceChart::curveNames() const
+{
+    QStringList names{line_->name()};
+    for (const QLineSeries* line : extra_lines_) {
+        names << line->name();
+    }
+    return names;
+}
+
+QList<QPointF> SliceChart::curvePoints(int index) const
+{
+    if (index == 0) {
+        return line_->points();
+    }
+    if (index < 1 || index > static_cast<int>(extra_lines_.size())) {
+        return {};
+    }
+    return extra_lines_[static_cast<std::size_t>(index - 1)]->points();
+}
+
 void SliceChart::rebuild()
 {
     const Metric metric = presenter_->chartMetric();
     series_ = presenter_->chartSeries(metric);
-    QList<QPointF> points;
     double low = std::numeric_limits<double>::infinity();
     double high = -std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < series_.size(); ++i) {
-        if (std::isfinite(series_[i])) { // NaN: undefined; inf: one mask empty (not plottable)
-            points.append(QPointF(static_cast<double>(i), series_[i]));
-            low = std::min(low, series_[i]);
-            high = std::max(high, series_[i]);
+    const auto to_points = [&](const std::vector<double>& values) {
+        QList<QPointF> result;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (std::isfinite(values[i])) { // NaN: undefined; inf: one mask empty (not plottable)
+                result.append(QPointF(static_cast<double>(i), values[i]));
+                low = std::min(low, values[i]);
+                high = std::max(high, values[i]);
+            }
         }
-    }
+        return result;
+    };
+    QList<QPointF> points = to_points(series_);
     line_->replace(points);
+    // One curve per further prediction of the comparison.
+    const int entries = comparison_ ? comparison_->count() : 0;
+    const auto wanted = static_cast<std::size_t>(std::max(0, entries - 1));
+    while (extra_lines_.size() > wanted) {
+        chart()->removeSeries(extra_lines_.back());
+        delete extra_lines_.back();
+        extra_lines_.pop_back();
+    }
+    while (extra_lines_.size() < wanted) {
+        auto* line = new QLineSeries(chart());
+        chart()->addSeries(line);
+        line->attachAxis(x_axis_);
+        line->attachAxis(y_axis_);
+        extra_lines_.push_back(line);
+    }
+    const auto qcolour = [](const Rgb& c) { return QColor(c.r, c.g, c.b); };
+    if (entries >= 2) {
+        line_->setName(comparison_->name(0));
+        line_->setColor(qcolour(comparison_colour(0)));
+        for (std::size_t i = 0; i < extra_lines_.size(); ++i) {
+            const int entry = static_cast<int>(i) + 1;
+            QLineSeries* line = extra_lines_[i];
+            line->setName(comparison_->name(entry));
+            line->setColor(qcolour(comparison_colour(entry)));
+            const QList<QPointF> extra = to_points(comparison_->chartSeries(entry, metric));
+            line->replace(extra);
+            if (points.isEmpty()) {
+                points = extra; // for the empty-range fallback below
+            }
+        }
+        chart()->legend()->show();
+        // The marker is not a curve of its own in the legend.
+        for (QLegendMarker* legend_marker : chart()->legend()->markers(marker_)) {
+            legend_marker->setVisible(false);
+        }
+    } else {
+        line_->setName(QString());
+        chart()->legend()->hide();
+    }
     if (points.isEmpty()) {
         low = 0;
         high = 1;
@@ -542,6 +629,295 @@ void LabelTable::rebuild()
         setCurrentCell(presenter_->labelIndex(), 0);
     }
     updating_ = false;
+}
+
+// ---------------------------------------------------------------------------
+// ComparisonTable
+
+namespace {
+constexpr int kBestRole = Qt::UserRole + 2;
+}
+
+ComparisonTable::ComparisonTable(ComparisonPresenter* comparison, QWidget* parent)
+    : QTableWidget(parent), comparison_(comparison)
+{
+    setObjectName(QStringLiteral("comparisonTable"));
+    verticalHeader()->setVisible(false);
+    verticalHeader()->setDefaultSectionSize(20);
+    setEditTriggers(QAbstractItemView::NoEditTriggers);
+    setSelectionBehavior(QAbstractItemView::SelectRows);
+    setSelectionMode(QAbstractItemView::SingleSelection);
+    SessionPresenter* session = comparison_->session();
+    connect(comparison_, &ComparisonPresenter::entriesChanged, this, &ComparisonTable::rebuild);
+    connect(comparison_, &ComparisonPresenter::shown3dChanged, this, &ComparisonTable::refreshValues);
+    for (auto signal : {&SessionPresenter::cursorChanged, &SessionPresenter::sampleChanged,
+                        &SessionPresenter::labelChanged}) {
+        connect(session, signal, this, &ComparisonTable::refreshValues);
+    }
+    connect(this, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
+        if (!updating_ && item->column() == kShownColumn) {
+            comparison_->setShownIn3d(item->row(), item->checkState() == Qt::Checked);
+        }
+    });
+    rebuild();
+}
+
+int ComparisonTable::columnOf(Metric metric, bool slice) const
+{
+    const auto found = std::find(metrics_.begin(), metrics_.end(), metric);
+    if (found == metrics_.end()) {
+        return -1;
+    }
+    return 2 + static_cast<int>(found - metrics_.begin()) * 2 + (slice ? 0 : 1);
+}
+
+bool ComparisonTable::isBest(int row, int column) const
+{
+    const QTableWidgetItem* cell = item(row, column);
+    return cell && cell->data(kBestRole).toBool();
+}
+
+void ComparisonTable::rebuild()
+{
+    updating_ = true;
+    metrics_ = comparison_->metrics();
+    QStringList headers{tr("3D"), tr("Prediction")};
+    for (const Metric metric : metrics_) {
+        headers << tr("%1 slice").arg(metric_label(metric)) << tr("%1 sample").arg(metric_label(metric));
+    }
+    setColumnCount(static_cast<int>(headers.size()));
+    setHorizontalHeaderLabels(headers);
+    setRowCount(comparison_->count());
+    updating_ = false;
+    refreshValues();
+    resizeColumnsToContents();
+}
+
+void ComparisonTable::refreshValues()
+{
+    updating_ = true;
+    const int rows = comparison_->count();
+    if (rowCount() != rows) {
+        setRowCount(rows);
+    }
+    const auto cell = [this](int row, int column) {
+        QTableWidgetItem* found = item(row, column);
+        if (!found) {
+            found = new QTableWidgetItem;
+            found->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
+            setItem(row, column, found);
+        }
+        return found;
+    };
+    for (int row = 0; row < rows; ++row) {
+        QTableWidgetItem* shown = cell(row, kShownColumn);
+        shown->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        shown->setCheckState(comparison_->shownIn3d(row) ? Qt::Checked : Qt::Unchecked);
+        shown->setToolTip(tr("Show this prediction's surface in the 3D view"));
+        QTableWidgetItem* name = cell(row, kNameColumn);
+        name->setText(comparison_->name(row));
+        name->setToolTip(comparison_->path(row));
+        const Rgb colour = comparison_colour(row);
+        name->setData(Qt::DecorationRole, QColor(colour.r, colour.g, colour.b));
+    }
+    for (std::size_t m = 0; m < metrics_.size(); ++m) {
+        const Metric metric = metrics_[m];
+        for (const bool slice : {true, false}) {
+            const int column = columnOf(metric, slice);
+            const std::vector<int> best = comparison_->bestEntries(metric, slice);
+            for (int row = 0; row < rows; ++row) {
+                QTableWidgetItem* item = cell(row, column);
+                const double value =
+                    slice ? comparison_->sliceValue(row, metric) : comparison_->sampleValue(row, metric);
+                const bool pending = comparison_->pending(row) && !comparison_->evaluation(row);
+                item->setText(pending ? QString::fromUtf8(kPendingText) : format_value(metric, value));
+                item->setData(kValueRole, value);
+                item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+                const bool is_best = std::find(best.begin(), best.end(), row) != best.end();
+                item->setData(kBestRole, is_best);
+                QFont font = item->font();
+                font.setBold(is_best);
+                item->setFont(font);
+                item->setBackground(is_best ? QBrush(QColor(0xC8, 0xEB, 0xDC)) : QBrush());
+                item->setForeground(is_best ? QBrush(QColor(0x00, 0x3D, 0x2C)) : QBrush());
+            }
+        }
+    }
+    updating_ = false;
+}
+
+// ---------------------------------------------------------------------------
+// ComparisonPanel
+
+ComparisonPanel::ComparisonPanel(ComparisonPresenter* comparison, QWidget* parent)
+    : QWidget(parent), comparison_(comparison)
+{
+    setObjectName(QStringLiteral("comparisonPanel"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+
+    auto* top = new QHBoxLayout;
+    add_ = new QPushButton(tr("Add Prediction…"));
+    add_->setObjectName(QStringLiteral("addPredictionButton"));
+    remove_ = new QPushButton(tr("Remove"));
+    remove_->setObjectName(QStringLiteral("removePredictionButton"));
+    remove_->setToolTip(tr("Remove the selected prediction (not the first)"));
+    layout_check_ = new QCheckBox(tr("Side by side"));
+    layout_check_->setObjectName(QStringLiteral("comparisonLayoutCheck"));
+    layout_check_->setToolTip(tr("One linked slice view per prediction (View → Comparison Layout, Ctrl+K)"));
+    top->addWidget(add_);
+    top->addWidget(remove_);
+    top->addStretch(1);
+    top->addWidget(layout_check_);
+    layout->addLayout(top);
+
+    table_ = new ComparisonTable(comparison_);
+    layout->addWidget(table_, 1);
+
+    auto* pair = new QHBoxLayout;
+    a_combo_ = new QComboBox;
+    a_combo_->setObjectName(QStringLiteral("comparisonA"));
+    b_combo_ = new QComboBox;
+    b_combo_->setObjectName(QStringLiteral("comparisonB"));
+    difference_check_ = new QCheckBox(tr("Difference"));
+    difference_check_->setObjectName(QStringLiteral("differenceCheck"));
+    difference_check_->setToolTip(tr("Slice views: only A right (blue), only B right (orange), both wrong "
+                                     "(purple); both right uncoloured"));
+    pair->addWidget(new QLabel(tr("A")));
+    pair->addWidget(a_combo_, 1);
+    pair->addWidget(new QLabel(tr("B")));
+    pair->addWidget(b_combo_, 1);
+    pair->addWidget(difference_check_);
+    layout->addLayout(pair);
+
+    auto* differ = new QHBoxLayout;
+    differ_most_ = new QPushButton(tr("Differ most"));
+    differ_most_->setObjectName(QStringLiteral("differMostButton"));
+    differ_most_->setToolTip(tr("The slice with the largest |A − B| of the chart metric"));
+    next_differ_ = new QPushButton(tr("Next"));
+    next_differ_->setObjectName(QStringLiteral("nextDifferButton"));
+    differ_note_ = new QLabel;
+    differ_note_->setObjectName(QStringLiteral("differNote"));
+    differ->addWidget(differ_most_);
+    differ->addWidget(next_differ_);
+    differ->addWidget(differ_note_, 1);
+    layout->addLayout(differ);
+
+    counts_ = new QLabel;
+    counts_->setObjectName(QStringLiteral("differenceCounts"));
+    counts_->setWordWrap(true);
+    counts_->setTextFormat(Qt::RichText);
+    layout->addWidget(counts_);
+
+    connect(add_, &QPushButton::clicked, this, [this]() {
+        // The window owns the file dialog (the presenter opens none).
+        if (auto* action = window()->findChild<QAction*>(QStringLiteral("addPredictionAction"))) {
+            action->trigger();
+        }
+    });
+    connect(remove_, &QPushButton::clicked, this,
+            [this]() { comparison_->removePrediction(table_->currentRow()); });
+    connect(layout_check_, &QCheckBox::toggled, comparison_, &ComparisonPresenter::setComparisonLayout);
+    connect(comparison_, &ComparisonPresenter::layoutChanged, this, [this]() {
+        const QSignalBlocker block(layout_check_);
+        layout_check_->setChecked(comparison_->comparisonLayout());
+    });
+    connect(difference_check_, &QCheckBox::toggled, comparison_, &ComparisonPresenter::setDifferenceMode);
+    connect(comparison_, &ComparisonPresenter::differenceChanged, this, [this]() {
+        const QSignalBlocker block(difference_check_);
+        difference_check_->setChecked(comparison_->differenceMode());
+        refreshCounts();
+    });
+    const auto pair_changed = [this]() {
+        comparison_->setPair(a_combo_->currentIndex(), b_combo_->currentIndex());
+    };
+    connect(a_combo_, &QComboBox::currentIndexChanged, this, pair_changed);
+    connect(b_combo_, &QComboBox::currentIndexChanged, this, pair_changed);
+    connect(comparison_, &ComparisonPresenter::pairChanged, this, [this]() {
+        refreshChoosers();
+        refreshCounts();
+        differ_note_->clear();
+    });
+    connect(comparison_, &ComparisonPresenter::entriesChanged, this, [this]() {
+        refreshChoosers();
+        refreshCounts();
+    });
+    SessionPresenter* session = comparison_->session();
+    connect(session, &SessionPresenter::sampleChanged, this, &ComparisonPanel::refreshCounts);
+    connect(session, &SessionPresenter::labelChanged, this, &ComparisonPanel::refreshCounts);
+    connect(session, &SessionPresenter::chartMetricChanged, differ_note_, &QLabel::clear);
+    connect(differ_most_, &QPushButton::clicked, this,
+            [this]() { showDiffer(comparison_->goToDifferMost(false)); });
+    connect(next_differ_, &QPushButton::clicked, this,
+            [this]() { showDiffer(comparison_->goToDifferMost(true)); });
+    refreshChoosers();
+    refreshCounts();
+}
+
+void ComparisonPanel::refreshChoosers()
+{
+    for (QComboBox* combo : {a_combo_, b_combo_}) {
+        const QSignalBlocker block(combo);
+        combo->clear();
+        for (int i = 0; i < comparison_->count(); ++i) {
+            combo->addItem(comparison_->name(i));
+        }
+    }
+    const bool pair = comparison_->count() >= 2;
+    {
+        const QSignalBlocker block_a(a_combo_);
+        const QSignalBlocker block_b(b_combo_);
+        a_combo_->setCurrentIndex(pair ? comparison_->pairA() : -1);
+        b_combo_->setCurrentIndex(pair ? comparison_->pairB() : -1);
+    }
+    for (QWidget* widget : {static_cast<QWidget*>(a_combo_), static_cast<QWidget*>(b_combo_),
+                            static_cast<QWidget*>(difference_check_), static_cast<QWidget*>(differ_most_),
+                            static_cast<QWidget*>(next_differ_), static_cast<QWidget*>(layout_check_)}) {
+        widget->setEnabled(pair);
+    }
+    remove_->setEnabled(pair);
+}
+
+void ComparisonPanel::refreshCounts()
+{
+    if (!comparison_->differenceActive()) {
+        counts_->setText(comparison_->count() >= 2 ? tr("Difference mode off.")
+                                                   : tr("Add a prediction to compare."));
+        return;
+    }
+    const DifferenceCounts counts = comparison_->differenceCounts();
+    const auto swatch = [](const Rgb& c) {
+        return QStringLiteral("<span style=\"background-color:#%1;\">&nbsp;&nbsp;&nbsp;</span>")
+            .arg((c.r << 16) | (c.g << 8) | c.b, 6, 16, QLatin1Char('0'));
+    };
+    counts_->setText(tr("%1 only A right: %2 &nbsp; %3 only B right: %4 &nbsp; %5 both wrong: %6 (voxels, "
+                        "this sample)")
+                         .arg(swatch(kOnlyARightColour))
+                         .arg(counts.only_a_right)
+                         .arg(swatch(kOnlyBRightColour))
+                         .arg(counts.only_b_right)
+                         .arg(swatch(kBothWrongColour))
+                         .arg(counts.both_wrong));
+}
+
+void ComparisonPanel::showDiffer(std::optional<std::int64_t> slice)
+{
+    if (!slice) {
+        differ_note_->setText(tr("no slice with both values"));
+        return;
+    }
+    SessionPresenter* session = comparison_->session();
+    const Metric metric = session->chartMetric();
+    const std::vector<double> a = comparison_->chartSeries(comparison_->pairA(), metric);
+    const std::vector<double> b = comparison_->chartSeries(comparison_->pairB(), metric);
+    const auto index = static_cast<std::size_t>(*slice);
+    const double difference = index < a.size() && index < b.size() ? std::abs(a[index] - b[index])
+                                                                   : std::numeric_limits<double>::quiet_NaN();
+    differ_note_->setText(tr("#%1: slice %2, |Δ %3| = %4")
+                              .arg(comparison_->differRank() + 1)
+                              .arg(*slice)
+                              .arg(metric_label(metric))
+                              .arg(QString::number(difference, 'g', 4)));
 }
 
 } // namespace masklens::ui

@@ -231,13 +231,49 @@ void SliceScene::setCrosshair(std::optional<std::array<int, 2>> pixel)
     crosshair_actor_->VisibilityOn();
 }
 
+double SliceScene::fittedScale() const
+{
+    const double width = geometry_.width * geometry_.spacing_x;
+    const double height = geometry_.height * geometry_.spacing_y;
+    const int* size = renderer_->GetRenderWindow() ? renderer_->GetRenderWindow()->GetSize() : nullptr;
+    const double aspect = size && size[0] > 0 && size[1] > 0 ? static_cast<double>(size[0]) / size[1] : 1.0;
+    return std::max(height * 0.5, width * 0.5 / aspect) * 1.04;
+}
+
+SliceCamera SliceScene::camera() const
+{
+    SliceCamera result;
+    if (!has_image_) {
+        return result;
+    }
+    vtkCamera* camera = renderer_->GetActiveCamera();
+    result.zoom = fittedScale() / std::max(camera->GetParallelScale(), 1e-9);
+    double focal[3];
+    camera->GetFocalPoint(focal);
+    result.pan_x = focal[0] - (geometry_.width - 1) * 0.5 * geometry_.spacing_x;
+    result.pan_y = focal[1] - (geometry_.height - 1) * 0.5 * geometry_.spacing_y;
+    return result;
+}
+
+void SliceScene::setCamera(const SliceCamera& state)
+{
+    if (!has_image_) {
+        return;
+    }
+    resetCamera();
+    vtkCamera* camera = renderer_->GetActiveCamera();
+    camera->SetParallelScale(fittedScale() / std::max(state.zoom, 1e-3));
+    const double fx = (geometry_.width - 1) * 0.5 * geometry_.spacing_x + state.pan_x;
+    const double fy = (geometry_.height - 1) * 0.5 * geometry_.spacing_y + state.pan_y;
+    camera->SetFocalPoint(fx, fy, 0.0);
+    camera->SetPosition(fx, fy, 1000.0);
+}
+
 void SliceScene::resetCamera()
 {
     if (!has_image_) {
         return;
     }
-    const double width = geometry_.width * geometry_.spacing_x;
-    const double height = geometry_.height * geometry_.spacing_y;
     const double cx = (geometry_.width - 1) * 0.5 * geometry_.spacing_x;
     const double cy = (geometry_.height - 1) * 0.5 * geometry_.spacing_y;
     vtkCamera* camera = renderer_->GetActiveCamera();
@@ -245,9 +281,7 @@ void SliceScene::resetCamera()
     camera->SetPosition(cx, cy, 1000.0);
     camera->SetViewUp(0, 1, 0);
     camera->SetClippingRange(1.0, 2000.0);
-    const int* size = renderer_->GetRenderWindow() ? renderer_->GetRenderWindow()->GetSize() : nullptr;
-    const double aspect = size && size[0] > 0 && size[1] > 0 ? static_cast<double>(size[0]) / size[1] : 1.0;
-    camera->SetParallelScale(std::max(height * 0.5, width * 0.5 / aspect) * 1.04);
+    camera->SetParallelScale(fittedScale());
 }
 
 void SliceScene::zoom(double factor)
@@ -398,6 +432,40 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
     return meshes;
 }
 
+vtkSmartPointer<vtkPolyData> build_prediction_surface(const Volume& prediction, const Volume& target,
+                                                      const PairView& view, int step,
+                                                      const std::atomic<bool>* cancel)
+{
+    const auto cancelled = [cancel]() { return cancel && cancel->load(); };
+    const Shape& shape = prediction.shape();
+    step = step > 0 ? step : automatic_surface_step(shape);
+    const std::array<std::int64_t, 3> dims{(shape.w + step - 1) / step, (shape.h + step - 1) / step,
+                                           (shape.d + step - 1) / step};
+    const Geometry& geometry = target.geometry();
+    vtkNew<vtkImageData> mask;
+    mask->SetDimensions(static_cast<int>(dims[0]), static_cast<int>(dims[1]), static_cast<int>(dims[2]));
+    mask->SetSpacing(geometry.spacing[0] * step, geometry.spacing[1] * step, geometry.spacing[2] * step);
+    mask->SetOrigin(0, 0, 0);
+    mask->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
+    auto* values = static_cast<unsigned char*>(mask->GetScalarPointer());
+    std::size_t i = 0;
+    for (std::int64_t z = 0; z < dims[2]; ++z) {
+        if (cancelled()) {
+            return nullptr;
+        }
+        for (std::int64_t y = 0; y < dims[1]; ++y) {
+            for (std::int64_t x = 0; x < dims[0]; ++x, ++i) {
+                values[i] =
+                    classify(prediction, target, view, {z * step, y * step, x * step}).predicted ? 1 : 0;
+            }
+        }
+    }
+    if (cancelled()) {
+        return nullptr;
+    }
+    return extract_surface(mask, 1);
+}
+
 struct SurfaceScene::Pipeline {
     vtkNew<vtkPolyDataMapper> target_mapper;
     vtkNew<vtkPolyDataMapper> prediction_mapper;
@@ -414,6 +482,7 @@ struct SurfaceScene::Pipeline {
     vtkNew<vtkActor> cursor_actor;
     bool has_data = false;
     bool show_target = true, show_prediction = true, show_errors = true;
+    std::vector<vtkSmartPointer<vtkActor>> comparison_actors;
 };
 
 SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique<Pipeline>())
@@ -518,6 +587,10 @@ void SurfaceScene::clear()
         actor->VisibilityOff();
     }
     p.colour_bar->VisibilityOff();
+    for (const auto& actor : p.comparison_actors) {
+        renderer_->RemoveActor(actor);
+    }
+    p.comparison_actors.clear();
 }
 
 void SurfaceScene::setDistanceColouring(bool on)
@@ -534,10 +607,11 @@ bool SurfaceScene::distanceColourShown() const
 void SurfaceScene::applyDistanceColouring()
 {
     Pipeline& p = *pipeline_;
-    const bool shown = distance_colouring_ && p.has_data && meshes_.has_distances;
+    const bool shown =
+        distance_colouring_ && p.has_data && meshes_.has_distances && p.comparison_actors.empty();
     p.prediction_mapper->SetScalarVisibility(shown);
     // The FP surface covers the prediction surface where it is off: hide it while colouring.
-    p.error_actor->SetVisibility(p.show_errors && p.has_data && !shown);
+    p.error_actor->SetVisibility(p.show_errors && p.has_data && !shown && p.comparison_actors.empty());
     p.colour_bar->SetVisibility(shown);
     if (shown) {
         const double top = std::max(meshes_.max_distance, 1.0);
@@ -563,10 +637,41 @@ void SurfaceScene::setVisible(bool target, bool prediction, bool errors)
     p.show_target = target;
     p.show_prediction = prediction;
     p.show_errors = errors;
+    const bool own = p.comparison_actors.empty(); // comparison surfaces replace the prediction's
     p.target_actor->SetVisibility(target && p.has_data);
-    p.prediction_actor->SetVisibility(prediction && p.has_data);
-    p.error_actor->SetVisibility(errors && p.has_data);
-    p.fn_actor->SetVisibility(errors && p.has_data);
+    p.prediction_actor->SetVisibility(prediction && p.has_data && own);
+    p.error_actor->SetVisibility(errors && p.has_data && own);
+    p.fn_actor->SetVisibility(errors && p.has_data && own);
+}
+
+void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces)
+{
+    Pipeline& p = *pipeline_;
+    for (const auto& actor : p.comparison_actors) {
+        renderer_->RemoveActor(actor);
+    }
+    p.comparison_actors.clear();
+    for (const ColouredSurface& surface : surfaces) {
+        if (!surface.mesh) {
+            continue;
+        }
+        vtkNew<vtkPolyDataMapper> mapper;
+        mapper->SetInputData(surface.mesh);
+        mapper->ScalarVisibilityOff();
+        auto actor = vtkSmartPointer<vtkActor>::New();
+        actor->SetMapper(mapper);
+        // Overlapping surfaces: each a little translucent when several are shown.
+        set_colour(actor, surface.colour, surfaces.size() > 1 ? 0.75 : 1.0);
+        renderer_->AddActor(actor);
+        p.comparison_actors.push_back(actor);
+    }
+    setVisible(p.show_target, p.show_prediction, p.show_errors);
+    applyDistanceColouring();
+}
+
+int SurfaceScene::comparisonSurfaceCount() const
+{
+    return static_cast<int>(pipeline_->comparison_actors.size());
 }
 
 void SurfaceScene::setCursor(const Voxel& voxel)

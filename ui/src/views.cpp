@@ -59,26 +59,123 @@ void SliceView::onDatasetChanged()
 {
     user_camera_ = false;
     refreshImage(true);
-    scene_->resetCamera();
+    if (linked()) {
+        scene_->setCamera(comparison_->camera());
+    } else {
+        scene_->resetCamera();
+    }
     update();
+}
+
+void SliceView::setAxis(ViewAxis axis)
+{
+    if (axis == axis_) {
+        return;
+    }
+    axis_ = axis;
+    user_camera_ = false;
+    refreshImage(true);
+    if (linked()) {
+        scene_->setCamera(comparison_->camera());
+    } else {
+        scene_->resetCamera();
+    }
+    update();
+}
+
+void SliceView::bindComparison(ComparisonPresenter* comparison, int entry)
+{
+    if (comparison_) {
+        comparison_->disconnect(this);
+    }
+    comparison_ = comparison;
+    entry_ = entry;
+    if (comparison_) {
+        for (auto signal : {&ComparisonPresenter::entriesChanged, &ComparisonPresenter::pairChanged,
+                            &ComparisonPresenter::differenceChanged}) {
+            connect(comparison_, signal, this, [this]() { refreshImage(false); });
+        }
+        if (linked()) {
+            connect(comparison_, &ComparisonPresenter::layoutChanged, this,
+                    [this]() { setAxis(comparison_->comparisonAxis()); });
+            connect(comparison_, &ComparisonPresenter::cameraChanged, this, [this]() {
+                if (!(scene_->camera() == comparison_->camera())) {
+                    scene_->setCamera(comparison_->camera());
+                    update();
+                }
+            });
+            axis_ = comparison_->comparisonAxis();
+        }
+    }
+    refreshImage(true);
+    if (linked()) {
+        scene_->setCamera(comparison_->camera());
+    }
+    update();
+}
+
+bool SliceView::showsDifference() const
+{
+    return comparison_ && (entry_ == kDifference || entry_ == kSession) && comparison_->differenceActive();
+}
+
+void SliceView::shareCamera()
+{
+    if (linked()) {
+        comparison_->setCamera(scene_->camera());
+    }
 }
 
 bool SliceView::refreshImage(bool force)
 {
-    if (!presenter_->hasData() || (!presenter_->is3d() && axis_ != ViewAxis::Axial)) {
+    const bool difference = showsDifference();
+    const Volume* prediction = presenter_->prediction();
+    PairView view = presenter_->pairView();
+    Key key;
+    if (difference) {
+        const int a = comparison_->pairA();
+        const int b = comparison_->pairB();
+        prediction = comparison_->prediction(a);
+        view = comparison_->pairView(a);
+        key.evaluation = comparison_->evaluation(a);
+        key.evaluation_b = comparison_->evaluation(b);
+        key.prediction_b = comparison_->prediction(b);
+    } else if (comparison_ && entry_ >= 0) {
+        prediction = comparison_->prediction(entry_);
+        view = comparison_->pairView(entry_);
+        key.evaluation = comparison_->evaluation(entry_);
+    } else {
+        key.evaluation = presenter_->evaluation();
+    }
+    const bool nothing = (comparison_ && entry_ == kDifference && !difference) || !key.evaluation;
+    if (!presenter_->hasData() || !prediction || nothing ||
+        (!presenter_->is3d() && axis_ != ViewAxis::Axial)) {
         scene_->clear();
         shown_ = {};
         update();
         return true;
     }
-    const Key key{presenter_->evaluation(), sliceIndex(), presenter_->sample(), presenter_->currentLabel(),
-                  presenter_->layers()};
+    key.prediction = prediction;
+    key.axis = axis_;
+    key.slice = sliceIndex();
+    key.sample = presenter_->sample();
+    key.label = presenter_->currentLabel();
+    key.layers = presenter_->layers();
     if (!force && key == shown_) {
         return false;
     }
     shown_ = key;
-    scene_->setImage(compose_slice(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
-                                   axis_, key.slice, key.layers));
+    if (difference) {
+        scene_->setImage(compose_difference_slice(*prediction, *key.prediction_b, *presenter_->target(), view,
+                                                  comparison_->pairView(comparison_->pairB()), axis_,
+                                                  key.slice));
+    } else {
+        scene_->setImage(
+            compose_slice(*prediction, *presenter_->target(), view, axis_, key.slice, key.layers));
+    }
+    if (linked() && !(scene_->camera() == comparison_->camera())) {
+        scene_->setCamera(comparison_->camera());
+    }
     refreshCrosshair();
     deferred_update_.stop();
     update();
@@ -98,13 +195,16 @@ void SliceView::resetView()
 {
     user_camera_ = false;
     scene_->resetCamera();
+    shareCamera();
     update();
 }
 
 void SliceView::resizeGL(int width, int height)
 {
     VtkHostWidget::resizeGL(width, height);
-    if (!user_camera_) {
+    if (linked()) {
+        scene_->setCamera(comparison_->camera()); // relative to the fitted camera: any size
+    } else if (!user_camera_) {
         scene_->resetCamera();
     }
 }
@@ -174,12 +274,14 @@ void SliceView::mouseMoveEvent(QMouseEvent* event)
     case Qt::RightButton:
         user_camera_ = true;
         scene_->zoom(std::pow(1.01, -delta.y()));
+        shareCamera();
         update();
         break;
     case Qt::MiddleButton: {
         user_camera_ = true;
         const double ratio = devicePixelRatioF();
         scene_->pan(delta.x() * ratio, -delta.y() * ratio);
+        shareCamera();
         update();
         break;
     }
@@ -213,6 +315,7 @@ void SliceView::wheelEvent(QWheelEvent* event)
         if (event->modifiers() & Qt::ControlModifier) {
             user_camera_ = true;
             scene_->zoom(std::pow(1.15, static_cast<double>(steps)));
+            shareCamera();
             update();
         } else {
             presenter_->stepSlice(stepAxis(), steps);
@@ -260,7 +363,9 @@ SurfaceView::SurfaceView(SessionPresenter* presenter, QWidget* parent)
         ++dataset_generation_;
         shown_ = {};
         scene_->clear();
+        comparison_shown_ = {};
         refreshSurfaces();
+        refreshComparison();
         update();
     });
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &SurfaceView::refreshSurfaces);
@@ -287,6 +392,13 @@ SurfaceView::~SurfaceView()
     }
     watcher_->disconnect(this);
     watcher_->waitForFinished();
+    if (comparison_watcher_) {
+        if (comparison_cancel_) {
+            comparison_cancel_->store(true);
+        }
+        comparison_watcher_->disconnect(this);
+        comparison_watcher_->waitForFinished();
+    }
 }
 
 SurfaceView::Key SurfaceView::currentKey() const
@@ -324,6 +436,7 @@ void SurfaceView::refreshSurfaces()
         rebuild_queued_ = false;
         scene_->clear();
         shown_ = {};
+        comparison_shown_ = {};
         update();
         return;
     }
@@ -397,12 +510,131 @@ void SurfaceView::finishBuild()
 
 void SurfaceView::waitForSurfaces()
 {
-    while (building_ || rebuild_queued_) {
+    while (building()) {
         if (building_) {
             watcher_->waitForFinished();
         }
+        if (comparison_running_) {
+            comparison_watcher_->waitForFinished();
+        }
         QCoreApplication::processEvents();
     }
+}
+
+// ---------------------------------------------------------------------------
+// SurfaceView: several predictions
+
+void SurfaceView::bindComparison(ComparisonPresenter* comparison)
+{
+    if (comparison_) {
+        comparison_->disconnect(this);
+    }
+    comparison_ = comparison;
+    if (!comparison_watcher_) {
+        comparison_watcher_ = std::make_unique<QFutureWatcher<std::vector<ColouredSurface>>>();
+        connect(comparison_watcher_.get(), &QFutureWatcher<std::vector<ColouredSurface>>::finished, this,
+                &SurfaceView::finishComparison);
+    }
+    if (comparison_) {
+        connect(comparison_, &ComparisonPresenter::entriesChanged, this, &SurfaceView::refreshComparison);
+        connect(comparison_, &ComparisonPresenter::shown3dChanged, this, &SurfaceView::refreshComparison);
+        for (auto signal : {&SessionPresenter::sampleChanged, &SessionPresenter::labelChanged,
+                            &SessionPresenter::evaluationChanged}) {
+            connect(presenter_, signal, this, &SurfaceView::refreshComparison);
+        }
+    }
+    refreshComparison();
+}
+
+SurfaceView::ComparisonKey SurfaceView::comparisonKey() const
+{
+    ComparisonKey key;
+    if (!comparison_ || !presenter_->hasData() || !presenter_->is3d()) {
+        return key;
+    }
+    const std::vector<int> shown = comparison_->shownIn3dEntries();
+    if (shown == std::vector<int>{0}) {
+        return key; // the session's prediction alone: its own surfaces (errors, distances)
+    }
+    for (const int entry : shown) {
+        if (comparison_->evaluation(entry) && comparison_->prediction(entry)) {
+            key.entries.push_back(entry);
+            key.evaluations.push_back(comparison_->evaluation(entry));
+        }
+    }
+    const PairView view = presenter_->pairView();
+    key.sample = view.sample;
+    key.label = view.label;
+    key.threshold = view.threshold;
+    key.logits = view.logits;
+    return key;
+}
+
+void SurfaceView::refreshComparison()
+{
+    if (!comparison_) {
+        return;
+    }
+    const ComparisonKey wanted = comparisonKey();
+    if (comparison_running_) {
+        if (!(wanted == comparison_building_)) {
+            comparison_cancel_->store(true);
+            comparison_queued_ = true;
+        }
+        return;
+    }
+    comparison_queued_ = false;
+    if (wanted == comparison_shown_) {
+        return;
+    }
+    std::vector<std::pair<std::shared_ptr<const Volume>, PairView>> inputs;
+    std::vector<Rgb> colours;
+    for (const int entry : wanted.entries) {
+        inputs.emplace_back(comparison_->predictionShared(entry), comparison_->pairView(entry));
+        colours.push_back(comparison_colour(entry));
+    }
+    const std::shared_ptr<const Volume> target = presenter_->dataset().target;
+    comparison_cancel_ = std::make_shared<std::atomic<bool>>(false);
+    auto cancel = comparison_cancel_;
+    auto build = [inputs, colours, target, cancel]() {
+        std::vector<ColouredSurface> surfaces;
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            auto mesh =
+                build_prediction_surface(*inputs[i].first, *target, inputs[i].second, 0, cancel.get());
+            if (!mesh) {
+                return std::vector<ColouredSurface>{};
+            }
+            surfaces.push_back({mesh, colours[i]});
+        }
+        return surfaces;
+    };
+    comparison_building_ = wanted;
+    if (presenter_->synchronous()) {
+        scene_->setComparisonSurfaces(build());
+        comparison_shown_ = wanted;
+        update();
+        return;
+    }
+    comparison_running_ = true;
+    comparison_watcher_->setFuture(QtConcurrent::run(background_pool(), build));
+}
+
+void SurfaceView::finishComparison()
+{
+    if (!comparison_running_) {
+        return;
+    }
+    comparison_running_ = false;
+    const bool current = !comparison_cancel_->load() && comparison_building_ == comparisonKey();
+    if (current) {
+        scene_->setComparisonSurfaces(comparison_watcher_->result());
+        comparison_shown_ = comparison_building_;
+        update();
+        emit surfacesReady();
+        return;
+    }
+    comparison_queued_ = true;
+    QMetaObject::invokeMethod(this, &SurfaceView::refreshComparison, Qt::QueuedConnection);
 }
 
 void SurfaceView::resetView()

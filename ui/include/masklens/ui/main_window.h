@@ -18,11 +18,14 @@ class QMenu;
 class QProgressBar;
 class QPushButton;
 class QSlider;
+class QStackedWidget;
 class QTabWidget;
 class QTimer;
 
 namespace masklens::ui {
 
+class ComparisonPanel;
+class ComparisonPresenter;
 class LabelTable;
 class LossPanel;
 class ResultsPanel;
@@ -42,6 +45,14 @@ public:
     ~MainWindow() override;
 
     SessionPresenter* presenter() const { return presenter_; }
+    ComparisonPresenter* comparison() const { return comparison_; }
+    ComparisonPanel* comparisonPanel() const { return comparison_panel_; }
+    // The comparison layout's slice views (one per prediction, then the A/B
+    // difference view while difference mode is active) and their captions.
+    std::vector<SliceView*> comparisonViews() const { return comparison_views_; }
+    QLabel* comparisonCaption(int index) const;
+    // The comparison layout is what the view area shows now.
+    bool comparisonLayoutShown() const;
     SliceView* sliceView(ViewAxis axis) const;
     SurfaceView* surfaceView() const { return surface_view_; }
     LossPanel* lossPanel() const { return loss_panel_; }
@@ -57,6 +68,11 @@ public:
     void showError(const QString& text, const QString& details);
 
     void openFiles(const QString& prediction, const QString& target);
+    // Opens TARGET with every prediction (the first through the session), as
+    // `masklens --target T P1 P2 ...`.
+    void openComparison(const QString& target, const QStringList& predictions);
+    // Adds a prediction to compare against the open target.
+    void addPrediction(const QString& path);
     // Shows the per-case table of a folder evaluation (masklens-cli
     // evaluate-folder JSON) in the "Cases" dock; activating a case opens its
     // pair. A malformed file is reported and changes nothing. Returns success.
@@ -91,9 +107,20 @@ private:
     void addRecent(const QString& prediction, const QString& target);
     void rebuildRecentMenu();
     void jumpToWorst(int rank);
+    void rebuildComparisonViews();
+    void updateComparisonLayout();
 
     SessionPresenter* presenter_;
+    ComparisonPresenter* comparison_;
     ErrorReporter reporter_;
+    QStackedWidget* view_stack_ = nullptr;
+    QWidget* comparison_host_ = nullptr;
+    std::vector<QWidget*> comparison_tiles_;
+    std::vector<SliceView*> comparison_views_;
+    std::vector<QLabel*> comparison_captions_;
+    ComparisonPanel* comparison_panel_ = nullptr;
+    int compared_before_ = 0;
+    bool layout_was_on_ = false;
     SliceView* axial_ = nullptr;
     SliceView* coronal_ = nullptr;
     SliceView* sagittal_ = nullptr;

@@ -3,14 +3,18 @@
 // shows the engine's values as they are (NaN as an em dash).
 #pragma once
 
+#include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/session_presenter.h"
 
 #include <QChartView>
 #include <QTableWidget>
 #include <QWidget>
 
+class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QPushButton;
 class QLineSeries;
 class QScatterSeries;
 class QValueAxis;
@@ -56,6 +60,14 @@ public:
     // The slice the marker is on (-1: none).
     std::int64_t markerSlice() const;
     int pointCount() const;
+    // Overlays one curve per prediction of the comparison (legend with names)
+    // while it holds more than one.
+    void bindComparison(ComparisonPresenter* comparison);
+    // The curves drawn (1 without a comparison) and their legend names.
+    int curveCount() const;
+    QStringList curveNames() const;
+    // Finite points of curve `index`.
+    QList<QPointF> curvePoints(int index) const;
 
 protected:
     void mousePressEvent(QMouseEvent* event) override;
@@ -64,7 +76,9 @@ private:
     void rebuild();
     void moveMarker();
     SessionPresenter* presenter_;
+    ComparisonPresenter* comparison_ = nullptr;
     QLineSeries* line_;
+    std::vector<QLineSeries*> extra_lines_; // comparison entries 1..n-1
     QScatterSeries* marker_;
     QValueAxis* x_axis_;
     QValueAxis* y_axis_;
@@ -94,6 +108,63 @@ private:
     void rebuild();
     SessionPresenter* presenter_;
     bool updating_ = false;
+};
+
+// One row per prediction of the comparison: a "3D" check (shown in the 3D
+// view), the name, and every metric of the current slice and of the sample;
+// the best value of each column (higher_is_worse) is highlighted (bold, green
+// background). Pending entries show "…".
+class ComparisonTable : public QTableWidget {
+    Q_OBJECT
+public:
+    explicit ComparisonTable(ComparisonPresenter* comparison, QWidget* parent = nullptr);
+    // Column of a metric's slice or sample values (-1: not shown).
+    int columnOf(Metric metric, bool slice) const;
+    // Whether a cell is highlighted as the best of its column.
+    bool isBest(int row, int column) const;
+    static constexpr int kShownColumn = 0;
+    static constexpr int kNameColumn = 1;
+
+private:
+    void rebuild();
+    void refreshValues();
+    ComparisonPresenter* comparison_;
+    std::vector<Metric> metrics_;
+    bool updating_ = false;
+};
+
+// The comparison tab: the table, A / B choosers, difference mode (with the
+// voxel counts), "Differ most" / "Next", layout switch, add and remove.
+class ComparisonPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ComparisonPanel(ComparisonPresenter* comparison, QWidget* parent = nullptr);
+    ComparisonTable* table() const { return table_; }
+    QComboBox* aCombo() const { return a_combo_; }
+    QComboBox* bCombo() const { return b_combo_; }
+    QCheckBox* differenceCheck() const { return difference_check_; }
+    QCheckBox* layoutCheck() const { return layout_check_; }
+    QPushButton* differMostButton() const { return differ_most_; }
+    QPushButton* nextDifferButton() const { return next_differ_; }
+    QPushButton* addButton() const { return add_; }
+    QLabel* countsLabel() const { return counts_; }
+
+private:
+    void refreshChoosers();
+    void refreshCounts();
+    void showDiffer(std::optional<std::int64_t> slice);
+    ComparisonPresenter* comparison_;
+    ComparisonTable* table_;
+    QComboBox* a_combo_;
+    QComboBox* b_combo_;
+    QCheckBox* difference_check_;
+    QCheckBox* layout_check_;
+    QPushButton* differ_most_;
+    QPushButton* next_differ_;
+    QPushButton* add_;
+    QPushButton* remove_;
+    QLabel* differ_note_;
+    QLabel* counts_;
 };
 
 // The metrics shown as columns of the sample and label tables.

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 class vtkActor;
 class vtkScalarBarActor;
@@ -48,6 +49,9 @@ public:
     void resetCamera();
     void zoom(double factor);
     void pan(double dx, double dy);
+    // The camera relative to the fitted one (linked views copy it), and back.
+    SliceCamera camera() const;
+    void setCamera(const SliceCamera& camera);
 
     // Display coordinates (device pixels, origin bottom-left) of a pixel centre, and back.
     std::array<double, 2> pixelToDisplay(double x, double y) const;
@@ -57,6 +61,7 @@ public:
 
 private:
     std::array<double, 3> displayToWorld(double x, double y) const;
+    double fittedScale() const;
 
     vtkSmartPointer<vtkRenderer> renderer_;
     vtkSmartPointer<vtkImageData> image_;
@@ -97,6 +102,17 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
                                    const SurfaceBuildOptions& options,
                                    const std::atomic<bool>* cancel = nullptr);
 
+// The surface of the thresholded prediction alone (the comparison's 3D view:
+// one per prediction, each in its colour). Thread-safe; null when cancelled.
+vtkSmartPointer<vtkPolyData> build_prediction_surface(const Volume& prediction, const Volume& target,
+                                                      const PairView& view, int step = 0,
+                                                      const std::atomic<bool>* cancel = nullptr);
+
+struct ColouredSurface {
+    vtkSmartPointer<vtkPolyData> mesh;
+    Rgb colour;
+};
+
 // Surfaces of one sample in 3D: target (translucent), thresholded prediction,
 // false positives and false negatives, plus the crosshair position. Optionally
 // the prediction surface is coloured by its distance to the target surface,
@@ -123,6 +139,10 @@ public:
     void resetCamera();
     // Visibility of the four surfaces.
     void setVisible(bool target, bool prediction, bool errors);
+    // Several predictions' surfaces, each in its colour, instead of the
+    // prediction and error surfaces (empty: back to those).
+    void setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces);
+    int comparisonSurfaceCount() const;
 
     vtkRenderer* renderer() const;
     // Triangles of each surface (tests).

@@ -3,6 +3,7 @@
 // SessionPresenter; neither holds UI state of its own beyond the camera.
 #pragma once
 
+#include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/scenes.h"
 #include "masklens/ui/session_presenter.h"
 #include "masklens/ui/vtk_host_widget.h"
@@ -28,7 +29,20 @@ public:
     ~SliceView() override;
 
     ViewAxis axis() const noexcept { return axis_; }
+    void setAxis(ViewAxis axis);
     SliceScene& scene() { return *scene_; }
+
+    // What the view shows besides the session's pair: kSession (the session's
+    // prediction; the A/B difference while the comparison's difference mode is
+    // active), a comparison entry (>= 0: that prediction's errors; its camera
+    // is the comparison's shared one, its axis the comparison axis) or
+    // kDifference (the A/B difference, linked like an entry).
+    static constexpr int kSession = -1;
+    static constexpr int kDifference = -2;
+    void bindComparison(ComparisonPresenter* comparison, int entry);
+    int entry() const noexcept { return entry_; }
+    // Shows the A/B difference colours now.
+    bool showsDifference() const;
     // Widget coordinates (logical pixels) of a voxel centre in this view, and back.
     QPointF voxelToWidget(const Voxel& voxel) const;
     std::optional<Voxel> widgetToVoxel(const QPointF& point) const;
@@ -59,8 +73,13 @@ private:
     // The axis stepped by wheel and keys: the view's own, or for 2D data the metric axis.
     ViewAxis stepAxis() const;
     std::array<double, 2> toDisplay(const QPointF& point) const;
+    // A view of the comparison layout: camera and axis shared with the others.
+    bool linked() const noexcept { return comparison_ && entry_ != kSession; }
+    void shareCamera();
 
     SessionPresenter* presenter_;
+    ComparisonPresenter* comparison_ = nullptr;
+    int entry_ = kSession;
     ViewAxis axis_;
     std::unique_ptr<SliceScene> scene_;
     bool user_camera_ = false;
@@ -70,6 +89,10 @@ private:
     QTimer deferred_update_; // crosshair-only changes: coalesced repaint
     struct Key {
         const Evaluation* evaluation = nullptr;
+        const Evaluation* evaluation_b = nullptr; // difference: B's
+        const Volume* prediction = nullptr;
+        const Volume* prediction_b = nullptr;
+        ViewAxis axis = ViewAxis::Axial;
         std::int64_t slice = -1, sample = -1;
         std::optional<std::int64_t> label;
         LayerSettings layers;
@@ -90,9 +113,15 @@ public:
     bool distanceColouring() const noexcept { return distance_colouring_; }
     // Surfaces are built on a background thread (synchronously when the
     // presenter is synchronous); true while a build for the current state runs.
-    bool building() const noexcept { return building_ || rebuild_queued_; }
+    bool building() const noexcept
+    {
+        return building_ || rebuild_queued_ || comparison_running_ || comparison_queued_;
+    }
     // Blocks until the surfaces for the current state are shown (tests, screenshots).
     void waitForSurfaces();
+    // Shows the predictions the comparison's 3D chooser picks, each in its
+    // colour (comparison_colour), while that is not the session's prediction alone.
+    void bindComparison(ComparisonPresenter* comparison);
 
 signals:
     void maximiseRequested();
@@ -116,6 +145,25 @@ private:
     };
     struct Build;
     Key currentKey() const;
+    struct ComparisonKey {
+        std::vector<const Evaluation*> evaluations; // of the entries shown
+        std::vector<int> entries;
+        std::int64_t sample = -1;
+        std::optional<std::int64_t> label;
+        double threshold = 0;
+        bool logits = false;
+        bool operator==(const ComparisonKey& other) const = default;
+    };
+    ComparisonKey comparisonKey() const;
+    void refreshComparison();
+    void finishComparison();
+    ComparisonPresenter* comparison_ = nullptr;
+    ComparisonKey comparison_shown_;
+    ComparisonKey comparison_building_;
+    bool comparison_running_ = false;
+    bool comparison_queued_ = false;
+    std::shared_ptr<std::atomic<bool>> comparison_cancel_;
+    std::unique_ptr<QFutureWatcher<std::vector<ColouredSurface>>> comparison_watcher_;
     void refreshSurfaces();
     void launchBuild();
     void finishBuild();
