@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # SECONDS: run time per target (default 60). TARGET: npy npz nii nii_gz nrrd
-# nhdr mha mhd png tiff (default: all). Environment:
+# nhdr mha mhd png tiff shard_json results_json (default: all). Environment:
 #   BUILD_DIR  build folder (default build/fuzz)
 #   JOBS       parallel compile jobs (default 1)
 #   RSS_MB     libFuzzer -rss_limit_mb, also its malloc limit (default 2048)
@@ -23,7 +23,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(npy npz nii nii_gz nrrd nhdr mha mhd png tiff)
+  targets=(npy npz nii nii_gz nrrd nhdr mha mhd png tiff shard_json results_json)
 fi
 build=${BUILD_DIR:-$root/build/fuzz}
 jobs=${JOBS:-1}

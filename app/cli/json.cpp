@@ -11,9 +11,9 @@ namespace masklens::cli {
 
 const JsonValue* JsonValue::find(const std::string& key) const noexcept
 {
-    for (const auto& [name, value] : members) {
-        if (name == key) {
-            return &value;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == key) {
+            return &members[i];
         }
     }
     return nullptr;
@@ -168,7 +168,8 @@ private:
                 skip_space();
                 std::string key = parse_string();
                 expect(':');
-                value.members.emplace_back(std::move(key), parse_value(depth + 1));
+                value.names.push_back(std::move(key));
+                value.members.push_back(parse_value(depth + 1));
                 skip_space();
                 if (position_ < text_.size() && text_[position_] == ',') {
                     ++position_;
@@ -253,8 +254,7 @@ std::string canonical_json(const JsonValue& value)
     case JsonValue::Type::Object: {
         std::string out = "{";
         for (std::size_t i = 0; i < value.members.size(); ++i) {
-            out += (i ? ", " : "") + json_quote(value.members[i].first) + ": " +
-                   canonical_json(value.members[i].second);
+            out += (i ? ", " : "") + json_quote(value.names[i]) + ": " + canonical_json(value.members[i]);
         }
         return out + "}";
     }

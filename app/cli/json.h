@@ -12,9 +12,14 @@ struct JsonValue {
     Type type = Type::Null;
     bool boolean = false;
     double number = 0;
-    std::string text;                                       // String
-    std::vector<JsonValue> items;                           // Array
-    std::vector<std::pair<std::string, JsonValue>> members; // Object, in file order
+    std::string text;             // String
+    std::vector<JsonValue> items; // Array
+    // Object members in file order: names[i] is the key of members[i]. Two
+    // vectors because std::pair<std::string, JsonValue> would need JsonValue
+    // complete here (libc++/clang refuse it; only a vector may hold an
+    // incomplete type).
+    std::vector<std::string> names;
+    std::vector<JsonValue> members;
 
     bool is(Type t) const noexcept { return type == t; }
     // The member `key` of an object, or nullptr.

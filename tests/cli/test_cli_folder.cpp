@@ -527,6 +527,21 @@ private slots:
         const Run not_json = run_cli({"merge", pred + "/case_a.npy"});
         QCOMPARE(not_json.exit_code, 1);
         QVERIFY(not_json.err.startsWith("error: " + pred + "/case_a.npy"));
+        // Counts that are not whole numbers (or out of range) are refused, not cast.
+        for (const char* bad : {"1.5", "1e300", "-9.1e18"}) {
+            QByteArray text = read_file(s1);
+            const qsizetype at = text.indexOf("\"index\": 1");
+            QVERIFY(at >= 0);
+            text.replace(at, qsizetype(std::strlen("\"index\": 1")), QByteArray("\"index\": ") + bad);
+            const QString edited = dir_.filePath("shards/edited.json");
+            QFile file(edited);
+            QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            file.write(text);
+            file.close();
+            const Run fractional = run_cli({"merge", edited, s2, s3});
+            QCOMPARE(fractional.exit_code, 1);
+            QVERIFY2(fractional.err.contains("'index' is not a whole number"), qPrintable(fractional.err));
+        }
     }
 
     void jobs_give_the_same_output()

@@ -5,6 +5,8 @@
 // null values (NaN, ±inf, metric absent) last in both directions.
 #pragma once
 
+#include "masklens/ui/results_file.h"
+
 #include <QAbstractTableModel>
 #include <QSortFilterProxyModel>
 #include <QString>
@@ -14,38 +16,6 @@
 #include <vector>
 
 namespace masklens::ui {
-
-struct ResultsCase {
-    QString id;
-    QString prediction_name; // as written in the file
-    QString target_name;
-    QString prediction_path; // resolved (see parse_results)
-    QString target_path;
-    bool ok = true; // status "ok"
-    QString status;
-    QString error;
-    std::vector<double> values; // one per ResultsData::metrics; NaN: null or absent
-    QStringList reasons;        // one per metric: why the value is null ("" when it is not)
-};
-
-struct ResultsData {
-    QString path; // the results file (absolute)
-    QString prediction_dir;
-    QString target_dir;
-    QStringList metrics;
-    std::vector<ResultsCase> cases;
-    int unpaired = 0; // unpaired predictions + targets
-    int failed() const;
-};
-
-// Parses a folder-evaluation JSON document. `results_path` locates relative
-// files: a case's prediction (target) is taken as written (masklens-cli writes
-// PRED_DIR/case.ext) or inside prediction_dir (target_dir); absolute paths as is,
-// relative ones beside the results file, then in the current directory (the
-// first that exists). Returns nullopt and sets `error` on a malformed document.
-std::optional<ResultsData> parse_results(const QByteArray& json, const QString& results_path, QString* error);
-// Reads and parses a results file.
-std::optional<ResultsData> read_results(const QString& path, QString* error);
 
 // Whether a larger value of the named metric is worse (losses, distances, fp,
 // fn; unknown names too); dice, iou, precision, recall, specificity, nsd, tp, tn: false.
