@@ -1,6 +1,7 @@
 // Rendering tests through grabFramebuffer(): pixel probes (known TP / FP / FN
 // voxels drawn in their colours), physical spacing, the 3D surfaces, and a
 // baseline image compared with a tolerance (a failing run saves its image).
+#include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/views.h"
 #include "ui_test_support.h"
@@ -10,6 +11,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QHBoxLayout>
 #include <QImage>
 #include <QStandardPaths>
 #include <QtTest>
@@ -50,6 +52,7 @@ private slots:
     void surfacesRendered();
     void distanceColouredSurface();
     void baselineAxial();
+    void differenceColoursAtKnownVoxels();
 
 private:
     QImage grab(QOpenGLWidget* view);
@@ -254,6 +257,72 @@ void TestRender::baselineAxial()
     QVERIFY2(fraction <= 0.01, qPrintable(QStringLiteral("%1% of pixels differ; image saved in %2")
                                               .arg(fraction * 100)
                                               .arg(failure_dir())));
+}
+
+void TestRender::differenceColoursAtKnownVoxels()
+{
+    // A: the synthetic prediction (ball at w = 10, radius 4.5); B: a smaller
+    // ball at w = 10 (radius 3.5); target: ball at w = 8. On row (d 6, h 8):
+    //   w = 6:  target, A yes, B no   -> only A right (#0072B2)
+    //   w = 14: no target, A yes, B no -> only B right (#E69F00)
+    //   w = 13: no target, A and B yes -> both wrong (#CC79A7)
+    //   w = 8:  target, A and B yes    -> both right (uncoloured)
+    ComparisonPresenter comparison(presenter_.get());
+    comparison.addPredictionVolume(ball_prediction("smaller", 10, 3.5), QStringLiteral("smaller"));
+    QCOMPARE(comparison.count(), 2);
+    const PairView view = comparison.pairView(0);
+    QCOMPARE(classify_difference(*comparison.prediction(0), *comparison.prediction(1), *presenter_->target(),
+                                 view, view, {6, 8, 6}),
+             DifferenceClass::OnlyARight);
+
+    auto* host = new QWidget;
+    host_.reset(host);
+    auto* layout = new QHBoxLayout(host);
+    auto* difference = new SliceView(presenter_.get(), ViewAxis::Axial);
+    difference->bindComparison(&comparison, SliceView::kDifference);
+    auto* session_view = new SliceView(presenter_.get(), ViewAxis::Axial);
+    session_view->bindComparison(&comparison, SliceView::kSession);
+    layout->addWidget(difference);
+    layout->addWidget(session_view);
+    host->resize(820, 420);
+    host->show();
+    QVERIFY(QTest::qWaitForWindowExposed(host));
+
+    // Difference mode off: the session's view shows its TP colour, the difference view nothing.
+    QImage plain = grab(session_view);
+    QVERIFY2(near(probe(session_view, plain, {6, 8, 8}), kTruePositiveColour),
+             qPrintable(describe(probe(session_view, plain, {6, 8, 8}))));
+    QVERIFY(!difference->scene().hasImage());
+
+    comparison.setDifferenceMode(true);
+    QVERIFY(difference->showsDifference());
+    QVERIFY(session_view->showsDifference());
+    for (SliceView* shown : {difference, session_view}) {
+        const QImage image = grab(shown);
+        const QRgb only_a = probe(shown, image, {6, 8, 6});
+        const QRgb only_b = probe(shown, image, {6, 8, 14});
+        const QRgb both_wrong = probe(shown, image, {6, 8, 13});
+        const QRgb both_right = probe(shown, image, {6, 8, 8});
+        const bool ok = near(only_a, kOnlyARightColour) && near(only_b, kOnlyBRightColour) &&
+                        near(both_wrong, kBothWrongColour) && near(both_right, Rgb{0, 0, 0});
+        if (!ok) {
+            image.save(failure_dir() + QStringLiteral("/difference.png"));
+        }
+        QVERIFY2(near(only_a, kOnlyARightColour), qPrintable(QStringLiteral("only A ") + describe(only_a)));
+        QVERIFY2(near(only_b, kOnlyBRightColour), qPrintable(QStringLiteral("only B ") + describe(only_b)));
+        QVERIFY2(near(both_wrong, kBothWrongColour),
+                 qPrintable(QStringLiteral("both wrong ") + describe(both_wrong)));
+        QVERIFY2(near(both_right, Rgb{0, 0, 0}),
+                 qPrintable(QStringLiteral("both right ") + describe(both_right)));
+    }
+    // Swapping A and B swaps the two colours.
+    comparison.setPair(1, 0);
+    const QImage swapped = grab(difference);
+    QVERIFY2(near(probe(difference, swapped, {6, 8, 6}), kOnlyBRightColour),
+             qPrintable(describe(probe(difference, swapped, {6, 8, 6}))));
+    QVERIFY2(near(probe(difference, swapped, {6, 8, 14}), kOnlyARightColour),
+             qPrintable(describe(probe(difference, swapped, {6, 8, 14}))));
+    host_.reset(); // the views go before the comparison presenter
 }
 
 int main(int argc, char** argv)

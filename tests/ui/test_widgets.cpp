@@ -2,6 +2,7 @@
 // slice and the panel and chart follow, the chart and the sample table are
 // clickable, the threshold slider changes Dice, a bad file shows the error
 // dialog and keeps the previous state.
+#include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/panels.h"
 #include "masklens/ui/views.h"
@@ -11,12 +12,14 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QWheelEvent>
 #include <QtTest>
 
 #include <fstream>
@@ -39,6 +42,10 @@ private slots:
     void layout2dShowsOneView();
     void exportCsvWritesFile();
     void lossPanelShowsDistances();
+    void addPredictionAddsRowAndView();
+    void comparisonTableHighlightsBest();
+    void comparisonViewsLinked();
+    void differMostAndDifferenceMode();
 
 private:
     void load(std::shared_ptr<Volume> prediction, std::shared_ptr<Volume> target);
@@ -246,6 +253,200 @@ void TestWidgets::lossPanelShowsDistances()
     QVERIFY(window_->surfaceView()->scene().distanceColourShown());
     window_->distanceColourCheck()->setChecked(false);
     QVERIFY(!window_->surfaceView()->scene().distanceColourShown());
+}
+
+namespace {
+
+// The float32 values of a volume, for writing it as .npy.
+std::vector<float> float_values(const Volume& volume)
+{
+    std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = static_cast<float>(element_value(volume, i));
+    }
+    return out;
+}
+
+double engine_sample_value(const Volume& prediction, const Volume& target, Metric metric)
+{
+    const Evaluation e = engine_evaluation(prediction, target);
+    const auto m =
+        static_cast<std::size_t>(std::find(e.metrics.begin(), e.metrics.end(), metric) - e.metrics.begin());
+    return e.samples[0].values[m];
+}
+
+} // namespace
+
+void TestWidgets::addPredictionAddsRowAndView()
+{
+    load(synthetic_prediction(), synthetic_target());
+    ComparisonPresenter* comparison = window_->comparison();
+    ComparisonTable* table = window_->comparisonPanel()->table();
+    QCOMPARE(table->rowCount(), 1);
+    QVERIFY(window_->comparisonViews().empty());
+    QVERIFY(!window_->comparisonLayoutShown());
+    QVERIFY(window_->findChild<QAction*>(QStringLiteral("addPredictionAction")));
+
+    // A prediction from a file, as File → Add Prediction… adds it.
+    QTemporaryDir dir;
+    const Shape s = synthetic_shape();
+    const QString path = dir.filePath(QStringLiteral("closer.npy"));
+    const auto closer = ball_prediction("closer", 9, 4.5);
+    write_npy_float(path.toStdString(), {s.d, s.h, s.w}, float_values(*closer));
+    window_->addPrediction(path);
+    QTRY_VERIFY(comparison->count() == 2 && !comparison->busy());
+    QCOMPARE(table->rowCount(), 2);
+    QCOMPARE(table->item(1, ComparisonTable::kNameColumn)->text(), QStringLiteral("closer.npy"));
+    QCOMPARE(window_->comparisonViews().size(), std::size_t{2});
+    QVERIFY(window_->comparisonLayoutShown());
+    QCOMPARE(window_->comparisonCaption(1)->text(), QStringLiteral("closer.npy"));
+    QCOMPARE(window_->comparisonViews()[1]->entry(), 1);
+    // The row holds the engine's values for that prediction.
+    const int dice_column = table->columnOf(Metric::Dice, false);
+    QVERIFY(dice_column > 0);
+    QCOMPARE(table->item(1, dice_column)->text(),
+             format_value(Metric::Dice, engine_sample_value(*closer, *synthetic_target(), Metric::Dice)));
+    QCOMPARE(table->item(0, dice_column)->text(),
+             format_value(Metric::Dice,
+                          engine_sample_value(*synthetic_prediction(), *synthetic_target(), Metric::Dice)));
+    // The chart overlays one curve per prediction, named.
+    QCOMPARE(window_->chart()->curveCount(), 2);
+    QCOMPARE(window_->chart()->curveNames().at(1), QStringLiteral("closer.npy"));
+    QVERIFY(!window_->chart()->curvePoints(1).isEmpty());
+
+    // A third one adds a third row and view.
+    comparison->addPredictionVolume(ball_prediction("smaller", 11, 3.5), QStringLiteral("smaller"));
+    QTRY_VERIFY(comparison->count() == 3 && !comparison->busy());
+    QCOMPARE(table->rowCount(), 3);
+    QCOMPARE(window_->comparisonViews().size(), std::size_t{3});
+    QCOMPARE(window_->chart()->curveCount(), 3);
+
+    // The 3D chooser: checking row 2 shows two predictions' surfaces.
+    table->item(2, ComparisonTable::kShownColumn)->setCheckState(Qt::Checked);
+    QCOMPARE(comparison->shownIn3dEntries(), (std::vector<int>{0, 2}));
+    window_->toggleMaximised(window_->surfaceView());
+    window_->comparison()->setComparisonLayout(false);
+    window_->surfaceView()->waitForSurfaces();
+    QTRY_COMPARE(window_->surfaceView()->scene().comparisonSurfaceCount(), 2);
+
+    // Removing a prediction removes its row and view.
+    comparison->removePrediction(1);
+    QCOMPARE(table->rowCount(), 2);
+    QCOMPARE(window_->comparisonViews().size(), std::size_t{2});
+    QCOMPARE(window_->comparisonCaption(1)->text(), QStringLiteral("smaller"));
+}
+
+void TestWidgets::comparisonTableHighlightsBest()
+{
+    load(synthetic_prediction(), synthetic_target());
+    ComparisonPresenter* comparison = window_->comparison();
+    const std::vector<std::shared_ptr<Volume>> predictions{
+        synthetic_prediction(), ball_prediction("closer", 9, 4.5), ball_prediction("smaller", 11, 3.5)};
+    comparison->addPredictionVolume(predictions[1], QStringLiteral("closer"));
+    comparison->addPredictionVolume(predictions[2], QStringLiteral("smaller"));
+    QTRY_VERIFY(comparison->count() == 3 && !comparison->busy());
+    ComparisonTable* table = window_->comparisonPanel()->table();
+    for (const Metric metric : {Metric::Dice, Metric::DiceLoss, Metric::Fp, Metric::Fn}) {
+        std::vector<double> values;
+        for (const auto& prediction : predictions) {
+            values.push_back(engine_sample_value(*prediction, *synthetic_target(), metric));
+        }
+        const double best = higher_is_worse(metric) ? *std::min_element(values.begin(), values.end())
+                                                    : *std::max_element(values.begin(), values.end());
+        const int column = table->columnOf(metric, false);
+        QVERIFY(column > 0);
+        for (int row = 0; row < 3; ++row) {
+            QCOMPARE(table->item(row, column)->text(),
+                     format_value(metric, values[static_cast<std::size_t>(row)]));
+            QVERIFY2(table->isBest(row, column) == (values[static_cast<std::size_t>(row)] == best),
+                     qPrintable(QStringLiteral("%1 row %2").arg(metric_label(metric)).arg(row)));
+            QCOMPARE(table->item(row, column)->font().bold(), table->isBest(row, column));
+        }
+    }
+    // The slice columns follow the slice.
+    window_->presenter()->setCurrentSlice(2);
+    const int slice_column = table->columnOf(Metric::Fn, true);
+    const Evaluation e = engine_evaluation(*predictions[2], *synthetic_target());
+    const auto m = static_cast<std::size_t>(std::find(e.metrics.begin(), e.metrics.end(), Metric::Fn) -
+                                            e.metrics.begin());
+    QCOMPARE(table->item(2, slice_column)->text(), format_value(Metric::Fn, e.samples[0].slices[2][m]));
+}
+
+void TestWidgets::comparisonViewsLinked()
+{
+    load(synthetic_prediction(), synthetic_target());
+    ComparisonPresenter* comparison = window_->comparison();
+    comparison->addPredictionVolume(ball_prediction("closer", 9, 4.5), QStringLiteral("closer"));
+    QTRY_VERIFY(comparison->count() == 2 && !comparison->busy());
+    QVERIFY(window_->comparisonLayoutShown());
+    const auto views = window_->comparisonViews();
+    QCOMPARE(views.size(), std::size_t{2});
+    QVERIFY(QTest::qWaitForWindowExposed(views[1]));
+    QCOMPARE(views[0]->axis(), ViewAxis::Axial);
+    // Same slice: a key in the first view moves the second.
+    const std::int64_t start = views[1]->sliceIndex();
+    views[0]->setFocus();
+    QTest::keyClick(views[0], Qt::Key_Up);
+    QCOMPARE(views[1]->sliceIndex(), start + 1);
+    // Same crosshair: a click in the second view moves the cursor for both.
+    const QPoint click = views[1]->voxelToWidget({start + 1, 10, 6}).toPoint();
+    QTest::mouseClick(views[1], Qt::LeftButton, {}, click);
+    QCOMPARE(window_->presenter()->cursor(), (Voxel{start + 1, 10, 6}));
+    // Same zoom and pan: Ctrl+wheel in the first view zooms the second.
+    const QPoint centre(views[0]->width() / 2, views[0]->height() / 2);
+    QWheelEvent wheel(centre, views[0]->mapToGlobal(centre), QPoint(), QPoint(0, 240), Qt::NoButton,
+                      Qt::ControlModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(views[0], &wheel);
+    const SliceCamera zoomed = views[0]->scene().camera();
+    QVERIFY(zoomed.zoom > 1.2);
+    QCOMPARE(comparison->camera().zoom, zoomed.zoom);
+    QVERIFY(std::abs(views[1]->scene().camera().zoom - zoomed.zoom) < 1e-6);
+    // The same voxel lands on the same widget position in both views.
+    const QPointF a = views[0]->voxelToWidget({start + 1, 8, 8});
+    const QPointF b = views[1]->voxelToWidget({start + 1, 8, 8});
+    QVERIFY2((a - b).manhattanLength() < 1.5,
+             qPrintable(QStringLiteral("%1,%2 vs %3,%4").arg(a.x()).arg(a.y()).arg(b.x()).arg(b.y())));
+    // R resets both.
+    QTest::keyClick(views[1], Qt::Key_R);
+    QVERIFY(std::abs(views[0]->scene().camera().zoom - 1.0) < 1e-6);
+    // The layout switch goes back to the 2x2 views and on again.
+    window_->comparisonPanel()->layoutCheck()->setChecked(false);
+    QVERIFY(!window_->comparisonLayoutShown());
+    window_->comparisonPanel()->layoutCheck()->setChecked(true);
+    QVERIFY(window_->comparisonLayoutShown());
+}
+
+void TestWidgets::differMostAndDifferenceMode()
+{
+    load(synthetic_prediction(), synthetic_target());
+    ComparisonPresenter* comparison = window_->comparison();
+    comparison->addPredictionVolume(ball_prediction("smaller", 11, 3.5), QStringLiteral("smaller"));
+    QTRY_VERIFY(comparison->count() == 2 && !comparison->busy());
+    ComparisonPanel* panel = window_->comparisonPanel();
+    QVERIFY(panel->differMostButton()->isEnabled());
+    QTest::mouseClick(panel->differMostButton(), Qt::LeftButton);
+    QCOMPARE(std::optional<std::int64_t>(window_->presenter()->currentSlice()),
+             comparison->differMostSlice(0));
+    QTest::mouseClick(panel->nextDifferButton(), Qt::LeftButton);
+    QCOMPARE(std::optional<std::int64_t>(window_->presenter()->currentSlice()),
+             comparison->differMostSlice(1));
+    // Difference mode: a difference view joins the comparison layout, the
+    // 2x2 slice views switch to the difference colours, the counts are shown.
+    panel->differenceCheck()->setChecked(true);
+    QVERIFY(comparison->differenceActive());
+    QCOMPARE(window_->comparisonViews().size(), std::size_t{3});
+    QCOMPARE(window_->comparisonViews()[2]->entry(), SliceView::kDifference);
+    QVERIFY(window_->sliceView(ViewAxis::Axial)->showsDifference());
+    const DifferenceCounts counts = comparison->differenceCounts();
+    QVERIFY(counts.only_a_right + counts.only_b_right + counts.both_wrong > 0);
+    QVERIFY(panel->countsLabel()->text().contains(QString::number(counts.only_b_right)));
+    // B chooser: choosing the first prediction as B makes A the other one.
+    panel->bCombo()->setCurrentIndex(0);
+    QCOMPARE(comparison->pairB(), 0);
+    QVERIFY(comparison->pairA() != 0);
+    panel->differenceCheck()->setChecked(false);
+    QCOMPARE(window_->comparisonViews().size(), std::size_t{2});
+    QVERIFY(!window_->sliceView(ViewAxis::Axial)->showsDifference());
 }
 
 int main(int argc, char** argv)

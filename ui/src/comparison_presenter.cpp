@@ -653,6 +653,14 @@ void ComparisonPresenter::setPair(int a, int b)
     if (a == pair_a_ && b == pair_b_) {
         return;
     }
+    if (a == b) {
+        // Choosing one side equal to the other swaps them.
+        if (b != pair_b_) {
+            a = pair_b_;
+        } else {
+            b = pair_a_;
+        }
+    }
     pair_a_ = a;
     pair_b_ = b;
     differ_rank_ = 0;

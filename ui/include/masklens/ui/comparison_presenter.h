@@ -80,6 +80,7 @@ public:
     // --- A / B ---------------------------------------------------------------------
     int pairA() const noexcept { return pair_a_; }
     int pairB() const noexcept { return pair_b_; }
+    // Choosing one side equal to the other swaps A and B.
     void setPair(int a, int b);
     // Slices ordered by |series_A - series_B| of the chart metric, largest first
     // (ties: lower slice first; slices where either is NaN are left out).
