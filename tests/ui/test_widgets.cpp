@@ -334,6 +334,16 @@ void TestWidgets::addPredictionAddsRowAndView()
     QCOMPARE(table->rowCount(), 2);
     QCOMPARE(window_->comparisonViews().size(), std::size_t{2});
     QCOMPARE(window_->comparisonCaption(1)->text(), QStringLiteral("smaller"));
+
+    // Opening another pair (as File → Open, recent pairs, drops) drops the added predictions.
+    const QString target_path = dir.filePath(QStringLiteral("target.npy"));
+    write_npy_float(target_path.toStdString(), {s.d, s.h, s.w}, float_values(*synthetic_target()));
+    window_->openFiles(path, target_path);
+    QTRY_VERIFY(!window_->presenter()->busy() && window_->presenter()->dataset().target_path == target_path);
+    QCOMPARE(comparison->count(), 1);
+    QCOMPARE(table->rowCount(), 1);
+    QVERIFY(window_->comparisonViews().empty());
+    QVERIFY(!window_->comparisonLayoutShown());
 }
 
 void TestWidgets::comparisonTableHighlightsBest()

@@ -671,7 +671,8 @@ void MainWindow::showError(const QString& text, const QString& details)
 
 void MainWindow::openFiles(const QString& prediction, const QString& target)
 {
-    presenter_->openFiles(prediction, target);
+    // A new pair: the predictions added for the previous one are dropped once it is open.
+    comparison_->openComparison(target, {prediction});
 }
 
 bool MainWindow::openResults(const QString& path)
