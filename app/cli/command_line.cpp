@@ -107,6 +107,9 @@ Reading:
   --key NAME            the array to read from .npz files
   --pred-key NAME, --target-key NAME   the same, per file
   --ignore-geometry     do not require equal spacing/origin/direction
+  --allow-outside-data  let NRRD/MetaImage headers name data files outside
+                        their folder (absolute or '..' paths; refused by
+                        default; also MASKLENS_ALLOW_OUTSIDE_DATA=1)
 
 Output:
   --format table|json|csv   (default table)
@@ -360,6 +363,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             command.output_path = value();
         } else if (name == "--memory-limit") {
             set_memory_cap_bytes(parse_byte_size(value(), name));
+        } else if (name == "--allow-outside-data") {
+            io::set_outside_data_allowed(true);
         } else if (name == "--threads") {
             const auto threads = parse_integer(name, value());
             if (threads < 0 || threads > 1024) {
@@ -369,7 +374,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         } else {
             throw_usage_error("unknown option '" + name + "' (see --help)");
         }
-        if (option.has_inline_value() && (name == "--logits" || name == "--ignore-geometry")) {
+        if (option.has_inline_value() &&
+            (name == "--logits" || name == "--ignore-geometry" || name == "--allow-outside-data")) {
             throw_usage_error(name + " takes no value");
         }
     }

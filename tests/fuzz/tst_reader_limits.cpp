@@ -99,6 +99,7 @@ private slots:
     void initTestCase();
     void detachedDataFile_data();
     void detachedDataFile();
+    void detachedDataFileOutsideWhenAllowed();
     void compressedSizeBound_data();
     void compressedSizeBound();
     void npzDeclaredSizeBound();
@@ -161,6 +162,34 @@ void ReaderLimitsTest::detachedDataFile()
     } else {
         expect_error(path, expected.toUtf8().constData());
     }
+}
+
+// The opt-in (--allow-outside-data, MASKLENS_ALLOW_OUTSIDE_DATA=1) reads the
+// files the default refuses; the environment variable alone is enough.
+void ReaderLimitsTest::detachedDataFileOutsideWhenAllowed()
+{
+    // The outside file differs from data.raw, so reading the wrong one shows.
+    QVERIFY(write_all(outer_, QByteArray(12, '\x07')));
+    const QString nhdr = dir_ + "/out.nhdr";
+    const QString mhd = dir_ + "/out.mhd";
+    QVERIFY(write_all(nhdr, nrrd_header("../outside.raw")));
+    QVERIFY(write_all(mhd, mhd_header(outer_.toUtf8())));
+    QVERIFY(!io::outside_data_allowed());
+    expect_error(nhdr, "--allow-outside-data");
+    io::set_outside_data_allowed(true);
+    for (const QString& path : {nhdr, mhd}) {
+        const Volume volume = io::read_volume(path.toStdString());
+        QCOMPARE(static_cast<int>(volume.data_as<std::uint8_t>()[0]), 7);
+    }
+    io::set_outside_data_allowed(false);
+    expect_error(mhd, "absolute path");
+    qputenv("MASKLENS_ALLOW_OUTSIDE_DATA", "1");
+    QVERIFY(io::outside_data_allowed());
+    QCOMPARE(static_cast<int>(io::read_volume(nhdr.toStdString()).data_as<std::uint8_t>()[0]), 7);
+    qputenv("MASKLENS_ALLOW_OUTSIDE_DATA", "0");
+    expect_error(nhdr, "leaves the header's folder");
+    qunsetenv("MASKLENS_ALLOW_OUTSIDE_DATA");
+    QVERIFY(write_all(outer_, QByteArray(12, '\x01')));
 }
 
 void ReaderLimitsTest::compressedSizeBound_data()

@@ -5,8 +5,10 @@
 #include "masklens/engine/error.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -95,19 +97,22 @@ std::filesystem::path detached_data_path(const std::string& header_path, const s
     if (name.empty()) {
         throw_input_error(header_path, std::string(what) + " is empty");
     }
+    const std::filesystem::path folder = std::filesystem::path(header_path).parent_path();
+    if (outside_data_allowed()) {
+        return relative.has_root_path() ? relative : folder / relative;
+    }
+    constexpr const char* kOptIn = "; only files in the header's folder are read (--allow-outside-data or "
+                                   "MASKLENS_ALLOW_OUTSIDE_DATA=1 allows others)";
     if (relative.has_root_path()) {
-        throw_input_error(header_path, std::string(what) + " '" + name +
-                                           "' is an absolute path; only files in the header's folder "
-                                           "are read");
+        throw_input_error(header_path, std::string(what) + " '" + name + "' is an absolute path" + kOptIn);
     }
     for (const auto& part : relative) {
         if (part == "..") {
             throw_input_error(header_path, std::string(what) + " '" + name +
-                                               "' leaves the header's folder ('..'); only files in the "
-                                               "header's folder are read");
+                                               "' leaves the header's folder ('..')" + kOptIn);
         }
     }
-    return std::filesystem::path(header_path).parent_path() / relative;
+    return folder / relative;
 }
 
 std::uint64_t inflate_all(const std::string& path, const char* what, int window_bits,
@@ -225,6 +230,24 @@ Shape shape_from_dims(const std::string& source, const std::int64_t* dims, int n
 }
 
 } // namespace detail
+
+namespace {
+std::atomic<bool> outside_data_allowed_flag{false};
+} // namespace
+
+void set_outside_data_allowed(bool allowed)
+{
+    outside_data_allowed_flag.store(allowed);
+}
+
+bool outside_data_allowed()
+{
+    if (outside_data_allowed_flag.load()) {
+        return true;
+    }
+    const char* environment = std::getenv("MASKLENS_ALLOW_OUTSIDE_DATA");
+    return environment && std::string(environment) == "1";
+}
 
 Volume read_volume(const std::string& path, const ReadOptions& options)
 {

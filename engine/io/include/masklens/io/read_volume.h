@@ -28,6 +28,16 @@ struct ReadOptions {
 // 2D images (PNG, TIFF, or Z == 1) become [1, 1, Y, X].
 Volume read_volume(const std::string& path, const ReadOptions& options = {});
 
+// Detached data files (NRRD "data file", MetaImage ElementDataFile) are read
+// only from the header's folder or its subfolders: a header naming an absolute
+// path or climbing out with ".." is refused, so that a file from elsewhere
+// cannot make MaskLens read other files. Users who trust their headers opt in
+// for the process with set_outside_data_allowed(true) (masklens-cli
+// --allow-outside-data) or the environment variable
+// MASKLENS_ALLOW_OUTSIDE_DATA=1 (any program, the app included).
+void set_outside_data_allowed(bool allowed);
+bool outside_data_allowed();
+
 // The individual readers (read_volume dispatches to them).
 Volume read_npy(const std::string& path, const ReadOptions& options = {});
 Volume read_npz(const std::string& path, const ReadOptions& options = {});
