@@ -58,6 +58,25 @@ bool patch_tiff_tag(QByteArray& bytes, std::uint16_t tag, std::uint32_t value)
     return false;
 }
 
+// A PNG chunk with its length and CRC.
+QByteArray png_chunk(const char* type, const QByteArray& data)
+{
+    QByteArray body = QByteArray(type, 4) + data;
+    const uLong crc =
+        crc32(0L, reinterpret_cast<const Bytef*>(body.constData()), static_cast<uInt>(body.size()));
+    QByteArray out;
+    for (const std::uint32_t value : {static_cast<std::uint32_t>(data.size())}) {
+        for (int b = 3; b >= 0; --b) {
+            out += static_cast<char>((value >> (8 * b)) & 0xff);
+        }
+    }
+    out += body;
+    for (int b = 3; b >= 0; --b) {
+        out += static_cast<char>((crc >> (8 * b)) & 0xff);
+    }
+    return out;
+}
+
 void put_le32(QByteArray& bytes, qsizetype at, std::uint32_t value)
 {
     for (int b = 0; b < 4; ++b) {
@@ -253,6 +272,34 @@ void ImageReaderTest::rejectsBrokenImages_data()
     QByteArray png_crc = png;
     png_crc[40] = static_cast<char>(png_crc[40] ^ 0x20);
     QTest::newRow("png crc") << "c.png" << png_crc << "CRC mismatch";
+    // Structural faults on which libpng stops with an error (33 = signature + IHDR).
+    const QByteArray ihdr = png.mid(8, 25);
+    QTest::newRow("png second IHDR") << "i.png" << png.left(33) + ihdr + png.mid(33) << "second IHDR";
+    QTest::newRow("png palette") << "pl.png"
+                                 << png.left(33) + png_chunk("PLTE", QByteArray(3, '\0')) + png.mid(33)
+                                 << "palette";
+    QTest::newRow("png unknown critical")
+        << "u.png" << png.left(33) + png_chunk("ABCD", QByteArray("x")) + png.mid(33)
+        << "unknown critical chunk";
+    QTest::newRow("png bad chunk name")
+        << "n.png" << png.left(33) + png_chunk("a1cd", QByteArray("x")) + png.mid(33) << "invalid chunk name";
+    {
+        // The gray8 fixture is 7 x 5, one IDAT: rebuild it with filter type 9 on row 2.
+        QByteArray rows;
+        for (int y = 0; y < 5; ++y) {
+            rows += static_cast<char>(y == 2 ? 9 : 0);
+            rows += QByteArray(7, static_cast<char>(y * 10));
+        }
+        const QByteArray idat = png_chunk("IDAT", qCompress(rows).mid(4)); // qCompress: 4-byte size + zlib
+        QTest::newRow("png filter type")
+            << "f.png" << png.left(33) + idat + png_chunk("IEND", QByteArray()) << "filter type 9";
+        QByteArray split = qCompress(rows).mid(4);
+        QTest::newRow("png IDAT run broken")
+            << "r.png"
+            << png.left(33) + png_chunk("IDAT", split.left(5)) + png_chunk("tEXt", QByteArray("a\0b", 3)) +
+                   png_chunk("IDAT", split.mid(5)) + png_chunk("IEND", QByteArray())
+            << "not consecutive";
+    }
     QTest::newRow("png rgb") << "rgb.png" << test::read_all(dir + "/image2d/rgb.png") << "3 components";
     QTest::newRow("tif garbage") << "g.tif" << garbage << "not a valid TIFF";
     // TIFF structure checks (tiff_check.cpp), made from the 8-bit fixture.

@@ -115,6 +115,7 @@ void check_png(const detail::File& file)
     std::uint64_t offset = 8;
     bool header_seen = false;
     bool end_seen = false;
+    bool data_ended = false; // a chunk other than IDAT followed the IDAT run
     std::uint32_t width = 0, height = 0;
     int bit_depth = 0, color_type = 0, interlace = 0;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> data_chunks;
@@ -136,6 +137,16 @@ void check_png(const detail::File& file)
         if (crc != be32(chunk.data() + 4 + length)) {
             throw_input_error(path, "PNG file is corrupt (CRC mismatch in chunk '" + type + "')");
         }
+        // libpng stops with png_error() (a longjmp through VTK 9.1's reader,
+        // which then crashed under fuzzing) on structural faults, so refuse
+        // them all here: chunk names of letters only, IHDR first and once,
+        // one run of IDAT chunks, no unknown critical chunk, no palette.
+        for (const char c : type) {
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+                throw_input_error(path, "PNG file is corrupt (invalid chunk name)");
+            }
+        }
+        const bool critical = type[0] >= 'A' && type[0] <= 'Z';
         if (!header_seen) {
             if (type != "IHDR" || length != 13) {
                 throw_input_error(path, "not a valid PNG file (IHDR chunk missing)");
@@ -145,11 +156,29 @@ void check_png(const detail::File& file)
             bit_depth = chunk[12];
             color_type = chunk[13];
             interlace = chunk[16];
+            if (chunk[14] != 0 || chunk[15] != 0 || interlace > 1) {
+                throw_input_error(path,
+                                  "not a valid PNG file (unknown compression, filter or interlace method "
+                                  "in IHDR)");
+            }
             header_seen = true;
         } else if (type == "IDAT") {
+            if (!data_chunks.empty() && data_ended) {
+                throw_input_error(path, "PNG file is corrupt (IDAT chunks are not consecutive)");
+            }
             data_chunks.emplace_back(offset + 8, length);
         } else if (type == "IEND") {
             end_seen = true;
+        } else if (type == "IHDR") {
+            throw_input_error(path, "PNG file is corrupt (a second IHDR chunk)");
+        } else if (type == "PLTE") {
+            throw_input_error(path, "image has a palette (PLTE chunk); a mask or prediction must be a "
+                                    "single-channel grayscale image");
+        } else if (critical) {
+            throw_input_error(path, "PNG file has an unknown critical chunk '" + type + "'");
+        }
+        if (type != "IDAT" && !data_chunks.empty()) {
+            data_ended = true;
         }
         offset += 12 + length;
     }
@@ -202,10 +231,47 @@ void check_png(const detail::File& file)
             needed += pass_bytes(w, h);
         }
     }
+    // Where each scanline's filter byte sits in the inflated stream: libpng
+    // stops with an error on a filter type above 4.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> passes; // (rows, bytes per row incl. filter byte)
+    if (interlace == 0) {
+        passes.emplace_back(height, 1 + (static_cast<std::uint64_t>(width) * channels * bit_depth + 7) / 8);
+    } else {
+        static const int start_x[7] = {0, 4, 0, 2, 0, 1, 0}, start_y[7] = {0, 0, 4, 0, 2, 0, 1};
+        static const int step_x[7] = {8, 8, 4, 4, 2, 2, 1}, step_y[7] = {8, 8, 8, 4, 4, 2, 2};
+        for (int pass = 0; pass < 7; ++pass) {
+            const std::uint64_t w = width > static_cast<std::uint32_t>(start_x[pass])
+                                        ? (width - start_x[pass] + step_x[pass] - 1) / step_x[pass]
+                                        : 0;
+            const std::uint64_t h = height > static_cast<std::uint32_t>(start_y[pass])
+                                        ? (height - start_y[pass] + step_y[pass] - 1) / step_y[pass]
+                                        : 0;
+            if (w > 0 && h > 0) {
+                passes.emplace_back(h, 1 + (w * static_cast<std::uint64_t>(channels * bit_depth) + 7) / 8);
+            }
+        }
+    }
+    std::size_t pass_index = 0;
+    std::uint64_t row_in_pass = 0;
+    std::uint64_t next_filter = 0; // stream offset of the next filter byte
+    auto check_filters = [&](std::uint64_t at, const unsigned char* piece, std::size_t size) {
+        while (pass_index < passes.size() && next_filter < at + size) {
+            if (next_filter >= at && piece[next_filter - at] > 4) {
+                throw_input_error(path, "PNG image data is corrupt (scanline filter type " +
+                                            std::to_string(piece[next_filter - at]) + ")");
+            }
+            next_filter += passes[pass_index].second;
+            if (++row_in_pass == passes[pass_index].first) {
+                row_in_pass = 0;
+                ++pass_index;
+            }
+        }
+    };
     std::size_t chunk_index = 0;
     std::uint64_t chunk_used = 0;
     const std::uint64_t produced = detail::inflate_all(
-        path, "PNG image data", 15, [&](unsigned char* buffer, std::size_t size) -> std::size_t {
+        path, "PNG image data", 15,
+        [&](unsigned char* buffer, std::size_t size) -> std::size_t {
             while (chunk_index < data_chunks.size() && chunk_used == data_chunks[chunk_index].second) {
                 ++chunk_index;
                 chunk_used = 0;
@@ -218,7 +284,8 @@ void check_png(const detail::File& file)
             file.read_at(start + chunk_used, buffer, take, "PNG image data");
             chunk_used += take;
             return take;
-        });
+        },
+        needed + (std::uint64_t{1} << 20), check_filters);
     if (produced < needed) {
         throw_input_error(path, "PNG image data is truncated (" + std::to_string(produced) + " of " +
                                     std::to_string(needed) + " bytes)");

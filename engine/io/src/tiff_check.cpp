@@ -195,6 +195,12 @@ private:
                 fail("TIFF page " + std::to_string(page) + " has a field (tag " + std::to_string(tag) +
                      ") with " + std::to_string(entry.count) + " values (corrupt file)");
             }
+            if (entry.count == 0 && is_checked_tag(tag)) {
+                // libtiff then falls back to defaults VTK handles differently
+                // (an empty PhotometricInterpretation made it decode RGBA).
+                fail("TIFF page " + std::to_string(page) + " stores tag " + std::to_string(tag) +
+                     " with no value (corrupt file)");
+            }
             const std::uint64_t total = entry.count * size;
             if (total <= inline_size) {
                 entry.value_offset = value_position;
