@@ -195,6 +195,9 @@ private:
                 fail("TIFF page " + std::to_string(page) + " has a field (tag " + std::to_string(tag) +
                      ") with " + std::to_string(entry.count) + " values (corrupt file)");
             }
+            if (is_checked_tag(tag)) {
+                check_field_type(tag, entry, page);
+            }
             if (entry.count == 0 && is_checked_tag(tag)) {
                 // libtiff then falls back to defaults VTK handles differently
                 // (an empty PhotometricInterpretation made it decode RGBA).
@@ -235,6 +238,29 @@ private:
         case kTileByteCounts:
         case kSampleFormat: return true;
         default: return false;
+        }
+    }
+
+    // libtiff drops a known tag stored with another field type or count
+    // (and VTK then decodes the page differently, e.g. as RGBA), so the
+    // tags MaskLens relies on must be stored as the TIFF 6.0 spec says.
+    void check_field_type(std::uint16_t tag, const Entry& entry, std::uint64_t page) const
+    {
+        const bool is_short = entry.type == 3;
+        const bool is_short_or_long = entry.type == 3 || entry.type == 4 || (big_tiff_ && entry.type == 16);
+        const bool is_array =
+            tag == kStripOffsets || tag == kStripByteCounts || tag == kTileOffsets || tag == kTileByteCounts;
+        const bool shorts_only = tag == kBitsPerSample || tag == kCompression || tag == kPhotometric ||
+                                 tag == kSamplesPerPixel || tag == kSampleFormat;
+        if ((shorts_only && !is_short) || !is_short_or_long) {
+            fail("TIFF page " + std::to_string(page) + " stores tag " + std::to_string(tag) +
+                 " with field type " + std::to_string(entry.type) +
+                 (shorts_only ? ", not SHORT" : ", not SHORT or LONG") + " (corrupt file)");
+        }
+        if (!is_array && entry.count != 1) {
+            fail("TIFF page " + std::to_string(page) + " stores tag " + std::to_string(tag) + " with " +
+                 std::to_string(entry.count) +
+                 " values, not 1 (corrupt file or more than one sample per pixel)");
         }
     }
 
