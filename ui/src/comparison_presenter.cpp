@@ -78,7 +78,8 @@ ComparisonPresenter::ComparisonPresenter(SessionPresenter* session, QObject* par
     connect(session_, &SessionPresenter::evaluationChanged, this, &ComparisonPresenter::onEvaluationChanged);
     connect(session_, &SessionPresenter::chartMetricChanged, this, [this]() { differ_rank_ = 0; });
     const auto load_failed = [this]() {
-        if (expect_new_pair_ && !session_->busy()) {
+        // The pair being opened failed: the predictions queued for it go too.
+        if (!session_->busy()) {
             expect_new_pair_ = false;
             queued_.clear();
         }
