@@ -1,8 +1,10 @@
 // Google Benchmark: surface-distance metrics (hd, hd95, assd, nsd) on the CPU.
-//   BM_SurfaceDistance3D/N     one 3D evaluation of two offset sphere-like masks
+//   (the first three take a second argument M: 0 Auto, 1 the EDT forced, 2 the
+//   k-d tree search forced; same values either way)
+//   BM_SurfaceDistance3D/N/M   one 3D evaluation of two offset sphere-like masks
 //                              on an N^3 grid with spacing (0.8, 0.8, 1.5) mm
-//   BM_SurfaceDistanceSlices/N the same pair, per-slice values along D (one pass)
-//   BM_SurfaceDistanceNoise/N  worst case: random masks (surface ~ the whole volume)
+//   BM_SurfaceDistanceSlices/N/M the same pair, per-slice values along D (one pass)
+//   BM_SurfaceDistanceNoise/N/M worst case: random masks (surface ~ the whole volume)
 //   BM_DistanceTransform/N     the squared EDT alone on the spheres' bounding box
 //   BM_SurfaceDistanceSubvoxel/N  the spheres with --surface subvoxel (DeepMind's
 //                              area-weighted corner surfels)
@@ -66,9 +68,18 @@ Pair noise(std::int64_t n)
     return p;
 }
 
-SurfaceDistanceOptions options()
+// Second benchmark argument: 0 Auto, 1 forced EDT, 2 forced k-d tree search.
+SurfaceSearch search_of(std::int64_t arg)
+{
+    return arg == 1   ? SurfaceSearch::DistanceTransform
+           : arg == 2 ? SurfaceSearch::NearestNeighbour
+                      : SurfaceSearch::Auto;
+}
+
+SurfaceDistanceOptions options(std::int64_t search = 0)
 {
     SurfaceDistanceOptions o;
+    o.search = search_of(search);
     o.spacing_xyz = kSpacing;
     o.nsd_tolerance_mm = 1.0;
     return o;
@@ -78,7 +89,8 @@ void BM_SurfaceDistance3D(benchmark::State& state)
 {
     const Pair p = spheres(state.range(0));
     for (auto _ : state) {
-        benchmark::DoNotOptimize(surface_distances(p.pred.data(), p.target.data(), p.grid, options()));
+        benchmark::DoNotOptimize(
+            surface_distances(p.pred.data(), p.target.data(), p.grid, options(state.range(1))));
     }
     state.SetItemsProcessed(state.iterations() * p.grid.voxels());
 }
@@ -87,8 +99,8 @@ void BM_SurfaceDistanceSlices(benchmark::State& state)
 {
     const Pair p = spheres(state.range(0));
     for (auto _ : state) {
-        benchmark::DoNotOptimize(
-            surface_distances_per_slice(p.pred.data(), p.target.data(), p.grid, SliceAxis::D, options()));
+        benchmark::DoNotOptimize(surface_distances_per_slice(p.pred.data(), p.target.data(), p.grid,
+                                                             SliceAxis::D, options(state.range(1))));
     }
     state.SetItemsProcessed(state.iterations() * p.grid.voxels());
 }
@@ -97,7 +109,8 @@ void BM_SurfaceDistanceNoise(benchmark::State& state)
 {
     const Pair p = noise(state.range(0));
     for (auto _ : state) {
-        benchmark::DoNotOptimize(surface_distances(p.pred.data(), p.target.data(), p.grid, options()));
+        benchmark::DoNotOptimize(
+            surface_distances(p.pred.data(), p.target.data(), p.grid, options(state.range(1))));
     }
     state.SetItemsProcessed(state.iterations() * p.grid.voxels());
 }
@@ -129,14 +142,19 @@ void BM_SurfaceDistanceSubvoxel(benchmark::State& state)
 
 } // namespace
 
-BENCHMARK(BM_SurfaceDistance3D)->Arg(128)->Arg(256)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_SurfaceDistanceSlices)
-    ->Arg(128)
-    ->Arg(256)
-    ->Arg(512)
+// Arguments: N, then the method (0 Auto, 1 EDT, 2 k-d tree).
+BENCHMARK(BM_SurfaceDistance3D)
+    ->ArgsProduct({{128, 256, 512}, {0, 1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK(BM_SurfaceDistanceNoise)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SurfaceDistanceSlices)
+    ->ArgsProduct({{128, 256, 512}, {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_SurfaceDistanceNoise)
+    ->ArgsProduct({{128, 256}, {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_DistanceTransform)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK(BM_SurfaceDistanceSubvoxel)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();

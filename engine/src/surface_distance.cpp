@@ -2,11 +2,14 @@
 
 #include "masklens/engine/distance_transform.h"
 #include "masklens/engine/error.h"
+#include "surface_search.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -17,6 +20,10 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Cost model of the two voxel-mode methods (prefer_nearest_neighbour).
+constexpr double kEdtCostPerAxis = 1.0;
+constexpr double kTreeCostBase = 4.0;
+constexpr double kTreeCostPerLevel = 1.0;
 
 using Extent = std::array<std::int64_t, 3>;
 
@@ -72,6 +79,205 @@ struct GroupDistances {
     std::vector<double> target_to_pred;
 };
 
+// Runs fn(i) for i in [0, count) on `workers` threads, handing out items in
+// order as threads become free (balances uneven items such as slices).
+void parallel_dynamic(std::int64_t count, int workers, const std::function<void(std::int64_t)>& fn)
+{
+    if (count <= 0) {
+        return;
+    }
+    std::atomic<std::int64_t> next{0};
+    const int n = static_cast<int>(std::clamp<std::int64_t>(workers, 1, count));
+    detail::parallel_for(n, n, [&](std::int64_t, std::int64_t, int) {
+        for (std::int64_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
+            fn(i);
+        }
+    });
+}
+
+// Estimated costs (arbitrary units, measured on the benchmark's spheres and
+// noise, see docs/benchmarks.md) of the two exact methods: the EDT touches
+// every box voxel in each of its passes, twice; the tree search costs per
+// surface voxel (building plus querying), growing with the tree's depth.
+bool prefer_nearest_neighbour(SurfaceSearch search, std::int64_t box_voxels, std::int64_t pred_surface,
+                              std::int64_t target_surface, int measured_axes)
+{
+    if (search != SurfaceSearch::Auto) {
+        return search == SurfaceSearch::NearestNeighbour;
+    }
+    if (detail::transform_arithmetic() == detail::Arithmetic::Unknown) {
+        return false; // the search could not promise the transform's values to the last bit
+    }
+    const auto points = static_cast<double>(pred_surface + target_surface);
+    const double depth = std::log2(2.0 + static_cast<double>(std::max(pred_surface, target_surface)));
+    const double tree = points * (kTreeCostBase + kTreeCostPerLevel * depth);
+    const double edt = static_cast<double>(box_voxels) * kEdtCostPerAxis * measured_axes;
+    return tree < edt;
+}
+
+// Directed distances by k-d tree search (see surface_search.h): `surface`
+// holds the box's surface bits (1 prediction, 2 target), in scan order.
+void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const GridBox& box,
+                                 const Extent& ext, int group_axis, const SurfaceDistanceOptions& options,
+                                 std::vector<GroupDistances>& result, float* pred_map)
+{
+    const Extent e = box.extent();
+    const auto groups = static_cast<std::int64_t>(result.size());
+    const auto ga = static_cast<std::size_t>(std::max(group_axis, 0));
+    // Surface voxels per group (CSR), in scan order within each group.
+    std::vector<std::int64_t> p_start(static_cast<std::size_t>(groups + 1), 0);
+    std::vector<std::int64_t> t_start(static_cast<std::size_t>(groups + 1), 0);
+    const auto group_of = [&](std::int64_t d, std::int64_t h, std::int64_t w) -> std::int64_t {
+        if (group_axis < 0) {
+            return 0;
+        }
+        return box.lo[ga] + (ga == 0 ? d : ga == 1 ? h : w);
+    };
+    std::size_t i = 0;
+    for (std::int64_t d = 0; d < e[0]; ++d) {
+        for (std::int64_t h = 0; h < e[1]; ++h) {
+            for (std::int64_t w = 0; w < e[2]; ++w, ++i) {
+                const std::uint8_t bits = surface[i];
+                if (bits == 0) {
+                    continue;
+                }
+                const auto g = static_cast<std::size_t>(group_of(d, h, w) + 1);
+                p_start[g] += bits & 1;
+                t_start[g] += bits >> 1;
+            }
+        }
+    }
+    for (std::size_t g = 1; g < p_start.size(); ++g) {
+        p_start[g] += p_start[g - 1];
+        t_start[g] += t_start[g - 1];
+    }
+    std::vector<detail::GridPoint> p_points(static_cast<std::size_t>(p_start.back()));
+    std::vector<detail::GridPoint> t_points(static_cast<std::size_t>(t_start.back()));
+    {
+        std::vector<std::int64_t> p_next(p_start.begin(), p_start.end() - 1);
+        std::vector<std::int64_t> t_next(t_start.begin(), t_start.end() - 1);
+        i = 0;
+        for (std::int64_t d = 0; d < e[0]; ++d) {
+            for (std::int64_t h = 0; h < e[1]; ++h) {
+                for (std::int64_t w = 0; w < e[2]; ++w, ++i) {
+                    const std::uint8_t bits = surface[i];
+                    if (bits == 0) {
+                        continue;
+                    }
+                    const auto g = static_cast<std::size_t>(group_of(d, h, w));
+                    const detail::GridPoint point{static_cast<std::int32_t>(d), static_cast<std::int32_t>(h),
+                                                  static_cast<std::int32_t>(w)};
+                    if ((bits & 1) != 0) {
+                        p_points[static_cast<std::size_t>(p_next[g]++)] = point;
+                    }
+                    if ((bits & 2) != 0) {
+                        t_points[static_cast<std::size_t>(t_next[g]++)] = point;
+                    }
+                }
+            }
+        }
+    }
+    const bool fused = detail::transform_arithmetic() == detail::Arithmetic::Fused;
+    const auto& s = options.spacing_xyz;
+    const detail::AxisLengths lengths(e, {s[2], s[1], s[0]});
+    const auto map_index = [&](const detail::GridPoint& p) {
+        return ((box.lo[0] + p[0]) * ext[1] + box.lo[1] + p[1]) * ext[2] + box.lo[2] + p[2];
+    };
+    // Distances from queries[begin, end) to the tree, into out[begin, end).
+    const auto query = [&](const detail::SurfaceTree& tree, const detail::GridPoint* queries,
+                           std::int64_t begin, std::int64_t end, double* out, bool pred_side) {
+        detail::GridPoint hint = tree.any_point();
+        for (std::int64_t k = begin; k < end; ++k) {
+            const double squared =
+                fused ? tree.nearest<true>(queries[k], hint) : tree.nearest<false>(queries[k], hint);
+            const double distance = std::sqrt(squared);
+            out[k] = distance;
+            if (pred_side && pred_map != nullptr) {
+                pred_map[map_index(queries[k])] = static_cast<float>(distance);
+            }
+        }
+    };
+    const auto slice_of = [](const std::vector<detail::GridPoint>& points,
+                             const std::vector<std::int64_t>& start, std::int64_t g) {
+        const auto* first = points.data() + start[static_cast<std::size_t>(g)];
+        return std::vector<detail::GridPoint>(first, points.data() + start[static_cast<std::size_t>(g) + 1]);
+    };
+    // Fills a group whose other surface is empty: every distance is +inf.
+    const auto fill_unmatched = [&](std::int64_t g, GroupDistances& out) {
+        std::fill(out.pred_to_target.begin(), out.pred_to_target.end(), kInf);
+        std::fill(out.target_to_pred.begin(), out.target_to_pred.end(), kInf);
+        if (pred_map != nullptr) {
+            for (std::int64_t k = p_start[static_cast<std::size_t>(g)];
+                 k < p_start[static_cast<std::size_t>(g) + 1]; ++k) {
+                pred_map[map_index(p_points[static_cast<std::size_t>(k)])] =
+                    std::numeric_limits<float>::infinity();
+            }
+        }
+    };
+    const auto sizes = [&](std::int64_t g) {
+        const auto u = static_cast<std::size_t>(g);
+        return std::pair<std::int64_t, std::int64_t>{p_start[u + 1] - p_start[u],
+                                                     t_start[u + 1] - t_start[u]};
+    };
+
+    if (group_axis < 0) {
+        // One problem: build both trees at once, then split the queries over all threads.
+        const auto [np, nt] = sizes(0);
+        GroupDistances& out = result.front();
+        out.pred_to_target.resize(static_cast<std::size_t>(np));
+        out.target_to_pred.resize(static_cast<std::size_t>(nt));
+        if (np == 0 || nt == 0) {
+            fill_unmatched(0, out);
+            return;
+        }
+        std::vector<std::vector<detail::GridPoint>> copies{p_points, t_points};
+        std::array<std::unique_ptr<detail::SurfaceTree>, 2> built;
+        detail::parallel_for(
+            2, detail::worker_count(options.threads, 2, np + nt), [&](std::int64_t b, std::int64_t en, int) {
+                for (std::int64_t k = b; k < en; ++k) {
+                    built[static_cast<std::size_t>(k)] = std::make_unique<detail::SurfaceTree>(
+                        std::move(copies[static_cast<std::size_t>(k)]), lengths);
+                }
+            });
+        constexpr std::int64_t kChunk = 4096;
+        const std::int64_t p_chunks = (np + kChunk - 1) / kChunk;
+        const std::int64_t t_chunks = (nt + kChunk - 1) / kChunk;
+        const int workers = detail::worker_count(options.threads, p_chunks + t_chunks, (np + nt) * 64);
+        parallel_dynamic(p_chunks + t_chunks, workers, [&](std::int64_t c) {
+            if (c < p_chunks) {
+                query(*built[1], p_points.data(), c * kChunk, std::min(np, (c + 1) * kChunk),
+                      out.pred_to_target.data(), true);
+            } else {
+                const std::int64_t k = c - p_chunks;
+                query(*built[0], t_points.data(), k * kChunk, std::min(nt, (k + 1) * kChunk),
+                      out.target_to_pred.data(), false);
+            }
+        });
+        return;
+    }
+    // Per slice: one small problem per slice, slices spread over the threads.
+    const int workers = detail::worker_count(options.threads, groups, (p_start.back() + t_start.back()) * 64);
+    parallel_dynamic(groups, workers, [&](std::int64_t g) {
+        const auto [np, nt] = sizes(g);
+        GroupDistances& out = result[static_cast<std::size_t>(g)];
+        out.pred_to_target.resize(static_cast<std::size_t>(np));
+        out.target_to_pred.resize(static_cast<std::size_t>(nt));
+        if (np == 0 && nt == 0) {
+            return;
+        }
+        if (np == 0 || nt == 0) {
+            fill_unmatched(g, out);
+            return;
+        }
+        const detail::SurfaceTree p_tree(slice_of(p_points, p_start, g), lengths);
+        const detail::SurfaceTree t_tree(slice_of(t_points, t_start, g), lengths);
+        query(t_tree, p_points.data() + p_start[static_cast<std::size_t>(g)], 0, np,
+              out.pred_to_target.data(), true);
+        query(p_tree, t_points.data() + t_start[static_cast<std::size_t>(g)], 0, nt,
+              out.target_to_pred.data(), false);
+    });
+}
+
 // The batched core: masks on a [D, H, W] grid; surfaces and distances are
 // measured along `axes`; group_axis (-1: none) splits the result per slice
 // along an axis that must be excluded from `axes`.
@@ -111,7 +317,10 @@ std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const s
     // the image or outside the union's bounding box: background either way.
     std::vector<std::uint8_t> surface(static_cast<std::size_t>(box.voxels()));
     const Extent stride{plane, e[2], 1};
-    detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int) {
+    std::vector<std::array<std::int64_t, 2>> counts(static_cast<std::size_t>(workers), {0, 0});
+    detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int t) {
+        std::int64_t np = 0;
+        std::int64_t nt = 0;
         for (std::int64_t d = begin; d < end; ++d) {
             for (std::int64_t h = 0; h < e[1]; ++h) {
                 for (std::int64_t w = 0; w < e[2]; ++w) {
@@ -133,11 +342,26 @@ std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const s
                         interior &= inside[static_cast<std::size_t>(i - stride[a])];
                         interior &= inside[static_cast<std::size_t>(i + stride[a])];
                     }
-                    surface[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v & ~interior);
+                    const auto bits = static_cast<std::uint8_t>(v & ~interior);
+                    surface[static_cast<std::size_t>(i)] = bits;
+                    np += bits & 1;
+                    nt += bits >> 1;
                 }
             }
         }
+        counts[static_cast<std::size_t>(t)] = {np, nt};
     });
+    std::int64_t pred_surface = 0;
+    std::int64_t target_surface = 0;
+    for (const auto& c : counts) {
+        pred_surface += c[0];
+        target_surface += c[1];
+    }
+    const int measured = (axes[0] && e[0] > 1 ? 1 : 0) + (axes[1] && e[1] > 1 ? 1 : 0) + (axes[2] ? 1 : 0);
+    if (prefer_nearest_neighbour(options.search, box.voxels(), pred_surface, target_surface, measured)) {
+        nearest_neighbour_distances(surface, box, ext, group_axis, options, result, pred_map);
+        return result;
+    }
 
     const EdtGrid grid{e, options.spacing_xyz, axes};
     std::vector<double> dist(static_cast<std::size_t>(box.voxels()));

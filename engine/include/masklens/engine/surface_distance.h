@@ -50,11 +50,17 @@
 //   nsd            area fraction within tau (compute_surface_dice_at_tolerance).
 // Empty masks as above. surface_distance_map always uses voxel surfaces.
 //
-// Implementation: surfaces are extracted and the exact squared EDT
-// (distance_transform.h) runs only inside the joint bounding box of both masks
-// -- exact, since both surfaces lie in it and a voxel's face neighbours outside
-// it are background -- and percentiles use selection (std::nth_element).
-// Per-slice values come from one batched pass over all slices.
+// Implementation: surfaces are extracted inside the joint bounding box of both
+// masks -- exact, since both surfaces lie in it and a voxel's face neighbours
+// outside it are background. Voxel mode then finds each surface voxel's
+// distance to the other surface by one of two exact methods, chosen by an
+// estimated cost (SurfaceDistanceOptions::search): a k-d tree over the other
+// surface's voxels queried at the surface voxels only (thin surfaces: the
+// usual case), or the exact squared EDT (distance_transform.h) over the box
+// (surfaces filling much of the box, e.g. noise). Both form squared distances
+// in the same arithmetic and give the same values. Percentiles use selection
+// (std::nth_element). Per-slice values come from one batched pass over all
+// slices (parallel over slices). Subvoxel mode always uses the EDT.
 #pragma once
 
 #include "masklens/engine/metrics.h"
@@ -75,6 +81,15 @@ namespace masklens {
 // (default). Subvoxel: DeepMind's area-weighted surface elements on voxel
 // corners (see above).
 
+// How voxel-mode distances are found (see Implementation above). Both give
+// the same values; Auto picks the cheaper one by an estimated cost. The
+// others force one method (tests, benchmarks).
+enum class SurfaceSearch {
+    Auto,
+    DistanceTransform, // two exact EDTs over the surfaces' joint bounding box
+    NearestNeighbour,  // exact k-d tree search, at surface voxels only
+};
+
 struct SurfaceDistanceOptions {
     double percentile = 95; // in [0, 100]
     HausdorffRule rule = HausdorffRule::Max;
@@ -82,6 +97,7 @@ struct SurfaceDistanceOptions {
     std::array<double, 3> spacing_xyz{1.0, 1.0, 1.0}; // mm, (W, H, D) order like Geometry
     int threads = 0;                                  // 0: all hardware threads
     SurfaceMode surface = SurfaceMode::Voxel;
+    SurfaceSearch search = SurfaceSearch::Auto; // Voxel mode only
 };
 
 struct SurfaceDistances {

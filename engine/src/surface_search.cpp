@@ -1,0 +1,167 @@
+#include "surface_search.h"
+
+#include "masklens/engine/distance_transform.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <utility>
+
+namespace masklens::detail {
+
+namespace {
+
+// Points per leaf: small leaves prune well on thin surfaces.
+constexpr std::int32_t kLeafSize = 8;
+
+} // namespace
+
+AxisLengths::AxisLengths(const std::array<std::int64_t, 3>& extent_dhw,
+                         const std::array<double, 3>& spacing_dhw)
+{
+    for (std::size_t a = 0; a < 3; ++a) {
+        const auto n = static_cast<std::size_t>(std::max<std::int64_t>(1, extent_dhw[a]));
+        t[a].resize(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            // As the transform forms it: an integer number of steps times the spacing.
+            t[a][k] = static_cast<double>(k) * spacing_dhw[a];
+        }
+    }
+}
+
+SurfaceTree::SurfaceTree(std::vector<GridPoint> points, const AxisLengths& lengths)
+    : points_(std::move(points)), t_{lengths.t[0].data(), lengths.t[1].data(), lengths.t[2].data()}
+{
+    if (points_.empty()) {
+        return;
+    }
+    nodes_.reserve(static_cast<std::size_t>(4 * (points_.size() / kLeafSize + 1)));
+    build(0, static_cast<std::int32_t>(points_.size()));
+}
+
+std::int32_t SurfaceTree::build(std::int32_t lo, std::int32_t hi)
+{
+    const auto index = static_cast<std::int32_t>(nodes_.size());
+    nodes_.push_back(Node{-1, 0, lo, hi});
+    if (hi - lo <= kLeafSize) {
+        return index;
+    }
+    GridPoint min = points_[static_cast<std::size_t>(lo)];
+    GridPoint max = min;
+    for (std::int32_t i = lo + 1; i < hi; ++i) {
+        const GridPoint& p = points_[static_cast<std::size_t>(i)];
+        for (std::size_t a = 0; a < 3; ++a) {
+            min[a] = std::min(min[a], p[a]);
+            max[a] = std::max(max[a], p[a]);
+        }
+    }
+    // Split the axis of widest extent in mm.
+    std::size_t axis = 0;
+    double widest = -1;
+    for (std::size_t a = 0; a < 3; ++a) {
+        const double extent = t_[a][max[a] - min[a]];
+        if (extent > widest) {
+            widest = extent;
+            axis = a;
+        }
+    }
+    if (widest <= 0) {
+        return index; // all points coincide (cannot happen for distinct voxels); keep one leaf
+    }
+    const std::int32_t mid = lo + (hi - lo) / 2;
+    std::nth_element(points_.begin() + lo, points_.begin() + mid, points_.begin() + hi,
+                     [axis](const GridPoint& x, const GridPoint& y) { return x[axis] < y[axis]; });
+    const std::int32_t split = points_[static_cast<std::size_t>(mid)][axis];
+    const std::int32_t left = build(lo, mid);
+    const std::int32_t right = build(mid, hi);
+    Node& node = nodes_[static_cast<std::size_t>(index)];
+    node.axis = static_cast<std::int32_t>(axis);
+    node.split = split;
+    node.a = left;
+    node.b = right;
+    return index;
+}
+
+template <bool fused> double SurfaceTree::distance(const GridPoint& q, const GridPoint& p) const
+{
+    return squared_distance<fused>(t_[0][std::abs(q[0] - p[0])], t_[1][std::abs(q[1] - p[1])],
+                                   t_[2][std::abs(q[2] - p[2])]);
+}
+
+template <bool fused>
+void SurfaceTree::search(std::int32_t node, const GridPoint& q, std::array<std::int32_t, 3>& offset,
+                         double& best, GridPoint& best_point) const
+{
+    const Node& n = nodes_[static_cast<std::size_t>(node)];
+    if (n.axis < 0) {
+        for (std::int32_t i = n.a; i < n.b; ++i) {
+            const GridPoint& p = points_[static_cast<std::size_t>(i)];
+            const double d = distance<fused>(q, p);
+            if (d < best) {
+                best = d;
+                best_point = p;
+            }
+        }
+        return;
+    }
+    const auto axis = static_cast<std::size_t>(n.axis);
+    const std::int32_t diff = q[axis] - n.split;
+    // Left holds coordinates <= split, right >= split.
+    const std::int32_t near = diff < 0 ? n.a : n.b;
+    const std::int32_t far = diff < 0 ? n.b : n.a;
+    search<fused>(near, q, offset, best, best_point);
+    const std::int32_t saved = offset[axis];
+    offset[axis] = std::abs(diff);
+    // A lower bound in the same monotonic arithmetic: every point of `far` is
+    // at least offset[a] steps away along each axis.
+    const double bound = squared_distance<fused>(t_[0][offset[0]], t_[1][offset[1]], t_[2][offset[2]]);
+    if (bound < best) {
+        search<fused>(far, q, offset, best, best_point);
+    }
+    offset[axis] = saved;
+}
+
+template <bool fused> double SurfaceTree::nearest(const GridPoint& q, GridPoint& hint) const
+{
+    double best = distance<fused>(q, hint);
+    if (best == 0) {
+        return best;
+    }
+    std::array<std::int32_t, 3> offset{0, 0, 0};
+    search<fused>(0, q, offset, best, hint);
+    return best;
+}
+
+template double SurfaceTree::nearest<false>(const GridPoint&, GridPoint&) const;
+template double SurfaceTree::nearest<true>(const GridPoint&, GridPoint&) const;
+
+Arithmetic transform_arithmetic()
+{
+    static const Arithmetic detected = [] {
+        // One feature voxel at the origin of a [2, 5, 2] grid with spacing
+        // (0.8, 0.8, 1.5) mm: at voxel (1, 4, 1) the plain and fused forms of
+        // 0.8^2 + 3.2^2 + 1.5^2 differ in the last bit.
+        const std::array<double, 3> spacing_xyz{0.8, 0.8, 1.5};
+        const EdtGrid grid{{2, 5, 2}, spacing_xyz, {true, true, true}};
+        std::vector<std::uint8_t> feature(static_cast<std::size_t>(grid.voxels()), 0);
+        feature[0] = 1;
+        std::vector<double> out(feature.size());
+        squared_distance_transform(feature.data(), grid, out.data(), 1);
+        const double got = out.back();
+        const double td = 1.0 * spacing_xyz[2];
+        const double th = 4.0 * spacing_xyz[1];
+        const double tw = 1.0 * spacing_xyz[0];
+        const double plain = squared_distance<false>(td, th, tw);
+        const double fused = squared_distance<true>(td, th, tw);
+        if (plain != fused && got == fused) {
+            return Arithmetic::Fused;
+        }
+        if (plain != fused && got == plain) {
+            return Arithmetic::Plain;
+        }
+        return Arithmetic::Unknown;
+    }();
+    return detected;
+}
+
+} // namespace masklens::detail
