@@ -135,8 +135,8 @@ def main():
         ]
         print(f"\n{'metric':<20} {'masklens':>12} {'plastimatch (boundary)':>24}")
         for name, a, b in rows:
-            fa = "-" if a is None else f"{a:.4f}"
-            fb = "-" if b is None else f"{b:.4f}"
+            fa = "-" if a is None else f"{a:.6f}"
+            fb = "-" if b is None else f"{b:.6f}"
             print(f"{name:<20} {fa:>12} {fb:>24}")
 
 

@@ -22,8 +22,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Cost model of the two voxel-mode methods (prefer_nearest_neighbour).
 constexpr double kEdtCostPerAxis = 1.0;
-constexpr double kTreeCostBase = 4.0;
-constexpr double kTreeCostPerLevel = 1.0;
+constexpr double kTreeCostBase = 8.0;
+constexpr double kTreeCostPerLevel = 1.5;
 
 using Extent = std::array<std::int64_t, 3>;
 
@@ -188,8 +188,13 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
                            std::int64_t begin, std::int64_t end, double* out, bool pred_side) {
         detail::GridPoint hint = tree.any_point();
         for (std::int64_t k = begin; k < end; ++k) {
-            const double squared =
-                fused ? tree.nearest<true>(queries[k], hint) : tree.nearest<false>(queries[k], hint);
+            // The previous query's answer bounds this one's search when the
+            // two are neighbours (consecutive in scan order, usually).
+            const bool near = k > begin && std::abs(queries[k][0] - queries[k - 1][0]) <= 1 &&
+                              std::abs(queries[k][1] - queries[k - 1][1]) <= 1 &&
+                              std::abs(queries[k][2] - queries[k - 1][2]) <= 1;
+            const double squared = fused ? tree.nearest<true>(queries[k], hint, near)
+                                         : tree.nearest<false>(queries[k], hint, near);
             const double distance = std::sqrt(squared);
             out[k] = distance;
             if (pred_side && pred_map != nullptr) {

@@ -121,9 +121,9 @@ void SurfaceTree::search(std::int32_t node, const GridPoint& q, std::array<std::
     offset[axis] = saved;
 }
 
-template <bool fused> double SurfaceTree::nearest(const GridPoint& q, GridPoint& hint) const
+template <bool fused> double SurfaceTree::nearest(const GridPoint& q, GridPoint& hint, bool use_hint) const
 {
-    double best = distance<fused>(q, hint);
+    double best = use_hint ? distance<fused>(q, hint) : std::numeric_limits<double>::infinity();
     if (best == 0) {
         return best;
     }
@@ -132,8 +132,8 @@ template <bool fused> double SurfaceTree::nearest(const GridPoint& q, GridPoint&
     return best;
 }
 
-template double SurfaceTree::nearest<false>(const GridPoint&, GridPoint&) const;
-template double SurfaceTree::nearest<true>(const GridPoint&, GridPoint&) const;
+template double SurfaceTree::nearest<false>(const GridPoint&, GridPoint&, bool) const;
+template double SurfaceTree::nearest<true>(const GridPoint&, GridPoint&, bool) const;
 
 Arithmetic transform_arithmetic()
 {

@@ -65,10 +65,10 @@ public:
 
     bool empty() const noexcept { return points_.empty(); }
 
-    // The squared distance (mm^2) from q to the nearest point of the tree.
-    // `hint` must be a point of the tree (e.g. the previous query's answer);
-    // it bounds the search and is replaced by the nearest point found.
-    template <bool fused> double nearest(const GridPoint& q, GridPoint& hint) const;
+    // The squared distance (mm^2) from q to the nearest point of the tree;
+    // `hint` is replaced by that point. With use_hint, `hint` must be a point
+    // of the tree (e.g. a neighbouring query's answer) and bounds the search.
+    template <bool fused> double nearest(const GridPoint& q, GridPoint& hint, bool use_hint) const;
 
     const GridPoint& any_point() const { return points_.front(); }
 
