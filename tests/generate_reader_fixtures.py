@@ -428,17 +428,26 @@ def make_metaimage():
 
 
 # ---------------------------------------------------------------------------
-def png_bytes(array, color_type):
-    """A minimal PNG encoder: filter type 0 on every row, one IDAT chunk."""
+def png_bytes(array, color_type, interlaced=False):
+    """A minimal PNG encoder: filter type 0 on every row, one IDAT chunk;
+    Adam7 passes when `interlaced`."""
     height, width = array.shape[:2]
     bit_depth = array.dtype.itemsize * 8
     big_endian = array.astype(array.dtype.newbyteorder(">"))
-    rows = b"".join(b"\x00" + big_endian[r].tobytes() for r in range(height))
+    if interlaced:
+        passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+        rows = b""
+        for x0, y0, dx, dy in passes:
+            sub = big_endian[y0::dy, x0::dx]
+            if sub.size:
+                rows += b"".join(b"\x00" + sub[r].tobytes() for r in range(sub.shape[0]))
+    else:
+        rows = b"".join(b"\x00" + big_endian[r].tobytes() for r in range(height))
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 1 if interlaced else 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows, 9)) +
             chunk(b"IEND", b""))
 
@@ -642,6 +651,12 @@ def make_2d():
         with open(path, "wb") as f:
             f.write(png_bytes(array, color_type=0))
         record(path, array)
+    # Adam7 interlacing (libpng decodes it; MaskLens checks each pass's filter bytes).
+    odd = rng.integers(0, 65536, size=(13, 11)).astype(np.uint16)
+    path = os.path.join(d, "gray16_interlaced.png")
+    with open(path, "wb") as f:
+        f.write(png_bytes(odd, color_type=0, interlaced=True))
+    record(path, odd)
     rgb = rng.integers(0, 256, size=(4, 4, 3)).astype(np.uint8)
     with open(os.path.join(d, "rgb.png"), "wb") as f:
         f.write(png_rgb(rgb))
@@ -651,7 +666,8 @@ def make_2d():
         with open(path, "wb") as f:
             f.write(tiff_bytes(array, order))
         record(path, array)
-    # What other writers produce: compressed strips, tiles, stacks, BigTIFF.
+    # What other writers produce: compressed strips, tiles, stacks, BigTIFF. Checked
+    # against tifffile 2026.3.3 (+ imagecodecs) in a venv once, 2026-11-29: equal arrays.
     d3 = os.path.join(OUT, "tiff")
     os.makedirs(d3)
     ramp = (np.arange(37 * 29).reshape(37, 29) // 7 % 251).astype(np.uint8)

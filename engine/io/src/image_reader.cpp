@@ -208,32 +208,11 @@ void check_png(const detail::File& file)
     if (data_chunks.empty()) {
         throw_input_error(path, "PNG file has no image data (IDAT)");
     }
-    // Bytes of filtered scanlines: one filter byte per row of each pass.
-    auto pass_bytes = [&](std::uint64_t w, std::uint64_t h) -> std::uint64_t {
-        if (w == 0 || h == 0) {
-            return 0;
-        }
-        return h * (1 + (w * static_cast<std::uint64_t>(channels * bit_depth) + 7) / 8);
-    };
-    std::uint64_t needed = 0;
-    if (interlace == 0) {
-        needed = pass_bytes(width, height);
-    } else {
-        static const int start_x[7] = {0, 4, 0, 2, 0, 1, 0}, start_y[7] = {0, 0, 4, 0, 2, 0, 1};
-        static const int step_x[7] = {8, 8, 4, 4, 2, 2, 1}, step_y[7] = {8, 8, 8, 4, 4, 2, 2};
-        for (int pass = 0; pass < 7; ++pass) {
-            const std::uint64_t w = width > static_cast<std::uint32_t>(start_x[pass])
-                                        ? (width - start_x[pass] + step_x[pass] - 1) / step_x[pass]
-                                        : 0;
-            const std::uint64_t h = height > static_cast<std::uint32_t>(start_y[pass])
-                                        ? (height - start_y[pass] + step_y[pass] - 1) / step_y[pass]
-                                        : 0;
-            needed += pass_bytes(w, h);
-        }
-    }
-    // Where each scanline's filter byte sits in the inflated stream: libpng
-    // stops with an error on a filter type above 4.
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> passes; // (rows, bytes per row incl. filter byte)
+    // The filtered scanlines of each (Adam7) pass: rows, and bytes per row
+    // including the filter byte. They give the image data's size and where
+    // each filter byte sits in the inflated stream (libpng stops with an
+    // error on a filter type above 4).
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> passes;
     if (interlace == 0) {
         passes.emplace_back(height, 1 + (static_cast<std::uint64_t>(width) * channels * bit_depth + 7) / 8);
     } else {
@@ -250,6 +229,10 @@ void check_png(const detail::File& file)
                 passes.emplace_back(h, 1 + (w * static_cast<std::uint64_t>(channels * bit_depth) + 7) / 8);
             }
         }
+    }
+    std::uint64_t needed = 0;
+    for (const auto& [rows, row_bytes] : passes) {
+        needed += rows * row_bytes;
     }
     std::size_t pass_index = 0;
     std::uint64_t row_in_pass = 0;
