@@ -204,21 +204,6 @@ NiftiHeader parse_header(const std::string& path, const std::vector<unsigned cha
             throw_input_error(path, "not a valid NIfTI file (bad or corrupt header): magic is " +
                                         quoted_bytes(magic, 4) + ", not 'n+1'");
         }
-        for (int i = 0; i < 8; ++i) {
-            header.dim[static_cast<std::size_t>(i)] = bytes.i16(40 + 2 * static_cast<std::size_t>(i));
-            header.pixdim[static_cast<std::size_t>(i)] = bytes.f32(76 + 4 * static_cast<std::size_t>(i));
-        }
-        header.datatype = bytes.i16(70);
-        header.vox_offset = bytes.f32(108);
-        header.qform_code = bytes.i16(252);
-        header.sform_code = bytes.i16(254);
-        for (std::size_t i = 0; i < 3; ++i) {
-            header.quatern[i] = bytes.f32(256 + 4 * i);
-            header.qoffset[i] = bytes.f32(268 + 4 * i);
-            for (std::size_t j = 0; j < 4; ++j) {
-                header.srow[i][j] = bytes.f32(280 + 16 * i + 4 * j);
-            }
-        }
     } else {
         const unsigned char* magic = head.data() + 4;
         if (std::memcmp(magic, "ni2\0", 4) == 0) {
@@ -230,20 +215,37 @@ NiftiHeader parse_header(const std::string& path, const std::vector<unsigned cha
                                         quoted_bytes(magic, 8) +
                                         ", not 'n+2\\x00\\r\\n\\x1a\\n' (a text-mode transfer can break it)");
         }
-        header.datatype = bytes.i16(12);
-        for (int i = 0; i < 8; ++i) {
-            header.dim[static_cast<std::size_t>(i)] = bytes.i64(16 + 8 * static_cast<std::size_t>(i));
-            header.pixdim[static_cast<std::size_t>(i)] = bytes.f64(104 + 8 * static_cast<std::size_t>(i));
-        }
-        header.vox_offset = static_cast<double>(bytes.i64(168));
-        header.qform_code = bytes.i32(344);
-        header.sform_code = bytes.i32(348);
-        for (std::size_t i = 0; i < 3; ++i) {
-            header.quatern[i] = bytes.f64(352 + 8 * i);
-            header.qoffset[i] = bytes.f64(376 + 8 * i);
-            for (std::size_t j = 0; j < 4; ++j) {
-                header.srow[i][j] = bytes.f64(400 + 32 * i + 8 * j);
-            }
+    }
+    // Field offsets and widths of the two versions (NIfTI-1: 16-bit dims and
+    // codes, 32-bit floats; NIfTI-2: 64-bit dims, 32-bit codes, doubles).
+    struct FieldLayout {
+        std::size_t datatype, dim, pixdim, vox_offset, qform_code, sform_code, quatern, qoffset, srow;
+        std::size_t int_size, code_size, real_size;
+    };
+    static constexpr FieldLayout kNifti1{70, 40, 76, 108, 252, 254, 256, 268, 280, 2, 2, 4};
+    static constexpr FieldLayout kNifti2{12, 16, 104, 168, 344, 348, 352, 376, 400, 8, 4, 8};
+    const FieldLayout& layout = header.version == 1 ? kNifti1 : kNifti2;
+    auto integer = [&](std::size_t offset, std::size_t size) -> std::int64_t {
+        return size == 2 ? bytes.i16(offset) : size == 4 ? bytes.i32(offset) : bytes.i64(offset);
+    };
+    auto real = [&](std::size_t offset) {
+        return layout.real_size == 4 ? bytes.f32(offset) : bytes.f64(offset);
+    };
+    header.datatype = bytes.i16(layout.datatype);
+    for (std::size_t i = 0; i < 8; ++i) {
+        header.dim[i] = integer(layout.dim + layout.int_size * i, layout.int_size);
+        header.pixdim[i] = real(layout.pixdim + layout.real_size * i);
+    }
+    // NIfTI-1 stores vox_offset as a float, NIfTI-2 as a 64-bit integer.
+    header.vox_offset = header.version == 1 ? bytes.f32(layout.vox_offset)
+                                            : static_cast<double>(bytes.i64(layout.vox_offset));
+    header.qform_code = static_cast<int>(integer(layout.qform_code, layout.code_size));
+    header.sform_code = static_cast<int>(integer(layout.sform_code, layout.code_size));
+    for (std::size_t i = 0; i < 3; ++i) {
+        header.quatern[i] = real(layout.quatern + layout.real_size * i);
+        header.qoffset[i] = real(layout.qoffset + layout.real_size * i);
+        for (std::size_t j = 0; j < 4; ++j) {
+            header.srow[i][j] = real(layout.srow + layout.real_size * (4 * i + j));
         }
     }
     return header;
