@@ -11,8 +11,10 @@ namespace masklens::detail {
 
 namespace {
 
-// Points per leaf: small leaves prune well on thin surfaces.
-constexpr std::int32_t kLeafSize = 8;
+// Points per leaf (each leaf also keeps its points' bounding box). Measured
+// on the benchmark spheres: 32 visits fewer nodes than 8 or 16 for a few
+// more distance evaluations, and is faster.
+constexpr std::int32_t kLeafSize = 32;
 
 } // namespace
 
@@ -43,9 +45,12 @@ std::int32_t SurfaceTree::build(std::int32_t lo, std::int32_t hi)
 {
     const auto index = static_cast<std::int32_t>(nodes_.size());
     nodes_.push_back(Node{-1, 0, lo, hi});
-    if (hi - lo <= kLeafSize) {
+    const auto make_leaf = [&](const GridPoint& min, const GridPoint& max) {
+        // A leaf's split field indexes its points' bounding box.
+        nodes_[static_cast<std::size_t>(index)].split = static_cast<std::int32_t>(boxes_.size());
+        boxes_.push_back({min, max});
         return index;
-    }
+    };
     GridPoint min = points_[static_cast<std::size_t>(lo)];
     GridPoint max = min;
     for (std::int32_t i = lo + 1; i < hi; ++i) {
@@ -54,6 +59,9 @@ std::int32_t SurfaceTree::build(std::int32_t lo, std::int32_t hi)
             min[a] = std::min(min[a], p[a]);
             max[a] = std::max(max[a], p[a]);
         }
+    }
+    if (hi - lo <= kLeafSize) {
+        return make_leaf(min, max);
     }
     // Split the axis of widest extent in mm.
     std::size_t axis = 0;
@@ -66,7 +74,7 @@ std::int32_t SurfaceTree::build(std::int32_t lo, std::int32_t hi)
         }
     }
     if (widest <= 0) {
-        return index; // all points coincide (cannot happen for distinct voxels); keep one leaf
+        return make_leaf(min, max); // all points coincide (not for distinct voxels)
     }
     const std::int32_t mid = lo + (hi - lo) / 2;
     std::nth_element(points_.begin() + lo, points_.begin() + mid, points_.begin() + hi,
@@ -94,6 +102,15 @@ void SurfaceTree::search(std::int32_t node, const GridPoint& q, std::array<std::
 {
     const Node& n = nodes_[static_cast<std::size_t>(node)];
     if (n.axis < 0) {
+        // The points' own bounding box prunes better than the cell's planes.
+        const auto& box = boxes_[static_cast<std::size_t>(n.split)];
+        std::array<std::int32_t, 3> gap{};
+        for (std::size_t a = 0; a < 3; ++a) {
+            gap[a] = std::max({box[0][a] - q[a], q[a] - box[1][a], 0});
+        }
+        if (!(squared_distance<fused>(t_[0][gap[0]], t_[1][gap[1]], t_[2][gap[2]]) < best)) {
+            return;
+        }
         for (std::int32_t i = n.a; i < n.b; ++i) {
             const GridPoint& p = points_[static_cast<std::size_t>(i)];
             const double d = distance<fused>(q, p);

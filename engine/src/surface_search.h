@@ -88,6 +88,7 @@ private:
 
     std::vector<GridPoint> points_;
     std::vector<Node> nodes_;
+    std::vector<std::array<GridPoint, 2>> boxes_; // per leaf: min and max corner
     const double* t_[3];
 };
 
