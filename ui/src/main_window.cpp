@@ -30,6 +30,7 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -46,6 +47,14 @@
 namespace masklens::ui {
 
 namespace {
+
+// A PNG written to a temporary file beside `path` and renamed over it only when
+// complete (QSaveFile), so a failed or interrupted save never leaves half a file.
+bool save_png_atomically(const QImage& image, const QString& path)
+{
+    QSaveFile file(path);
+    return file.open(QIODevice::WriteOnly) && image.save(&file, "PNG") && file.commit();
+}
 
 const QString kFileFilter = QStringLiteral(
     "Masks (*.npy *.npz *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.png *.tif *.tiff);;All files (*)");
@@ -624,7 +633,7 @@ void MainWindow::buildMenus()
         }
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Save View Screenshot"), QStringLiteral("masklens-view.png"), tr("PNG (*.png)"));
-        if (!path.isEmpty() && !view->grabFramebuffer().save(path, "PNG")) {
+        if (!path.isEmpty() && !save_png_atomically(view->grabFramebuffer(), path)) {
             showError(tr("The screenshot could not be saved."), path);
         }
     });
@@ -872,7 +881,7 @@ QImage MainWindow::windowImage()
 
 bool MainWindow::saveScreenshot(const QString& path)
 {
-    return windowImage().save(path, "PNG");
+    return save_png_atomically(windowImage(), path);
 }
 
 void MainWindow::addRecent(const QString& prediction, const QString& target)
