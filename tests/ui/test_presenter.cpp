@@ -1,6 +1,7 @@
 // SessionPresenter and slice-model tests without a window: the values shown
 // are the engine's, and slice / sample / threshold changes update them.
 #include "masklens/ui/comparison_presenter.h"
+#include "masklens/ui/panels.h"
 #include "masklens/ui/session_presenter.h"
 #include "masklens/ui/slice_model.h"
 #include "ui_test_support.h"
@@ -10,6 +11,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <limits>
 
 using namespace masklens;
 using namespace masklens::ui;
@@ -25,6 +27,8 @@ private slots:
     void asyncEvaluationDelivers();
     void failedLoadKeepsState();
     void missingFileReportsError();
+    void openShowsVolumesBeforeNumbers();
+    void failureAfterPreviewRestoresState();
     void worstSliceRanks();
     void composeSliceColoursClasses();
     void voxelPixelRoundTrip_data();
@@ -34,6 +38,7 @@ private slots:
     void distancesPendingUntilComputed();
     void distancesAsyncFollowThreshold();
     void distancesDisabled();
+    void distancesPerSampleAndLabel();
     void perLabelChartSeries();
     void comparisonMatchesEngine();
     void comparisonFollowsSettingsAndSlice();
@@ -43,6 +48,9 @@ private slots:
     void comparisonLinkedNavigation();
     void comparisonAsyncAndErrors();
     void comparisonOpenFiles();
+    void comparisonDistancesMatchEngine();
+    void comparisonDistancesAsync();
+    void comparisonDifferenceCountsAsync();
 };
 
 namespace {
@@ -170,6 +178,74 @@ void TestPresenter::distancesDisabled()
     presenter.setDistancesEnabled(true);
     QCOMPARE(presenter.distanceState(), DistanceState::Ready);
     QVERIFY(presenter.sampleValue(Metric::Hd95) > 0);
+}
+
+void TestPresenter::distancesPerSampleAndLabel()
+{
+    // Per sample (the sample table): every sample of the seed's 2D batch, not only the current one.
+    {
+        SessionPresenter presenter;
+        presenter.setSynchronous(true);
+        presenter.setVolumes(seed_2d_prediction(), seed_2d_target());
+        const Evaluation expected = engine_complete_evaluation(*seed_2d_prediction(), *seed_2d_target(), 1.0);
+        QVERIFY(expected.samples.size() >= 2);
+        for (std::size_t s = 0; s < expected.samples.size(); ++s) {
+            for (const Metric metric : gui_distance_metrics()) {
+                const double value = expected.samples[s].values[metric_at(expected, metric)];
+                QVERIFY2(same_value(presenter.sampleValueOf(static_cast<std::int64_t>(s), metric), value),
+                         qPrintable(QStringLiteral("sample %1 %2").arg(s).arg(metric_label(metric))));
+            }
+            for (const Metric metric : {Metric::Dice, Metric::Fp}) {
+                QVERIFY(same_value(presenter.sampleValueOf(static_cast<std::int64_t>(s), metric),
+                                   expected.samples[s].values[metric_at(expected, metric)]));
+            }
+        }
+        // The samples differ (a mix-up would show).
+        QVERIFY(
+            !same_value(presenter.sampleValueOf(0, Metric::Assd), presenter.sampleValueOf(1, Metric::Assd)));
+        // The table's metrics carry the distances after iou; pending while the pass runs.
+        const std::vector<Metric> columns = table_metrics(presenter, false);
+        const auto iou = std::find(columns.begin(), columns.end(), Metric::Iou);
+        QVERIFY(iou != columns.end() && iou + 1 != columns.end());
+        QCOMPARE(*(iou + 1), Metric::Hd95);
+        presenter.setDistancesEnabled(false);
+        QVERIFY(std::isnan(presenter.sampleValueOf(0, Metric::Hd95)));
+        const std::vector<Metric> without = table_metrics(presenter, false);
+        QVERIFY(std::find(without.begin(), without.end(), Metric::Hd95) == without.end());
+    }
+    // Per label (the label table): a label map with two labels and another tolerance.
+    {
+        const auto [p, t] = label_map_pair();
+        SessionPresenter presenter;
+        presenter.setSynchronous(true);
+        presenter.setNsdTolerance(0.5);
+        presenter.setVolumes(p, t);
+        QCOMPARE(presenter.evaluation()->statistics.pairing, PairingMode::LabelMaps);
+        const Evaluation expected = engine_complete_evaluation(*p, *t, 0.5);
+        const auto& labels = expected.samples[0].labels;
+        QVERIFY(labels.size() >= 2);
+        for (const LabelResult& label : labels) {
+            for (const Metric metric : gui_distance_metrics()) {
+                const double value = label.values[metric_at(expected, metric)];
+                QVERIFY2(same_value(presenter.labelValueOf(0, label.label, metric), value),
+                         qPrintable(QStringLiteral("label %1 %2: %3 vs %4")
+                                        .arg(label.label)
+                                        .arg(metric_label(metric))
+                                        .arg(presenter.labelValueOf(0, label.label, metric))
+                                        .arg(value)));
+            }
+        }
+        // Both labels have finite, different, positive hd (the test would see a mix-up).
+        const double hd1 = presenter.labelValueOf(0, 1, Metric::Hd);
+        const double hd2 = presenter.labelValueOf(0, 2, Metric::Hd);
+        QVERIFY(hd1 > 0 && std::isfinite(hd1));
+        QVERIFY(hd2 > 0 && std::isfinite(hd2));
+        QVERIFY(presenter.labelValueOf(0, 1, Metric::Nsd) != presenter.labelValueOf(0, 2, Metric::Nsd) ||
+                presenter.labelValueOf(0, 1, Metric::Assd) != presenter.labelValueOf(0, 2, Metric::Assd));
+        QVERIFY(std::isnan(presenter.labelValueOf(0, 99, Metric::Hd)));
+        const std::vector<Metric> columns = table_metrics(presenter, true);
+        QVERIFY(std::find(columns.begin(), columns.end(), Metric::Nsd) != columns.end());
+    }
 }
 
 void TestPresenter::seed2dMatchesEngine()
@@ -306,6 +382,147 @@ void TestPresenter::missingFileReportsError()
     QCOMPARE(error.count(), 1);
     QVERIFY(error.at(0).at(1).toString().contains(QStringLiteral("bad.npy")));
     QCOMPARE(presenter.shape(), seed_3d_shape());
+}
+
+namespace {
+
+// The synthetic pair as .npy files in `dir` (float32 prediction, float32 target).
+std::pair<QString, QString> write_synthetic_pair(const QTemporaryDir& dir)
+{
+    const Shape s = synthetic_shape();
+    const auto values = [](const Volume& volume) {
+        std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            out[i] = static_cast<float>(element_value(volume, i));
+        }
+        return out;
+    };
+    const QString prediction = dir.filePath(QStringLiteral("pred.npy"));
+    const QString target = dir.filePath(QStringLiteral("target.npy"));
+    write_npy_float(prediction.toStdString(), {s.d, s.h, s.w}, values(*synthetic_prediction()));
+    write_npy_float(target.toStdString(), {s.d, s.h, s.w}, values(*synthetic_target()));
+    return {prediction, target};
+}
+
+} // namespace
+
+void TestPresenter::openShowsVolumesBeforeNumbers()
+{
+    QTemporaryDir dir;
+    const auto [prediction_path, target_path] = write_synthetic_pair(dir);
+    SessionPresenter presenter;
+    // What the views see at each datasetChanged.
+    struct Seen {
+        bool previewing, has_data, pending_dice, pending_hd95;
+        Shape shape;
+        std::int64_t slices;
+        double dice;
+        PairingMode pairing;
+    };
+    std::vector<Seen> seen;
+    connect(&presenter, &SessionPresenter::datasetChanged, &presenter, [&]() {
+        seen.push_back({presenter.previewing(), presenter.hasData(), presenter.isPending(Metric::Dice),
+                        presenter.isPending(Metric::Hd95), presenter.shape(), presenter.sliceCount(),
+                        presenter.sampleValue(Metric::Dice), presenter.pairView().pairing});
+    });
+    presenter.openFiles(prediction_path, target_path);
+    presenter.waitForIdle();
+    QCOMPARE(seen.size(), std::size_t{2});
+    // First the volumes, no numbers ("…"), with the engine's grid and slicing axis.
+    QVERIFY(seen[0].previewing);
+    QVERIFY(seen[0].has_data);
+    QVERIFY(seen[0].pending_dice && seen[0].pending_hd95);
+    QVERIFY(std::isnan(seen[0].dice));
+    QCOMPARE(seen[0].shape, synthetic_shape());
+    QCOMPARE(seen[0].slices, synthetic_shape().d);
+    QCOMPARE(seen[0].pairing, PairingMode::Binary);
+    // Then the numbers: the engine's.
+    QVERIFY(!seen[1].previewing);
+    QVERIFY(!seen[1].pending_dice);
+    QVERIFY(!presenter.previewing());
+    const Evaluation expected = engine_evaluation(*synthetic_prediction(), *synthetic_target());
+    QVERIFY(same_values(*presenter.sampleValues(), expected.samples[0].values));
+    QCOMPARE(seen[1].dice, expected.samples[0].values[metric_at(expected, Metric::Dice)]);
+    presenter.waitForDistances();
+    // (.npy carries no spacing: the engine on the volumes as read)
+    compare_distances(presenter,
+                      engine_distance_evaluation(*presenter.prediction(), *presenter.target(), 1.0), 0);
+    // Turned off (the comparison does so while predictions are added): no preview.
+    seen.clear();
+    presenter.setPreviewAllowed(false);
+    presenter.openFiles(prediction_path, target_path);
+    presenter.waitForIdle();
+    QCOMPARE(seen.size(), std::size_t{1});
+    QVERIFY(!seen[0].previewing && !seen[0].pending_dice);
+    // In-memory volumes are never previewed (the evaluation is all the work).
+    seen.clear();
+    presenter.setPreviewAllowed(true);
+    presenter.setVolumes(seed_3d_prediction(), seed_3d_target());
+    presenter.waitForIdle();
+    QCOMPARE(seen.size(), std::size_t{1});
+    QVERIFY(!seen[0].previewing);
+}
+
+void TestPresenter::failureAfterPreviewRestoresState()
+{
+    // The pass refuses negative labels after both files were read and checked:
+    // the volumes were shown, then everything of the previous pair comes back.
+    QTemporaryDir dir;
+    const auto [prediction_path, target_path] = write_synthetic_pair(dir);
+    SessionPresenter presenter;
+    presenter.openFiles(prediction_path, target_path);
+    presenter.waitForIdle();
+    presenter.waitForDistances();
+    presenter.setCursor({3, 4, 5});
+    const Evaluation* before = presenter.evaluation();
+    const Evaluation* distances_before = presenter.distanceEvaluation();
+    const Volume* prediction_before = presenter.prediction();
+    QVERIFY(before && distances_before);
+
+    const QString bad_prediction = dir.filePath(QStringLiteral("labels_pred.npy"));
+    const QString bad_target = dir.filePath(QStringLiteral("labels_target.npy"));
+    {
+        // int16 labels with a negative value.
+        std::ofstream out(bad_prediction.toStdString(), std::ios::binary);
+        std::string header = "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 2, 2), }";
+        while ((10 + header.size() + 1) % 64 != 0) {
+            header += ' ';
+        }
+        header += '\n';
+        out.write("\x93NUMPY\x01\x00", 8);
+        const char length[2] = {static_cast<char>(header.size() & 0xff),
+                                static_cast<char>(header.size() >> 8)};
+        out.write(length, 2);
+        out.write(header.data(), static_cast<std::streamsize>(header.size()));
+        const std::int16_t labels[8] = {-3, 1, 0, 1, 0, 1, 0, 1};
+        out.write(reinterpret_cast<const char*>(labels), sizeof(labels));
+    }
+    // Negative labels against an int16 target of the same kind.
+    {
+        std::ifstream in(bad_prediction.toStdString(), std::ios::binary);
+        std::ofstream out(bad_target.toStdString(), std::ios::binary);
+        out << in.rdbuf();
+    }
+    QList<bool> previewing;
+    connect(&presenter, &SessionPresenter::datasetChanged, &presenter,
+            [&]() { previewing.append(presenter.previewing()); });
+    QSignalSpy error(&presenter, &SessionPresenter::errorOccurred);
+    presenter.openFiles(bad_prediction, bad_target);
+    presenter.waitForIdle();
+    QCOMPARE(error.count(), 1);
+    // Shown, then restored.
+    QCOMPARE(previewing, (QList<bool>{true, false}));
+    QVERIFY(!presenter.previewing());
+    QCOMPARE(presenter.evaluation(), before);
+    QCOMPARE(presenter.prediction(), prediction_before);
+    QCOMPARE(presenter.shape(), synthetic_shape());
+    QCOMPARE(presenter.cursor(), (Voxel{3, 4, 5}));
+    QCOMPARE(presenter.distanceState(), DistanceState::Ready);
+    QCOMPARE(presenter.distanceEvaluation(), distances_before);
+    QVERIFY(!presenter.isPending(Metric::Dice));
+    QCOMPARE(presenter.dataset().prediction_path, prediction_path);
+    const Evaluation expected = engine_evaluation(*synthetic_prediction(), *synthetic_target());
+    QVERIFY(same_values(*presenter.sampleValues(), expected.samples[0].values));
 }
 
 void TestPresenter::worstSliceRanks()
@@ -463,8 +680,12 @@ void compare_with_engine(const ComparisonPresenter& comparison,
     QCOMPARE(comparison.count(), static_cast<int>(preds.size()));
     QVERIFY(!comparison.metrics().empty());
     for (int i = 0; i < comparison.count(); ++i) {
-        const Evaluation expected = engine_evaluation(*preds[static_cast<std::size_t>(i)], target, settings);
+        // The fast metrics and the surface distances (at the session's NSD tolerance).
+        const Evaluation expected = engine_complete_evaluation(*preds[static_cast<std::size_t>(i)], target,
+                                                               session.nsdTolerance(), settings);
         const SampleResult& sample = expected.samples[static_cast<std::size_t>(session.sample())];
+        QVERIFY(std::find(comparison.metrics().begin(), comparison.metrics().end(), Metric::Hd95) !=
+                comparison.metrics().end());
         for (const Metric metric : comparison.metrics()) {
             const auto found = std::find(expected.metrics.begin(), expected.metrics.end(), metric);
             QVERIFY(found != expected.metrics.end());
@@ -787,6 +1008,158 @@ void TestPresenter::comparisonOpenFiles()
     comparison.waitForIdle();
     QCOMPARE(comparison.count(), 1);
     QCOMPARE(comparison.name(0), QStringLiteral("p3.npy"));
+}
+
+void TestPresenter::comparisonDistancesMatchEngine()
+{
+    Comparison c; // synchronous: every pass has delivered
+    for (int i = 0; i < c.comparison.count(); ++i) {
+        QCOMPARE(c.comparison.distanceState(i), DistanceState::Ready);
+        QVERIFY(!c.comparison.pending(i, Metric::Hd95));
+    }
+    compare_with_engine(c.comparison, c.predictions, *c.target, {});
+    // Each entry has its own distances (entry 2 is smaller and shifted: a larger hd95).
+    QVERIFY(c.comparison.sampleValue(0, Metric::Hd95) != c.comparison.sampleValue(2, Metric::Hd95));
+    // The chart series of an added entry carries its distances, slice by slice.
+    {
+        const Evaluation expected = engine_complete_evaluation(*c.predictions[2], *c.target, 1.0);
+        const std::vector<double> series = c.comparison.chartSeries(2, Metric::Assd);
+        QCOMPARE(series.size(), expected.samples[0].slices.size());
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            QVERIFY(same_value(series[s], expected.samples[0].slices[s][metric_at(expected, Metric::Assd)]));
+        }
+    }
+    // The best entries include the distance columns (lowest hd95 best).
+    {
+        std::vector<int> best;
+        double lowest = std::numeric_limits<double>::infinity();
+        for (int i = 0; i < 3; ++i) {
+            const double value = c.comparison.sampleValue(i, Metric::Hd95);
+            if (value < lowest) {
+                lowest = value;
+                best.assign(1, i);
+            } else if (value == lowest) {
+                best.push_back(i);
+            }
+        }
+        QCOMPARE(c.comparison.bestEntries(Metric::Hd95, false), best);
+    }
+    // The session's NSD tolerance and threshold: every entry follows.
+    QSignalSpy distances(&c.comparison, &ComparisonPresenter::distancesChanged);
+    c.session.setNsdTolerance(2.0);
+    QVERIFY(distances.count() >= 1);
+    compare_with_engine(c.comparison, c.predictions, *c.target, {});
+    c.session.setThreshold(0.3);
+    c.session.setCurrentSlice(5);
+    EvaluationSettings settings;
+    settings.threshold = 0.3;
+    compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+    // Turned off: the columns go, the values are NaN.
+    c.session.setDistancesEnabled(false);
+    QCOMPARE(c.comparison.distanceState(1), DistanceState::Off);
+    QVERIFY(std::isnan(c.comparison.sampleValue(1, Metric::Hd95)));
+    const std::vector<Metric> metrics = c.comparison.metrics();
+    QVERIFY(std::find(metrics.begin(), metrics.end(), Metric::Hd95) == metrics.end());
+    c.session.setDistancesEnabled(true);
+    QCOMPARE(c.comparison.distanceState(2), DistanceState::Ready);
+    compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+}
+
+void TestPresenter::comparisonDistancesAsync()
+{
+    Comparison c(false);
+    // Just added: the entry's distances are pending ("…"), never another entry's values.
+    c.comparison.addPredictionVolume(ball_prediction("later", 8, 4.0), QStringLiteral("later"));
+    QVERIFY(c.comparison.pending(3, Metric::Hd95));
+    QVERIFY(std::isnan(c.comparison.sampleValue(3, Metric::Hd95)));
+    c.comparison.waitForDistances();
+    c.predictions.push_back(ball_prediction("later", 8, 4.0));
+    for (int i = 0; i < c.comparison.count(); ++i) {
+        QCOMPARE(c.comparison.distanceState(i), DistanceState::Ready);
+    }
+    compare_with_engine(c.comparison, c.predictions, *c.target, {});
+    // Several threshold changes in a row: every entry's distances end at the last one.
+    for (const double threshold : {0.2, 0.45, 0.7}) {
+        c.session.setThreshold(threshold);
+    }
+    for (int i = 0; i < 20 && (c.session.busy() || c.comparison.busy()); ++i) {
+        c.comparison.waitForIdle();
+    }
+    c.comparison.waitForDistances();
+    EvaluationSettings settings;
+    settings.threshold = 0.7;
+    for (int i = 0; i < c.comparison.count(); ++i) {
+        QCOMPARE(c.comparison.distanceState(i), DistanceState::Ready);
+        QCOMPARE(c.comparison.distanceEvaluation(i)->options.threshold, 0.7);
+    }
+    compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+}
+
+namespace {
+
+// Brute force over every voxel of the sample, with the classification the views use.
+DifferenceCounts brute_force_counts(const ComparisonPresenter& comparison)
+{
+    DifferenceCounts counts;
+    const Volume& a = *comparison.prediction(comparison.pairA());
+    const Volume& b = *comparison.prediction(comparison.pairB());
+    const Volume& target = *comparison.session()->target();
+    const Shape& shape = a.shape();
+    for (std::int64_t d = 0; d < shape.d; ++d) {
+        for (std::int64_t h = 0; h < shape.h; ++h) {
+            for (std::int64_t w = 0; w < shape.w; ++w) {
+                const VoxelClass ca = classify(a, target, comparison.pairView(comparison.pairA()), {d, h, w});
+                const VoxelClass cb = classify(b, target, comparison.pairView(comparison.pairB()), {d, h, w});
+                const bool a_right = ca.predicted == ca.target_hit;
+                const bool b_right = cb.predicted == cb.target_hit;
+                (a_right && b_right ? counts.both_right
+                 : a_right          ? counts.only_a_right
+                 : b_right          ? counts.only_b_right
+                                    : counts.both_wrong) += 1;
+            }
+        }
+    }
+    return counts;
+}
+
+} // namespace
+
+void TestPresenter::comparisonDifferenceCountsAsync()
+{
+    Comparison c(false);
+    QSignalSpy delivered(&c.comparison, &ComparisonPresenter::differenceCountsChanged);
+    // Off: nothing is counted.
+    QVERIFY(!c.comparison.readyDifferenceCounts());
+    c.comparison.setDifferenceMode(true);
+    QVERIFY(c.comparison.differenceActive());
+    // Counted off the UI thread: not there before the event loop delivers it.
+    QVERIFY(!c.comparison.readyDifferenceCounts());
+    QVERIFY(delivered.wait(10000));
+    QVERIFY(c.comparison.readyDifferenceCounts());
+    const DifferenceCounts first = brute_force_counts(c.comparison);
+    QCOMPARE(*c.comparison.readyDifferenceCounts(), first);
+    QVERIFY(first.only_a_right > 0 && first.only_b_right > 0);
+    QCOMPARE(first.both_right + first.only_a_right + first.only_b_right + first.both_wrong,
+             synthetic_shape().elements());
+    // Another pair: the old counts are never reported for it.
+    c.comparison.setPair(1, 2);
+    QVERIFY(!c.comparison.readyDifferenceCounts());
+    QTRY_VERIFY(c.comparison.readyDifferenceCounts().has_value());
+    const DifferenceCounts pair12 = brute_force_counts(c.comparison);
+    QCOMPARE(*c.comparison.readyDifferenceCounts(), pair12);
+    // Several threshold changes: the counts end at the last threshold, exact.
+    for (const double threshold : {0.2, 0.45, 0.75}) {
+        c.session.setThreshold(threshold);
+    }
+    for (int i = 0; i < 20 && (c.session.busy() || c.comparison.busy()); ++i) {
+        c.comparison.waitForIdle();
+    }
+    QCOMPARE(c.comparison.pairView(1).threshold, 0.75);
+    QTRY_VERIFY(c.comparison.readyDifferenceCounts().has_value());
+    const DifferenceCounts at075 = brute_force_counts(c.comparison);
+    QCOMPARE(*c.comparison.readyDifferenceCounts(), at075);
+    QCOMPARE(c.comparison.differenceCounts(), at075);
+    QVERIFY(!(at075 == pair12)); // the threshold matters here
 }
 
 QTEST_GUILESS_MAIN(TestPresenter)

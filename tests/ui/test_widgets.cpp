@@ -42,6 +42,7 @@ private slots:
     void layout2dShowsOneView();
     void exportCsvWritesFile();
     void lossPanelShowsDistances();
+    void tablesShowDistances();
     void addPredictionAddsRowAndView();
     void comparisonTableHighlightsBest();
     void comparisonViewsLinked();
@@ -257,6 +258,85 @@ void TestWidgets::lossPanelShowsDistances()
 
 namespace {
 
+// The text of a table's cell under the column headed `header`.
+QString cell_text(const QTableWidget* table, int row, const QString& header)
+{
+    for (int column = 0; column < table->columnCount(); ++column) {
+        if (table->horizontalHeaderItem(column) && table->horizontalHeaderItem(column)->text() == header) {
+            return table->item(row, column) ? table->item(row, column)->text() : QString();
+        }
+    }
+    return QStringLiteral("<no column %1>").arg(header);
+}
+
+} // namespace
+
+void TestWidgets::tablesShowDistances()
+{
+    // Sample table: every sample's distances, "…" until the pass delivers.
+    load(seed_2d_prediction(), seed_2d_target());
+    SessionPresenter* presenter = window_->presenter();
+    SampleTable* samples = window_->sampleTable();
+    if (presenter->distanceState() == DistanceState::Pending) {
+        QCOMPARE(cell_text(samples, samples->rowOfSample(0), metric_label(Metric::Hd95)),
+                 QString::fromUtf8(kPendingText));
+    }
+    presenter->waitForDistances();
+    const Evaluation expected = engine_complete_evaluation(*seed_2d_prediction(), *seed_2d_target(), 1.0);
+    for (std::int64_t s = 0; s < 2; ++s) {
+        const int row = samples->rowOfSample(s);
+        QVERIFY(row >= 0);
+        for (const Metric metric : gui_distance_metrics()) {
+            const double value =
+                expected.samples[static_cast<std::size_t>(s)].values[metric_at(expected, metric)];
+            QCOMPARE(cell_text(samples, row, metric_label(metric)), format_value(metric, value));
+        }
+    }
+
+    // Label table: each label's distances.
+    const auto [p, t] = label_map_pair();
+    load(p, t);
+    presenter->waitForDistances();
+    const Evaluation labels = engine_complete_evaluation(*p, *t, 1.0);
+    LabelTable* table = window_->labelTable();
+    QCOMPARE(table->rowCount(), static_cast<int>(labels.samples[0].labels.size()));
+    for (int row = 0; row < table->rowCount(); ++row) {
+        const LabelResult& label = labels.samples[0].labels[static_cast<std::size_t>(row)];
+        QCOMPARE(table->item(row, 0)->text(), QString::number(label.label));
+        for (const Metric metric : gui_distance_metrics()) {
+            QCOMPARE(cell_text(table, row, metric_label(metric)),
+                     format_value(metric, label.values[metric_at(labels, metric)]));
+        }
+    }
+
+    // Comparison table: every prediction's distances.
+    load(synthetic_prediction(), synthetic_target());
+    ComparisonPresenter* comparison = window_->comparison();
+    const auto smaller = ball_prediction("smaller", 11, 3.5);
+    comparison->addPredictionVolume(smaller, QStringLiteral("smaller"));
+    ComparisonTable* compared = window_->comparisonPanel()->table();
+    const int hd95 = compared->columnOf(Metric::Hd95, false);
+    QVERIFY(hd95 > 0);
+    QCOMPARE(compared->item(1, hd95)->text(), QString::fromUtf8(kPendingText)); // not evaluated yet
+    comparison->waitForDistances();
+    QCOMPARE(comparison->distanceState(1), DistanceState::Ready);
+    const Evaluation first = engine_complete_evaluation(*synthetic_prediction(), *synthetic_target(), 1.0);
+    const Evaluation second = engine_complete_evaluation(*smaller, *synthetic_target(), 1.0);
+    const std::int64_t slice = presenter->currentSlice();
+    for (const Metric metric : gui_distance_metrics()) {
+        const std::size_t m = metric_at(second, metric);
+        QCOMPARE(compared->item(0, compared->columnOf(metric, false))->text(),
+                 format_value(metric, first.samples[0].values[m]));
+        QCOMPARE(compared->item(1, compared->columnOf(metric, false))->text(),
+                 format_value(metric, second.samples[0].values[m]));
+        QCOMPARE(compared->item(1, compared->columnOf(metric, true))->text(),
+                 format_value(metric, second.samples[0].slices[static_cast<std::size_t>(slice)][m]));
+    }
+    QVERIFY(compared->item(0, hd95)->text() != compared->item(1, hd95)->text());
+}
+
+namespace {
+
 // The float32 values of a volume, for writing it as .npy.
 std::vector<float> float_values(const Volume& volume)
 {
@@ -449,6 +529,9 @@ void TestWidgets::differMostAndDifferenceMode()
     QVERIFY(window_->sliceView(ViewAxis::Axial)->showsDifference());
     const DifferenceCounts counts = comparison->differenceCounts();
     QVERIFY(counts.only_a_right + counts.only_b_right + counts.both_wrong > 0);
+    // Counted off the UI thread: the label shows them once they arrive.
+    QTRY_VERIFY(comparison->readyDifferenceCounts().has_value());
+    QCOMPARE(*comparison->readyDifferenceCounts(), counts);
     QVERIFY(panel->countsLabel()->text().contains(QString::number(counts.only_b_right)));
     // B chooser: choosing the first prediction as B makes A the other one.
     panel->bCombo()->setCurrentIndex(0);

@@ -9,11 +9,14 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace masklens::ui::test {
@@ -181,6 +184,29 @@ inline void write_npy_float(const std::string& path, const std::vector<std::int6
               static_cast<std::streamsize>(values.size() * sizeof(float)));
 }
 
+// Two uint8 label maps 4 x 6 x 6 (labels 1 and 2 side by side): the prediction's
+// label 1 reaches one column further in row 2, its label 2 misses its last row.
+inline std::pair<std::shared_ptr<Volume>, std::shared_ptr<Volume>> label_map_pair()
+{
+    Shape shape;
+    shape.d = 4;
+    shape.h = 6;
+    shape.w = 6;
+    shape.spatial_dims = 3;
+    std::vector<std::uint8_t> target(144, 0), prediction(144, 0);
+    for (std::int64_t d = 0; d < 4; ++d) {
+        for (std::int64_t h = 1; h < 5; ++h) {
+            for (std::int64_t w = 1; w < 5; ++w) {
+                const auto at = static_cast<std::size_t>((d * 6 + h) * 6 + w);
+                target[at] = w < 3 ? 1 : 2;
+                prediction[at] = w < 3 ? 1 : (h == 4 ? 0 : 2);
+            }
+        }
+        prediction[static_cast<std::size_t>((d * 6 + 2) * 6 + 0)] = 1;
+    }
+    return {make_u8("labels_pred", shape, prediction), make_u8("labels_target", shape, target)};
+}
+
 // The engine's evaluation with the options the presenter uses.
 inline Evaluation engine_evaluation(const Volume& prediction, const Volume& target,
                                     const EvaluationSettings& settings = {})
@@ -214,6 +240,36 @@ inline Evaluation engine_distance_evaluation(const Volume& prediction, const Vol
     options.metric.nsd_tolerance_mm = tolerance;
     options.axis = settings.axis;
     return evaluate(prediction, target, options);
+}
+
+// The same through the engine's two steps, run directly: compute_statistics
+// (the pass) then complete_evaluation (derived values + surface distances).
+inline Evaluation engine_complete_evaluation(const Volume& prediction, const Volume& target, double tolerance,
+                                             const EvaluationSettings& settings = {})
+{
+    StatisticsOptions options;
+    options.metrics = gui_metrics();
+    for (const Metric metric : gui_distance_metrics()) {
+        options.metrics.push_back(metric);
+    }
+    options.metric.threshold = settings.threshold;
+    options.metric.logits = settings.logits;
+    options.metric.smooth_nr = settings.smooth;
+    options.metric.smooth_dr = settings.smooth;
+    options.metric.empty = settings.empty;
+    options.metric.nsd_tolerance_mm = tolerance;
+    options.axis = settings.axis;
+    return complete_evaluation(compute_statistics(prediction, target, options), prediction, target, options);
+}
+
+// Index of `metric` in an evaluation's values.
+inline std::size_t metric_at(const Evaluation& evaluation, Metric metric)
+{
+    const auto found = std::find(evaluation.metrics.begin(), evaluation.metrics.end(), metric);
+    if (found == evaluation.metrics.end()) {
+        throw std::runtime_error("metric not evaluated");
+    }
+    return static_cast<std::size_t>(found - evaluation.metrics.begin());
 }
 
 // Both NaN, both the same infinity, or equal.

@@ -60,6 +60,34 @@ struct ComparisonPresenter::Extra {
     const Volume* requested_target = nullptr;
     std::shared_ptr<std::atomic<bool>> cancel;
     std::unique_ptr<QFutureWatcher<Result>> watcher;
+    // Its surface-distance pass (after each evaluation).
+    DistanceState distance_state = DistanceState::Off;
+    std::shared_ptr<const Evaluation> distance;
+    QString distance_error;
+    std::uint64_t distance_generation = 0;
+    double distance_tolerance = 0; // the NSD tolerance of the running or last job
+    std::shared_ptr<std::atomic<bool>> distance_cancel;
+    std::unique_ptr<QFutureWatcher<DistanceResult>> distance_watcher;
+};
+
+// What a difference count counts: both predictions, the target and how each is read.
+struct ComparisonPresenter::CountsKey {
+    std::shared_ptr<const Volume> a;
+    std::shared_ptr<const Volume> b;
+    std::shared_ptr<const Volume> target;
+    PairView view_a;
+    PairView view_b;
+    bool operator==(const CountsKey& other) const noexcept
+    {
+        return a == other.a && b == other.b && target == other.target && view_a == other.view_a &&
+               view_b == other.view_b;
+    }
+};
+
+struct ComparisonPresenter::DistanceResult {
+    std::uint64_t generation = 0;
+    std::shared_ptr<const Evaluation> evaluation;
+    QString error;
 };
 
 struct ComparisonPresenter::Result {
@@ -77,6 +105,17 @@ ComparisonPresenter::ComparisonPresenter(SessionPresenter* session, QObject* par
     connect(session_, &SessionPresenter::datasetChanged, this, &ComparisonPresenter::onDatasetChanged);
     connect(session_, &SessionPresenter::evaluationChanged, this, &ComparisonPresenter::onEvaluationChanged);
     connect(session_, &SessionPresenter::chartMetricChanged, this, [this]() { differ_rank_ = 0; });
+    connect(session_, &SessionPresenter::distancesChanged, this,
+            &ComparisonPresenter::onSessionDistancesChanged);
+    // The difference counts follow every change of what they count.
+    for (auto signal : {&ComparisonPresenter::differenceChanged, &ComparisonPresenter::pairChanged,
+                        &ComparisonPresenter::entriesChanged}) {
+        connect(this, signal, this, &ComparisonPresenter::requestDifferenceCounts);
+    }
+    for (auto signal : {&SessionPresenter::sampleChanged, &SessionPresenter::labelChanged,
+                        &SessionPresenter::evaluationChanged, &SessionPresenter::datasetChanged}) {
+        connect(session_, signal, this, &ComparisonPresenter::requestDifferenceCounts);
+    }
     const auto load_failed = [this]() {
         // The pair being opened failed: the predictions queued for it go too.
         if (!session_->busy()) {
@@ -85,11 +124,22 @@ ComparisonPresenter::ComparisonPresenter(SessionPresenter* session, QObject* par
         }
     };
     connect(session_, &SessionPresenter::errorOccurred, this, load_failed);
+    // A new pair may be shown before its numbers only while no added prediction
+    // would meet a target it was not evaluated against.
+    connect(this, &ComparisonPresenter::entriesChanged, this,
+            [this]() { session_->setPreviewAllowed(extras_.empty()); });
     connect(session_, &SessionPresenter::cancelled, this, load_failed);
 }
 
 ComparisonPresenter::~ComparisonPresenter()
 {
+    if (counts_cancel_) {
+        counts_cancel_->store(true);
+    }
+    if (counts_watcher_) {
+        counts_watcher_->disconnect(this);
+        counts_watcher_->waitForFinished();
+    }
     for (const auto& extra : extras_) {
         if (extra->cancel) {
             extra->cancel->store(true);
@@ -97,6 +147,13 @@ ComparisonPresenter::~ComparisonPresenter()
         if (extra->watcher) {
             extra->watcher->disconnect(this);
             extra->watcher->waitForFinished();
+        }
+        if (extra->distance_cancel) {
+            extra->distance_cancel->store(true);
+        }
+        if (extra->distance_watcher) {
+            extra->distance_watcher->disconnect(this);
+            extra->distance_watcher->waitForFinished();
         }
     }
 }
@@ -131,6 +188,7 @@ void ComparisonPresenter::addPrediction(const QString& path)
     extra->name = uniqueName(QFileInfo(path).fileName());
     Extra& added = *extra;
     extras_.push_back(std::move(extra));
+    resetExtraDistances(added); // "…" from the start
     clampPair();
     emit entriesChanged();
     evaluateExtra(added);
@@ -149,6 +207,7 @@ void ComparisonPresenter::addPredictionVolume(std::shared_ptr<const Volume> pred
     extra->name = uniqueName(name.isEmpty() ? tr("prediction %1").arg(count() + 1) : name);
     Extra& added = *extra;
     extras_.push_back(std::move(extra));
+    resetExtraDistances(added); // "…" from the start
     clampPair();
     emit entriesChanged();
     evaluateExtra(added);
@@ -165,6 +224,12 @@ void ComparisonPresenter::removePrediction(int index)
     }
     if (extra->watcher) {
         extra->watcher->disconnect(this);
+    }
+    if (extra->distance_cancel) {
+        extra->distance_cancel->store(true);
+    }
+    if (extra->distance_watcher) {
+        extra->distance_watcher->disconnect(this);
     }
     const bool shown = extra->shown_3d;
     extras_.erase(extras_.begin() + (index - 1));
@@ -188,6 +253,12 @@ void ComparisonPresenter::clearPredictions()
         }
         if (extra->watcher) {
             extra->watcher->disconnect(this);
+        }
+        if (extra->distance_cancel) {
+            extra->distance_cancel->store(true);
+        }
+        if (extra->distance_watcher) {
+            extra->distance_watcher->disconnect(this);
         }
         extras_.pop_back();
     }
@@ -316,6 +387,11 @@ PairView ComparisonPresenter::pairView(int index) const
 
 void ComparisonPresenter::onDatasetChanged()
 {
+    if (session_->previewing() || session_->restoring()) {
+        // Volumes shown before their numbers, or the previous ones back after a
+        // failed load: the pair changes (or not) when the evaluation ends.
+        return;
+    }
     const Volume* target = session_->target();
     if (expect_new_pair_) {
         // A new pair: the predictions of the previous one are dropped, the queued ones added.
@@ -360,6 +436,9 @@ void ComparisonPresenter::onDatasetChanged()
 
 void ComparisonPresenter::onEvaluationChanged()
 {
+    if (session_->previewing() || session_->restoring()) {
+        return;
+    }
     for (const std::uint64_t id : extraIds()) {
         Extra* extra = findExtra(id);
         if (extra &&
@@ -380,6 +459,7 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
     }
     extra.cancel = std::make_shared<std::atomic<bool>>(false);
     extra.pending = true;
+    resetExtraDistances(extra); // the distances of the previous settings are stale
     extra.requested = session_->settings();
     extra.requested_target = session_->target();
     const std::uint64_t generation = ++extra.generation;
@@ -515,6 +595,182 @@ void ComparisonPresenter::finishExtra(std::uint64_t id, Result result)
     if (extra->shown_3d) {
         emit shown3dChanged();
     }
+    if (extra->distance_state == DistanceState::Pending) {
+        launchExtraDistances(*extra);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Surface distances of the added predictions
+
+void ComparisonPresenter::resetExtraDistances(Extra& extra)
+{
+    ++extra.distance_generation; // a running job's result is now stale
+    if (extra.distance_cancel) {
+        extra.distance_cancel->store(true);
+    }
+    extra.distance.reset();
+    extra.distance_error.clear();
+    extra.distance_state =
+        session_->distancesEnabled() && session_->hasData() ? DistanceState::Pending : DistanceState::Off;
+}
+
+void ComparisonPresenter::launchExtraDistances(Extra& extra)
+{
+    if (!extra.evaluation || !extra.prediction || !session_->hasData()) {
+        return; // launched when its evaluation arrives
+    }
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    extra.distance_cancel = cancel;
+    extra.distance_tolerance = session_->nsdTolerance();
+    const std::uint64_t generation = extra.distance_generation;
+    const std::uint64_t id = extra.id;
+    auto prediction = extra.prediction;
+    auto target = session_->dataset().target;
+    // The settings its evaluation was computed with.
+    const EvaluationSettings& settings = extra.requested;
+    StatisticsOptions options;
+    options.metric.threshold = settings.threshold;
+    options.metric.logits = settings.logits;
+    options.metric.smooth_nr = settings.smooth;
+    options.metric.smooth_dr = settings.smooth;
+    options.metric.empty = settings.empty;
+    options.metric.nsd_tolerance_mm = extra.distance_tolerance;
+    options.axis = settings.axis;
+    options.metrics = gui_distance_metrics();
+    auto run = [generation, prediction, target, options, cancel]() mutable -> DistanceResult {
+        DistanceResult result;
+        result.generation = generation;
+        options.cancel = cancel.get();
+        try {
+            result.evaluation = std::make_shared<const Evaluation>(evaluate(*prediction, *target, options));
+        } catch (const Error& error) {
+            result.error = error.kind() == Error::Kind::Cancelled ? QStringLiteral("Cancelled.")
+                                                                  : QString::fromStdString(error.what());
+        } catch (const std::exception& error) {
+            result.error = QString::fromStdString(error.what());
+        }
+        return result;
+    };
+    if (session_->synchronous()) {
+        finishExtraDistances(id, run());
+        return;
+    }
+    // A fresh watcher per job: a superseded job finishes unobserved (its
+    // result would be dropped anyway) and never blocks the new one.
+    if (extra.distance_watcher) {
+        extra.distance_watcher->disconnect(this);
+    }
+    extra.distance_watcher = std::make_unique<QFutureWatcher<DistanceResult>>();
+    QFutureWatcher<DistanceResult>* watcher = extra.distance_watcher.get();
+    connect(watcher, &QFutureWatcher<DistanceResult>::finished, this,
+            [this, id, watcher]() { finishExtraDistances(id, watcher->result()); });
+    watcher->setFuture(QtConcurrent::run(background_pool(), std::move(run)));
+}
+
+void ComparisonPresenter::finishExtraDistances(std::uint64_t id, DistanceResult result)
+{
+    Extra* extra = findExtra(id);
+    if (!extra || result.generation != extra->distance_generation) {
+        return; // removed or superseded
+    }
+    if (result.evaluation) {
+        extra->distance = std::move(result.evaluation);
+        extra->distance_state = DistanceState::Ready;
+    } else {
+        extra->distance_state = DistanceState::Failed;
+        extra->distance_error = result.error;
+    }
+    emit distancesChanged();
+}
+
+void ComparisonPresenter::onSessionDistancesChanged()
+{
+    // The session's own entry changed (shown through it), or its tolerance /
+    // switch did: added predictions follow.
+    const bool enabled = session_->distancesEnabled();
+    for (const std::uint64_t id : extraIds()) {
+        Extra* extra = findExtra(id);
+        if (!extra) {
+            continue;
+        }
+        const bool off = extra->distance_state == DistanceState::Off;
+        const bool stale_tolerance = extra->distance_tolerance != session_->nsdTolerance();
+        if (enabled != !off || (enabled && stale_tolerance && extra->evaluation)) {
+            resetExtraDistances(*extra);
+            if (extra->distance_state == DistanceState::Pending && !extra->pending) {
+                launchExtraDistances(*extra);
+            }
+        }
+    }
+    emit distancesChanged();
+}
+
+DistanceState ComparisonPresenter::distanceState(int index) const
+{
+    if (index == 0) {
+        return session_->distanceState();
+    }
+    if (index < 1 || index >= count()) {
+        return DistanceState::Off;
+    }
+    return extras_[static_cast<std::size_t>(index - 1)]->distance_state;
+}
+
+const Evaluation* ComparisonPresenter::distanceEvaluation(int index) const
+{
+    if (distanceState(index) != DistanceState::Ready) {
+        return nullptr;
+    }
+    if (index == 0) {
+        return session_->distanceEvaluation();
+    }
+    return extras_[static_cast<std::size_t>(index - 1)]->distance.get();
+}
+
+QString ComparisonPresenter::distanceError(int index) const
+{
+    if (index == 0) {
+        return session_->distanceError();
+    }
+    if (index < 1 || index >= count()) {
+        return {};
+    }
+    return extras_[static_cast<std::size_t>(index - 1)]->distance_error;
+}
+
+bool ComparisonPresenter::pending(int index, Metric metric) const
+{
+    if (is_distance_metric(metric)) {
+        return distanceState(index) == DistanceState::Pending;
+    }
+    return pending(index) && !evaluation(index);
+}
+
+void ComparisonPresenter::waitForDistances()
+{
+    waitForIdle(); // every evaluation has delivered, so every distance job is launched
+    session_->waitForDistances();
+    // Bounded: a job's finished signal is delivered by processEvents().
+    for (int round = 0; round < 100000; ++round) {
+        QCoreApplication::processEvents();
+        Extra* waiting = nullptr;
+        for (const auto& extra : extras_) {
+            if (extra->distance_state == DistanceState::Pending && extra->distance_watcher) {
+                waiting = extra.get();
+                break;
+            }
+        }
+        if (!waiting) {
+            return;
+        }
+        waiting->distance_watcher->waitForFinished();
+    }
+}
+
+const Evaluation* ComparisonPresenter::sourceFor(int index, Metric metric) const
+{
+    return is_distance_metric(metric) ? distanceEvaluation(index) : evaluation(index);
 }
 
 // ---------------------------------------------------------------------------
@@ -527,7 +783,11 @@ std::vector<Metric> ComparisonPresenter::metrics() const
     if (!first) {
         return result;
     }
-    for (const Metric metric : first->metrics) {
+    for (const Metric metric : session_->shownMetrics()) {
+        if (is_distance_metric(metric)) {
+            result.push_back(metric); // every entry gets them (pending: "…")
+            continue;
+        }
         bool everywhere = true;
         for (int i = 1; i < count(); ++i) {
             const Evaluation* other = evaluation(i);
@@ -544,7 +804,7 @@ std::vector<Metric> ComparisonPresenter::metrics() const
 
 double ComparisonPresenter::sliceValue(int index, Metric metric) const
 {
-    const Evaluation* source = evaluation(index);
+    const Evaluation* source = sourceFor(index, metric);
     const std::int64_t sample = session_->sample();
     if (!source || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
         return kNan;
@@ -561,7 +821,7 @@ double ComparisonPresenter::sliceValue(int index, Metric metric) const
 
 double ComparisonPresenter::sampleValue(int index, Metric metric) const
 {
-    const Evaluation* source = evaluation(index);
+    const Evaluation* source = sourceFor(index, metric);
     const std::int64_t sample = session_->sample();
     if (!source || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
         return kNan;
@@ -577,7 +837,7 @@ std::vector<double> ComparisonPresenter::chartSeries(int index, Metric metric) c
     if (index == 0) {
         return session_->chartSeries(metric); // the distance metrics included
     }
-    const Evaluation* source = evaluation(index);
+    const Evaluation* source = sourceFor(index, metric);
     const std::int64_t sample = session_->sample();
     if (!source || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
         return series;
@@ -732,13 +992,86 @@ bool ComparisonPresenter::differenceActive() const
            evaluation(pair_b_) && prediction(pair_a_) && prediction(pair_b_);
 }
 
+std::optional<ComparisonPresenter::CountsKey> ComparisonPresenter::currentCountsKey() const
+{
+    if (count() < 2 || pair_a_ == pair_b_ || !evaluation(pair_a_) || !evaluation(pair_b_) ||
+        !predictionShared(pair_a_) || !predictionShared(pair_b_) || !session_->dataset().target) {
+        return std::nullopt;
+    }
+    return CountsKey{predictionShared(pair_a_), predictionShared(pair_b_), session_->dataset().target,
+                     pairView(pair_a_), pairView(pair_b_)};
+}
+
+std::optional<DifferenceCounts> ComparisonPresenter::readyDifferenceCounts() const
+{
+    const auto key = currentCountsKey();
+    if (!key || !counts_key_ || !(*counts_key_ == *key)) {
+        return std::nullopt;
+    }
+    return counts_;
+}
+
 DifferenceCounts ComparisonPresenter::differenceCounts() const
 {
-    if (count() < 2 || !prediction(pair_a_) || !prediction(pair_b_) || !session_->target()) {
+    const auto key = currentCountsKey();
+    if (!key) {
         return {};
     }
-    return count_differences(*prediction(pair_a_), *prediction(pair_b_), *session_->target(),
-                             pairView(pair_a_), pairView(pair_b_));
+    if (counts_key_ && *counts_key_ == *key) {
+        return counts_;
+    }
+    if (counts_running_ && *counts_running_ == *key && counts_watcher_) {
+        counts_watcher_->waitForFinished();
+        return counts_watcher_->result();
+    }
+    return count_differences(*key->a, *key->b, *key->target, key->view_a, key->view_b);
+}
+
+void ComparisonPresenter::requestDifferenceCounts()
+{
+    const auto key = differenceActive() ? currentCountsKey() : std::nullopt;
+    if (!key) {
+        // Nothing to count (mode off, an entry pending): a running count is dropped.
+        if (counts_cancel_) {
+            counts_cancel_->store(true);
+        }
+        counts_running_.reset();
+        return;
+    }
+    if ((counts_key_ && *counts_key_ == *key) || (counts_running_ && *counts_running_ == *key)) {
+        return; // ready, or being counted
+    }
+    if (counts_cancel_) {
+        counts_cancel_->store(true); // a count for older settings
+    }
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    counts_cancel_ = cancel;
+    counts_running_ = std::make_unique<CountsKey>(*key);
+    CountsKey job = *key;
+    auto run = [job, cancel]() {
+        return count_differences(*job.a, *job.b, *job.target, job.view_a, job.view_b, cancel.get());
+    };
+    const auto deliver = [this](const DifferenceCounts& counts) {
+        counts_key_ = std::move(counts_running_);
+        counts_ = counts;
+        emit differenceCountsChanged();
+    };
+    if (session_->synchronous()) {
+        deliver(run());
+        return;
+    }
+    if (counts_watcher_) {
+        counts_watcher_->disconnect(this); // its (cancelled) result is dropped
+        counts_watcher_.release()->deleteLater();
+    }
+    counts_watcher_ = std::make_unique<QFutureWatcher<DifferenceCounts>>();
+    QFutureWatcher<DifferenceCounts>* watcher = counts_watcher_.get();
+    connect(watcher, &QFutureWatcher<DifferenceCounts>::finished, this, [this, watcher, cancel, deliver]() {
+        if (watcher == counts_watcher_.get() && !cancel->load() && counts_running_) {
+            deliver(watcher->result());
+        }
+    });
+    watcher->setFuture(QtConcurrent::run(background_pool(), std::move(run)));
 }
 
 // ---------------------------------------------------------------------------

@@ -724,7 +724,8 @@ void MainWindow::onDatasetChanged()
     file_label_->setText(
         QStringLiteral("%1 vs %2")
             .arg(QFileInfo(dataset.prediction_path).fileName(), QFileInfo(dataset.target_path).fileName()));
-    if (!dataset.prediction_path.isEmpty() && !dataset.target_path.isEmpty()) {
+    if (!dataset.prediction_path.isEmpty() && !dataset.target_path.isEmpty() && !presenter_->previewing() &&
+        !presenter_->restoring()) {
         addRecent(dataset.prediction_path, dataset.target_path);
     }
     maximised_ = nullptr;
@@ -858,8 +859,10 @@ void MainWindow::jumpToWorst(int rank)
 bool MainWindow::exportCsv(const QString& path)
 {
     const Evaluation* evaluation = presenter_->evaluation();
-    if (!evaluation) {
-        showError(tr("Nothing to export."), tr("Open a prediction and a target first."));
+    if (!evaluation || presenter_->previewing()) {
+        showError(tr("Nothing to export."), presenter_->previewing()
+                                                ? tr("The numbers are still being computed.")
+                                                : tr("Open a prediction and a target first."));
         return false;
     }
     try {

@@ -108,6 +108,43 @@ std::vector<Metric> table_metrics(const Evaluation& evaluation, bool labels_only
     return result;
 }
 
+std::vector<Metric> table_metrics(const SessionPresenter& presenter, bool labels_only)
+{
+    const Evaluation* evaluation = presenter.evaluation();
+    if (!evaluation) {
+        return {};
+    }
+    std::vector<Metric> result = table_metrics(*evaluation, labels_only);
+    if (presenter.distancesEnabled()) {
+        auto at = std::find(result.begin(), result.end(), Metric::Iou);
+        at = at == result.end() ? result.begin() : at + 1;
+        for (const Metric metric : gui_distance_metrics()) {
+            at = result.insert(at, metric) + 1;
+        }
+    }
+    return result;
+}
+
+namespace {
+
+// A metric cell of the sample or label table ("…" while its distance job runs).
+QTableWidgetItem* value_item(const SessionPresenter& presenter, Metric metric, double value)
+{
+    if (presenter.isPending(metric)) {
+        auto* item =
+            new NumberItem(QString::fromUtf8(kPendingText), std::numeric_limits<double>::quiet_NaN());
+        item->setToolTip(QObject::tr("Surface distances are being computed"));
+        return item;
+    }
+    auto* item = new NumberItem(format_value(metric, value), value);
+    if (is_distance_metric(metric) && presenter.distanceState() == DistanceState::Failed) {
+        item->setToolTip(presenter.distanceError());
+    }
+    return item;
+}
+
+} // namespace
+
 // ---------------------------------------------------------------------------
 // LossPanel
 
@@ -317,6 +354,11 @@ void SliceChart::bindComparison(ComparisonPresenter* comparison)
     comparison_ = comparison;
     if (comparison_) {
         connect(comparison_, &ComparisonPresenter::entriesChanged, this, &SliceChart::rebuild);
+        connect(comparison_, &ComparisonPresenter::distancesChanged, this, [this]() {
+            if (is_distance_metric(presenter_->chartMetric())) {
+                rebuild();
+            }
+        });
     }
     rebuild();
 }
@@ -490,6 +532,7 @@ SampleTable::SampleTable(SessionPresenter* presenter, QWidget* parent)
     setSelectionMode(QAbstractItemView::SingleSelection);
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &SampleTable::rebuild);
     connect(presenter_, &SessionPresenter::datasetChanged, this, &SampleTable::rebuild);
+    connect(presenter_, &SessionPresenter::distancesChanged, this, &SampleTable::rebuild);
     connect(presenter_, &SessionPresenter::sampleChanged, this, &SampleTable::selectCurrent);
     connect(this, &QTableWidget::currentCellChanged, this, [this](int row) {
         if (updating_ || row < 0 || !item(row, 0)) {
@@ -522,7 +565,7 @@ void SampleTable::rebuild()
         updating_ = false;
         return;
     }
-    const std::vector<Metric> metrics = table_metrics(*evaluation, false);
+    const std::vector<Metric> metrics = table_metrics(*presenter_, false);
     QStringList headers{tr("Sample")};
     for (const Metric metric : metrics) {
         headers << metric_label(metric);
@@ -536,11 +579,8 @@ void SampleTable::rebuild()
         setItem(row, 0, new NumberItem(QString::number(sample.index), static_cast<double>(sample.index)));
         item(row, 0)->setData(kValueRole, static_cast<qlonglong>(s));
         for (std::size_t m = 0; m < metrics.size(); ++m) {
-            const auto index = presenter_->metricIndex(metrics[m]);
-            const double value = index && *index < sample.values.size()
-                                     ? sample.values[*index]
-                                     : std::numeric_limits<double>::quiet_NaN();
-            setItem(row, static_cast<int>(m) + 1, new NumberItem(format_value(metrics[m], value), value));
+            const double value = presenter_->sampleValueOf(static_cast<std::int64_t>(s), metrics[m]);
+            setItem(row, static_cast<int>(m) + 1, value_item(*presenter_, metrics[m], value));
         }
     }
     setSortingEnabled(true);
@@ -575,6 +615,7 @@ LabelTable::LabelTable(SessionPresenter* presenter, QWidget* parent)
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &LabelTable::rebuild);
     connect(presenter_, &SessionPresenter::datasetChanged, this, &LabelTable::rebuild);
     connect(presenter_, &SessionPresenter::sampleChanged, this, &LabelTable::rebuild);
+    connect(presenter_, &SessionPresenter::distancesChanged, this, &LabelTable::rebuild);
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() {
         updating_ = true;
         if (presenter_->labelIndex() >= 0 && presenter_->labelIndex() < rowCount()) {
@@ -603,7 +644,7 @@ void LabelTable::rebuild()
         updating_ = false;
         return;
     }
-    const std::vector<Metric> metrics = table_metrics(*evaluation, true);
+    const std::vector<Metric> metrics = table_metrics(*presenter_, true);
     QStringList headers{tr("Label")};
     for (const Metric metric : metrics) {
         headers << metric_label(metric);
@@ -617,11 +658,8 @@ void LabelTable::rebuild()
         setItem(row, 0,
                 new NumberItem(QString::number(labels[l].label), static_cast<double>(labels[l].label)));
         for (std::size_t m = 0; m < metrics.size(); ++m) {
-            const auto index = presenter_->metricIndex(metrics[m]);
-            const double value = index && *index < labels[l].values.size()
-                                     ? labels[l].values[*index]
-                                     : std::numeric_limits<double>::quiet_NaN();
-            setItem(row, static_cast<int>(m) + 1, new NumberItem(format_value(metrics[m], value), value));
+            const double value = presenter_->labelValueOf(sample, labels[l].label, metrics[m]);
+            setItem(row, static_cast<int>(m) + 1, value_item(*presenter_, metrics[m], value));
         }
     }
     resizeColumnsToContents();
@@ -650,6 +688,13 @@ ComparisonTable::ComparisonTable(ComparisonPresenter* comparison, QWidget* paren
     SessionPresenter* session = comparison_->session();
     connect(comparison_, &ComparisonPresenter::entriesChanged, this, &ComparisonTable::rebuild);
     connect(comparison_, &ComparisonPresenter::shown3dChanged, this, &ComparisonTable::refreshValues);
+    connect(comparison_, &ComparisonPresenter::distancesChanged, this, [this]() {
+        if (comparison_->metrics() != metrics_) {
+            rebuild(); // the distance columns came or went
+        } else {
+            refreshValues();
+        }
+    });
     for (auto signal : {&SessionPresenter::cursorChanged, &SessionPresenter::sampleChanged,
                         &SessionPresenter::labelChanged}) {
         connect(session, signal, this, &ComparisonTable::refreshValues);
@@ -729,8 +774,12 @@ void ComparisonTable::refreshValues()
                 QTableWidgetItem* item = cell(row, column);
                 const double value =
                     slice ? comparison_->sliceValue(row, metric) : comparison_->sampleValue(row, metric);
-                const bool pending = comparison_->pending(row) && !comparison_->evaluation(row);
+                const bool pending = comparison_->pending(row, metric);
                 item->setText(pending ? QString::fromUtf8(kPendingText) : format_value(metric, value));
+                item->setToolTip(is_distance_metric(metric) &&
+                                         comparison_->distanceState(row) == DistanceState::Failed
+                                     ? comparison_->distanceError(row)
+                                     : QString());
                 item->setData(kValueRole, value);
                 item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
                 const bool is_best = std::find(best.begin(), best.end(), row) != best.end();
@@ -845,6 +894,9 @@ ComparisonPanel::ComparisonPanel(ComparisonPresenter* comparison, QWidget* paren
     SessionPresenter* session = comparison_->session();
     connect(session, &SessionPresenter::sampleChanged, this, &ComparisonPanel::refreshCounts);
     connect(session, &SessionPresenter::labelChanged, this, &ComparisonPanel::refreshCounts);
+    connect(session, &SessionPresenter::evaluationChanged, this, &ComparisonPanel::refreshCounts);
+    connect(comparison_, &ComparisonPresenter::differenceCountsChanged, this,
+            &ComparisonPanel::refreshCounts);
     connect(session, &SessionPresenter::chartMetricChanged, differ_note_, &QLabel::clear);
     connect(differ_most_, &QPushButton::clicked, this,
             [this]() { showDiffer(comparison_->goToDifferMost(false)); });
@@ -885,7 +937,12 @@ void ComparisonPanel::refreshCounts()
                                                    : tr("Add a prediction to compare."));
         return;
     }
-    const DifferenceCounts counts = comparison_->differenceCounts();
+    const std::optional<DifferenceCounts> ready = comparison_->readyDifferenceCounts();
+    if (!ready) {
+        counts_->setText(tr("Counting the voxels of this sample…"));
+        return;
+    }
+    const DifferenceCounts counts = *ready;
     const auto swatch = [](const Rgb& c) {
         return QStringLiteral("<span style=\"background-color:#%1;\">&nbsp;&nbsp;&nbsp;</span>")
             .arg((c.r << 16) | (c.g << 8) | c.b, 6, 16, QLatin1Char('0'));

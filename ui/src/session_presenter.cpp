@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <limits>
 #include <string>
@@ -89,6 +90,18 @@ struct SessionPresenter::Result {
     bool new_dataset = false;
 };
 
+struct SessionPresenter::Snapshot {
+    Dataset dataset;
+    std::shared_ptr<const Evaluation> evaluation;
+    EvaluationSettings evaluated;
+    Voxel cursor;
+    std::int64_t sample = 0;
+    int label_index = -1;
+    DistanceState distance_state = DistanceState::Off;
+    QString distance_error;
+    std::shared_ptr<const Evaluation> distance_evaluation;
+};
+
 struct SessionPresenter::DistanceResult {
     std::uint64_t generation = 0;
     std::shared_ptr<const Evaluation> evaluation;
@@ -109,6 +122,29 @@ StatisticsOptions statistics_options(const EvaluationSettings& settings, std::ve
     options.metrics = std::move(metrics);
     options.axis = settings.axis;
     return options;
+}
+
+// What the views need before the numbers exist: the shape, the pairing and the
+// resolved slicing axis (as the engine resolves it), one sample entry each, no values.
+std::shared_ptr<const Evaluation> placeholder_evaluation(const Volume& prediction, PairingMode pairing,
+                                                         const StatisticsOptions& options)
+{
+    auto evaluation = std::make_shared<Evaluation>();
+    evaluation->metrics = options.metrics;
+    evaluation->options = options.metric;
+    BatchStatistics& statistics = evaluation->statistics;
+    const Shape& shape = prediction.shape();
+    statistics.shape = shape;
+    statistics.pairing = pairing;
+    statistics.axis = options.axis == SliceAxis::Default ? SliceAxis::D : options.axis;
+    statistics.slices_per_sample = statistics.axis == SliceAxis::D   ? shape.d
+                                   : statistics.axis == SliceAxis::H ? shape.h
+                                                                     : shape.w;
+    evaluation->samples.resize(static_cast<std::size_t>(shape.n));
+    for (std::size_t i = 0; i < evaluation->samples.size(); ++i) {
+        evaluation->samples[i].index = static_cast<std::int64_t>(i);
+    }
+    return evaluation;
 }
 
 QString describe(const Error& error)
@@ -246,6 +282,7 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
     }
     cancel_flag_ = std::make_shared<std::atomic<bool>>(false);
     job->cancel = cancel_flag_;
+    const std::uint64_t job_id = ++job_id_;
 
     auto last_percent = std::make_shared<std::atomic<int>>(-1);
     QPointer<SessionPresenter> self(this);
@@ -264,7 +301,26 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
             Qt::QueuedConnection);
     };
 
-    auto run = [job, progress]() -> Result {
+    // Shows freshly read volumes before their evaluation ends (not for in-memory
+    // volumes or re-evaluations: there the evaluation is all the work).
+    const bool may_preview = !synchronous_ && job->new_dataset && (!job->prediction || !job->target);
+    std::function<void(Dataset, std::shared_ptr<const Evaluation>)> preview;
+    if (may_preview) {
+        const EvaluationSettings settings = job->settings;
+        preview = [self, job_id, settings](Dataset dataset, std::shared_ptr<const Evaluation> placeholder) {
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, job_id, settings, dataset = std::move(dataset),
+                 placeholder = std::move(placeholder)]() {
+                    if (self) {
+                        self->showPreview(job_id, dataset, placeholder, settings);
+                    }
+                },
+                Qt::QueuedConnection);
+        };
+    }
+
+    auto run = [job, progress, preview]() -> Result {
         static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_TIMING");
         QElapsedTimer timer;
         timer.start();
@@ -311,6 +367,25 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
             StatisticsOptions options = statistics_options(job->settings, gui_metrics());
             options.progress = progress;
             options.cancel = job->cancel.get();
+            if (preview) {
+                // The pair is checked first (shapes, types): a pair the engine refuses
+                // outright is never shown. Other failures come from the pass and are
+                // reported as before (the window restores the previous dataset).
+                std::optional<PairingMode> pairing;
+                try {
+                    pairing = check_pair(*prediction, *target, options);
+                } catch (const Error&) {
+                    // evaluate() reports it below, as without a preview
+                }
+                if (pairing) {
+                    Dataset dataset;
+                    dataset.prediction = prediction;
+                    dataset.target = target;
+                    dataset.prediction_path = job->prediction_path;
+                    dataset.target_path = job->target_path;
+                    preview(std::move(dataset), placeholder_evaluation(*prediction, *pairing, options));
+                }
+            }
             std::shared_ptr<const Evaluation> evaluation;
             try {
                 evaluation = std::make_shared<const Evaluation>(evaluate(*prediction, *target, options));
@@ -389,7 +464,10 @@ void SessionPresenter::finish(Result result)
     } trace_finish{trace, timer};
     busy_ = false;
     emit busyChanged(false);
+    const bool was_preview = previewing_;
+    previewing_ = false;
     if (result.ok) {
+        snapshot_.reset();
         const bool fresh = result.new_dataset;
         if (fresh) {
             dataset_ = result.dataset;
@@ -397,20 +475,12 @@ void SessionPresenter::finish(Result result)
         evaluation_ = result.evaluation;
         evaluated_settings_ = result.settings;
         if (fresh) {
-            const Shape s = shape();
-            cursor_ = {s.d / 2, s.h / 2, s.w / 2};
-            sample_ = 0;
-            label_index_ = -1;
-            const auto& all = labels();
-            for (std::size_t i = 0; i < all.size(); ++i) {
-                if (all[i] > 0) {
-                    label_index_ = static_cast<int>(i);
-                    break;
-                }
+            if (!was_preview) {
+                const Shape s = shape();
+                cursor_ = {s.d / 2, s.h / 2, s.w / 2}; // (kept from the preview otherwise)
+                sample_ = 0;
             }
-            if (label_index_ < 0 && !all.empty()) {
-                label_index_ = 0;
-            }
+            resetViewState();
         }
         clampState();
         resetDistances();
@@ -421,6 +491,9 @@ void SessionPresenter::finish(Result result)
         emit cursorChanged();
         requestDistances();
     } else {
+        if (was_preview) {
+            restoreSnapshot();
+        }
         if (settings_ != evaluated_settings_ && hasData()) {
             settings_ = evaluated_settings_; // keep the settings that match the numbers shown
             emit settingsChanged();
@@ -438,6 +511,74 @@ void SessionPresenter::finish(Result result)
             reevaluate();
         }
     }
+}
+
+void SessionPresenter::resetViewState()
+{
+    label_index_ = -1;
+    const auto& all = labels();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        if (all[i] > 0) {
+            label_index_ = static_cast<int>(i);
+            break;
+        }
+    }
+    if (label_index_ < 0 && !all.empty()) {
+        label_index_ = 0;
+    }
+}
+
+void SessionPresenter::showPreview(std::uint64_t job, Dataset dataset,
+                                   std::shared_ptr<const Evaluation> placeholder, EvaluationSettings settings)
+{
+    if (job != job_id_ || !busy_ || previewing_ || !preview_allowed_ ||
+        (cancel_flag_ && cancel_flag_->load())) {
+        return; // superseded, finished, cancelled or not wanted
+    }
+    snapshot_ = std::make_unique<Snapshot>(Snapshot{dataset_, evaluation_, evaluated_settings_, cursor_,
+                                                    sample_, label_index_, distance_state_, distance_error_,
+                                                    distance_evaluation_});
+    previewing_ = true;
+    dataset_ = std::move(dataset);
+    evaluation_ = std::move(placeholder);
+    evaluated_settings_ = settings;
+    const Shape s = shape();
+    cursor_ = {s.d / 2, s.h / 2, s.w / 2};
+    sample_ = 0;
+    resetViewState();
+    resetDistances(); // pending; launched once the numbers exist
+    emit datasetChanged();
+    emit evaluationChanged();
+    emit cursorChanged();
+    emit distancesChanged();
+}
+
+void SessionPresenter::restoreSnapshot()
+{
+    if (!snapshot_) {
+        return;
+    }
+    Snapshot snapshot = std::move(*snapshot_);
+    snapshot_.reset();
+    dataset_ = std::move(snapshot.dataset);
+    evaluation_ = std::move(snapshot.evaluation);
+    evaluated_settings_ = snapshot.evaluated;
+    cursor_ = snapshot.cursor;
+    sample_ = snapshot.sample;
+    label_index_ = snapshot.label_index;
+    // The previous distances: kept when they were there, computed again otherwise.
+    resetDistances();
+    if (snapshot.distance_state == DistanceState::Ready || snapshot.distance_state == DistanceState::Failed) {
+        distance_state_ = snapshot.distance_state;
+        distance_error_ = snapshot.distance_error;
+        distance_evaluation_ = std::move(snapshot.distance_evaluation);
+    }
+    restoring_ = true;
+    emit datasetChanged();
+    emit evaluationChanged();
+    emit cursorChanged();
+    restoring_ = false;
+    requestDistances(); // emits distancesChanged; launches when still pending
 }
 
 void SessionPresenter::clampState()
@@ -686,6 +827,33 @@ double SessionPresenter::sampleValue(Metric metric) const
     return *index < values.size() ? values[*index] : kNan;
 }
 
+double SessionPresenter::sampleValueOf(std::int64_t sample, Metric metric) const
+{
+    const Evaluation* source = sourceOf(metric);
+    const auto index = metricIndex(metric);
+    if (!source || !index || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
+        return kNan;
+    }
+    const MetricValues& values = source->samples[static_cast<std::size_t>(sample)].values;
+    return *index < values.size() ? values[*index] : kNan;
+}
+
+double SessionPresenter::labelValueOf(std::int64_t sample, std::int64_t label, Metric metric) const
+{
+    const Evaluation* source = sourceOf(metric);
+    const auto index = metricIndex(metric);
+    if (!source || !index || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
+        return kNan;
+    }
+    // Matched by label value (each pass reports its own label list).
+    for (const LabelResult& result : source->samples[static_cast<std::size_t>(sample)].labels) {
+        if (result.label == label) {
+            return *index < result.values.size() ? result.values[*index] : kNan;
+        }
+    }
+    return kNan;
+}
+
 std::vector<double> SessionPresenter::sliceSeries(Metric metric) const
 {
     std::vector<double> series;
@@ -799,7 +967,8 @@ std::vector<Metric> SessionPresenter::shownMetrics() const
 
 bool SessionPresenter::isPending(Metric metric) const
 {
-    return is_distance_metric(metric) && distance_state_ == DistanceState::Pending;
+    return (previewing_ && hasData()) ||
+           (is_distance_metric(metric) && distance_state_ == DistanceState::Pending);
 }
 
 void SessionPresenter::resetDistances()
@@ -816,7 +985,7 @@ void SessionPresenter::resetDistances()
 void SessionPresenter::requestDistances()
 {
     emit distancesChanged();
-    if (distance_state_ != DistanceState::Pending || distance_running_) {
+    if (distance_state_ != DistanceState::Pending || distance_running_ || previewing_) {
         return; // a running (stale) job re-launches when it finishes
     }
     launchDistances();
@@ -871,7 +1040,7 @@ void SessionPresenter::finishDistances(DistanceResult result)
             QMetaObject::invokeMethod(
                 this,
                 [this]() {
-                    if (!distance_running_ && distance_state_ == DistanceState::Pending) {
+                    if (!distance_running_ && distance_state_ == DistanceState::Pending && !previewing_) {
                         launchDistances();
                     }
                 },
@@ -891,6 +1060,9 @@ void SessionPresenter::finishDistances(DistanceResult result)
 
 void SessionPresenter::waitForDistances()
 {
+    if (previewing_) {
+        waitForIdle(); // the distances start from the numbers
+    }
     while (distance_watcher_ && (distance_running_ || distance_state_ == DistanceState::Pending)) {
         if (!distance_running_) {
             QCoreApplication::processEvents(); // a queued launch

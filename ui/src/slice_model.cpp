@@ -368,12 +368,16 @@ DifferenceClass classify_difference(const Volume& a, const Volume& b, const Volu
 }
 
 DifferenceCounts count_differences(const Volume& a, const Volume& b, const Volume& target,
-                                   const PairView& view_a, const PairView& view_b)
+                                   const PairView& view_a, const PairView& view_b,
+                                   const std::atomic<bool>* cancel)
 {
     DifferenceCounts counts;
     const Shape& shape = a.shape();
     Voxel voxel;
     for (voxel.d = 0; voxel.d < shape.d; ++voxel.d) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) {
+            return counts;
+        }
         for (voxel.h = 0; voxel.h < shape.h; ++voxel.h) {
             for (voxel.w = 0; voxel.w < shape.w; ++voxel.w) {
                 switch (classify_difference(a, b, target, view_a, view_b, voxel)) {

@@ -429,7 +429,9 @@ void SurfaceView::setDistanceColouring(bool on)
 
 void SurfaceView::refreshSurfaces()
 {
-    if (!presenter_->hasData() || !presenter_->is3d()) {
+    // While a load shows its volumes before the numbers, no surfaces: they are
+    // built once the evaluation ends (the previous meshes would not fit).
+    if (!presenter_->hasData() || !presenter_->is3d() || presenter_->previewing()) {
         if (cancel_) {
             cancel_->store(true);
         }

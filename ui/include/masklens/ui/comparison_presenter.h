@@ -22,6 +22,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -64,11 +65,24 @@ public:
     // Blocks until every added prediction is evaluated (tests, screenshots).
     void waitForIdle();
 
+    // Surface distances of entry `index` (hd95, assd, nsd, hd): entry 0 uses the
+    // session's distance pass; every added prediction gets its own, run on
+    // background_pool() after its evaluation with the same settings and the
+    // session's NSD tolerance (a newer evaluation or tolerance drops a running one).
+    DistanceState distanceState(int index) const;
+    const Evaluation* distanceEvaluation(int index) const; // null unless Ready
+    QString distanceError(int index) const;
+    // A metric of entry `index` whose value is still being computed.
+    bool pending(int index, Metric metric) const;
+    // Blocks until every distance pass (the session's included) has delivered.
+    void waitForDistances();
+
     // How entry `index` is read at a voxel (its pairing; the session's sample, label, threshold).
     PairView pairView(int index) const;
 
     // --- numbers (straight from each entry's Evaluation) ----------------------------
-    // The metrics every evaluated entry has, in entry 0's order.
+    // The metrics every evaluated entry has, in entry 0's order (with the
+    // distance metrics after iou while the session's distance pass is enabled).
     std::vector<Metric> metrics() const;
     double sliceValue(int index, Metric metric) const;  // the session's sample and current slice
     double sampleValue(int index, Metric metric) const; // the session's sample
@@ -97,7 +111,14 @@ public:
     void setDifferenceMode(bool on);
     // Difference mode is on and both A and B are evaluated.
     bool differenceActive() const;
-    DifferenceCounts differenceCounts() const; // current sample (A and B: pairA/pairB)
+    // The voxel counts of the current sample (A and B: pairA/pairB), once the
+    // background count for exactly the current A, B, sample, label and
+    // threshold has delivered (differenceCountsChanged); nullopt meanwhile.
+    // Counted on background_pool() while difference mode is active.
+    std::optional<DifferenceCounts> readyDifferenceCounts() const;
+    // The same, always: the ready counts, else waits for the running count or
+    // counts on the calling thread (tests).
+    DifferenceCounts differenceCounts() const;
 
     // --- layout ----------------------------------------------------------------------
     bool comparisonLayout() const noexcept { return layout_; }
@@ -119,18 +140,28 @@ signals:
     void layoutChanged();     // comparison layout on/off or its axis
     void cameraChanged();     // the shared slice camera
     void shown3dChanged();
+    void distancesChanged();        // an entry's distance state or values changed
+    void differenceCountsChanged(); // readyDifferenceCounts() delivered or cleared
     void errorOccurred(const QString& text, const QString& details);
 
 private:
     struct Extra;
     struct Result;
+    struct DistanceResult;
+    struct CountsKey;
+    std::optional<CountsKey> currentCountsKey() const;
+    void requestDifferenceCounts();
+    void onSessionDistancesChanged();
+    void resetExtraDistances(Extra& extra);
+    void launchExtraDistances(Extra& extra);
+    void finishExtraDistances(std::uint64_t id, DistanceResult result);
     void onDatasetChanged();
     void onEvaluationChanged();
     void evaluateExtra(Extra& extra);
     void finishExtra(std::uint64_t id, Result result);
     Extra* findExtra(std::uint64_t id);
     std::vector<std::uint64_t> extraIds() const;
-    const Evaluation* sourceFor(int index) const;
+    const Evaluation* sourceFor(int index, Metric metric) const;
     void clampPair();
     QString uniqueName(const QString& wanted) const;
 
@@ -148,6 +179,12 @@ private:
     ViewAxis axis_ = ViewAxis::Axial;
     SliceCamera camera_;
     bool primary_shown_3d_ = true;
+    // Difference counts: the ready ones (with what they count) and the running job.
+    std::unique_ptr<CountsKey> counts_key_;
+    DifferenceCounts counts_;
+    std::unique_ptr<CountsKey> counts_running_;
+    std::shared_ptr<std::atomic<bool>> counts_cancel_;
+    std::unique_ptr<QFutureWatcher<DifferenceCounts>> counts_watcher_;
 };
 
 } // namespace masklens::ui

@@ -169,5 +169,8 @@ private:
 
 // The metrics shown as columns of the sample and label tables.
 std::vector<Metric> table_metrics(const Evaluation& evaluation, bool labels_only);
+// The same, with the surface-distance metrics (hd95, assd, nsd, hd) after iou
+// while the presenter's distance pass is enabled.
+std::vector<Metric> table_metrics(const SessionPresenter& presenter, bool labels_only);
 
 } // namespace masklens::ui

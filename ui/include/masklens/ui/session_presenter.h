@@ -83,6 +83,20 @@ public:
     // Blocks until no job is running (tests, shutdown).
     void waitForIdle();
 
+    // Opening files shows the volumes as soon as both are read and checked
+    // (engine check_pair): datasetChanged with a placeholder evaluation that has
+    // the shape, pairing and slicing axis but no values (every metric pending,
+    // isPending() true), then datasetChanged again with the real numbers. A
+    // failure after the preview restores the previous dataset, evaluation,
+    // cursor, sample, label and distances (and emits datasetChanged for them).
+    bool previewing() const noexcept { return previewing_; }
+    // True while the signals of such a restore are emitted.
+    bool restoring() const noexcept { return restoring_; }
+    // Off: loads show nothing until evaluated (the comparison turns it off
+    // while added predictions exist, which a new target must not meet half-done).
+    void setPreviewAllowed(bool allowed) { preview_allowed_ = allowed; }
+    bool previewAllowed() const noexcept { return preview_allowed_; }
+
     // --- state ---------------------------------------------------------------
     bool hasData() const noexcept { return evaluation_ != nullptr; }
     const Dataset& dataset() const noexcept { return dataset_; }
@@ -159,6 +173,10 @@ public:
     double sliceValue(Metric metric) const;   // NaN when unavailable or pending
     double sampleValue(Metric metric) const;
     std::vector<double> sliceSeries(Metric metric) const; // current sample, every slice
+    // Any sample's value, and a label's value (by label value) in a sample (the sample and
+    // label tables; distance metrics from the distance pass, NaN while pending).
+    double sampleValueOf(std::int64_t sample, Metric metric) const;
+    double labelValueOf(std::int64_t sample, std::int64_t label, Metric metric) const;
     // The current label's values along the slices (empty without a label).
     std::vector<double> labelSliceSeries(Metric metric) const;
     // What the chart shows: labelSliceSeries when chartPerLabel() and a label is chosen, else sliceSeries.
@@ -196,6 +214,11 @@ private:
     void finishDistances(DistanceResult result);
     struct Job;
     struct Result;
+    struct Snapshot;
+    void showPreview(std::uint64_t job, Dataset dataset, std::shared_ptr<const Evaluation> placeholder,
+                     EvaluationSettings settings);
+    void restoreSnapshot();
+    void resetViewState();
     void start(std::shared_ptr<Job> job);
     void finish(Result result);
     void reevaluate();
@@ -217,6 +240,11 @@ private:
     bool pending_reevaluate_ = false;
     std::shared_ptr<std::atomic<bool>> cancel_flag_;
     std::unique_ptr<QFutureWatcher<Result>> watcher_;
+    std::uint64_t job_id_ = 0; // of the running job (previews of older ones are dropped)
+    bool previewing_ = false;
+    bool restoring_ = false;
+    bool preview_allowed_ = true;
+    std::unique_ptr<Snapshot> snapshot_; // what a failed previewed load restores
 
     bool distances_enabled_ = true;
     double nsd_tolerance_ = 1.0;

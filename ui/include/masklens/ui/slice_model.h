@@ -8,6 +8,7 @@
 #include "masklens/engine/volume.h"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -60,6 +61,7 @@ struct PairView {
     std::optional<std::int64_t> label; // label maps / one-hot: the label shown
     double threshold = 0.5;
     bool logits = false;
+    bool operator==(const PairView& other) const noexcept = default;
 };
 
 struct VoxelClass {
@@ -122,9 +124,11 @@ struct DifferenceCounts {
     bool operator==(const DifferenceCounts& other) const noexcept = default;
 };
 
-// Counts over one sample (view_a.sample) of every voxel.
+// Counts over one sample (view_a.sample) of every voxel. When `cancel` becomes
+// true the count stops early (checked once per plane; the counts are then partial).
 DifferenceCounts count_differences(const Volume& a, const Volume& b, const Volume& target,
-                                   const PairView& view_a, const PairView& view_b);
+                                   const PairView& view_a, const PairView& view_b,
+                                   const std::atomic<bool>* cancel = nullptr);
 
 // The slice `index` of `axis` in difference colours (both right: black).
 SliceImage compose_difference_slice(const Volume& a, const Volume& b, const Volume& target,
