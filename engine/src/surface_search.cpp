@@ -32,13 +32,22 @@ AxisLengths::AxisLengths(const std::array<std::int64_t, 3>& extent_dhw,
 }
 
 SurfaceTree::SurfaceTree(std::vector<GridPoint> points, const AxisLengths& lengths)
-    : points_(std::move(points)), t_{lengths.t[0].data(), lengths.t[1].data(), lengths.t[2].data()}
+    : points_(std::move(points)), t_{lengths.t[0].data(), lengths.t[1].data(), lengths.t[2].data()},
+      spacing_{lengths.t[0].size() > 1 ? lengths.t[0][1] : 1.0,
+               lengths.t[1].size() > 1 ? lengths.t[1][1] : 1.0,
+               lengths.t[2].size() > 1 ? lengths.t[2][1] : 1.0}
 {
     if (points_.empty()) {
         return;
     }
     nodes_.reserve(static_cast<std::size_t>(4 * (points_.size() / kLeafSize + 1)));
     build(0, static_cast<std::int32_t>(points_.size()));
+    for (std::size_t a = 0; a < 3; ++a) {
+        coords_[a].resize(points_.size());
+        for (std::size_t i = 0; i < points_.size(); ++i) {
+            coords_[a][i] = static_cast<double>(points_[i][a]);
+        }
+    }
 }
 
 std::int32_t SurfaceTree::build(std::int32_t lo, std::int32_t hi)
@@ -72,9 +81,6 @@ std::int32_t SurfaceTree::build(std::int32_t lo, std::int32_t hi)
             widest = extent;
             axis = a;
         }
-    }
-    if (widest <= 0) {
-        return make_leaf(min, max); // all points coincide (not for distinct voxels)
     }
     const std::int32_t mid = lo + (hi - lo) / 2;
     std::nth_element(points_.begin() + lo, points_.begin() + mid, points_.begin() + hi,
@@ -111,13 +117,31 @@ void SurfaceTree::search(std::int32_t node, const GridPoint& q, std::array<std::
         if (!(squared_distance<fused>(t_[0][gap[0]], t_[1][gap[1]], t_[2][gap[2]]) < best)) {
             return;
         }
-        for (std::int32_t i = n.a; i < n.b; ++i) {
-            const GridPoint& p = points_[static_cast<std::size_t>(i)];
-            const double d = distance<fused>(q, p);
-            if (d < best) {
-                best = d;
-                best_point = p;
+        // All of the leaf's distances in one vectorisable loop over its
+        // coordinates (as doubles: |q - p| is then exact and times the spacing
+        // gives the axis lengths' very values), then the minimum.
+        const std::int32_t count = n.b - n.a;
+        const double* pd = coords_[0].data() + n.a;
+        const double* ph = coords_[1].data() + n.a;
+        const double* pw = coords_[2].data() + n.a;
+        const auto qd = static_cast<double>(q[0]);
+        const auto qh = static_cast<double>(q[1]);
+        const auto qw = static_cast<double>(q[2]);
+        std::array<double, kLeafSize> values;
+        for (std::int32_t i = 0; i < count; ++i) {
+            values[static_cast<std::size_t>(i)] = squared_distance<fused>(std::abs(qd - pd[i]) * spacing_[0],
+                                                                          std::abs(qh - ph[i]) * spacing_[1],
+                                                                          std::abs(qw - pw[i]) * spacing_[2]);
+        }
+        std::int32_t found = -1;
+        for (std::int32_t i = 0; i < count; ++i) {
+            if (values[static_cast<std::size_t>(i)] < best) {
+                best = values[static_cast<std::size_t>(i)];
+                found = i;
             }
+        }
+        if (found >= 0) {
+            best_point = points_[static_cast<std::size_t>(n.a + found)];
         }
         return;
     }

@@ -89,7 +89,10 @@ private:
     std::vector<GridPoint> points_;
     std::vector<Node> nodes_;
     std::vector<std::array<GridPoint, 2>> boxes_; // per leaf: min and max corner
+    std::array<std::vector<double>, 3> coords_;   // points_' coordinates per axis, as doubles
     const double* t_[3];
+    std::array<double, 3>
+        spacing_; // mm per step (t_[a][1]; 1 on an axis of extent 1, where every delta is 0)
 };
 
 } // namespace masklens::detail
