@@ -1,13 +1,14 @@
 // Google Benchmark: surface-distance metrics (hd, hd95, assd, nsd) on the CPU.
-//   (the first three take a second argument M: 0 Auto, 1 the EDT forced, 2 the
-//   k-d tree search forced; same values either way)
 //   BM_SurfaceDistance3D/N/M   one 3D evaluation of two offset sphere-like masks
 //                              on an N^3 grid with spacing (0.8, 0.8, 1.5) mm
-//   BM_SurfaceDistanceSlices/N/M the same pair, per-slice values along D (one pass)
-//   BM_SurfaceDistanceNoise/N/M worst case: random masks (surface ~ the whole volume)
+//   BM_SurfaceDistanceSlices/N/M  the same pair, per-slice values along D (one pass)
+//   BM_SurfaceDistanceNoise/N/M   worst case: random masks (surface ~ the whole volume)
 //   BM_DistanceTransform/N     the squared EDT alone on the spheres' bounding box
 //   BM_SurfaceDistanceSubvoxel/N  the spheres with --surface subvoxel (DeepMind's
 //                              area-weighted corner surfels)
+// M picks the voxel-mode method (SurfaceDistanceOptions::search): 0 Auto (what
+// the CLI does), 1 the two EDTs forced, 2 the k-d tree search forced; the values
+// are the same either way.
 // Not registered as a test; built with the other benchmarks (bench/CMakeLists.txt).
 #include "masklens/engine/distance_transform.h"
 #include "masklens/engine/surface_distance.h"
