@@ -113,6 +113,9 @@ void parallel_dynamic(std::int64_t count, int workers, const std::function<void(
 bool prefer_nearest_neighbour(SurfaceSearch search, std::int64_t box_voxels, std::int64_t pred_surface,
                               std::int64_t target_surface, int measured_axes)
 {
+    if (std::max(pred_surface, target_surface) >= (std::int64_t{1} << 30)) {
+        return false; // the tree indexes its points with 32-bit integers
+    }
     if (search != SurfaceSearch::Auto) {
         return search == SurfaceSearch::NearestNeighbour;
     }

@@ -83,7 +83,8 @@ namespace masklens {
 
 // How voxel-mode distances are found (see Implementation above). Both give
 // the same values; Auto picks the cheaper one by an estimated cost. The
-// others force one method (tests, benchmarks).
+// others force one method (tests, benchmarks); a surface of 2^30 voxels or
+// more always takes the EDT.
 enum class SurfaceSearch {
     Auto,
     DistanceTransform, // two exact EDTs over the surfaces' joint bounding box
