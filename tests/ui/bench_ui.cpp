@@ -8,7 +8,10 @@
 //   composeSlice512 compose_slice alone for one 512 x 512 axial slice.
 //   openNiftiGz256  a 256^3 .nii.gz pair written to a temporary folder:
 //                   MainWindow::openFiles until the axial view's first frame
-//                   with data, against zlib just inflating the same two files.
+//                   with data, against zlib just inflating the same two files;
+//                   cold and warm window with the slices shown before the
+//                   numbers (the app's default), and warm with that preview
+//                   off (the previous behaviour), interleaved under the same load.
 //
 // Timings are printed as "RESULT name: min / median / max ms (n runs)" next to
 // the QBENCHMARK figures. Environment: MASKLENS_BENCH_RUNS (default 15),
@@ -298,9 +301,10 @@ void BenchUi::openNiftiGz256()
                 QFileInfo(target_path).size());
 
     const int n = std::max(3, runs() / 5);
-    std::vector<double> inflate_ms, read_ms, open_ms, presenter_ms, cold_ms;
-    for (int i = 0; i < 2 * n; ++i) {
-        const bool warm = i % 2 == 1;
+    std::vector<double> inflate_ms, read_ms, open_ms, presenter_ms, cold_ms, no_preview_ms, numbers_ms;
+    for (int i = 0; i < 3 * n; ++i) {
+        const bool warm = i % 3 != 0;
+        const bool preview = i % 3 != 2;
         QElapsedTimer timer;
         timer.start();
         const std::uint64_t bytes = inflate_file(pred_path) + inflate_file(target_path);
@@ -331,6 +335,7 @@ void BenchUi::openNiftiGz256()
         // views' first OpenGL frames, shader compilation in llvmpipe, overlap
         // the read). Warm: the window has drawn its first frames (File > Open).
         QTest::qWait(warm ? 2000 : 50);
+        window.presenter()->setPreviewAllowed(preview);
         SliceView* axial = window.sliceView(ViewAxis::Axial);
         bool shown = false;
         connect(axial, &QOpenGLWidget::frameSwapped, &window, [&shown, axial]() {
@@ -349,26 +354,37 @@ void BenchUi::openNiftiGz256()
             std::fprintf(stderr, "TRACE shown at %lld\n",
                          static_cast<long long>(QDateTime::currentMSecsSinceEpoch() % 1000000));
         }
-        (warm ? open_ms : cold_ms).push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        (!preview ? no_preview_ms
+         : warm   ? open_ms
+                  : cold_ms)
+            .push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
         window.presenter()->waitForIdle();
+        if (preview && warm) {
+            numbers_ms.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        }
         window.surfaceView()->waitForSurfaces();
         const double surfaces = static_cast<double>(timer.nsecsElapsed()) / 1e6;
         window.presenter()->waitForDistances();
-        std::printf("INFO %s window: 3D surfaces shown after %.0f ms, surface distances after %.0f ms\n",
-                    warm ? "warm" : "cold", surfaces, static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        std::printf("INFO %s window%s: 3D surfaces shown after %.0f ms, surface distances after %.0f ms\n",
+                    warm ? "warm" : "cold", preview ? "" : " (no preview)", surfaces,
+                    static_cast<double>(timer.nsecsElapsed()) / 1e6);
     }
     report("inflate both .nii.gz files (zlib gzread, sequential)", inflate_ms);
     report("io::read_volume both files (sequential)", read_ms);
     report("SessionPresenter::openFiles (read both in parallel + evaluate), no window", presenter_ms);
     report("masklens openFiles until first slice frame, cold window (just shown)", cold_ms);
     report("masklens openFiles until first slice frame, warm window", open_ms);
+    report("masklens openFiles until first slice frame, warm window, preview off (numbers first)",
+           no_preview_ms);
+    report("masklens openFiles until the numbers (evaluation delivered), warm window", numbers_ms);
     const auto median = [](std::vector<double> values) {
         std::sort(values.begin(), values.end());
         return values[values.size() / 2];
     };
-    std::printf("RESULT open / inflate (medians): warm %.2f, cold %.2f; read_volume / inflate %.2f\n",
+    std::printf("RESULT open / inflate (medians): warm %.2f, cold %.2f, warm without preview %.2f; "
+                "read_volume / inflate %.2f\n",
                 median(open_ms) / median(inflate_ms), median(cold_ms) / median(inflate_ms),
-                median(read_ms) / median(inflate_ms));
+                median(no_preview_ms) / median(inflate_ms), median(read_ms) / median(inflate_ms));
 }
 
 int main(int argc, char** argv)

@@ -149,6 +149,7 @@ SliceScene::SliceScene(vtkRenderWindow* window)
 {
     renderer_ = vtkSmartPointer<vtkRenderer>::New();
     renderer_->SetBackground(0.08, 0.08, 0.09);
+    renderer_->SetBackgroundAlpha(1.0); // opaque frames (VtkHostWidget::setOpaqueScene)
     renderer_->GetActiveCamera()->ParallelProjectionOn();
     window->AddRenderer(renderer_);
 
@@ -192,12 +193,21 @@ void SliceScene::setImage(const SliceImage& image)
         image_->SetDimensions(geometry_.width, geometry_.height, 1);
         image_->SetSpacing(geometry_.spacing_x, geometry_.spacing_y, 1.0);
         image_->SetOrigin(0, 0, 0);
-        image_->AllocateScalars(VTK_UNSIGNED_CHAR, 4);
+        // RGB: the composed slices are opaque, and without an alpha channel the
+        // image is drawn in the opaque pass (no blending) from a smaller texture.
+        image_->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
     }
+    // Updated in place (same array, same size): only the texture upload follows.
     auto* scalars = vtkUnsignedCharArray::SafeDownCast(image_->GetPointData()->GetScalars());
-    std::memcpy(
-        scalars->GetPointer(0), image.rgba.data(),
-        std::min<std::size_t>(image.rgba.size(), static_cast<std::size_t>(scalars->GetNumberOfValues())));
+    unsigned char* rgb = scalars->GetPointer(0);
+    const std::size_t pixels = std::min<std::size_t>(
+        image.rgba.size() / 4, static_cast<std::size_t>(scalars->GetNumberOfValues()) / 3);
+    const std::uint8_t* rgba = image.rgba.data();
+    for (std::size_t i = 0; i < pixels; ++i) {
+        rgb[i * 3] = rgba[i * 4];
+        rgb[i * 3 + 1] = rgba[i * 4 + 1];
+        rgb[i * 3 + 2] = rgba[i * 4 + 2];
+    }
     scalars->Modified();
     image_->Modified();
     image_actor_->SetDisplayExtent(0, geometry_.width - 1, 0, geometry_.height - 1, 0, 0);

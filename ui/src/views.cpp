@@ -23,6 +23,7 @@ SliceView::SliceView(SessionPresenter* presenter, ViewAxis axis, QWidget* parent
 {
     scene_ = std::make_unique<SliceScene>(renderWindow());
     setEventForwarding(false);
+    setOpaqueScene(true); // SliceScene: opaque background, RGB image, opaque crosshair
     connect(presenter_, &SessionPresenter::datasetChanged, this, &SliceView::onDatasetChanged);
     connect(presenter_, &SessionPresenter::evaluationChanged, this, [this]() { refreshImage(true); });
     deferred_update_.setSingleShot(true);

@@ -200,10 +200,12 @@ void VtkHostWidget::paintGL()
     ++render_count_;
     state->Pop();
     // Opaque alpha: Mesa and compositors would blend a partly transparent frame.
-    state->vtkglColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
-    state->vtkglClearColor(0.0f, 0.0f, 0.0f, 1.0f);
-    state->vtkglClear(GL_COLOR_BUFFER_BIT);
-    state->vtkglColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+    if (!opaque_scene_) {
+        state->vtkglColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
+        state->vtkglClearColor(0.0f, 0.0f, 0.0f, 1.0f);
+        state->vtkglClear(GL_COLOR_BUFFER_BIT);
+        state->vtkglColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+    }
     window_->SetReadyForRendering(false);
     in_paint_ = false;
     if (trace) {

@@ -30,6 +30,10 @@ public:
 
     // Forward Qt input events to the VTK interactor (off by default).
     void setEventForwarding(bool forward) { forward_events_ = forward; }
+    // The scene clears to an opaque background (renderer background alpha 1)
+    // and draws only opaque pixels: paintGL then skips the pass that sets the
+    // frame's alpha to 1 (a full-size masked clear, costly under llvmpipe).
+    void setOpaqueScene(bool opaque) { opaque_scene_ = opaque; }
     bool eventForwarding() const noexcept { return forward_events_; }
 
     // Schedules a repaint; VTK renders in the next paintGL.
@@ -68,6 +72,7 @@ private:
     vtkSmartPointer<vtkGenericOpenGLRenderWindow> window_;
     vtkSmartPointer<vtkGenericRenderWindowInteractor> interactor_;
     bool forward_events_ = false;
+    bool opaque_scene_ = false;
     bool in_paint_ = false;
     bool initialized_ = false;
     int render_count_ = 0;
