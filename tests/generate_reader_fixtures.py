@@ -553,7 +553,8 @@ def lzw(data):
     return bytes(out)
 
 
-def tiff_stack_bytes(pages, byte_order="<", compression=1, rows_per_strip=None, tile=None, big=False):
+def tiff_stack_bytes(pages, byte_order="<", compression=1, rows_per_strip=None, tile=None, big=False,
+                     predictor=1):
     """A TIFF of one or more equal grayscale pages (2D arrays) with the given
     compression (1 none, 5 LZW, 8 Deflate, 32773 PackBits), strips of
     rows_per_strip rows or square tiles of `tile` pixels, classic or BigTIFF."""
@@ -576,6 +577,11 @@ def tiff_stack_bytes(pages, byte_order="<", compression=1, rows_per_strip=None, 
     blob = bytearray(header)
     ifd_offsets = []
     for page in pages:
+        if predictor == 2:
+            # Horizontal differencing: each sample minus its left neighbour (wrapping).
+            diff = page.copy()
+            diff[:, 1:] = page[:, 1:] - page[:, :-1]  # numpy integer arithmetic wraps like the codec's
+            page = diff
         raw_page = page.astype(dtype.newbyteorder(byte_order))
         pieces = []
         if tile:
@@ -599,6 +605,8 @@ def tiff_stack_bytes(pages, byte_order="<", compression=1, rows_per_strip=None, 
                 blob += b"\0"
         entries = [(256, 4, [width]), (257, 4, [height]), (258, 3, [bits]), (259, 3, [compression]),
                    (262, 3, [1]), (277, 3, [1]), (284, 3, [1]), (339, 3, [sample_format])]
+        if predictor != 1:
+            entries.append((317, 3, [predictor]))
         if tile:
             entries += [(322, 3, [tile]), (323, 3, [tile]), (324, 16 if big else 4, offsets),
                         (325, 16 if big else 4, counts)]
@@ -682,6 +690,8 @@ def make_2d():
         ("tiled_deflate_float32.tif", [probs], dict(compression=8, tile=16)),
         ("stack_lzw_uint16.tif", stack, dict(compression=5)),
         ("bigtiff_uint8.tif", [ramp], dict(big=True, rows_per_strip=10)),
+        ("lzw_predictor_uint16_be.tif", [stack[0] * 9000], dict(compression=5, predictor=2, byte_order=">")),
+        ("deflate_predictor_int8.tif", [labels.astype(np.int8)], dict(compression=8, predictor=2, rows_per_strip=7)),
     ]
     for name, pages, options in variants:
         path = os.path.join(d3, name)

@@ -3,6 +3,7 @@
 // of corrupt, truncated and oversized files.
 #include "reader_test_support.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -96,6 +97,8 @@ private slots:
     void rejectsBrokenImages_data();
     void rejectsBrokenImages();
     void rejectsMissingCompanionFile();
+    void externalTiffs_data();
+    void externalTiffs();
 
 private:
     QTemporaryDir temp_;
@@ -356,6 +359,31 @@ void ImageReaderTest::rejectsMissingCompanionFile()
     const std::string mhd =
         test::write_file(temp_.filePath("alone.mhd"), test::read_all(dir + "/metaimage/separate_int16.mhd"));
     test::expect_input_error([&] { io::read_image(mhd); }, mhd, "");
+}
+
+// TIFFs written by tifffile + imagecodecs (tests/generate_tiff_external.py):
+// LZW with the horizontal predictor, big-endian Deflate floats, a PackBits
+// stack, uncompressed; each must equal the .npy written from the same array.
+void ImageReaderTest::externalTiffs_data()
+{
+    QTest::addColumn<QString>("stem");
+    const QDir dir(QStringLiteral(MASKLENS_TEST_DATA "/tiff_external"));
+    const QStringList files = dir.entryList({QStringLiteral("*.tif")}, QDir::Files, QDir::Name);
+    QVERIFY(files.size() >= 4);
+    for (const QString& file : files) {
+        QTest::newRow(qPrintable(file)) << dir.filePath(file.chopped(4));
+    }
+}
+
+void ImageReaderTest::externalTiffs()
+{
+    QFETCH(QString, stem);
+    const Volume tiff = io::read_image((stem + ".tif").toStdString());
+    const Volume npy = io::read_volume((stem + ".npy").toStdString());
+    QCOMPARE(tiff.type(), npy.type());
+    QCOMPARE(tiff.shape().torch_shape(), npy.shape().torch_shape());
+    QCOMPARE(tiff.byte_size(), npy.byte_size());
+    QVERIFY(std::memcmp(tiff.data(), npy.data(), tiff.byte_size()) == 0);
 }
 
 QTEST_APPLESS_MAIN(ImageReaderTest)

@@ -1,6 +1,7 @@
-// VTK-backed readers: PNG and TIFF. read_image() also dispatches NIfTI, NRRD
-// and MetaImage, which have their own readers (nifti_reader.cpp: VTK 9.1's
-// NIfTI reader crashes on corrupt headers; nrrd_reader.cpp,
+// The VTK-backed reader: PNG. read_image() also dispatches NIfTI, NRRD,
+// MetaImage and TIFF, which have their own readers (nifti_reader.cpp: VTK
+// 9.1's NIfTI reader crashes on corrupt headers; tiff_reader.cpp: its TIFF
+// reader leaks and libtiff divides by zero on some files; nrrd_reader.cpp,
 // metaimage_reader.cpp: VTK 9.1's readers drop their direction matrices).
 //
 // Every reader gets observers for VTK's error and warning events (on the
@@ -18,8 +19,9 @@
 //  * NIfTI: see nifti_reader.cpp (nibabel's affine, file order).
 //  * NRRD, MetaImage: see nrrd_reader.cpp and metaimage_reader.cpp (the
 //    file's own world frame, e.g. LPS, not converted to RAS).
-//  * PNG and TIFF: no geometry (known = false). Row 0 is the top row of the
-//    picture, as numpy/PIL show it (VTK's bottom-up row order is undone).
+//  * PNG (and TIFF, tiff_reader.cpp): no geometry (known = false). Row 0 is
+//    the top row of the picture, as numpy/PIL show it (VTK's bottom-up row
+//    order is undone).
 #include "io_common.h"
 #include "masklens/engine/error.h"
 #include "masklens/io/read_volume.h"
@@ -37,7 +39,6 @@
 #include <vtkPointData.h>
 #include <vtkSmartPointer.h>
 #include <vtkStreamingDemandDrivenPipeline.h>
-#include <vtkTIFFReader.h>
 #include <vtkType.h>
 
 #include <zlib.h>
@@ -275,13 +276,12 @@ void check_png(const detail::File& file)
     }
 }
 
-enum class Format { Png, Tiff };
+enum class Format { Png };
 
 const char* format_name(Format format)
 {
     switch (format) {
     case Format::Png: return "PNG";
-    case Format::Tiff: return "TIFF";
     }
     return "image";
 }
@@ -420,15 +420,10 @@ private:
     {
         switch (format_) {
         case Format::Png: reader_ = vtkSmartPointer<vtkPNGReader>::New(); break;
-        case Format::Tiff: reader_ = vtkSmartPointer<vtkTIFFReader>::New(); break;
         }
-        // Keep the file's row order (first row on top) instead of VTK's
-        // bottom-up convention, so that [H, W] matches numpy. The TIFF reader
-        // honours FileLowerLeft; VTK 9.1's PNG reader always flips, so PNG
-        // rows are flipped back when copying (checked by the tests).
-        if (format_ == Format::Tiff) {
-            reader_->FileLowerLeftOn();
-        }
+        // VTK 9.1's PNG reader always flips rows to its bottom-up convention;
+        // they are flipped back when copying so that [H, W] matches numpy
+        // (checked by the tests).
     }
 
     void observe(vtkObject* object)
@@ -442,7 +437,7 @@ private:
 
     Geometry geometry(vtkImageData* image)
     {
-        if (format_ == Format::Png || format_ == Format::Tiff) {
+        if (format_ == Format::Png) {
             return Geometry{};
         }
         Geometry result;
@@ -509,19 +504,14 @@ Volume read_image(const std::string& path)
     } else if (extension == ".png") {
         format = Format::Png;
     } else if (extension == ".tif" || extension == ".tiff") {
-        format = Format::Tiff;
+        return detail::read_tiff(path);
     } else {
         throw_input_error(path, "not an image format read through VTK (.nii, .nii.gz, .nrrd, .nhdr, .mha, "
                                 ".mhd, .png, .tif, .tiff)");
     }
-    // VTK's readers do not notice every corrupt file (libpng can crash VTK
-    // 9.1 on a truncated PNG; VTK's TIFF reader leaks libtiff handles on some
-    // bad files), so the container is checked first.
-    if (format == Format::Png) {
-        check_png(probe);
-    } else {
-        check_tiff(probe);
-    }
+    // VTK's PNG reader does not notice every corrupt file and libpng errors
+    // can crash VTK 9.1, so the container is checked first.
+    check_png(probe);
     ImageReadJob job(path, format);
     return job.run();
 }

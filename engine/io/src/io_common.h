@@ -106,11 +106,11 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
 // some corrupt headers) and one pass over the voxel data; see nifti_reader.cpp.
 Volume read_nifti(const std::string& path, bool gzip);
 
-// Walks a TIFF's directories and refuses, with Error(Input), anything outside
-// the subset MaskLens reads (one grayscale integer/float sample per pixel,
-// lossless codecs, strips inside the file, compressed sizes able to hold the
-// declared pixels); see tiff_check.cpp. Called before VTK's reader.
-void check_tiff(const File& file);
+// Reads a TIFF (one grayscale integer/float sample per pixel, strips, no
+// compression, LZW, Deflate or PackBits; a stack of equal pages is a volume)
+// with MaskLens's own decoder; refuses anything else with Error(Input). See
+// tiff_reader.cpp.
+Volume read_tiff(const std::string& path);
 
 // Reverses the bytes of each of `count` items of `item_size` bytes.
 inline void swap_bytes(std::byte* data, std::size_t count, std::size_t item_size)

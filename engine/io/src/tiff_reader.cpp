@@ -1,25 +1,31 @@
-// check_tiff(): walks a TIFF's structure before VTK's reader (libtiff) sees it.
-//
-// Why: libtiff and VTK 9.1's vtkTIFFReader accept far more than a mask needs
-// (colour, palettes, JPEG, 1-bit, odd codecs) and fuzzing found vtkTIFFReader
-// leaking libtiff handles on some of those files; a small compressed strip can
-// also declare a huge image. So MaskLens accepts one well-defined subset and
-// refuses the rest with a message naming the problem:
+// read_tiff(): MaskLens's own reader for the TIFF subset a mask or a
+// prediction needs. VTK 9.1's vtkTIFFReader (libtiff) was used first; fuzzing
+// found it leaking libtiff handles and libtiff dividing by zero in
+// TIFFReadScanline on directories it interprets differently from the spec,
+// and VTK misplaces the tiles of tiled files. The structure is walked and
+// checked, then the strips are decoded here:
 //   * classic TIFF ("II*\0" / "MM\0*") or BigTIFF (43), at most 65536 pages,
 //     no IFD loops, every IFD and value array inside the file;
 //   * every page: one sample per pixel of 8, 16, 32 or 64 bits (unsigned,
-//     signed or float), a grayscale PhotometricInterpretation, the size of the
-//     first page, strips (not tiles: VTK 9.1 misplaces them) whose count matches the image and whose
-//     bytes lie inside the file;
-//   * compression none, LZW, Deflate or PackBits, and the compressed bytes
-//     able to hold the declared pixels at the codec's largest expansion
-//     (Deflate 1032:1, LZW 2731:1, PackBits 64:1) so that a small file cannot
-//     make the reader allocate a huge image;
-//   * the whole stack within the memory cap (check_allocation).
+//     signed or float), a grayscale PhotometricInterpretation, FillOrder 1,
+//     the size and type of the first page, strips (not tiles) whose count
+//     matches the image and whose bytes lie inside the file; the tags read
+//     stored with the spec's field type and one value;
+//   * compression none, LZW, Deflate or PackBits, horizontal-differencing
+//     predictor (2) for integer samples; the compressed bytes able to hold the
+//     declared pixels at the codec's largest expansion (Deflate 1032:1, LZW
+//     2731:1, PackBits 64:1), so a small file cannot make the reader allocate
+//     a huge image; the whole stack within the memory cap (check_allocation).
+// A stack of Z pages is [1, 1, Z, Y, X], one page [1, 1, Y, X]; row 0 is the
+// first row of the file (Orientation is not applied), as tifffile and numpy
+// show it. No geometry.
 #include "io_common.h"
 #include "masklens/engine/error.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,11 +49,22 @@ enum Tag : std::uint16_t {
     kTileOffsets = 324,
     kTileByteCounts = 325,
     kSampleFormat = 339,
+    kFillOrder = 266,
+    kPlanarConfiguration = 284,
+    kPredictor = 317,
 };
 
 constexpr std::size_t kMaxPages = 65536;
 constexpr std::uint64_t kMaxEntries = 4096;                 // entries per IFD
 constexpr std::uint64_t kMaxArray = std::uint64_t{1} << 24; // strips or tiles per page
+
+// One page as the walker found it: how to decode its strips.
+struct Page {
+    std::uint64_t compression = 1;
+    std::uint64_t predictor = 1;
+    std::uint64_t rows_per_strip = 0;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> strips; // (offset, bytes)
+};
 
 struct Entry {
     std::uint16_t type = 0;
@@ -59,6 +76,7 @@ class TiffWalker {
 public:
     explicit TiffWalker(const File& file) : file_(file), path_(file.path()) {}
 
+    // Walks and checks every directory; throws Error(Input) naming the file.
     void run()
     {
         unsigned char header[16] = {};
@@ -102,12 +120,14 @@ public:
             }
             ifd = check_page(ifd, pages);
         }
-        // VTK decodes into its own buffer, which is then copied into the
-        // Volume: both must fit. Checked here because a refusal after VTK has
-        // opened the file leaks libtiff's handle.
         check_allocation(path_, width_ * length_ * pages, type_);
-        check_allocation(path_, width_ * length_ * pages * 2, type_);
     }
+
+    std::uint64_t width() const noexcept { return width_; }
+    std::uint64_t length() const noexcept { return length_; }
+    ScalarType type() const noexcept { return type_; }
+    bool big_endian() const noexcept { return big_endian_; }
+    const std::vector<Page>& pages() const noexcept { return pages_; }
 
 private:
     [[noreturn]] void fail(const std::string& what) const { throw_input_error(path_, what); }
@@ -236,7 +256,10 @@ private:
         case kTileLength:
         case kTileOffsets:
         case kTileByteCounts:
-        case kSampleFormat: return true;
+        case kSampleFormat:
+        case kFillOrder:
+        case kPlanarConfiguration:
+        case kPredictor: return true;
         default: return false;
         }
     }
@@ -251,7 +274,8 @@ private:
         const bool is_array =
             tag == kStripOffsets || tag == kStripByteCounts || tag == kTileOffsets || tag == kTileByteCounts;
         const bool shorts_only = tag == kBitsPerSample || tag == kCompression || tag == kPhotometric ||
-                                 tag == kSamplesPerPixel || tag == kSampleFormat;
+                                 tag == kSamplesPerPixel || tag == kSampleFormat || tag == kFillOrder ||
+                                 tag == kPlanarConfiguration || tag == kPredictor;
         if ((shorts_only && !is_short) || !is_short_or_long) {
             fail("TIFF page " + std::to_string(page) + " stores tag " + std::to_string(tag) +
                  " with field type " + std::to_string(entry.type) +
@@ -358,6 +382,14 @@ private:
                  (photometric == 3 ? " (palette colour)" : "") +
                  "; a mask or prediction must be grayscale (0 or 1)");
         }
+        if (scalar(kFillOrder, 1, page) != 1) {
+            fail(where + " has FillOrder 2 (least significant bit first); MaskLens reads FillOrder 1");
+        }
+        const std::uint64_t predictor = scalar(kPredictor, 1, page);
+        if (predictor != 1 && !(predictor == 2 && format != 3)) {
+            fail(where + " uses predictor " + std::to_string(predictor) +
+                 "; supported: none (1) and horizontal differencing (2) of integer samples");
+        }
         const std::uint64_t compression = scalar(kCompression, 1, page);
         std::uint64_t ratio = 1;
         switch (compression) {
@@ -390,28 +422,19 @@ private:
         }
         std::uint64_t pieces = 0;
         if (tiled) {
-            // VTK 9.1's reader puts the tiles of a tiled TIFF in the wrong
-            // places (found with a tifffile-checked fixture); refuse them.
-            fail(where + " is tiled; MaskLens reads TIFFs stored in strips (VTK 9.1 misreads tiles); "
-                         "convert it, e.g. with `tiffcp -s in.tif out.tif`");
+            fail(where + " is tiled; MaskLens reads TIFFs stored in strips; convert it, e.g. with "
+                         "`tiffcp -s in.tif out.tif`");
         }
-        if (tiled) {
-            const std::uint64_t tile_width = scalar(kTileWidth, 0, page);
-            const std::uint64_t tile_length = scalar(kTileLength, 0, page);
-            if (tile_width == 0 || tile_length == 0 || tile_width % 16 != 0 || tile_length % 16 != 0 ||
-                tile_width > (1u << 16) || tile_length > (1u << 16)) {
-                fail(where + " has tiles of " + std::to_string(tile_width) + " x " +
-                     std::to_string(tile_length) + " (must be multiples of 16, at most 65536)");
-            }
-            pieces = ((width + tile_width - 1) / tile_width) * ((length + tile_length - 1) / tile_length);
-        } else {
-            std::uint64_t rows = scalar(kRowsPerStrip, length, page);
-            if (rows == 0) {
-                fail(where + " has RowsPerStrip 0");
-            }
-            rows = std::min(rows, length);
-            pieces = (length + rows - 1) / rows;
+        std::uint64_t rows = scalar(kRowsPerStrip, length, page);
+        if (rows == 0) {
+            fail(where + " has RowsPerStrip 0");
         }
+        rows = std::min(rows, length);
+        pieces = (length + rows - 1) / rows;
+        Page decoded;
+        decoded.compression = compression;
+        decoded.predictor = predictor;
+        decoded.rows_per_strip = rows;
         if (pieces > kMaxArray || offsets->count != pieces || counts->count != pieces) {
             fail(where + " has " + std::to_string(offsets->count) + " " + (tiled ? "tile" : "strip") +
                  " offsets and " + std::to_string(counts->count) + " byte counts for " +
@@ -428,7 +451,9 @@ private:
                      " bytes); the file is truncated or corrupt");
             }
             compressed += size;
+            decoded.strips.emplace_back(at, size);
         }
+        pages_.push_back(std::move(decoded));
         const std::uint64_t declared = width * length * sample_bytes;
         if (compression == 1 && compressed < declared) {
             fail(where + " is truncated: its " + (tiled ? "tiles" : "strips") + " hold " +
@@ -450,13 +475,238 @@ private:
     std::uint64_t width_ = 0;
     std::uint64_t length_ = 0;
     ScalarType type_ = ScalarType::UInt8;
+    std::vector<Page> pages_;
 };
+
+bool host_is_big_endian()
+{
+    const std::uint16_t probe = 1;
+    unsigned char first = 0;
+    std::memcpy(&first, &probe, 1);
+    return first == 0;
+}
+
+// Predictor 2: each sample was stored as the difference to its left
+// neighbour (modulo 2^bits); add them back up along every row.
+template <typename T> void accumulate_rows(T* data, std::size_t width, std::size_t rows)
+{
+    for (std::size_t y = 0; y < rows; ++y) {
+        T* row = data + y * width;
+        for (std::size_t x = 1; x < width; ++x) {
+            row[x] = static_cast<T>(row[x] + row[x - 1]);
+        }
+    }
+}
+
+void undo_horizontal_differencing(unsigned char* data, std::size_t width, std::size_t rows,
+                                  std::size_t sample)
+{
+    // Samples are in host order here; unsigned arithmetic wraps like the encoder's.
+    switch (sample) {
+    case 1: accumulate_rows(data, width, rows); break;
+    case 2: accumulate_rows(reinterpret_cast<std::uint16_t*>(data), width, rows); break;
+    case 4: accumulate_rows(reinterpret_cast<std::uint32_t*>(data), width, rows); break;
+    default: accumulate_rows(reinterpret_cast<std::uint64_t*>(data), width, rows); break;
+    }
+}
+
+// PackBits: a signed count n, then n + 1 literal bytes (n >= 0) or one byte
+// repeated 1 - n times (n in -127..-1); -128 is a no-op. Returns the bytes
+// written (at most out_size).
+std::size_t unpack_bits(const unsigned char* in, std::size_t in_size, unsigned char* out,
+                        std::size_t out_size)
+{
+    std::size_t i = 0, o = 0;
+    while (i < in_size && o < out_size) {
+        const auto n = static_cast<signed char>(in[i++]);
+        if (n >= 0) {
+            const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(n) + 1, in_size - i);
+            const std::size_t take = std::min(count, out_size - o);
+            std::memcpy(out + o, in + i, take);
+            i += count;
+            o += take;
+        } else if (n != -128 && i < in_size) {
+            const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(1 - n), out_size - o);
+            std::memset(out + o, in[i++], count);
+            o += count;
+        }
+    }
+    return o;
+}
+
+// TIFF LZW (compression 5): MSB-first codes of 9 to 12 bits, 256 = clear,
+// 257 = end; the code width grows one code early (when the next free entry
+// reaches 2^width - 1). Returns the bytes written (at most out_size); throws
+// on codes that cannot occur in a valid stream.
+std::size_t unpack_lzw(const std::string& path, const unsigned char* in, std::size_t in_size,
+                       unsigned char* out, std::size_t out_size)
+{
+    if (in_size >= 2 && in[0] == 0 && (in[1] & 1) != 0) {
+        throw_input_error(path, "TIFF strip uses the old (pre-6.0, LSB-first) LZW; convert it, e.g. with "
+                                "`tiffcp -c lzw in.tif out.tif`");
+    }
+    constexpr int kClear = 256, kEnd = 257, kFirstFree = 258, kMaxCodes = 4096;
+    std::vector<std::uint16_t> prefix(kMaxCodes);
+    std::vector<unsigned char> suffix(kMaxCodes), first(kMaxCodes);
+    std::vector<std::uint16_t> length(kMaxCodes);
+    for (int c = 0; c < 256; ++c) {
+        suffix[static_cast<std::size_t>(c)] = first[static_cast<std::size_t>(c)] =
+            static_cast<unsigned char>(c);
+        length[static_cast<std::size_t>(c)] = 1;
+    }
+    std::uint64_t bit = 0;
+    const std::uint64_t bits = std::uint64_t{in_size} * 8;
+    auto read_code = [&](int width) -> int {
+        if (bit + static_cast<std::uint64_t>(width) > bits) {
+            return kEnd; // the stream ends without an end code: take what was decoded
+        }
+        int code = 0;
+        for (int k = 0; k < width; ++k, ++bit) {
+            code = (code << 1) | ((in[bit >> 3] >> (7 - (bit & 7))) & 1);
+        }
+        return code;
+    };
+    int width = 9;
+    int next = kFirstFree;
+    int previous = -1;
+    std::size_t o = 0;
+    // Writes the string of `code` at out + o (clipped to out_size).
+    auto emit = [&](int code) {
+        const std::size_t size = length[static_cast<std::size_t>(code)];
+        std::size_t end = o + size;
+        for (int c = code; c >= 0;) {
+            --end;
+            if (end < out_size) {
+                out[end] = suffix[static_cast<std::size_t>(c)];
+            }
+            c = c < 256 ? -1 : prefix[static_cast<std::size_t>(c)];
+        }
+        o += size;
+    };
+    while (o < out_size) {
+        const int code = read_code(width);
+        if (code == kEnd) {
+            break;
+        }
+        if (code == kClear) {
+            width = 9;
+            next = kFirstFree;
+            previous = -1;
+            continue;
+        }
+        if (previous < 0) {
+            if (code > 255) {
+                throw_input_error(path, "TIFF LZW data is corrupt (code " + std::to_string(code) +
+                                            " after a clear code)");
+            }
+            emit(code);
+            previous = code;
+            continue;
+        }
+        unsigned char head = 0;
+        if (code < next) {
+            head = first[static_cast<std::size_t>(code)];
+        } else if (code == next) {
+            head = first[static_cast<std::size_t>(previous)];
+        } else {
+            throw_input_error(path, "TIFF LZW data is corrupt (code " + std::to_string(code) +
+                                        " before entry " + std::to_string(next) + ")");
+        }
+        if (next < kMaxCodes) {
+            const auto entry = static_cast<std::size_t>(next);
+            prefix[entry] = static_cast<std::uint16_t>(previous);
+            suffix[entry] = head;
+            first[entry] = first[static_cast<std::size_t>(previous)];
+            length[entry] = static_cast<std::uint16_t>(
+                std::min<int>(length[static_cast<std::size_t>(previous)] + 1, kMaxCodes));
+            ++next;
+        }
+        emit(code);
+        previous = code;
+        if (next >= (1 << width) - 1 && width < 12) {
+            ++width;
+        }
+    }
+    return std::min(o, out_size);
+}
 
 } // namespace
 
-void check_tiff(const File& file)
+Volume read_tiff(const std::string& path)
 {
-    TiffWalker(file).run();
+    const File file(path);
+    TiffWalker walker(file);
+    walker.run();
+    const std::vector<Page>& pages = walker.pages();
+    const std::uint64_t width = walker.width();
+    const std::uint64_t length = walker.length();
+    const ScalarType type = walker.type();
+    const std::size_t sample = scalar_size(type);
+    Shape shape;
+    shape.w = static_cast<std::int64_t>(width);
+    shape.h = static_cast<std::int64_t>(length);
+    shape.d = static_cast<std::int64_t>(pages.size());
+    shape.spatial_dims = pages.size() == 1 ? 2 : 3;
+    Volume volume(path, type, shape);
+    const std::size_t row_bytes = static_cast<std::size_t>(width) * sample;
+    const std::size_t page_bytes = row_bytes * static_cast<std::size_t>(length);
+    std::vector<unsigned char> packed;
+    for (std::size_t z = 0; z < pages.size(); ++z) {
+        const Page& page = pages[z];
+        auto* page_data = reinterpret_cast<unsigned char*>(volume.data()) + z * page_bytes;
+        for (std::size_t s = 0; s < page.strips.size(); ++s) {
+            const std::uint64_t first_row = s * page.rows_per_strip;
+            const std::uint64_t rows = std::min<std::uint64_t>(page.rows_per_strip, length - first_row);
+            unsigned char* out = page_data + first_row * row_bytes;
+            const auto need = static_cast<std::size_t>(rows * row_bytes);
+            const auto [offset, size] = page.strips[s];
+            const std::string where =
+                "TIFF page " + std::to_string(z + 1) + " strip " + std::to_string(s) + ": ";
+            std::size_t got = 0;
+            if (page.compression == 1) {
+                got = static_cast<std::size_t>(std::min<std::uint64_t>(size, need));
+                file.read_at(offset, out, got, "a TIFF strip");
+            } else if (page.compression == 8 || page.compression == 32946) {
+                file.seek(offset);
+                std::uint64_t left = size;
+                const std::uint64_t total = inflate_all(
+                    path, "TIFF Deflate data", 15,
+                    [&](unsigned char* buffer, std::size_t wanted) -> std::size_t {
+                        const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(wanted, left));
+                        const std::size_t read = take ? std::fread(buffer, 1, take, file.get()) : 0;
+                        left -= read;
+                        return read;
+                    },
+                    need + (std::uint64_t{1} << 20),
+                    [&](std::uint64_t at, const unsigned char* piece, std::size_t piece_size) {
+                        if (at < need) {
+                            std::memcpy(
+                                out + at, piece,
+                                static_cast<std::size_t>(std::min<std::uint64_t>(piece_size, need - at)));
+                        }
+                    });
+                got = static_cast<std::size_t>(std::min<std::uint64_t>(total, need));
+            } else {
+                packed.resize(static_cast<std::size_t>(size));
+                file.read_at(offset, packed.data(), packed.size(), "a TIFF strip");
+                got = page.compression == 5 ? unpack_lzw(path, packed.data(), packed.size(), out, need)
+                                            : unpack_bits(packed.data(), packed.size(), out, need);
+            }
+            if (got < need) {
+                throw_input_error(path, where + "the data are truncated (" + std::to_string(got) + " of " +
+                                            std::to_string(need) + " bytes)");
+            }
+        }
+        if (sample > 1 && walker.big_endian() != host_is_big_endian()) {
+            swap_bytes(reinterpret_cast<std::byte*>(page_data), static_cast<std::size_t>(width * length),
+                       sample);
+        }
+        if (page.predictor == 2) {
+            undo_horizontal_differencing(page_data, static_cast<std::size_t>(width),
+                                         static_cast<std::size_t>(length), sample);
+        }
+    }
+    return volume;
 }
 
 } // namespace masklens::io::detail
