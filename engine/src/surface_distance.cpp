@@ -251,7 +251,9 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
 
     if (group_axis < 0) {
         // One problem: build both trees at once, then split the queries over all threads.
-        const auto [np, nt] = sizes(0);
+        // Plain variables, not a structured binding: the lambdas below capture
+        // them, which clang before 16 refuses for bindings.
+        const std::int64_t np = sizes(0).first, nt = sizes(0).second;
         GroupDistances& out = result.front();
         out.pred_to_target.resize(static_cast<std::size_t>(np));
         out.target_to_pred.resize(static_cast<std::size_t>(nt));
@@ -287,7 +289,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     // Per slice: one small problem per slice, slices spread over the threads.
     const int workers = detail::worker_count(options.threads, groups, (p_start.back() + t_start.back()) * 64);
     parallel_dynamic(groups, workers, [&](std::int64_t g) {
-        const auto [np, nt] = sizes(g);
+        const std::int64_t np = sizes(g).first, nt = sizes(g).second;
         GroupDistances& out = result[static_cast<std::size_t>(g)];
         out.pred_to_target.resize(static_cast<std::size_t>(np));
         out.target_to_pred.resize(static_cast<std::size_t>(nt));
