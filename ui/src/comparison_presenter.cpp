@@ -487,36 +487,10 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
                             "shape " + volume->shape().to_string() +
                                 " does not match the first prediction's " + grid.to_string());
             }
-            StatisticsOptions options;
-            options.metric.threshold = settings.threshold;
-            options.metric.logits = settings.logits;
-            options.metric.smooth_nr = settings.smooth;
-            options.metric.smooth_dr = settings.smooth;
-            options.metric.empty = settings.empty;
-            options.axis = settings.axis;
-            options.metrics = gui_metrics();
+            StatisticsOptions options = statistics_options(settings, gui_metrics());
             options.cancel = cancel.get();
-            std::shared_ptr<const Evaluation> evaluation;
-            try {
-                evaluation = std::make_shared<const Evaluation>(evaluate(*volume, *target, options));
-            } catch (const Error& error) {
-                // As the session: a prediction outside [0, 1] keeps its hard metrics.
-                if (error.kind() != Error::Kind::Input || !is_floating(volume->type())) {
-                    throw;
-                }
-                std::vector<Metric> hard;
-                for (const Metric metric : gui_metrics()) {
-                    if (!needs_probabilities(metric)) {
-                        hard.push_back(metric);
-                    }
-                }
-                options.metrics = hard;
-                try {
-                    evaluation = std::make_shared<const Evaluation>(evaluate(*volume, *target, options));
-                } catch (const Error&) {
-                    throw error;
-                }
-            }
+            // As the session: a prediction outside [0, 1] keeps its hard metrics.
+            std::shared_ptr<const Evaluation> evaluation = evaluate_for_display(*volume, *target, options);
             result.prediction = std::move(volume);
             result.evaluation = std::move(evaluation);
             result.ok = true;

@@ -109,8 +109,6 @@ struct SessionPresenter::DistanceResult {
     QString error;
 };
 
-namespace {
-
 StatisticsOptions statistics_options(const EvaluationSettings& settings, std::vector<Metric> metrics)
 {
     StatisticsOptions options;
@@ -123,6 +121,32 @@ StatisticsOptions statistics_options(const EvaluationSettings& settings, std::ve
     options.axis = settings.axis;
     return options;
 }
+
+std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
+                                                       StatisticsOptions options)
+{
+    try {
+        return std::make_shared<const Evaluation>(evaluate(prediction, target, options));
+    } catch (const Error& error) {
+        if (error.kind() != Error::Kind::Input || !is_floating(prediction.type())) {
+            throw;
+        }
+        std::vector<Metric> hard;
+        for (const Metric metric : options.metrics) {
+            if (!needs_probabilities(metric)) {
+                hard.push_back(metric);
+            }
+        }
+        options.metrics = hard;
+        try {
+            return std::make_shared<const Evaluation>(evaluate(prediction, target, options));
+        } catch (const Error&) {
+            throw error;
+        }
+    }
+}
+
+namespace {
 
 // What the views need before the numbers exist: the shape, the pairing and the
 // resolved slicing axis (as the engine resolves it), one sample entry each, no values.
@@ -386,28 +410,9 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
                     preview(std::move(dataset), placeholder_evaluation(*prediction, *pairing, options));
                 }
             }
-            std::shared_ptr<const Evaluation> evaluation;
-            try {
-                evaluation = std::make_shared<const Evaluation>(evaluate(*prediction, *target, options));
-            } catch (const Error& error) {
-                // A prediction outside [0, 1] (e.g. logits) still has hard metrics:
-                // retry without the metrics that need probabilities.
-                if (error.kind() != Error::Kind::Input || !is_floating(prediction->type())) {
-                    throw;
-                }
-                std::vector<Metric> hard;
-                for (const Metric metric : gui_metrics()) {
-                    if (!needs_probabilities(metric)) {
-                        hard.push_back(metric);
-                    }
-                }
-                options.metrics = hard;
-                try {
-                    evaluation = std::make_shared<const Evaluation>(evaluate(*prediction, *target, options));
-                } catch (const Error&) {
-                    throw error;
-                }
-            }
+            // A prediction outside [0, 1] (e.g. logits) still has hard metrics.
+            std::shared_ptr<const Evaluation> evaluation =
+                evaluate_for_display(*prediction, *target, options);
             if (trace) {
                 std::fprintf(stderr, "TRACE read + evaluate %.1f ms\n",
                              static_cast<double>(timer.nsecsElapsed()) / 1e6);

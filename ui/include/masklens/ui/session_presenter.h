@@ -46,6 +46,17 @@ struct EvaluationSettings {
 // (surface distances are left out: they cost a distance transform per change).
 std::vector<Metric> gui_metrics();
 
+// The engine options for `settings` (threshold, logits, smoothing, empty
+// policy, axis) computing `metrics`.
+StatisticsOptions statistics_options(const EvaluationSettings& settings, std::vector<Metric> metrics);
+
+// evaluate() as the app runs it: when a floating-point prediction is refused
+// (e.g. logits outside [0, 1] without --logits), the metrics that need
+// probabilities are dropped and the hard metrics are still computed; any
+// other error (or a second refusal) is rethrown as the first one.
+std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
+                                                       StatisticsOptions options);
+
 // The surface-distance metrics the app adds in a second, background pass
 // (hd95, assd, nsd, hd; see SessionPresenter::setDistancesEnabled).
 std::vector<Metric> gui_distance_metrics();
