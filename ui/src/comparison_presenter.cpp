@@ -68,6 +68,10 @@ struct ComparisonPresenter::Extra {
     double distance_tolerance = 0; // the NSD tolerance of the running or last job
     std::shared_ptr<std::atomic<bool>> distance_cancel;
     std::unique_ptr<QFutureWatcher<DistanceResult>> distance_watcher;
+
+    // Cancels both background jobs and stops their results from reaching
+    // `receiver`; `wait`: also blocks until they have finished (destruction).
+    void stop(QObject* receiver, bool wait);
 };
 
 // What a difference count counts: both predictions, the target and how each is read.
@@ -131,6 +135,27 @@ ComparisonPresenter::ComparisonPresenter(SessionPresenter* session, QObject* par
     connect(session_, &SessionPresenter::cancelled, this, load_failed);
 }
 
+void ComparisonPresenter::Extra::stop(QObject* receiver, bool wait)
+{
+    for (const auto& flag : {cancel, distance_cancel}) {
+        if (flag) {
+            flag->store(true);
+        }
+    }
+    if (watcher) {
+        watcher->disconnect(receiver);
+        if (wait) {
+            watcher->waitForFinished();
+        }
+    }
+    if (distance_watcher) {
+        distance_watcher->disconnect(receiver);
+        if (wait) {
+            distance_watcher->waitForFinished();
+        }
+    }
+}
+
 ComparisonPresenter::~ComparisonPresenter()
 {
     if (counts_cancel_) {
@@ -141,20 +166,7 @@ ComparisonPresenter::~ComparisonPresenter()
         counts_watcher_->waitForFinished();
     }
     for (const auto& extra : extras_) {
-        if (extra->cancel) {
-            extra->cancel->store(true);
-        }
-        if (extra->watcher) {
-            extra->watcher->disconnect(this);
-            extra->watcher->waitForFinished();
-        }
-        if (extra->distance_cancel) {
-            extra->distance_cancel->store(true);
-        }
-        if (extra->distance_watcher) {
-            extra->distance_watcher->disconnect(this);
-            extra->distance_watcher->waitForFinished();
-        }
+        extra->stop(this, true);
     }
 }
 
@@ -219,18 +231,7 @@ void ComparisonPresenter::removePrediction(int index)
         return;
     }
     auto& extra = extras_[static_cast<std::size_t>(index - 1)];
-    if (extra->cancel) {
-        extra->cancel->store(true);
-    }
-    if (extra->watcher) {
-        extra->watcher->disconnect(this);
-    }
-    if (extra->distance_cancel) {
-        extra->distance_cancel->store(true);
-    }
-    if (extra->distance_watcher) {
-        extra->distance_watcher->disconnect(this);
-    }
+    extra->stop(this, false);
     const bool shown = extra->shown_3d;
     extras_.erase(extras_.begin() + (index - 1));
     clampPair();
@@ -247,19 +248,7 @@ void ComparisonPresenter::clearPredictions()
         return;
     }
     while (!extras_.empty()) {
-        auto& extra = extras_.back();
-        if (extra->cancel) {
-            extra->cancel->store(true);
-        }
-        if (extra->watcher) {
-            extra->watcher->disconnect(this);
-        }
-        if (extra->distance_cancel) {
-            extra->distance_cancel->store(true);
-        }
-        if (extra->distance_watcher) {
-            extra->distance_watcher->disconnect(this);
-        }
+        extras_.back()->stop(this, false);
         extras_.pop_back();
     }
     clampPair();
@@ -400,12 +389,7 @@ void ComparisonPresenter::onDatasetChanged()
         queued_.clear();
         seen_target_ = target;
         for (const auto& extra : extras_) {
-            if (extra->cancel) {
-                extra->cancel->store(true);
-            }
-            if (extra->watcher) {
-                extra->watcher->disconnect(this);
-            }
+            extra->stop(this, false);
         }
         extras_.clear();
         clampPair();
