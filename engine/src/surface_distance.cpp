@@ -913,6 +913,31 @@ bool fill_empty_surfaces(std::int64_t n_pt, std::int64_t n_tp, const SurfaceDist
 
 } // namespace
 
+// The directed percentiles and hd_percentile by options.rule (Pooled: the
+// percentile of both directions together), for plain distances (voxel mode)
+// or (distance, area) pairs (subvoxel mode) with the matching `percentile`.
+// Selection reorders the vectors.
+template <typename Item, typename Percentile>
+void apply_percentile_rule(SurfaceDistances& r, std::vector<Item>& pred_to_target,
+                           std::vector<Item>& target_to_pred, const SurfaceDistanceOptions& options,
+                           Percentile percentile)
+{
+    if (options.rule == HausdorffRule::Pooled) {
+        std::vector<Item> pooled;
+        pooled.reserve(pred_to_target.size() + target_to_pred.size());
+        pooled.insert(pooled.end(), pred_to_target.begin(), pred_to_target.end());
+        pooled.insert(pooled.end(), target_to_pred.begin(), target_to_pred.end());
+        r.hd_percentile = percentile(pooled, options.percentile);
+    }
+    r.percentile_pred_to_target = percentile(pred_to_target, options.percentile);
+    r.percentile_target_to_pred = percentile(target_to_pred, options.percentile);
+    if (options.rule == HausdorffRule::Max) {
+        r.hd_percentile = std::max(r.percentile_pred_to_target, r.percentile_target_to_pred);
+    } else if (options.rule == HausdorffRule::Mean) {
+        r.hd_percentile = 0.5 * (r.percentile_pred_to_target + r.percentile_target_to_pred);
+    }
+}
+
 SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target,
                                              std::vector<double>& target_to_pred,
                                              const SurfaceDistanceOptions& options)
@@ -943,20 +968,8 @@ SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target
     } else {
         r.nsd = kNaN;
     }
-    if (options.rule == HausdorffRule::Pooled) {
-        std::vector<double> pooled;
-        pooled.reserve(static_cast<std::size_t>(n_pt + n_tp));
-        pooled.insert(pooled.end(), pred_to_target.begin(), pred_to_target.end());
-        pooled.insert(pooled.end(), target_to_pred.begin(), target_to_pred.end());
-        r.hd_percentile = percentile_linear(pooled, options.percentile);
-    }
-    r.percentile_pred_to_target = percentile_linear(pred_to_target, options.percentile);
-    r.percentile_target_to_pred = percentile_linear(target_to_pred, options.percentile);
-    if (options.rule == HausdorffRule::Max) {
-        r.hd_percentile = std::max(r.percentile_pred_to_target, r.percentile_target_to_pred);
-    } else if (options.rule == HausdorffRule::Mean) {
-        r.hd_percentile = 0.5 * (r.percentile_pred_to_target + r.percentile_target_to_pred);
-    }
+    apply_percentile_rule(r, pred_to_target, target_to_pred, options,
+                          [](auto& values, double p) { return percentile_linear(values, p); });
     return r;
 }
 
@@ -1082,20 +1095,8 @@ SurfaceDistances summarize_weighted_surface_distances(std::vector<std::pair<doub
     } else {
         r.nsd = kNaN;
     }
-    if (options.rule == HausdorffRule::Pooled) {
-        std::vector<std::pair<double, double>> pooled;
-        pooled.reserve(static_cast<std::size_t>(n_pt + n_tp));
-        pooled.insert(pooled.end(), pred_to_target.begin(), pred_to_target.end());
-        pooled.insert(pooled.end(), target_to_pred.begin(), target_to_pred.end());
-        r.hd_percentile = percentile_weighted(pooled, options.percentile);
-    }
-    r.percentile_pred_to_target = percentile_weighted(pred_to_target, options.percentile);
-    r.percentile_target_to_pred = percentile_weighted(target_to_pred, options.percentile);
-    if (options.rule == HausdorffRule::Max) {
-        r.hd_percentile = std::max(r.percentile_pred_to_target, r.percentile_target_to_pred);
-    } else if (options.rule == HausdorffRule::Mean) {
-        r.hd_percentile = 0.5 * (r.percentile_pred_to_target + r.percentile_target_to_pred);
-    }
+    apply_percentile_rule(r, pred_to_target, target_to_pred, options,
+                          [](auto& values, double p) { return percentile_weighted(values, p); });
     return r;
 }
 
