@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -207,19 +208,34 @@ inline std::pair<std::shared_ptr<Volume>, std::shared_ptr<Volume>> label_map_pai
     return {make_u8("labels_pred", shape, prediction), make_u8("labels_target", shape, target)};
 }
 
-// The engine's evaluation with the options the presenter uses.
-inline Evaluation engine_evaluation(const Volume& prediction, const Volume& target,
-                                    const EvaluationSettings& settings = {})
+// Engine options for `settings`, written out here rather than taken from the
+// app's statistics_options() so that the tests check that mapping too. With a
+// `tolerance`, the surface-distance metrics are added (nsd at that tolerance).
+inline StatisticsOptions engine_options(const EvaluationSettings& settings,
+                                        std::optional<double> tolerance = std::nullopt)
 {
     StatisticsOptions options;
     options.metrics = gui_metrics();
+    if (tolerance) {
+        for (const Metric metric : gui_distance_metrics()) {
+            options.metrics.push_back(metric);
+        }
+        options.metric.nsd_tolerance_mm = *tolerance;
+    }
     options.metric.threshold = settings.threshold;
     options.metric.logits = settings.logits;
     options.metric.smooth_nr = settings.smooth;
     options.metric.smooth_dr = settings.smooth;
     options.metric.empty = settings.empty;
     options.axis = settings.axis;
-    return evaluate(prediction, target, options);
+    return options;
+}
+
+// The engine's evaluation with the options the presenter uses.
+inline Evaluation engine_evaluation(const Volume& prediction, const Volume& target,
+                                    const EvaluationSettings& settings = {})
+{
+    return evaluate(prediction, target, engine_options(settings));
 }
 
 // The engine's evaluation with the surface-distance metrics the app shows
@@ -227,19 +243,7 @@ inline Evaluation engine_evaluation(const Volume& prediction, const Volume& targ
 inline Evaluation engine_distance_evaluation(const Volume& prediction, const Volume& target, double tolerance,
                                              const EvaluationSettings& settings = {})
 {
-    StatisticsOptions options;
-    options.metrics = gui_metrics();
-    for (const Metric metric : gui_distance_metrics()) {
-        options.metrics.push_back(metric);
-    }
-    options.metric.threshold = settings.threshold;
-    options.metric.logits = settings.logits;
-    options.metric.smooth_nr = settings.smooth;
-    options.metric.smooth_dr = settings.smooth;
-    options.metric.empty = settings.empty;
-    options.metric.nsd_tolerance_mm = tolerance;
-    options.axis = settings.axis;
-    return evaluate(prediction, target, options);
+    return evaluate(prediction, target, engine_options(settings, tolerance));
 }
 
 // The same through the engine's two steps, run directly: compute_statistics
@@ -247,18 +251,7 @@ inline Evaluation engine_distance_evaluation(const Volume& prediction, const Vol
 inline Evaluation engine_complete_evaluation(const Volume& prediction, const Volume& target, double tolerance,
                                              const EvaluationSettings& settings = {})
 {
-    StatisticsOptions options;
-    options.metrics = gui_metrics();
-    for (const Metric metric : gui_distance_metrics()) {
-        options.metrics.push_back(metric);
-    }
-    options.metric.threshold = settings.threshold;
-    options.metric.logits = settings.logits;
-    options.metric.smooth_nr = settings.smooth;
-    options.metric.smooth_dr = settings.smooth;
-    options.metric.empty = settings.empty;
-    options.metric.nsd_tolerance_mm = tolerance;
-    options.axis = settings.axis;
+    const StatisticsOptions options = engine_options(settings, tolerance);
     return complete_evaluation(compute_statistics(prediction, target, options), prediction, target, options);
 }
 
