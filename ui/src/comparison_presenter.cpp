@@ -587,15 +587,8 @@ void ComparisonPresenter::launchExtraDistances(Extra& extra)
     auto target = session_->dataset().target;
     // The settings its evaluation was computed with.
     const EvaluationSettings& settings = extra.requested;
-    StatisticsOptions options;
-    options.metric.threshold = settings.threshold;
-    options.metric.logits = settings.logits;
-    options.metric.smooth_nr = settings.smooth;
-    options.metric.smooth_dr = settings.smooth;
-    options.metric.empty = settings.empty;
+    StatisticsOptions options = statistics_options(settings, gui_distance_metrics());
     options.metric.nsd_tolerance_mm = extra.distance_tolerance;
-    options.axis = settings.axis;
-    options.metrics = gui_distance_metrics();
     auto run = [generation, prediction, target, options, cancel]() mutable -> DistanceResult {
         DistanceResult result;
         result.generation = generation;
@@ -760,15 +753,25 @@ std::vector<Metric> ComparisonPresenter::metrics() const
     return result;
 }
 
-double ComparisonPresenter::sliceValue(int index, Metric metric) const
+// The current sample of `index`'s evaluation holding `metric`, or nullptr.
+const SampleResult* ComparisonPresenter::currentSample(int index, Metric metric) const
 {
     const Evaluation* source = sourceFor(index, metric);
     const std::int64_t sample = session_->sample();
     if (!source || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
+        return nullptr;
+    }
+    return &source->samples[static_cast<std::size_t>(sample)];
+}
+
+double ComparisonPresenter::sliceValue(int index, Metric metric) const
+{
+    const SampleResult* sample = currentSample(index, metric);
+    if (!sample) {
         return kNan;
     }
-    const auto at = index_of(*source, metric);
-    const auto& slices = source->samples[static_cast<std::size_t>(sample)].slices;
+    const auto at = index_of(*sourceFor(index, metric), metric);
+    const auto& slices = sample->slices;
     const std::int64_t slice = session_->currentSlice();
     if (!at || slice < 0 || slice >= static_cast<std::int64_t>(slices.size())) {
         return kNan;
@@ -779,13 +782,12 @@ double ComparisonPresenter::sliceValue(int index, Metric metric) const
 
 double ComparisonPresenter::sampleValue(int index, Metric metric) const
 {
-    const Evaluation* source = sourceFor(index, metric);
-    const std::int64_t sample = session_->sample();
-    if (!source || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
+    const SampleResult* sample = currentSample(index, metric);
+    if (!sample) {
         return kNan;
     }
-    const auto at = index_of(*source, metric);
-    const MetricValues& values = source->samples[static_cast<std::size_t>(sample)].values;
+    const auto at = index_of(*sourceFor(index, metric), metric);
+    const MetricValues& values = sample->values;
     return at && *at < values.size() ? values[*at] : kNan;
 }
 

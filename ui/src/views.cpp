@@ -56,7 +56,9 @@ ViewAxis SliceView::stepAxis() const
     return presenter_->is3d() ? axis_ : presenter_->metricAxis();
 }
 
-void SliceView::onDatasetChanged()
+// A new image (dataset or axis): recompose it and take the linked camera, or
+// fit the view when not linked.
+void SliceView::showAfresh()
 {
     user_camera_ = false;
     refreshImage(true);
@@ -68,20 +70,18 @@ void SliceView::onDatasetChanged()
     update();
 }
 
+void SliceView::onDatasetChanged()
+{
+    showAfresh();
+}
+
 void SliceView::setAxis(ViewAxis axis)
 {
     if (axis == axis_) {
         return;
     }
     axis_ = axis;
-    user_camera_ = false;
-    refreshImage(true);
-    if (linked()) {
-        scene_->setCamera(comparison_->camera());
-    } else {
-        scene_->resetCamera();
-    }
-    update();
+    showAfresh();
 }
 
 void SliceView::bindComparison(ComparisonPresenter* comparison, int entry)

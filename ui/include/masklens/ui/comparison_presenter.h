@@ -162,6 +162,7 @@ private:
     Extra* findExtra(std::uint64_t id);
     std::vector<std::uint64_t> extraIds() const;
     const Evaluation* sourceFor(int index, Metric metric) const;
+    const SampleResult* currentSample(int index, Metric metric) const;
     void clampPair();
     QString uniqueName(const QString& wanted) const;
 

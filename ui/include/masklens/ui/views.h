@@ -70,6 +70,7 @@ private:
     bool refreshImage(bool force);
     void refreshCrosshair();
     void onDatasetChanged();
+    void showAfresh();
     // The axis stepped by wheel and keys: the view's own, or for 2D data the metric axis.
     ViewAxis stepAxis() const;
     std::array<double, 2> toDisplay(const QPointF& point) const;
