@@ -96,36 +96,6 @@ private:
     Clock::time_point last_{};
 };
 
-bool vtk_backed(const std::string& path)
-{
-    std::string lower = path;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    for (const char* extension : {".nii", ".nii.gz", ".png", ".tif", ".tiff"}) {
-        const std::string e(extension);
-        if (lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-// The VTK-backed readers initialise VTK's object factory on first use, which
-// is not safe to race: the first such read runs alone, later ones in parallel.
-std::mutex vtk_first_read;
-std::atomic<bool> vtk_ready{false};
-
-Volume read_input(const std::string& path, const io::ReadOptions& options)
-{
-    if (vtk_ready.load() || !vtk_backed(path)) {
-        return io::read_volume(path, options);
-    }
-    std::lock_guard lock(vtk_first_read);
-    Volume volume = io::read_volume(path, options);
-    vtk_ready.store(true);
-    return volume;
-}
-
 FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads,
                          const std::string& device)
 {
@@ -134,8 +104,8 @@ FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int 
     const std::string prediction_path = join_path(command.prediction_path, pair.prediction);
     const std::string target_path = join_path(command.target_path, pair.target);
     try {
-        const Volume prediction = read_input(prediction_path, command.prediction_read);
-        const Volume target = read_input(target_path, command.target_read);
+        const auto [prediction, target] =
+            io::read_volume_pair(prediction_path, command.prediction_read, target_path, command.target_read);
         if (!command.ignore_geometry) {
             check_same_geometry(prediction, target);
         }

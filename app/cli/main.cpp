@@ -40,8 +40,8 @@ int run(const std::vector<std::string>& arguments)
     if (!device.note.empty()) {
         std::cerr << device.note << '\n';
     }
-    const Volume prediction = io::read_volume(command.prediction_path, command.prediction_read);
-    const Volume target = io::read_volume(command.target_path, command.target_read);
+    const auto [prediction, target] = io::read_volume_pair(command.prediction_path, command.prediction_read,
+                                                           command.target_path, command.target_read);
     if (!command.ignore_geometry) {
         check_same_geometry(prediction, target);
     }

@@ -267,21 +267,14 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     grid.h = shape.h;
     grid.w = shape.w;
     grid.spatial_dims = shape.spatial_dims;
-    const bool slices_apart = shape.spatial_dims == 3;
 
     const auto compute = [&](const SampleMasks& masks, MetricValues& whole,
                              std::vector<MetricValues>& slices) {
-        const SurfaceDistances sample_distances =
-            surface_distances(masks.prediction.data(), masks.target.data(), grid, distance);
-        fill_distances(whole, evaluation.metrics, sample_distances);
-        if (!slices_apart) {
-            fill_distances(slices[0], evaluation.metrics, sample_distances); // a 2D sample is its one slice
-            return;
-        }
-        const auto per_slice = surface_distances_per_slice(masks.prediction.data(), masks.target.data(), grid,
-                                                           stats.axis, distance);
-        for (std::size_t s = 0; s < slices.size() && s < per_slice.size(); ++s) {
-            fill_distances(slices[s], evaluation.metrics, per_slice[s]);
+        const SampleSurfaceDistances values = sample_surface_distances(
+            masks.prediction.data(), masks.target.data(), grid, stats.axis, distance);
+        fill_distances(whole, evaluation.metrics, values.whole);
+        for (std::size_t s = 0; s < slices.size() && s < values.slices.size(); ++s) {
+            fill_distances(slices[s], evaluation.metrics, values.slices[s]);
         }
     };
     for (SampleResult& sample : evaluation.samples) {

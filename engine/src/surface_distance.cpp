@@ -309,32 +309,31 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     });
 }
 
-// The batched core: masks on a [D, H, W] grid; surfaces and distances are
-// measured along `axes`; group_axis (-1: none) splits the result per slice
-// along an axis that must be excluded from `axes`.
-std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const std::uint8_t* target,
-                                               const Extent& ext, const std::array<bool, 3>& axes,
-                                               int group_axis, const SurfaceDistanceOptions& options,
-                                               float* pred_map = nullptr)
+// Both masks cropped to the bounding box of their union, one byte per box
+// voxel: bit 0 prediction, bit 1 target (shared by the 3D and per-slice
+// passes of a sample, so the masks are scanned once).
+struct CroppedPair {
+    GridBox box;
+    std::vector<std::uint8_t> inside;
+};
+
+CroppedPair crop_pair(const std::uint8_t* pred, const std::uint8_t* target, const Extent& ext, int threads)
 {
-    const std::int64_t groups = group_axis < 0 ? 1 : ext[static_cast<std::size_t>(group_axis)];
-    std::vector<GroupDistances> result(static_cast<std::size_t>(groups));
-    const int threads = options.threads;
-    const GridBox box = union_box(pred, target, ext, threads);
-    if (box.empty()) {
-        return result;
+    CroppedPair crop;
+    crop.box = union_box(pred, target, ext, threads);
+    if (crop.box.empty()) {
+        return crop;
     }
+    const GridBox& box = crop.box;
     const Extent e = box.extent();
     const std::int64_t plane = e[1] * e[2];
     const int workers = detail::worker_count(threads, e[0], box.voxels());
-
-    // Crop both masks into one byte per voxel: bit 0 prediction, bit 1 target.
-    std::vector<std::uint8_t> inside(static_cast<std::size_t>(box.voxels()));
+    crop.inside.resize(static_cast<std::size_t>(box.voxels()));
     detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int) {
         for (std::int64_t d = begin; d < end; ++d) {
             for (std::int64_t h = 0; h < e[1]; ++h) {
                 const std::int64_t src = ((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2];
-                std::uint8_t* dst = inside.data() + d * plane + h * e[2];
+                std::uint8_t* dst = crop.inside.data() + d * plane + h * e[2];
                 for (std::int64_t w = 0; w < e[2]; ++w) {
                     dst[w] = static_cast<std::uint8_t>((pred[src + w] != 0 ? 1 : 0) |
                                                        (target[src + w] != 0 ? 2 : 0));
@@ -342,6 +341,28 @@ std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const s
             }
         }
     });
+    return crop;
+}
+
+// The batched core: a cropped mask pair of a [D, H, W] grid; surfaces and
+// distances are measured along `axes`; group_axis (-1: none) splits the
+// result per slice along an axis that must be excluded from `axes`.
+std::vector<GroupDistances> directed_distances(const CroppedPair& crop, const Extent& ext,
+                                               const std::array<bool, 3>& axes, int group_axis,
+                                               const SurfaceDistanceOptions& options,
+                                               float* pred_map = nullptr)
+{
+    const std::int64_t groups = group_axis < 0 ? 1 : ext[static_cast<std::size_t>(group_axis)];
+    std::vector<GroupDistances> result(static_cast<std::size_t>(groups));
+    const int threads = options.threads;
+    const GridBox& box = crop.box;
+    if (box.empty()) {
+        return result;
+    }
+    const std::vector<std::uint8_t>& inside = crop.inside;
+    const Extent e = box.extent();
+    const std::int64_t plane = e[1] * e[2];
+    const int workers = detail::worker_count(threads, e[0], box.voxels());
 
     // Surfaces, same bits: a mask voxel with a face neighbour (along a measured
     // axis) that is background or outside the box. Outside the box is outside
@@ -446,6 +467,15 @@ std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const s
     squared_distance_transform(surface.data(), grid, dist.data(), threads, 1);
     gather(2, false);
     return result;
+}
+
+std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const std::uint8_t* target,
+                                               const Extent& ext, const std::array<bool, 3>& axes,
+                                               int group_axis, const SurfaceDistanceOptions& options,
+                                               float* pred_map = nullptr)
+{
+    return directed_distances(crop_pair(pred, target, ext, options.threads), ext, axes, group_axis, options,
+                              pred_map);
 }
 
 std::vector<SurfaceDistances> summarize_groups(std::vector<GroupDistances>& groups,
@@ -1149,6 +1179,31 @@ std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pr
     const Extent ext{grid.d, grid.h, grid.w};
     auto groups = directed_distances(pred, target, ext, axes, group_axis, options);
     return summarize_groups(groups, options);
+}
+
+SampleSurfaceDistances sample_surface_distances(const std::uint8_t* pred, const std::uint8_t* target,
+                                                const MaskGrid& grid, SliceAxis axis,
+                                                const SurfaceDistanceOptions& options)
+{
+    validate(options);
+    check_grid(grid);
+    SampleSurfaceDistances out;
+    if (grid.spatial_dims == 2 || options.surface == SurfaceMode::Subvoxel) {
+        out.whole = surface_distances(pred, target, grid, options);
+        out.slices = grid.spatial_dims == 2 ? std::vector<SurfaceDistances>{out.whole}
+                                            : surface_distances_per_slice(pred, target, grid, axis, options);
+        return out;
+    }
+    const Extent ext{grid.d, grid.h, grid.w};
+    const CroppedPair crop = crop_pair(pred, target, ext, options.threads);
+    auto whole = directed_distances(crop, ext, {true, true, true}, -1, options);
+    out.whole = summarize_groups(whole, options).front();
+    const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
+    std::array<bool, 3> axes{true, true, true};
+    axes[static_cast<std::size_t>(group_axis)] = false;
+    auto slices = directed_distances(crop, ext, axes, group_axis, options);
+    out.slices = summarize_groups(slices, options);
+    return out;
 }
 
 std::vector<float> surface_distance_map(const std::uint8_t* pred, const std::uint8_t* target,

@@ -16,7 +16,6 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <future>
 #include <limits>
 #include <string>
 
@@ -354,28 +353,15 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
         try {
             auto prediction = job->prediction;
             auto target = job->target;
-            // Both files are read at once (decompression dominates opening a
-            // .nii.gz pair; the two are independent).
-            std::future<std::shared_ptr<const Volume>> target_read;
             if (!target && !prediction) {
-                const std::string path = job->target_path.toStdString();
-                target_read = std::async(std::launch::async, [path]() {
-                    return std::make_shared<const Volume>(io::read_volume(path));
-                });
-            }
-            if (!prediction) {
-                try {
-                    prediction =
-                        std::make_shared<const Volume>(io::read_volume(job->prediction_path.toStdString()));
-                } catch (...) {
-                    if (target_read.valid()) {
-                        target_read.wait();
-                    }
-                    throw;
-                }
-            }
-            if (target_read.valid()) {
-                target = target_read.get();
+                // Both files at once: decompression dominates opening a .nii.gz pair.
+                auto pair = io::read_volume_pair(job->prediction_path.toStdString(), {},
+                                                 job->target_path.toStdString(), {});
+                prediction = std::make_shared<const Volume>(std::move(pair.prediction));
+                target = std::make_shared<const Volume>(std::move(pair.target));
+            } else if (!prediction) {
+                prediction =
+                    std::make_shared<const Volume>(io::read_volume(job->prediction_path.toStdString()));
             }
             if (trace) {
                 std::fprintf(stderr, "TRACE read %.1f ms at %lld\n",

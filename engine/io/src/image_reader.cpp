@@ -26,6 +26,8 @@
 #include "masklens/engine/error.h"
 #include "masklens/io/read_volume.h"
 
+#include <mutex>
+
 #include <vtkCallbackCommand.h>
 #include <vtkCommand.h>
 #include <vtkDataArray.h>
@@ -512,6 +514,11 @@ Volume read_image(const std::string& path)
     // VTK's PNG reader does not notice every corrupt file and libpng errors
     // can crash VTK 9.1, so the container is checked first.
     check_png(probe);
+    // VTK's object factory is set up on first use and that is not safe to
+    // race; PNG reads are small, so they simply take turns (every other
+    // reader is VTK-free and runs concurrently, see read_volume_pair).
+    static std::mutex vtk_reads;
+    const std::lock_guard lock(vtk_reads);
     ImageReadJob job(path, format);
     return job.run();
 }

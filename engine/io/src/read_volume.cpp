@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include <sys/stat.h>
@@ -276,6 +278,28 @@ Volume read_volume(const std::string& path, const ReadOptions& options)
                           (extension.empty() ? std::string(" (no extension)") : " '" + extension + "'") +
                           "; supported: .npy, .npz, .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, .png, "
                           ".tif, .tiff");
+}
+
+VolumePair read_volume_pair(const std::string& prediction_path, const ReadOptions& prediction_options,
+                            const std::string& target_path, const ReadOptions& target_options)
+{
+    if (std::thread::hardware_concurrency() < 2) {
+        Volume prediction = read_volume(prediction_path, prediction_options);
+        return {std::move(prediction), read_volume(target_path, target_options)};
+    }
+    std::future<Volume> target =
+        std::async(std::launch::async, [&] { return read_volume(target_path, target_options); });
+    Volume prediction;
+    try {
+        prediction = read_volume(prediction_path, prediction_options);
+    } catch (...) {
+        // The target's read ends (and its result or error is dropped) before
+        // the prediction's error leaves: the caller sees one error, the
+        // prediction's, as with reads one after the other.
+        target.wait();
+        throw;
+    }
+    return {std::move(prediction), target.get()};
 }
 
 } // namespace masklens::io

@@ -148,6 +148,18 @@ std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pr
                                                           SliceAxis axis,
                                                           const SurfaceDistanceOptions& options);
 
+// A sample's value and its per-slice values along `axis` (Default: D)
+// together, equal to surface_distances() and surface_distances_per_slice()
+// but reading and cropping the masks once for both. A 2D grid's one slice is
+// the sample itself (slices holds one value). Errors as theirs.
+struct SampleSurfaceDistances {
+    SurfaceDistances whole;
+    std::vector<SurfaceDistances> slices;
+};
+SampleSurfaceDistances sample_surface_distances(const std::uint8_t* pred, const std::uint8_t* target,
+                                                const MaskGrid& grid, SliceAxis axis,
+                                                const SurfaceDistanceOptions& options);
+
 // For colouring the prediction's surface (3D view): grid.voxels() values, the
 // distance in mm from each voxel of S(P) to S(T) (+inf when the target is
 // empty), NaN everywhere else. Swap the arguments for the target's surface.

@@ -28,6 +28,17 @@ struct ReadOptions {
 // 2D images (PNG, TIFF, or Z == 1) become [1, 1, Y, X].
 Volume read_volume(const std::string& path, const ReadOptions& options = {});
 
+// A prediction and its target, read at the same time on two threads when the
+// machine has two or more (decompressing a .nii.gz pair is most of opening
+// it). Errors as read_volume's; when both files fail, the prediction's error
+// is the one thrown, as if they had been read one after the other.
+struct VolumePair {
+    Volume prediction;
+    Volume target;
+};
+VolumePair read_volume_pair(const std::string& prediction_path, const ReadOptions& prediction_options,
+                            const std::string& target_path, const ReadOptions& target_options);
+
 // Detached data files (NRRD "data file", MetaImage ElementDataFile) are read
 // only from the header's folder or its subfolders: a header naming an absolute
 // path or climbing out with ".." is refused, so that a file from elsewhere
