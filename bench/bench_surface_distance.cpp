@@ -16,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -83,6 +84,11 @@ SurfaceDistanceOptions options(std::int64_t search = 0)
     o.search = search_of(search);
     o.spacing_xyz = kSpacing;
     o.nsd_tolerance_mm = 1.0;
+    // MASKLENS_BENCH_THREADS=1 measures one thread's cost, steadier than
+    // wall time on a machine whose other core is busy.
+    if (const char* threads = std::getenv("MASKLENS_BENCH_THREADS")) {
+        o.threads = std::atoi(threads);
+    }
     return o;
 }
 
