@@ -42,29 +42,12 @@ PassLayout layout_for(const std::array<std::int64_t, 3>& extent, int axis)
     return layout;
 }
 
-// The two-sweep pass on the binary feature: distance along the line to the
-// nearest feature voxel of the same line.
+// The two-sweep pass on the binary feature (in[i] == 0: a feature voxel):
+// distance along the line to the nearest feature voxel of the same line.
 void binary_line(const double* g, std::int64_t n, double spacing, double* out)
 {
-    std::int64_t last = -1;
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (g[i] == 0.0) {
-            last = i;
-        }
-        out[i] = last >= 0 ? static_cast<double>(i - last) : kInf;
-    }
-    std::int64_t next = -1;
-    for (std::int64_t i = n - 1; i >= 0; --i) {
-        if (g[i] == 0.0) {
-            next = i;
-        }
-        double steps = out[i];
-        if (next >= 0) {
-            steps = std::min(steps, static_cast<double>(next - i));
-        }
-        const double d = steps * spacing;
-        out[i] = d * d;
-    }
+    edt::binary_line([g](std::int64_t i) { return g[i] == 0.0; }, n, spacing,
+                     [out](std::int64_t i) -> double& { return out[i]; });
 }
 
 enum class PassKind { Binary, Envelope };
@@ -237,53 +220,13 @@ void parallel_for(std::int64_t count, int threads,
 
 void envelope_1d(const double* f, std::int64_t n, double spacing, double* out, std::int64_t* v, double* z)
 {
-    // Parabola q, in index units: y(p) = w (p - q)^2 + f[q], w = spacing^2. With
-    // g[q] = f[q] / w + q^2, parabolas r < q intersect at (g[q] - g[r]) / (2 (q - r)).
-    // z holds the envelope's boundaries (k + 2 values) followed by g of the
-    // envelope's parabolas (g of v[k] at z[n + 1 + k]).
-    const double w = spacing * spacing;
+    // z holds the envelope's boundaries (n + 1 values) followed by the keys of
+    // its parabolas (n values).
     double* g = z + n + 1;
-    std::int64_t k = -1;
-    for (std::int64_t q = 0; q < n; ++q) {
-        const double fq = f[q];
-        if (fq == kInf) {
-            continue;
-        }
-        const auto qd = static_cast<double>(q);
-        const double gq = fq / w + qd * qd;
-        if (k < 0) {
-            k = 0;
-            v[0] = q;
-            g[0] = gq;
-            z[0] = -kInf;
-            z[1] = kInf;
-            continue;
-        }
-        // z[0] = -inf ends the loop at k == 0 at the latest (s is finite).
-        double s = (gq - g[k]) / (2.0 * (qd - static_cast<double>(v[k])));
-        while (s <= z[k]) {
-            --k;
-            s = (gq - g[k]) / (2.0 * (qd - static_cast<double>(v[k])));
-        }
-        ++k;
-        v[k] = q;
-        g[k] = gq;
-        z[k] = s;
-        z[k + 1] = kInf;
-    }
-    if (k < 0) {
-        std::fill_n(out, n, kInf);
-        return;
-    }
-    std::int64_t j = 0;
-    for (std::int64_t p = 0; p < n; ++p) {
-        const auto pd = static_cast<double>(p);
-        while (z[j + 1] < pd) {
-            ++j;
-        }
-        const double d = static_cast<double>(p - v[j]) * spacing;
-        out[p] = d * d + f[v[j]];
-    }
+    edt::envelope_line<edt::ContractibleMulAdd>(
+        [f](std::int64_t q) { return f[q]; }, n, spacing, [out](std::int64_t p) -> double& { return out[p]; },
+        [v](std::int64_t k) -> std::int64_t& { return v[k]; },
+        [z](std::int64_t k) -> double& { return z[k]; }, [g](std::int64_t k) -> double& { return g[k]; });
 }
 
 } // namespace detail

@@ -13,15 +13,136 @@
 // Results are squared distances in mm^2 between voxel centres; +inf where no
 // feature voxel exists (in the whole grid, or in the voxel's slice when an axis
 // is excluded).
+//
+// The 1-D line solvers (namespace masklens::edt below) are the one copy of the
+// math shared with the CUDA path (gpu/src/surface_kernels.cu): header-only,
+// C++17, __host__ __device__ under nvcc, reading and writing through accessors
+// so that each caller keeps its own memory layout.
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#if defined(__CUDACC__)
+#define MASKLENS_EDT_HD __host__ __device__
+#else
+#define MASKLENS_EDT_HD
+#endif
+
 namespace masklens {
+
+namespace edt {
+
+// How a * b + c is rounded in the line solvers. Contractible: as written, so
+// the compiler may fuse it into one FMA (GCC does for the CPU transform at
+// -march=x86-64-v3 -O2; nvcc does not with -fmad=false). Fused: always one
+// rounding. The CUDA path picks the one that reproduces the CPU transform.
+struct ContractibleMulAdd {
+    MASKLENS_EDT_HD static double apply(double a, double b, double c) { return a * b + c; }
+};
+struct FusedMulAdd {
+    MASKLENS_EDT_HD static double apply(double a, double b, double c)
+    {
+#if defined(__CUDA_ARCH__)
+        return ::fma(a, b, c);
+#else
+        return std::fma(a, b, c);
+#endif
+    }
+};
+
+// The two-sweep pass on a binary line: out(i) = (spacing * steps)^2, steps to
+// the nearest i' with feature(i') on the line, +inf when there is none.
+// feature(i) -> bool; out(i) -> double& (written, then read back).
+template <class Feature, class Out>
+MASKLENS_EDT_HD void binary_line(const Feature& feature, std::int64_t n, double spacing, const Out& out)
+{
+    std::int64_t last = -1;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (feature(i)) {
+            last = i;
+        }
+        out(i) = last >= 0 ? static_cast<double>(i - last) : HUGE_VAL;
+    }
+    std::int64_t next = -1;
+    for (std::int64_t i = n - 1; i >= 0; --i) {
+        if (feature(i)) {
+            next = i;
+        }
+        double steps = out(i);
+        if (next >= 0) {
+            const auto ahead = static_cast<double>(next - i);
+            steps = ahead < steps ? ahead : steps;
+        }
+        const double d = steps * spacing;
+        out(i) = d * d;
+    }
+}
+
+// One line of the envelope pass: out(p) = min_q (spacing (p - q))^2 + f(q),
+// exactly, as the lower envelope of parabolas. f(q) -> double (may be +inf;
+// must not alias out); out(p) -> double&; v(k) -> an integer& and z(k), g(k)
+// -> double& are scratch of n, n + 1 and n elements.
+template <class MulAdd, class Input, class Out, class Vertex, class Bound, class Key>
+MASKLENS_EDT_HD void envelope_line(const Input& f, std::int64_t n, double spacing, const Out& out,
+                                   const Vertex& v, const Bound& z, const Key& g)
+{
+    // Parabola q, in index units: y(p) = w (p - q)^2 + f(q), w = spacing^2. With
+    // g_q = f(q) / w + q^2, parabolas r < q intersect at (g_q - g_r) / (2 (q - r)).
+    // z holds the envelope's boundaries (k + 2 values), g the keys of the
+    // envelope's parabolas v(0..k).
+    const double w = spacing * spacing;
+    std::int64_t k = -1;
+    for (std::int64_t q = 0; q < n; ++q) {
+        const double fq = f(q);
+        if (fq == HUGE_VAL) {
+            continue;
+        }
+        const auto qd = static_cast<double>(q);
+        const double gq = MulAdd::apply(qd, qd, fq / w);
+        if (k < 0) {
+            k = 0;
+            v(0) = q;
+            g(0) = gq;
+            z(0) = -HUGE_VAL;
+            z(1) = HUGE_VAL;
+            continue;
+        }
+        // z(0) = -inf ends the loop at k == 0 at the latest (s is finite).
+        double s = (gq - g(k)) / (2.0 * (qd - static_cast<double>(v(k))));
+        while (s <= z(k)) {
+            --k;
+            s = (gq - g(k)) / (2.0 * (qd - static_cast<double>(v(k))));
+        }
+        ++k;
+        v(k) = q;
+        g(k) = gq;
+        z(k) = s;
+        z(k + 1) = HUGE_VAL;
+    }
+    if (k < 0) {
+        for (std::int64_t p = 0; p < n; ++p) {
+            out(p) = HUGE_VAL;
+        }
+        return;
+    }
+    std::int64_t j = 0;
+    for (std::int64_t p = 0; p < n; ++p) {
+        const auto pd = static_cast<double>(p);
+        while (z(j + 1) < pd) {
+            ++j;
+        }
+        const std::int64_t q = v(j);
+        const double d = static_cast<double>(p - q) * spacing;
+        out(p) = MulAdd::apply(d, d, f(q));
+    }
+}
+
+} // namespace edt
 
 struct EdtGrid {
     std::array<std::int64_t, 3> extent_dhw{1, 1, 1};
