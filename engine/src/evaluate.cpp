@@ -245,7 +245,8 @@ SampleMasks sample_masks(const Volume& prediction, const Volume& target, Pairing
 
 // Computes the requested surface-distance metrics for every sample, slice and
 // label, and their batch means (NaN skipped; +inf, one empty mask, counts).
-void add_surface_distances(Evaluation& evaluation, const Volume& prediction, const Volume& target)
+void add_surface_distances(Evaluation& evaluation, const Volume& prediction, const Volume& target,
+                           const StatisticsOptions& statistics_options)
 {
     const BatchStatistics& stats = evaluation.statistics;
     const MetricOptions& options = evaluation.options;
@@ -270,8 +271,12 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
 
     const auto compute = [&](const SampleMasks& masks, MetricValues& whole,
                              std::vector<MetricValues>& slices) {
-        const SampleSurfaceDistances values = sample_surface_distances(
-            masks.prediction.data(), masks.target.data(), grid, stats.axis, distance);
+        const SampleSurfaceDistances values =
+            statistics_options.surface_distances
+                ? statistics_options.surface_distances(masks.prediction.data(), masks.target.data(), grid,
+                                                       stats.axis, distance)
+                : sample_surface_distances(masks.prediction.data(), masks.target.data(), grid, stats.axis,
+                                           distance);
         fill_distances(whole, evaluation.metrics, values.whole);
         for (std::size_t s = 0; s < slices.size() && s < values.slices.size(); ++s) {
             fill_distances(slices[s], evaluation.metrics, values.slices[s]);
@@ -320,7 +325,7 @@ Evaluation complete_evaluation(BatchStatistics statistics, const Volume& predict
 {
     Evaluation evaluation = derive_evaluation(std::move(statistics), options.metrics, options.metric);
     if (std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_distance_metric)) {
-        add_surface_distances(evaluation, prediction, target);
+        add_surface_distances(evaluation, prediction, target, options);
     }
     return evaluation;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "masklens/engine/metrics.h"
+#include "masklens/engine/surface_distance.h"
 #include "masklens/engine/volume.h"
 
 #include <atomic>
@@ -62,6 +63,13 @@ struct StatisticsOptions {
     std::function<void(double)> progress;
     // When set and becoming true, the pass stops with Error(Cancelled).
     const std::atomic<bool>* cancel = nullptr;
+    // When set, computes each sample's (and label's) surface distances in
+    // place of sample_surface_distances, with the same contract: another
+    // device (gpu::evaluate_on sets it for "cuda"). Empty: the CPU.
+    std::function<SampleSurfaceDistances(const std::uint8_t* pred, const std::uint8_t* target,
+                                         const MaskGrid& grid, SliceAxis axis,
+                                         const SurfaceDistanceOptions& options)>
+        surface_distances;
 };
 
 struct BatchStatistics {

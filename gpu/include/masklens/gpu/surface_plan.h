@@ -1,0 +1,46 @@
+// Host-side steps of the CUDA surface-distance path, plain C++ built in every
+// configuration (and tested without a device): cropping the pair, describing
+// the device problems, and turning the compact distances the device returns
+// into the engine's per-group summaries.
+#pragma once
+
+#include "masklens/engine/distance_transform.h"
+#include "masklens/engine/surface_distance.h"
+#include "masklens/gpu/surface_kernel_math.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace masklens::gpu {
+
+// Both masks cropped to the bounding box of their union, one byte per box
+// voxel (bit 0 prediction, bit 1 target), C order over the box; an empty box
+// when both masks are empty. The same box and bytes as the CPU path's.
+struct CroppedMasks {
+    GridBox box;
+    std::vector<std::uint8_t> inside;
+};
+
+CroppedMasks crop_mask_pair(const std::uint8_t* pred, const std::uint8_t* target,
+                            const std::array<std::int64_t, 3>& extent_dhw, int threads);
+
+// The device problem over a non-empty crop: surfaces and distances along
+// `axes` (D, H, W), per-slice groups along group_axis (-1: none), spacing
+// from options.spacing_xyz; `inside` is left null (the device copy's).
+SurfaceProblem surface_problem(const GridBox& box, const std::array<bool, 3>& axes, int group_axis,
+                               const SurfaceDistanceOptions& options, bool fused);
+
+// Summaries of the device's compact distances: group_counts holds uint64
+// [2][problem.groups()] (prediction, target surface voxels per box-local
+// group), pred_to_target and target_to_pred the distances in grouped scan
+// order. Returns one summary per group of the whole grid: `grid_groups`
+// groups (a slice's index along group_axis; box-local group g is grid group
+// box.lo[group_axis] + g), or one when group_axis < 0. Groups outside the box
+// have no surface (NaN). The vectors are consumed.
+std::vector<SurfaceDistances>
+summarize_device_groups(const GridBox& box, int group_axis, std::int64_t grid_groups,
+                        const std::vector<std::uint64_t>& group_counts, std::vector<double>& pred_to_target,
+                        std::vector<double>& target_to_pred, const SurfaceDistanceOptions& options);
+
+} // namespace masklens::gpu

@@ -1,0 +1,193 @@
+// Host orchestration of the CUDA surface distances (builds with CUDA): crop
+// on the host, upload the box, extract surfaces and count them, allocate the
+// compact distance arrays, run the EDTs and gathers, copy the distances back
+// and summarise them with the engine's code (cuda_surface_distance.h).
+#include "masklens/gpu/cuda_surface_distance.h"
+
+#include "masklens/engine/error.h"
+#include "masklens/gpu/surface_kernels.h"
+#include "masklens/gpu/surface_plan.h"
+
+#include "cuda_resources.h"
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace masklens::gpu {
+
+namespace {
+
+using cuda::check;
+using cuda::DeviceBuffer;
+using cuda::DeviceScope;
+
+// Envelope scratch: enough for one thread per line of a 512^3 box's pass.
+constexpr std::size_t kScratchBudget = std::size_t{256} << 20;
+
+void check_grid(const MaskGrid& grid)
+{
+    // The CPU's checks and messages (sample_surface_distances).
+    if (grid.d <= 0 || grid.h <= 0 || grid.w <= 0) {
+        throw_usage_error("surface distance: mask extents must be positive");
+    }
+    if (grid.spatial_dims != 2 && grid.spatial_dims != 3) {
+        throw_usage_error("surface distance: spatial_dims must be 2 or 3");
+    }
+    if (grid.spatial_dims == 2 && grid.d != 1) {
+        throw_usage_error("surface distance: a 2D mask must have d == 1");
+    }
+}
+
+// The box resident on the device, and one workspace large enough for every
+// problem over it.
+class DeviceBox {
+public:
+    DeviceBox(const CroppedMasks& crop, std::size_t workspace_bytes, cudaStream_t stream)
+        : inside_(crop.inside.size()), workspace_(workspace_bytes), stream_(stream)
+    {
+        check(cudaMemcpyAsync(inside_.data(), crop.inside.data(), crop.inside.size(), cudaMemcpyHostToDevice,
+                              stream),
+              "cudaMemcpyAsync (masks to the device)");
+    }
+    ~DeviceBox()
+    {
+        // Leave no kernel or copy running into memory about to be freed.
+        cudaStreamSynchronize(stream_);
+    }
+    DeviceBox(const DeviceBox&) = delete;
+    DeviceBox& operator=(const DeviceBox&) = delete;
+
+    const std::uint8_t* inside() const noexcept
+    {
+        return reinterpret_cast<const std::uint8_t*>(inside_.data());
+    }
+    void* workspace() const noexcept { return workspace_.data(); }
+
+private:
+    DeviceBuffer inside_;
+    DeviceBuffer workspace_;
+    cudaStream_t stream_;
+};
+
+// Waits for the stream when leaving a scope (also by an exception), so that
+// no kernel still writes into the scope's buffers when they are freed.
+struct StreamFence {
+    cudaStream_t stream;
+    explicit StreamFence(cudaStream_t s) : stream(s) {}
+    StreamFence(const StreamFence&) = delete;
+    StreamFence& operator=(const StreamFence&) = delete;
+    ~StreamFence() { cudaStreamSynchronize(stream); }
+};
+
+// One problem over the resident box: directed distances per group, summarised.
+std::vector<SurfaceDistances> solve(const DeviceBox& device, const CroppedMasks& crop, SurfaceProblem problem,
+                                    std::int64_t grid_groups, const SurfaceDistanceOptions& options,
+                                    cudaStream_t stream)
+{
+    problem.inside = device.inside();
+    SurfaceWorkspace layout;
+    check(surface_workspace_layout(problem, kScratchBudget, &layout), "surface workspace query");
+    check(extract_surfaces(device.workspace(), layout, problem, stream), "surface kernels");
+    std::vector<std::uint64_t> counts(static_cast<std::size_t>(2 * layout.groups));
+    check(cudaMemcpyAsync(counts.data(), static_cast<std::byte*>(device.workspace()) + layout.group_offset,
+                          counts.size() * sizeof(std::uint64_t), cudaMemcpyDeviceToHost, stream),
+          "cudaMemcpyAsync (surface counts to the host)");
+    check(cudaStreamSynchronize(stream), "surface kernels");
+    std::uint64_t np = 0;
+    std::uint64_t nt = 0;
+    for (std::int64_t g = 0; g < layout.groups; ++g) {
+        np += counts[static_cast<std::size_t>(g)];
+        nt += counts[static_cast<std::size_t>(layout.groups + g)];
+    }
+    // A side whose own surface is empty, or whose other surface is empty,
+    // needs no transform: its distances are all +inf (or there are none).
+    const bool transform = np > 0 && nt > 0;
+    std::vector<double> pred_to_target(np, transform ? 0.0 : HUGE_VAL);
+    std::vector<double> target_to_pred(nt, transform ? 0.0 : HUGE_VAL);
+    if (transform) {
+        const DeviceBuffer pt(np * sizeof(double));
+        const DeviceBuffer tp(nt * sizeof(double));
+        const StreamFence fence(stream);
+        check(surface_directed_distances(device.workspace(), layout, problem,
+                                         reinterpret_cast<double*>(pt.data()),
+                                         reinterpret_cast<double*>(tp.data()), stream),
+              "surface distance kernels");
+        check(cudaMemcpyAsync(pred_to_target.data(), pt.data(), pt.bytes(), cudaMemcpyDeviceToHost, stream),
+              "cudaMemcpyAsync (distances to the host)");
+        check(cudaMemcpyAsync(target_to_pred.data(), tp.data(), tp.bytes(), cudaMemcpyDeviceToHost, stream),
+              "cudaMemcpyAsync (distances to the host)");
+        check(cudaStreamSynchronize(stream), "surface distance kernels");
+    }
+    return summarize_device_groups(crop.box, problem.group_axis, grid_groups, counts, pred_to_target,
+                                   target_to_pred, options);
+}
+
+std::size_t budget_of(const CudaConfig& config)
+{
+    if (config.memory_budget > 0) {
+        return config.memory_budget;
+    }
+    std::size_t free_bytes = 0, total_bytes = 0;
+    check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+    return free_bytes / 10 * 9;
+}
+
+} // namespace
+
+SampleSurfaceDistances sample_surface_distances_cuda(const std::uint8_t* pred, const std::uint8_t* target,
+                                                     const MaskGrid& grid, SliceAxis axis,
+                                                     const SurfaceDistanceOptions& options,
+                                                     StreamHandle stream_handle, const CudaConfig& config)
+{
+    validate(options);
+    check_grid(grid);
+    if (options.surface == SurfaceMode::Subvoxel) {
+        return sample_surface_distances(pred, target, grid, axis, options); // the CPU's (see header)
+    }
+    const auto stream = static_cast<cudaStream_t>(stream_handle);
+    const std::array<std::int64_t, 3> ext{grid.d, grid.h, grid.w};
+    const bool three_d = grid.spatial_dims == 3;
+    const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
+    const std::int64_t slices = ext[static_cast<std::size_t>(group_axis)];
+    CroppedMasks crop = crop_mask_pair(pred, target, ext, options.threads);
+    SampleSurfaceDistances out;
+    if (crop.box.empty()) {
+        // Both masks empty: no surfaces anywhere (the summaries say NaN).
+        std::vector<double> none;
+        out.whole = summarize_surface_distances(none, none, options);
+        out.slices.assign(static_cast<std::size_t>(three_d ? slices : 1), out.whole);
+        return out;
+    }
+    const bool fused = cpu_transform_fuses_multiply_add();
+    const SurfaceProblem whole = surface_problem(crop.box, {three_d, true, true}, -1, options, fused);
+    std::array<bool, 3> slice_axes{true, true, true};
+    slice_axes[static_cast<std::size_t>(group_axis)] = false;
+    const SurfaceProblem per_slice = surface_problem(crop.box, slice_axes, group_axis, options, fused);
+
+    DeviceScope scope(config.device);
+    SurfaceWorkspace whole_layout;
+    SurfaceWorkspace slice_layout;
+    check(surface_workspace_layout(whole, kScratchBudget, &whole_layout), "surface workspace query");
+    check(surface_workspace_layout(per_slice, kScratchBudget, &slice_layout), "surface workspace query");
+    const std::size_t workspace = std::max(whole_layout.total_bytes, three_d ? slice_layout.total_bytes : 0);
+    // The distances come on top: at most 8 bytes per box voxel and side.
+    const std::size_t needed = workspace + crop.inside.size() * 17;
+    if (needed > budget_of(config)) {
+        return sample_surface_distances(pred, target, grid, axis, options); // the CPU's (see header)
+    }
+    const DeviceBox device(crop, workspace, stream);
+    out.whole = solve(device, crop, whole, 1, options, stream).front();
+    if (three_d) {
+        out.slices = solve(device, crop, per_slice, slices, options, stream);
+    } else {
+        out.slices = {out.whole};
+    }
+    return out;
+}
+
+} // namespace masklens::gpu

@@ -1,0 +1,763 @@
+// The CUDA surface distances (gpu/include/masklens/gpu/cuda_surface_distance.h).
+//
+// Host tests, run everywhere (no GPU needed):
+//   * the shared line solvers (masklens::edt) driven as the kernels drive
+//     them (strided lines, scratch interleaved across threads) equal the
+//     CPU transform bit for bit, with the rounding the probe detects;
+//   * a host emulation of the whole device pipeline (surface_bits per voxel,
+//     the pass sequence, the grouped scan order, per-group counts, the
+//     summaries of summarize_device_groups) equals sample_surface_distances
+//     bit for bit on random, sphere-like and degenerate masks;
+//   * workspace layout, the engine's injection point (StatisticsOptions::
+//     surface_distances), the CPU fallback of subvoxel mode and the clean
+//     failure of the device entry point without CUDA.
+// Device tests (QSKIP without a CUDA build or device): the device against the
+// CPU, every metric to 1e-6 relative (NaN and +inf identical, counts exact),
+// per sample and per slice along each axis, 2D, anisotropic spacing, empty and
+// one-empty masks, and per label through evaluate_on("cuda").
+#include "masklens/engine/error.h"
+#include "masklens/engine/evaluate.h"
+#include "masklens/engine/surface_distance.h"
+#include "masklens/gpu/backend.h"
+#include "masklens/gpu/cuda_statistics.h"
+#include "masklens/gpu/cuda_surface_distance.h"
+#include "masklens/gpu/surface_kernel_math.h"
+#include "masklens/gpu/surface_plan.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace masklens;
+
+namespace {
+
+std::string why_no_gpu()
+{
+    if (!gpu::cuda_path_built()) {
+        return "this build has no CUDA path (MASKLENS_CUDA=OFF or no nvcc)";
+    }
+    const gpu::DeviceReport report = gpu::query_devices();
+    if (report.device_count == 0) {
+        return report.detail.empty() ? std::string("the CUDA runtime reports none") : report.detail;
+    }
+    return {};
+}
+
+#define REQUIRE_GPU()                                                                                        \
+    do {                                                                                                     \
+        const std::string why = why_no_gpu();                                                                \
+        if (!why.empty()) {                                                                                  \
+            QSKIP(("no CUDA device: " + why).c_str());                                                       \
+        }                                                                                                    \
+    } while (false)
+
+// ---- masks ------------------------------------------------------------------------------------
+
+struct MaskPair {
+    MaskGrid grid;
+    std::vector<std::uint8_t> pred, target;
+};
+
+enum class Pattern { Random, Spheres, OneVoxel, Empty, PredOnly, TargetOnly };
+
+// An ellipsoid of `radius` voxels around (cd, ch, cw), scaled per axis.
+void fill_ellipsoid(std::vector<std::uint8_t>& mask, const MaskGrid& grid, double cd, double ch, double cw,
+                    double radius, const std::array<double, 3>& scale)
+{
+    for (std::int64_t d = 0; d < grid.d; ++d) {
+        for (std::int64_t h = 0; h < grid.h; ++h) {
+            for (std::int64_t w = 0; w < grid.w; ++w) {
+                const double x = (static_cast<double>(d) - cd) * scale[0];
+                const double y = (static_cast<double>(h) - ch) * scale[1];
+                const double z = (static_cast<double>(w) - cw) * scale[2];
+                if (x * x + y * y + z * z <= radius * radius) {
+                    mask[static_cast<std::size_t>((d * grid.h + h) * grid.w + w)] = 1;
+                }
+            }
+        }
+    }
+}
+
+MaskPair make_pair(const MaskGrid& grid, Pattern pattern, unsigned seed, double density = 0.3)
+{
+    MaskPair pair;
+    pair.grid = grid;
+    const auto voxels = static_cast<std::size_t>(grid.voxels());
+    pair.pred.assign(voxels, 0);
+    pair.target.assign(voxels, 0);
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    switch (pattern) {
+    case Pattern::Random:
+        for (std::size_t i = 0; i < voxels; ++i) {
+            pair.pred[i] = unit(rng) < density ? 1 : 0;
+            pair.target[i] = unit(rng) < density ? 1 : 0;
+        }
+        break;
+    case Pattern::Spheres: {
+        const auto centre = [&](std::int64_t extent) { return static_cast<double>(extent) * unit(rng); };
+        const double radius = 0.3 * static_cast<double>(std::max({grid.d, grid.h, grid.w}));
+        fill_ellipsoid(pair.pred, grid, centre(grid.d), centre(grid.h), centre(grid.w), radius,
+                       {1.0, 1.1, 0.9});
+        fill_ellipsoid(pair.target, grid, centre(grid.d), centre(grid.h), centre(grid.w), radius * 0.8,
+                       {1.2, 1.0, 1.0});
+        break;
+    }
+    case Pattern::OneVoxel:
+        pair.pred[rng() % voxels] = 1;
+        pair.target[rng() % voxels] = 1;
+        break;
+    case Pattern::Empty: break;
+    case Pattern::PredOnly:
+        for (std::size_t i = 0; i < voxels; ++i) {
+            pair.pred[i] = unit(rng) < density ? 1 : 0;
+        }
+        break;
+    case Pattern::TargetOnly:
+        for (std::size_t i = 0; i < voxels; ++i) {
+            pair.target[i] = unit(rng) < density ? 1 : 0;
+        }
+        break;
+    }
+    return pair;
+}
+
+MaskGrid grid_of(std::int64_t d, std::int64_t h, std::int64_t w, int dims = 3)
+{
+    MaskGrid grid;
+    grid.d = d;
+    grid.h = h;
+    grid.w = w;
+    grid.spatial_dims = dims;
+    return grid;
+}
+
+SurfaceDistanceOptions options_with(const std::array<double, 3>& spacing_xyz,
+                                    HausdorffRule rule = HausdorffRule::Max)
+{
+    SurfaceDistanceOptions options;
+    options.spacing_xyz = spacing_xyz;
+    options.nsd_tolerance_mm = 1.5;
+    options.rule = rule;
+    options.threads = 2;
+    return options;
+}
+
+// ---- comparison -------------------------------------------------------------------------------
+
+// Same value: both NaN, equal (infinities included), or within `tolerance`
+// relative to the larger magnitude.
+bool same_value(double a, double b, double tolerance)
+{
+    if (std::isnan(a) || std::isnan(b)) {
+        return std::isnan(a) && std::isnan(b);
+    }
+    if (std::isinf(a) || std::isinf(b)) {
+        return a == b;
+    }
+    return std::abs(a - b) <= tolerance * std::max(std::abs(a), std::abs(b));
+}
+
+// Empty when every field agrees, else the first difference.
+std::string difference(const SurfaceDistances& cpu, const SurfaceDistances& other, double tolerance)
+{
+    const std::pair<const char*, double SurfaceDistances::*> fields[] = {
+        {"hd", &SurfaceDistances::hd},
+        {"hd_percentile", &SurfaceDistances::hd_percentile},
+        {"assd", &SurfaceDistances::assd},
+        {"nsd", &SurfaceDistances::nsd},
+        {"percentile_pred_to_target", &SurfaceDistances::percentile_pred_to_target},
+        {"percentile_target_to_pred", &SurfaceDistances::percentile_target_to_pred},
+        {"mean_pred_to_target", &SurfaceDistances::mean_pred_to_target},
+        {"mean_target_to_pred", &SurfaceDistances::mean_target_to_pred},
+    };
+    for (const auto& [name, field] : fields) {
+        if (!same_value(cpu.*field, other.*field, tolerance)) {
+            return std::string(name) + ": CPU " + std::to_string(cpu.*field) + ", other " +
+                   std::to_string(other.*field);
+        }
+    }
+    if (cpu.pred_surface_voxels != other.pred_surface_voxels ||
+        cpu.target_surface_voxels != other.target_surface_voxels) {
+        return "surface voxel counts differ";
+    }
+    return {};
+}
+
+std::string difference(const SampleSurfaceDistances& cpu, const SampleSurfaceDistances& other,
+                       double tolerance)
+{
+    if (std::string why = difference(cpu.whole, other.whole, tolerance); !why.empty()) {
+        return "whole sample: " + why;
+    }
+    if (cpu.slices.size() != other.slices.size()) {
+        return "slice count " + std::to_string(cpu.slices.size()) + " vs " +
+               std::to_string(other.slices.size());
+    }
+    for (std::size_t s = 0; s < cpu.slices.size(); ++s) {
+        if (std::string why = difference(cpu.slices[s], other.slices[s], tolerance); !why.empty()) {
+            return "slice " + std::to_string(s) + ": " + why;
+        }
+    }
+    return {};
+}
+
+// ---- the device pipeline, emulated on the host ------------------------------------------------
+
+// The interleaved envelope scratch of `threads` threads, as the kernel lays it out.
+struct Scratch {
+    std::vector<double> f, z, g;
+    std::vector<std::int64_t> v;
+};
+
+template <class MulAdd>
+void emulate_transform(const gpu::SurfaceProblem& problem, const std::vector<std::uint8_t>& surface,
+                       std::uint8_t bit, std::vector<double>& dist, std::size_t scratch_bytes)
+{
+    const gpu::PassSequence sequence = gpu::pass_sequence(problem);
+    const gpu::LineLayout binary = gpu::line_layout(problem, sequence.binary_axis);
+    for (std::int64_t line = 0; line < binary.lines; ++line) {
+        const std::int64_t base = binary.base(line);
+        edt::binary_line([&](std::int64_t i) { return (surface[base + i * binary.stride] & bit) != 0; },
+                         binary.n, problem.spacing[sequence.binary_axis],
+                         [&](std::int64_t i) -> double& { return dist[base + i * binary.stride]; });
+    }
+    for (int e = 0; e < sequence.envelope_count; ++e) {
+        const int axis = sequence.envelope_axes[e];
+        const gpu::LineLayout layout = gpu::line_layout(problem, axis);
+        const std::int64_t threads = gpu::envelope_threads(layout, scratch_bytes);
+        const std::int64_t n = layout.n;
+        Scratch s;
+        s.f.resize(n * threads);
+        s.z.resize((n + 1) * threads);
+        s.g.resize(n * threads);
+        s.v.resize(n * threads);
+        for (std::int64_t t = 0; t < threads; ++t) {
+            for (std::int64_t line = t; line < layout.lines; line += threads) {
+                const std::int64_t base = layout.base(line);
+                bool any_finite = false;
+                for (std::int64_t i = 0; i < n; ++i) {
+                    s.f[i * threads + t] = dist[base + i * layout.stride];
+                    any_finite = any_finite || !std::isinf(s.f[i * threads + t]);
+                }
+                if (!any_finite) {
+                    continue;
+                }
+                edt::envelope_line<MulAdd>(
+                    [&](std::int64_t q) { return s.f[q * threads + t]; }, n, problem.spacing[axis],
+                    [&](std::int64_t p) -> double& { return dist[base + p * layout.stride]; },
+                    [&](std::int64_t k) -> std::int64_t& { return s.v[k * threads + t]; },
+                    [&](std::int64_t k) -> double& { return s.z[k * threads + t]; },
+                    [&](std::int64_t k) -> double& { return s.g[k * threads + t]; });
+            }
+        }
+    }
+}
+
+std::vector<SurfaceDistances> emulate_problem(const gpu::CroppedMasks& crop, gpu::SurfaceProblem problem,
+                                              std::int64_t grid_groups, const SurfaceDistanceOptions& options,
+                                              std::size_t scratch_bytes)
+{
+    problem.inside = crop.inside.data();
+    const std::int64_t voxels = problem.voxels();
+    std::vector<std::uint8_t> surface(static_cast<std::size_t>(voxels));
+    for (std::int64_t d = 0; d < problem.extent[0]; ++d) {
+        for (std::int64_t h = 0; h < problem.extent[1]; ++h) {
+            for (std::int64_t w = 0; w < problem.extent[2]; ++w) {
+                surface[static_cast<std::size_t>((d * problem.extent[1] + h) * problem.extent[2] + w)] =
+                    gpu::surface_bits(problem.inside, problem.extent, problem.axes, d, h, w);
+            }
+        }
+    }
+    const std::int64_t groups = problem.groups();
+    std::vector<std::uint64_t> counts(static_cast<std::size_t>(2 * groups), 0);
+    std::vector<std::int64_t> pred_order, target_order;
+    for (std::int64_t k = 0; k < voxels; ++k) {
+        std::int64_t group = 0;
+        const std::int64_t i = gpu::grouped_position_to_index(k, problem.extent, problem.group_axis, &group);
+        const std::uint8_t bits = surface[static_cast<std::size_t>(i)];
+        if ((bits & 1) != 0) {
+            ++counts[static_cast<std::size_t>(group)];
+            pred_order.push_back(i);
+        }
+        if ((bits & 2) != 0) {
+            ++counts[static_cast<std::size_t>(groups + group)];
+            target_order.push_back(i);
+        }
+    }
+    std::vector<double> pt(pred_order.size(), HUGE_VAL);
+    std::vector<double> tp(target_order.size(), HUGE_VAL);
+    if (!pt.empty() && !tp.empty()) {
+        std::vector<double> dist(static_cast<std::size_t>(voxels));
+        const auto run = [&](std::uint8_t bit) {
+            if (problem.fused) {
+                emulate_transform<edt::FusedMulAdd>(problem, surface, bit, dist, scratch_bytes);
+            } else {
+                emulate_transform<edt::ContractibleMulAdd>(problem, surface, bit, dist, scratch_bytes);
+            }
+        };
+        run(2);
+        for (std::size_t k = 0; k < pt.size(); ++k) {
+            pt[k] = std::sqrt(dist[static_cast<std::size_t>(pred_order[k])]);
+        }
+        run(1);
+        for (std::size_t k = 0; k < tp.size(); ++k) {
+            tp[k] = std::sqrt(dist[static_cast<std::size_t>(target_order[k])]);
+        }
+    }
+    return gpu::summarize_device_groups(crop.box, problem.group_axis, grid_groups, counts, pt, tp, options);
+}
+
+// sample_surface_distances_cuda's steps with the kernels emulated.
+SampleSurfaceDistances emulate_device(const MaskPair& pair, SliceAxis axis,
+                                      const SurfaceDistanceOptions& options, std::size_t scratch_bytes)
+{
+    const MaskGrid& grid = pair.grid;
+    const bool three_d = grid.spatial_dims == 3;
+    const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
+    const std::int64_t slices = group_axis == 0 ? grid.d : group_axis == 1 ? grid.h : grid.w;
+    const gpu::CroppedMasks crop =
+        gpu::crop_mask_pair(pair.pred.data(), pair.target.data(), {grid.d, grid.h, grid.w}, options.threads);
+    SampleSurfaceDistances out;
+    if (crop.box.empty()) {
+        std::vector<double> none;
+        out.whole = summarize_surface_distances(none, none, options);
+        out.slices.assign(static_cast<std::size_t>(three_d ? slices : 1), out.whole);
+        return out;
+    }
+    const bool fused = gpu::cpu_transform_fuses_multiply_add();
+    out.whole =
+        emulate_problem(crop, gpu::surface_problem(crop.box, {three_d, true, true}, -1, options, fused), 1,
+                        options, scratch_bytes)
+            .front();
+    if (!three_d) {
+        out.slices = {out.whole};
+        return out;
+    }
+    std::array<bool, 3> axes{true, true, true};
+    axes[static_cast<std::size_t>(group_axis)] = false;
+    out.slices = emulate_problem(crop, gpu::surface_problem(crop.box, axes, group_axis, options, fused),
+                                 slices, options, scratch_bytes);
+    return out;
+}
+
+// The cases every parity test runs: awkward sizes, all patterns.
+struct Case {
+    const char* name;
+    MaskGrid grid;
+    Pattern pattern;
+    std::array<double, 3> spacing;
+    double density;
+};
+
+std::vector<Case> cases()
+{
+    const std::array<double, 3> iso{1.0, 1.0, 1.0};
+    const std::array<double, 3> aniso{0.8, 0.8, 1.5};
+    const std::array<double, 3> odd{0.7, 1.3, 2.1};
+    return {
+        {"1 voxel grid", grid_of(1, 1, 1), Pattern::OneVoxel, iso, 0.5},
+        {"one voxel each, 3D", grid_of(7, 11, 13), Pattern::OneVoxel, aniso, 0.5},
+        {"random primes", grid_of(13, 17, 19), Pattern::Random, aniso, 0.3},
+        {"sparse random primes", grid_of(11, 23, 7), Pattern::Random, odd, 0.03},
+        {"spheres 31x29x37", grid_of(31, 29, 37), Pattern::Spheres, aniso, 0.0},
+        {"spheres flat 3x41x43", grid_of(3, 41, 43), Pattern::Spheres, odd, 0.0},
+        {"3D one slice", grid_of(1, 19, 23), Pattern::Random, aniso, 0.4},
+        {"2D random", grid_of(1, 29, 31, 2), Pattern::Random, odd, 0.2},
+        {"2D spheres", grid_of(1, 53, 47, 2), Pattern::Spheres, aniso, 0.0},
+        {"2D one voxel each", grid_of(1, 5, 3, 2), Pattern::OneVoxel, iso, 0.0},
+        {"empty", grid_of(5, 6, 7), Pattern::Empty, aniso, 0.0},
+        {"prediction only", grid_of(9, 8, 7), Pattern::PredOnly, aniso, 0.2},
+        {"target only", grid_of(6, 5, 11), Pattern::TargetOnly, odd, 0.2},
+        {"line 1x1x37", grid_of(1, 1, 37), Pattern::Random, iso, 0.2},
+        {"line 37x1x1", grid_of(37, 1, 1), Pattern::Random, odd, 0.2},
+    };
+}
+
+} // namespace
+
+class GpuDistanceTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    // The line solvers, driven as the kernels drive them, equal the CPU
+    // transform (same rounding as the probe found) bit for bit.
+    void lineSolversMatchCpuTransform()
+    {
+        const bool fused = gpu::cpu_transform_fuses_multiply_add();
+        std::mt19937 rng(7);
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        for (int trial = 0; trial < 200; ++trial) {
+            const std::int64_t d = 1 + rng() % 9, h = 1 + rng() % 13, w = 1 + rng() % 17;
+            gpu::SurfaceProblem problem;
+            problem.extent[0] = d;
+            problem.extent[1] = h;
+            problem.extent[2] = w;
+            for (int a = 0; a < 3; ++a) {
+                problem.spacing[a] = 0.3 + 2.0 * unit(rng);
+            }
+            const int excluded = static_cast<int>(rng() % 4); // 3: none
+            for (int a = 0; a < 3; ++a) {
+                problem.axes[a] = a != excluded;
+            }
+            problem.fused = fused;
+            std::vector<std::uint8_t> feature(static_cast<std::size_t>(d * h * w));
+            const double density = unit(rng) * 0.3;
+            for (auto& f : feature) {
+                f = unit(rng) < density ? static_cast<std::uint8_t>(1 + rng() % 3) : 0;
+            }
+            const EdtGrid grid{{d, h, w},
+                               {problem.spacing[2], problem.spacing[1], problem.spacing[0]},
+                               {problem.axes[0], problem.axes[1], problem.axes[2]}};
+            const std::vector<double> cpu = squared_distance_transform(feature.data(), grid, 1, 2);
+            std::vector<double> emulated(cpu.size());
+            // Few scratch threads: lines are shared between threads as on the device.
+            const std::size_t scratch = gpu::envelope_bytes_per_thread(std::max({d, h, w})) * (1 + rng() % 5);
+            if (fused) {
+                emulate_transform<edt::FusedMulAdd>(problem, feature, 2, emulated, scratch);
+            } else {
+                emulate_transform<edt::ContractibleMulAdd>(problem, feature, 2, emulated, scratch);
+            }
+            QVERIFY2(std::memcmp(cpu.data(), emulated.data(), cpu.size() * sizeof(double)) == 0,
+                     qPrintable(QString("trial %1: %2x%3x%4").arg(trial).arg(d).arg(h).arg(w)));
+        }
+    }
+
+    // The envelope solver's values are the exact minimum up to rounding
+    // (brute force), for either rounding.
+    void envelopeIsTheLowerEnvelope()
+    {
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        for (int trial = 0; trial < 300; ++trial) {
+            const std::int64_t n = 1 + rng() % 40;
+            const double spacing = 0.2 + 3.0 * unit(rng);
+            std::vector<double> f(static_cast<std::size_t>(n));
+            for (auto& x : f) {
+                x = unit(rng) < 0.3 ? HUGE_VAL : 50.0 * unit(rng);
+            }
+            std::vector<double> out(f.size()), z(f.size() + 1), g(f.size());
+            std::vector<std::int64_t> v(f.size());
+            edt::envelope_line<edt::FusedMulAdd>([&](std::int64_t q) { return f[q]; }, n, spacing,
+                                                 [&](std::int64_t p) -> double& { return out[p]; },
+                                                 [&](std::int64_t k) -> std::int64_t& { return v[k]; },
+                                                 [&](std::int64_t k) -> double& { return z[k]; },
+                                                 [&](std::int64_t k) -> double& { return g[k]; });
+            for (std::int64_t p = 0; p < n; ++p) {
+                double best = HUGE_VAL;
+                for (std::int64_t q = 0; q < n; ++q) {
+                    const double step = static_cast<double>(p - q) * spacing;
+                    best = std::min(best, step * step + f[q]);
+                }
+                QVERIFY(same_value(best, out[p], 1e-12));
+            }
+        }
+    }
+
+    void roundingProbeIsStable()
+    {
+        // Cached, and consistent with what the transform computes for a
+        // single feature voxel (checked in lineSolversMatchCpuTransform).
+        const bool fused = gpu::cpu_transform_fuses_multiply_add();
+        qInfo("the CPU transform rounds a * b + c %s", fused ? "once (FMA)" : "twice (plain)");
+        QCOMPARE(gpu::cpu_transform_fuses_multiply_add(), fused);
+    }
+
+    void groupedOrderIsScanOrderPerGroup()
+    {
+        const std::int64_t extent[3] = {3, 4, 5};
+        for (int group_axis = -1; group_axis < 3; ++group_axis) {
+            std::vector<int> seen(60, 0);
+            std::int64_t previous_group = 0;
+            std::vector<std::int64_t> last_in_group(5, -1);
+            for (std::int64_t k = 0; k < 60; ++k) {
+                std::int64_t group = -1;
+                const std::int64_t i = gpu::grouped_position_to_index(k, extent, group_axis, &group);
+                QVERIFY(i >= 0 && i < 60);
+                ++seen[static_cast<std::size_t>(i)];
+                const std::int64_t coordinate[3] = {i / 20, (i / 5) % 4, i % 5};
+                QCOMPARE(group, group_axis < 0 ? 0 : coordinate[group_axis]);
+                QVERIFY(group >= previous_group); // groups contiguous, ascending
+                previous_group = group;
+                QVERIFY(i > last_in_group[static_cast<std::size_t>(group)]); // scan order within a group
+                last_in_group[static_cast<std::size_t>(group)] = i;
+            }
+            for (const int count : seen) {
+                QCOMPARE(count, 1);
+            }
+        }
+    }
+
+    void workspaceLayout()
+    {
+        gpu::SurfaceProblem problem;
+        problem.extent[0] = 17;
+        problem.extent[1] = 300;
+        problem.extent[2] = 9;
+        problem.axes[1] = false;
+        problem.group_axis = 1;
+        QVERIFY(gpu::valid_surface_problem(problem, false));
+        QVERIFY(!gpu::valid_surface_problem(problem, true)); // no device pointer
+        const std::size_t budget = 4096;
+        const gpu::SurfaceWorkspace layout = gpu::surface_workspace(problem, 1000, budget);
+        QCOMPARE(layout.tiles, (problem.voxels() + gpu::kSurfaceTile - 1) / gpu::kSurfaceTile);
+        QCOMPARE(layout.groups, std::int64_t{300});
+        for (const std::size_t offset :
+             {layout.surface_offset, layout.distance_offset, layout.count_offset, layout.sum_offset,
+              layout.group_offset, layout.scan_offset, layout.scratch_offset, layout.total_bytes}) {
+            QCOMPARE(offset % 256, std::size_t{0});
+        }
+        QVERIFY(layout.distance_offset >= static_cast<std::size_t>(problem.voxels()));
+        QVERIFY(layout.scratch_offset - layout.scan_offset >= 1000);
+        QVERIFY(layout.scratch_bytes <= budget);
+        // Every envelope pass gets at least one thread and no more than it has lines.
+        const gpu::PassSequence sequence = gpu::pass_sequence(problem);
+        QCOMPARE(sequence.binary_axis, 2);
+        QCOMPARE(sequence.envelope_count, 1);
+        QCOMPARE(sequence.envelope_axes[0], 0);
+        const gpu::LineLayout lines = gpu::line_layout(problem, 0);
+        const std::int64_t threads = gpu::envelope_threads(lines, layout.scratch_bytes);
+        QVERIFY(threads >= 1 && threads <= lines.lines);
+        QVERIFY(static_cast<std::size_t>(threads) * gpu::envelope_bytes_per_thread(lines.n) <=
+                layout.scratch_bytes);
+        // Group axis measured, or nothing measured: refused.
+        problem.axes[1] = true;
+        QVERIFY(!gpu::valid_surface_problem(problem, false));
+        problem.group_axis = -1;
+        problem.axes[0] = problem.axes[1] = problem.axes[2] = false;
+        QVERIFY(!gpu::valid_surface_problem(problem, false));
+    }
+
+    // The whole device pipeline, emulated with the kernels' own functions,
+    // equals the CPU exactly.
+    void hostEmulationMatchesCpu_data()
+    {
+        QTest::addColumn<int>("index");
+        QTest::addColumn<int>("axis");
+        const auto all = cases();
+        for (int i = 0; i < static_cast<int>(all.size()); ++i) {
+            for (int axis = 0; axis < 3; ++axis) {
+                QTest::newRow(
+                    qPrintable(QString("%1, axis %2").arg(all[static_cast<std::size_t>(i)].name).arg(axis)))
+                    << i << axis;
+            }
+        }
+    }
+    void hostEmulationMatchesCpu()
+    {
+        QFETCH(int, index);
+        QFETCH(int, axis);
+        const Case c = cases()[static_cast<std::size_t>(index)];
+        const MaskPair pair = make_pair(c.grid, c.pattern, 100u + static_cast<unsigned>(index), c.density);
+        const SliceAxis slice_axis = axis == 0 ? SliceAxis::D : axis == 1 ? SliceAxis::H : SliceAxis::W;
+        for (const HausdorffRule rule : {HausdorffRule::Max, HausdorffRule::Pooled, HausdorffRule::Mean}) {
+            const SurfaceDistanceOptions options = options_with(c.spacing, rule);
+            const SampleSurfaceDistances cpu = sample_surface_distances(pair.pred.data(), pair.target.data(),
+                                                                        pair.grid, slice_axis, options);
+            for (const std::size_t scratch : {std::size_t{1} << 20, std::size_t{1}}) {
+                const SampleSurfaceDistances emulated = emulate_device(pair, slice_axis, options, scratch);
+                const std::string why = difference(cpu, emulated, 0.0);
+                QVERIFY2(why.empty(), why.c_str());
+            }
+        }
+    }
+
+    // The engine calls an injected surface-distance function for every
+    // sample and label, and reports what it returns.
+    void engineUsesInjectedFunction()
+    {
+        Shape shape;
+        shape.n = 2;
+        shape.d = 5;
+        shape.h = 6;
+        shape.w = 7;
+        shape.spatial_dims = 3;
+        Volume prediction("pred", ScalarType::UInt8, shape);
+        Volume target("target", ScalarType::UInt8, shape);
+        std::mt19937 rng(3);
+        for (std::int64_t i = 0; i < shape.elements(); ++i) {
+            prediction.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 3);
+            target.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 3);
+        }
+        StatisticsOptions options;
+        options.metrics = {Metric::Dice, Metric::Hd, Metric::Hd95, Metric::Assd, Metric::Nsd};
+        options.metric.nsd_tolerance_mm = 1.0;
+        const Evaluation cpu = evaluate(prediction, target, options);
+        int calls = 0;
+        options.surface_distances = [&calls](const std::uint8_t* p, const std::uint8_t* t,
+                                             const MaskGrid& grid, SliceAxis axis,
+                                             const SurfaceDistanceOptions& distance) {
+            ++calls;
+            return sample_surface_distances(p, t, grid, axis, distance);
+        };
+        const Evaluation injected = evaluate(prediction, target, options);
+        QCOMPARE(calls, 2 * (1 + 2)); // per sample: overall + labels 1 and 2
+        QCOMPARE(injected.samples.size(), cpu.samples.size());
+        for (std::size_t s = 0; s < cpu.samples.size(); ++s) {
+            for (std::size_t m = 0; m < cpu.metrics.size(); ++m) {
+                QVERIFY(same_value(cpu.samples[s].values[m], injected.samples[s].values[m], 0.0));
+            }
+        }
+    }
+
+    // Subvoxel mode never reaches the device: the CPU's values, here too.
+    void subvoxelFallsBackToCpu()
+    {
+        if (!gpu::cuda_path_built()) {
+            QSKIP("this build has no CUDA path: the stub refuses every call (see noCudaPathFailsCleanly)");
+        }
+        const MaskPair pair = make_pair(grid_of(6, 7, 8), Pattern::Spheres, 5);
+        SurfaceDistanceOptions options = options_with({0.8, 0.8, 1.5});
+        options.surface = SurfaceMode::Subvoxel;
+        const SampleSurfaceDistances cpu =
+            sample_surface_distances(pair.pred.data(), pair.target.data(), pair.grid, SliceAxis::H, options);
+        const SampleSurfaceDistances device = gpu::sample_surface_distances_cuda(
+            pair.pred.data(), pair.target.data(), pair.grid, SliceAxis::H, options);
+        const std::string why = difference(cpu, device, 0.0);
+        QVERIFY2(why.empty(), why.c_str());
+    }
+
+    void noCudaPathFailsCleanly()
+    {
+        if (gpu::cuda_path_built()) {
+            QSKIP("this build has the CUDA path (the stub is not linked)");
+        }
+        const MaskPair pair = make_pair(grid_of(3, 4, 5), Pattern::Random, 1);
+        try {
+            gpu::sample_surface_distances_cuda(pair.pred.data(), pair.target.data(), pair.grid, SliceAxis::D,
+                                               options_with({1, 1, 1}));
+            QFAIL("expected Error(Device)");
+        } catch (const Error& error) {
+            QCOMPARE(error.kind(), Error::Kind::Device);
+            QVERIFY(std::string(error.what()).find("no CUDA path") != std::string::npos);
+        }
+    }
+
+    void badOptionsAreUsageErrors()
+    {
+        if (!gpu::cuda_path_built()) {
+            QSKIP("this build has no CUDA path");
+        }
+        const MaskPair pair = make_pair(grid_of(3, 4, 5), Pattern::Random, 1);
+        SurfaceDistanceOptions options = options_with({1, 1, 1});
+        options.percentile = 101;
+        QVERIFY_THROWS_EXCEPTION(Error,
+                                 gpu::sample_surface_distances_cuda(pair.pred.data(), pair.target.data(),
+                                                                    pair.grid, SliceAxis::D, options));
+        try {
+            gpu::sample_surface_distances_cuda(pair.pred.data(), pair.target.data(), grid_of(2, 4, 5, 2),
+                                               SliceAxis::D, options_with({1, 1, 1}));
+            QFAIL("expected Error(Usage)");
+        } catch (const Error& error) {
+            QCOMPARE(error.kind(), Error::Kind::Usage);
+        }
+    }
+
+    // ---- on the device ----------------------------------------------------------------------
+
+    void deviceMatchesCpu_data() { hostEmulationMatchesCpu_data(); }
+    void deviceMatchesCpu()
+    {
+        REQUIRE_GPU();
+        QFETCH(int, index);
+        QFETCH(int, axis);
+        const Case c = cases()[static_cast<std::size_t>(index)];
+        const MaskPair pair = make_pair(c.grid, c.pattern, 100u + static_cast<unsigned>(index), c.density);
+        const SliceAxis slice_axis = axis == 0 ? SliceAxis::D : axis == 1 ? SliceAxis::H : SliceAxis::W;
+        for (const HausdorffRule rule : {HausdorffRule::Max, HausdorffRule::Pooled, HausdorffRule::Mean}) {
+            const SurfaceDistanceOptions options = options_with(c.spacing, rule);
+            const SampleSurfaceDistances cpu = sample_surface_distances(pair.pred.data(), pair.target.data(),
+                                                                        pair.grid, slice_axis, options);
+            const SampleSurfaceDistances device = gpu::sample_surface_distances_cuda(
+                pair.pred.data(), pair.target.data(), pair.grid, slice_axis, options);
+            const std::string why = difference(cpu, device, 1e-6);
+            QVERIFY2(why.empty(), why.c_str());
+            // The rounding is the CPU's: expected to agree to the bit.
+            const std::string exact = difference(cpu, device, 0.0);
+            if (!exact.empty()) {
+                qWarning("within 1e-6 but not bit-identical: %s", exact.c_str());
+            }
+        }
+    }
+
+    // A larger pair: many tiles, long lines, several blocks per pass.
+    void deviceMatchesCpuLarge()
+    {
+        REQUIRE_GPU();
+        const MaskPair pair = make_pair(grid_of(96, 131, 127), Pattern::Spheres, 42);
+        const SurfaceDistanceOptions options = options_with({0.8, 0.8, 1.5});
+        for (const SliceAxis axis : {SliceAxis::D, SliceAxis::H, SliceAxis::W}) {
+            const SampleSurfaceDistances cpu =
+                sample_surface_distances(pair.pred.data(), pair.target.data(), pair.grid, axis, options);
+            const SampleSurfaceDistances device = gpu::sample_surface_distances_cuda(
+                pair.pred.data(), pair.target.data(), pair.grid, axis, options);
+            const std::string why = difference(cpu, device, 1e-6);
+            QVERIFY2(why.empty(), why.c_str());
+        }
+        const MaskPair noise = make_pair(grid_of(64, 67, 71), Pattern::Random, 43, 0.1);
+        const SampleSurfaceDistances cpu = sample_surface_distances(noise.pred.data(), noise.target.data(),
+                                                                    noise.grid, SliceAxis::D, options);
+        const SampleSurfaceDistances device = gpu::sample_surface_distances_cuda(
+            noise.pred.data(), noise.target.data(), noise.grid, SliceAxis::D, options);
+        const std::string why = difference(cpu, device, 1e-6);
+        QVERIFY2(why.empty(), why.c_str());
+    }
+
+    // Per label and per slice through the CLI's entry point.
+    void evaluateOnCudaMatchesCpu()
+    {
+        REQUIRE_GPU();
+        Shape shape;
+        shape.n = 2;
+        shape.d = 9;
+        shape.h = 23;
+        shape.w = 17;
+        shape.spatial_dims = 3;
+        Volume prediction("pred", ScalarType::UInt8, shape);
+        Volume target("target", ScalarType::UInt8, shape);
+        prediction.geometry().spacing = {0.8, 0.8, 1.5};
+        target.geometry().spacing = {0.8, 0.8, 1.5};
+        std::mt19937 rng(9);
+        for (std::int64_t i = 0; i < shape.elements(); ++i) {
+            prediction.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() % 4 : 0);
+            target.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() % 4 : 0);
+        }
+        for (const SliceAxis axis : {SliceAxis::D, SliceAxis::H, SliceAxis::W}) {
+            StatisticsOptions options;
+            options.metrics = {Metric::Hd, Metric::Hd95, Metric::Assd, Metric::Nsd};
+            options.metric.nsd_tolerance_mm = 1.0;
+            options.axis = axis;
+            const Evaluation cpu = gpu::evaluate_on("cpu", prediction, target, options);
+            const Evaluation device = gpu::evaluate_on("cuda", prediction, target, options);
+            QCOMPARE(device.samples.size(), cpu.samples.size());
+            for (std::size_t m = 0; m < cpu.metrics.size(); ++m) {
+                QVERIFY(same_value(cpu.batch[m], device.batch[m], 1e-6));
+            }
+            for (std::size_t s = 0; s < cpu.samples.size(); ++s) {
+                const SampleResult& a = cpu.samples[s];
+                const SampleResult& b = device.samples[s];
+                QCOMPARE(b.labels.size(), a.labels.size());
+                for (std::size_t m = 0; m < cpu.metrics.size(); ++m) {
+                    QVERIFY(same_value(a.values[m], b.values[m], 1e-6));
+                    for (std::size_t k = 0; k < a.slices.size(); ++k) {
+                        QVERIFY(same_value(a.slices[k][m], b.slices[k][m], 1e-6));
+                    }
+                    for (std::size_t l = 0; l < a.labels.size(); ++l) {
+                        QVERIFY(same_value(a.labels[l].values[m], b.labels[l].values[m], 1e-6));
+                        for (std::size_t k = 0; k < a.labels[l].slices.size(); ++k) {
+                            QVERIFY(same_value(a.labels[l].slices[k][m], b.labels[l].slices[k][m], 1e-6));
+                        }
+                    }
+                }
+            }
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(GpuDistanceTest)
+#include "test_gpu_distance.moc"
