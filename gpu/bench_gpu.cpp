@@ -7,12 +7,19 @@
 //   3. a batch of 64 x 128^3 in one launch: time against bytes / (1)
 //                                                         (goal <= 1.3x);
 //   4. end to end from host memory (compute_statistics_cuda, including the
-//      host-to-device copies) against the CPU pass (compute_statistics).
+//      host-to-device copies) against the CPU pass (compute_statistics);
+//   5. surface distances (hd, hd95, assd: sample_surface_distances_cuda
+//      against the CPU's sample_surface_distances, a sample's value and its
+//      per-slice values along D, as the CLI computes them) on a pair of
+//      offset spheres of 256^3 and 512^3 voxels (quick: 128^3 and 256^3),
+//      spacing (0.8, 0.8, 1.5) mm, from host memory.
 // Prints a short table last. Times are medians over repetitions (cudaEvent
 // timing on the device, steady_clock for end-to-end runs).
 #include "masklens/engine/error.h"
 #include "masklens/engine/statistics.h"
+#include "masklens/engine/surface_distance.h"
 #include "masklens/gpu/cuda_statistics.h"
+#include "masklens/gpu/cuda_surface_distance.h"
 #include "masklens/gpu/region_kernels.h"
 
 #include <cuda_runtime_api.h>
@@ -158,6 +165,86 @@ double kernel_ms(Resident& resident, cudaStream_t stream, int repetitions)
     });
 }
 
+// Two offset balls in mm (spacing (0.8, 0.8, 1.5)) on a side^3 grid.
+void fill_spheres(std::int64_t side, std::vector<std::uint8_t>& pred, std::vector<std::uint8_t>& target)
+{
+    const auto voxels = static_cast<std::size_t>(side * side * side);
+    pred.assign(voxels, 0);
+    target.assign(voxels, 0);
+    const double in_plane = 0.8 * static_cast<double>(side);
+    const double radius_p = 0.30 * in_plane;
+    const double radius_t = 0.28 * in_plane;
+    const double centre = 0.5 * in_plane;
+    const double centre_z = 0.5 * 1.5 * static_cast<double>(side);
+    for (std::int64_t d = 0; d < side; ++d) {
+        const double z = static_cast<double>(d) * 1.5 - centre_z;
+        for (std::int64_t h = 0; h < side; ++h) {
+            const double y = static_cast<double>(h) * 0.8 - centre;
+            for (std::int64_t w = 0; w < side; ++w) {
+                const double x = static_cast<double>(w) * 0.8 - centre;
+                const auto i = static_cast<std::size_t>((d * side + h) * side + w);
+                pred[i] = x * x + y * y + z * z <= radius_p * radius_p ? 1 : 0;
+                const double xs = x - 0.03 * in_plane;
+                const double zs = z + 2.5;
+                target[i] = xs * xs + y * y * 1.1 + zs * zs <= radius_t * radius_t ? 1 : 0;
+            }
+        }
+    }
+}
+
+struct DistanceTiming {
+    std::int64_t side = 0;
+    double gpu_ms = 0, cpu_ms = 0, worst = 0;
+};
+
+double relative(double a, double b)
+{
+    if (std::isnan(a) || std::isnan(b)) {
+        return std::isnan(a) && std::isnan(b) ? 0.0 : 1.0;
+    }
+    if (std::isinf(a) || std::isinf(b)) {
+        return a == b ? 0.0 : 1.0;
+    }
+    return std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-300});
+}
+
+double distance_difference(const SurfaceDistances& a, const SurfaceDistances& b)
+{
+    return std::max({relative(a.hd, b.hd), relative(a.hd_percentile, b.hd_percentile),
+                     relative(a.assd, b.assd), a.pred_surface_voxels == b.pred_surface_voxels ? 0.0 : 1.0,
+                     a.target_surface_voxels == b.target_surface_voxels ? 0.0 : 1.0});
+}
+
+DistanceTiming time_distances(std::int64_t side, int repetitions)
+{
+    std::vector<std::uint8_t> pred, target;
+    fill_spheres(side, pred, target);
+    const MaskGrid grid{side, side, side, 3};
+    SurfaceDistanceOptions options; // hd, hd95 (Max rule), assd; nsd needs no extra work
+    options.spacing_xyz = {0.8, 0.8, 1.5};
+    SampleSurfaceDistances gpu_result, cpu_result;
+    DistanceTiming timing;
+    timing.side = side;
+    gpu_result = gpu::sample_surface_distances_cuda(pred.data(), target.data(), grid, SliceAxis::D, options);
+    timing.gpu_ms = time_host(repetitions, [&] {
+        gpu_result =
+            gpu::sample_surface_distances_cuda(pred.data(), target.data(), grid, SliceAxis::D, options);
+    });
+    timing.cpu_ms = time_host(repetitions, [&] {
+        cpu_result = sample_surface_distances(pred.data(), target.data(), grid, SliceAxis::D, options);
+    });
+    timing.worst = distance_difference(cpu_result.whole, gpu_result.whole);
+    if (cpu_result.slices.size() != gpu_result.slices.size()) {
+        timing.worst = 1.0;
+    } else {
+        for (std::size_t s = 0; s < cpu_result.slices.size(); ++s) {
+            timing.worst =
+                std::max(timing.worst, distance_difference(cpu_result.slices[s], gpu_result.slices[s]));
+        }
+    }
+    return timing;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -238,6 +325,16 @@ int main(int argc, char** argv)
         }
         cudaStreamDestroy(stream);
 
+        // 5. Surface distances on two sphere pairs.
+        std::vector<DistanceTiming> distances;
+        for (const std::int64_t distance_side : {quick ? 128 : 256, quick ? 256 : 512}) {
+            distances.push_back(time_distances(distance_side, distance_side >= 512 ? 2 : 3));
+        }
+        double worst_distance = 0;
+        for (const DistanceTiming& timing : distances) {
+            worst_distance = std::max(worst_distance, timing.worst);
+        }
+
         const double gib = 1024.0 * 1024.0 * 1024.0;
         std::printf("\n");
         std::printf("| measure (%s) | value | goal |\n", properties.name);
@@ -254,7 +351,16 @@ int main(int argc, char** argv)
         std::printf("| end to end %lld^3 incl. host-to-device | GPU %.1f ms vs CPU %.1f ms (%.1fx) | - |\n",
                     static_cast<long long>(side), end_to_end_ms, cpu_ms, cpu_ms / end_to_end_ms);
         std::printf("| largest CPU-GPU relative difference (sums) | %.2e | < 1e-6 |\n", worst);
-        return worst < 1e-6 ? 0 : 1;
+        for (const DistanceTiming& timing : distances) {
+            std::printf(
+                "| surface distances hd+hd95+assd, sphere pair %lld^3, spacing (0.8,0.8,1.5), sample + "
+                "per-slice (D), incl. host-to-device | GPU %.1f ms vs CPU %.1f ms (%.1fx) | - |\n",
+                static_cast<long long>(timing.side), timing.gpu_ms, timing.cpu_ms,
+                timing.cpu_ms / timing.gpu_ms);
+        }
+        std::printf("| largest CPU-GPU relative difference (surface distances) | %.2e | < 1e-6 |\n",
+                    worst_distance);
+        return worst < 1e-6 && worst_distance < 1e-6 ? 0 : 1;
     } catch (const std::exception& error) {
         std::fprintf(stderr, "masklens_bench_gpu: %s\n", error.what());
         return 1;

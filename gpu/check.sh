@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Device check for the CUDA path, on a machine with an NVIDIA GPU:
 # configures a Release build with MASKLENS_CUDA=ON, builds the GPU tests and
-# the GPU benchmark, runs the tests (the parity tests must run, not skip),
-# then the benchmark, whose table is printed last. Exits non-zero when
+# the GPU benchmark, runs the tests (the parity tests of the statistics and of
+# the surface distances must run, not skip), then the benchmark (statistics
+# kernels, and CPU vs GPU surface distances on 256^3 and 512^3 sphere pairs),
+# whose table is printed last. Exits non-zero when
 # anything fails. Takes a few minutes (most of it compiling the kernels).
 #
 #   gpu/check.sh            # full run (512^3 and 64 x 128^3)
@@ -55,7 +57,8 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 grep -q "CUDA path enabled" "$build/configure.log" || fail "the CUDA path was not enabled (see $build/configure.log)"
 
 step "build (-j$jobs)"
-cmake --build "$build" -j "$jobs" --target test_gpu_host_logic test_gpu_parity masklens_bench_gpu ||
+cmake --build "$build" -j "$jobs" --target test_gpu_host_logic test_gpu_parity test_gpu_distance \
+    masklens_bench_gpu ||
     fail "build failed"
 
 step "tests"
@@ -68,13 +71,24 @@ if grep -q "^SKIP" "$parity_log"; then
 fi
 tests_line="$(grep '^Totals' "$parity_log")"
 echo "test_gpu_parity: $tests_line"
+distance_log="$build/test_gpu_distance.log"
+"$build/tests/gpu/test_gpu_distance" > "$distance_log" 2>&1 ||
+    { cat "$distance_log" >&2; fail "test_gpu_distance failed"; }
+# (Its stub-only test skips in every CUDA build; the device tests must not.)
+if grep -q "^SKIP.*no CUDA device" "$distance_log"; then
+    grep "^SKIP.*no CUDA device" "$distance_log" >&2
+    fail "the surface-distance parity tests skipped although a GPU is present"
+fi
+grep -q "not bit-identical" "$distance_log" && grep "not bit-identical" "$distance_log" | head -n 5
+distance_line="$(grep '^Totals' "$distance_log")"
+echo "test_gpu_distance: $distance_line"
 
 step "benchmark"
 bench_log="$build/bench_gpu.log"
 "$build/gpu/masklens_bench_gpu" $quick | tee "$bench_log" || fail "benchmark failed (or CPU and GPU disagree)"
 
 echo
-echo "checked in $((SECONDS - start)) s on $gpu_name; parity $tests_line"
+echo "checked in $((SECONDS - start)) s on $gpu_name; parity $tests_line; distances $distance_line"
 echo
 # The table, last.
 sed -n '/^| measure/,$p' "$bench_log"
