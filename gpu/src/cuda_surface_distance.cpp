@@ -26,8 +26,11 @@ using cuda::check;
 using cuda::DeviceBuffer;
 using cuda::DeviceScope;
 
-// Envelope scratch: enough for one thread per line of a 512^3 box's pass.
-constexpr std::size_t kScratchBudget = std::size_t{256} << 20;
+// Envelope scratch: an eighth of the memory budget within these bounds (4
+// GiB holds one thread per line of a 512^3 box's pass; fewer threads loop
+// over the lines, with less latency hidden).
+constexpr std::size_t kMinScratch = std::size_t{64} << 20;
+constexpr std::size_t kMaxScratch = std::size_t{4} << 30;
 
 void check_grid(const MaskGrid& grid)
 {
@@ -86,12 +89,12 @@ struct StreamFence {
 
 // One problem over the resident box: directed distances per group, summarised.
 std::vector<SurfaceDistances> solve(const DeviceBox& device, const CroppedMasks& crop, SurfaceProblem problem,
-                                    std::int64_t grid_groups, const SurfaceDistanceOptions& options,
-                                    cudaStream_t stream)
+                                    std::int64_t grid_groups, std::size_t scratch_budget,
+                                    const SurfaceDistanceOptions& options, cudaStream_t stream)
 {
     problem.inside = device.inside();
     SurfaceWorkspace layout;
-    check(surface_workspace_layout(problem, kScratchBudget, &layout), "surface workspace query");
+    check(surface_workspace_layout(problem, scratch_budget, &layout), "surface workspace query");
     check(extract_surfaces(device.workspace(), layout, problem, stream), "surface kernels");
     std::vector<std::uint64_t> counts(static_cast<std::size_t>(2 * layout.groups));
     check(cudaMemcpyAsync(counts.data(), static_cast<std::byte*>(device.workspace()) + layout.group_offset,
@@ -170,20 +173,23 @@ SampleSurfaceDistances sample_surface_distances_cuda(const std::uint8_t* pred, c
     const SurfaceProblem per_slice = surface_problem(crop.box, slice_axes, group_axis, options, fused);
 
     DeviceScope scope(config.device);
+    const std::size_t budget = budget_of(config);
+    const std::size_t scratch_budget = std::clamp(budget / 8, kMinScratch, kMaxScratch);
     SurfaceWorkspace whole_layout;
     SurfaceWorkspace slice_layout;
-    check(surface_workspace_layout(whole, kScratchBudget, &whole_layout), "surface workspace query");
-    check(surface_workspace_layout(per_slice, kScratchBudget, &slice_layout), "surface workspace query");
+    check(surface_workspace_layout(whole, scratch_budget, &whole_layout), "surface workspace query");
+    check(surface_workspace_layout(per_slice, scratch_budget, &slice_layout), "surface workspace query");
     const std::size_t workspace = std::max(whole_layout.total_bytes, three_d ? slice_layout.total_bytes : 0);
     // The distances come on top: at most 8 bytes per box voxel and side.
     const std::size_t needed = workspace + crop.inside.size() * 17;
-    if (needed > budget_of(config)) {
+    if (needed > budget) {
+        crop = CroppedMasks{}; // the CPU crops again: hold one copy at a time
         return sample_surface_distances(pred, target, grid, axis, options); // the CPU's (see header)
     }
     const DeviceBox device(crop, workspace, stream);
-    out.whole = solve(device, crop, whole, 1, options, stream).front();
+    out.whole = solve(device, crop, whole, 1, scratch_budget, options, stream).front();
     if (three_d) {
-        out.slices = solve(device, crop, per_slice, slices, options, stream);
+        out.slices = solve(device, crop, per_slice, slices, scratch_budget, options, stream);
     } else {
         out.slices = {out.whole};
     }
