@@ -16,9 +16,10 @@
 // rounded on both).
 //
 // Falls back to the CPU (sample_surface_distances itself): subvoxel mode
-// (options.surface == SurfaceMode::Subvoxel), and a box whose device
-// workspace (about 10 bytes per box voxel plus the distances) exceeds the
-// memory budget.
+// (options.surface == SurfaceMode::Subvoxel), and a box whose device memory
+// (at most 26 bytes per box voxel, plus the EDT scratch: an eighth of
+// the budget, 64 MiB to 4 GiB) exceeds CudaConfig::memory_budget (default: 90%
+// of the free device memory). Both masks empty: NaN, without a device call.
 #pragma once
 
 #include "masklens/engine/surface_distance.h"
