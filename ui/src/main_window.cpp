@@ -627,7 +627,7 @@ void MainWindow::buildMenus()
     });
     QAction* view_shot = file->addAction(tr("Save View Screenshot…"));
     connect(view_shot, &QAction::triggered, this, [this]() {
-        auto* view = qobject_cast<QOpenGLWidget*>(focusWidget());
+        auto* view = qobject_cast<VtkHostWidget*>(focusWidget());
         if (!view) {
             view = axial_;
         }

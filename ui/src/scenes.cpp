@@ -174,6 +174,28 @@ SliceScene::SliceScene(vtkRenderWindow* window)
     crosshair_actor_->PickableOff();
     crosshair_actor_->VisibilityOff();
     renderer_->AddActor(crosshair_actor_);
+
+    // The same pipeline as image_actor_ (RGB bytes, no interpolation), one
+    // pixel in the background colour (0.08, 0.08, 0.09 -> 20, 20, 23).
+    vtkNew<vtkImageData> pixel;
+    pixel->SetDimensions(1, 1, 1);
+    pixel->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
+    auto* rgb = static_cast<unsigned char*>(pixel->GetScalarPointer());
+    rgb[0] = 20;
+    rgb[1] = 20;
+    rgb[2] = 23;
+    warm_up_actor_ = vtkSmartPointer<vtkImageActor>::New();
+    warm_up_actor_->GetMapper()->SetInputData(pixel);
+    warm_up_actor_->InterpolateOff();
+    warm_up_actor_->GetProperty()->SetColorWindow(255.0);
+    warm_up_actor_->GetProperty()->SetColorLevel(127.5);
+    warm_up_actor_->PickableOff();
+    renderer_->AddViewProp(warm_up_actor_);
+}
+
+void SliceScene::endWarmUp()
+{
+    warm_up_actor_->VisibilityOff();
 }
 
 SliceScene::~SliceScene() = default;
@@ -212,6 +234,7 @@ void SliceScene::setImage(const SliceImage& image)
     image_->Modified();
     image_actor_->SetDisplayExtent(0, geometry_.width - 1, 0, geometry_.height - 1, 0, 0);
     image_actor_->VisibilityOn();
+    warm_up_actor_->VisibilityOff();
     has_image_ = true;
     if (resized) {
         resetCamera();

@@ -28,7 +28,7 @@ SliceView::SliceView(SessionPresenter* presenter, ViewAxis axis, QWidget* parent
     connect(presenter_, &SessionPresenter::evaluationChanged, this, [this]() { refreshImage(true); });
     deferred_update_.setSingleShot(true);
     deferred_update_.setInterval(kDeferredRepaintMs);
-    connect(&deferred_update_, &QTimer::timeout, this, [this]() { update(); });
+    connect(&deferred_update_, &QTimer::timeout, this, [this]() { requestRender(); });
     connect(presenter_, &SessionPresenter::cursorChanged, this, [this]() {
         const bool recomposed = refreshImage(false); // repaints at once
         refreshCrosshair();
@@ -67,7 +67,7 @@ void SliceView::showAfresh()
     } else {
         scene_->resetCamera();
     }
-    update();
+    requestRender();
 }
 
 void SliceView::onDatasetChanged()
@@ -102,7 +102,7 @@ void SliceView::bindComparison(ComparisonPresenter* comparison, int entry)
             connect(comparison_, &ComparisonPresenter::cameraChanged, this, [this]() {
                 if (!(scene_->camera() == comparison_->camera())) {
                     scene_->setCamera(comparison_->camera());
-                    update();
+                    requestRender();
                 }
             });
             axis_ = comparison_->comparisonAxis();
@@ -112,7 +112,7 @@ void SliceView::bindComparison(ComparisonPresenter* comparison, int entry)
     if (linked()) {
         scene_->setCamera(comparison_->camera());
     }
-    update();
+    requestRender();
 }
 
 bool SliceView::showsDifference() const
@@ -153,7 +153,7 @@ bool SliceView::refreshImage(bool force)
         (!presenter_->is3d() && axis_ != ViewAxis::Axial)) {
         scene_->clear();
         shown_ = {};
-        update();
+        requestRender();
         return true;
     }
     key.prediction = prediction;
@@ -179,7 +179,7 @@ bool SliceView::refreshImage(bool force)
     }
     refreshCrosshair();
     deferred_update_.stop();
-    update();
+    requestRender();
     return true;
 }
 
@@ -197,12 +197,16 @@ void SliceView::resetView()
     user_camera_ = false;
     scene_->resetCamera();
     shareCamera();
-    update();
+    requestRender();
 }
 
-void SliceView::resizeGL(int width, int height)
+void SliceView::rendered()
 {
-    VtkHostWidget::resizeGL(width, height);
+    scene_->endWarmUp(); // the image shaders exist now
+}
+
+void SliceView::graphicsResized(int, int)
+{
     if (linked()) {
         scene_->setCamera(comparison_->camera()); // relative to the fitted camera: any size
     } else if (!user_camera_) {
@@ -276,14 +280,14 @@ void SliceView::mouseMoveEvent(QMouseEvent* event)
         user_camera_ = true;
         scene_->zoom(std::pow(1.01, -delta.y()));
         shareCamera();
-        update();
+        requestRender();
         break;
     case Qt::MiddleButton: {
         user_camera_ = true;
         const double ratio = devicePixelRatioF();
         scene_->pan(delta.x() * ratio, -delta.y() * ratio);
         shareCamera();
-        update();
+        requestRender();
         break;
     }
     default: break;
@@ -317,7 +321,7 @@ void SliceView::wheelEvent(QWheelEvent* event)
             user_camera_ = true;
             scene_->zoom(std::pow(1.15, static_cast<double>(steps)));
             shareCamera();
-            update();
+            requestRender();
         } else {
             presenter_->stepSlice(stepAxis(), steps);
         }
@@ -367,14 +371,14 @@ SurfaceView::SurfaceView(SessionPresenter* presenter, QWidget* parent)
         comparison_shown_ = {};
         refreshSurfaces();
         refreshComparison();
-        update();
+        requestRender();
     });
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::sampleChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::labelChanged, this, &SurfaceView::refreshSurfaces);
     deferred_update_.setSingleShot(true);
     deferred_update_.setInterval(kDeferredRepaintMs);
-    connect(&deferred_update_, &QTimer::timeout, this, [this]() { update(); });
+    connect(&deferred_update_, &QTimer::timeout, this, [this]() { requestRender(); });
     connect(presenter_, &SessionPresenter::cursorChanged, this, [this]() {
         if (presenter_->hasData() && presenter_->is3d()) {
             scene_->setCursor(presenter_->cursor()); // drawn by the next repaint
@@ -425,7 +429,7 @@ void SurfaceView::setDistanceColouring(bool on)
     distance_colouring_ = on;
     scene_->setDistanceColouring(on);
     refreshSurfaces();
-    update();
+    requestRender();
 }
 
 void SurfaceView::refreshSurfaces()
@@ -440,7 +444,7 @@ void SurfaceView::refreshSurfaces()
         scene_->clear();
         shown_ = {};
         comparison_shown_ = {};
-        update();
+        requestRender();
         return;
     }
     Key wanted = currentKey();
@@ -458,7 +462,7 @@ void SurfaceView::refreshSurfaces()
                            SurfaceBuildOptions{wanted.distances, 0});
         shown_ = wanted;
         scene_->setCursor(presenter_->cursor());
-        update();
+        requestRender();
         emit surfacesReady();
         return;
     }
@@ -500,7 +504,7 @@ void SurfaceView::finishBuild()
         scene_->setMeshes(*meshes);
         shown_ = building_key_;
         scene_->setCursor(presenter_->cursor());
-        update();
+        requestRender();
     }
     if (!current || rebuild_queued_) {
         rebuild_queued_ = true;
@@ -615,7 +619,7 @@ void SurfaceView::refreshComparison()
     if (presenter_->synchronous()) {
         scene_->setComparisonSurfaces(build());
         comparison_shown_ = wanted;
-        update();
+        requestRender();
         return;
     }
     comparison_running_ = true;
@@ -632,7 +636,7 @@ void SurfaceView::finishComparison()
     if (current) {
         scene_->setComparisonSurfaces(comparison_watcher_->result());
         comparison_shown_ = comparison_building_;
-        update();
+        requestRender();
         emit surfacesReady();
         return;
     }
@@ -643,7 +647,7 @@ void SurfaceView::finishComparison()
 void SurfaceView::resetView()
 {
     scene_->resetCamera();
-    update();
+    requestRender();
 }
 
 void SurfaceView::keyPressEvent(QKeyEvent* event)
@@ -652,7 +656,7 @@ void SurfaceView::keyPressEvent(QKeyEvent* event)
     switch (event->key()) {
     case Qt::Key_R: resetView(); break;
     case Qt::Key_F: emit maximiseRequested(); break;
-    default: QOpenGLWidget::keyPressEvent(event); return;
+    default: VtkHostWidget::keyPressEvent(event); return;
     }
     event->accept();
 }

@@ -9,13 +9,20 @@
 #include <vtkOpenGLState.h>
 #include <vtkRendererCollection.h>
 
+#include <QCoreApplication>
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QOffscreenSurface>
 #include <QOpenGLContext>
+#include <QOpenGLFramebufferObject>
+#include <QOpenGLFunctions>
+#include <QOpenGLWidget>
+#include <QPainter>
 #include <QScreen>
 #include <QSurfaceFormat>
 #include <QWheelEvent>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -72,7 +79,87 @@ void VtkHostWidget::setDefaultSurfaceFormat()
     QSurfaceFormat::setDefaultFormat(format);
 }
 
-VtkHostWidget::VtkHostWidget(QWidget* parent) : QOpenGLWidget(parent)
+// Composited mode: the QOpenGLWidget child that Qt composes into the window.
+// It fills the host, takes neither focus nor mouse events (the host gets
+// them) and hands its GL callbacks to the host.
+class VtkHostWidget::GlSurface : public QOpenGLWidget {
+public:
+    explicit GlSurface(VtkHostWidget* host) : QOpenGLWidget(host), host_(host)
+    {
+        setAttribute(Qt::WA_TransparentForMouseEvents);
+        setFocusPolicy(Qt::NoFocus);
+        connect(this, &QOpenGLWidget::frameSwapped, host, &VtkHostWidget::frameSwapped);
+    }
+
+protected:
+    void initializeGL() override
+    {
+        // The context is (re)created: on first show and after a reparent.
+        connect(context(), &QOpenGLContext::aboutToBeDestroyed, host_, &VtkHostWidget::releaseGraphics,
+                Qt::UniqueConnection);
+        host_->initializeGraphics();
+    }
+    void resizeGL(int width, int height) override
+    {
+        const double ratio = devicePixelRatioF();
+        host_->resizeGraphics(static_cast<int>(std::lround(width * ratio)),
+                              static_cast<int>(std::lround(height * ratio)));
+    }
+    void paintGL() override { host_->renderIntoCurrentFramebuffer(); }
+
+private:
+    VtkHostWidget* host_;
+};
+
+// Readback mode: the widget's own context, current on an offscreen surface,
+// and the framebuffer VTK's frames are blitted into.
+struct VtkHostWidget::Offscreen {
+    QOpenGLContext context;
+    QOffscreenSurface surface;
+    std::unique_ptr<QOpenGLFramebufferObject> framebuffer;
+};
+
+namespace {
+
+VtkHostWidget::Presentation detect_presentation()
+{
+    const QByteArray forced = qgetenv("MASKLENS_VIEW_PRESENTATION").toLower();
+    if (forced == "composited") {
+        return VtkHostWidget::Presentation::Composited;
+    }
+    if (forced == "readback") {
+        return VtkHostWidget::Presentation::Readback;
+    }
+    // Auto: ask the OpenGL implementation for its renderer's name.
+    QOpenGLContext context;
+    QOffscreenSurface surface;
+    surface.create();
+    if (!context.create() || !context.makeCurrent(&surface)) {
+        return VtkHostWidget::Presentation::Composited;
+    }
+    const auto* name = reinterpret_cast<const char*>(context.functions()->glGetString(GL_RENDERER));
+    const QByteArray renderer = QByteArray(name ? name : "").toLower();
+    context.doneCurrent();
+    const bool software =
+        renderer.contains("llvmpipe") || renderer.contains("softpipe") || renderer.contains("swrast");
+    return software ? VtkHostWidget::Presentation::Readback : VtkHostWidget::Presentation::Composited;
+}
+
+QEvent::Type frameShownEventType()
+{
+    static const auto type = static_cast<QEvent::Type>(QEvent::registerEventType());
+    return type;
+}
+
+} // namespace
+
+VtkHostWidget::Presentation VtkHostWidget::presentation()
+{
+    static const Presentation chosen = detect_presentation();
+    return chosen;
+}
+
+VtkHostWidget::VtkHostWidget(QWidget* parent) : QWidget(parent), presentation_(presentation())
 {
     window_ = vtkSmartPointer<vtkGenericOpenGLRenderWindow>::New();
     window_->SetOwnContext(false);
@@ -91,6 +178,12 @@ VtkHostWidget::VtkHostWidget(QWidget* parent) : QOpenGLWidget(parent)
     interactor_->EnableRenderOff();
     interactor_->AddObserver(vtkCommand::RenderEvent, this, &VtkHostWidget::onRenderWindowEvent);
 
+    if (presentation_ == Presentation::Composited) {
+        surface_ = new GlSurface(this);
+    } else {
+        // The image covers the whole widget: Qt need not paint a background.
+        setAttribute(Qt::WA_OpaquePaintEvent);
+    }
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true);
     setMinimumSize(64, 64);
@@ -98,8 +191,8 @@ VtkHostWidget::VtkHostWidget(QWidget* parent) : QOpenGLWidget(parent)
 
 VtkHostWidget::~VtkHostWidget()
 {
-    if (context()) {
-        disconnect(context(), nullptr, this, nullptr);
+    if (surface_ && surface_->context()) {
+        disconnect(surface_->context(), nullptr, this, nullptr);
     }
     releaseGraphics();
     interactor_->RemoveObservers(vtkCommand::RenderEvent);
@@ -118,45 +211,78 @@ vtkGenericRenderWindowInteractor* VtkHostWidget::interactor() const
     return interactor_;
 }
 
+bool VtkHostWidget::makeContextCurrent()
+{
+    if (surface_) {
+        if (!surface_->context()) {
+            return false;
+        }
+        if (QOpenGLContext::currentContext() != surface_->context()) {
+            surface_->makeCurrent();
+        }
+        return true;
+    }
+    if (!offscreen_) {
+        return false;
+    }
+    return QOpenGLContext::currentContext() == &offscreen_->context ||
+           offscreen_->context.makeCurrent(&offscreen_->surface);
+}
+
+bool VtkHostWidget::contextIsCurrent() const
+{
+    const QOpenGLContext* current = QOpenGLContext::currentContext();
+    if (surface_) {
+        return surface_->context() && current == surface_->context();
+    }
+    return offscreen_ && current == &offscreen_->context;
+}
+
 void VtkHostWidget::releaseGraphics()
 {
-    if (!initialized_ || !context()) {
+    if (!initialized_ || !makeContextCurrent()) {
         return;
     }
-    makeCurrent();
     window_->SetIsCurrent(true);
     window_->ReleaseGraphicsResources(window_);
     window_->SetReadyForRendering(false);
-    doneCurrent();
+    if (offscreen_) {
+        offscreen_->framebuffer.reset(); // needs the context current
+        offscreen_->context.doneCurrent();
+    } else {
+        surface_->doneCurrent();
+    }
     initialized_ = false;
 }
 
 void VtkHostWidget::onRenderWindowEvent(vtkObject*, unsigned long event, void* call_data)
 {
     switch (event) {
-    case vtkCommand::WindowMakeCurrentEvent:
-        if (context() && QOpenGLContext::currentContext() != context()) {
-            makeCurrent();
-        }
-        break;
-    case vtkCommand::WindowIsCurrentEvent:
-        *static_cast<bool*>(call_data) = context() && QOpenGLContext::currentContext() == context();
-        break;
+    case vtkCommand::WindowMakeCurrentEvent: makeContextCurrent(); break;
+    case vtkCommand::WindowIsCurrentEvent: *static_cast<bool*>(call_data) = contextIsCurrent(); break;
     case vtkCommand::WindowFrameEvent:
     case vtkCommand::RenderEvent:
         if (!in_paint_) {
-            update();
+            requestRender();
         }
         break;
     default: break;
     }
 }
 
-void VtkHostWidget::initializeGL()
+void VtkHostWidget::requestRender()
 {
-    // The context is (re)created: on first show and after a reparent.
-    connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, &VtkHostWidget::releaseGraphics,
-            Qt::UniqueConnection);
+    // Composited: the child renders (a plain update() of this widget does
+    // not reach a QOpenGLWidget child, so views call requestRender()).
+    if (surface_) {
+        surface_->update();
+    } else {
+        update();
+    }
+}
+
+void VtkHostWidget::initializeGraphics()
+{
     window_->SetReadyForRendering(false);
     window_->SetIsCurrent(true);
     window_->OpenGLInitContext();
@@ -166,21 +292,20 @@ void VtkHostWidget::initializeGL()
     }
 }
 
-void VtkHostWidget::resizeGL(int width, int height)
+void VtkHostWidget::resizeGraphics(int device_width, int device_height)
 {
     const double ratio = devicePixelRatioF();
-    const int w = static_cast<int>(std::lround(width * ratio));
-    const int h = static_cast<int>(std::lround(height * ratio));
-    interactor_->UpdateSize(w, h);
-    window_->SetSize(w, h);
+    interactor_->UpdateSize(device_width, device_height);
+    window_->SetSize(device_width, device_height);
     if (const QScreen* current = screen()) {
         window_->SetScreenSize(static_cast<int>(current->size().width() * ratio),
                                static_cast<int>(current->size().height() * ratio));
     }
     window_->SetDPI(static_cast<int>(72 * ratio));
+    graphicsResized(device_width, device_height);
 }
 
-void VtkHostWidget::paintGL()
+void VtkHostWidget::renderIntoCurrentFramebuffer()
 {
     if (!initialized_) {
         return;
@@ -199,6 +324,7 @@ void VtkHostWidget::paintGL()
     window_->Render();
     ++render_count_;
     state->Pop();
+    rendered();
     // Opaque alpha: Mesa and compositors would blend a partly transparent frame.
     if (!opaque_scene_) {
         state->vtkglColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
@@ -212,6 +338,126 @@ void VtkHostWidget::paintGL()
         std::fprintf(stderr, "TRACE paint %s %.2f ms\n", qPrintable(objectName()),
                      static_cast<double>(timer.nsecsElapsed()) / 1e6);
     }
+}
+
+bool VtkHostWidget::ensureOffscreen()
+{
+    if (offscreen_) {
+        return makeContextCurrent();
+    }
+    offscreen_ = std::make_unique<Offscreen>();
+    offscreen_->context.setFormat(QSurfaceFormat::defaultFormat());
+    offscreen_->surface.setFormat(QSurfaceFormat::defaultFormat());
+    offscreen_->surface.create();
+    if (!offscreen_->context.create() || !offscreen_->context.makeCurrent(&offscreen_->surface)) {
+        offscreen_.reset();
+        return false;
+    }
+    initializeGraphics();
+    return true;
+}
+
+bool VtkHostWidget::renderOffscreen()
+{
+    const double ratio = devicePixelRatioF();
+    const QSize device(std::max(1, static_cast<int>(std::lround(width() * ratio))),
+                       std::max(1, static_cast<int>(std::lround(height() * ratio))));
+    if (!ensureOffscreen()) {
+        return false;
+    }
+    auto& framebuffer = offscreen_->framebuffer;
+    if (!framebuffer || framebuffer->size() != device) {
+        framebuffer = std::make_unique<QOpenGLFramebufferObject>(
+            device, QOpenGLFramebufferObject::CombinedDepthStencil);
+    }
+    if (graphics_size_ != device) {
+        graphics_size_ = device;
+        resizeGraphics(device.width(), device.height());
+    }
+    framebuffer->bind();
+    renderIntoCurrentFramebuffer();
+    static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_PAINT");
+    QElapsedTimer timer;
+    timer.start();
+    frame_ = framebuffer->toImage();
+    frame_.setDevicePixelRatio(ratio);
+    framebuffer->release();
+    if (trace) {
+        std::fprintf(stderr, "TRACE readback %s %.2f ms (%s)\n", qPrintable(objectName()),
+                     static_cast<double>(timer.nsecsElapsed()) / 1e6,
+                     qPrintable(QString::number(static_cast<int>(frame_.format()))));
+    }
+    return true;
+}
+
+void VtkHostWidget::paintEvent(QPaintEvent* event)
+{
+    if (surface_) {
+        QWidget::paintEvent(event); // the child QOpenGLWidget covers the widget
+        return;
+    }
+    QPainter painter(this);
+    if (isVisible() && renderOffscreen()) {
+        static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_PAINT");
+        QElapsedTimer timer;
+        timer.start();
+        painter.drawImage(QPointF(0, 0), frame_);
+        if (trace) {
+            std::fprintf(stderr, "TRACE draw image %s %.2f ms\n", qPrintable(objectName()),
+                         static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        }
+    } else {
+        painter.fillRect(rect(), Qt::black);
+    }
+    if (!frame_signal_pending_) {
+        // frameSwapped once this paint cycle has been flushed to the window:
+        // a high-priority event is delivered before the other posted events
+        // (e.g. a finished background job) that were queued meanwhile.
+        frame_signal_pending_ = true;
+        QCoreApplication::postEvent(this, new QEvent(frameShownEventType()), Qt::HighEventPriority);
+    }
+}
+
+bool VtkHostWidget::event(QEvent* event)
+{
+    if (event->type() == frameShownEventType()) {
+        frame_signal_pending_ = false;
+        emit frameSwapped();
+        return true;
+    }
+    return QWidget::event(event);
+}
+
+void VtkHostWidget::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    if (surface_) {
+        surface_->setGeometry(rect()); // its resizeGL follows
+        return;
+    }
+    // Readback: the render window takes the new size at once (as a
+    // QOpenGLWidget's resizeGL does), so that coordinate mappings are right
+    // before the next frame; the framebuffer follows at that frame.
+    const double ratio = devicePixelRatioF();
+    const QSize device(std::max(1, static_cast<int>(std::lround(width() * ratio))),
+                       std::max(1, static_cast<int>(std::lround(height() * ratio))));
+    if (graphics_size_ != device && ensureOffscreen()) {
+        graphics_size_ = device;
+        resizeGraphics(device.width(), device.height());
+    }
+}
+
+QImage VtkHostWidget::grabFramebuffer()
+{
+    if (surface_) {
+        return surface_->grabFramebuffer();
+    }
+    if (!renderOffscreen()) {
+        return {};
+    }
+    QImage image = frame_;
+    image.setDevicePixelRatio(1.0);
+    return image;
 }
 
 void VtkHostWidget::forwardMouse(QMouseEvent* event, unsigned long vtk_event)
@@ -268,7 +514,7 @@ void VtkHostWidget::forwardKey(QKeyEvent* event, bool press)
 void VtkHostWidget::mousePressEvent(QMouseEvent* event)
 {
     if (!forward_events_) {
-        QOpenGLWidget::mousePressEvent(event);
+        QWidget::mousePressEvent(event);
         return;
     }
     switch (event->button()) {
@@ -282,7 +528,7 @@ void VtkHostWidget::mousePressEvent(QMouseEvent* event)
 void VtkHostWidget::mouseReleaseEvent(QMouseEvent* event)
 {
     if (!forward_events_) {
-        QOpenGLWidget::mouseReleaseEvent(event);
+        QWidget::mouseReleaseEvent(event);
         return;
     }
     switch (event->button()) {
@@ -296,7 +542,7 @@ void VtkHostWidget::mouseReleaseEvent(QMouseEvent* event)
 void VtkHostWidget::mouseMoveEvent(QMouseEvent* event)
 {
     if (!forward_events_) {
-        QOpenGLWidget::mouseMoveEvent(event);
+        QWidget::mouseMoveEvent(event);
         return;
     }
     forwardMouse(event, vtkCommand::MouseMoveEvent);
@@ -305,7 +551,7 @@ void VtkHostWidget::mouseMoveEvent(QMouseEvent* event)
 void VtkHostWidget::mouseDoubleClickEvent(QMouseEvent* event)
 {
     if (!forward_events_) {
-        QOpenGLWidget::mouseDoubleClickEvent(event);
+        QWidget::mouseDoubleClickEvent(event);
         return;
     }
     mousePressEvent(event);
@@ -314,7 +560,7 @@ void VtkHostWidget::mouseDoubleClickEvent(QMouseEvent* event)
 void VtkHostWidget::wheelEvent(QWheelEvent* event)
 {
     if (!forward_events_) {
-        QOpenGLWidget::wheelEvent(event);
+        QWidget::wheelEvent(event);
         return;
     }
     forwardWheel(event);
@@ -323,7 +569,7 @@ void VtkHostWidget::wheelEvent(QWheelEvent* event)
 void VtkHostWidget::keyPressEvent(QKeyEvent* event)
 {
     if (!forward_events_) {
-        QOpenGLWidget::keyPressEvent(event);
+        QWidget::keyPressEvent(event);
         return;
     }
     forwardKey(event, true);
@@ -332,7 +578,7 @@ void VtkHostWidget::keyPressEvent(QKeyEvent* event)
 void VtkHostWidget::keyReleaseEvent(QKeyEvent* event)
 {
     if (!forward_events_) {
-        QOpenGLWidget::keyReleaseEvent(event);
+        QWidget::keyReleaseEvent(event);
         return;
     }
     forwardKey(event, false);
@@ -343,7 +589,7 @@ void VtkHostWidget::enterEvent(QEnterEvent* event)
     if (forward_events_) {
         interactor_->InvokeEvent(vtkCommand::EnterEvent, event);
     }
-    QOpenGLWidget::enterEvent(event);
+    QWidget::enterEvent(event);
 }
 
 void VtkHostWidget::leaveEvent(QEvent* event)
@@ -351,7 +597,7 @@ void VtkHostWidget::leaveEvent(QEvent* event)
     if (forward_events_) {
         interactor_->InvokeEvent(vtkCommand::LeaveEvent, event);
     }
-    QOpenGLWidget::leaveEvent(event);
+    QWidget::leaveEvent(event);
 }
 
 } // namespace masklens::ui

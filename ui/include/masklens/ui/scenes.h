@@ -59,6 +59,12 @@ public:
 
     vtkRenderer* renderer() const;
 
+    // Until the first image arrives, a one-pixel image in the background
+    // colour is part of the scene: the first (empty) frame then compiles the
+    // image shaders, tens of milliseconds per view under software OpenGL,
+    // before any data is waiting to be shown. The view ends it after that frame.
+    void endWarmUp();
+
 private:
     std::array<double, 3> displayToWorld(double x, double y) const;
     double fittedScale() const;
@@ -68,6 +74,7 @@ private:
     vtkSmartPointer<vtkImageActor> image_actor_;
     vtkSmartPointer<vtkPolyData> crosshair_;
     vtkSmartPointer<vtkActor> crosshair_actor_;
+    vtkSmartPointer<vtkImageActor> warm_up_actor_;
     SliceGeometry geometry_;
     bool has_image_ = false;
 };

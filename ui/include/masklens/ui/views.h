@@ -56,7 +56,8 @@ signals:
     void maximiseRequested();
 
 protected:
-    void resizeGL(int width, int height) override;
+    void graphicsResized(int device_width, int device_height) override;
+    void rendered() override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
