@@ -2,6 +2,7 @@
 // slice and the panel and chart follow, the chart and the sample table are
 // clickable, the threshold slider changes Dice, a bad file shows the error
 // dialog and keeps the previous state.
+#include "masklens/gpu/backend.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/panels.h"
@@ -22,6 +23,7 @@
 #include <QWheelEvent>
 #include <QtTest>
 
+#include <cmath>
 #include <fstream>
 
 using namespace masklens;
@@ -41,6 +43,7 @@ private slots:
     void badFileShowsDialogAndKeepsState();
     void layout2dShowsOneView();
     void exportCsvWritesFile();
+    void statusBarShowsDevice();
     void lossPanelShowsDistances();
     void tablesShowDistances();
     void addPredictionAddsRowAndView();
@@ -197,6 +200,46 @@ void TestWidgets::layout2dShowsOneView()
     QVERIFY(window_->sliceView(ViewAxis::Sagittal)->isVisible());
     window_->toggleMaximised(window_->sliceView(ViewAxis::Sagittal));
     QVERIFY(window_->sliceView(ViewAxis::Axial)->isVisible());
+}
+
+// The status bar names the compute device; the choice follows the CUDA
+// runtime's report (asked independently here) and an impossible request
+// falls back to the CPU with the reason.
+void TestWidgets::statusBarShowsDevice()
+{
+    auto* label = window_->findChild<QLabel*>(QStringLiteral("deviceLabel"));
+    QVERIFY(label != nullptr);
+    const gpu::DeviceReport report = gpu::query_devices();
+    const bool gpu_usable = report.cuda_built && report.device_count > 0;
+    if (qEnvironmentVariableIsEmpty("MASKLENS_DEVICE")) {
+        QCOMPARE(label->text(),
+                 gpu_usable ? QStringLiteral("GPU: %1").arg(QString::fromStdString(report.device_name))
+                            : QStringLiteral("CPU"));
+        QVERIFY(!label->toolTip().isEmpty());
+    }
+    QCOMPARE(QString::fromStdString(resolve_compute_device("cpu").name), QStringLiteral("cpu"));
+    QCOMPARE(resolve_compute_device("cpu").label, QStringLiteral("CPU"));
+    if (!gpu_usable) {
+        const ComputeDevice forced = resolve_compute_device("cuda");
+        QCOMPARE(QString::fromStdString(forced.name), QStringLiteral("cpu"));
+        QVERIFY2(forced.note.contains(QStringLiteral("cannot be used")), qPrintable(forced.note));
+    }
+    const ComputeDevice bad = resolve_compute_device("tpu");
+    QCOMPARE(QString::fromStdString(bad.name), QStringLiteral("cpu"));
+    QVERIFY2(bad.note.contains(QStringLiteral("tpu")), qPrintable(bad.note));
+    // Whatever the device, the numbers are the engine's.
+    load(synthetic_prediction(), synthetic_target());
+    const Evaluation reference = evaluate(*synthetic_prediction(), *synthetic_target(),
+                                          statistics_options(EvaluationSettings{}, gui_metrics()));
+    const Evaluation on_device = evaluate_on_device(*synthetic_prediction(), *synthetic_target(),
+                                                    statistics_options(EvaluationSettings{}, gui_metrics()));
+    QCOMPARE(on_device.samples.size(), reference.samples.size());
+    for (std::size_t m = 0; m < reference.metrics.size(); ++m) {
+        const double a = reference.samples[0].values[m];
+        const double b = on_device.samples[0].values[m];
+        QVERIFY2((std::isnan(a) && std::isnan(b)) || std::abs(a - b) <= 1e-6 * std::max(1.0, std::abs(a)),
+                 qPrintable(QStringLiteral("%1: %2 vs %3").arg(m).arg(a).arg(b)));
+    }
 }
 
 void TestWidgets::exportCsvWritesFile()

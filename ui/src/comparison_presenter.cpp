@@ -594,7 +594,8 @@ void ComparisonPresenter::launchExtraDistances(Extra& extra)
         result.generation = generation;
         options.cancel = cancel.get();
         try {
-            result.evaluation = std::make_shared<const Evaluation>(evaluate(*prediction, *target, options));
+            result.evaluation =
+                std::make_shared<const Evaluation>(evaluate_on_device(*prediction, *target, options));
         } catch (const Error& error) {
             result.error = error.kind() == Error::Kind::Cancelled ? QStringLiteral("Cancelled.")
                                                                   : QString::fromStdString(error.what());

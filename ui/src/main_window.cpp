@@ -199,6 +199,11 @@ MainWindow::MainWindow(QWidget* parent)
     cancel_button_->setVisible(false);
     statusBar()->addWidget(hover_label_, 1);
     statusBar()->addPermanentWidget(file_label_);
+    // Where the numbers are computed (MASKLENS_DEVICE, see compute_device()).
+    device_label_ = new QLabel(compute_device().label);
+    device_label_->setObjectName(QStringLiteral("deviceLabel"));
+    device_label_->setToolTip(compute_device().note);
+    statusBar()->addPermanentWidget(device_label_);
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancel_button_);
     connect(cancel_button_, &QPushButton::clicked, presenter_, &SessionPresenter::cancel);

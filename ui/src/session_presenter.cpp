@@ -2,6 +2,8 @@
 
 #include "masklens/engine/error.h"
 #include "masklens/engine/statistics.h"
+#include "masklens/gpu/backend.h"
+#include "masklens/gpu/cuda_statistics.h"
 #include "masklens/io/read_volume.h"
 
 #include <QCoreApplication>
@@ -121,11 +123,62 @@ StatisticsOptions statistics_options(const EvaluationSettings& settings, std::ve
     return options;
 }
 
+ComputeDevice resolve_compute_device(const std::string& choice)
+{
+    ComputeDevice device;
+    const gpu::DeviceReport report = choice == "cpu" ? gpu::DeviceReport{} : gpu::query_devices();
+    try {
+        const gpu::ResolvedDevice resolved = gpu::choose_device(gpu::parse_device_choice(choice), report);
+        device.name = resolved.name;
+        device.note = QString::fromStdString(resolved.note);
+    } catch (const Error& error) {
+        device.name = "cpu";
+        device.note = QStringLiteral("MASKLENS_DEVICE=%1 cannot be used (%2); evaluating on the CPU.")
+                          .arg(QString::fromStdString(choice), QString::fromStdString(error.what()));
+    }
+    if (device.name == "cuda") {
+        device.label = QStringLiteral("GPU: %1").arg(QString::fromStdString(report.device_name));
+    } else {
+        device.label = QStringLiteral("CPU");
+    }
+    if (device.note.isEmpty()) {
+        device.note = device.name == "cuda" ? QStringLiteral("Evaluating on the GPU (CUDA).")
+                                            : QStringLiteral("Evaluating on the CPU.");
+    }
+    return device;
+}
+
+const ComputeDevice& compute_device()
+{
+    static const ComputeDevice device = [] {
+        const QByteArray requested = qgetenv("MASKLENS_DEVICE").trimmed().toLower();
+        return resolve_compute_device(requested.isEmpty() ? std::string("auto") : requested.toStdString());
+    }();
+    return device;
+}
+
+Evaluation evaluate_on_device(const Volume& prediction, const Volume& target,
+                              const StatisticsOptions& options)
+{
+    const std::string& device = compute_device().name;
+    if (device == "cuda") {
+        try {
+            return gpu::evaluate_on(device, prediction, target, options);
+        } catch (const Error& error) {
+            if (error.kind() != Error::Kind::Device) {
+                throw;
+            }
+            std::fprintf(stderr, "masklens: the GPU failed (%s); evaluating on the CPU\n", error.what());
+        }
+    }
+    return evaluate(prediction, target, options);
+}
+
 std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
                                                        StatisticsOptions options)
 {
     try {
-        return std::make_shared<const Evaluation>(evaluate(prediction, target, options));
+        return std::make_shared<const Evaluation>(evaluate_on_device(prediction, target, options));
     } catch (const Error& error) {
         if (error.kind() != Error::Kind::Input || !is_floating(prediction.type())) {
             throw;
@@ -138,7 +191,7 @@ std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction,
         }
         options.metrics = hard;
         try {
-            return std::make_shared<const Evaluation>(evaluate(prediction, target, options));
+            return std::make_shared<const Evaluation>(evaluate_on_device(prediction, target, options));
         } catch (const Error&) {
             throw error;
         }
@@ -996,7 +1049,8 @@ void SessionPresenter::launchDistances()
         result.generation = generation;
         options.cancel = cancel.get();
         try {
-            result.evaluation = std::make_shared<const Evaluation>(evaluate(*prediction, *target, options));
+            result.evaluation =
+                std::make_shared<const Evaluation>(evaluate_on_device(*prediction, *target, options));
         } catch (const Error& error) {
             result.cancelled = error.kind() == Error::Kind::Cancelled;
             result.error = QString::fromStdString(error.what());

@@ -147,6 +147,7 @@ private:
     QCheckBox* distance_colour_check_ = nullptr;
     QLabel* hover_label_ = nullptr;
     QLabel* file_label_ = nullptr;
+    QLabel* device_label_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QTimer* progress_timer_ = nullptr;
     double progress_fraction_ = -1;

@@ -50,6 +50,24 @@ std::vector<Metric> gui_metrics();
 // policy, axis) computing `metrics`.
 StatisticsOptions statistics_options(const EvaluationSettings& settings, std::vector<Metric> metrics);
 
+// The app's compute device, chosen once per process from MASKLENS_DEVICE
+// (auto | cpu | cuda; default auto: the GPU when the build has the CUDA path
+// and a device is present, else the CPU). A `cuda` that cannot be honoured
+// falls back to the CPU and says why in `note`.
+struct ComputeDevice {
+    std::string name; // "cpu" or "cuda" (gpu::evaluate_on's names)
+    QString label;    // for the status bar: "CPU" or "GPU: <device name>"
+    QString note;     // why this device (tooltip)
+};
+const ComputeDevice& compute_device();
+// The same choice from an explicit request (tests): "auto", "cpu", "cuda".
+ComputeDevice resolve_compute_device(const std::string& choice);
+
+// evaluate() on the app's compute device (statistics and surface distances);
+// a device failure (Error::Device) is retried on the CPU.
+Evaluation evaluate_on_device(const Volume& prediction, const Volume& target,
+                              const StatisticsOptions& options);
+
 // evaluate() as the app runs it: when a floating-point prediction is refused
 // (e.g. logits outside [0, 1] without --logits), the metrics that need
 // probabilities are dropped and the hard metrics are still computed; any
