@@ -157,6 +157,7 @@ SliceScene::SliceScene(vtkRenderWindow* window)
     image_actor_ = vtkSmartPointer<vtkImageActor>::New();
     image_actor_->GetMapper()->SetInputData(image_);
     image_actor_->InterpolateOff();
+    image_actor_->ForceOpaqueOn();
     // RGBA unsigned char is shown as colours; window/level 255/127.5 is the identity.
     image_actor_->GetProperty()->SetColorWindow(255.0);
     image_actor_->GetProperty()->SetColorLevel(127.5);

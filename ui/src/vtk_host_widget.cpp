@@ -6,6 +6,7 @@
 #include <vtkCommand.h>
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkGenericRenderWindowInteractor.h>
+#include <vtkOpenGLFramebufferObject.h>
 #include <vtkOpenGLState.h>
 #include <vtkRendererCollection.h>
 
@@ -14,7 +15,7 @@
 #include <QMouseEvent>
 #include <QOffscreenSurface>
 #include <QOpenGLContext>
-#include <QOpenGLFramebufferObject>
+#include <QOpenGLExtraFunctions>
 #include <QOpenGLFunctions>
 #include <QOpenGLWidget>
 #include <QPainter>
@@ -111,12 +112,11 @@ private:
     VtkHostWidget* host_;
 };
 
-// Readback mode: the widget's own context, current on an offscreen surface,
-// and the framebuffer VTK's frames are blitted into.
+// Readback mode: the widget's own context, current on an offscreen surface
+// (VTK renders into its own framebuffers; nothing is drawn to the surface).
 struct VtkHostWidget::Offscreen {
     QOpenGLContext context;
     QOffscreenSurface surface;
-    std::unique_ptr<QOpenGLFramebufferObject> framebuffer;
 };
 
 namespace {
@@ -183,6 +183,8 @@ VtkHostWidget::VtkHostWidget(QWidget* parent) : QWidget(parent), presentation_(p
     } else {
         // The image covers the whole widget: Qt need not paint a background.
         setAttribute(Qt::WA_OpaquePaintEvent);
+        // Frames stay in VTK's render framebuffer and are read from there.
+        window_->SwapBuffersOff();
     }
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true);
@@ -247,7 +249,6 @@ void VtkHostWidget::releaseGraphics()
     window_->ReleaseGraphicsResources(window_);
     window_->SetReadyForRendering(false);
     if (offscreen_) {
-        offscreen_->framebuffer.reset(); // needs the context current
         offscreen_->context.doneCurrent();
     } else {
         surface_->doneCurrent();
@@ -326,7 +327,8 @@ void VtkHostWidget::renderIntoCurrentFramebuffer()
     state->Pop();
     rendered();
     // Opaque alpha: Mesa and compositors would blend a partly transparent frame.
-    if (!opaque_scene_) {
+    // (Readback clears alpha in VTK's framebuffer instead, see renderOffscreen.)
+    if (!opaque_scene_ && surface_) {
         state->vtkglColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
         state->vtkglClearColor(0.0f, 0.0f, 0.0f, 1.0f);
         state->vtkglClear(GL_COLOR_BUFFER_BIT);
@@ -365,23 +367,43 @@ bool VtkHostWidget::renderOffscreen()
     if (!ensureOffscreen()) {
         return false;
     }
-    auto& framebuffer = offscreen_->framebuffer;
-    if (!framebuffer || framebuffer->size() != device) {
-        framebuffer = std::make_unique<QOpenGLFramebufferObject>(
-            device, QOpenGLFramebufferObject::CombinedDepthStencil);
-    }
     if (graphics_size_ != device) {
         graphics_size_ = device;
         resizeGraphics(device.width(), device.height());
     }
-    framebuffer->bind();
     renderIntoCurrentFramebuffer();
+    // The frame is still in VTK's own render framebuffer (no swap, no blit:
+    // each full-frame blit is a pass of the rasteriser): read it from there.
     static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_PAINT");
     QElapsedTimer timer;
     timer.start();
-    frame_ = framebuffer->toImage();
+    vtkOpenGLFramebufferObject* rendered = window_->GetRenderFramebuffer();
+    if (rendered == nullptr) {
+        return false;
+    }
+    auto* gl = offscreen_->context.extraFunctions();
+    const GLuint index = rendered->GetFBOIndex();
+    if (!opaque_scene_) {
+        // Opaque alpha (VTK's background alpha is 0), as QImage::Format_RGB32 requires.
+        gl->glBindFramebuffer(GL_DRAW_FRAMEBUFFER, index);
+        gl->glDisable(GL_SCISSOR_TEST);
+        gl->glColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
+        gl->glClearColor(0.0f, 0.0f, 0.0f, 1.0f);
+        gl->glClear(GL_COLOR_BUFFER_BIT);
+        gl->glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+        gl->glBindFramebuffer(GL_DRAW_FRAMEBUFFER, 0);
+    }
+    // BGRA packed in 32-bit words (8_8_8_8_REV) is QImage's RGB32 (0xffRRGGBB)
+    // on any byte order, the raster window's own format: painting it is a copy.
+    QImage pixels(device, QImage::Format_RGB32);
+    gl->glBindFramebuffer(GL_READ_FRAMEBUFFER, index);
+    gl->glReadBuffer(GL_COLOR_ATTACHMENT0);
+    gl->glPixelStorei(GL_PACK_ALIGNMENT, 4);
+    gl->glReadPixels(0, 0, device.width(), device.height(), GL_BGRA, GL_UNSIGNED_INT_8_8_8_8_REV,
+                     pixels.bits());
+    gl->glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+    frame_ = pixels.mirrored(false, true); // OpenGL rows run bottom-up
     frame_.setDevicePixelRatio(ratio);
-    framebuffer->release();
     if (trace) {
         std::fprintf(stderr, "TRACE readback %s %.2f ms (%s)\n", qPrintable(objectName()),
                      static_cast<double>(timer.nsecsElapsed()) / 1e6,
@@ -437,7 +459,7 @@ void VtkHostWidget::resizeEvent(QResizeEvent* event)
     }
     // Readback: the render window takes the new size at once (as a
     // QOpenGLWidget's resizeGL does), so that coordinate mappings are right
-    // before the next frame; the framebuffer follows at that frame.
+    // before the next frame.
     const double ratio = devicePixelRatioF();
     const QSize device(std::max(1, static_cast<int>(std::lround(width() * ratio))),
                        std::max(1, static_cast<int>(std::lround(height() * ratio))));
