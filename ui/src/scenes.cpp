@@ -145,6 +145,11 @@ void attach_distances(vtkPolyData* mesh, const std::vector<float>& map,
 // ---------------------------------------------------------------------------
 // SliceScene
 
+namespace {
+// Side of the warm-up image (pixels).
+constexpr int kWarmUpPixels = 16;
+} // namespace
+
 SliceScene::SliceScene(vtkRenderWindow* window)
 {
     renderer_ = vtkSmartPointer<vtkRenderer>::New();
@@ -179,12 +184,14 @@ SliceScene::SliceScene(vtkRenderWindow* window)
     // The same pipeline as image_actor_ (RGB bytes, no interpolation), one
     // pixel in the background colour (0.08, 0.08, 0.09 -> 20, 20, 23).
     vtkNew<vtkImageData> pixel;
-    pixel->SetDimensions(1, 1, 1);
+    pixel->SetDimensions(kWarmUpPixels, kWarmUpPixels, 1);
     pixel->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
     auto* rgb = static_cast<unsigned char*>(pixel->GetScalarPointer());
-    rgb[0] = 20;
-    rgb[1] = 20;
-    rgb[2] = 23;
+    for (int i = 0; i < kWarmUpPixels * kWarmUpPixels; ++i) {
+        rgb[3 * i] = 20;
+        rgb[3 * i + 1] = 20;
+        rgb[3 * i + 2] = 23;
+    }
     warm_up_actor_ = vtkSmartPointer<vtkImageActor>::New();
     warm_up_actor_->GetMapper()->SetInputData(pixel);
     warm_up_actor_->InterpolateOff();

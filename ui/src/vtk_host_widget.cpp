@@ -19,6 +19,7 @@
 #include <QOpenGLFunctions>
 #include <QOpenGLWidget>
 #include <QPainter>
+#include <QPointer>
 #include <QScreen>
 #include <QSurfaceFormat>
 #include <QWheelEvent>
@@ -152,6 +153,43 @@ QEvent::Type frameShownEventType()
 }
 
 } // namespace
+
+// Handles a top-level window's UpdateRequest (Qt paints the dirty widgets and
+// flushes them to the screen while handling it), then signals the frames of
+// the Readback views that were painted in it.
+class VtkHostWidget::FlushWatcher : public QObject {
+public:
+    static void watch(QWidget* top_level)
+    {
+        if (top_level == nullptr || top_level->property("masklensFlushWatcher").toBool()) {
+            return;
+        }
+        top_level->setProperty("masklensFlushWatcher", true);
+        top_level->installEventFilter(new FlushWatcher(top_level));
+    }
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (event->type() != QEvent::UpdateRequest || handling_ || watched != parent()) {
+            return false;
+        }
+        handling_ = true;
+        const QPointer<QObject> guard(watched);
+        watched->event(event); // paint and flush, as Qt would have done
+        handling_ = false;
+        if (guard) {
+            for (VtkHostWidget* view : static_cast<QWidget*>(watched)->findChildren<VtkHostWidget*>()) {
+                view->signalFrameIfPending();
+            }
+        }
+        return true;
+    }
+
+private:
+    explicit FlushWatcher(QObject* parent) : QObject(parent) {}
+    bool handling_ = false;
+};
 
 VtkHostWidget::Presentation VtkHostWidget::presentation()
 {
@@ -431,20 +469,34 @@ void VtkHostWidget::paintEvent(QPaintEvent* event)
     } else {
         painter.fillRect(rect(), Qt::black);
     }
+    // frameSwapped once this paint cycle has been flushed to the window. Qt
+    // paints and flushes a window while handling its UpdateRequest: a filter
+    // on the window handles that event itself and then signals the frames it
+    // painted (FlushWatcher). A posted event covers paints outside it
+    // (repaint(), grabs); whichever comes first signals, once.
     if (!frame_signal_pending_) {
-        // frameSwapped once this paint cycle has been flushed to the window:
-        // a high-priority event is delivered before the other posted events
-        // (e.g. a finished background job) that were queued meanwhile.
         frame_signal_pending_ = true;
         QCoreApplication::postEvent(this, new QEvent(frameShownEventType()), Qt::HighEventPriority);
+    }
+    FlushWatcher::watch(window());
+}
+
+void VtkHostWidget::signalFrameIfPending()
+{
+    if (frame_signal_pending_) {
+        frame_signal_pending_ = false;
+        static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_PAINT");
+        if (trace) {
+            std::fprintf(stderr, "TRACE frame shown %s\n", qPrintable(objectName()));
+        }
+        emit frameSwapped();
     }
 }
 
 bool VtkHostWidget::event(QEvent* event)
 {
     if (event->type() == frameShownEventType()) {
-        frame_signal_pending_ = false;
-        emit frameSwapped();
+        signalFrameIfPending();
         return true;
     }
     return QWidget::event(event);

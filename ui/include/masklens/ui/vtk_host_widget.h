@@ -103,6 +103,7 @@ protected:
 
 private:
     class GlSurface;
+    class FlushWatcher;
     struct Offscreen;
     friend class GlSurface;
 
@@ -115,6 +116,8 @@ private:
     void releaseGraphics();
     bool makeContextCurrent();
     bool contextIsCurrent() const;
+    // Emits frameSwapped when a painted frame has not been signalled yet.
+    void signalFrameIfPending();
     // Readback: the context (created and set up on first use) made current.
     bool ensureOffscreen();
     // Readback: renders into the offscreen framebuffer and keeps its image.
