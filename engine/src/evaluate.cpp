@@ -262,6 +262,7 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     distance.surface = options.surface;
     distance.nsd_tolerance_mm = options.nsd_tolerance_mm;
     distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
+    distance.cancel = statistics_options.cancel;
     validate(distance);
     MaskGrid grid;
     grid.d = shape.d;

@@ -31,6 +31,13 @@ constexpr double kTreeCostPerLevel = 1.0;
 
 using Extent = std::array<std::int64_t, 3>;
 
+void throw_if_cancelled(const SurfaceDistanceOptions& options)
+{
+    if (options.cancel != nullptr && options.cancel->load()) {
+        throw Error(Error::Kind::Cancelled, {}, "surface distances cancelled");
+    }
+}
+
 // Bounding box of (pred | target) over a [D, H, W] grid; empty box when both
 // masks are empty.
 GridBox union_box(const std::uint8_t* pred, const std::uint8_t* target, const Extent& ext, int threads)
@@ -275,6 +282,9 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
         const std::int64_t t_chunks = (nt + kChunk - 1) / kChunk;
         const int workers = detail::worker_count(options.threads, p_chunks + t_chunks, (np + nt) * 64);
         parallel_dynamic(p_chunks + t_chunks, workers, [&](std::int64_t c) {
+            if (options.cancel != nullptr && options.cancel->load()) {
+                return; // the caller throws once the workers are done
+            }
             if (c < p_chunks) {
                 query(*built[1], p_points.data(), c * kChunk, std::min(np, (c + 1) * kChunk),
                       out.pred_to_target.data(), true);
@@ -289,6 +299,9 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     // Per slice: one small problem per slice, slices spread over the threads.
     const int workers = detail::worker_count(options.threads, groups, (p_start.back() + t_start.back()) * 64);
     parallel_dynamic(groups, workers, [&](std::int64_t g) {
+        if (options.cancel != nullptr && options.cancel->load()) {
+            return; // the caller throws once the workers are done
+        }
         const std::int64_t np = sizes(g).first, nt = sizes(g).second;
         GroupDistances& out = result[static_cast<std::size_t>(g)];
         out.pred_to_target.resize(static_cast<std::size_t>(np));
@@ -1141,6 +1154,7 @@ SurfaceDistances surface_distances(const std::uint8_t* pred, const std::uint8_t*
     }
     const std::array<bool, 3> axes{grid.spatial_dims == 3, true, true};
     auto groups = directed_distances(pred, target, ext, axes, -1, options);
+    throw_if_cancelled(options);
     return summarize_groups(groups, options).front();
 }
 
@@ -1178,6 +1192,7 @@ std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pr
     axes[static_cast<std::size_t>(group_axis)] = false;
     const Extent ext{grid.d, grid.h, grid.w};
     auto groups = directed_distances(pred, target, ext, axes, group_axis, options);
+    throw_if_cancelled(options);
     return summarize_groups(groups, options);
 }
 
@@ -1189,19 +1204,24 @@ SampleSurfaceDistances sample_surface_distances(const std::uint8_t* pred, const 
     check_grid(grid);
     SampleSurfaceDistances out;
     if (grid.spatial_dims == 2 || options.surface == SurfaceMode::Subvoxel) {
+        throw_if_cancelled(options);
         out.whole = surface_distances(pred, target, grid, options);
+        throw_if_cancelled(options);
         out.slices = grid.spatial_dims == 2 ? std::vector<SurfaceDistances>{out.whole}
                                             : surface_distances_per_slice(pred, target, grid, axis, options);
         return out;
     }
     const Extent ext{grid.d, grid.h, grid.w};
+    throw_if_cancelled(options);
     const CroppedPair crop = crop_pair(pred, target, ext, options.threads);
     auto whole = directed_distances(crop, ext, {true, true, true}, -1, options);
+    throw_if_cancelled(options);
     out.whole = summarize_groups(whole, options).front();
     const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
     std::array<bool, 3> axes{true, true, true};
     axes[static_cast<std::size_t>(group_axis)] = false;
     auto slices = directed_distances(crop, ext, axes, group_axis, options);
+    throw_if_cancelled(options);
     out.slices = summarize_groups(slices, options);
     return out;
 }

@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -132,6 +133,9 @@ private slots:
     void per_slice_equals_2d_per_slice_data();
     void per_slice_equals_2d_per_slice();
     void threads_do_not_change_results();
+    void sample_pass_equals_separate_calls_data();
+    void sample_pass_equals_separate_calls();
+    void cancel_stops_with_cancelled_error();
     void distance_map();
     void volume_api_3d();
     void volume_api_2d_batch();
@@ -496,6 +500,110 @@ void TestSurfaceDistance::threads_do_not_change_results()
     QCOMPARE(one.hd_percentile, many.hd_percentile);
     QCOMPARE(one.assd, many.assd);
     QCOMPARE(one.nsd, many.nsd);
+}
+
+namespace {
+
+// Two offset balls plus sparse noise on a [30, 34, 32] grid (spacing 0.8 x 0.8 x 1.5 mm).
+Masks balls_and_noise()
+{
+    Masks m(MaskGrid{30, 34, 32, 3});
+    std::mt19937 rng(7);
+    for (std::int64_t d = 0; d < 30; ++d) {
+        for (std::int64_t h = 0; h < 34; ++h) {
+            for (std::int64_t w = 0; w < 32; ++w) {
+                const auto x = static_cast<double>(w);
+                const auto y = static_cast<double>(h);
+                const auto z = static_cast<double>(d);
+                const bool speck = rng() % 97 == 0;
+                m.pred[m.at(d, h, w)] = std::hypot(z - 14.0, y - 16.0, x - 15.0) < 10 || speck ? 1 : 0;
+                m.target[m.at(d, h, w)] = std::hypot(z - 13.0, y - 18.0, x - 16.0) < 11.5 ? 1 : 0;
+            }
+        }
+    }
+    return m;
+}
+
+void compare_exactly(const SurfaceDistances& a, const SurfaceDistances& b, const QString& where)
+{
+    const auto same = [](double x, double y) { return (std::isnan(x) && std::isnan(y)) || x == y; };
+    QVERIFY2(same(a.hd, b.hd) && same(a.hd_percentile, b.hd_percentile) && same(a.assd, b.assd) &&
+                 same(a.nsd, b.nsd) && a.pred_surface_voxels == b.pred_surface_voxels &&
+                 a.target_surface_voxels == b.target_surface_voxels,
+             qPrintable(where + QStringLiteral(": hd %1 / %2, assd %3 / %4")
+                                    .arg(a.hd, 0, 'g', 17)
+                                    .arg(b.hd, 0, 'g', 17)
+                                    .arg(a.assd, 0, 'g', 17)
+                                    .arg(b.assd, 0, 'g', 17)));
+}
+
+} // namespace
+
+void TestSurfaceDistance::sample_pass_equals_separate_calls_data()
+{
+    QTest::addColumn<int>("axis");
+    QTest::addColumn<int>("search");
+    for (int axis = 0; axis < 3; ++axis) {
+        for (int search = 0; search < 3; ++search) {
+            QTest::addRow("axis %d, search %d", axis, search) << axis << search;
+        }
+    }
+}
+
+// One crop for both passes (sample_surface_distances) gives exactly what the
+// two separate calls give, for every slicing axis and search method.
+void TestSurfaceDistance::sample_pass_equals_separate_calls()
+{
+    QFETCH(int, axis);
+    QFETCH(int, search);
+    const Masks m = balls_and_noise();
+    SurfaceDistanceOptions o = spacing(0.8, 0.8, 1.5);
+    o.nsd_tolerance_mm = 1.0;
+    o.search = search == 0   ? SurfaceSearch::Auto
+               : search == 1 ? SurfaceSearch::DistanceTransform
+                             : SurfaceSearch::NearestNeighbour;
+    const SliceAxis slice_axis = axis == 0 ? SliceAxis::D : axis == 1 ? SliceAxis::H : SliceAxis::W;
+    const SampleSurfaceDistances both =
+        sample_surface_distances(m.pred.data(), m.target.data(), m.grid, slice_axis, o);
+    compare_exactly(both.whole, surface_distances(m.pred.data(), m.target.data(), m.grid, o),
+                    QStringLiteral("whole"));
+    const auto slices = surface_distances_per_slice(m.pred.data(), m.target.data(), m.grid, slice_axis, o);
+    QCOMPARE(both.slices.size(), slices.size());
+    for (std::size_t i = 0; i < slices.size(); ++i) {
+        compare_exactly(both.slices[i], slices[i], QStringLiteral("slice %1").arg(i));
+    }
+}
+
+// A set cancel flag stops every entry point with Error(Cancelled); a clear
+// one changes nothing.
+void TestSurfaceDistance::cancel_stops_with_cancelled_error()
+{
+    const Masks m = balls_and_noise();
+    for (const SurfaceSearch search : {SurfaceSearch::DistanceTransform, SurfaceSearch::NearestNeighbour}) {
+        SurfaceDistanceOptions o = spacing(0.8, 0.8, 1.5);
+        o.search = search;
+        const SampleSurfaceDistances plain =
+            sample_surface_distances(m.pred.data(), m.target.data(), m.grid, SliceAxis::D, o);
+        std::atomic<bool> flag{false};
+        o.cancel = &flag;
+        const SampleSurfaceDistances unset =
+            sample_surface_distances(m.pred.data(), m.target.data(), m.grid, SliceAxis::D, o);
+        compare_exactly(unset.whole, plain.whole, QStringLiteral("flag clear"));
+        flag = true;
+        const auto expect_cancelled = [](const auto& call) {
+            try {
+                call();
+            } catch (const Error& error) {
+                return error.kind() == Error::Kind::Cancelled;
+            }
+            return false;
+        };
+        QVERIFY(expect_cancelled(
+            [&] { sample_surface_distances(m.pred.data(), m.target.data(), m.grid, SliceAxis::D, o); }));
+        QVERIFY(expect_cancelled([&] { surface_distances(m.pred.data(), m.target.data(), m.grid, o); }));
+        QVERIFY(expect_cancelled(
+            [&] { surface_distances_per_slice(m.pred.data(), m.target.data(), m.grid, SliceAxis::H, o); }));
+    }
 }
 
 void TestSurfaceDistance::distance_map()

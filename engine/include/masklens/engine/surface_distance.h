@@ -67,6 +67,7 @@
 #include "masklens/engine/volume.h"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -99,6 +100,9 @@ struct SurfaceDistanceOptions {
     int threads = 0;                                  // 0: all hardware threads
     SurfaceMode surface = SurfaceMode::Voxel;
     SurfaceSearch search = SurfaceSearch::Auto; // Voxel mode only
+    // When set and becoming true, the computation stops with Error(Cancelled)
+    // (checked between its passes and between chunks of the voxel-mode search).
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct SurfaceDistances {
