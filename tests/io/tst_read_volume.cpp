@@ -7,7 +7,9 @@
 #include <QDirIterator>
 #include <QFileInfo>
 #include <QTemporaryDir>
+
 #include <QTest>
+#include <cstring>
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +35,9 @@ private slots:
     void rejectsEmptyFile();
     void leavesFilesUnchanged();
     void readsReadOnlyFile();
+    void pairReadEqualsTwoReads_data();
+    void pairReadEqualsTwoReads();
+    void pairReadReportsThePredictionsErrorFirst();
 
 private:
     QTemporaryDir temp_;
@@ -268,5 +273,63 @@ void ReadVolumeTest::readsReadOnlyFile()
     }
 }
 
+void ReadVolumeTest::pairReadEqualsTwoReads_data()
+{
+    QTest::addColumn<QString>("prediction");
+    QTest::addColumn<QString>("target");
+    // Same and different readers on the two threads; PNG twice (VTK-backed, serialised).
+    QTest::newRow("nii.gz + nii.gz") << "nifti/nifti2_float32.nii.gz"
+                                     << "nifti/nifti1_sform_uint8.nii.gz";
+    QTest::newRow("npy + nrrd") << "npy/shape_2d_c.npy"
+                                << "nrrd/nrrd_gzip_float32.nrrd";
+    QTest::newRow("png + png") << "image2d/gray8.png"
+                               << "image2d/gray16.png";
+    QTest::newRow("tif + mha") << "image2d/gray16.tif"
+                               << "metaimage/local_uint8.mha";
+}
+
+// read_volume_pair (two threads) gives each file's read_volume result.
+void ReadVolumeTest::pairReadEqualsTwoReads()
+{
+    QFETCH(QString, prediction);
+    QFETCH(QString, target);
+    const std::string p = (test::readers_dir() + "/" + prediction).toStdString();
+    const std::string t = (test::readers_dir() + "/" + target).toStdString();
+    for (int round = 0; round < 5; ++round) {
+        const io::VolumePair pair = io::read_volume_pair(p, {}, t, {});
+        const Volume p_alone = io::read_volume(p);
+        const Volume t_alone = io::read_volume(t);
+        QCOMPARE(pair.prediction.source(), p);
+        QCOMPARE(pair.target.source(), t);
+        QCOMPARE(pair.prediction.shape().to_string(), p_alone.shape().to_string());
+        QCOMPARE(pair.target.shape().to_string(), t_alone.shape().to_string());
+        QCOMPARE(pair.prediction.byte_size(), p_alone.byte_size());
+        QCOMPARE(pair.target.byte_size(), t_alone.byte_size());
+        QVERIFY(std::memcmp(pair.prediction.data(), p_alone.data(), p_alone.byte_size()) == 0);
+        QVERIFY(std::memcmp(pair.target.data(), t_alone.data(), t_alone.byte_size()) == 0);
+    }
+}
+
+// Errors as if the files were read one after the other: the prediction's
+// first; the target's when only the target fails.
+void ReadVolumeTest::pairReadReportsThePredictionsErrorFirst()
+{
+    const std::string good = (test::readers_dir() + "/npy/shape_2d_c.npy").toStdString();
+    const std::string missing_p = temp_.filePath("missing_prediction.npy").toStdString();
+    const std::string missing_t = temp_.filePath("missing_target.nii.gz").toStdString();
+    const auto failing_file = [](const std::string& p, const std::string& t) -> std::string {
+        try {
+            io::read_volume_pair(p, {}, t, {});
+        } catch (const Error& error) {
+            return error.file();
+        }
+        return "(no error)";
+    };
+    QCOMPARE(failing_file(missing_p, missing_t), missing_p);
+    QCOMPARE(failing_file(good, missing_t), missing_t);
+    QCOMPARE(failing_file(missing_p, good), missing_p);
+}
+
 QTEST_APPLESS_MAIN(ReadVolumeTest)
+
 #include "tst_read_volume.moc"
