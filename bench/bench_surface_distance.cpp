@@ -4,9 +4,9 @@
 //   BM_SurfaceDistanceSlices/N/M  the same pair, per-slice values along D (one pass)
 //   BM_SurfaceDistanceNoise/N/M   worst case: random masks (surface ~ the whole volume)
 //   BM_DistanceTransform/N     the squared EDT alone on the spheres' bounding box
-//   BM_SurfaceDistanceSubvoxel/N  the spheres with --surface subvoxel (DeepMind's
+//   BM_SurfaceDistanceSubvoxel/N/M  the spheres with --surface subvoxel (DeepMind's
 //                              area-weighted corner surfels)
-// M picks the voxel-mode method (SurfaceDistanceOptions::search): 0 Auto (what
+// M picks the method (SurfaceDistanceOptions::search): 0 Auto (what
 // the CLI does), 1 the two EDTs forced, 2 the k-d tree search forced; the values
 // are the same either way.
 // Not registered as a test; built with the other benchmarks (bench/CMakeLists.txt).
@@ -139,7 +139,7 @@ void BM_DistanceTransform(benchmark::State& state)
 void BM_SurfaceDistanceSubvoxel(benchmark::State& state)
 {
     const Pair p = spheres(state.range(0));
-    auto o = options();
+    auto o = options(state.range(1));
     o.surface = SurfaceMode::Subvoxel;
     for (auto _ : state) {
         benchmark::DoNotOptimize(surface_distances(p.pred.data(), p.target.data(), p.grid, o));
@@ -164,6 +164,6 @@ BENCHMARK(BM_SurfaceDistanceNoise)
     ->UseRealTime();
 BENCHMARK(BM_DistanceTransform)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK(BM_SurfaceDistanceSubvoxel)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SurfaceDistanceSubvoxel)->ArgsProduct({{128, 256}, {0, 1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -790,42 +790,60 @@ WeightedDistances subvoxel_distances(const std::uint8_t* pred, const std::uint8_
     const auto area3 = subvoxel_area_table_3d({s[2], s[1], s[0]});
     const auto area2 = subvoxel_length_table_2d({s[1], s[0]});
 
-    // Voxel (d, h, w) of the box, bits 1 pred, 2 target; 0 outside the box.
-    const auto voxel = [&](std::int64_t d, std::int64_t h, std::int64_t w) -> std::uint8_t {
-        if (d < 0 || h < 0 || w < 0 || d >= e[0] || h >= e[1] || w >= e[2]) {
-            return 0;
-        }
-        const std::int64_t i = ((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2] + w;
-        return static_cast<std::uint8_t>((pred[i] != 0 ? 1 : 0) | (target[i] != 0 ? 2 : 0));
-    };
     // Per corner: feature bits (1 pred surfel, 2 target surfel) and codes.
+    // Corner (cd, ch, cw) touches voxels (cd - 1 + i, ch - 1 + j, cw - 1 + k),
+    // i, j, k in {0, 1}; code bit 7 - (4i + 2j + k) (2D: bit 3 - (2j + k)) is
+    // that voxel. Each corner row reads four voxel rows, copied first into
+    // zero-padded rows (bits 1 pred, 2 target) so the loop over cw has no
+    // bounds checks.
     std::vector<std::uint8_t> feature(static_cast<std::size_t>(corners));
     std::vector<std::uint8_t> code_p(static_cast<std::size_t>(corners));
     std::vector<std::uint8_t> code_t(static_cast<std::size_t>(corners));
     const int full = three ? 255 : 15;
     const int workers = detail::worker_count(threads, ce[0] * ce[1], corners);
+    const std::int64_t padded = e[2] + 2;
     detail::parallel_for(ce[0] * ce[1], workers, [&](std::int64_t begin, std::int64_t end, int) {
+        std::vector<std::uint8_t> rows(static_cast<std::size_t>(4 * padded));
         for (std::int64_t row = begin; row < end; ++row) {
             const std::int64_t cd = row / ce[1];
             const std::int64_t ch = row % ce[1];
-            for (std::int64_t cw = 0; cw < ce[2]; ++cw) {
-                int cp = 0;
-                int ct = 0;
-                if (three) {
-                    for (int k = 0; k < 8; ++k) {
-                        const std::uint8_t v =
-                            voxel(cd - 1 + (k >> 2), ch - 1 + ((k >> 1) & 1), cw - 1 + (k & 1));
-                        cp |= (v & 1) << (7 - k);
-                        ct |= ((v >> 1) & 1) << (7 - k);
-                    }
-                } else {
-                    for (int k = 0; k < 4; ++k) {
-                        const std::uint8_t v = voxel(0, ch - 1 + (k >> 1), cw - 1 + (k & 1));
-                        cp |= (v & 1) << (3 - k);
-                        ct |= ((v >> 1) & 1) << (3 - k);
-                    }
+            // rows[2i + j]: voxel row (cd - 1 + i, ch - 1 + j) of the box (2D: i = 1, d = 0).
+            for (int ij = 0; ij < 4; ++ij) {
+                std::uint8_t* r = rows.data() + ij * padded;
+                const std::int64_t d = three ? cd - 1 + (ij >> 1) : ((ij >> 1) == 1 ? 0 : -1);
+                const std::int64_t h = ch - 1 + (ij & 1);
+                std::fill_n(r, padded, std::uint8_t{0});
+                if (d < 0 || h < 0 || d >= e[0] || h >= e[1]) {
+                    continue;
                 }
-                const auto i = static_cast<std::size_t>(row * ce[2] + cw);
+                const std::int64_t src = ((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2];
+                for (std::int64_t w = 0; w < e[2]; ++w) {
+                    r[w + 1] = static_cast<std::uint8_t>((pred[src + w] != 0 ? 1 : 0) |
+                                                         (target[src + w] != 0 ? 2 : 0));
+                }
+            }
+            const std::uint8_t* r00 = rows.data();
+            const std::uint8_t* r01 = r00 + padded;
+            const std::uint8_t* r10 = r01 + padded;
+            const std::uint8_t* r11 = r10 + padded;
+            const auto out = static_cast<std::size_t>(row * ce[2]);
+            for (std::int64_t cw = 0; cw < ce[2]; ++cw) {
+                // Bit b of every voxel: its code, in the corner's bit order.
+                const auto code_of = [&](int b) {
+                    const auto bit = [&](const std::uint8_t* r, std::int64_t at) {
+                        return static_cast<int>((r[at] >> b) & 1);
+                    };
+                    if (three) {
+                        return (bit(r00, cw) << 7) | (bit(r00, cw + 1) << 6) | (bit(r01, cw) << 5) |
+                               (bit(r01, cw + 1) << 4) | (bit(r10, cw) << 3) | (bit(r10, cw + 1) << 2) |
+                               (bit(r11, cw) << 1) | bit(r11, cw + 1);
+                    }
+                    return (bit(r10, cw) << 3) | (bit(r10, cw + 1) << 2) | (bit(r11, cw) << 1) |
+                           bit(r11, cw + 1);
+                };
+                const int cp = code_of(0);
+                const int ct = code_of(1);
+                const auto i = out + static_cast<std::size_t>(cw);
                 code_p[i] = static_cast<std::uint8_t>(cp);
                 code_t[i] = static_cast<std::uint8_t>(ct);
                 feature[i] = static_cast<std::uint8_t>((cp != 0 && cp != full ? 1 : 0) |
@@ -833,6 +851,37 @@ WeightedDistances subvoxel_distances(const std::uint8_t* pred, const std::uint8_
             }
         }
     });
+
+    // The surfels' distances by k-d tree search when that is cheaper (the
+    // corner grid has the voxels' spacing, so the search gives the transform's
+    // values, see surface_search.h); they come in the corners' scan order.
+    std::int64_t pred_surfels = 0;
+    std::int64_t target_surfels = 0;
+    for (const std::uint8_t bits : feature) {
+        pred_surfels += bits & 1;
+        target_surfels += bits >> 1;
+    }
+    const int measured = (three && ce[0] > 1 ? 1 : 0) + (ce[1] > 1 ? 1 : 0) + 1;
+    if (prefer_nearest_neighbour(options.search, corners, pred_surfels, target_surfels, measured)) {
+        std::vector<GroupDistances> groups(1);
+        const GridBox corner_box{{0, 0, 0}, ce};
+        nearest_neighbour_distances(feature, corner_box, ce, -1, options, groups, nullptr);
+        const auto pair_with_areas = [&](std::uint8_t query_bit, const std::vector<std::uint8_t>& codes,
+                                         const std::vector<double>& distances,
+                                         std::vector<std::pair<double, double>>& out) {
+            out.reserve(distances.size());
+            std::size_t k = 0;
+            for (std::int64_t i = 0; i < corners; ++i) {
+                if ((feature[static_cast<std::size_t>(i)] & query_bit) != 0) {
+                    const std::uint8_t c = codes[static_cast<std::size_t>(i)];
+                    out.emplace_back(distances[k++], three ? area3[c] : area2[c]);
+                }
+            }
+        };
+        pair_with_areas(1, code_p, groups.front().pred_to_target, result.pred_to_target);
+        pair_with_areas(2, code_t, groups.front().target_to_pred, result.target_to_pred);
+        return result;
+    }
 
     const EdtGrid grid{ce, options.spacing_xyz, {three, true, true}};
     std::vector<double> dist(static_cast<std::size_t>(corners));

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 using namespace masklens;
@@ -67,6 +68,8 @@ private slots:
     void references();
     void per_slice_references_data();
     void per_slice_references();
+    void tree_search_equals_transform_data();
+    void tree_search_equals_transform();
 };
 
 void TestSubvoxelDistance::lookup_tables_match_deepmind()
@@ -229,6 +232,69 @@ void TestSubvoxelDistance::per_slice_references()
     QCOMPARE(static_cast<qsizetype>(got.size()), expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
         compare_expected(got[i], expected[static_cast<qsizetype>(i)].toObject(), config_index);
+    }
+}
+
+void TestSubvoxelDistance::tree_search_equals_transform_data()
+{
+    QTest::addColumn<int>("dims");
+    QTest::addColumn<int>("shape");
+    for (int dims : {2, 3}) {
+        for (int shape = 0; shape < 3; ++shape) {
+            QTest::addRow("%dD, %s", dims,
+                          shape == 0   ? "balls"
+                          : shape == 1 ? "noise"
+                                       : "one empty")
+                << dims << shape;
+        }
+    }
+}
+
+// Subvoxel surfels' distances by k-d tree search equal the two distance
+// transforms' exactly (same squared distances, same order), on smooth and
+// noisy masks with anisotropic spacing, 2D and 3D.
+void TestSubvoxelDistance::tree_search_equals_transform()
+{
+    QFETCH(int, dims);
+    QFETCH(int, shape);
+    const MaskGrid grid = dims == 3 ? MaskGrid{23, 29, 26, 3} : MaskGrid{1, 61, 57, 2};
+    std::vector<std::uint8_t> pred(static_cast<std::size_t>(grid.voxels()));
+    std::vector<std::uint8_t> target(pred.size());
+    std::mt19937 rng(static_cast<unsigned>(11 + 3 * dims + shape));
+    for (std::int64_t d = 0; d < grid.d; ++d) {
+        for (std::int64_t h = 0; h < grid.h; ++h) {
+            for (std::int64_t w = 0; w < grid.w; ++w) {
+                const auto i = static_cast<std::size_t>((d * grid.h + h) * grid.w + w);
+                const double z = dims == 3 ? static_cast<double>(d) - 11.0 : 0.0;
+                const double y = static_cast<double>(h) - grid.h / 2.0;
+                const double x = static_cast<double>(w) - grid.w / 2.0;
+                if (shape == 1) {
+                    pred[i] = rng() % 3 == 0 ? 1 : 0;
+                    target[i] = rng() % 4 == 0 ? 1 : 0;
+                } else {
+                    pred[i] = std::hypot(z, y, x) < 8.5 ? 1 : 0;
+                    target[i] = shape == 2 ? 0 : std::hypot(z - 1.0, y + 2.0, x - 1.5) < 9.5 ? 1 : 0;
+                }
+            }
+        }
+    }
+    SurfaceDistanceOptions o = subvoxel(0.8, 0.7, 1.5);
+    o.nsd_tolerance_mm = 1.0;
+    o.search = SurfaceSearch::DistanceTransform;
+    const SurfaceDistances edt = surface_distances(pred.data(), target.data(), grid, o);
+    o.search = SurfaceSearch::NearestNeighbour;
+    const SurfaceDistances tree = surface_distances(pred.data(), target.data(), grid, o);
+    const auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+    QVERIFY2(same(edt.hd, tree.hd), qPrintable(QStringLiteral("hd %1 / %2").arg(edt.hd).arg(tree.hd)));
+    QVERIFY(same(edt.hd_percentile, tree.hd_percentile));
+    QVERIFY2(same(edt.assd, tree.assd),
+             qPrintable(QStringLiteral("assd %1 / %2").arg(edt.assd, 0, 'g', 17).arg(tree.assd, 0, 'g', 17)));
+    QVERIFY(same(edt.nsd, tree.nsd));
+    QCOMPARE(tree.pred_surface_voxels, edt.pred_surface_voxels);
+    QCOMPARE(tree.target_surface_voxels, edt.target_surface_voxels);
+    QVERIFY(same(tree.pred_surface_area, edt.pred_surface_area));
+    if (shape == 2) {
+        QVERIFY(std::isinf(tree.hd)); // one empty mask
     }
 }
 

@@ -99,7 +99,7 @@ struct SurfaceDistanceOptions {
     std::array<double, 3> spacing_xyz{1.0, 1.0, 1.0}; // mm, (W, H, D) order like Geometry
     int threads = 0;                                  // 0: all hardware threads
     SurfaceMode surface = SurfaceMode::Voxel;
-    SurfaceSearch search = SurfaceSearch::Auto; // Voxel mode only
+    SurfaceSearch search = SurfaceSearch::Auto; // voxel centres or, in Subvoxel mode, surfel corners
     // When set and becoming true, the computation stops with Error(Cancelled)
     // (checked between its passes and between chunks of the voxel-mode search).
     const std::atomic<bool>* cancel = nullptr;
