@@ -20,6 +20,7 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QValueAxis>
 #include <QWheelEvent>
 #include <QtTest>
 
@@ -110,6 +111,15 @@ void TestWidgets::chartClickMovesSlice()
     QTest::mouseClick(chart->viewport(), Qt::LeftButton, {}, position->toPoint());
     QCOMPARE(window_->presenter()->currentSlice(), 3);
     QCOMPARE(chart->markerSlice(), 3);
+    // The slice axis labels whole slice numbers: ticks from 0 at a whole step.
+    const auto axes = chart->chart()->axes(Qt::Horizontal);
+    QCOMPARE(axes.size(), 1);
+    const auto* x = qobject_cast<const QValueAxis*>(axes.front());
+    QVERIFY(x != nullptr);
+    QCOMPARE(x->tickType(), QValueAxis::TicksDynamic);
+    QCOMPARE(x->tickAnchor(), 0.0);
+    QVERIFY(x->tickInterval() >= 1.0 && x->tickInterval() == std::floor(x->tickInterval()));
+    QVERIFY(x->max() / x->tickInterval() <= 6.0);
 }
 
 void TestWidgets::worstButtonJumps()

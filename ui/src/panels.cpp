@@ -456,7 +456,23 @@ void SliceChart::rebuild()
     }
     const double pad = (high - low) * 0.05;
     y_axis_->setRange(low - pad, high + pad);
-    x_axis_->setRange(0, std::max<double>(1.0, static_cast<double>(series_.size()) - 1.0));
+    const double last = std::max<double>(1.0, static_cast<double>(series_.size()) - 1.0);
+    x_axis_->setRange(0, last);
+    // Ticks on whole slice numbers, at a round step (1, 2, 5, 10, 20, ...)
+    // giving at most about six labels (fixed tick counts put labels such as
+    // "23" at 23.75).
+    double step = 1;
+    for (double scale = 1; step * 5 < last; scale *= 10) {
+        for (const double factor : {1.0, 2.0, 5.0}) {
+            step = factor * scale;
+            if (step * 5 >= last) {
+                break;
+            }
+        }
+    }
+    x_axis_->setTickType(QValueAxis::TicksDynamic);
+    x_axis_->setTickAnchor(0);
+    x_axis_->setTickInterval(step);
     QString title = tr("%1 per slice").arg(metric_label(metric));
     if (presenter_->isPending(metric)) {
         title += QStringLiteral(" ") + QString::fromUtf8(kPendingText);
