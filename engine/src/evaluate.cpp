@@ -196,9 +196,12 @@ void fill_distances(MetricValues& values, const std::vector<Metric>& metrics,
 }
 
 // Hard masks of one sample for the overall (label < 0) or one label's
-// distance metrics, following the pairing's conventions.
+// distance metrics, following the pairing's conventions, cropped to the
+// bounding box of both (no full-size buffers; distances need nothing outside
+// it, see extract_mask).
 struct SampleMasks {
-    std::vector<std::uint8_t> prediction, target;
+    GridBox box;                                  // over the sample's [D, H, W]; empty when both masks are
+    std::vector<std::uint8_t> prediction, target; // box.voxels() bytes each
 };
 
 SampleMasks sample_masks(const Volume& prediction, const Volume& target, PairingMode pairing,
@@ -207,21 +210,12 @@ SampleMasks sample_masks(const Volume& prediction, const Volume& target, Pairing
     // With logits, sigmoid(x) >= threshold is x >= logit(threshold).
     const double threshold =
         options.logits ? std::log(options.threshold / (1 - options.threshold)) : options.threshold;
-    SampleMasks masks;
-    const auto merge = [](std::vector<std::uint8_t>& into, const std::vector<std::uint8_t>& mask) {
-        if (into.empty()) {
-            into = mask;
-            return;
-        }
-        for (std::size_t i = 0; i < into.size(); ++i) {
-            into[i] = static_cast<std::uint8_t>(into[i] | mask[i]);
-        }
-    };
+    // Each side is the union (OR) of one or more selected channels.
+    std::vector<MaskSelector> from_prediction;
+    MaskSelector from_target;
     if (pairing == PairingMode::LabelMaps) {
-        masks.prediction =
-            extract_mask(prediction, sample, label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
-        masks.target =
-            extract_mask(target, sample, label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
+        from_prediction.push_back(label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
+        from_target = label < 0 ? MaskSelector{} : MaskSelector::for_label(label);
     } else if (pairing == PairingMode::ChannelOneHot) {
         // Label c: channel c >= threshold. Overall: any foreground channel.
         const std::int64_t first = label < 0 ? 1 : label;
@@ -229,17 +223,40 @@ SampleMasks sample_masks(const Volume& prediction, const Volume& target, Pairing
         for (std::int64_t c = first; c <= last; ++c) {
             MaskSelector selector = MaskSelector::prediction(threshold);
             selector.channel = c;
-            merge(masks.prediction, extract_mask(prediction, sample, selector));
+            from_prediction.push_back(selector);
         }
-        if (label < 0) {
-            masks.target = extract_mask(target, sample, MaskSelector{});
-        } else {
-            masks.target = extract_mask(target, sample, MaskSelector::for_label(label));
-        }
+        from_target = label < 0 ? MaskSelector{} : MaskSelector::for_label(label);
     } else {
-        masks.prediction = extract_mask(prediction, sample, MaskSelector::prediction(threshold));
-        masks.target = extract_mask(target, sample, MaskSelector::target());
+        from_prediction.push_back(MaskSelector::prediction(threshold));
+        from_target = MaskSelector::target();
     }
+    SampleMasks masks;
+    const Shape& shape = prediction.shape();
+    masks.box = GridBox{{shape.d, shape.h, shape.w}, {0, 0, 0}};
+    const auto widen = [&](const GridBox& part) {
+        for (std::size_t a = 0; a < 3; ++a) {
+            masks.box.lo[a] = std::min(masks.box.lo[a], part.lo[a]);
+            masks.box.hi[a] = std::max(masks.box.hi[a], part.hi[a]);
+        }
+    };
+    for (const MaskSelector& selector : from_prediction) {
+        widen(mask_bounding_box(prediction, sample, selector));
+    }
+    widen(mask_bounding_box(target, sample, from_target));
+    if (masks.box.empty()) {
+        return masks;
+    }
+    for (const MaskSelector& selector : from_prediction) {
+        const auto mask = extract_mask(prediction, sample, selector, masks.box);
+        if (masks.prediction.empty()) {
+            masks.prediction = mask;
+            continue;
+        }
+        for (std::size_t i = 0; i < mask.size(); ++i) {
+            masks.prediction[i] = static_cast<std::uint8_t>(masks.prediction[i] | mask[i]);
+        }
+    }
+    masks.target = extract_mask(target, sample, from_target, masks.box);
     return masks;
 }
 
@@ -270,17 +287,42 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     grid.w = shape.w;
     grid.spatial_dims = shape.spatial_dims;
 
+    // Slices outside the masks' box hold two empty masks.
+    std::vector<double> none;
+    const SurfaceDistances both_empty = summarize_surface_distances(none, none, distance);
+    const auto axis_index = static_cast<std::size_t>(stats.axis == SliceAxis::H   ? 1
+                                                     : stats.axis == SliceAxis::W ? 2
+                                                                                  : 0);
     const auto compute = [&](const SampleMasks& masks, MetricValues& whole,
                              std::vector<MetricValues>& slices) {
+        if (masks.box.empty()) {
+            fill_distances(whole, evaluation.metrics, both_empty);
+            for (MetricValues& slice : slices) {
+                fill_distances(slice, evaluation.metrics, both_empty);
+            }
+            return;
+        }
+        const auto e = masks.box.extent();
+        const MaskGrid box_grid{e[0], e[1], e[2], grid.spatial_dims};
         const SampleSurfaceDistances values =
             statistics_options.surface_distances
-                ? statistics_options.surface_distances(masks.prediction.data(), masks.target.data(), grid,
+                ? statistics_options.surface_distances(masks.prediction.data(), masks.target.data(), box_grid,
                                                        stats.axis, distance)
-                : sample_surface_distances(masks.prediction.data(), masks.target.data(), grid, stats.axis,
+                : sample_surface_distances(masks.prediction.data(), masks.target.data(), box_grid, stats.axis,
                                            distance);
         fill_distances(whole, evaluation.metrics, values.whole);
-        for (std::size_t s = 0; s < slices.size() && s < values.slices.size(); ++s) {
-            fill_distances(slices[s], evaluation.metrics, values.slices[s]);
+        if (grid.spatial_dims == 2) {
+            for (MetricValues& slice : slices) { // a 2D sample is its one slice
+                fill_distances(slice, evaluation.metrics, values.whole);
+            }
+            return;
+        }
+        const std::int64_t first = masks.box.lo[axis_index];
+        for (std::size_t s = 0; s < slices.size(); ++s) {
+            const std::int64_t in_box = static_cast<std::int64_t>(s) - first;
+            const bool inside = in_box >= 0 && in_box < static_cast<std::int64_t>(values.slices.size());
+            fill_distances(slices[s], evaluation.metrics,
+                           inside ? values.slices[static_cast<std::size_t>(in_box)] : both_empty);
         }
     };
     for (SampleResult& sample : evaluation.samples) {

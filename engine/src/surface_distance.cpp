@@ -1287,8 +1287,12 @@ std::vector<float> surface_distance_map(const std::uint8_t* pred, const std::uin
     return map;
 }
 
-std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample,
-                                       const MaskSelector& selector)
+namespace {
+
+// Checks the sample, channel and selector, then calls body(values) with the
+// channel's values typed (const T*, [D, H, W] C order).
+template <class Body>
+void with_channel(const Volume& volume, std::int64_t sample, const MaskSelector& selector, Body&& body)
 {
     const Shape& shape = volume.shape();
     if (sample < 0 || sample >= shape.n) {
@@ -1304,11 +1308,8 @@ std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample
     }
     const std::int64_t count = shape.voxels_per_channel();
     const std::int64_t offset = (sample * shape.c + selector.channel) * count;
-    std::vector<std::uint8_t> mask(static_cast<std::size_t>(count));
     const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
-    const auto run = [&]<class T>(const T*) {
-        select_values(reinterpret_cast<const T*>(base), count, selector, mask.data());
-    };
+    const auto run = [&]<class T>(const T*) { body(reinterpret_cast<const T*>(base)); };
     switch (volume.type()) {
     case ScalarType::Bool:
     case ScalarType::UInt8: run(static_cast<const std::uint8_t*>(nullptr)); break;
@@ -1323,6 +1324,100 @@ std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample
     case ScalarType::Float32: run(static_cast<const float*>(nullptr)); break;
     case ScalarType::Float64: run(static_cast<const double*>(nullptr)); break;
     }
+}
+
+// Worker threads for a pass over `planes` planes of `voxels` voxels in all; a
+// user predicate may not be thread-safe and runs on the caller's thread only.
+int selection_workers(const MaskSelector& selector, int threads, std::int64_t planes, std::int64_t voxels)
+{
+    return selector.kind == MaskSelector::Kind::Predicate ? 1 : detail::worker_count(threads, planes, voxels);
+}
+
+} // namespace
+
+std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample,
+                                       const MaskSelector& selector)
+{
+    const std::int64_t count = volume.shape().voxels_per_channel();
+    std::vector<std::uint8_t> mask(static_cast<std::size_t>(count));
+    with_channel(volume, sample, selector,
+                 [&](const auto* values) { select_values(values, count, selector, mask.data()); });
+    return mask;
+}
+
+GridBox mask_bounding_box(const Volume& volume, std::int64_t sample, const MaskSelector& selector,
+                          int threads)
+{
+    const Shape& shape = volume.shape();
+    const Extent ext{shape.d, shape.h, shape.w};
+    GridBox box{{ext[0], ext[1], ext[2]}, {0, 0, 0}};
+    with_channel(volume, sample, selector, [&](const auto* values) {
+        const int workers = selection_workers(selector, threads, ext[0], ext[0] * ext[1] * ext[2]);
+        std::vector<GridBox> partial(static_cast<std::size_t>(workers), box);
+        detail::parallel_for(ext[0], workers, [&](std::int64_t begin, std::int64_t end, int t) {
+            std::vector<std::uint8_t> row(static_cast<std::size_t>(ext[2]));
+            GridBox& local = partial[static_cast<std::size_t>(t)];
+            for (std::int64_t d = begin; d < end; ++d) {
+                for (std::int64_t h = 0; h < ext[1]; ++h) {
+                    select_values(values + (d * ext[1] + h) * ext[2], ext[2], selector, row.data());
+                    std::uint8_t any = 0; // vectorisable: most rows are empty
+                    for (const std::uint8_t v : row) {
+                        any = static_cast<std::uint8_t>(any | v);
+                    }
+                    if (any == 0) {
+                        continue;
+                    }
+                    std::int64_t first = 0;
+                    while (row[static_cast<std::size_t>(first)] == 0) {
+                        ++first;
+                    }
+                    std::int64_t last = ext[2] - 1;
+                    while (row[static_cast<std::size_t>(last)] == 0) {
+                        --last;
+                    }
+                    local.lo = {std::min(local.lo[0], d), std::min(local.lo[1], h),
+                                std::min(local.lo[2], first)};
+                    local.hi = {std::max(local.hi[0], d + 1), std::max(local.hi[1], h + 1),
+                                std::max(local.hi[2], last + 1)};
+                }
+            }
+        });
+        for (const GridBox& part : partial) {
+            for (std::size_t a = 0; a < 3; ++a) {
+                box.lo[a] = std::min(box.lo[a], part.lo[a]);
+                box.hi[a] = std::max(box.hi[a], part.hi[a]);
+            }
+        }
+    });
+    return box;
+}
+
+std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample,
+                                       const MaskSelector& selector, const GridBox& box, int threads)
+{
+    const Shape& shape = volume.shape();
+    const Extent ext{shape.d, shape.h, shape.w};
+    for (std::size_t a = 0; a < 3; ++a) {
+        if (box.lo[a] < 0 || box.hi[a] > ext[a] || box.lo[a] > box.hi[a]) {
+            throw_usage_error(volume.source() + ": mask box outside the image");
+        }
+    }
+    std::vector<std::uint8_t> mask(static_cast<std::size_t>(box.empty() ? 0 : box.voxels()));
+    if (box.empty()) {
+        return mask;
+    }
+    const Extent e = box.extent();
+    with_channel(volume, sample, selector, [&](const auto* values) {
+        const int workers = selection_workers(selector, threads, e[0], box.voxels());
+        detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int) {
+            for (std::int64_t d = begin; d < end; ++d) {
+                for (std::int64_t h = 0; h < e[1]; ++h) {
+                    select_values(values + ((box.lo[0] + d) * ext[1] + box.lo[1] + h) * ext[2] + box.lo[2],
+                                  e[2], selector, mask.data() + (d * e[1] + h) * e[2]);
+                }
+            }
+        });
+    });
     return mask;
 }
 

@@ -140,6 +140,7 @@ private slots:
     void volume_api_3d();
     void volume_api_2d_batch();
     void volume_api_dtypes_and_selectors();
+    void mask_box_and_cropped_masks();
     void rejects_bad_input();
 };
 
@@ -732,6 +733,83 @@ void TestSurfaceDistance::volume_api_2d_batch()
         QVERIFY(same(got.nsd, single.nsd, 1e-12));
         QVERIFY(same(report.slice(s, 0).assd, single.assd, 1e-12));
     }
+}
+
+// mask_bounding_box is the bounding box of extract_mask's full mask, and the
+// box-restricted extract_mask is that mask cropped; on several samples,
+// channels, dtypes and selectors.
+void TestSurfaceDistance::mask_box_and_cropped_masks()
+{
+    const Shape shape{2, 2, 9, 11, 13, 3}; // N, C, D, H, W, spatial dims
+    Volume probs = make_volume("p.npy", ScalarType::Float32, shape);
+    Volume labels = make_volume("l.nii", ScalarType::UInt16, shape);
+    std::mt19937 rng(5);
+    auto* p = reinterpret_cast<float*>(probs.data());
+    auto* l = reinterpret_cast<std::uint16_t*>(labels.data());
+    const std::int64_t count = shape.n * shape.c * shape.voxels_per_channel();
+    for (std::int64_t i = 0; i < count; ++i) {
+        // Sparse: most voxels below 0.5 and label 0.
+        p[i] = rng() % 40 == 0 ? 0.9f : 0.1f;
+        l[i] = static_cast<std::uint16_t>(rng() % 60 == 0 ? 1 + rng() % 3 : 0);
+    }
+    const auto brute_box = [&](const std::vector<std::uint8_t>& mask) {
+        GridBox box{{shape.d, shape.h, shape.w}, {0, 0, 0}};
+        for (std::int64_t d = 0; d < shape.d; ++d) {
+            for (std::int64_t h = 0; h < shape.h; ++h) {
+                for (std::int64_t w = 0; w < shape.w; ++w) {
+                    if (mask[static_cast<std::size_t>((d * shape.h + h) * shape.w + w)] != 0) {
+                        box.lo = {std::min(box.lo[0], d), std::min(box.lo[1], h), std::min(box.lo[2], w)};
+                        box.hi = {std::max(box.hi[0], d + 1), std::max(box.hi[1], h + 1),
+                                  std::max(box.hi[2], w + 1)};
+                    }
+                }
+            }
+        }
+        return box;
+    };
+    struct Case {
+        const Volume* volume;
+        MaskSelector selector;
+    };
+    std::vector<Case> cases;
+    for (std::int64_t c = 0; c < 2; ++c) {
+        MaskSelector s = MaskSelector::prediction(0.5);
+        s.channel = c;
+        cases.push_back({&probs, s});
+        cases.push_back({&labels, MaskSelector::for_label(2, c)});
+    }
+    cases.push_back({&labels, MaskSelector::for_label(9)}); // picks nothing
+    for (std::int64_t sample = 0; sample < 2; ++sample) {
+        for (const Case& c : cases) {
+            const auto full = extract_mask(*c.volume, sample, c.selector);
+            const GridBox want = brute_box(full);
+            for (const int threads : {1, 3}) {
+                const GridBox got = mask_bounding_box(*c.volume, sample, c.selector, threads);
+                QCOMPARE(got.empty(), want.empty());
+                if (want.empty()) {
+                    continue;
+                }
+                QCOMPARE(got.lo, want.lo);
+                QCOMPARE(got.hi, want.hi);
+                const auto cropped = extract_mask(*c.volume, sample, c.selector, got, threads);
+                const auto e = got.extent();
+                QCOMPARE(static_cast<std::int64_t>(cropped.size()), got.voxels());
+                for (std::int64_t d = 0; d < e[0]; ++d) {
+                    for (std::int64_t h = 0; h < e[1]; ++h) {
+                        for (std::int64_t w = 0; w < e[2]; ++w) {
+                            const auto at_full = static_cast<std::size_t>(
+                                ((got.lo[0] + d) * shape.h + got.lo[1] + h) * shape.w + got.lo[2] + w);
+                            QCOMPARE(cropped[static_cast<std::size_t>((d * e[1] + h) * e[2] + w)],
+                                     full[at_full]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // A box reaching outside the image is refused.
+    GridBox outside{{0, 0, 0}, {shape.d + 1, 1, 1}};
+    QVERIFY_THROWS_EXCEPTION(Error, extract_mask(probs, 0, MaskSelector::prediction(), outside));
 }
 
 void TestSurfaceDistance::volume_api_dtypes_and_selectors()

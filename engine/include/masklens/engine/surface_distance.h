@@ -63,6 +63,7 @@
 // slices (parallel over slices). Subvoxel mode always uses the EDT.
 #pragma once
 
+#include "masklens/engine/distance_transform.h"
 #include "masklens/engine/metrics.h"
 #include "masklens/engine/volume.h"
 
@@ -211,6 +212,18 @@ struct MaskSelector {
 // Error(Usage) naming the volume's source for an out-of-range sample/channel.
 std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample,
                                        const MaskSelector& selector);
+
+// The bounding box, over one sample's [D, H, W], of the voxels `selector`
+// picks (an empty box when it picks none): one pass over the values, no
+// full-size buffer. threads <= 0: all hardware threads. Errors as extract_mask.
+GridBox mask_bounding_box(const Volume& volume, std::int64_t sample, const MaskSelector& selector,
+                          int threads = 0);
+// The mask inside `box` only: box.voxels() bytes, 0/1, C order over the box.
+// Distances between masks cropped to a box holding both give the whole
+// masks' values (outside the box is background either way). Errors as
+// extract_mask, and Error(Usage) for a box outside the image.
+std::vector<std::uint8_t> extract_mask(const Volume& volume, std::int64_t sample,
+                                       const MaskSelector& selector, const GridBox& box, int threads = 0);
 
 struct SurfaceDistanceReport {
     std::int64_t samples = 0;
