@@ -112,6 +112,8 @@ Reading:
                         default; also MASKLENS_ALLOW_OUTSIDE_DATA=1)
 
 Output:
+  --no-slices           per-sample, per-label and batch values only (no
+                        per-slice rows; surface distances then cost half)
   --format table|json|csv   (default table)
   --output FILE         write there (atomically) instead of standard output
   --device auto|cpu|cuda    compute device (default auto)
@@ -344,6 +346,9 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             command.target_read.npz_key = value();
         } else if (name == "--ignore-geometry") {
             command.ignore_geometry = true;
+        } else if (name == "--no-slices") {
+            command.slices = false;
+            command.statistics.slice_distances = false;
         } else if (name == "--device") {
             device_text = value();
             command.device = gpu::parse_device_choice(device_text);
@@ -374,8 +379,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         } else {
             throw_usage_error("unknown option '" + name + "' (see --help)");
         }
-        if (option.has_inline_value() &&
-            (name == "--logits" || name == "--ignore-geometry" || name == "--allow-outside-data")) {
+        if (option.has_inline_value() && (name == "--logits" || name == "--ignore-geometry" ||
+                                          name == "--allow-outside-data" || name == "--no-slices")) {
             throw_usage_error(name + " takes no value");
         }
     }
@@ -431,7 +436,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
                  : std::string("null"))
          << ", \"empty\": " << json_text(empty_text) << ", \"axis\": " << json_text(axis_text)
          << ", \"layout\": " << json_text(layout_text)
-         << ", \"ignore_geometry\": " << (command.ignore_geometry ? "true" : "false") << ", \"labels\": [";
+         << ", \"ignore_geometry\": " << (command.ignore_geometry ? "true" : "false")
+         << ", \"slices\": " << (command.slices ? "true" : "false") << ", \"labels\": [";
     for (std::size_t l = 0; l < command.statistics.labels.size(); ++l) {
         json << (l ? ", " : "") << command.statistics.labels[l];
     }
@@ -520,6 +526,12 @@ FolderCommand parse_folder(const std::vector<std::string>& arguments)
         throw_usage_error("--shard writes JSON (merge reads it); drop --format csv and convert with "
                           "'masklens-cli merge SHARDS... -o results.csv'");
     }
+    if (!command.slices) {
+        throw_usage_error("--no-slices is evaluate's option; evaluate-folder reports per-slice values only "
+                          "with --per-slice");
+    }
+    // Per-slice surface distances only when they are reported.
+    command.statistics.slice_distances = folder.per_slice;
     // The folder options join evaluate's (shards must agree on all of them).
     std::string& json = command.options_json;
     json.pop_back();

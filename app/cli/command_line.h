@@ -22,6 +22,7 @@ struct EvaluateCommand {
     io::ReadOptions target_read;
     StatisticsOptions statistics;
     bool ignore_geometry = false;
+    bool slices = true; // --no-slices: per-sample, per-label and batch values only
     gpu::DeviceChoice device = gpu::DeviceChoice::Auto;
     OutputFormat format = OutputFormat::Table;
     bool format_given = false;

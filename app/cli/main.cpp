@@ -45,7 +45,15 @@ int run(const std::vector<std::string>& arguments)
     if (!command.ignore_geometry) {
         check_same_geometry(prediction, target);
     }
-    const Evaluation evaluation = gpu::evaluate_on(device.name, prediction, target, command.statistics);
+    Evaluation evaluation = gpu::evaluate_on(device.name, prediction, target, command.statistics);
+    if (!command.slices) {
+        for (SampleResult& sample : evaluation.samples) {
+            sample.slices.clear();
+            for (LabelResult& label : sample.labels) {
+                label.slices.clear();
+            }
+        }
+    }
 
     ReportContext context;
     context.prediction_path = command.prediction_path;

@@ -298,12 +298,20 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
         if (masks.box.empty()) {
             fill_distances(whole, evaluation.metrics, both_empty);
             for (MetricValues& slice : slices) {
-                fill_distances(slice, evaluation.metrics, both_empty);
+                if (statistics_options.slice_distances) {
+                    fill_distances(slice, evaluation.metrics, both_empty);
+                }
             }
             return;
         }
         const auto e = masks.box.extent();
         const MaskGrid box_grid{e[0], e[1], e[2], grid.spatial_dims};
+        if (!statistics_options.slice_distances && !statistics_options.surface_distances) {
+            fill_distances(
+                whole, evaluation.metrics,
+                surface_distances(masks.prediction.data(), masks.target.data(), box_grid, distance));
+            return; // per-slice values stay NaN
+        }
         const SampleSurfaceDistances values =
             statistics_options.surface_distances
                 ? statistics_options.surface_distances(masks.prediction.data(), masks.target.data(), box_grid,
@@ -311,6 +319,9 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
                 : sample_surface_distances(masks.prediction.data(), masks.target.data(), box_grid, stats.axis,
                                            distance);
         fill_distances(whole, evaluation.metrics, values.whole);
+        if (!statistics_options.slice_distances) {
+            return;
+        }
         if (grid.spatial_dims == 2) {
             for (MetricValues& slice : slices) { // a 2D sample is its one slice
                 fill_distances(slice, evaluation.metrics, values.whole);

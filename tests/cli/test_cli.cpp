@@ -351,6 +351,52 @@ private slots:
                     .contains("exactly one mask is empty"));
     }
 
+    // --no-slices: the same per-sample, per-label and batch values, no slices.
+    void no_slices_keeps_sample_values()
+    {
+        const QString samples = QStringLiteral(MASKLENS_SOURCE_DIR "/resources/samples/");
+        const QStringList common{"evaluate",
+                                 samples + "labels_pred.nii.gz",
+                                 samples + "labels_target.nii.gz",
+                                 "--format",
+                                 "json",
+                                 "--metrics",
+                                 "dice,hd,hd95,assd,nsd",
+                                 "--nsd-tolerance",
+                                 "1.5"};
+        const Run full = run_cli(common);
+        const Run lean = run_cli(common + QStringList{"--no-slices"});
+        QCOMPARE(full.exit_code, 0);
+        QCOMPARE(lean.exit_code, 0);
+        const QJsonObject a = QJsonDocument::fromJson(full.out.toUtf8()).object();
+        const QJsonObject b = QJsonDocument::fromJson(lean.out.toUtf8()).object();
+        QCOMPARE(b.value("options").toObject().value("slices").toBool(true), false);
+        QCOMPARE(b.value("batch"), a.value("batch"));
+        QCOMPARE(b.value("labels"), a.value("labels"));
+        const QJsonArray sa = a.value("samples").toArray();
+        const QJsonArray sb = b.value("samples").toArray();
+        QCOMPARE(sb.size(), sa.size());
+        for (qsizetype n = 0; n < sa.size(); ++n) {
+            const QJsonObject x = sa[n].toObject();
+            const QJsonObject y = sb[n].toObject();
+            QVERIFY(!x.value("slices").toArray().isEmpty());
+            QVERIFY(y.value("slices").toArray().isEmpty());
+            QCOMPARE(y.value("values"), x.value("values"));
+            QCOMPARE(y.value("values").toObject().size(), 5);
+            const QJsonArray la = x.value("labels").toArray();
+            const QJsonArray lb = y.value("labels").toArray();
+            QCOMPARE(lb.size(), la.size());
+            for (qsizetype l = 0; l < la.size(); ++l) {
+                QVERIFY(lb[l].toObject().value("slices").toArray().isEmpty());
+                QCOMPARE(lb[l].toObject().value("values"), la[l].toObject().value("values"));
+            }
+        }
+        // evaluate-folder has its own switch (--per-slice): --no-slices is refused there.
+        const Run folder = run_cli({"evaluate-folder", samples, samples, "--no-slices"});
+        QCOMPARE(folder.exit_code, 2);
+        QVERIFY(folder.err.contains("--no-slices"));
+    }
+
     void memory_limit_refuses_before_allocating()
     {
         // The organ prediction holds 128 x 128 x 96 float32 values (6 MiB).

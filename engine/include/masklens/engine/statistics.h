@@ -63,6 +63,10 @@ struct StatisticsOptions {
     std::function<void(double)> progress;
     // When set and becoming true, the pass stops with Error(Cancelled).
     const std::atomic<bool>* cancel = nullptr;
+    // Surface-distance metrics per slice too (the default). When false they
+    // are computed per sample and label only (half the work) and their
+    // per-slice values stay NaN: for reports without per-slice values.
+    bool slice_distances = true;
     // When set, computes each sample's (and label's) surface distances in
     // place of sample_surface_distances, with the same contract: another
     // device (gpu::evaluate_on sets it for "cuda"). Empty: the CPU.
