@@ -164,6 +164,9 @@ BENCHMARK(BM_SurfaceDistanceNoise)
     ->UseRealTime();
 BENCHMARK(BM_DistanceTransform)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK(BM_SurfaceDistanceSubvoxel)->ArgsProduct({{128, 256}, {0, 1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SurfaceDistanceSubvoxel)
+    ->ArgsProduct({{128, 256}, {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

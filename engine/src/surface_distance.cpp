@@ -511,19 +511,6 @@ std::vector<SurfaceDistances> summarize_groups(std::vector<GroupDistances>& grou
     return out;
 }
 
-void check_grid(const MaskGrid& grid)
-{
-    if (grid.d <= 0 || grid.h <= 0 || grid.w <= 0) {
-        throw_usage_error("surface distance: mask extents must be positive");
-    }
-    if (grid.spatial_dims != 2 && grid.spatial_dims != 3) {
-        throw_usage_error("surface distance: spatial_dims must be 2 or 3");
-    }
-    if (grid.spatial_dims == 2 && grid.d != 1) {
-        throw_usage_error("surface distance: a 2D mask must have d == 1");
-    }
-}
-
 // Neumaier-compensated sum.
 double accurate_sum(const std::vector<double>& values)
 {
@@ -1196,7 +1183,7 @@ SurfaceDistances surface_distances(const std::uint8_t* pred, const std::uint8_t*
                                    const SurfaceDistanceOptions& options)
 {
     validate(options);
-    check_grid(grid);
+    check_mask_grid(grid);
     const Extent ext{grid.d, grid.h, grid.w};
     if (options.surface == SurfaceMode::Subvoxel) {
         return subvoxel_surface_distances(pred, target, ext, grid.spatial_dims, options);
@@ -1213,7 +1200,7 @@ std::vector<SurfaceDistances> surface_distances_per_slice(const std::uint8_t* pr
                                                           const SurfaceDistanceOptions& options)
 {
     validate(options);
-    check_grid(grid);
+    check_mask_grid(grid);
     if (grid.spatial_dims == 2) {
         return {surface_distances(pred, target, grid, options)};
     }
@@ -1250,7 +1237,7 @@ SampleSurfaceDistances sample_surface_distances(const std::uint8_t* pred, const 
                                                 const SurfaceDistanceOptions& options)
 {
     validate(options);
-    check_grid(grid);
+    check_mask_grid(grid);
     SampleSurfaceDistances out;
     if (grid.spatial_dims == 2 || options.surface == SurfaceMode::Subvoxel) {
         throw_if_cancelled(options);
@@ -1279,12 +1266,25 @@ std::vector<float> surface_distance_map(const std::uint8_t* pred, const std::uin
                                         const MaskGrid& grid, const SurfaceDistanceOptions& options)
 {
     validate(options);
-    check_grid(grid);
+    check_mask_grid(grid);
     std::vector<float> map(static_cast<std::size_t>(grid.voxels()), std::numeric_limits<float>::quiet_NaN());
     const Extent ext{grid.d, grid.h, grid.w};
     const std::array<bool, 3> axes{grid.spatial_dims == 3, true, true};
     directed_distances(pred, target, ext, axes, -1, options, map.data());
     return map;
+}
+
+void check_mask_grid(const MaskGrid& grid)
+{
+    if (grid.d <= 0 || grid.h <= 0 || grid.w <= 0) {
+        throw_usage_error("surface distance: mask extents must be positive");
+    }
+    if (grid.spatial_dims != 2 && grid.spatial_dims != 3) {
+        throw_usage_error("surface distance: spatial_dims must be 2 or 3");
+    }
+    if (grid.spatial_dims == 2 && grid.d != 1) {
+        throw_usage_error("surface distance: a 2D mask must have d == 1");
+    }
 }
 
 namespace {

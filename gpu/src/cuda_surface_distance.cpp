@@ -32,20 +32,6 @@ using cuda::DeviceScope;
 constexpr std::size_t kMinScratch = std::size_t{64} << 20;
 constexpr std::size_t kMaxScratch = std::size_t{4} << 30;
 
-void check_grid(const MaskGrid& grid)
-{
-    // The CPU's checks and messages (sample_surface_distances).
-    if (grid.d <= 0 || grid.h <= 0 || grid.w <= 0) {
-        throw_usage_error("surface distance: mask extents must be positive");
-    }
-    if (grid.spatial_dims != 2 && grid.spatial_dims != 3) {
-        throw_usage_error("surface distance: spatial_dims must be 2 or 3");
-    }
-    if (grid.spatial_dims == 2 && grid.d != 1) {
-        throw_usage_error("surface distance: a 2D mask must have d == 1");
-    }
-}
-
 // The box resident on the device, and one workspace large enough for every
 // problem over it.
 class DeviceBox {
@@ -148,7 +134,7 @@ SampleSurfaceDistances sample_surface_distances_cuda(const std::uint8_t* pred, c
                                                      StreamHandle stream_handle, const CudaConfig& config)
 {
     validate(options);
-    check_grid(grid);
+    check_mask_grid(grid); // the CPU's checks and messages
     if (options.surface == SurfaceMode::Subvoxel) {
         return sample_surface_distances(pred, target, grid, axis, options); // the CPU's (see header)
     }

@@ -15,6 +15,7 @@
 // CPU, every metric to 1e-6 relative (NaN and +inf identical, counts exact),
 // per sample and per slice along each axis, 2D, anisotropic spacing, empty and
 // one-empty masks, and per label through evaluate_on("cuda").
+#include "gpu_test_support.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/surface_distance.h"
@@ -35,26 +36,6 @@
 using namespace masklens;
 
 namespace {
-
-std::string why_no_gpu()
-{
-    if (!gpu::cuda_path_built()) {
-        return "this build has no CUDA path (MASKLENS_CUDA=OFF or no nvcc)";
-    }
-    const gpu::DeviceReport report = gpu::query_devices();
-    if (report.device_count == 0) {
-        return report.detail.empty() ? std::string("the CUDA runtime reports none") : report.detail;
-    }
-    return {};
-}
-
-#define REQUIRE_GPU()                                                                                        \
-    do {                                                                                                     \
-        const std::string why = why_no_gpu();                                                                \
-        if (!why.empty()) {                                                                                  \
-            QSKIP(("no CUDA device: " + why).c_str());                                                       \
-        }                                                                                                    \
-    } while (false)
 
 // ---- masks ------------------------------------------------------------------------------------
 

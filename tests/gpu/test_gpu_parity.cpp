@@ -14,6 +14,7 @@
 //     float ulps per element; 1e-12 when either input is float64 (double
 //     precision terms);
 //   every metric value: 1e-6.
+#include "gpu_test_support.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
 #include "masklens/gpu/backend.h"
@@ -34,27 +35,6 @@
 using namespace masklens;
 
 namespace {
-
-// Why the parity tests cannot run here, or empty when they can.
-std::string why_no_gpu()
-{
-    if (!gpu::cuda_path_built()) {
-        return "this build has no CUDA path (MASKLENS_CUDA=OFF or no nvcc)";
-    }
-    const gpu::DeviceReport report = gpu::query_devices();
-    if (report.device_count == 0) {
-        return report.detail.empty() ? std::string("the CUDA runtime reports none") : report.detail;
-    }
-    return {};
-}
-
-#define REQUIRE_GPU()                                                                                        \
-    do {                                                                                                     \
-        const std::string why = why_no_gpu();                                                                \
-        if (!why.empty()) {                                                                                  \
-            QSKIP(("no CUDA device: " + why).c_str());                                                       \
-        }                                                                                                    \
-    } while (false)
 
 Shape make_shape(std::int64_t n, std::int64_t c, std::int64_t d, std::int64_t h, std::int64_t w, int dims = 3)
 {

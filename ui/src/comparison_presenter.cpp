@@ -589,19 +589,12 @@ void ComparisonPresenter::launchExtraDistances(Extra& extra)
     const EvaluationSettings& settings = extra.requested;
     StatisticsOptions options = statistics_options(settings, gui_distance_metrics());
     options.metric.nsd_tolerance_mm = extra.distance_tolerance;
-    auto run = [generation, prediction, target, options, cancel]() mutable -> DistanceResult {
+    auto run = [generation, prediction, target, options, cancel]() -> DistanceResult {
+        DistanceOutcome outcome = evaluate_distances(*prediction, *target, options, cancel.get());
         DistanceResult result;
         result.generation = generation;
-        options.cancel = cancel.get();
-        try {
-            result.evaluation =
-                std::make_shared<const Evaluation>(evaluate_on_device(*prediction, *target, options));
-        } catch (const Error& error) {
-            result.error = error.kind() == Error::Kind::Cancelled ? QStringLiteral("Cancelled.")
-                                                                  : QString::fromStdString(error.what());
-        } catch (const std::exception& error) {
-            result.error = QString::fromStdString(error.what());
-        }
+        result.evaluation = std::move(outcome.evaluation);
+        result.error = outcome.cancelled ? QStringLiteral("Cancelled.") : outcome.error;
         return result;
     };
     if (session_->synchronous()) {

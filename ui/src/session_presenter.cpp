@@ -174,6 +174,23 @@ Evaluation evaluate_on_device(const Volume& prediction, const Volume& target,
     return evaluate(prediction, target, options);
 }
 
+DistanceOutcome evaluate_distances(const Volume& prediction, const Volume& target, StatisticsOptions options,
+                                   const std::atomic<bool>* cancel)
+{
+    DistanceOutcome outcome;
+    options.cancel = cancel;
+    try {
+        outcome.evaluation =
+            std::make_shared<const Evaluation>(evaluate_on_device(prediction, target, options));
+    } catch (const Error& error) {
+        outcome.cancelled = error.kind() == Error::Kind::Cancelled;
+        outcome.error = QString::fromStdString(error.what());
+    } catch (const std::exception& error) {
+        outcome.error = QString::fromStdString(error.what());
+    }
+    return outcome;
+}
+
 std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
                                                        StatisticsOptions options)
 {
@@ -1044,19 +1061,13 @@ void SessionPresenter::launchDistances()
     auto target = dataset_.target;
     StatisticsOptions options = statistics_options(evaluated_settings_, gui_distance_metrics());
     options.metric.nsd_tolerance_mm = nsd_tolerance_;
-    auto run = [generation, prediction, target, options, cancel]() mutable -> DistanceResult {
+    auto run = [generation, prediction, target, options, cancel]() -> DistanceResult {
+        DistanceOutcome outcome = evaluate_distances(*prediction, *target, options, cancel.get());
         DistanceResult result;
         result.generation = generation;
-        options.cancel = cancel.get();
-        try {
-            result.evaluation =
-                std::make_shared<const Evaluation>(evaluate_on_device(*prediction, *target, options));
-        } catch (const Error& error) {
-            result.cancelled = error.kind() == Error::Kind::Cancelled;
-            result.error = QString::fromStdString(error.what());
-        } catch (const std::exception& error) {
-            result.error = QString::fromStdString(error.what());
-        }
+        result.evaluation = std::move(outcome.evaluation);
+        result.cancelled = outcome.cancelled;
+        result.error = outcome.error;
         return result;
     };
     if (synchronous_) {

@@ -133,6 +133,10 @@ struct MaskGrid {
     std::int64_t voxels() const noexcept { return d * h * w; }
 };
 
+// Throws Error(Usage) unless the extents are positive, spatial_dims is 2 or 3
+// and a 2D grid has d == 1 (every entry point below checks this).
+void check_mask_grid(const MaskGrid& grid);
+
 // Masks are one byte per voxel, nonzero = inside (bool arrays qualify).
 // Throws Error(Usage) for bad options or dimensions.
 SurfaceDistances surface_distances(const std::uint8_t* pred, const std::uint8_t* target, const MaskGrid& grid,

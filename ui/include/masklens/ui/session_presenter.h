@@ -68,6 +68,17 @@ ComputeDevice resolve_compute_device(const std::string& choice);
 Evaluation evaluate_on_device(const Volume& prediction, const Volume& target,
                               const StatisticsOptions& options);
 
+// The app's background surface-distance pass over one pair (the session's and
+// each compared prediction's): evaluate_on_device with `cancel`; an error
+// becomes its text, a cancellation is flagged.
+struct DistanceOutcome {
+    std::shared_ptr<const Evaluation> evaluation;
+    QString error;
+    bool cancelled = false;
+};
+DistanceOutcome evaluate_distances(const Volume& prediction, const Volume& target, StatisticsOptions options,
+                                   const std::atomic<bool>* cancel);
+
 // evaluate() as the app runs it: when a floating-point prediction is refused
 // (e.g. logits outside [0, 1] without --logits), the metrics that need
 // probabilities are dropped and the hard metrics are still computed; any
