@@ -322,17 +322,13 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     });
 }
 
-// Both masks cropped to the bounding box of their union, one byte per box
-// voxel: bit 0 prediction, bit 1 target (shared by the 3D and per-slice
-// passes of a sample, so the masks are scanned once).
-struct CroppedPair {
-    GridBox box;
-    std::vector<std::uint8_t> inside;
-};
+} // namespace
 
-CroppedPair crop_pair(const std::uint8_t* pred, const std::uint8_t* target, const Extent& ext, int threads)
+CroppedMaskPair crop_mask_pair(const std::uint8_t* pred, const std::uint8_t* target,
+                               const std::array<std::int64_t, 3>& extent_dhw, int threads)
 {
-    CroppedPair crop;
+    const Extent& ext = extent_dhw;
+    CroppedMaskPair crop;
     crop.box = union_box(pred, target, ext, threads);
     if (crop.box.empty()) {
         return crop;
@@ -357,10 +353,12 @@ CroppedPair crop_pair(const std::uint8_t* pred, const std::uint8_t* target, cons
     return crop;
 }
 
+namespace {
+
 // The batched core: a cropped mask pair of a [D, H, W] grid; surfaces and
 // distances are measured along `axes`; group_axis (-1: none) splits the
 // result per slice along an axis that must be excluded from `axes`.
-std::vector<GroupDistances> directed_distances(const CroppedPair& crop, const Extent& ext,
+std::vector<GroupDistances> directed_distances(const CroppedMaskPair& crop, const Extent& ext,
                                                const std::array<bool, 3>& axes, int group_axis,
                                                const SurfaceDistanceOptions& options,
                                                float* pred_map = nullptr)
@@ -487,8 +485,8 @@ std::vector<GroupDistances> directed_distances(const std::uint8_t* pred, const s
                                                int group_axis, const SurfaceDistanceOptions& options,
                                                float* pred_map = nullptr)
 {
-    return directed_distances(crop_pair(pred, target, ext, options.threads), ext, axes, group_axis, options,
-                              pred_map);
+    return directed_distances(crop_mask_pair(pred, target, ext, options.threads), ext, axes, group_axis,
+                              options, pred_map);
 }
 
 std::vector<SurfaceDistances> summarize_groups(std::vector<GroupDistances>& groups,
@@ -1249,7 +1247,7 @@ SampleSurfaceDistances sample_surface_distances(const std::uint8_t* pred, const 
     }
     const Extent ext{grid.d, grid.h, grid.w};
     throw_if_cancelled(options);
-    const CroppedPair crop = crop_pair(pred, target, ext, options.threads);
+    const CroppedMaskPair crop = crop_mask_pair(pred, target, ext, options.threads);
     auto whole = directed_distances(crop, ext, {true, true, true}, -1, options);
     throw_if_cancelled(options);
     out.whole = summarize_groups(whole, options).front();

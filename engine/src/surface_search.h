@@ -39,11 +39,7 @@ struct AxisLengths {
     AxisLengths(const std::array<std::int64_t, 3>& extent_dhw, const std::array<double, 3>& spacing_dhw);
 };
 
-// How the distance transform rounds its multiply-adds (see above).
-enum class Arithmetic { Plain, Fused, Unknown };
-
-// Detected once per process from the transform itself.
-Arithmetic transform_arithmetic();
+// Arithmetic and transform_arithmetic(): masklens/engine/distance_transform.h.
 
 // The squared distance in the transform's arithmetic (see above).
 template <bool fused> inline double squared_distance(double td, double th, double tw)

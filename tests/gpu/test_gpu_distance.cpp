@@ -303,7 +303,7 @@ SampleSurfaceDistances emulate_device(const MaskPair& pair, SliceAxis axis,
     const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
     const std::int64_t slices = group_axis == 0 ? grid.d : group_axis == 1 ? grid.h : grid.w;
     const gpu::CroppedMasks crop =
-        gpu::crop_mask_pair(pair.pred.data(), pair.target.data(), {grid.d, grid.h, grid.w}, options.threads);
+        crop_mask_pair(pair.pred.data(), pair.target.data(), {grid.d, grid.h, grid.w}, options.threads);
     SampleSurfaceDistances out;
     if (crop.box.empty()) {
         std::vector<double> none;

@@ -203,6 +203,16 @@ void parallel_for(std::int64_t count, int threads,
 // v and z are scratch of n and 2 n + 1 elements. f may hold +inf.
 void envelope_1d(const double* f, std::int64_t n, double spacing, double* out, std::int64_t* v, double* z);
 
+// How this build's transform rounds its squared distances, per axis length t
+// (mm): f = tw * tw, then th * th + f, then td * td + that, each multiply-add
+// either rounded twice (Plain) or fused into an FMA (Fused; the compiler's
+// choice). Detected once per process by running the transform on a tiny grid
+// whose value tells the two apart; Unknown if it matches neither. Other
+// searches (the k-d tree, the CUDA path) round the same way to give the
+// transform's values to the bit.
+enum class Arithmetic { Plain, Fused, Unknown };
+Arithmetic transform_arithmetic();
+
 } // namespace detail
 
 } // namespace masklens

@@ -133,6 +133,17 @@ struct MaskGrid {
     std::int64_t voxels() const noexcept { return d * h * w; }
 };
 
+// Both masks cropped to the bounding box of their union: one byte per box
+// voxel, bit 0 prediction, bit 1 target, C order over the box; an empty box
+// (and no bytes) when both masks are empty. Where the voxel-mode passes (and
+// the CUDA path) start. threads <= 0: all hardware threads.
+struct CroppedMaskPair {
+    GridBox box;
+    std::vector<std::uint8_t> inside;
+};
+CroppedMaskPair crop_mask_pair(const std::uint8_t* pred, const std::uint8_t* target,
+                               const std::array<std::int64_t, 3>& extent_dhw, int threads = 0);
+
 // Throws Error(Usage) unless the extents are positive, spatial_dims is 2 or 3
 // and a 2D grid has d == 1 (every entry point below checks this).
 void check_mask_grid(const MaskGrid& grid);

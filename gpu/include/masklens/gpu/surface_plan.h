@@ -1,7 +1,6 @@
 // Host-side steps of the CUDA surface-distance path, plain C++ built in every
-// configuration (and tested without a device): cropping the pair, describing
-// the device problems, and turning the compact distances the device returns
-// into the engine's per-group summaries.
+// configuration (and tested without a device): describing the device problems, and turning the compact
+// distances the device returns into the engine's per-group summaries.
 #pragma once
 
 #include "masklens/engine/distance_transform.h"
@@ -14,16 +13,8 @@
 
 namespace masklens::gpu {
 
-// Both masks cropped to the bounding box of their union, one byte per box
-// voxel (bit 0 prediction, bit 1 target), C order over the box; an empty box
-// when both masks are empty. The same box and bytes as the CPU path's.
-struct CroppedMasks {
-    GridBox box;
-    std::vector<std::uint8_t> inside;
-};
-
-CroppedMasks crop_mask_pair(const std::uint8_t* pred, const std::uint8_t* target,
-                            const std::array<std::int64_t, 3>& extent_dhw, int threads);
+// The pair cropped as the CPU path crops it (engine crop_mask_pair).
+using CroppedMasks = CroppedMaskPair;
 
 // The device problem over a non-empty crop: surfaces and distances along
 // `axes` (D, H, W), per-slice groups along group_axis (-1: none), spacing
