@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace masklens::ui {
@@ -397,18 +398,29 @@ bool VtkHostWidget::ensureOffscreen()
     return true;
 }
 
-bool VtkHostWidget::renderOffscreen()
+std::optional<QSize> VtkHostWidget::prepareOffscreen()
 {
     const double ratio = devicePixelRatioF();
     const QSize device(std::max(1, static_cast<int>(std::lround(width() * ratio))),
                        std::max(1, static_cast<int>(std::lround(height() * ratio))));
     if (!ensureOffscreen()) {
-        return false;
+        return std::nullopt;
     }
     if (graphics_size_ != device) {
         graphics_size_ = device;
         resizeGraphics(device.width(), device.height());
     }
+    return device;
+}
+
+bool VtkHostWidget::renderOffscreen()
+{
+    const std::optional<QSize> prepared = prepareOffscreen();
+    if (!prepared) {
+        return false;
+    }
+    const QSize device = *prepared;
+    const double ratio = devicePixelRatioF();
     renderIntoCurrentFramebuffer();
     // The frame is still in VTK's own render framebuffer (no swap, no blit:
     // each full-frame blit is a pass of the rasteriser): read it from there.
@@ -512,13 +524,7 @@ void VtkHostWidget::resizeEvent(QResizeEvent* event)
     // Readback: the render window takes the new size at once (as a
     // QOpenGLWidget's resizeGL does), so that coordinate mappings are right
     // before the next frame.
-    const double ratio = devicePixelRatioF();
-    const QSize device(std::max(1, static_cast<int>(std::lround(width() * ratio))),
-                       std::max(1, static_cast<int>(std::lround(height() * ratio))));
-    if (graphics_size_ != device && ensureOffscreen()) {
-        graphics_size_ = device;
-        resizeGraphics(device.width(), device.height());
-    }
+    prepareOffscreen();
 }
 
 QImage VtkHostWidget::grabFramebuffer()

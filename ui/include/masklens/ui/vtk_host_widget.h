@@ -25,6 +25,7 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 
 #include <vtkNew.h>
 #include <vtkSmartPointer.h>
@@ -120,6 +121,9 @@ private:
     void signalFrameIfPending();
     // Readback: the context (created and set up on first use) made current.
     bool ensureOffscreen();
+    // Readback: the context current and the render window at the widget's
+    // size; that size (device pixels), or nothing without a context.
+    std::optional<QSize> prepareOffscreen();
     // Readback: renders into the offscreen framebuffer and keeps its image.
     bool renderOffscreen();
 
