@@ -186,6 +186,34 @@ template <class Real> HardCounts count_hard(const Real* p, const Real* t, std::i
     return {predicted, target, both};
 }
 
+// Unsigned one-byte labels (int8 would need its negative labels reported).
+inline bool is_unsigned_byte(ScalarType type) noexcept
+{
+    return type == ScalarType::UInt8 || type == ScalarType::Bool;
+}
+
+// Counts of a chunk of two byte label maps: nonzero voxels of each, nonzero
+// in both, and whether every value is 0 or 1.
+struct ByteCounts {
+    std::int32_t predicted = 0, target = 0, both = 0;
+    bool binary_only = true;
+};
+
+inline ByteCounts count_bytes(const std::uint8_t* p, const std::uint8_t* t, std::int64_t count)
+{
+    std::int32_t predicted = 0, target = 0, both = 0; // count <= kChunk
+    unsigned any_bits = 0;
+    for (std::int64_t i = 0; i < count; ++i) {
+        const bool pp = p[i] != 0;
+        const bool tp = t[i] != 0;
+        predicted += pp;
+        target += tp;
+        both += pp & tp;
+        any_bits |= static_cast<unsigned>(p[i] | t[i]);
+    }
+    return {predicted, target, both, (any_bits & ~1u) == 0};
+}
+
 // Sums a chunk into one region (slicing along D or H). Each term expression is
 // first evaluated into a scratch buffer, which lets Eigen vectorise it (its
 // log and exp included), then summed in double.
@@ -411,7 +439,10 @@ public:
           shape_(prediction.shape()),
           needs_(term_needs(options.metrics, options.metric, plan.pairing, is_label_type(target.type()))),
           axis_(plan.axis), slices_per_sample_(plan.slices_per_sample), regions_(plan.regions),
-          channel_labels_(plan.channel_labels)
+          channel_labels_(plan.channel_labels),
+          byte_labels_(pairing_ == PairingMode::LabelMaps && axis_ != SliceAxis::W &&
+                       is_unsigned_byte(prediction.type()) && is_unsigned_byte(target.type()) &&
+                       !needs_.bce && !needs_.focal && !needs_.range_check)
     {}
 
     BatchStatistics run()
@@ -559,6 +590,12 @@ private:
                     }
                     continue;
                 }
+                if (byte_labels_) {
+                    // Label maps have one channel.
+                    const std::int64_t offset = (n * shape_.d + d) * plane_size + chunk;
+                    run_byte_chunk(state, sparse, slices, region, offset, count);
+                    continue;
+                }
                 for (std::int64_t c = 0; c < shape_.c; ++c) {
                     const std::int64_t offset = ((n * shape_.c + c) * shape_.d + d) * plane_size + chunk;
                     load_values<Real>(prediction_, offset, count, values.data());
@@ -584,6 +621,66 @@ private:
                     }
                 }
             }
+        }
+    }
+
+    // One chunk of byte label maps (byte_labels_): the float path's terms
+    // from four counts. Mask values enter as 0 or 1, so sum p, sum t and
+    // sum p t are the nonzero counts, (p - t)^2 and |p - t| are 1 exactly
+    // where one of the two is nonzero, and each hard decision is the same
+    // for every voxel of a value.
+    void run_byte_chunk(ThreadState& state, SparseLabels* sparse, RegionStats* slices, std::int64_t region,
+                        std::int64_t offset, std::int64_t count)
+    {
+        const auto* p = reinterpret_cast<const std::uint8_t*>(prediction_.data()) + offset;
+        const auto* t = reinterpret_cast<const std::uint8_t*>(target_.data()) + offset;
+        const ByteCounts counts = count_bytes(p, t, count);
+        const std::int64_t predicted = counts.predicted, target = counts.target, both = counts.both;
+        RegionStats local;
+        local.elements = count;
+        if (needs_.overlap) {
+            local.pred_sum = static_cast<double>(predicted);
+            local.target_sum = static_cast<double>(target);
+            local.overlap_sum = static_cast<double>(both);
+        }
+        const auto differing = static_cast<double>(predicted + target - 2 * both);
+        if (needs_.squared) {
+            local.squared_error = differing;
+        }
+        if (needs_.absolute) {
+            local.absolute_error = differing;
+        }
+        if (needs_.hard) {
+            // The float path's decisions, evaluated once per value (in float:
+            // byte inputs are evaluated in float).
+            const float threshold = static_cast<float>(options_.metric.threshold);
+            const bool one_positive = terms::predicted_positive(1.0F, threshold);
+            const bool zero_positive = terms::predicted_positive(0.0F, threshold);
+            const bool one_target = terms::target_positive(1.0F);
+            const bool zero_target = terms::target_positive(0.0F);
+            const std::int64_t only_predicted = predicted - both, only_target = target - both;
+            const std::int64_t neither = count - predicted - target + both;
+            local.pred_positive = (one_positive ? predicted : 0) + (zero_positive ? count - predicted : 0);
+            local.target_positive = (one_target ? target : 0) + (zero_target ? count - target : 0);
+            local.true_positive = (one_positive && one_target ? both : 0) +
+                                  (one_positive && zero_target ? only_predicted : 0) +
+                                  (zero_positive && one_target ? only_target : 0) +
+                                  (zero_positive && zero_target ? neither : 0);
+        }
+        slices[region] += local;
+
+        const double threshold = options_.metric.threshold;
+        if (counts.binary_only && threshold > 0 && threshold <= 1) {
+            if (local.pred_positive > 0 || local.target_positive > 0) {
+                LabelCounts& one = sparse[region].at(1);
+                one.predicted += local.pred_positive;
+                one.target += local.target_positive;
+                one.both += local.true_positive;
+            }
+            return;
+        }
+        for (std::int64_t i = 0; i < count; ++i) {
+            count_label_voxel(state, sparse[region], offset + i, p[i], t[i]);
         }
     }
 
@@ -699,6 +796,11 @@ private:
     std::int64_t slices_per_sample_;
     std::int64_t regions_;
     std::int64_t channel_labels_;
+    // Byte label maps (the usual mask files) whose requested terms are all
+    // counts: a chunk's values are 0 or 1 after the mask conversion, so its
+    // sums are counts and the bytes are counted directly (run_byte_chunk),
+    // with results identical to the float path.
+    bool byte_labels_ = false;
     bool shared_regions_ = true;
     std::vector<RegionStats> slices_;
     std::vector<RegionStats> channel_label_slices_;

@@ -85,6 +85,16 @@ std::vector<float> random_values(std::size_t count, unsigned seed, bool binary)
     return values;
 }
 
+// Every field equal, bit for bit.
+bool same_region(const RegionStats& a, const RegionStats& b)
+{
+    return a.elements == b.elements && a.bce == b.bce && a.focal == b.focal &&
+           a.squared_error == b.squared_error && a.absolute_error == b.absolute_error &&
+           a.pred_sum == b.pred_sum && a.target_sum == b.target_sum && a.overlap_sum == b.overlap_sum &&
+           a.pred_positive == b.pred_positive && a.target_positive == b.target_positive &&
+           a.true_positive == b.true_positive;
+}
+
 class StatisticsTest : public QObject {
     Q_OBJECT
 
@@ -410,6 +420,75 @@ private slots:
                          .contains("spacing (0.8, 0.8, 3) differs from the prediction's (0.8, 0.8, 2.5)"),
                      error.what());
         }
+    }
+
+    void byte_label_maps_equal_the_float_path_data()
+    {
+        QTest::addColumn<double>("threshold");
+        QTest::addColumn<int>("axis");
+        for (double threshold : {0.5, 0.0, 1.0, 1.5}) {
+            for (SliceAxis axis : {SliceAxis::D, SliceAxis::H, SliceAxis::W}) {
+                QTest::addRow("threshold %g, axis %d", threshold, static_cast<int>(axis))
+                    << threshold << static_cast<int>(axis);
+            }
+        }
+    }
+
+    void byte_label_maps_equal_the_float_path()
+    {
+        // uint8 label maps are counted straight from the bytes; the same maps
+        // as uint16 go through the float path. Every region and label count
+        // must agree exactly. Planes of 50 x 90 split into chunks; the first
+        // half of each volume holds only 0/1 (the binary shortcut), the second
+        // also labels 2 and 3.
+        QFETCH(double, threshold);
+        QFETCH(int, axis);
+        const Shape shape = shape3d(2, 1, 6, 50, 90);
+        const auto count = static_cast<std::size_t>(shape.elements());
+        std::mt19937 generator(5);
+        std::uniform_int_distribution<int> label(0, 3);
+        std::vector<std::uint8_t> pred8(count), target8(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            const int top = i < count / 2 ? 1 : 3;
+            pred8[i] = static_cast<std::uint8_t>(std::min(label(generator), top));
+            target8[i] = static_cast<std::uint8_t>(std::min(label(generator), top));
+        }
+        const std::vector<std::uint16_t> pred16(pred8.begin(), pred8.end());
+        const std::vector<std::uint16_t> target16(target8.begin(), target8.end());
+        StatisticsOptions options = with_metrics({Metric::Dice, Metric::Mse, Metric::Mae, Metric::DiceLoss,
+                                                  Metric::Tp, Metric::Fp, Metric::Fn, Metric::Tn});
+        options.metric.threshold = threshold;
+        options.axis = static_cast<SliceAxis>(axis);
+        const Evaluation bytes = evaluate(make_volume("pred", ScalarType::UInt8, shape, pred8),
+                                          make_volume("target", ScalarType::UInt8, shape, target8), options);
+        const Evaluation wide = evaluate(make_volume("pred", ScalarType::UInt16, shape, pred16),
+                                         make_volume("target", ScalarType::UInt16, shape, target16), options);
+        QCOMPARE(bytes.statistics.pairing, PairingMode::LabelMaps);
+        QCOMPARE(bytes.statistics.labels, wide.statistics.labels);
+        QCOMPARE(bytes.statistics.slices.size(), wide.statistics.slices.size());
+        for (std::size_t i = 0; i < bytes.statistics.slices.size(); ++i) {
+            QVERIFY2(same_region(bytes.statistics.slices[i], wide.statistics.slices[i]),
+                     qPrintable(QString::number(i)));
+        }
+        QCOMPARE(bytes.statistics.label_slices.size(), wide.statistics.label_slices.size());
+        for (std::size_t i = 0; i < bytes.statistics.label_slices.size(); ++i) {
+            QVERIFY2(same_region(bytes.statistics.label_slices[i], wide.statistics.label_slices[i]),
+                     qPrintable(QString::number(i)));
+        }
+        // And the counts are the counts: a hand loop over the bytes.
+        std::int64_t predicted = 0, both = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            const bool p = static_cast<double>(pred8[i] != 0) >= threshold;
+            predicted += p;
+            both += p && target8[i] != 0;
+        }
+        std::int64_t pass_predicted = 0, pass_both = 0;
+        for (const RegionStats& region : bytes.statistics.slices) {
+            pass_predicted += region.pred_positive;
+            pass_both += region.true_positive;
+        }
+        QCOMPARE(pass_predicted, predicted);
+        QCOMPARE(pass_both, both);
     }
 
     void cancel_and_progress()
