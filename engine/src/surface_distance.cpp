@@ -10,6 +10,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -28,6 +30,11 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kEdtCostPerAxis = 1.0;
 constexpr double kTreeCostBase = 12.0;
 constexpr double kTreeCostPerLevel = 1.0;
+// Rows a query may visit in the row search before the tree takes over: a tree
+// query costs about as much (measured on the benchmark's spheres).
+constexpr std::int64_t kRowBudget = 256;
+// Rings of rows searched for a first bound when a query has none.
+constexpr std::int64_t kSeedRings = 8;
 
 using Extent = std::array<std::int64_t, 3>;
 
@@ -214,22 +221,59 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     const auto map_index = [&](const detail::GridPoint& p) {
         return ((box.lo[0] + p[0]) * ext[1] + box.lo[1] + p[1]) * ext[2] + box.lo[2] + p[2];
     };
-    // Distances from queries[begin, end) to the tree, into out[begin, end).
-    const auto query = [&](const detail::SurfaceTree& tree, const detail::GridPoint* queries,
-                           std::int64_t begin, std::int64_t end, double* out, bool pred_side) {
-        detail::GridPoint hint = tree.any_point();
+    // Row searches over the whole box (shared by every group), unless slices
+    // run along W: rows along W would then cross them.
+    std::unique_ptr<detail::RowSearch> rows;
+    if (group_axis != 2) {
+        const std::array<bool, 2> free{group_axis != 0 && e[0] > 1, group_axis != 1 && e[1] > 1};
+        rows = std::make_unique<detail::RowSearch>(surface.data(), e, lengths, free, options.threads);
+    }
+    // The other surface of a query: its side in the row search and its tree,
+    // built only when a query first needs it.
+    struct Other {
+        int side = 0; // 0 prediction, 1 target
+        std::function<const detail::SurfaceTree&()> tree;
+    };
+    // Distances from queries[begin, end) to `other`, into out[begin, end).
+    const auto query = [&](const Other& other, const detail::GridPoint* queries, std::int64_t begin,
+                           std::int64_t end, double* out, bool pred_side) {
+        detail::GridPoint answer{};
         for (std::int64_t k = begin; k < end; ++k) {
-            // The previous query's answer bounds this one's search when the
-            // two are neighbours (consecutive in scan order, usually).
-            const bool near = k > begin && std::abs(queries[k][0] - queries[k - 1][0]) <= 1 &&
-                              std::abs(queries[k][1] - queries[k - 1][1]) <= 1 &&
-                              std::abs(queries[k][2] - queries[k - 1][2]) <= 1;
-            const double squared = fused ? tree.nearest<true>(queries[k], hint, near)
-                                         : tree.nearest<false>(queries[k], hint, near);
+            const detail::GridPoint& q = queries[k];
+            // The previous query's answer bounds this one's search: tightly
+            // when the two are neighbours (consecutive in scan order, usually).
+            const bool near = k > begin && std::abs(q[0] - queries[k - 1][0]) <= 1 &&
+                              std::abs(q[1] - queries[k - 1][1]) <= 1 &&
+                              std::abs(q[2] - queries[k - 1][2]) <= 1;
+            double squared = kInf;
+            if (k > begin) {
+                squared = fused ? detail::squared_distance<true>(lengths, q, answer)
+                                : detail::squared_distance<false>(lengths, q, answer);
+            }
+            // Rows when the answer lies close (within kRowBudget rows); the
+            // tree when a neighbour's answer says it does not, or when the
+            // rows' budget runs out.
+            bool found = false;
+            if (rows != nullptr && (!near || rows->rows_within(squared) <= kRowBudget)) {
+                if (k == begin) {
+                    fused ? rows->seed<true>(other.side, q, squared, answer, kSeedRings)
+                          : rows->seed<false>(other.side, q, squared, answer, kSeedRings);
+                }
+                // A loose bound (not a neighbour's answer) may cost more rows
+                // before the search finds the answer's neighbourhood.
+                const std::int64_t budget = near ? kRowBudget : 4 * kRowBudget;
+                found = fused ? rows->nearest<true>(other.side, q, squared, answer, budget)
+                              : rows->nearest<false>(other.side, q, squared, answer, budget);
+            }
+            if (!found) {
+                const bool bounded = squared != kInf;
+                squared = fused ? other.tree().nearest<true>(q, answer, bounded)
+                                : other.tree().nearest<false>(q, answer, bounded);
+            }
             const double distance = std::sqrt(squared);
             out[k] = distance;
             if (pred_side && pred_map != nullptr) {
-                pred_map[map_index(queries[k])] = static_cast<float>(distance);
+                pred_map[map_index(q)] = static_cast<float>(distance);
             }
         }
     };
@@ -257,7 +301,8 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     };
 
     if (group_axis < 0) {
-        // One problem: build both trees at once, then split the queries over all threads.
+        // One problem: split the queries over all threads; a tree is built
+        // once, by the first query that needs it.
         // Plain variables, not a structured binding: the lambdas below capture
         // them, which clang before 16 refuses for bindings.
         const std::int64_t np = sizes(0).first, nt = sizes(0).second;
@@ -268,15 +313,19 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
             fill_unmatched(0, out);
             return;
         }
-        std::vector<std::vector<detail::GridPoint>> copies{p_points, t_points};
+        std::array<std::once_flag, 2> once;
         std::array<std::unique_ptr<detail::SurfaceTree>, 2> built;
-        detail::parallel_for(
-            2, detail::worker_count(options.threads, 2, np + nt), [&](std::int64_t b, std::int64_t en, int) {
-                for (std::int64_t k = b; k < en; ++k) {
-                    built[static_cast<std::size_t>(k)] = std::make_unique<detail::SurfaceTree>(
-                        std::move(copies[static_cast<std::size_t>(k)]), lengths);
-                }
-            });
+        const std::array<const std::vector<detail::GridPoint>*, 2> points{&p_points, &t_points};
+        const auto lazy_tree = [&](std::size_t side) {
+            return [&, side]() -> const detail::SurfaceTree& {
+                std::call_once(once[side], [&] {
+                    built[side] = std::make_unique<detail::SurfaceTree>(*points[side], lengths);
+                });
+                return *built[side];
+            };
+        };
+        const Other pred_side{0, lazy_tree(0)};
+        const Other target_side{1, lazy_tree(1)};
         constexpr std::int64_t kChunk = 4096;
         const std::int64_t p_chunks = (np + kChunk - 1) / kChunk;
         const std::int64_t t_chunks = (nt + kChunk - 1) / kChunk;
@@ -286,11 +335,11 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
                 return; // the caller throws once the workers are done
             }
             if (c < p_chunks) {
-                query(*built[1], p_points.data(), c * kChunk, std::min(np, (c + 1) * kChunk),
+                query(target_side, p_points.data(), c * kChunk, std::min(np, (c + 1) * kChunk),
                       out.pred_to_target.data(), true);
             } else {
                 const std::int64_t k = c - p_chunks;
-                query(*built[0], t_points.data(), k * kChunk, std::min(nt, (k + 1) * kChunk),
+                query(pred_side, t_points.data(), k * kChunk, std::min(nt, (k + 1) * kChunk),
                       out.target_to_pred.data(), false);
             }
         });
@@ -313,11 +362,23 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
             fill_unmatched(g, out);
             return;
         }
-        const detail::SurfaceTree p_tree(slice_of(p_points, p_start, g), lengths);
-        const detail::SurfaceTree t_tree(slice_of(t_points, t_start, g), lengths);
-        query(t_tree, p_points.data() + p_start[static_cast<std::size_t>(g)], 0, np,
+        // The slice's trees, built on first use (this thread only).
+        std::optional<detail::SurfaceTree> p_tree, t_tree;
+        const Other pred_side{0, [&]() -> const detail::SurfaceTree& {
+                                  if (!p_tree) {
+                                      p_tree.emplace(slice_of(p_points, p_start, g), lengths);
+                                  }
+                                  return *p_tree;
+                              }};
+        const Other target_side{1, [&]() -> const detail::SurfaceTree& {
+                                    if (!t_tree) {
+                                        t_tree.emplace(slice_of(t_points, t_start, g), lengths);
+                                    }
+                                    return *t_tree;
+                                }};
+        query(target_side, p_points.data() + p_start[static_cast<std::size_t>(g)], 0, np,
               out.pred_to_target.data(), true);
-        query(p_tree, t_points.data() + t_start[static_cast<std::size_t>(g)], 0, nt,
+        query(pred_side, t_points.data() + t_start[static_cast<std::size_t>(g)], 0, nt,
               out.target_to_pred.data(), false);
     });
 }

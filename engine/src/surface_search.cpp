@@ -3,9 +3,18 @@
 #include "masklens/engine/distance_transform.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <limits>
 #include <utility>
+
+// visit_row runs once per row of a query, inside the search's loops; a call
+// there costs as much as the row itself.
+#if defined(__GNUC__)
+#define MASKLENS_ALWAYS_INLINE [[gnu::always_inline]] inline
+#else
+#define MASKLENS_ALWAYS_INLINE inline
+#endif
 
 namespace masklens::detail {
 
@@ -175,6 +184,203 @@ template <bool fused> double SurfaceTree::nearest(const GridPoint& q, GridPoint&
 
 template double SurfaceTree::nearest<false>(const GridPoint&, GridPoint&, bool) const;
 template double SurfaceTree::nearest<true>(const GridPoint&, GridPoint&, bool) const;
+
+RowSearch::RowSearch(const std::uint8_t* surface, const std::array<std::int64_t, 3>& extent,
+                     const AxisLengths& lengths, std::array<bool, 2> free, int threads)
+    : extent_(extent), words_((extent[2] + 63) / 64),
+      stride_(words_ + 2), t_{lengths.t[0].data(), lengths.t[1].data(), lengths.t[2].data()}, free_(free)
+{
+    w_squared_.resize(lengths.t[2].size());
+    for (std::size_t k = 0; k < w_squared_.size(); ++k) {
+        w_squared_[k] = lengths.t[2][k] * lengths.t[2][k];
+    }
+    const std::int64_t n = extent_[2];
+    const std::int64_t rows = extent_[0] * extent_[1];
+    for (auto& bits : bits_) {
+        bits.resize(static_cast<std::size_t>(rows * stride_), 0);
+    }
+    const int workers = worker_count(threads, rows, rows * n);
+    parallel_for(rows, workers, [&](std::int64_t begin, std::int64_t end, int) {
+        for (std::int64_t row = begin; row < end; ++row) {
+            const std::uint8_t* in = surface + row * n;
+            std::uint64_t* pred = bits_[0].data() + row * stride_ + 1;
+            std::uint64_t* target = bits_[1].data() + row * stride_ + 1;
+            for (std::int64_t word = 0; word < words_; ++word) {
+                std::uint64_t pred_word = 0;
+                std::uint64_t target_word = 0;
+                for (std::int64_t byte = 0; byte < 8; ++byte) {
+                    // Eight voxels at a time: their bytes as one integer (byte i
+                    // at bits 8i), then each surface's bit of every byte
+                    // gathered into one byte by a multiply (bit i = byte i).
+                    const std::int64_t first = word * 64 + byte * 8;
+                    std::uint64_t group = 0;
+                    for (std::int64_t i = 0; i < 8 && first + i < n; ++i) {
+                        group |= static_cast<std::uint64_t>(in[first + i]) << (8 * i);
+                    }
+                    constexpr std::uint64_t kLowBits = 0x0101010101010101ULL;
+                    constexpr std::uint64_t kGather = 0x0102040810204080ULL;
+                    pred_word |= (((group & kLowBits) * kGather) >> 56) << (8 * byte);
+                    target_word |= ((((group >> 1) & kLowBits) * kGather) >> 56) << (8 * byte);
+                }
+                pred[word] = pred_word;
+                target[word] = target_word;
+            }
+        }
+    });
+}
+
+double RowSearch::rows_within(double squared) const
+{
+    const double sd = extent_[0] > 1 ? t_[0][1] : 1.0;
+    const double sh = extent_[1] > 1 ? t_[1][1] : 1.0;
+    const double r = std::sqrt(squared);
+    const double along_d = free_[0] && extent_[0] > 1 ? 2 * r / sd + 1 : 1;
+    const double along_h = free_[1] && extent_[1] > 1 ? 2 * r / sh + 1 : 1;
+    // An ellipse's area against its bounding rectangle: pi / 4.
+    return along_d > 1 && along_h > 1 ? 0.7854 * along_d * along_h : along_d * along_h;
+}
+
+MASKLENS_ALWAYS_INLINE std::int32_t RowSearch::steps_in_row(const std::uint64_t* row, std::int32_t w) const
+{
+    // The 64 positions from w on and the 64 before w, as two words (the row's
+    // zero words at both ends keep the reads inside it); a nearest voxel
+    // within 63 steps, the usual case, then takes no branch.
+    const std::int32_t word = (w >> 6) + 1;
+    const std::int32_t bit = w & 63;
+    const std::uint64_t after = (row[word] >> bit) | ((row[word + 1] << 1) << (63 - bit));
+    const std::uint64_t before = ((row[word] << (63 - bit)) << 1) | (row[word - 1] >> bit);
+    const std::int32_t right = std::countr_zero(after);     // 64: none within 63
+    const std::int32_t left = std::countl_zero(before) + 1; // 65: none within 64
+    const std::int32_t steps = std::min(right, left);
+    if (steps < 64) {
+        return steps;
+    }
+    // Farther: scan the row's words outward.
+    std::int32_t found = -1;
+    for (std::int32_t j = word + 1; j <= words_; ++j) {
+        if (row[j] != 0) {
+            found = (j - 1) * 64 + std::countr_zero(row[j]) - w;
+            break;
+        }
+    }
+    for (std::int32_t j = word - 1; j >= 1; --j) {
+        if (row[j] != 0) {
+            const std::int32_t back = w - ((j - 1) * 64 + 63 - std::countl_zero(row[j]));
+            return found < 0 ? back : std::min(found, back);
+        }
+    }
+    return found;
+}
+
+template <bool fused>
+MASKLENS_ALWAYS_INLINE void RowSearch::visit_row(int side, std::int64_t d, std::int64_t h, double td,
+                                                 double th, std::int32_t qw, double& best,
+                                                 GridPoint& best_point) const
+{
+    const std::uint64_t* row = bits_[static_cast<std::size_t>(side)].data() + (d * extent_[1] + h) * stride_;
+    const std::int32_t steps = steps_in_row(row, qw);
+    if (steps < 0) {
+        return;
+    }
+    // squared_distance(td, th, t[steps]) with the first pass's square taken
+    // from the table (the same rounded product).
+    const double f = w_squared_[static_cast<std::size_t>(steps)];
+    double value = 0;
+    if constexpr (fused) {
+        value = std::fma(td, td, std::fma(th, th, f));
+    } else {
+        const double g = th * th + f;
+        value = td * td + g;
+    }
+    if (value < best) {
+        best = value;
+        // The voxel `steps` from qw, on whichever side holds one.
+        const std::int32_t right = qw + steps;
+        const bool on_right = right < extent_[2] && ((row[(right >> 6) + 1] >> (right & 63)) & 1) != 0;
+        best_point = {static_cast<std::int32_t>(d), static_cast<std::int32_t>(h),
+                      on_right ? right : qw - steps};
+    }
+}
+
+template <bool fused>
+bool RowSearch::nearest(int side, const GridPoint& q, double& best, GridPoint& best_point,
+                        std::int64_t budget) const
+{
+    const std::int64_t qd = q[0];
+    const std::int64_t qh = q[1];
+    const std::int64_t max_kd = free_[0] ? std::max(qd, extent_[0] - 1 - qd) : 0;
+    const std::int64_t max_kh = free_[1] ? std::max(qh, extent_[1] - 1 - qh) : 0;
+    for (std::int64_t kd = 0; kd <= max_kd; ++kd) {
+        const double td = t_[0][kd];
+        if (!(squared_distance<fused>(td, 0.0, 0.0) < best)) {
+            break; // every farther plane too
+        }
+        for (int d_side = 0; d_side < (kd == 0 ? 1 : 2); ++d_side) {
+            const std::int64_t d = d_side == 0 ? qd + kd : qd - kd;
+            if (d < 0 || d >= extent_[0]) {
+                continue;
+            }
+            for (std::int64_t kh = 0; kh <= max_kh; ++kh) {
+                const double th = t_[1][kh];
+                if (!(squared_distance<fused>(td, th, 0.0) < best)) {
+                    break;
+                }
+                for (int h_side = 0; h_side < (kh == 0 ? 1 : 2); ++h_side) {
+                    const std::int64_t h = h_side == 0 ? qh + kh : qh - kh;
+                    if (h < 0 || h >= extent_[1]) {
+                        continue;
+                    }
+                    if (--budget < 0) {
+                        return false;
+                    }
+                    visit_row<fused>(side, d, h, td, th, q[2], best, best_point);
+                    if (best == 0) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    return true;
+}
+
+template <bool fused>
+void RowSearch::seed(int side, const GridPoint& q, double& best, GridPoint& best_point,
+                     std::int64_t max_ring) const
+{
+    const std::int64_t rd = free_[0] ? max_ring : 0;
+    const std::int64_t rh = free_[1] ? max_ring : 0;
+    for (std::int64_t ring = 0; ring <= std::max(rd, rh); ++ring) {
+        for (std::int64_t kd = -std::min(ring, rd); kd <= std::min(ring, rd); ++kd) {
+            const std::int64_t d = q[0] + kd;
+            if (d < 0 || d >= extent_[0]) {
+                continue;
+            }
+            const bool edge = std::abs(kd) == ring;
+            if (!edge && rh == 0) {
+                continue; // that row belongs to an earlier ring
+            }
+            // On the ring's edges along D every row; inside, its two ends along H.
+            const std::int64_t step = edge ? 1 : 2 * ring;
+            for (std::int64_t kh = -std::min(ring, rh); kh <= std::min(ring, rh); kh += step) {
+                const std::int64_t h = q[1] + kh;
+                if (h < 0 || h >= extent_[1]) {
+                    continue;
+                }
+                visit_row<fused>(side, d, h, t_[0][std::abs(kd)], t_[1][std::abs(kh)], q[2], best,
+                                 best_point);
+            }
+        }
+        if (best < std::numeric_limits<double>::infinity()) {
+            return;
+        }
+    }
+}
+
+template void RowSearch::seed<false>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
+template void RowSearch::seed<true>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
+template bool RowSearch::nearest<false>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
+template bool RowSearch::nearest<true>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
 
 Arithmetic transform_arithmetic()
 {

@@ -25,6 +25,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 namespace masklens::detail {
@@ -51,6 +52,15 @@ template <bool fused> inline double squared_distance(double td, double th, doubl
         const double g = th * th + f;
         return td * td + g;
     }
+}
+
+// The squared distance between two box points, as above.
+template <bool fused>
+inline double squared_distance(const AxisLengths& lengths, const GridPoint& a, const GridPoint& b)
+{
+    return squared_distance<fused>(lengths.t[0][static_cast<std::size_t>(std::abs(a[0] - b[0]))],
+                                   lengths.t[1][static_cast<std::size_t>(std::abs(a[1] - b[1]))],
+                                   lengths.t[2][static_cast<std::size_t>(std::abs(a[2] - b[2]))]);
 }
 
 // A k-d tree over surface voxels (median splits on the axis of widest extent
@@ -89,6 +99,65 @@ private:
     const double* t_[3];
     std::array<double, 3>
         spacing_; // mm per step (t_[a][1]; 1 on an axis of extent 1, where every delta is 0)
+};
+
+// Nearest surface voxel by rows, for surfaces that lie close to each other
+// (the common case: a prediction against its target).
+//
+// Each surface is packed into one bit per voxel, row by row along W. The
+// nearest point to q is the minimum, over rows (d, h), of
+// squared_distance(t[|d - qd|], t[|h - qh|], t[k]) with k the steps from qw to
+// the row's nearest voxel (found with bit scans): within a row the value grows
+// with |w - qw| (every step of the arithmetic is monotonic), so that voxel
+// gives the row's minimum. Rows are visited outward from q and a row is
+// skipped when even w = qw would not be closer than the best so far, so the
+// result is the exact minimum, the same value as the transform and the tree.
+//
+// The work per query grows with the squared distance (the rows inside an
+// ellipse of that radius), so callers give each query a row budget and ask the
+// tree when the budget runs out.
+class RowSearch {
+public:
+    // Both surfaces of a box at once: `surface` holds bits in scan order over
+    // extent (D, H, W) (1 prediction, 2 target). `free` says which of D and H
+    // may differ from the query's (a slice's normal may not).
+    RowSearch(const std::uint8_t* surface, const std::array<std::int64_t, 3>& extent,
+              const AxisLengths& lengths, std::array<bool, 2> free, int threads);
+
+    // Squared distance (mm^2) from q to the nearest voxel of surface `side`
+    // (0 prediction, 1 target), found within `budget` rows: returns true with
+    // `best` and `best_point` set. `best` on entry is a bound: +inf, or the
+    // value of `best_point`, a point of that surface. Returns false when the
+    // budget ran out; `best` and `best_point` then hold the closest point
+    // found so far (best is +inf if none).
+    template <bool fused>
+    bool nearest(int side, const GridPoint& q, double& best, GridPoint& best_point,
+                 std::int64_t budget) const;
+
+    // A first bound for a query without one: the closest voxel of `side` in
+    // the rings of rows around q (Chebyshev radius in rows up to max_ring),
+    // stopping after the first ring that holds one. Leaves best at +inf when
+    // none does.
+    template <bool fused>
+    void seed(int side, const GridPoint& q, double& best, GridPoint& best_point, std::int64_t max_ring) const;
+
+    // About how many rows a query whose answer is `squared` mm^2 visits.
+    double rows_within(double squared) const;
+
+private:
+    // Steps from w to the nearest set bit of a packed row; -1 if none.
+    std::int32_t steps_in_row(const std::uint64_t* row, std::int32_t w) const;
+    template <bool fused>
+    void visit_row(int side, std::int64_t d, std::int64_t h, double td, double th, std::int32_t qw,
+                   double& best, GridPoint& best_point) const;
+
+    std::array<std::int64_t, 3> extent_;
+    std::int64_t words_;  // 64-bit words of a row's bits
+    std::int64_t stride_; // words per packed row: a zero word, the bits, a zero word
+    const double* t_[3];
+    std::vector<double> w_squared_; // t[2][k] * t[2][k], rounded (the transform's first pass)
+    std::array<bool, 2> free_;
+    std::array<std::vector<std::uint64_t>, 2> bits_;
 };
 
 } // namespace masklens::detail

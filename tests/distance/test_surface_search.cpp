@@ -1,5 +1,6 @@
 // Voxel-mode surface distances by the two exact methods (SurfaceSearch): the
-// k-d tree search at surface voxels and the two EDTs over the bounding box must
+// search at surface voxels (rows of packed bits, with the k-d tree for far
+// answers) and the two EDTs over the bounding box must
 // agree with each other and with a brute-force O(n * m) reference, on random
 // masks of awkward sizes (2D and 3D, anisotropic spacing), empty and
 // single-voxel masks, far-apart masks and masks touching the image border, per
@@ -258,6 +259,40 @@ std::vector<Case> special_cases()
                 }
             }
         }
+        cases.push_back(c);
+    }
+    {
+        // Wide, sparse rows: the nearest voxel along W lies 63, 64, 65 or many
+        // more steps away (the row search reads 64 positions each way in one
+        // go and scans on beyond them), on either side.
+        std::mt19937 rng(11);
+        std::bernoulli_distribution sparse(0.006);
+        for (const MaskGrid& g : {MaskGrid{1, 3, 300, 2}, MaskGrid{4, 3, 260, 3}, MaskGrid{2, 2, 700, 3}}) {
+            Case c = make(g, {0.6, 1.3, 0.9});
+            for (std::size_t i = 0; i < c.pred.size(); ++i) {
+                c.pred[i] = sparse(rng) ? 1 : 0;
+                c.target[i] = sparse(rng) ? 1 : 0;
+            }
+            c.pred[at(c, 0, 0, 100)] = 1;
+            c.target[at(c, 0, 0, 163)] = 1; // 63 steps right
+            c.pred[at(c, 0, 1, 140)] = 1;
+            c.target[at(c, 0, 1, 76)] = 1; // 64 steps left
+            c.pred[at(c, 0, 2, 5)] = 1;
+            c.target[at(c, 0, 2, 70)] = 1; // 65 steps right
+            cases.push_back(c);
+        }
+    }
+    {
+        // Far apart across many rows (more than the row search's budget):
+        // the tree answers, bounded by what the rows found first.
+        Case c = make({60, 40, 5, 3}, {0.9, 0.6, 1.4});
+        for (std::int64_t d = 0; d < 2; ++d) {
+            for (std::int64_t h = 0; h < 3; ++h) {
+                c.pred[at(c, d, h, 0)] = 1;
+                c.target[at(c, 59 - d, 39 - h, 4)] = 1;
+            }
+        }
+        c.target[at(c, 30, 20, 2)] = 1; // a nearer target voxel mid-way
         cases.push_back(c);
     }
     {
