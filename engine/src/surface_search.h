@@ -3,8 +3,11 @@
 //
 // Distances are needed only at the surface voxels of one mask, to the nearest
 // surface voxel of the other. When the surfaces are small against their
-// bounding box, a k-d tree over the other surface's voxel coordinates answers
-// those queries far faster than two distance transforms over the whole box.
+// bounding box, searching the other surface at those voxels is far faster
+// than two distance transforms over the whole box: RowSearch (rows of packed
+// bits around the query) when the answer lies close, the usual case, and a
+// k-d tree over the other surface's voxel coordinates (SurfaceTree) when it
+// does not.
 //
 // Same values as the distance transform: squared distances are formed in the
 // transform's own arithmetic (distance_transform.cpp). Per axis the length is

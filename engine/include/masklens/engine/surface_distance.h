@@ -54,11 +54,15 @@
 // masks -- exact, since both surfaces lie in it and a voxel's face neighbours
 // outside it are background. Voxel mode then finds each surface voxel's
 // distance to the other surface by one of two exact methods, chosen by an
-// estimated cost (SurfaceDistanceOptions::search): a k-d tree over the other
-// surface's voxels queried at the surface voxels only (thin surfaces: the
-// usual case), or the exact squared EDT (distance_transform.h) over the box
-// (surfaces filling much of the box, e.g. noise). Both form squared distances
-// in the same arithmetic and give the same values. Percentiles use selection
+// estimated cost (SurfaceDistanceOptions::search): a search at the surface
+// voxels only (thin surfaces: the usual case), or the exact squared EDT
+// (distance_transform.h) over the box (surfaces filling much of the box, e.g.
+// noise). The search packs each surface into one bit per voxel along W and
+// visits the rows around a query outward, reading each row's nearest voxel
+// with bit scans until no row can be closer; answers farther than a few
+// hundred rows go to a k-d tree over the other surface's voxels, built only
+// when needed. All of them form squared distances in the same arithmetic and
+// give the same values. Percentiles use selection
 // (std::nth_element). Per-slice values come from one batched pass over all
 // slices (parallel over slices). Subvoxel mode always uses the EDT.
 #pragma once
@@ -90,7 +94,7 @@ namespace masklens {
 enum class SurfaceSearch {
     Auto,
     DistanceTransform, // two exact EDTs over the surfaces' joint bounding box
-    NearestNeighbour,  // exact k-d tree search, at surface voxels only
+    NearestNeighbour,  // exact search at surface voxels only (rows of bits, k-d tree for far answers)
 };
 
 struct SurfaceDistanceOptions {
