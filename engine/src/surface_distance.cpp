@@ -33,6 +33,8 @@ constexpr double kTreeCostPerLevel = 1.0;
 // Rows a query may visit in the row search before the tree takes over: a tree
 // query costs about as much (measured on the benchmark's spheres).
 constexpr std::int64_t kRowBudget = 256;
+// Earlier queries whose answers may serve as a neighbour's bound.
+constexpr std::int64_t kRecent = 32;
 // Rings of rows searched for a first bound when a query has none.
 constexpr std::int64_t kSeedRings = 8;
 
@@ -237,14 +239,23 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     // Distances from queries[begin, end) to `other`, into out[begin, end).
     const auto query = [&](const Other& other, const detail::GridPoint* queries, std::int64_t begin,
                            std::int64_t end, double* out, bool pred_side) {
+        // The answers of the last kRecent queries: a neighbour among them
+        // (usually the previous query, or the one a row back in scan order)
+        // bounds this query's search tightly.
+        std::array<detail::GridPoint, kRecent> recent{};
         detail::GridPoint answer{};
         for (std::int64_t k = begin; k < end; ++k) {
             const detail::GridPoint& q = queries[k];
-            // The previous query's answer bounds this one's search: tightly
-            // when the two are neighbours (consecutive in scan order, usually).
-            const bool near = k > begin && std::abs(q[0] - queries[k - 1][0]) <= 1 &&
-                              std::abs(q[1] - queries[k - 1][1]) <= 1 &&
-                              std::abs(q[2] - queries[k - 1][2]) <= 1;
+            bool near = false;
+            for (std::int64_t j = k - 1; j >= std::max(begin, k - kRecent); --j) {
+                const detail::GridPoint& p = queries[j];
+                if (std::abs(q[0] - p[0]) <= 1 && std::abs(q[1] - p[1]) <= 1 && std::abs(q[2] - p[2]) <= 1) {
+                    answer = recent[static_cast<std::size_t>(j % kRecent)];
+                    near = true;
+                    break;
+                }
+            }
+            // Otherwise the previous answer is a bound all the same (loose).
             double squared = kInf;
             if (k > begin) {
                 squared = fused ? detail::squared_distance<true>(lengths, q, answer)
@@ -254,7 +265,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
             // tree when a neighbour's answer says it does not, or when the
             // rows' budget runs out.
             bool found = false;
-            if (rows != nullptr && (!near || rows->rows_within(squared) <= kRowBudget)) {
+            if (rows != nullptr && (!near || rows->rows_within(squared) <= static_cast<double>(kRowBudget))) {
                 if (k == begin) {
                     fused ? rows->seed<true>(other.side, q, squared, answer, kSeedRings)
                           : rows->seed<false>(other.side, q, squared, answer, kSeedRings);
@@ -270,6 +281,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
                 squared = fused ? other.tree().nearest<true>(q, answer, bounded)
                                 : other.tree().nearest<false>(q, answer, bounded);
             }
+            recent[static_cast<std::size_t>(k % kRecent)] = answer;
             const double distance = std::sqrt(squared);
             out[k] = distance;
             if (pred_side && pred_map != nullptr) {
