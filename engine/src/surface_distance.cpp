@@ -155,23 +155,19 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     const std::int64_t plane = e[1] * e[2];
     const auto groups = static_cast<std::int64_t>(result.size());
     const auto ga = static_cast<std::size_t>(std::max(group_axis, 0));
-    // Surface voxels per group (CSR), in scan order within each group.
-    std::vector<std::int64_t> p_start(static_cast<std::size_t>(groups + 1), 0);
-    std::vector<std::int64_t> t_start(static_cast<std::size_t>(groups + 1), 0);
     const auto group_of = [&](std::int64_t d, std::int64_t h, std::int64_t w) -> std::int64_t {
         if (group_axis < 0) {
             return 0;
         }
         return box.lo[ga] + (ga == 0 ? d : ga == 1 ? h : w);
     };
-    // Visits the surface voxels in scan order, skipping zero words (surfaces
-    // are sparse in their box).
-    const auto for_each_surface_voxel = [&](const auto& fn) {
-        const auto total = static_cast<std::int64_t>(surface.size());
+    // Visits the surface voxels of scan positions [first, last) in scan
+    // order, skipping zero words (surfaces are sparse in their box).
+    const auto for_each_surface_voxel = [&](std::int64_t first, std::int64_t last, const auto& fn) {
         const std::uint8_t* bytes = surface.data();
-        std::int64_t k = 0;
-        while (k < total) {
-            if (k + 8 <= total) {
+        std::int64_t k = first;
+        while (k < last) {
+            if (k + 8 <= last) {
                 std::uint64_t word = 0;
                 std::memcpy(&word, bytes + k, sizeof word);
                 if (word == 0) {
@@ -179,7 +175,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
                     continue;
                 }
             }
-            const std::int64_t stop = std::min(total, k + 8);
+            const std::int64_t stop = std::min(last, k + 8);
             for (; k < stop; ++k) {
                 const std::uint8_t bits = bytes[k];
                 if (bits != 0) {
@@ -191,32 +187,56 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
             }
         }
     };
-    for_each_surface_voxel([&](std::uint8_t bits, std::int64_t d, std::int64_t h, std::int64_t w) {
-        const auto g = static_cast<std::size_t>(group_of(d, h, w) + 1);
-        p_start[g] += bits & 1;
-        t_start[g] += bits >> 1;
+    // Surface voxels per group (CSR), in scan order within each group:
+    // counted, then placed, by workers over consecutive plane ranges (the
+    // same ranges both times), each writing after the ranges before it.
+    const int collectors = detail::worker_count(options.threads, e[0], box.voxels());
+    std::vector<std::vector<std::int64_t>> p_next(
+        static_cast<std::size_t>(collectors), std::vector<std::int64_t>(static_cast<std::size_t>(groups), 0));
+    std::vector<std::vector<std::int64_t>> t_next = p_next;
+    detail::parallel_for(e[0], collectors, [&](std::int64_t begin, std::int64_t end, int t) {
+        auto& p_count = p_next[static_cast<std::size_t>(t)];
+        auto& t_count = t_next[static_cast<std::size_t>(t)];
+        for_each_surface_voxel(begin * plane, end * plane,
+                               [&](std::uint8_t bits, std::int64_t d, std::int64_t h, std::int64_t w) {
+                                   const auto g = static_cast<std::size_t>(group_of(d, h, w));
+                                   p_count[g] += bits & 1;
+                                   t_count[g] += bits >> 1;
+                               });
     });
-    for (std::size_t g = 1; g < p_start.size(); ++g) {
-        p_start[g] += p_start[g - 1];
-        t_start[g] += t_start[g - 1];
+    std::vector<std::int64_t> p_start(static_cast<std::size_t>(groups + 1), 0);
+    std::vector<std::int64_t> t_start(static_cast<std::size_t>(groups + 1), 0);
+    for (std::size_t g = 0; g < static_cast<std::size_t>(groups); ++g) {
+        p_start[g + 1] = p_start[g];
+        t_start[g + 1] = t_start[g];
+        for (std::size_t t = 0; t < static_cast<std::size_t>(collectors); ++t) {
+            const std::int64_t p_count = p_next[t][g];
+            const std::int64_t t_count = t_next[t][g];
+            p_next[t][g] = p_start[g + 1];
+            t_next[t][g] = t_start[g + 1];
+            p_start[g + 1] += p_count;
+            t_start[g + 1] += t_count;
+        }
     }
     std::vector<detail::GridPoint> p_points(static_cast<std::size_t>(p_start.back()));
     std::vector<detail::GridPoint> t_points(static_cast<std::size_t>(t_start.back()));
-    {
-        std::vector<std::int64_t> p_next(p_start.begin(), p_start.end() - 1);
-        std::vector<std::int64_t> t_next(t_start.begin(), t_start.end() - 1);
-        for_each_surface_voxel([&](std::uint8_t bits, std::int64_t d, std::int64_t h, std::int64_t w) {
-            const auto g = static_cast<std::size_t>(group_of(d, h, w));
-            const detail::GridPoint point{static_cast<std::int32_t>(d), static_cast<std::int32_t>(h),
-                                          static_cast<std::int32_t>(w)};
-            if ((bits & 1) != 0) {
-                p_points[static_cast<std::size_t>(p_next[g]++)] = point;
-            }
-            if ((bits & 2) != 0) {
-                t_points[static_cast<std::size_t>(t_next[g]++)] = point;
-            }
-        });
-    }
+    detail::parallel_for(e[0], collectors, [&](std::int64_t begin, std::int64_t end, int t) {
+        auto& p_at = p_next[static_cast<std::size_t>(t)];
+        auto& t_at = t_next[static_cast<std::size_t>(t)];
+        for_each_surface_voxel(begin * plane, end * plane,
+                               [&](std::uint8_t bits, std::int64_t d, std::int64_t h, std::int64_t w) {
+                                   const auto g = static_cast<std::size_t>(group_of(d, h, w));
+                                   const detail::GridPoint point{static_cast<std::int32_t>(d),
+                                                                 static_cast<std::int32_t>(h),
+                                                                 static_cast<std::int32_t>(w)};
+                                   if ((bits & 1) != 0) {
+                                       p_points[static_cast<std::size_t>(p_at[g]++)] = point;
+                                   }
+                                   if ((bits & 2) != 0) {
+                                       t_points[static_cast<std::size_t>(t_at[g]++)] = point;
+                                   }
+                               });
+    });
     const bool fused = detail::transform_arithmetic() == detail::Arithmetic::Fused;
     const auto& s = options.spacing_xyz;
     const detail::AxisLengths lengths(e, {s[2], s[1], s[0]});
