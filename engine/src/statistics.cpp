@@ -668,20 +668,31 @@ private:
                                   (zero_positive && zero_target ? neither : 0);
         }
         slices[region] += local;
-
-        const double threshold = options_.metric.threshold;
-        if (counts.binary_only && threshold > 0 && threshold <= 1) {
-            if (local.pred_positive > 0 || local.target_positive > 0) {
-                LabelCounts& one = sparse[region].at(1);
-                one.predicted += local.pred_positive;
-                one.target += local.target_positive;
-                one.both += local.true_positive;
-            }
+        if (add_binary_chunk(sparse[region], counts.binary_only, local)) {
             return;
         }
         for (std::int64_t i = 0; i < count; ++i) {
             count_label_voxel(state, sparse[region], offset + i, p[i], t[i]);
         }
+    }
+
+    // Label maps: a chunk whose labels are all 0 or 1 has label 1's counts in
+    // its hard counts, which are label counts only when the threshold
+    // separates 0 from 1. Returns false when the chunk must be counted voxel
+    // by voxel instead.
+    bool add_binary_chunk(SparseLabels& labels, bool binary_only, const RegionStats& binary) const
+    {
+        const double threshold = options_.metric.threshold;
+        if (!binary_only || !(threshold > 0 && threshold <= 1)) {
+            return false;
+        }
+        if (binary.pred_positive > 0 || binary.target_positive > 0) {
+            LabelCounts& one = labels.at(1);
+            one.predicted += binary.pred_positive;
+            one.target += binary.target_positive;
+            one.both += binary.true_positive;
+        }
+        return true;
     }
 
     // Label maps, one region: the binary counts of a chunk whose labels are
@@ -698,16 +709,7 @@ private:
             const auto lp = pred_labels[static_cast<std::size_t>(i)];
             binary_only = binary_only && (lt == 0 || lt == 1) && (lp == 0 || lp == 1);
         }
-        // The shortcut reads label 1's counts off the hard counts, which are
-        // label counts only when the threshold separates 0 from 1.
-        const double threshold = options_.metric.threshold;
-        if (binary_only && threshold > 0 && threshold <= 1) {
-            if (binary.pred_positive > 0 || binary.target_positive > 0) {
-                LabelCounts& one = sparse[region].at(1);
-                one.predicted += binary.pred_positive;
-                one.target += binary.target_positive;
-                one.both += binary.true_positive;
-            }
+        if (add_binary_chunk(sparse[region], binary_only, binary)) {
             return;
         }
         for (std::int64_t i = 0; i < count; ++i) {

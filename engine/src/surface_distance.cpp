@@ -194,16 +194,26 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     std::vector<std::vector<std::int64_t>> p_next(
         static_cast<std::size_t>(collectors), std::vector<std::int64_t>(static_cast<std::size_t>(groups), 0));
     std::vector<std::vector<std::int64_t>> t_next = p_next;
-    detail::parallel_for(e[0], collectors, [&](std::int64_t begin, std::int64_t end, int t) {
-        auto& p_count = p_next[static_cast<std::size_t>(t)];
-        auto& t_count = t_next[static_cast<std::size_t>(t)];
-        for_each_surface_voxel(begin * plane, end * plane,
-                               [&](std::uint8_t bits, std::int64_t d, std::int64_t h, std::int64_t w) {
-                                   const auto g = static_cast<std::size_t>(group_of(d, h, w));
-                                   p_count[g] += bits & 1;
-                                   t_count[g] += bits >> 1;
-                               });
-    });
+    // Runs visit(p_next[t], t_next[t], bits, group, point) at each surface
+    // voxel of worker t's planes.
+    const auto over_plane_ranges = [&](const auto& visit) {
+        detail::parallel_for(e[0], collectors, [&](std::int64_t begin, std::int64_t end, int t) {
+            auto& p_row = p_next[static_cast<std::size_t>(t)];
+            auto& t_row = t_next[static_cast<std::size_t>(t)];
+            for_each_surface_voxel(
+                begin * plane, end * plane,
+                [&](std::uint8_t bits, std::int64_t d, std::int64_t h, std::int64_t w) {
+                    const detail::GridPoint point{static_cast<std::int32_t>(d), static_cast<std::int32_t>(h),
+                                                  static_cast<std::int32_t>(w)};
+                    visit(p_row, t_row, bits, static_cast<std::size_t>(group_of(d, h, w)), point);
+                });
+        });
+    };
+    over_plane_ranges(
+        [](auto& p_count, auto& t_count, std::uint8_t bits, std::size_t g, const detail::GridPoint&) {
+            p_count[g] += bits & 1;
+            t_count[g] += bits >> 1;
+        });
     std::vector<std::int64_t> p_start(static_cast<std::size_t>(groups + 1), 0);
     std::vector<std::int64_t> t_start(static_cast<std::size_t>(groups + 1), 0);
     for (std::size_t g = 0; g < static_cast<std::size_t>(groups); ++g) {
@@ -220,23 +230,15 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     }
     std::vector<detail::GridPoint> p_points(static_cast<std::size_t>(p_start.back()));
     std::vector<detail::GridPoint> t_points(static_cast<std::size_t>(t_start.back()));
-    detail::parallel_for(e[0], collectors, [&](std::int64_t begin, std::int64_t end, int t) {
-        auto& p_at = p_next[static_cast<std::size_t>(t)];
-        auto& t_at = t_next[static_cast<std::size_t>(t)];
-        for_each_surface_voxel(begin * plane, end * plane,
-                               [&](std::uint8_t bits, std::int64_t d, std::int64_t h, std::int64_t w) {
-                                   const auto g = static_cast<std::size_t>(group_of(d, h, w));
-                                   const detail::GridPoint point{static_cast<std::int32_t>(d),
-                                                                 static_cast<std::int32_t>(h),
-                                                                 static_cast<std::int32_t>(w)};
-                                   if ((bits & 1) != 0) {
-                                       p_points[static_cast<std::size_t>(p_at[g]++)] = point;
-                                   }
-                                   if ((bits & 2) != 0) {
-                                       t_points[static_cast<std::size_t>(t_at[g]++)] = point;
-                                   }
-                               });
-    });
+    over_plane_ranges(
+        [&](auto& p_at, auto& t_at, std::uint8_t bits, std::size_t g, const detail::GridPoint& point) {
+            if ((bits & 1) != 0) {
+                p_points[static_cast<std::size_t>(p_at[g]++)] = point;
+            }
+            if ((bits & 2) != 0) {
+                t_points[static_cast<std::size_t>(t_at[g]++)] = point;
+            }
+        });
     const bool fused = detail::transform_arithmetic() == detail::Arithmetic::Fused;
     const auto& s = options.spacing_xyz;
     const detail::AxisLengths lengths(e, {s[2], s[1], s[0]});
