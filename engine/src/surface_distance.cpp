@@ -246,9 +246,11 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
         return ((box.lo[0] + p[0]) * ext[1] + box.lo[1] + p[1]) * ext[2] + box.lo[2] + p[2];
     };
     // Row searches over the whole box (shared by every group), unless slices
-    // run along W: rows along W would then cross them.
+    // run along W (rows along W would then cross them) or the rows are so
+    // short (under 6 voxels) that their packed bits, padded to whole words,
+    // would take more than the distance transform's 8 bytes per box voxel.
     std::unique_ptr<detail::RowSearch> rows;
-    if (group_axis != 2) {
+    if (group_axis != 2 && detail::RowSearch::bytes_per_row(e[2]) <= 8 * e[2]) {
         const std::array<bool, 2> free{group_axis != 0 && e[0] > 1, group_axis != 1 && e[1] > 1};
         rows = std::make_unique<detail::RowSearch>(surface.data(), e, lengths, free, options.threads);
     }

@@ -144,6 +144,12 @@ public:
     template <bool fused>
     void seed(int side, const GridPoint& q, double& best, GridPoint& best_point, std::int64_t max_ring) const;
 
+    // Memory of one row of `width` voxels, both surfaces (bytes).
+    static constexpr std::int64_t bytes_per_row(std::int64_t width)
+    {
+        return 2 * 8 * ((width + 63) / 64 + 2);
+    }
+
     // About how many rows a query whose answer is `squared` mm^2 visits.
     double rows_within(double squared) const;
 
