@@ -363,6 +363,7 @@ private slots:
     void distance_map_data() { add_rows(); }
     void distance_map();
     void threads_and_auto();
+    void random_shapes_against_the_transform();
 };
 
 void TestSurfaceSearch::whole_image()
@@ -498,6 +499,74 @@ void TestSurfaceSearch::threads_and_auto()
                                        options_for(c, SurfaceSearch::DistanceTransform));
     compare(one, edt, 1e-13);
     compare(one, brute_force(c, o), 1e-12);
+}
+
+void TestSurfaceSearch::random_shapes_against_the_transform()
+{
+    // Many random grids (2D and 3D, rows from 1 to 300 voxels), masks (noise of
+    // any density, or two balls near each other or far apart, with holes),
+    // spacings and thread counts: the search and the EDT agree everywhere,
+    // per sample and per slice along every axis. A seeded generator keeps the
+    // cases the same from run to run.
+    std::mt19937 rng(20261129);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int n = 0; n < 200; ++n) {
+        Case c;
+        const bool flat = u(rng) < 0.2;
+        c.grid.spatial_dims = flat ? 2 : 3;
+        c.grid.d = flat ? 1 : 1 + static_cast<std::int64_t>(u(rng) * 20);
+        c.grid.h = 1 + static_cast<std::int64_t>(u(rng) * 25);
+        c.grid.w = 1 + static_cast<std::int64_t>(u(rng) * (u(rng) < 0.3 ? 300 : 40));
+        const auto voxels = static_cast<std::size_t>(c.grid.voxels());
+        c.pred.resize(voxels);
+        c.target.resize(voxels);
+        const double pred_density = std::pow(u(rng), 3);
+        const double target_density = std::pow(u(rng), 3);
+        const int kind = static_cast<int>(u(rng) * 3); // 0 noise, 1 balls near, 2 balls apart
+        const auto g = c.grid;
+        const double r = 0.3 * static_cast<double>(std::max({g.d, g.h, g.w})) + 1;
+        for (std::size_t i = 0; i < voxels; ++i) {
+            if (kind == 0) {
+                c.pred[i] = u(rng) < pred_density ? 1 : 0;
+                c.target[i] = u(rng) < target_density ? 1 : 0;
+                continue;
+            }
+            const auto k = static_cast<std::int64_t>(i);
+            const double x = static_cast<double>(k % g.w);
+            const double y = static_cast<double>((k / g.w) % g.h) - 0.5 * static_cast<double>(g.h);
+            const double z = static_cast<double>(k / (g.w * g.h)) - 0.5 * static_cast<double>(g.d);
+            const double xp = x - 0.3 * static_cast<double>(g.w);
+            const double xt = x - (kind == 1 ? 0.35 : 0.9) * static_cast<double>(g.w);
+            c.pred[i] = xp * xp + y * y + z * z <= r * r ? 1 : 0;
+            c.target[i] = xt * xt + y * y + z * z <= 1.1 * r * r && u(rng) > 0.02 ? 1 : 0;
+        }
+        c.spacing_xyz = {0.3 + 2 * u(rng), 0.3 + 2 * u(rng), 0.3 + 2 * u(rng)};
+        SurfaceDistanceOptions search = options_for(c, SurfaceSearch::NearestNeighbour);
+        search.threads = 1 + static_cast<int>(u(rng) * 3);
+        SurfaceDistanceOptions transform = options_for(c, SurfaceSearch::DistanceTransform);
+        // compare() reports a difference; the case is named here.
+        const QByteArray where = QString("case %1: %2").arg(n).arg(describe(c)).toUtf8();
+        compare(surface_distances(c.pred.data(), c.target.data(), c.grid, search),
+                surface_distances(c.pred.data(), c.target.data(), c.grid, transform), 1e-13);
+        if (QTest::currentTestFailed()) {
+            QFAIL(where.constData());
+        }
+        for (const auto axis : {SliceAxis::D, SliceAxis::H, SliceAxis::W}) {
+            if (flat && axis != SliceAxis::D) {
+                continue;
+            }
+            const auto x = surface_distances_per_slice(c.pred.data(), c.target.data(), c.grid, axis, search);
+            const auto y =
+                surface_distances_per_slice(c.pred.data(), c.target.data(), c.grid, axis, transform);
+            QCOMPARE(x.size(), y.size());
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                compare(x[i], y[i], 1e-13);
+            }
+            if (QTest::currentTestFailed()) {
+                QFAIL(qPrintable(QString("%1, slices along axis %2").arg(where).arg(static_cast<int>(axis))));
+            }
+        }
+    }
 }
 
 QTEST_APPLESS_MAIN(TestSurfaceSearch)
