@@ -139,24 +139,15 @@ SampleSurfaceDistances sample_surface_distances_cuda(const std::uint8_t* pred, c
         return sample_surface_distances(pred, target, grid, axis, options); // the CPU's (see header)
     }
     const auto stream = static_cast<cudaStream_t>(stream_handle);
-    const std::array<std::int64_t, 3> ext{grid.d, grid.h, grid.w};
-    const bool three_d = grid.spatial_dims == 3;
-    const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
-    const std::int64_t slices = ext[static_cast<std::size_t>(group_axis)];
-    CroppedMasks crop = crop_mask_pair(pred, target, ext, options.threads);
-    SampleSurfaceDistances out;
+    CroppedMasks crop = crop_mask_pair(pred, target, {grid.d, grid.h, grid.w}, options.threads);
     if (crop.box.empty()) {
-        // Both masks empty: no surfaces anywhere (the summaries say NaN).
-        std::vector<double> none;
-        out.whole = summarize_surface_distances(none, none, options);
-        out.slices.assign(static_cast<std::size_t>(three_d ? slices : 1), out.whole);
-        return out;
+        return empty_sample(grid, axis, options);
     }
-    const bool fused = cpu_transform_fuses_multiply_add();
-    const SurfaceProblem whole = surface_problem(crop.box, {three_d, true, true}, -1, options, fused);
-    std::array<bool, 3> slice_axes{true, true, true};
-    slice_axes[static_cast<std::size_t>(group_axis)] = false;
-    const SurfaceProblem per_slice = surface_problem(crop.box, slice_axes, group_axis, options, fused);
+    const SamplePlan plan = plan_sample(crop.box, grid, axis, options, cpu_transform_fuses_multiply_add());
+    const bool three_d = plan.three_d;
+    const SurfaceProblem& whole = plan.whole;
+    const SurfaceProblem& per_slice = plan.per_slice;
+    SampleSurfaceDistances out;
 
     DeviceScope scope(config.device);
     const std::size_t budget = budget_of(config);
@@ -175,7 +166,7 @@ SampleSurfaceDistances sample_surface_distances_cuda(const std::uint8_t* pred, c
     const DeviceBox device(crop, workspace, stream);
     out.whole = solve(device, crop, whole, 1, scratch_budget, options, stream).front();
     if (three_d) {
-        out.slices = solve(device, crop, per_slice, slices, scratch_budget, options, stream);
+        out.slices = solve(device, crop, per_slice, plan.slices, scratch_budget, options, stream);
     } else {
         out.slices = {out.whole};
     }

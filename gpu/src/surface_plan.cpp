@@ -23,6 +23,45 @@ SurfaceProblem surface_problem(const GridBox& box, const std::array<bool, 3>& ax
     return problem;
 }
 
+namespace {
+
+int group_axis_of(SliceAxis axis)
+{
+    return axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
+}
+
+std::int64_t slices_along(const MaskGrid& grid, int group_axis)
+{
+    return group_axis == 0 ? grid.d : group_axis == 1 ? grid.h : grid.w;
+}
+
+} // namespace
+
+SamplePlan plan_sample(const GridBox& box, const MaskGrid& grid, SliceAxis axis,
+                       const SurfaceDistanceOptions& options, bool fused)
+{
+    SamplePlan plan;
+    plan.three_d = grid.spatial_dims == 3;
+    plan.group_axis = group_axis_of(axis);
+    plan.slices = slices_along(grid, plan.group_axis);
+    plan.whole = surface_problem(box, {plan.three_d, true, true}, -1, options, fused);
+    std::array<bool, 3> slice_axes{true, true, true};
+    slice_axes[static_cast<std::size_t>(plan.group_axis)] = false;
+    plan.per_slice = surface_problem(box, slice_axes, plan.group_axis, options, fused);
+    return plan;
+}
+
+SampleSurfaceDistances empty_sample(const MaskGrid& grid, SliceAxis axis,
+                                    const SurfaceDistanceOptions& options)
+{
+    SampleSurfaceDistances out;
+    std::vector<double> none;
+    out.whole = summarize_surface_distances(none, none, options);
+    const std::int64_t slices = grid.spatial_dims == 3 ? slices_along(grid, group_axis_of(axis)) : 1;
+    out.slices.assign(static_cast<std::size_t>(slices), out.whole);
+    return out;
+}
+
 std::vector<SurfaceDistances>
 summarize_device_groups(const GridBox& box, int group_axis, std::int64_t grid_groups,
                         const std::vector<std::uint64_t>& group_counts, std::vector<double>& pred_to_target,

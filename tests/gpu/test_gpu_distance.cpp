@@ -31,6 +31,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace masklens;
@@ -299,32 +300,38 @@ SampleSurfaceDistances emulate_device(const MaskPair& pair, SliceAxis axis,
                                       const SurfaceDistanceOptions& options, std::size_t scratch_bytes)
 {
     const MaskGrid& grid = pair.grid;
-    const bool three_d = grid.spatial_dims == 3;
-    const int group_axis = axis == SliceAxis::H ? 1 : axis == SliceAxis::W ? 2 : 0;
-    const std::int64_t slices = group_axis == 0 ? grid.d : group_axis == 1 ? grid.h : grid.w;
     const gpu::CroppedMasks crop =
         crop_mask_pair(pair.pred.data(), pair.target.data(), {grid.d, grid.h, grid.w}, options.threads);
-    SampleSurfaceDistances out;
     if (crop.box.empty()) {
-        std::vector<double> none;
-        out.whole = summarize_surface_distances(none, none, options);
-        out.slices.assign(static_cast<std::size_t>(three_d ? slices : 1), out.whole);
-        return out;
+        return gpu::empty_sample(grid, axis, options);
     }
-    const bool fused = gpu::cpu_transform_fuses_multiply_add();
-    out.whole =
-        emulate_problem(crop, gpu::surface_problem(crop.box, {three_d, true, true}, -1, options, fused), 1,
-                        options, scratch_bytes)
-            .front();
-    if (!three_d) {
-        out.slices = {out.whole};
-        return out;
-    }
-    std::array<bool, 3> axes{true, true, true};
-    axes[static_cast<std::size_t>(group_axis)] = false;
-    out.slices = emulate_problem(crop, gpu::surface_problem(crop.box, axes, group_axis, options, fused),
-                                 slices, options, scratch_bytes);
+    const gpu::SamplePlan plan =
+        gpu::plan_sample(crop.box, grid, axis, options, gpu::cpu_transform_fuses_multiply_add());
+    SampleSurfaceDistances out;
+    out.whole = emulate_problem(crop, plan.whole, 1, options, scratch_bytes).front();
+    out.slices = plan.three_d ? emulate_problem(crop, plan.per_slice, plan.slices, options, scratch_bytes)
+                              : std::vector<SurfaceDistances>{out.whole};
     return out;
+}
+
+// A uint8 label-map pair of shape [n, 1, d, h, w], every value (prediction,
+// then target, voxel by voxel) drawn from next().
+template <class Next>
+std::pair<Volume, Volume> random_label_maps(const std::array<std::int64_t, 4>& ndhw, const Next& next)
+{
+    Shape shape;
+    shape.n = ndhw[0];
+    shape.d = ndhw[1];
+    shape.h = ndhw[2];
+    shape.w = ndhw[3];
+    shape.spatial_dims = 3;
+    std::pair<Volume, Volume> pair{Volume("pred", ScalarType::UInt8, shape),
+                                   Volume("target", ScalarType::UInt8, shape)};
+    for (std::int64_t i = 0; i < shape.elements(); ++i) {
+        pair.first.data_as<std::uint8_t>()[i] = next();
+        pair.second.data_as<std::uint8_t>()[i] = next();
+    }
+    return pair;
 }
 
 // The cases every parity test runs: awkward sizes, all patterns.
@@ -358,6 +365,22 @@ std::vector<Case> cases()
         {"line 1x1x37", grid_of(1, 1, 37), Pattern::Random, iso, 0.2},
         {"line 37x1x1", grid_of(37, 1, 1), Pattern::Random, odd, 0.2},
     };
+}
+
+// Case `index` sliced along `axis` (0 D, 1 H, 2 W), for each Hausdorff rule:
+// check(pair, slicing axis, options, the CPU's values). A failed check ends
+// its own call (QVERIFY returns from it) and fails the test.
+template <class Check> void for_each_rule(int index, int axis, const Check& check)
+{
+    const Case c = cases()[static_cast<std::size_t>(index)];
+    const MaskPair pair = make_pair(c.grid, c.pattern, 100u + static_cast<unsigned>(index), c.density);
+    const SliceAxis slice_axis = axis == 0 ? SliceAxis::D : axis == 1 ? SliceAxis::H : SliceAxis::W;
+    for (const HausdorffRule rule : {HausdorffRule::Max, HausdorffRule::Pooled, HausdorffRule::Mean}) {
+        const SurfaceDistanceOptions options = options_with(c.spacing, rule);
+        const SampleSurfaceDistances cpu =
+            sample_surface_distances(pair.pred.data(), pair.target.data(), pair.grid, slice_axis, options);
+        check(pair, slice_axis, options, cpu);
+    }
 }
 
 } // namespace
@@ -533,38 +556,25 @@ private slots:
     {
         QFETCH(int, index);
         QFETCH(int, axis);
-        const Case c = cases()[static_cast<std::size_t>(index)];
-        const MaskPair pair = make_pair(c.grid, c.pattern, 100u + static_cast<unsigned>(index), c.density);
-        const SliceAxis slice_axis = axis == 0 ? SliceAxis::D : axis == 1 ? SliceAxis::H : SliceAxis::W;
-        for (const HausdorffRule rule : {HausdorffRule::Max, HausdorffRule::Pooled, HausdorffRule::Mean}) {
-            const SurfaceDistanceOptions options = options_with(c.spacing, rule);
-            const SampleSurfaceDistances cpu = sample_surface_distances(pair.pred.data(), pair.target.data(),
-                                                                        pair.grid, slice_axis, options);
-            for (const std::size_t scratch : {std::size_t{1} << 20, std::size_t{1}}) {
-                const SampleSurfaceDistances emulated = emulate_device(pair, slice_axis, options, scratch);
-                const std::string why = difference(cpu, emulated, 0.0);
-                QVERIFY2(why.empty(), why.c_str());
-            }
-        }
+        for_each_rule(index, axis,
+                      [](const MaskPair& pair, SliceAxis slice_axis, const SurfaceDistanceOptions& options,
+                         const SampleSurfaceDistances& cpu) {
+                          for (const std::size_t scratch : {std::size_t{1} << 20, std::size_t{1}}) {
+                              const SampleSurfaceDistances emulated =
+                                  emulate_device(pair, slice_axis, options, scratch);
+                              const std::string why = difference(cpu, emulated, 0.0);
+                              QVERIFY2(why.empty(), why.c_str());
+                          }
+                      });
     }
 
     // The engine calls an injected surface-distance function for every
     // sample and label, and reports what it returns.
     void engineUsesInjectedFunction()
     {
-        Shape shape;
-        shape.n = 2;
-        shape.d = 5;
-        shape.h = 6;
-        shape.w = 7;
-        shape.spatial_dims = 3;
-        Volume prediction("pred", ScalarType::UInt8, shape);
-        Volume target("target", ScalarType::UInt8, shape);
         std::mt19937 rng(3);
-        for (std::int64_t i = 0; i < shape.elements(); ++i) {
-            prediction.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 3);
-            target.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 3);
-        }
+        auto [prediction, target] =
+            random_label_maps({2, 5, 6, 7}, [&rng] { return static_cast<std::uint8_t>(rng() % 3); });
         StatisticsOptions options;
         options.metrics = {Metric::Dice, Metric::Hd, Metric::Hd95, Metric::Assd, Metric::Nsd};
         options.metric.nsd_tolerance_mm = 1.0;
@@ -647,23 +657,19 @@ private slots:
         REQUIRE_GPU();
         QFETCH(int, index);
         QFETCH(int, axis);
-        const Case c = cases()[static_cast<std::size_t>(index)];
-        const MaskPair pair = make_pair(c.grid, c.pattern, 100u + static_cast<unsigned>(index), c.density);
-        const SliceAxis slice_axis = axis == 0 ? SliceAxis::D : axis == 1 ? SliceAxis::H : SliceAxis::W;
-        for (const HausdorffRule rule : {HausdorffRule::Max, HausdorffRule::Pooled, HausdorffRule::Mean}) {
-            const SurfaceDistanceOptions options = options_with(c.spacing, rule);
-            const SampleSurfaceDistances cpu = sample_surface_distances(pair.pred.data(), pair.target.data(),
-                                                                        pair.grid, slice_axis, options);
-            const SampleSurfaceDistances device = gpu::sample_surface_distances_cuda(
-                pair.pred.data(), pair.target.data(), pair.grid, slice_axis, options);
-            const std::string why = difference(cpu, device, 1e-6);
-            QVERIFY2(why.empty(), why.c_str());
-            // The rounding is the CPU's: expected to agree to the bit.
-            const std::string exact = difference(cpu, device, 0.0);
-            if (!exact.empty()) {
-                qWarning("within 1e-6 but not bit-identical: %s", exact.c_str());
-            }
-        }
+        for_each_rule(index, axis,
+                      [](const MaskPair& pair, SliceAxis slice_axis, const SurfaceDistanceOptions& options,
+                         const SampleSurfaceDistances& cpu) {
+                          const SampleSurfaceDistances device = gpu::sample_surface_distances_cuda(
+                              pair.pred.data(), pair.target.data(), pair.grid, slice_axis, options);
+                          const std::string why = difference(cpu, device, 1e-6);
+                          QVERIFY2(why.empty(), why.c_str());
+                          // The rounding is the CPU's: expected to agree to the bit.
+                          const std::string exact = difference(cpu, device, 0.0);
+                          if (!exact.empty()) {
+                              qWarning("within 1e-6 but not bit-identical: %s", exact.c_str());
+                          }
+                      });
     }
 
     // A larger pair: many tiles, long lines, several blocks per pass.
@@ -693,21 +699,11 @@ private slots:
     void evaluateOnCudaMatchesCpu()
     {
         REQUIRE_GPU();
-        Shape shape;
-        shape.n = 2;
-        shape.d = 9;
-        shape.h = 23;
-        shape.w = 17;
-        shape.spatial_dims = 3;
-        Volume prediction("pred", ScalarType::UInt8, shape);
-        Volume target("target", ScalarType::UInt8, shape);
+        std::mt19937 rng(9);
+        auto [prediction, target] = random_label_maps(
+            {2, 9, 23, 17}, [&rng] { return static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() % 4 : 0); });
         prediction.geometry().spacing = {0.8, 0.8, 1.5};
         target.geometry().spacing = {0.8, 0.8, 1.5};
-        std::mt19937 rng(9);
-        for (std::int64_t i = 0; i < shape.elements(); ++i) {
-            prediction.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() % 4 : 0);
-            target.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() % 4 : 0);
-        }
         for (const SliceAxis axis : {SliceAxis::D, SliceAxis::H, SliceAxis::W}) {
             StatisticsOptions options;
             options.metrics = {Metric::Hd, Metric::Hd95, Metric::Assd, Metric::Nsd};

@@ -22,6 +22,24 @@ using CroppedMasks = CroppedMaskPair;
 SurfaceProblem surface_problem(const GridBox& box, const std::array<bool, 3>& axes, int group_axis,
                                const SurfaceDistanceOptions& options, bool fused);
 
+// The device problems of one sample (sample_surface_distances_cuda) over a
+// non-empty crop: `whole` (3D, or the 2D image) and `per_slice` (groups along
+// the slicing axis, `slices` of them over the grid; only for 3D samples).
+struct SamplePlan {
+    bool three_d = true;
+    int group_axis = 0;      // the slicing axis: 0 D, 1 H, 2 W
+    std::int64_t slices = 1; // slices along it in the whole grid
+    SurfaceProblem whole;
+    SurfaceProblem per_slice;
+};
+SamplePlan plan_sample(const GridBox& box, const MaskGrid& grid, SliceAxis axis,
+                       const SurfaceDistanceOptions& options, bool fused);
+
+// A sample whose masks are both empty: no surfaces anywhere (every summary
+// NaN), one per slice along `axis` (one for a 2D image), as the CPU gives.
+SampleSurfaceDistances empty_sample(const MaskGrid& grid, SliceAxis axis,
+                                    const SurfaceDistanceOptions& options);
+
 // Summaries of the device's compact distances: group_counts holds uint64
 // [2][problem.groups()] (prediction, target surface voxels per box-local
 // group), pred_to_target and target_to_pred the distances in grouped scan
