@@ -22,7 +22,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// Cost model of the two voxel-mode methods (prefer_nearest_neighbour).
+// Cost model of the two voxel-mode methods (choose_voxel_method).
 // Measured (CPU time, one thread, 2026-11-29): the EDT costs 80-150 ns per
 // box voxel (three axes), the tree search 0.7-1.3 us per surface voxel; the
 // crossover on 128^3 noise lies near 10 % foreground (surface ~ 20 % of the
@@ -33,6 +33,16 @@ constexpr double kTreeCostPerLevel = 1.0;
 // Rows a query may visit in the row search before the tree takes over: a tree
 // query costs about as much (measured on the benchmark's spheres).
 constexpr std::int64_t kRowBudget = 256;
+// The probe of the search (rows_are_cheaper): how many queries it samples,
+// and the costs it prices them with (ns, one thread, measured 2026-11-29 on
+// random 50 % masks and the benchmark's spheres: the EDTs take 44-47 ns per
+// box voxel and measured axis, a search query about 90 ns plus 5 ns per row
+// visited, a query the tree answers 1-1.5 us).
+constexpr std::int64_t kProbeQueries = 512;
+constexpr double kEdtNsPerVoxelAxis = 45.0;
+constexpr double kQueryNs = 90.0;
+constexpr double kRowNs = 5.0;
+constexpr double kTreeQueryNs = 1500.0;
 // Earlier queries whose answers may serve as a neighbour's bound.
 constexpr std::int64_t kRecent = 32;
 // Rings of rows searched for a first bound when a query has none.
@@ -122,36 +132,113 @@ void parallel_dynamic(std::int64_t count, int workers, const std::function<void(
     });
 }
 
+// How voxel-mode distances are found: the EDTs, the search at surface
+// voxels, or the search only if a probe of it (rows_are_cheaper) says so.
+enum class VoxelMethod { Transform, Search, ProbeSearch };
+
 // Estimated costs (arbitrary units, measured on the benchmark's spheres and
 // noise, see docs/benchmarks.md) of the two exact methods: the EDT touches
 // every box voxel in each of its passes, twice; the tree search costs per
 // surface voxel (building plus querying), growing with the tree's depth.
-bool prefer_nearest_neighbour(SurfaceSearch search, std::int64_t box_voxels, std::int64_t pred_surface,
-                              std::int64_t target_surface, int measured_axes)
+// Where that model prefers the EDT (surfaces filling much of their box), the
+// row search may still be cheaper: it is probed.
+VoxelMethod choose_voxel_method(SurfaceSearch search, std::int64_t box_voxels, std::int64_t pred_surface,
+                                std::int64_t target_surface, int measured_axes)
 {
     if (std::max(pred_surface, target_surface) >= (std::int64_t{1} << 30)) {
-        return false; // the tree indexes its points with 32-bit integers
+        return VoxelMethod::Transform; // the tree indexes its points with 32-bit integers
     }
     if (search != SurfaceSearch::Auto) {
-        return search == SurfaceSearch::NearestNeighbour;
+        return search == SurfaceSearch::NearestNeighbour ? VoxelMethod::Search : VoxelMethod::Transform;
     }
     if (detail::transform_arithmetic() == detail::Arithmetic::Unknown) {
-        return false; // the search could not promise the transform's values to the last bit
+        return VoxelMethod::Transform; // the search could not promise the transform's values to the last bit
     }
     const auto points = static_cast<double>(pred_surface + target_surface);
     const double depth = std::log2(2.0 + static_cast<double>(std::max(pred_surface, target_surface)));
     const double tree = points * (kTreeCostBase + kTreeCostPerLevel * depth);
     const double edt = static_cast<double>(box_voxels) * kEdtCostPerAxis * measured_axes;
-    return tree < edt;
+    return tree < edt ? VoxelMethod::Search : VoxelMethod::ProbeSearch;
 }
 
-// Directed distances by k-d tree search (see surface_search.h): `surface`
-// holds the box's surface bits (1 prediction, 2 target), in scan order.
-void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const GridBox& box,
+// What rows_are_cheaper weighs: the two EDTs' work (box voxels times
+// measured axes) against the search's queries (surface voxels of both masks).
+struct SearchProbe {
+    double edt_voxel_axes = 0;
+    std::int64_t points = 0;
+};
+
+// Whether the search beats the two EDTs: a sample of kProbeQueries surface
+// voxels, spread over the box, is searched without a bound, and the rows they
+// take (and how many run out of budget, for the tree) price all queries.
+bool rows_are_cheaper(const detail::RowSearch& rows, const std::vector<std::uint8_t>& surface,
+                      const Extent& e, bool fused, const SearchProbe& probe)
+{
+    const std::int64_t points = probe.points;
+    const std::int64_t stride = std::max<std::int64_t>(1, points / kProbeQueries);
+    const std::int64_t plane = e[1] * e[2];
+    std::int64_t seen = 0;
+    std::int64_t probes = 0;
+    std::int64_t rows_used = 0;
+    std::int64_t to_tree = 0;
+    for (std::int64_t k = 0; k < static_cast<std::int64_t>(surface.size()); ++k) {
+        const std::uint8_t bits = surface[static_cast<std::size_t>(k)];
+        for (int side = 0; side < 2; ++side) {
+            if ((bits & (1 << side)) == 0 || seen++ % stride != 0) {
+                continue;
+            }
+            const detail::GridPoint q{static_cast<std::int32_t>(k / plane),
+                                      static_cast<std::int32_t>((k % plane) / e[2]),
+                                      static_cast<std::int32_t>(k % e[2])};
+            double best = kInf;
+            detail::GridPoint point{};
+            std::int64_t budget = kRowBudget;
+            const int other = 1 - side;
+            fused ? rows.seed<true>(other, q, best, point, kSeedRings)
+                  : rows.seed<false>(other, q, best, point, kSeedRings);
+            const bool found = fused ? rows.nearest<true>(other, q, best, point, budget)
+                                     : rows.nearest<false>(other, q, best, point, budget);
+            rows_used += kRowBudget - std::max<std::int64_t>(budget, 0);
+            to_tree += found ? 0 : 1;
+            ++probes;
+        }
+    }
+    if (probes == 0) {
+        return false;
+    }
+    const double per_query = kQueryNs +
+                             kRowNs * static_cast<double>(rows_used) / static_cast<double>(probes) +
+                             kTreeQueryNs * static_cast<double>(to_tree) / static_cast<double>(probes);
+    return static_cast<double>(points) * per_query < kEdtNsPerVoxelAxis * probe.edt_voxel_axes;
+}
+
+// Directed distances by the search at surface voxels (rows, then the k-d
+// tree; see surface_search.h): `surface` holds the box's surface bits (1
+// prediction, 2 target), in scan order. With a probe, first checks that the
+// search is the cheaper method and returns false, computing nothing, when it
+// is not (the caller runs the EDTs); returns true once the distances are in
+// `result`.
+bool nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const GridBox& box,
                                  const Extent& ext, int group_axis, const SurfaceDistanceOptions& options,
-                                 std::vector<GroupDistances>& result, float* pred_map)
+                                 std::vector<GroupDistances>& result, float* pred_map,
+                                 const SearchProbe* probe = nullptr)
 {
     const Extent e = box.extent();
+    const bool fused = detail::transform_arithmetic() == detail::Arithmetic::Fused;
+    const auto& s = options.spacing_xyz;
+    const detail::AxisLengths lengths(e, {s[2], s[1], s[0]});
+    // Row searches over the whole box (shared by every group), unless slices
+    // run along W (rows along W would then cross them) or the rows are so
+    // short (under 6 voxels) that their packed bits, padded to whole words,
+    // would take more than the distance transform's 8 bytes per box voxel.
+    std::unique_ptr<detail::RowSearch> rows;
+    if (group_axis != 2 && detail::RowSearch::bytes_per_row(e[2]) <= 8 * e[2]) {
+        const std::array<bool, 2> free{group_axis != 0 && e[0] > 1, group_axis != 1 && e[1] > 1};
+        rows = std::make_unique<detail::RowSearch>(surface.data(), e, lengths, free, options.threads);
+    }
+    if (probe != nullptr && (rows == nullptr || !rows_are_cheaper(*rows, surface, e, fused, *probe))) {
+        return false;
+    }
     const std::int64_t plane = e[1] * e[2];
     const auto groups = static_cast<std::int64_t>(result.size());
     const auto ga = static_cast<std::size_t>(std::max(group_axis, 0));
@@ -239,21 +326,9 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
                 t_points[static_cast<std::size_t>(t_at[g]++)] = point;
             }
         });
-    const bool fused = detail::transform_arithmetic() == detail::Arithmetic::Fused;
-    const auto& s = options.spacing_xyz;
-    const detail::AxisLengths lengths(e, {s[2], s[1], s[0]});
     const auto map_index = [&](const detail::GridPoint& p) {
         return ((box.lo[0] + p[0]) * ext[1] + box.lo[1] + p[1]) * ext[2] + box.lo[2] + p[2];
     };
-    // Row searches over the whole box (shared by every group), unless slices
-    // run along W (rows along W would then cross them) or the rows are so
-    // short (under 6 voxels) that their packed bits, padded to whole words,
-    // would take more than the distance transform's 8 bytes per box voxel.
-    std::unique_ptr<detail::RowSearch> rows;
-    if (group_axis != 2 && detail::RowSearch::bytes_per_row(e[2]) <= 8 * e[2]) {
-        const std::array<bool, 2> free{group_axis != 0 && e[0] > 1, group_axis != 1 && e[1] > 1};
-        rows = std::make_unique<detail::RowSearch>(surface.data(), e, lengths, free, options.threads);
-    }
     // The other surface of a query: its side in the row search and its tree,
     // built only when a query first needs it.
     struct Other {
@@ -296,7 +371,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
                 }
                 // A loose bound (not a neighbour's answer) may cost more rows
                 // before the search finds the answer's neighbourhood.
-                const std::int64_t budget = near ? kRowBudget : 4 * kRowBudget;
+                std::int64_t budget = near ? kRowBudget : 4 * kRowBudget;
                 found = fused ? rows->nearest<true>(other.side, q, squared, answer, budget)
                               : rows->nearest<false>(other.side, q, squared, answer, budget);
             }
@@ -347,7 +422,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
         out.target_to_pred.resize(static_cast<std::size_t>(nt));
         if (np == 0 || nt == 0) {
             fill_unmatched(0, out);
-            return;
+            return true;
         }
         std::array<std::once_flag, 2> once;
         std::array<std::unique_ptr<detail::SurfaceTree>, 2> built;
@@ -379,7 +454,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
                       out.target_to_pred.data(), false);
             }
         });
-        return;
+        return true;
     }
     // Per slice: one small problem per slice, slices spread over the threads.
     const int workers = detail::worker_count(options.threads, groups, (p_start.back() + t_start.back()) * 64);
@@ -417,6 +492,7 @@ void nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
         query(pred_side, t_points.data() + t_start[static_cast<std::size_t>(g)], 0, nt,
               out.target_to_pred.data(), false);
     });
+    return true;
 }
 
 } // namespace
@@ -537,8 +613,12 @@ std::vector<GroupDistances> directed_distances(const CroppedMaskPair& crop, cons
         target_surface += c[1];
     }
     const int measured = (axes[0] && e[0] > 1 ? 1 : 0) + (axes[1] && e[1] > 1 ? 1 : 0) + (axes[2] ? 1 : 0);
-    if (prefer_nearest_neighbour(options.search, box.voxels(), pred_surface, target_surface, measured)) {
-        nearest_neighbour_distances(surface, box, ext, group_axis, options, result, pred_map);
+    const VoxelMethod method =
+        choose_voxel_method(options.search, box.voxels(), pred_surface, target_surface, measured);
+    const SearchProbe probe{static_cast<double>(box.voxels()) * measured, pred_surface + target_surface};
+    if (method != VoxelMethod::Transform &&
+        nearest_neighbour_distances(surface, box, ext, group_axis, options, result, pred_map,
+                                    method == VoxelMethod::ProbeSearch ? &probe : nullptr)) {
         return result;
     }
 
@@ -944,10 +1024,14 @@ WeightedDistances subvoxel_distances(const std::uint8_t* pred, const std::uint8_
         target_surfels += bits >> 1;
     }
     const int measured = (three && ce[0] > 1 ? 1 : 0) + (ce[1] > 1 ? 1 : 0) + 1;
-    if (prefer_nearest_neighbour(options.search, corners, pred_surfels, target_surfels, measured)) {
-        std::vector<GroupDistances> groups(1);
-        const GridBox corner_box{{0, 0, 0}, ce};
-        nearest_neighbour_distances(feature, corner_box, ce, -1, options, groups, nullptr);
+    const VoxelMethod method =
+        choose_voxel_method(options.search, corners, pred_surfels, target_surfels, measured);
+    std::vector<GroupDistances> groups(1);
+    const GridBox corner_box{{0, 0, 0}, ce};
+    const SearchProbe probe{static_cast<double>(corners) * measured, pred_surfels + target_surfels};
+    if (method != VoxelMethod::Transform &&
+        nearest_neighbour_distances(feature, corner_box, ce, -1, options, groups, nullptr,
+                                    method == VoxelMethod::ProbeSearch ? &probe : nullptr)) {
         const auto pair_with_areas = [&](std::uint8_t query_bit, const std::vector<std::uint8_t>& codes,
                                          const std::vector<double>& distances,
                                          std::vector<std::pair<double, double>>& out) {

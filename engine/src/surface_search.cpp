@@ -304,7 +304,7 @@ MASKLENS_ALWAYS_INLINE void RowSearch::visit_row(int side, std::int64_t d, std::
 
 template <bool fused>
 bool RowSearch::nearest(int side, const GridPoint& q, double& best, GridPoint& best_point,
-                        std::int64_t budget) const
+                        std::int64_t& budget) const
 {
     const std::int64_t qd = q[0];
     const std::int64_t qh = q[1];
@@ -379,8 +379,8 @@ void RowSearch::seed(int side, const GridPoint& q, double& best, GridPoint& best
 
 template void RowSearch::seed<false>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
 template void RowSearch::seed<true>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
-template bool RowSearch::nearest<false>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
-template bool RowSearch::nearest<true>(int, const GridPoint&, double&, GridPoint&, std::int64_t) const;
+template bool RowSearch::nearest<false>(int, const GridPoint&, double&, GridPoint&, std::int64_t&) const;
+template bool RowSearch::nearest<true>(int, const GridPoint&, double&, GridPoint&, std::int64_t&) const;
 
 Arithmetic transform_arithmetic()
 {

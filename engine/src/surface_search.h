@@ -128,14 +128,15 @@ public:
               const AxisLengths& lengths, std::array<bool, 2> free, int threads);
 
     // Squared distance (mm^2) from q to the nearest voxel of surface `side`
-    // (0 prediction, 1 target), found within `budget` rows: returns true with
+    // (0 prediction, 1 target), found within `budget` rows (decremented by
+    // the rows visited, below zero when it ran out): returns true with
     // `best` and `best_point` set. `best` on entry is a bound: +inf, or the
     // value of `best_point`, a point of that surface. Returns false when the
     // budget ran out; `best` and `best_point` then hold the closest point
     // found so far (best is +inf if none).
     template <bool fused>
     bool nearest(int side, const GridPoint& q, double& best, GridPoint& best_point,
-                 std::int64_t budget) const;
+                 std::int64_t& budget) const;
 
     // A first bound for a query without one: the closest voxel of `side` in
     // the rings of rows around q (Chebyshev radius in rows up to max_ring),
