@@ -55,16 +55,18 @@
 // outside it are background. Voxel mode then finds each surface voxel's
 // distance to the other surface by one of two exact methods, chosen by an
 // estimated cost (SurfaceDistanceOptions::search): a search at the surface
-// voxels only (thin surfaces: the usual case), or the exact squared EDT
-// (distance_transform.h) over the box (surfaces filling much of the box, e.g.
-// noise). The search packs each surface into one bit per voxel along W and
+// voxels only (thin surfaces: the usual case; surfaces that fill much of the
+// box take it too when a probe of a few hundred queries finds their answers
+// close), or the exact squared EDT (distance_transform.h) over the box
+// (surfaces filling much of the box with answers far away). The search packs each surface into one bit per voxel along W and
 // visits the rows around a query outward, reading each row's nearest voxel
 // with bit scans until no row can be closer; answers farther than a few
 // hundred rows go to a k-d tree over the other surface's voxels, built only
 // when needed. All of them form squared distances in the same arithmetic and
 // give the same values. Percentiles use selection
 // (std::nth_element). Per-slice values come from one batched pass over all
-// slices (parallel over slices). Subvoxel mode always uses the EDT.
+// slices (parallel over slices). Subvoxel mode chooses the same way on the grid
+// of voxel corners (surfels are found at corners, with the voxels' spacing).
 #pragma once
 
 #include "masklens/engine/distance_transform.h"
