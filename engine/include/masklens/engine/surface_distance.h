@@ -58,8 +58,9 @@
 // voxels only (thin surfaces: the usual case; surfaces that fill much of the
 // box take it too when a probe of a few hundred queries finds their answers
 // close), or the exact squared EDT (distance_transform.h) over the box
-// (surfaces filling much of the box with answers far away). The search packs each surface into one bit per voxel along W and
-// visits the rows around a query outward, reading each row's nearest voxel
+// (surfaces filling much of the box with answers far away). The search
+// packs each surface into one bit per voxel along W and visits the rows
+// around a query outward, reading each row's nearest voxel
 // with bit scans until no row can be closer; answers farther than a few
 // hundred rows go to a k-d tree over the other surface's voxels, built only
 // when needed. All of them form squared distances in the same arithmetic and
