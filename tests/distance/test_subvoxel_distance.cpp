@@ -266,8 +266,8 @@ void TestSubvoxelDistance::tree_search_equals_transform()
             for (std::int64_t w = 0; w < grid.w; ++w) {
                 const auto i = static_cast<std::size_t>((d * grid.h + h) * grid.w + w);
                 const double z = dims == 3 ? static_cast<double>(d) - 11.0 : 0.0;
-                const double y = static_cast<double>(h) - grid.h / 2.0;
-                const double x = static_cast<double>(w) - grid.w / 2.0;
+                const double y = static_cast<double>(h) - static_cast<double>(grid.h) / 2.0;
+                const double x = static_cast<double>(w) - static_cast<double>(grid.w) / 2.0;
                 if (shape == 1) {
                     pred[i] = rng() % 3 == 0 ? 1 : 0;
                     target[i] = rng() % 4 == 0 ? 1 : 0;
