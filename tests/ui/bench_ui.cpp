@@ -244,39 +244,32 @@ double BenchUi::stepAndWait(MainWindow& window, SliceView* view, std::int64_t de
 // is the work a slice change adds.
 void BenchUi::reportRepaintFloor(SliceView* view, const char* name)
 {
-    std::vector<double> times;
-    for (int i = 0; i < runs(); ++i) {
-        bool swapped = false;
-        const auto connection =
-            connect(view, &VtkHostWidget::frameSwapped, this, [&swapped]() { swapped = true; });
-        QElapsedTimer timer;
-        timer.start();
-        view->requestRender();
-        wait_for(swapped, 10000);
-        times.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
-        disconnect(connection);
-    }
-    report(name, times);
+    // runs() times: trigger(), then the time until the view's next frame (ms).
+    const auto time_frames = [this, view](int count, const auto& trigger) {
+        std::vector<double> times;
+        for (int i = 0; i < count; ++i) {
+            bool swapped = false;
+            const auto connection =
+                connect(view, &VtkHostWidget::frameSwapped, this, [&swapped]() { swapped = true; });
+            QElapsedTimer timer;
+            timer.start();
+            trigger();
+            wait_for(swapped, 10000);
+            times.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+            disconnect(connection);
+        }
+        return times;
+    };
+    report(name, time_frames(runs(), [view] { view->requestRender(); }));
     // The window composed again after a repaint of a plain widget only (the
     // status bar): Qt composes every QOpenGLWidget's last frame into the
     // window each time (frameSwapped follows), so this is the composition's
     // share of the floor.
-    times.clear();
     QWidget* bar = view->window()->findChild<QStatusBar*>();
     if (VtkHostWidget::presentation() != VtkHostWidget::Presentation::Composited) {
         return; // a raster window: nothing is composed, no view frame follows
     }
-    for (int i = 0; bar != nullptr && i < runs(); ++i) {
-        bool swapped = false;
-        const auto connection =
-            connect(view, &VtkHostWidget::frameSwapped, this, [&swapped]() { swapped = true; });
-        QElapsedTimer timer;
-        timer.start();
-        bar->repaint();
-        wait_for(swapped, 10000);
-        times.push_back(static_cast<double>(timer.nsecsElapsed()) / 1e6);
-        disconnect(connection);
-    }
+    const std::vector<double> times = time_frames(bar != nullptr ? runs() : 0, [bar] { bar->repaint(); });
     if (!times.empty()) {
         report("  of which composing the window (status-bar repaint only)", times);
     }

@@ -89,25 +89,21 @@ MASKLENS_EDT_HD inline std::uint8_t surface_bits(const std::uint8_t* inside, con
 MASKLENS_EDT_HD inline std::int64_t grouped_position_to_index(std::int64_t k, const std::int64_t extent[3],
                                                               int group_axis, std::int64_t* group)
 {
-    const std::int64_t e0 = extent[0], e1 = extent[1], e2 = extent[2];
-    if (group_axis == 1) { // order (h, d, w)
-        const std::int64_t h = k / (e0 * e2);
-        const std::int64_t rest = k - h * (e0 * e2);
-        const std::int64_t d = rest / e2;
-        const std::int64_t w = rest - d * e2;
-        *group = h;
-        return (d * e1 + h) * e2 + w;
+    if (group_axis < 0) {
+        *group = 0;
+        return k;
     }
-    if (group_axis == 2) { // order (w, d, h)
-        const std::int64_t w = k / (e0 * e1);
-        const std::int64_t rest = k - w * (e0 * e1);
-        const std::int64_t d = rest / e1;
-        const std::int64_t h = rest - d * e1;
-        *group = w;
-        return (d * e1 + h) * e2 + w;
-    }
-    *group = group_axis == 0 ? k / (e1 * e2) : 0;
-    return k;
+    // The group axis g slowest, then the other two (a before b) in C order.
+    const int g = group_axis;
+    const int a = g == 0 ? 1 : 0;
+    const int b = g == 2 ? 1 : 2;
+    std::int64_t at[3];
+    at[g] = k / (extent[a] * extent[b]);
+    const std::int64_t rest = k - at[g] * (extent[a] * extent[b]);
+    at[a] = rest / extent[b];
+    at[b] = rest - at[a] * extent[b];
+    *group = at[g];
+    return (at[0] * extent[1] + at[1]) * extent[2] + at[2];
 }
 
 // The EDT's passes in the CPU's order: the binary two-sweep pass along the
