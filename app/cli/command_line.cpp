@@ -228,7 +228,7 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         } else if (name == "--threshold") {
             metric.threshold = parse_number(name, value());
         } else if (name == "--logits") {
-            metric.logits = true;
+            metric.activation = Activation::Sigmoid;
         } else if (name == "--smooth") {
             smooth = value();
         } else if (name == "--smooth-nr") {
@@ -417,7 +417,7 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         json << (m ? ", " : "") << json_text(std::string(metric_name(command.statistics.metrics[m])));
     }
     json << "], \"threshold\": " << json_number(metric.threshold)
-         << ", \"logits\": " << (metric.logits ? "true" : "false")
+         << ", \"logits\": " << (metric.logits() ? "true" : "false")
          << ", \"smooth_nr\": " << json_number(metric.smooth_nr)
          << ", \"smooth_dr\": " << json_number(metric.smooth_dr)
          << ", \"tversky_alpha\": " << json_number(metric.tversky_alpha)

@@ -1,5 +1,7 @@
 #include "masklens/engine/evaluate.h"
 
+#include "masklens/engine/decision.h"
+#include "masklens/engine/distance_transform.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/surface_distance.h"
 
@@ -78,8 +80,12 @@ double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
                          (s.overlap_sum + o.tversky_alpha * false_positive + o.tversky_beta * false_negative +
                           o.tversky_smooth_dr);
     }
-    case Metric::Dice: return hard_ratio(2 * tp, 2 * tp + fp + fn, o.empty);
-    case Metric::Iou: return hard_ratio(tp, tp + fp + fn, o.empty);
+    case Metric::Dice:
+        return o.ignore_empty_target && s.target_positive == 0
+                   ? kNaN
+                   : hard_ratio(2 * tp, 2 * tp + fp + fn, o.empty);
+    case Metric::Iou:
+        return o.ignore_empty_target && s.target_positive == 0 ? kNaN : hard_ratio(tp, tp + fp + fn, o.empty);
     case Metric::Precision: return hard_ratio(tp, tp + fp, o.empty);
     case Metric::Recall: return hard_ratio(tp, tp + fn, o.empty);
     case Metric::Specificity: return hard_ratio(tn, tn + fp, o.empty);
@@ -99,7 +105,8 @@ bool label_metric_applies(Metric metric, PairingMode pairing) noexcept
 {
     // Channel predictions have real per-class probabilities; label maps only
     // have counts, so elementwise losses are not defined per label there.
-    return pairing == PairingMode::ChannelOneHot || is_label_metric(metric);
+    return pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget ||
+           is_label_metric(metric);
 }
 
 Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metric>& metrics,
@@ -204,59 +211,109 @@ struct SampleMasks {
     std::vector<std::uint8_t> prediction, target; // box.voxels() bytes each
 };
 
+// The bounding box of the voxels `decider` decides as `label` in sample n
+// (one pass over the values, on all threads; no full-size buffer).
+GridBox decided_box(const Volume& prediction, ScalarType target_type, const DecisionRule& rule,
+                    std::int64_t n, std::int64_t label)
+{
+    const Shape& shape = prediction.shape();
+    GridBox box{{shape.d, shape.h, shape.w}, {0, 0, 0}};
+    const int workers = detail::worker_count(0, shape.d, shape.voxels_per_channel());
+    std::vector<GridBox> partial(static_cast<std::size_t>(workers), box);
+    detail::parallel_for(shape.d, workers, [&](std::int64_t begin, std::int64_t end, int t) {
+        const ClassDecider decider(prediction, target_type, rule);
+        std::vector<std::uint8_t> row(static_cast<std::size_t>(shape.w));
+        GridBox& local = partial[static_cast<std::size_t>(t)];
+        for (std::int64_t d = begin; d < end; ++d) {
+            for (std::int64_t h = 0; h < shape.h; ++h) {
+                decider.mask(n, (d * shape.h + h) * shape.w, shape.w, label, row.data());
+                const auto first = std::find(row.begin(), row.end(), std::uint8_t{1});
+                if (first == row.end()) {
+                    continue;
+                }
+                const auto last = std::find(row.rbegin(), row.rend(), std::uint8_t{1});
+                const std::int64_t lo = first - row.begin(), hi = row.rend() - last;
+                local.lo = {std::min(local.lo[0], d), std::min(local.lo[1], h), std::min(local.lo[2], lo)};
+                local.hi = {std::max(local.hi[0], d + 1), std::max(local.hi[1], h + 1),
+                            std::max(local.hi[2], hi)};
+            }
+        }
+    });
+    for (const GridBox& part : partial) {
+        for (std::size_t a = 0; a < 3; ++a) {
+            box.lo[a] = std::min(box.lo[a], part.lo[a]);
+            box.hi[a] = std::max(box.hi[a], part.hi[a]);
+        }
+    }
+    return box;
+}
+
+// The decided mask of `label` inside `box` (box.voxels() bytes, C order).
+std::vector<std::uint8_t> decided_mask(const Volume& prediction, ScalarType target_type,
+                                       const DecisionRule& rule, std::int64_t n, std::int64_t label,
+                                       const GridBox& box)
+{
+    const Shape& shape = prediction.shape();
+    const auto e = box.extent();
+    std::vector<std::uint8_t> mask(static_cast<std::size_t>(box.voxels()));
+    const int workers = detail::worker_count(0, e[0], box.voxels());
+    detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int) {
+        const ClassDecider decider(prediction, target_type, rule);
+        for (std::int64_t d = begin; d < end; ++d) {
+            for (std::int64_t h = 0; h < e[1]; ++h) {
+                const std::int64_t voxel = ((box.lo[0] + d) * shape.h + box.lo[1] + h) * shape.w + box.lo[2];
+                decider.mask(n, voxel, e[2], label, mask.data() + (d * e[1] + h) * e[2]);
+            }
+        }
+    });
+    return mask;
+}
+
 SampleMasks sample_masks(const Volume& prediction, const Volume& target, PairingMode pairing,
                          std::int64_t sample, std::int64_t label, const MetricOptions& options)
 {
-    // With logits, sigmoid(x) >= threshold is x >= logit(threshold).
-    const double threshold =
-        options.logits ? std::log(options.threshold / (1 - options.threshold)) : options.threshold;
-    // Each side is the union (OR) of one or more selected channels.
-    std::vector<MaskSelector> from_prediction;
-    MaskSelector from_target;
-    if (pairing == PairingMode::LabelMaps) {
-        from_prediction.push_back(label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
-        from_target = label < 0 ? MaskSelector{} : MaskSelector::for_label(label);
-    } else if (pairing == PairingMode::ChannelOneHot) {
-        // Label c: channel c >= threshold. Overall: any foreground channel.
-        const std::int64_t first = label < 0 ? 1 : label;
-        const std::int64_t last = label < 0 ? prediction.shape().c - 1 : label;
-        for (std::int64_t c = first; c <= last; ++c) {
-            MaskSelector selector = MaskSelector::prediction(threshold);
+    // The prediction's side comes from the decision rule (decision.h), the
+    // one the statistics pass applies. The target's side: label value ==
+    // label, one-hot channel == 1, or t > 0.5; the overall masks are the
+    // union of the foreground labels / channels.
+    const DecisionRule rule = options.rule();
+    std::vector<MaskSelector> from_target;
+    if (pairing == PairingMode::LabelMaps || pairing == PairingMode::ChannelOneHot) {
+        from_target.push_back(label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
+    } else if (pairing == PairingMode::OneHotTarget) {
+        for (std::int64_t c = label < 0 ? 1 : label; c <= (label < 0 ? target.shape().c - 1 : label); ++c) {
+            MaskSelector selector = MaskSelector::target();
             selector.channel = c;
-            from_prediction.push_back(selector);
+            from_target.push_back(selector);
         }
-        from_target = label < 0 ? MaskSelector{} : MaskSelector::for_label(label);
     } else {
-        from_prediction.push_back(MaskSelector::prediction(threshold));
-        from_target = MaskSelector::target();
+        from_target.push_back(MaskSelector::target());
     }
     SampleMasks masks;
-    const Shape& shape = prediction.shape();
-    masks.box = GridBox{{shape.d, shape.h, shape.w}, {0, 0, 0}};
+    masks.box = decided_box(prediction, target.type(), rule, sample, label);
     const auto widen = [&](const GridBox& part) {
         for (std::size_t a = 0; a < 3; ++a) {
             masks.box.lo[a] = std::min(masks.box.lo[a], part.lo[a]);
             masks.box.hi[a] = std::max(masks.box.hi[a], part.hi[a]);
         }
     };
-    for (const MaskSelector& selector : from_prediction) {
-        widen(mask_bounding_box(prediction, sample, selector));
+    for (const MaskSelector& selector : from_target) {
+        widen(mask_bounding_box(target, sample, selector));
     }
-    widen(mask_bounding_box(target, sample, from_target));
     if (masks.box.empty()) {
         return masks;
     }
-    for (const MaskSelector& selector : from_prediction) {
-        const auto mask = extract_mask(prediction, sample, selector, masks.box);
-        if (masks.prediction.empty()) {
-            masks.prediction = mask;
+    masks.prediction = decided_mask(prediction, target.type(), rule, sample, label, masks.box);
+    for (const MaskSelector& selector : from_target) {
+        const auto mask = extract_mask(target, sample, selector, masks.box);
+        if (masks.target.empty()) {
+            masks.target = mask;
             continue;
         }
         for (std::size_t i = 0; i < mask.size(); ++i) {
-            masks.prediction[i] = static_cast<std::uint8_t>(masks.prediction[i] | mask[i]);
+            masks.target[i] = static_cast<std::uint8_t>(masks.target[i] | mask[i]);
         }
     }
-    masks.target = extract_mask(target, sample, from_target, masks.box);
     return masks;
 }
 

@@ -242,26 +242,6 @@ FolderCase folder_case_from(const Evaluation& evaluation, bool per_slice)
     return result;
 }
 
-const char* pairing_mode_name(PairingMode pairing) noexcept
-{
-    switch (pairing) {
-    case PairingMode::Binary: return "binary";
-    case PairingMode::LabelMaps: return "label_maps";
-    case PairingMode::ChannelOneHot: return "channel_one_hot";
-    }
-    return "binary";
-}
-
-std::optional<PairingMode> parse_pairing_mode(const std::string& name) noexcept
-{
-    for (const PairingMode mode : {PairingMode::Binary, PairingMode::LabelMaps, PairingMode::ChannelOneHot}) {
-        if (name == pairing_mode_name(mode)) {
-            return mode;
-        }
-    }
-    return std::nullopt;
-}
-
 std::int64_t failed_cases(const FolderReport& report)
 {
     return std::count_if(report.cases.begin(), report.cases.end(), [](const FolderCase& c) { return !c.ok; });

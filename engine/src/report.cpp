@@ -79,16 +79,6 @@ const char* undefined_reason(Metric metric, double value)
     return value > 0 ? "+inf" : "-inf";
 }
 
-const char* pairing_name(PairingMode pairing)
-{
-    switch (pairing) {
-    case PairingMode::Binary: return "binary";
-    case PairingMode::LabelMaps: return "label_maps";
-    case PairingMode::ChannelOneHot: return "channel_one_hot";
-    }
-    return "?";
-}
-
 const char* axis_name(SliceAxis axis)
 {
     switch (axis) {
@@ -217,7 +207,7 @@ void write_json(std::ostream& out, const Evaluation& evaluation, const ReportCon
     out << "],\n";
     out << "  \"device\": " << json_quote(context.device) << ",\n";
     out << "  \"options\": " << context.options_json << ",\n";
-    out << "  \"pairing\": " << json_quote(pairing_name(stats.pairing)) << ",\n";
+    out << "  \"pairing\": " << json_quote(pairing_mode_name(stats.pairing)) << ",\n";
     out << "  \"axis\": " << json_quote(axis_name(stats.axis)) << ",\n";
     out << "  \"slices_per_sample\": " << stats.slices_per_sample << ",\n";
     out << "  \"metrics\": [";
@@ -296,7 +286,7 @@ void write_table(std::ostream& out, const Evaluation& evaluation, const ReportCo
     const BatchStatistics& stats = evaluation.statistics;
     out << "prediction  " << context.prediction_path << "\n";
     out << "target      " << context.target_path << "\n";
-    out << "shape       " << stats.shape.to_string() << "  (" << pairing_name(stats.pairing) << ", "
+    out << "shape       " << stats.shape.to_string() << "  (" << pairing_mode_name(stats.pairing) << ", "
         << stats.slices_per_sample << " slice" << (stats.slices_per_sample == 1 ? "" : "s")
         << " per sample along " << axis_name(stats.axis) << ", device " << context.device << ")\n\n";
     std::size_t width = 10;

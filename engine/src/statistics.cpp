@@ -10,6 +10,8 @@
 #include "masklens/engine/error.h"
 #include "masklens/engine/voxel_terms.h"
 
+#include "value_loading.h"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -59,60 +61,15 @@ RegionStats BatchStatistics::label_sample(std::int64_t index, std::size_t label_
 
 namespace {
 
+using detail::convert_labels;
+using detail::load_values;
+
 constexpr std::int64_t kChunk = 2048;
 // Chunks are padded to a multiple of this many elements (a 64-byte packet of
 // floats), so buffers hold kChunk + kPacketPadding.
 constexpr std::int64_t kPacketPadding = 16;
 
 // ---- chunk loading ----------------------------------------------------------
-
-template <class Real, class Source> void convert_values(const Source* in, std::int64_t count, Real* out)
-{
-    if constexpr (std::is_floating_point_v<Source>) {
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = static_cast<Real>(in[i]);
-        }
-    } else {
-        // Masks and label maps enter the continuous metrics as foreground = 1.
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = in[i] != 0 ? Real(1) : Real(0);
-        }
-    }
-}
-
-template <class Real>
-void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, Real* out)
-{
-    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
-    switch (volume.type()) {
-    case ScalarType::Bool:
-    case ScalarType::UInt8: convert_values(reinterpret_cast<const std::uint8_t*>(base), count, out); break;
-    case ScalarType::Int8: convert_values(reinterpret_cast<const std::int8_t*>(base), count, out); break;
-    case ScalarType::Int16: convert_values(reinterpret_cast<const std::int16_t*>(base), count, out); break;
-    case ScalarType::UInt16: convert_values(reinterpret_cast<const std::uint16_t*>(base), count, out); break;
-    case ScalarType::Int32: convert_values(reinterpret_cast<const std::int32_t*>(base), count, out); break;
-    case ScalarType::UInt32: convert_values(reinterpret_cast<const std::uint32_t*>(base), count, out); break;
-    case ScalarType::Int64: convert_values(reinterpret_cast<const std::int64_t*>(base), count, out); break;
-    case ScalarType::UInt64: convert_values(reinterpret_cast<const std::uint64_t*>(base), count, out); break;
-    case ScalarType::Float16: {
-        const auto* bits = reinterpret_cast<const std::uint16_t*>(base);
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = static_cast<Real>(half_to_float(bits[i]));
-        }
-        break;
-    }
-    case ScalarType::Float32: convert_values(reinterpret_cast<const float*>(base), count, out); break;
-    case ScalarType::Float64: convert_values(reinterpret_cast<const double*>(base), count, out); break;
-    }
-}
-
-// Labels as int64 (only called for integer arrays).
-template <class Source> void convert_labels(const Source* in, std::int64_t count, std::int64_t* out)
-{
-    for (std::int64_t i = 0; i < count; ++i) {
-        out[i] = static_cast<std::int64_t>(in[i]);
-    }
-}
 
 void load_labels(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t* out)
 {
@@ -173,11 +130,13 @@ struct HardCounts {
     std::int64_t predicted = 0, target = 0, both = 0;
 };
 
-template <class Real> HardCounts count_hard(const Real* p, const Real* t, std::int64_t count, Real threshold)
+// `predicted(i)` is the rule's decision for element i (HardDecision).
+template <class Real, class Predicted>
+HardCounts count_hard(const Predicted& predicted_at, const Real* t, std::int64_t count)
 {
     std::int32_t predicted = 0, target = 0, both = 0; // count <= kChunk
     for (std::int64_t i = 0; i < count; ++i) {
-        const bool pp = terms::predicted_positive(p[i], threshold);
+        const bool pp = predicted_at(i);
         const bool tp = terms::target_positive(t[i]);
         predicted += pp;
         target += tp;
@@ -227,9 +186,9 @@ template <class Real> struct SumSink {
         scratch->head(terms.size()) = terms;
         stats->*field += sum_in_double(scratch->data(), valid);
     }
-    void add_hard(const Real* p, const Real* t, std::int64_t count, Real threshold)
+    template <class Predicted> void add_hard(const Predicted& predicted, const Real* t, std::int64_t count)
     {
-        const HardCounts counts = count_hard(p, t, count, threshold);
+        const HardCounts counts = count_hard(predicted, t, count);
         stats->pred_positive += counts.predicted;
         stats->target_positive += counts.target;
         stats->true_positive += counts.both;
@@ -261,10 +220,10 @@ template <class Real> struct ScatterSink {
             }
         }
     }
-    void add_hard(const Real* p, const Real* t, std::int64_t count, Real threshold)
+    template <class Predicted> void add_hard(const Predicted& predicted, const Real* t, std::int64_t count)
     {
         for (std::int64_t i = 0; i < count; ++i) {
-            const bool pp = terms::predicted_positive(p[i], threshold);
+            const bool pp = predicted(i);
             const bool tp = terms::target_positive(t[i]);
             for (RegionStats* region :
                  {first + i * first_stride, second ? second + i * second_stride : nullptr}) {
@@ -287,20 +246,28 @@ template <class Real> struct ScatterSink {
     }
 };
 
+// Where a chunk's hard decisions come from: the probabilities at the
+// threshold, or (exclusive classes) the argmax classes apply_rule chose.
+struct HardDecision {
+    const std::int32_t* classes = nullptr; // Decision::Argmax: the chunk's classes
+    std::int32_t channel = 0;              // the channel being summed
+};
+
 // Evaluates the per-element terms of one chunk (prediction values x, target
 // values t) into a sink. `flat_offset` locates x[0] in the prediction for
-// range-violation reports.
+// range-violation reports. With Activation::Sigmoid, x holds logits; with
+// None, probabilities (softmax chunks arrive here already activated).
 template <class Real, class Sink>
 void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const TermNeeds& needs,
                       const MetricOptions& options, ArrayR<Real>& probability_buffer,
-                      std::int64_t flat_offset, RangeViolation& violation, Sink& sink)
+                      std::int64_t flat_offset, RangeViolation& violation, Sink& sink, HardDecision hard = {})
 {
     // Pad the chunk to whole SIMD packets with harmless values (p = t = 0.5),
     // so every element goes through the same vectorised code path: the value
     // of an element's terms then never depends on where a chunk ends.
     const std::int64_t padded = (count + kPacketPadding - 1) / kPacketPadding * kPacketPadding;
     for (std::int64_t i = count; i < padded; ++i) {
-        x_data[i] = options.logits ? Real(0) : Real(0.5);
+        x_data[i] = options.logits() ? Real(0) : Real(0.5);
         t_data[i] = Real(0.5);
     }
     const MapR<Real> x(x_data, padded), t(t_data, padded);
@@ -311,8 +278,10 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
     // The probability: x itself, or sigmoid(x) for logits (kept in a buffer
     // because every later term reads it).
     const Real* probability_data = x.data();
-    if (options.logits) {
-        probability_buffer.head(padded) = terms::sigmoid(x);
+    if (options.logits()) {
+        probability_buffer.head(padded) = x;
+        Real* rows[] = {probability_buffer.data()};
+        apply_rule(DecisionRule{Activation::Sigmoid}, 1, rows, count, nullptr);
         probability_data = probability_buffer.data();
     }
     const MapR<Real> p(probability_data, padded);
@@ -336,7 +305,7 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
         }
     }
     if (needs.bce) {
-        if (options.logits) {
+        if (options.logits()) {
             sink.add(&RegionStats::bce, terms::bce_with_logits(x, t));
         } else if (needs.binary_target) {
             sink.add(&RegionStats::bce, terms::bce_binary_target(p, t));
@@ -364,7 +333,7 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
                 sink.add(&RegionStats::focal, bce_terms * terms::op_pow(base, gamma));
             }
         };
-        if (options.logits) {
+        if (options.logits()) {
             weighted(terms::bce_with_logits(x, t));
         } else if (needs.binary_target) {
             weighted(terms::bce_binary_target(p, t));
@@ -384,7 +353,16 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
         sink.add(&RegionStats::overlap_sum, p * t);
     }
     if (needs.hard) {
-        sink.add_hard(p.data(), t.data(), count, threshold);
+        const Real* probability = p.data();
+        if (hard.classes) {
+            const std::int32_t* classes = hard.classes;
+            const std::int32_t channel = hard.channel;
+            sink.add_hard([=](std::int64_t i) { return classes[i] == channel; }, t.data(), count);
+        } else {
+            sink.add_hard(
+                [=](std::int64_t i) { return terms::predicted_positive(probability[i], threshold); },
+                t.data(), count);
+        }
     }
 }
 
@@ -431,6 +409,29 @@ double value_at(const Volume& volume, std::int64_t flat)
     return value;
 }
 
+// A worker's chunk buffers (kChunk elements plus packet padding each).
+template <class Real> struct ChunkBuffers {
+    static constexpr std::int64_t capacity = kChunk + kPacketPadding;
+    ArrayR<Real> values{capacity}, targets{capacity}, probabilities{capacity}, scratch{capacity};
+    std::vector<std::int64_t> target_labels = std::vector<std::int64_t>(static_cast<std::size_t>(kChunk));
+    std::vector<std::int64_t> pred_labels = std::vector<std::int64_t>(static_cast<std::size_t>(kChunk));
+    // One-hot targets: one channel's values, exact.
+    std::vector<std::int64_t> class_values = std::vector<std::int64_t>(static_cast<std::size_t>(kChunk));
+    std::vector<double> exact_values = std::vector<double>(static_cast<std::size_t>(kChunk));
+    // Exclusive rules: every channel of a chunk, and the argmax classes.
+    std::int64_t stride = capacity;
+    ArrayR<Real> channel_values;
+    std::vector<Real*> channel_rows;
+    std::vector<std::int32_t> classes = std::vector<std::int32_t>(static_cast<std::size_t>(capacity));
+
+    explicit ChunkBuffers(std::int64_t channels) : channel_values(channels * capacity)
+    {
+        for (std::int64_t c = 0; c < channels; ++c) {
+            channel_rows.push_back(channel_values.data() + c * capacity);
+        }
+    }
+};
+
 class Pass {
 public:
     Pass(const Volume& prediction, const Volume& target, const StatisticsOptions& options,
@@ -442,8 +443,12 @@ public:
           channel_labels_(plan.channel_labels),
           byte_labels_(pairing_ == PairingMode::LabelMaps && axis_ != SliceAxis::W &&
                        is_unsigned_byte(prediction.type()) && is_unsigned_byte(target.type()) &&
-                       !needs_.bce && !needs_.focal && !needs_.range_check)
-    {}
+                       !needs_.bce && !needs_.focal && !needs_.range_check),
+          exclusive_(channel_labels_ > 0 && options.metric.rule().exclusive_classes())
+    {
+        activated_options_ = options.metric;
+        activated_options_.activation = Activation::None;
+    }
 
     BatchStatistics run()
     {
@@ -516,17 +521,14 @@ public:
 private:
     template <class Real> void run_planes(ThreadState& state, std::int64_t begin, std::int64_t end)
     {
-        const std::int64_t capacity = kChunk + kPacketPadding;
-        ArrayR<Real> values(capacity), targets(capacity), probabilities(capacity), scratch(capacity);
-        std::vector<std::int64_t> target_labels(static_cast<std::size_t>(kChunk));
-        std::vector<std::int64_t> pred_labels(static_cast<std::size_t>(kChunk));
+        ChunkBuffers<Real> buffers(exclusive_ ? shape_.c : 0);
         for (std::int64_t plane = begin; plane < end; ++plane) {
             if (stop_.load(std::memory_order_relaxed) || (options_.cancel && options_.cancel->load())) {
                 return;
             }
             const std::int64_t n = plane / shape_.d;
             const std::int64_t d = plane % shape_.d;
-            run_plane<Real>(state, n, d, values, targets, probabilities, scratch, target_labels, pred_labels);
+            run_plane<Real>(state, n, d, buffers);
             const std::int64_t done = planes_done_.fetch_add(1) + 1;
             if (options_.progress && done % progress_step_ == 0) {
                 options_.progress(static_cast<double>(done) / static_cast<double>(shape_.n * shape_.d));
@@ -536,10 +538,14 @@ private:
 
     // One (sample, depth) plane: every channel, every row.
     template <class Real>
-    void run_plane(ThreadState& state, std::int64_t n, std::int64_t d, ArrayR<Real>& values,
-                   ArrayR<Real>& targets, ArrayR<Real>& probabilities, ArrayR<Real>& scratch,
-                   std::vector<std::int64_t>& target_labels, std::vector<std::int64_t>& pred_labels)
+    void run_plane(ThreadState& state, std::int64_t n, std::int64_t d, ChunkBuffers<Real>& buffers)
     {
+        ArrayR<Real>& values = buffers.values;
+        ArrayR<Real>& targets = buffers.targets;
+        ArrayR<Real>& probabilities = buffers.probabilities;
+        ArrayR<Real>& scratch = buffers.scratch;
+        std::vector<std::int64_t>& target_labels = buffers.target_labels;
+        std::vector<std::int64_t>& pred_labels = buffers.pred_labels;
         const std::int64_t plane_size = shape_.h * shape_.w;
         RegionStats* slices = shared_regions_ ? slices_.data() : state.slices.data();
         RegionStats* channel_labels =
@@ -559,35 +565,9 @@ private:
                 const std::int64_t region = sample_region + (axis_ == SliceAxis::D   ? d
                                                              : axis_ == SliceAxis::H ? h
                                                                                      : w0);
-                if (pairing_ == PairingMode::ChannelOneHot) {
-                    const std::int64_t target_offset = (n * shape_.d + d) * plane_size + chunk;
-                    load_labels(target_, target_offset, count, target_labels.data());
-                    for (std::int64_t i = 0; i < count; ++i) {
-                        const std::int64_t label = target_labels[static_cast<std::size_t>(i)];
-                        if (label < 0 || label >= shape_.c) {
-                            state.labels.note(target_offset + i, label, false);
-                        }
-                    }
-                    for (std::int64_t c = 0; c < shape_.c; ++c) {
-                        const std::int64_t offset = ((n * shape_.c + c) * shape_.d + d) * plane_size + chunk;
-                        load_values<Real>(prediction_, offset, count, values.data());
-                        for (std::int64_t i = 0; i < count; ++i) {
-                            targets[i] = target_labels[static_cast<std::size_t>(i)] == c ? Real(1) : Real(0);
-                        }
-                        if (axis_ == SliceAxis::W) {
-                            ScatterSink<Real> sink{slices + region, 1, channel_labels + region * shape_.c + c,
-                                                   shape_.c, &scratch};
-                            accumulate_chunk<Real>(values.data(), targets.data(), count, needs_,
-                                                   options_.metric, probabilities, offset, state.range, sink);
-                        } else {
-                            RegionStats local;
-                            SumSink<Real> sink{&local, &scratch};
-                            accumulate_chunk<Real>(values.data(), targets.data(), count, needs_,
-                                                   options_.metric, probabilities, offset, state.range, sink);
-                            slices[region] += local;
-                            channel_labels[region * shape_.c + c] += local;
-                        }
-                    }
+                if (channel_labels_ > 0) {
+                    run_channel_chunk<Real>(state, n, d, chunk, count, region, slices, channel_labels,
+                                            buffers);
                     continue;
                 }
                 if (byte_labels_) {
@@ -620,6 +600,121 @@ private:
                                                  pred_labels);
                     }
                 }
+            }
+        }
+    }
+
+    // One chunk of a C-channel prediction against a label map or a one-hot
+    // target: the target's classes first, then every channel's terms against
+    // "class == c". Exclusive rules (softmax, argmax) see all channels of the
+    // chunk at once through apply_rule; the others read one channel at a time.
+    template <class Real>
+    void run_channel_chunk(ThreadState& state, std::int64_t n, std::int64_t d, std::int64_t chunk,
+                           std::int64_t count, std::int64_t region, RegionStats* slices,
+                           RegionStats* channel_labels, ChunkBuffers<Real>& buffers)
+    {
+        const std::int64_t plane_size = shape_.h * shape_.w;
+        const std::int64_t channels = shape_.c;
+        const auto offset_of = [&](std::int64_t c) {
+            return ((n * channels + c) * shape_.d + d) * plane_size + chunk;
+        };
+        load_target_classes(state, n, d, chunk, count, buffers);
+        HardDecision hard;
+        const MetricOptions* options = &options_.metric;
+        if (exclusive_) {
+            std::vector<Real*>& rows = buffers.channel_rows;
+            for (std::int64_t c = 0; c < channels; ++c) {
+                Real* row = rows[static_cast<std::size_t>(c)];
+                load_values<Real>(prediction_, offset_of(c), count, row);
+                std::fill(row + count, row + buffers.stride, Real(0)); // finite padding
+            }
+            apply_rule(options_.metric.rule(), channels, rows.data(), count, buffers.classes.data());
+            if (options_.metric.decision == Decision::Argmax) {
+                hard.classes = buffers.classes.data();
+            }
+            options = &activated_options_; // the rows hold probabilities now
+        }
+        for (std::int64_t c = 0; c < channels; ++c) {
+            const std::int64_t offset = offset_of(c);
+            Real* values = buffers.values.data();
+            if (exclusive_) {
+                values = buffers.channel_rows[static_cast<std::size_t>(c)];
+            } else {
+                load_values<Real>(prediction_, offset, count, values);
+            }
+            for (std::int64_t i = 0; i < count; ++i) {
+                buffers.targets[i] =
+                    buffers.target_labels[static_cast<std::size_t>(i)] == c ? Real(1) : Real(0);
+            }
+            hard.channel = static_cast<std::int32_t>(c);
+            if (axis_ == SliceAxis::W) {
+                ScatterSink<Real> sink{slices + region, 1, channel_labels + region * channels + c, channels,
+                                       &buffers.scratch};
+                accumulate_chunk<Real>(values, buffers.targets.data(), count, needs_, *options,
+                                       buffers.probabilities, offset, state.range, sink, hard);
+            } else {
+                RegionStats local;
+                SumSink<Real> sink{&local, &buffers.scratch};
+                accumulate_chunk<Real>(values, buffers.targets.data(), count, needs_, *options,
+                                       buffers.probabilities, offset, state.range, sink, hard);
+                slices[region] += local;
+                channel_labels[region * channels + c] += local;
+            }
+        }
+    }
+
+    // The target's class of each voxel of a chunk into buffers.target_labels:
+    // a label map's value (0..C-1), or a one-hot target's one channel holding
+    // 1. Violations (labels outside 0..C-1; not exactly one 1 per voxel, or a
+    // value other than 0 and 1) are noted with the voxel's flat index.
+    template <class Real>
+    void load_target_classes(ThreadState& state, std::int64_t n, std::int64_t d, std::int64_t chunk,
+                             std::int64_t count, ChunkBuffers<Real>& buffers)
+    {
+        const std::int64_t plane_size = shape_.h * shape_.w;
+        std::vector<std::int64_t>& labels = buffers.target_labels;
+        if (pairing_ == PairingMode::ChannelOneHot) {
+            const std::int64_t target_offset = (n * shape_.d + d) * plane_size + chunk;
+            load_labels(target_, target_offset, count, labels.data());
+            for (std::int64_t i = 0; i < count; ++i) {
+                const std::int64_t label = labels[static_cast<std::size_t>(i)];
+                if (label < 0 || label >= shape_.c) {
+                    state.labels.note(target_offset + i, label, false);
+                }
+            }
+            return;
+        }
+        // One-hot: count the ones per voxel; -1 marks a value other than 0/1.
+        std::vector<std::int64_t>& ones = buffers.pred_labels;
+        std::fill_n(ones.begin(), count, 0);
+        std::fill_n(labels.begin(), count, 0);
+        const bool integer = is_label_type(target_.type());
+        for (std::int64_t c = 0; c < shape_.c; ++c) {
+            const std::int64_t offset = ((n * shape_.c + c) * shape_.d + d) * plane_size + chunk;
+            if (integer) {
+                load_labels(target_, offset, count, buffers.class_values.data());
+            } else {
+                load_values<double>(target_, offset, count, buffers.exact_values.data());
+            }
+            for (std::int64_t i = 0; i < count; ++i) {
+                const double v = integer
+                                     ? static_cast<double>(buffers.class_values[static_cast<std::size_t>(i)])
+                                     : buffers.exact_values[static_cast<std::size_t>(i)];
+                auto& seen = ones[static_cast<std::size_t>(i)];
+                if (v == 1) {
+                    labels[static_cast<std::size_t>(i)] = c;
+                    seen = seen < 0 ? seen : seen + 1;
+                } else if (v != 0) {
+                    seen = -1;
+                }
+            }
+        }
+        const std::int64_t voxel0 = (n * shape_.c * shape_.d + d) * plane_size + chunk; // channel 0's index
+        for (std::int64_t i = 0; i < count; ++i) {
+            const std::int64_t seen = ones[static_cast<std::size_t>(i)];
+            if (seen != 1) {
+                state.labels.note(voxel0 + i, seen, false);
+                labels[static_cast<std::size_t>(i)] = -1;
             }
         }
     }
@@ -692,6 +787,13 @@ private:
             one.target += binary.target_positive;
             one.both += binary.true_positive;
         }
+        // Label 0: the rest (the chunk's voxels not predicted / not target 1).
+        if (binary.elements > binary.pred_positive || binary.elements > binary.target_positive) {
+            LabelCounts& zero = labels.at(0);
+            zero.predicted += binary.elements - binary.pred_positive;
+            zero.target += binary.elements - binary.target_positive;
+            zero.both += binary.true_negative();
+        }
         return true;
     }
 
@@ -746,21 +848,17 @@ private:
         if (!valid) {
             return;
         }
+        // Label 0 is counted like any other label: it is reported with
+        // --include-background or --labels 0.
         if (predicted == actual) {
-            if (predicted != 0) {
-                LabelCounts& counts = labels.at(predicted);
-                ++counts.predicted;
-                ++counts.target;
-                ++counts.both;
-            }
+            LabelCounts& counts = labels.at(predicted);
+            ++counts.predicted;
+            ++counts.target;
+            ++counts.both;
             return;
         }
-        if (predicted != 0) {
-            ++labels.at(predicted).predicted;
-        }
-        if (actual != 0) {
-            ++labels.at(actual).target;
-        }
+        ++labels.at(predicted).predicted;
+        ++labels.at(actual).target;
     }
 
     BatchStatistics finish()
@@ -803,6 +901,11 @@ private:
     // sums are counts and the bytes are counted directly (run_byte_chunk),
     // with results identical to the float path.
     bool byte_labels_ = false;
+    // Softmax or argmax over C channels: a chunk's channels are decided
+    // together (run_channel_chunk), and its terms then read probabilities
+    // (activated_options_: the metric options with the activation applied).
+    bool exclusive_ = false;
+    MetricOptions activated_options_;
     bool shared_regions_ = true;
     std::vector<RegionStats> slices_;
     std::vector<RegionStats> channel_label_slices_;
@@ -815,6 +918,28 @@ private:
 
 } // namespace
 
+const char* pairing_mode_name(PairingMode pairing) noexcept
+{
+    switch (pairing) {
+    case PairingMode::Binary: return "binary";
+    case PairingMode::LabelMaps: return "label_maps";
+    case PairingMode::ChannelOneHot: return "channel_one_hot";
+    case PairingMode::OneHotTarget: return "one_hot_target";
+    }
+    return "binary";
+}
+
+std::optional<PairingMode> parse_pairing_mode(const std::string& name) noexcept
+{
+    for (const PairingMode mode : {PairingMode::Binary, PairingMode::LabelMaps, PairingMode::ChannelOneHot,
+                                   PairingMode::OneHotTarget}) {
+        if (name == pairing_mode_name(mode)) {
+            return mode;
+        }
+    }
+    return std::nullopt;
+}
+
 PairingMode check_pair(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
 {
     const Shape& p = prediction.shape();
@@ -822,10 +947,13 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
     const bool spatial_equal =
         p.n == t.n && p.d == t.d && p.h == t.h && p.w == t.w && p.spatial_dims == t.spatial_dims;
     PairingMode pairing = PairingMode::Binary;
+    check_rule(options.metric.rule(), prediction);
     if (spatial_equal && p.c == t.c) {
-        pairing = (p.c == 1 && is_label_type(prediction.type()) && is_label_type(target.type()))
-                      ? PairingMode::LabelMaps
-                      : PairingMode::Binary;
+        if (p.c == 1 && is_label_type(prediction.type()) && is_label_type(target.type())) {
+            pairing = PairingMode::LabelMaps;
+        } else if (p.c > 1 && options.metric.rule().exclusive_classes()) {
+            pairing = PairingMode::OneHotTarget; // exclusive classes: the target must be one-hot
+        }
     } else if (spatial_equal && t.c == 1 && p.c > 1 && is_floating(prediction.type()) &&
                is_label_type(target.type())) {
         pairing = PairingMode::ChannelOneHot;
@@ -835,25 +963,18 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
                                                "); shapes must be equal, or the prediction [N,C,...] with "
                                                "C channels and the target an integer label map [N,1,...]");
     }
-    if (options.metric.logits && !is_floating(prediction.type())) {
-        throw_input_error(prediction.source(),
-                          std::string("--logits needs a floating-point prediction, not ") +
-                              scalar_name(prediction.type()));
-    }
-    if (!(options.metric.threshold == options.metric.threshold)) {
-        throw_usage_error("--threshold must be a number");
-    }
     if (!options.labels.empty()) {
         if (pairing == PairingMode::Binary) {
             throw_usage_error("--labels needs label maps (integer prediction and target) or a C-channel "
                               "prediction with an integer target");
         }
         for (std::int64_t label : options.labels) {
-            if (label < 0 || label > kMaxLabel || (pairing == PairingMode::ChannelOneHot && label >= p.c)) {
+            const bool channels =
+                pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget;
+            if (label < 0 || label > kMaxLabel || (channels && label >= p.c)) {
                 throw_usage_error("--labels: label " + std::to_string(label) + " is out of range" +
-                                  (pairing == PairingMode::ChannelOneHot
-                                       ? " (the prediction has " + std::to_string(p.c) + " channels)"
-                                       : std::string()));
+                                  (channels ? " (the prediction has " + std::to_string(p.c) + " channels)"
+                                            : std::string()));
             }
         }
     }
@@ -885,8 +1006,9 @@ TermNeeds term_needs(const std::vector<Metric>& requested, const MetricOptions& 
         needs.hard = true;
         needs.overlap = true;
     }
-    needs.range_check = (needs.bce || needs.focal) && !options.logits;
-    needs.binary_target = integer_target || pairing == PairingMode::ChannelOneHot;
+    needs.range_check = (needs.bce || needs.focal) && options.activation == Activation::None;
+    needs.binary_target =
+        integer_target || pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget;
     return needs;
 }
 
@@ -900,7 +1022,8 @@ PassPlan plan_pass(const Volume& prediction, const Volume& target, const Statist
                              : plan.axis == SliceAxis::H ? shape.h
                                                          : shape.w;
     plan.regions = shape.n * plan.slices_per_sample;
-    plan.channel_labels = plan.pairing == PairingMode::ChannelOneHot ? shape.c : 0;
+    plan.channel_labels =
+        plan.pairing == PairingMode::ChannelOneHot || plan.pairing == PairingMode::OneHotTarget ? shape.c : 0;
     return plan;
 }
 
@@ -921,21 +1044,23 @@ std::vector<std::int64_t> choose_labels(const StatisticsOptions& options, const 
         return options.labels; // validated by check_pair
     }
     std::vector<std::int64_t> labels;
-    if (plan.pairing == PairingMode::ChannelOneHot) {
-        for (std::int64_t c = 1; c < plan.channel_labels; ++c) {
+    const std::int64_t first = options.include_background ? 0 : 1;
+    if (plan.channel_labels > 0) {
+        for (std::int64_t c = first; c < plan.channel_labels; ++c) {
             labels.push_back(c);
         }
     } else if (plan.pairing == PairingMode::LabelMaps) {
         std::set<std::int64_t> seen;
         for (const auto& region : output.sparse_labels) {
             for (const auto& [label, counts] : region.entries) {
-                if (label != 0 && (counts.predicted > 0 || counts.target > 0)) {
+                if (label >= first && (counts.predicted > 0 || counts.target > 0)) {
                     seen.insert(label);
                 }
             }
         }
-        // Binary masks ({0, 1}) have no per-label table.
-        if (!seen.empty() && *seen.rbegin() > 1) {
+        // Binary masks ({0, 1}) have no per-label table unless the
+        // background is asked for.
+        if (!seen.empty() && (*seen.rbegin() > 1 || options.include_background)) {
             labels.assign(seen.begin(), seen.end());
         }
     }
@@ -943,6 +1068,17 @@ std::vector<std::int64_t> choose_labels(const StatisticsOptions& options, const 
 }
 
 } // namespace
+
+void derive_background_label(PassOutput& output)
+{
+    for (std::size_t region = 0; region < output.sparse_labels.size(); ++region) {
+        const RegionStats& binary = output.slices[region];
+        LabelCounts& zero = output.sparse_labels[region].at(0);
+        zero.predicted = binary.elements - binary.pred_positive;
+        zero.target = binary.elements - binary.target_positive;
+        zero.both = binary.true_negative();
+    }
+}
 
 BatchStatistics assemble_statistics(const Volume& prediction, const Volume& target,
                                     const StatisticsOptions& options, const PassPlan& plan,
@@ -965,6 +1101,19 @@ BatchStatistics assemble_statistics(const Volume& prediction, const Volume& targ
         text << label_violation.count << " label value" << (label_violation.count == 1 ? " is" : "s are")
              << " out of range, first " << label_violation.first_value << " at "
              << position_string(file.shape(), label_violation.first_index);
+        if (plan.pairing == PairingMode::OneHotTarget) {
+            // first_value: how many channels hold 1 there (-1: a value other than 0 and 1).
+            std::ostringstream one_hot;
+            one_hot << label_violation.count << " voxel" << (label_violation.count == 1 ? " is" : "s are")
+                    << " not one-hot, first at " << position_string(file.shape(), label_violation.first_index)
+                    << ": "
+                    << (label_violation.first_value < 0
+                            ? std::string("a value other than 0 and 1")
+                            : std::to_string(label_violation.first_value) + " channels hold 1")
+                    << "; with --activation softmax or --decision argmax a C-channel target must be one-hot "
+                       "(exactly one 1 per voxel, the rest 0)";
+            throw_input_error(file.source(), one_hot.str());
+        }
         if (plan.pairing == PairingMode::ChannelOneHot) {
             text << "; target labels must be 0.." << shape.c - 1 << " (one per prediction channel)";
         } else {
@@ -988,7 +1137,7 @@ BatchStatistics assemble_statistics(const Volume& prediction, const Volume& targ
         for (std::size_t l = 0; l < label_count; ++l) {
             RegionStats& out = result.label_slices[static_cast<std::size_t>(region) * label_count + l];
             const std::int64_t label = result.labels[l];
-            if (plan.pairing == PairingMode::ChannelOneHot) {
+            if (plan.channel_labels > 0) {
                 out = output.channel_label_slices[static_cast<std::size_t>(region * shape.c + label)];
             } else {
                 const LabelCounts counts = output.sparse_labels[static_cast<std::size_t>(region)].at(label);

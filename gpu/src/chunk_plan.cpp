@@ -26,6 +26,7 @@ KernelPairing kernel_pairing(PairingMode pairing) noexcept
     switch (pairing) {
     case PairingMode::LabelMaps: return KernelPairing::LabelMaps;
     case PairingMode::ChannelOneHot: return KernelPairing::ChannelOneHot;
+    case PairingMode::OneHotTarget: // not on the device (kernels_cover)
     case PairingMode::Binary: break;
     }
     return KernelPairing::Binary;
@@ -58,7 +59,7 @@ TermNeeds term_needs(const std::vector<Metric>& metrics, const MetricOptions& op
 TermOptions term_options(const MetricOptions& options) noexcept
 {
     TermOptions result;
-    result.logits = options.logits;
+    result.logits = options.logits();
     result.threshold = options.threshold;
     result.focal_gamma = options.focal_gamma;
     result.has_focal_alpha = options.focal_alpha.has_value();
@@ -309,6 +310,14 @@ void add_region(RegionStats& stats, const DeviceRegion& region) noexcept
 }
 
 } // namespace
+
+bool kernels_cover(const PassPlan& plan, const MetricOptions& metric) noexcept
+{
+    if (metric.rule().exclusive_classes() || plan.pairing == PairingMode::OneHotTarget) {
+        return false;
+    }
+    return plan.pairing != PairingMode::LabelMaps || (metric.threshold > 0 && metric.threshold <= 1);
+}
 
 bool merge_chunk(const Shape& shape, const PassPlan& plan, const Chunk& chunk, const ChunkResults& results,
                  PassOutput& output)

@@ -148,6 +148,9 @@ BatchStatistics finish(const Volume& prediction, const Volume& target, const Sta
     if (output.labels.count > 0) {
         output.labels.first_value = label_at(target, output.labels.first_index);
     }
+    if (plan.pairing == PairingMode::LabelMaps) {
+        derive_background_label(output);
+    }
     return assemble_statistics(prediction, target, options, plan, std::move(output));
 }
 
@@ -176,6 +179,9 @@ BatchStatistics compute_statistics_cuda(const Volume& prediction, const Volume& 
                                         const CudaConfig& config)
 {
     const PassPlan plan = plan_pass(prediction, target, options);
+    if (!kernels_cover(plan, options.metric)) {
+        return compute_statistics(prediction, target, options);
+    }
     DeviceScope scope(config.device);
     const auto user_stream = static_cast<cudaStream_t>(stream_handle);
     const ChunkProblem problem = chunk_problem(
@@ -357,6 +363,9 @@ BatchStatistics DeviceSession::compute(const StatisticsOptions& options)
 {
     Impl& impl = *impl_;
     const PassPlan plan = plan_pass(impl.prediction, impl.target, options);
+    if (!kernels_cover(plan, options.metric)) {
+        return compute_statistics(impl.prediction, impl.target, options);
+    }
     DeviceScope scope(impl.config.device);
     const Shape& shape = impl.prediction.shape();
     const Chunk whole{0, shape.n, 0, shape.d};

@@ -32,7 +32,7 @@ StatisticsOptions options_from(const QJsonObject& json)
     StatisticsOptions options;
     MetricOptions& metric = options.metric;
     metric.threshold = json.value("threshold").toDouble(0.5);
-    metric.logits = json.value("logits").toBool(false);
+    metric.activation = json.value("logits").toBool(false) ? Activation::Sigmoid : Activation::None;
     metric.smooth_nr = metric.smooth_dr = json.value("smooth").toDouble(1e-6);
     metric.tversky_alpha = json.value("alpha").toDouble(0.5);
     metric.tversky_beta = json.value("beta").toDouble(0.5);

@@ -215,7 +215,7 @@ private slots:
         const Volume t =
             make_volume("target", ScalarType::Float32, shape2d(1, 1, 1, 4), std::vector<float>{0, 0, 1, 1});
         StatisticsOptions options = with_metrics({Metric::Bce, Metric::Mae, Metric::Tp});
-        options.metric.logits = true;
+        options.metric.activation = Activation::Sigmoid;
         const Evaluation result = evaluate(x, t, options);
         // max(x,0) - x t + log1p(exp(-|x|)): 100, ~0, log 2, log1p(exp(-2)).
         const double expected =

@@ -253,7 +253,7 @@ private slots:
         QVERIFY(bce.bce && bce.range_check && !bce.hard && !bce.squared);
 
         MetricOptions logits;
-        logits.logits = true;
+        logits.activation = Activation::Sigmoid;
         QVERIFY(!term_needs({Metric::Bce, Metric::FocalLoss}, logits, PairingMode::Binary).range_check);
 
         const gpu::TermNeeds labels = term_needs({Metric::Mse}, options, PairingMode::LabelMaps);
@@ -268,7 +268,7 @@ private slots:
         MetricOptions options;
         options.threshold = 0.3;
         options.focal_gamma = 1.5;
-        options.logits = true;
+        options.activation = Activation::Sigmoid;
         TermOptions terms = term_options(options);
         QCOMPARE(terms.threshold, 0.3);
         QCOMPARE(terms.focal_gamma, 1.5);

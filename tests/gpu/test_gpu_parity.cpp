@@ -139,7 +139,7 @@ Tolerance tolerance_for(const Volume& prediction, const Volume& target, const St
     Tolerance tolerance;
     if (double_precision) {
         tolerance.logs = 1e-12;
-    } else if (options.metric.logits) {
+    } else if (options.metric.logits()) {
         tolerance.sums = 1e-6;
     }
     return tolerance;
@@ -447,7 +447,7 @@ StatisticsOptions options_for(const Case& c)
     options.axis = c.axis;
     options.labels = c.labels;
     options.metric.threshold = c.threshold;
-    options.metric.logits = c.logits;
+    options.metric.activation = c.logits ? Activation::Sigmoid : Activation::None;
     options.metric.focal_gamma = c.gamma;
     options.metric.focal_alpha = c.alpha;
     return options;

@@ -223,7 +223,7 @@ inline StatisticsOptions engine_options(const EvaluationSettings& settings,
         options.metric.nsd_tolerance_mm = *tolerance;
     }
     options.metric.threshold = settings.threshold;
-    options.metric.logits = settings.logits;
+    options.metric.activation = settings.logits ? Activation::Sigmoid : Activation::None;
     options.metric.smooth_nr = settings.smooth;
     options.metric.smooth_dr = settings.smooth;
     options.metric.empty = settings.empty;

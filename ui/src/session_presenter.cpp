@@ -114,7 +114,7 @@ StatisticsOptions statistics_options(const EvaluationSettings& settings, std::ve
 {
     StatisticsOptions options;
     options.metric.threshold = settings.threshold;
-    options.metric.logits = settings.logits;
+    options.metric.activation = settings.logits ? Activation::Sigmoid : Activation::None;
     options.metric.smooth_nr = settings.smooth;
     options.metric.smooth_dr = settings.smooth;
     options.metric.empty = settings.empty;

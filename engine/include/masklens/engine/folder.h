@@ -113,9 +113,6 @@ struct FolderCase {
 // Keeps what a folder report needs from one evaluation.
 FolderCase folder_case_from(const Evaluation& evaluation, bool per_slice);
 
-const char* pairing_mode_name(PairingMode pairing) noexcept;
-std::optional<PairingMode> parse_pairing_mode(const std::string& name) noexcept;
-
 struct ShardInfo {
     int index = 0; // 1-based
     int count = 0;

@@ -14,6 +14,8 @@
 //                (surface_distance.h; MONAI definitions).
 #pragma once
 
+#include "masklens/engine/decision.h"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -85,8 +87,11 @@ enum class SurfaceMode {
 enum class SliceAxis { Default, D, H, W };
 
 struct MetricOptions {
-    bool logits = false;        // prediction holds logits; sigmoid is applied
-    double threshold = 0.5;     // hard prediction: p >= threshold
+    // How prediction values become probabilities and hard classes
+    // (decision.h): the one rule every consumer applies.
+    Activation activation = Activation::None; // Sigmoid: the prediction holds logits (--logits)
+    Decision decision = Decision::Threshold;
+    double threshold = 0.5;     // Decision::Threshold: hard prediction p >= threshold
     double smooth_nr = 1e-6;    // dice_loss / iou_loss numerator smoothing
     double smooth_dr = 1e-6;    // dice_loss / iou_loss denominator smoothing
     double tversky_alpha = 0.5; // weight of false positives
@@ -96,13 +101,19 @@ struct MetricOptions {
     double focal_gamma = 2.0;
     std::optional<double> focal_alpha;    // weight of the positive class, in [0, 1]
     EmptyPolicy empty = EmptyPolicy::Nan; // value of a hard metric with a zero denominator
-    double hd_percentile = 95;            // percentile of hd95, in [0, 100]
+    // MONAI's ignore_empty=True (DiceMetric, MeanIoU default): dice and iou
+    // of a region whose target is empty are NaN, whatever was predicted.
+    bool ignore_empty_target = false;
+    double hd_percentile = 95; // percentile of hd95, in [0, 100]
     HausdorffRule hd_rule = HausdorffRule::Max;
     SurfaceMode surface = SurfaceMode::Voxel;
     std::optional<double> nsd_tolerance_mm; // nsd is NaN without it
     // Voxel spacing in mm, (x, y, z) = (W, H, D); unset: the prediction's
     // header spacing (1 mm for formats without geometry).
     std::optional<std::array<double, 3>> spacing;
+
+    DecisionRule rule() const noexcept { return {activation, decision, threshold}; }
+    bool logits() const noexcept { return activation == Activation::Sigmoid; }
 };
 
 } // namespace masklens

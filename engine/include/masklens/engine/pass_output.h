@@ -118,6 +118,12 @@ struct PassOutput {
     LabelViolation labels;
 };
 
+// Label maps: label 0's counts in every region from the region's binary
+// counts (not predicted / not target / neither), for passes that count the
+// labels >= 1 only (the CUDA histogram). Exact when the threshold lies in
+// (0, 1], where the binary decisions are "label != 0".
+void derive_background_label(PassOutput& output);
+
 // Turns a pass's output into BatchStatistics. Throws Error(Input) naming the
 // prediction for range violations, or the offending file for label violations.
 BatchStatistics assemble_statistics(const Volume& prediction, const Volume& target,

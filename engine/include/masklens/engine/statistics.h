@@ -13,6 +13,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace masklens {
@@ -48,17 +50,25 @@ struct LabelStats {
 
 // How prediction and target are read against each other.
 enum class PairingMode {
-    Binary,       // same shape; values (or v != 0 for integer arrays) compared elementwise
-    LabelMaps,    // both integer label maps [N,1,...]; per label one-vs-rest
-    ChannelOneHot // prediction [N,C,...] probabilities, target [N,1,...] labels 0..C-1
+    Binary,        // same shape; values (or v != 0 for integer arrays) compared elementwise
+    LabelMaps,     // both integer label maps [N,1,...]; per label one-vs-rest
+    ChannelOneHot, // prediction [N,C,...] probabilities, target [N,1,...] labels 0..C-1
+    OneHotTarget,  // prediction [N,C,...], target [N,C,...] one-hot (exclusive rules: softmax / argmax)
 };
+
+// The pairing's name in reports ("binary", "label_maps", "channel_one_hot",
+// "one_hot_target") and back (std::nullopt for an unknown name).
+const char* pairing_mode_name(PairingMode pairing) noexcept;
+std::optional<PairingMode> parse_pairing_mode(const std::string& name) noexcept;
 
 struct StatisticsOptions {
     MetricOptions metric;
     std::vector<Metric> metrics; // which sums are needed (empty: all)
     SliceAxis axis = SliceAxis::Default;
     std::vector<std::int64_t> labels; // explicit labels to report; empty: automatic
-    int threads = 0;                  // 0: all hardware threads
+    // Automatic labels include label / channel 0 (MONAI include_background).
+    bool include_background = false;
+    int threads = 0; // 0: all hardware threads
     // Called from worker threads with the fraction done (0..1).
     std::function<void(double)> progress;
     // When set and becoming true, the pass stops with Error(Cancelled).

@@ -123,6 +123,12 @@ ChunkResults read_workspace(const void* workspace, const WorkspaceLayout& layout
 // kernels do not count elements: they follow from the shape).
 PassOutput start_output(const Shape& shape, const PassPlan& plan);
 
+// Whether the CUDA kernels compute this pass. Not yet for exclusive rules
+// (softmax, argmax: their pass runs on the CPU, distances stay on the device),
+// nor for label maps at a threshold outside (0, 1] (label 0's counts are
+// derived from the binary counts, derive_background_label).
+bool kernels_cover(const PassPlan& plan, const MetricOptions& metric) noexcept;
+
 // Adds one chunk's results to `output` (call in chunk order). Violation
 // indices become batch indices; a ChannelOneHot label violation's value is
 // left for the caller (label_at). Returns false when LabelMaps labels outside

@@ -1,0 +1,282 @@
+#include "masklens/engine/decision.h"
+
+#include "masklens/engine/error.h"
+#include "masklens/engine/voxel_terms.h"
+
+#include "value_loading.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+
+namespace masklens {
+
+namespace {
+
+// Chunks are padded to whole 64-byte packets (statistics.cpp pads the same).
+constexpr std::int64_t kPacket = 16;
+
+std::int64_t padded_count(std::int64_t count)
+{
+    return (count + kPacket - 1) / kPacket * kPacket;
+}
+
+template <class Real> using ArrayR = Eigen::Array<Real, Eigen::Dynamic, 1>;
+template <class Real> using MapR = Eigen::Map<ArrayR<Real>>;
+
+// Per-thread scratch of the softmax (its running max and sum) and argmax.
+template <class Real> ArrayR<Real>& scratch(std::size_t which, std::int64_t size)
+{
+    thread_local ArrayR<Real> buffers[2];
+    ArrayR<Real>& buffer = buffers[which];
+    if (buffer.size() < size) {
+        buffer.resize(size);
+    }
+    return buffer;
+}
+
+} // namespace
+
+std::string_view activation_name(Activation activation) noexcept
+{
+    switch (activation) {
+    case Activation::None: return "none";
+    case Activation::Sigmoid: return "sigmoid";
+    case Activation::Softmax: return "softmax";
+    }
+    return "none";
+}
+
+std::string_view decision_name(Decision decision) noexcept
+{
+    return decision == Decision::Argmax ? "argmax" : "threshold";
+}
+
+Activation parse_activation(std::string_view text)
+{
+    for (const Activation a : {Activation::None, Activation::Sigmoid, Activation::Softmax}) {
+        if (text == activation_name(a)) {
+            return a;
+        }
+    }
+    throw_usage_error("--activation must be none, sigmoid or softmax, not '" + std::string(text) + "'");
+}
+
+Decision parse_decision(std::string_view text)
+{
+    for (const Decision d : {Decision::Threshold, Decision::Argmax}) {
+        if (text == decision_name(d)) {
+            return d;
+        }
+    }
+    throw_usage_error("--decision must be threshold or argmax, not '" + std::string(text) + "'");
+}
+
+bool decides_in_double(ScalarType prediction, ScalarType target) noexcept
+{
+    return prediction == ScalarType::Float64 || target == ScalarType::Float64;
+}
+
+template <class Real>
+void apply_rule(const DecisionRule& rule, std::int64_t channels, Real* const* values, std::int64_t count,
+                std::int32_t* classes)
+{
+    const std::int64_t padded = padded_count(count);
+    switch (rule.activation) {
+    case Activation::None: break;
+    case Activation::Sigmoid:
+        for (std::int64_t c = 0; c < channels; ++c) {
+            MapR<Real> v(values[c], padded);
+            v = terms::sigmoid(v);
+        }
+        break;
+    case Activation::Softmax: {
+        // exp(x_c - max) / sum: the max keeps exp from overflowing, and the
+        // channels are summed in a fixed order (deterministic).
+        MapR<Real> top(scratch<Real>(0, padded).data(), padded);
+        MapR<Real> sum(scratch<Real>(1, padded).data(), padded);
+        top = MapR<Real>(values[0], padded);
+        for (std::int64_t c = 1; c < channels; ++c) {
+            top = top.max(MapR<Real>(values[c], padded));
+        }
+        sum.setZero();
+        for (std::int64_t c = 0; c < channels; ++c) {
+            MapR<Real> v(values[c], padded);
+            v = (v - top).exp();
+            sum += v;
+        }
+        for (std::int64_t c = 0; c < channels; ++c) {
+            MapR<Real> v(values[c], padded);
+            v /= sum;
+        }
+        break;
+    }
+    }
+    if (rule.decision == Decision::Argmax && classes != nullptr) {
+        Real* best = scratch<Real>(0, padded).data();
+        std::copy_n(values[0], count, best);
+        std::fill_n(classes, count, 0);
+        for (std::int64_t c = 1; c < channels; ++c) {
+            const Real* v = values[c];
+            for (std::int64_t i = 0; i < count; ++i) {
+                // Strictly greater: ties keep the lower channel (torch.argmax).
+                const bool wins = v[i] > best[i];
+                best[i] = wins ? v[i] : best[i];
+                classes[i] = wins ? static_cast<std::int32_t>(c) : classes[i];
+            }
+        }
+    }
+}
+
+template void apply_rule<float>(const DecisionRule&, std::int64_t, float* const*, std::int64_t,
+                                std::int32_t*);
+template void apply_rule<double>(const DecisionRule&, std::int64_t, double* const*, std::int64_t,
+                                 std::int32_t*);
+
+void check_rule(const DecisionRule& rule, const Volume& prediction)
+{
+    const bool integer = is_label_type(prediction.type());
+    const std::int64_t channels = prediction.shape().c;
+    if (rule.activation != Activation::None && integer) {
+        throw_usage_error(std::string("--activation ") + std::string(activation_name(rule.activation)) +
+                          " needs a floating-point prediction; " + prediction.source() + " holds " +
+                          scalar_name(prediction.type()) + " values");
+    }
+    if (rule.exclusive_classes() && channels < 2) {
+        throw_usage_error(std::string(rule.activation == Activation::Softmax ? "--activation softmax"
+                                                                             : "--decision argmax") +
+                          " needs a prediction with C >= 2 channels [N,C,...]; " + prediction.source() +
+                          " has one channel");
+    }
+    if (!(rule.threshold == rule.threshold)) {
+        throw_usage_error("--threshold must be a number");
+    }
+}
+
+ClassDecider::ClassDecider(const Volume& prediction, ScalarType target_type, const DecisionRule& rule)
+    : prediction_(prediction), rule_(rule), label_map_(is_label_type(prediction.type())),
+      in_double_(decides_in_double(prediction.type(), target_type))
+{
+    check_rule(rule, prediction);
+}
+
+template <class Real> void ClassDecider::decide(std::int64_t n, std::int64_t voxel, std::int64_t count) const
+{
+    const Shape& shape = prediction_.shape();
+    const std::int64_t channels = shape.c;
+    stride_ = padded_count(count);
+    std::vector<Real>& values = [&]() -> std::vector<Real>& {
+        if constexpr (std::is_same_v<Real, double>) {
+            return double_values_;
+        } else {
+            return float_values_;
+        }
+    }();
+    values.assign(static_cast<std::size_t>(stride_ * channels), Real(0));
+    std::vector<Real*> rows(static_cast<std::size_t>(channels));
+    for (std::int64_t c = 0; c < channels; ++c) {
+        rows[static_cast<std::size_t>(c)] = values.data() + c * stride_;
+        const std::int64_t offset = (n * channels + c) * shape.voxels_per_channel() + voxel;
+        detail::load_values<Real>(prediction_, offset, count, rows[static_cast<std::size_t>(c)]);
+    }
+    classes_.resize(static_cast<std::size_t>(stride_));
+    apply_rule<Real>(rule_, channels, rows.data(), count, classes_.data());
+}
+
+void ClassDecider::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
+                        std::uint8_t* out) const
+{
+    const Shape& shape = prediction_.shape();
+    if (label_map_ && label >= 0) {
+        // Exact label values (statistics.cpp counts label maps the same way).
+        std::vector<std::int64_t> labels(static_cast<std::size_t>(count));
+        const std::int64_t offset = n * shape.c * shape.voxels_per_channel() + voxel;
+        const std::byte* base =
+            prediction_.data() + static_cast<std::size_t>(offset) * scalar_size(prediction_.type());
+        const auto run = [&]<class T>(const T* values) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                out[i] = static_cast<std::int64_t>(values[i]) == label && values[i] >= T(0) ? 1 : 0;
+            }
+        };
+        switch (prediction_.type()) {
+        case ScalarType::Bool:
+        case ScalarType::UInt8: run(reinterpret_cast<const std::uint8_t*>(base)); break;
+        case ScalarType::Int8: run(reinterpret_cast<const std::int8_t*>(base)); break;
+        case ScalarType::Int16: run(reinterpret_cast<const std::int16_t*>(base)); break;
+        case ScalarType::UInt16: run(reinterpret_cast<const std::uint16_t*>(base)); break;
+        case ScalarType::Int32: run(reinterpret_cast<const std::int32_t*>(base)); break;
+        case ScalarType::UInt32: run(reinterpret_cast<const std::uint32_t*>(base)); break;
+        case ScalarType::Int64: run(reinterpret_cast<const std::int64_t*>(base)); break;
+        case ScalarType::UInt64: run(reinterpret_cast<const std::uint64_t*>(base)); break;
+        default: std::fill_n(out, count, std::uint8_t{0}); break; // not reached: floats are no label maps
+        }
+        return;
+    }
+    const auto fill = [&]<class Real>(const std::vector<Real>& values) {
+        std::vector<const Real*> rows(static_cast<std::size_t>(shape.c));
+        for (std::int64_t c = 0; c < shape.c; ++c) {
+            rows[static_cast<std::size_t>(c)] = values.data() + c * stride_;
+        }
+        const Real* const* p = rows.data();
+        if (shape.c == 1 || label_map_) {
+            // One channel (or an integer mask as 0/1): label 1 and the
+            // foreground are the channel decided positive, label 0 the rest.
+            if (label > 1) {
+                std::fill_n(out, count, std::uint8_t{0});
+                return;
+            }
+            const bool wanted = label != 0;
+            for (std::int64_t i = 0; i < count; ++i) {
+                out[i] = (decided(rule_, p, classes_.data(), 0, i) == wanted) ? 1 : 0;
+            }
+            return;
+        }
+        if (label >= 0) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                out[i] = label < shape.c && decided(rule_, p, classes_.data(), label, i) ? 1 : 0;
+            }
+            return;
+        }
+        std::fill_n(out, count, std::uint8_t{0});
+        for (std::int64_t c = 1; c < shape.c; ++c) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                out[i] =
+                    static_cast<std::uint8_t>(out[i] | (decided(rule_, p, classes_.data(), c, i) ? 1 : 0));
+            }
+        }
+    };
+    if (in_double_) {
+        decide<double>(n, voxel, count);
+        fill(double_values_);
+    } else {
+        decide<float>(n, voxel, count);
+        fill(float_values_);
+    }
+}
+
+void ClassDecider::probability(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
+                               float* out) const
+{
+    const Shape& shape = prediction_.shape();
+    if (label_map_) {
+        std::vector<std::uint8_t> hits(static_cast<std::size_t>(count));
+        mask(n, voxel, count, label, hits.data());
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = hits[static_cast<std::size_t>(i)] ? 1.0F : 0.0F;
+        }
+        return;
+    }
+    const std::int64_t channel =
+        shape.c == 1 ? 0 : std::clamp<std::int64_t>(label < 0 ? 1 : label, 0, shape.c - 1);
+    if (in_double_) {
+        decide<double>(n, voxel, count);
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = static_cast<float>(double_values_[static_cast<std::size_t>(channel * stride_ + i)]);
+        }
+    } else {
+        decide<float>(n, voxel, count);
+        std::copy_n(float_values_.data() + channel * stride_, count, out);
+    }
+}
+
+} // namespace masklens

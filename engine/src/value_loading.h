@@ -1,0 +1,64 @@
+// Reading a run of a Volume's elements into float or double, the way the
+// statistics pass and the decision rule see them: floating values as they
+// are (float16 decoded), integer masks and label maps as foreground = 1.
+// Private to the engine: one copy for the pass and ClassDecider.
+#pragma once
+
+#include "masklens/engine/volume.h"
+
+#include <cstdint>
+#include <type_traits>
+
+namespace masklens::detail {
+
+template <class Real, class Source> void convert_values(const Source* in, std::int64_t count, Real* out)
+{
+    if constexpr (std::is_floating_point_v<Source>) {
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = static_cast<Real>(in[i]);
+        }
+    } else {
+        // Masks and label maps enter the continuous metrics as foreground = 1.
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = in[i] != 0 ? Real(1) : Real(0);
+        }
+    }
+}
+
+// Elements [offset, offset + count) of the flat array.
+template <class Real>
+void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, Real* out)
+{
+    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
+    switch (volume.type()) {
+    case ScalarType::Bool:
+    case ScalarType::UInt8: convert_values(reinterpret_cast<const std::uint8_t*>(base), count, out); break;
+    case ScalarType::Int8: convert_values(reinterpret_cast<const std::int8_t*>(base), count, out); break;
+    case ScalarType::Int16: convert_values(reinterpret_cast<const std::int16_t*>(base), count, out); break;
+    case ScalarType::UInt16: convert_values(reinterpret_cast<const std::uint16_t*>(base), count, out); break;
+    case ScalarType::Int32: convert_values(reinterpret_cast<const std::int32_t*>(base), count, out); break;
+    case ScalarType::UInt32: convert_values(reinterpret_cast<const std::uint32_t*>(base), count, out); break;
+    case ScalarType::Int64: convert_values(reinterpret_cast<const std::int64_t*>(base), count, out); break;
+    case ScalarType::UInt64: convert_values(reinterpret_cast<const std::uint64_t*>(base), count, out); break;
+    case ScalarType::Float16: {
+        const auto* bits = reinterpret_cast<const std::uint16_t*>(base);
+        for (std::int64_t i = 0; i < count; ++i) {
+            out[i] = static_cast<Real>(half_to_float(bits[i]));
+        }
+        break;
+    }
+    case ScalarType::Float32: convert_values(reinterpret_cast<const float*>(base), count, out); break;
+    case ScalarType::Float64: convert_values(reinterpret_cast<const double*>(base), count, out); break;
+    }
+}
+
+// Labels as int64 (integer arrays only). Values above int64's range are
+// clamped to kMaxLabel + 1 (pass_output.h) by the caller's range check.
+template <class Source> void convert_labels(const Source* in, std::int64_t count, std::int64_t* out)
+{
+    for (std::int64_t i = 0; i < count; ++i) {
+        out[i] = static_cast<std::int64_t>(in[i]);
+    }
+}
+
+} // namespace masklens::detail
