@@ -278,6 +278,14 @@ def evaluate(pred, target, opts, pairing):
             p = pv5[:, l:l + 1]
             T = lt == l
             return p, T.to(torch.float64), p >= thr, T
+    elif pred.ndim >= 4 and pred.shape[1] > 1:
+        # Several binary channels (multi-label): channel l is label l, its
+        # own probabilities against its own target (channel 0 is MONAI's
+        # background, reported with --include-background only).
+        labels = list(range(1, pred.shape[1]))
+
+        def label_tensors(l):
+            return pv5[:, l:l + 1], tv5[:, l:l + 1], PV5[:, l:l + 1], TV5[:, l:l + 1]
     if pairing == "label_maps":
         label_metrics = [m for m in metrics if m in LABEL_MAP_METRICS]
     else:
@@ -430,7 +438,8 @@ def case_list():
 
     rng = np.random.default_rng(1002)
     t = blob_mask(rng, (3, 2, 8, 12))
-    add("multichannel_2d", "2D [3,2,8,12] (C=2), same-shape target; channels pooled per sample.",
+    add("multichannel_2d", "2D [3,2,8,12] (C=2), same-shape target; channels pooled per sample, "
+        "channel 1 also as label 1.",
         probs_for(rng, t), t.astype(np.float32))
 
     rng = np.random.default_rng(1003)
@@ -442,7 +451,8 @@ def case_list():
 
     rng = np.random.default_rng(1004)
     t = blob_mask(rng, (1, 3, 4, 5, 6))
-    add("multichannel_3d", "3D [1,3,4,5,6] (C=3); slices along D pool the channels.",
+    add("multichannel_3d", "3D [1,3,4,5,6] (C=3); slices along D pool the channels; channels 1 and 2 "
+        "also as labels.",
         probs_for(rng, t), t.astype(np.float32))
 
     rng = np.random.default_rng(1005)

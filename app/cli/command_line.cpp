@@ -75,6 +75,19 @@ Metrics:
   --threshold X         hard prediction is p >= X (default 0.5); target is t > 0.5
   --logits              the prediction holds logits: bce uses the stable
                         with-logits form, other metrics use sigmoid(x)
+                        (the same as --activation sigmoid)
+  --activation none|sigmoid|softmax   what turns prediction values into
+                        probabilities (default none); softmax runs over the
+                        channels of a C-channel prediction [N,C,...]
+  --decision threshold|argmax   hard classes: p >= threshold per channel, or
+                        the channel of largest probability (default: argmax
+                        with softmax, threshold otherwise). With softmax or
+                        argmax a target with C channels must be one-hot
+  --include-background  report label / channel 0 too (MONAI
+                        include_background=True)
+  --ignore-empty-target dice and iou are NaN where the target is empty, even
+                        when something was predicted (MONAI DiceMetric and
+                        MeanIoU ignore_empty=True)
   --smooth S            dice_loss/iou_loss smoothing, numerator and
                         denominator (default 1e-6)
   --smooth-nr S, --smooth-dr S   set them apart (as MONAI does)
@@ -99,7 +112,8 @@ Surface distances (hd, hd95, assd, nsd; in mm, between the hard masks):
   --surface voxel|subvoxel   voxel: boundary voxels' centres (MONAI, default);
                         subvoxel: area-weighted surface elements on voxel
                         corners (DeepMind surface-distance)
-  --spacing X,Y,Z       voxel spacing in mm (default: from the header, else 1)
+  --spacing X,Y,Z       voxel spacing in mm (default: from the header, else 1);
+                        X,Y for 2D data
 
 Reading:
   --layout auto|nhw     a 3D .npy/.npz array is [D,H,W] (auto) or a batch of
@@ -208,6 +222,9 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
     std::string metrics_text = "default", axis_text = "d", empty_text = "nan", layout_text = "auto";
     std::string device_text = "auto", format_text = "table", labels_text, hd_rule_text = "max",
                 surface_text = "voxel";
+    std::optional<Activation> activation;
+    std::optional<Decision> decision;
+    bool threshold_given = false, logits_given = false;
     for (std::size_t i = 1; i < arguments.size(); ++i) {
         const std::string& argument = arguments[i];
         const bool short_option = argument == "-o" || argument == "-q";
@@ -227,8 +244,17 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             command.statistics.metrics = parse_metric_list(metrics_text);
         } else if (name == "--threshold") {
             metric.threshold = parse_number(name, value());
+            threshold_given = true;
         } else if (name == "--logits") {
-            metric.activation = Activation::Sigmoid;
+            logits_given = true;
+        } else if (name == "--activation") {
+            activation = parse_activation(value());
+        } else if (name == "--decision") {
+            decision = parse_decision(value());
+        } else if (name == "--include-background") {
+            command.statistics.include_background = true;
+        } else if (name == "--ignore-empty-target") {
+            metric.ignore_empty_target = true;
         } else if (name == "--smooth") {
             smooth = value();
         } else if (name == "--smooth-nr") {
@@ -293,8 +319,11 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
                 }
                 ++count;
             }
-            if (count != 3 || spacing[0] <= 0 || spacing[1] <= 0 || spacing[2] <= 0) {
-                throw_usage_error("--spacing needs three positive numbers x,y,z in mm, not '" + text + "'");
+            // Two values (2D data): z stays 0, "not given" (MetricOptions::spacing).
+            if ((count != 3 && count != 2) || spacing[0] <= 0 || spacing[1] <= 0 ||
+                (count == 3 && spacing[2] <= 0)) {
+                throw_usage_error("--spacing needs positive numbers x,y,z (3D) or x,y (2D) in mm, not '" + text +
+                                  "'");
             }
             metric.spacing = spacing;
         } else if (name == "--empty") {
@@ -379,8 +408,9 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         } else {
             throw_usage_error("unknown option '" + name + "' (see --help)");
         }
-        if (option.has_inline_value() && (name == "--logits" || name == "--ignore-geometry" ||
-                                          name == "--allow-outside-data" || name == "--no-slices")) {
+        if (option.has_inline_value() &&
+            (name == "--logits" || name == "--ignore-geometry" || name == "--allow-outside-data" ||
+             name == "--no-slices" || name == "--include-background" || name == "--ignore-empty-target")) {
             throw_usage_error(name + " takes no value");
         }
     }
@@ -388,6 +418,17 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
     command.prediction_path = positional[0];
     command.target_path = positional[1];
     MetricOptions& metric = command.statistics.metric;
+    if (logits_given && activation && *activation != Activation::Sigmoid) {
+        throw_usage_error("--logits means --activation sigmoid; it cannot be combined with --activation " +
+                          std::string(activation_name(*activation)));
+    }
+    metric.activation = logits_given ? Activation::Sigmoid : activation.value_or(Activation::None);
+    metric.decision =
+        decision.value_or(metric.activation == Activation::Softmax ? Decision::Argmax : Decision::Threshold);
+    if (metric.decision == Decision::Argmax && threshold_given) {
+        throw_usage_error("--decision argmax takes no --threshold (each voxel is the channel of largest "
+                          "probability); use --decision threshold to threshold each channel");
+    }
     if (smooth) {
         metric.smooth_nr = metric.smooth_dr = parse_number("--smooth", *smooth);
     }
@@ -432,7 +473,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
          << ", \"spacing\": "
          << (metric.spacing
                  ? std::string("[") + json_number((*metric.spacing)[0]) + ", " +
-                       json_number((*metric.spacing)[1]) + ", " + json_number((*metric.spacing)[2]) + "]"
+                       json_number((*metric.spacing)[1]) +
+                       ((*metric.spacing)[2] > 0 ? ", " + json_number((*metric.spacing)[2]) : std::string()) + "]"
                  : std::string("null"))
          << ", \"empty\": " << json_text(empty_text) << ", \"axis\": " << json_text(axis_text)
          << ", \"layout\": " << json_text(layout_text)
@@ -441,7 +483,10 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
     for (std::size_t l = 0; l < command.statistics.labels.size(); ++l) {
         json << (l ? ", " : "") << command.statistics.labels[l];
     }
-    json << "]}";
+    json << "], \"activation\": " << json_text(std::string(activation_name(metric.activation)))
+         << ", \"decision\": " << json_text(std::string(decision_name(metric.decision)))
+         << ", \"include_background\": " << (command.statistics.include_background ? "true" : "false")
+         << ", \"ignore_empty_target\": " << (metric.ignore_empty_target ? "true" : "false") << "}";
     command.options_json = json.str();
     return command;
 }

@@ -105,8 +105,7 @@ bool label_metric_applies(Metric metric, PairingMode pairing) noexcept
 {
     // Channel predictions have real per-class probabilities; label maps only
     // have counts, so elementwise losses are not defined per label there.
-    return pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget ||
-           is_label_metric(metric);
+    return pairing != PairingMode::LabelMaps || is_label_metric(metric);
 }
 
 Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metric>& metrics,
@@ -287,7 +286,9 @@ SampleMasks sample_masks(const Volume& prediction, const Volume& target, Pairing
             from_target.push_back(selector);
         }
     } else {
-        from_target.push_back(MaskSelector::target());
+        MaskSelector selector = MaskSelector::target();
+        selector.channel = std::max<std::int64_t>(label, 0); // multi-label: channel `label`
+        from_target.push_back(selector);
     }
     SampleMasks masks;
     masks.box = decided_box(prediction, target.type(), rule, sample, label);
@@ -336,6 +337,13 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     distance.surface = options.surface;
     distance.nsd_tolerance_mm = options.nsd_tolerance_mm;
     distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
+    if (options.spacing && (*options.spacing)[2] == 0) {
+        if (shape.spatial_dims == 3) {
+            throw_usage_error("--spacing X,Y gives no z spacing, but " + prediction.source() +
+                              " is 3D: give X,Y,Z");
+        }
+        distance.spacing_xyz[2] = 1.0; // unused by 2D distances
+    }
     distance.cancel = statistics_options.cancel;
     validate(distance);
     MaskGrid grid;

@@ -565,7 +565,7 @@ private:
                 const std::int64_t region = sample_region + (axis_ == SliceAxis::D   ? d
                                                              : axis_ == SliceAxis::H ? h
                                                                                      : w0);
-                if (channel_labels_ > 0) {
+                if (channel_labels_ > 0 && pairing_ != PairingMode::Binary) {
                     run_channel_chunk<Real>(state, n, d, chunk, count, region, slices, channel_labels,
                                             buffers);
                     continue;
@@ -580,8 +580,10 @@ private:
                     const std::int64_t offset = ((n * shape_.c + c) * shape_.d + d) * plane_size + chunk;
                     load_values<Real>(prediction_, offset, count, values.data());
                     load_values<Real>(target_, offset, count, targets.data());
+                    // Several binary channels (multi-label): each channel is also its label.
+                    RegionStats* channel = channel_labels_ > 0 ? channel_labels + region * shape_.c + c : nullptr;
                     if (axis_ == SliceAxis::W) {
-                        ScatterSink<Real> sink{slices + region, 1, nullptr, 0, &scratch};
+                        ScatterSink<Real> sink{slices + region, 1, channel, shape_.c, &scratch};
                         accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
                                                probabilities, offset, state.range, sink);
                     } else {
@@ -590,6 +592,9 @@ private:
                         accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
                                                probabilities, offset, state.range, sink);
                         slices[region] += local;
+                        if (channel) {
+                            *channel += local;
+                        }
                         if (pairing_ == PairingMode::LabelMaps) {
                             count_labels(state, sparse, region, offset, count, local, target_labels,
                                          pred_labels);
@@ -1022,8 +1027,9 @@ PassPlan plan_pass(const Volume& prediction, const Volume& target, const Statist
                              : plan.axis == SliceAxis::H ? shape.h
                                                          : shape.w;
     plan.regions = shape.n * plan.slices_per_sample;
-    plan.channel_labels =
-        plan.pairing == PairingMode::ChannelOneHot || plan.pairing == PairingMode::OneHotTarget ? shape.c : 0;
+    // Channel labels: a C-channel prediction against classes, or several
+    // binary channels (multi-label, e.g. BraTS's overlapping regions).
+    plan.channel_labels = plan.pairing != PairingMode::LabelMaps && shape.c > 1 ? shape.c : 0;
     return plan;
 }
 

@@ -313,7 +313,8 @@ void add_region(RegionStats& stats, const DeviceRegion& region) noexcept
 
 bool kernels_cover(const PassPlan& plan, const MetricOptions& metric) noexcept
 {
-    if (metric.rule().exclusive_classes() || plan.pairing == PairingMode::OneHotTarget) {
+    if (metric.rule().exclusive_classes() || plan.pairing == PairingMode::OneHotTarget ||
+        (plan.pairing == PairingMode::Binary && plan.channel_labels > 0)) {
         return false;
     }
     return plan.pairing != PairingMode::LabelMaps || (metric.threshold > 0 && metric.threshold <= 1);

@@ -109,7 +109,8 @@ struct MetricOptions {
     SurfaceMode surface = SurfaceMode::Voxel;
     std::optional<double> nsd_tolerance_mm; // nsd is NaN without it
     // Voxel spacing in mm, (x, y, z) = (W, H, D); unset: the prediction's
-    // header spacing (1 mm for formats without geometry).
+    // header spacing (1 mm for formats without geometry). z = 0: given for
+    // 2D data only (x, y); 3D data then is a usage error.
     std::optional<std::array<double, 3>> spacing;
 
     DecisionRule rule() const noexcept { return {activation, decision, threshold}; }

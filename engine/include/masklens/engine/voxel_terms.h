@@ -70,6 +70,14 @@ MASKLENS_HD inline double op_max(double x, double bound)
 {
     return x > bound ? x : bound;
 }
+MASKLENS_HD inline float op_select(bool where, float a, float b)
+{
+    return where ? a : b;
+}
+MASKLENS_HD inline double op_select(bool where, double a, double b)
+{
+    return where ? a : b;
+}
 MASKLENS_HD inline float op_square(float x)
 {
     return x * x;
@@ -91,7 +99,16 @@ MASKLENS_HD inline double op_pow(double x, double e)
 // --- the same operations on Eigen array expressions (CPU, vectorised) -------
 template <class D> auto op_log(const Eigen::ArrayBase<D>& x)
 {
-    return x.log();
+    using S = typename D::Scalar;
+    if constexpr (std::is_same_v<S, float>) {
+        // Eigen's vectorised float log treats denormals as the smallest
+        // normal number (log = -87.3): scale them by 2^23 into the normal
+        // range first, so log(1e-45) is -103.3, as the scalar logf gives.
+        const auto tiny = (x < S(1.17549435e-38F)).template cast<S>();
+        return (x * (S(1) + tiny * S(8388607))).log() - tiny * S(15.942385152878742);
+    } else {
+        return x.log();
+    }
 }
 template <class D> auto op_exp(const Eigen::ArrayBase<D>& x)
 {
@@ -108,6 +125,12 @@ template <class D> auto op_abs(const Eigen::ArrayBase<D>& x)
 template <class D> auto op_max(const Eigen::ArrayBase<D>& x, typename D::Scalar bound)
 {
     return x.max(bound);
+}
+// where ? a : b, elementwise.
+template <class C, class A, class B>
+auto op_select(const Eigen::ArrayBase<C>& where, const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b)
+{
+    return where.select(a, b);
 }
 template <class D> auto op_square(const Eigen::ArrayBase<D>& x)
 {
@@ -129,19 +152,33 @@ template <class V> MASKLENS_HD auto clamped_log(const V& x)
     return op_max(op_log(x), S(-100));
 }
 
-// Binary cross-entropy of probability p against target t (both in [0, 1]).
+// log(1 + x) clamped below at -100, for log(1 - p) = log1p(-p): exact for
+// small p, where 1 - p would round away most of p's digits.
+template <class V> MASKLENS_HD auto clamped_log1p(const V& x)
+{
+    using S = scalar_t<V>;
+    return op_max(op_log1p(x), S(-100));
+}
+
+// Binary cross-entropy of probability p against target t (both in [0, 1]),
+// each log clamped at -100 as PyTorch does; log(1 - p) as log1p(-p).
 template <class P, class T> MASKLENS_HD auto bce(const P& p, const T& t)
 {
     using S = scalar_t<P>;
-    return -(t * clamped_log(p) + (S(1) - t) * clamped_log(S(1) - p));
+    return -(t * clamped_log(p) + (S(1) - t) * clamped_log1p(-p));
 }
 
-// The same for a target known to be 0 or 1: one log instead of two, and the
-// identical value (t p + (1 - t)(1 - p) is exactly p or 1 - p).
+// The same for a target known to be 0 or 1, with one log: q = t p + (1 - t)
+// (1 - p) is exactly p or the rounded 1 - p, and d = q - 1 is exactly p - 1
+// (t = 1: then q - 1 = d and the factor d / (q - 1) is 1) or -p (t = 0:
+// q - 1 is exact, and log(q) d / (q - 1) is log1p(-p) to float precision,
+// the rounding of 1 - p undone; q == 1 leaves log1p(-p) = -p = d).
 template <class P, class T> MASKLENS_HD auto bce_binary_target(const P& p, const T& t)
 {
     using S = scalar_t<P>;
-    return -clamped_log(t * p + (S(1) - t) * (S(1) - p));
+    const auto q = t * p + (S(1) - t) * (S(1) - p);
+    const auto d = t * (p - S(1)) - (S(1) - t) * p;
+    return -op_max(op_select(q == S(1), d, op_log(q) * d / (q - S(1))), S(-100));
 }
 
 // Binary cross-entropy of logit x against t, in the overflow-free form

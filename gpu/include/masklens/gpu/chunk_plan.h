@@ -124,7 +124,8 @@ ChunkResults read_workspace(const void* workspace, const WorkspaceLayout& layout
 PassOutput start_output(const Shape& shape, const PassPlan& plan);
 
 // Whether the CUDA kernels compute this pass. Not yet for exclusive rules
-// (softmax, argmax: their pass runs on the CPU, distances stay on the device),
+// (softmax, argmax: their pass runs on the CPU, distances stay on the device)
+// or per-channel labels of multi-channel binary pairs,
 // nor for label maps at a threshold outside (0, 1] (label 0's counts are
 // derived from the binary counts, derive_background_label).
 bool kernels_cover(const PassPlan& plan, const MetricOptions& metric) noexcept;
