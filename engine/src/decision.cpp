@@ -35,6 +35,52 @@ template <class Real> ArrayR<Real>& scratch(std::size_t which, std::int64_t size
     return buffer;
 }
 
+// Elements offset + i * stride, i < count (stride 1: one contiguous run).
+template <class Real>
+void load_run(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t stride, Real* out)
+{
+    if (stride == 1) {
+        detail::load_values<Real>(volume, offset, count, out);
+        return;
+    }
+    for (std::int64_t i = 0; i < count; ++i) {
+        detail::load_values<Real>(volume, offset + i * stride, 1, out + i);
+    }
+}
+
+// Integer values of a run, exact (label maps).
+template <class Emit>
+void visit_labels(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t stride,
+                  Emit&& emit)
+{
+    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
+    const auto run = [&]<class T>(const T* values) {
+        for (std::int64_t i = 0; i < count; ++i) {
+            const T v = values[i * stride];
+            // Negative or huge values match no label (the pass rejects them).
+            emit(i, v >= T(0) && static_cast<std::uint64_t>(v) <= (std::uint64_t{1} << 62)
+                        ? static_cast<std::int64_t>(v)
+                        : std::int64_t{-1});
+        }
+    };
+    switch (volume.type()) {
+    case ScalarType::Bool:
+    case ScalarType::UInt8: run(reinterpret_cast<const std::uint8_t*>(base)); break;
+    case ScalarType::Int8: run(reinterpret_cast<const std::int8_t*>(base)); break;
+    case ScalarType::Int16: run(reinterpret_cast<const std::int16_t*>(base)); break;
+    case ScalarType::UInt16: run(reinterpret_cast<const std::uint16_t*>(base)); break;
+    case ScalarType::Int32: run(reinterpret_cast<const std::int32_t*>(base)); break;
+    case ScalarType::UInt32: run(reinterpret_cast<const std::uint32_t*>(base)); break;
+    case ScalarType::Int64: run(reinterpret_cast<const std::int64_t*>(base)); break;
+    case ScalarType::UInt64: run(reinterpret_cast<const std::uint64_t*>(base)); break;
+    default:
+        for (std::int64_t i = 0; i < count; ++i) { // not reached: floats are no label maps
+            emit(i, std::int64_t{-1});
+        }
+        break;
+    }
+}
+
 } // namespace
 
 std::string_view activation_name(Activation activation) noexcept
@@ -160,7 +206,8 @@ ClassDecider::ClassDecider(const Volume& prediction, ScalarType target_type, con
     check_rule(rule, prediction);
 }
 
-template <class Real> void ClassDecider::decide(std::int64_t n, std::int64_t voxel, std::int64_t count) const
+template <class Real>
+void ClassDecider::decide(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t stride) const
 {
     const Shape& shape = prediction_.shape();
     const std::int64_t channels = shape.c;
@@ -177,39 +224,21 @@ template <class Real> void ClassDecider::decide(std::int64_t n, std::int64_t vox
     for (std::int64_t c = 0; c < channels; ++c) {
         rows[static_cast<std::size_t>(c)] = values.data() + c * stride_;
         const std::int64_t offset = (n * channels + c) * shape.voxels_per_channel() + voxel;
-        detail::load_values<Real>(prediction_, offset, count, rows[static_cast<std::size_t>(c)]);
+        load_run<Real>(prediction_, offset, count, stride, rows[static_cast<std::size_t>(c)]);
     }
     classes_.resize(static_cast<std::size_t>(stride_));
     apply_rule<Real>(rule_, channels, rows.data(), count, classes_.data());
 }
 
 void ClassDecider::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
-                        std::uint8_t* out) const
+                        std::uint8_t* out, std::int64_t stride) const
 {
     const Shape& shape = prediction_.shape();
     if (label_map_ && label >= 0) {
         // Exact label values (statistics.cpp counts label maps the same way).
-        std::vector<std::int64_t> labels(static_cast<std::size_t>(count));
         const std::int64_t offset = n * shape.c * shape.voxels_per_channel() + voxel;
-        const std::byte* base =
-            prediction_.data() + static_cast<std::size_t>(offset) * scalar_size(prediction_.type());
-        const auto run = [&]<class T>(const T* values) {
-            for (std::int64_t i = 0; i < count; ++i) {
-                out[i] = static_cast<std::int64_t>(values[i]) == label && values[i] >= T(0) ? 1 : 0;
-            }
-        };
-        switch (prediction_.type()) {
-        case ScalarType::Bool:
-        case ScalarType::UInt8: run(reinterpret_cast<const std::uint8_t*>(base)); break;
-        case ScalarType::Int8: run(reinterpret_cast<const std::int8_t*>(base)); break;
-        case ScalarType::Int16: run(reinterpret_cast<const std::int16_t*>(base)); break;
-        case ScalarType::UInt16: run(reinterpret_cast<const std::uint16_t*>(base)); break;
-        case ScalarType::Int32: run(reinterpret_cast<const std::int32_t*>(base)); break;
-        case ScalarType::UInt32: run(reinterpret_cast<const std::uint32_t*>(base)); break;
-        case ScalarType::Int64: run(reinterpret_cast<const std::int64_t*>(base)); break;
-        case ScalarType::UInt64: run(reinterpret_cast<const std::uint64_t*>(base)); break;
-        default: std::fill_n(out, count, std::uint8_t{0}); break; // not reached: floats are no label maps
-        }
+        visit_labels(prediction_, offset, count, stride,
+                     [&](std::int64_t i, std::int64_t value) { out[i] = value == label ? 1 : 0; });
         return;
     }
     const auto fill = [&]<class Real>(const std::vector<Real>& values) {
@@ -246,21 +275,21 @@ void ClassDecider::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, 
         }
     };
     if (in_double_) {
-        decide<double>(n, voxel, count);
+        decide<double>(n, voxel, count, stride);
         fill(double_values_);
     } else {
-        decide<float>(n, voxel, count);
+        decide<float>(n, voxel, count, stride);
         fill(float_values_);
     }
 }
 
 void ClassDecider::probability(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
-                               float* out) const
+                               float* out, std::int64_t stride) const
 {
     const Shape& shape = prediction_.shape();
     if (label_map_) {
         std::vector<std::uint8_t> hits(static_cast<std::size_t>(count));
-        mask(n, voxel, count, label, hits.data());
+        mask(n, voxel, count, label, hits.data(), stride);
         for (std::int64_t i = 0; i < count; ++i) {
             out[i] = hits[static_cast<std::size_t>(i)] ? 1.0F : 0.0F;
         }
@@ -269,13 +298,63 @@ void ClassDecider::probability(std::int64_t n, std::int64_t voxel, std::int64_t 
     const std::int64_t channel =
         shape.c == 1 ? 0 : std::clamp<std::int64_t>(label < 0 ? 1 : label, 0, shape.c - 1);
     if (in_double_) {
-        decide<double>(n, voxel, count);
+        decide<double>(n, voxel, count, stride);
         for (std::int64_t i = 0; i < count; ++i) {
             out[i] = static_cast<float>(double_values_[static_cast<std::size_t>(channel * stride_ + i)]);
         }
     } else {
-        decide<float>(n, voxel, count);
+        decide<float>(n, voxel, count, stride);
         std::copy_n(float_values_.data() + channel * stride_, count, out);
+    }
+}
+
+TargetClasses::TargetClasses(const Volume& target, PairingMode pairing)
+    : target_(target),
+      label_map_(is_label_type(target.type()) && target.shape().c == 1 &&
+                 (pairing == PairingMode::LabelMaps || pairing == PairingMode::ChannelOneHot))
+{}
+
+void TargetClasses::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
+                         std::uint8_t* out, std::int64_t stride) const
+{
+    const Shape& shape = target_.shape();
+    const std::int64_t per_channel = shape.voxels_per_channel();
+    if (label_map_) {
+        visit_labels(target_, n * per_channel + voxel, count, stride,
+                     [&](std::int64_t i, std::int64_t value) {
+                         out[i] = (label < 0 ? value != 0 : value == label) ? 1 : 0;
+                     });
+        return;
+    }
+    values_.resize(static_cast<std::size_t>(count));
+    const auto channel = [&](std::int64_t c, bool merge) {
+        load_run<double>(target_, (n * shape.c + c) * per_channel + voxel, count, stride, values_.data());
+        for (std::int64_t i = 0; i < count; ++i) {
+            const bool hit = terms::target_positive(values_[static_cast<std::size_t>(i)]);
+            out[i] = static_cast<std::uint8_t>((merge ? out[i] : 0) | (hit ? 1 : 0));
+        }
+    };
+    if (shape.c == 1) {
+        // One channel: label 1 and the foreground are t > 0.5, label 0 the rest.
+        channel(0, false);
+        if (label == 0 || label > 1) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                out[i] = label == 0 ? static_cast<std::uint8_t>(1 - out[i]) : 0;
+            }
+        }
+        return;
+    }
+    if (label >= 0) {
+        if (label < shape.c) {
+            channel(label, false);
+        } else {
+            std::fill_n(out, count, std::uint8_t{0});
+        }
+        return;
+    }
+    std::fill_n(out, count, std::uint8_t{0});
+    for (std::int64_t c = 1; c < shape.c; ++c) {
+        channel(c, true);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace masklens {
 
@@ -210,22 +211,22 @@ struct SampleMasks {
     std::vector<std::uint8_t> prediction, target; // box.voxels() bytes each
 };
 
-// The bounding box of the voxels `decider` decides as `label` in sample n
-// (one pass over the values, on all threads; no full-size buffer).
-GridBox decided_box(const Volume& prediction, ScalarType target_type, const DecisionRule& rule,
-                    std::int64_t n, std::int64_t label)
+// Masks of one class in one sample, row by row from a mask source made once
+// per worker (ClassDecider for the prediction, TargetClasses for the target:
+// the rules of decision.h). `make_source()` returns a callable
+// (voxel, count, out) writing count bytes (0/1) of a row.
+template <class MakeSource> GridBox class_box(const Shape& shape, const MakeSource& make_source)
 {
-    const Shape& shape = prediction.shape();
     GridBox box{{shape.d, shape.h, shape.w}, {0, 0, 0}};
     const int workers = detail::worker_count(0, shape.d, shape.voxels_per_channel());
     std::vector<GridBox> partial(static_cast<std::size_t>(workers), box);
     detail::parallel_for(shape.d, workers, [&](std::int64_t begin, std::int64_t end, int t) {
-        const ClassDecider decider(prediction, target_type, rule);
+        const auto source = make_source();
         std::vector<std::uint8_t> row(static_cast<std::size_t>(shape.w));
         GridBox& local = partial[static_cast<std::size_t>(t)];
         for (std::int64_t d = begin; d < end; ++d) {
             for (std::int64_t h = 0; h < shape.h; ++h) {
-                decider.mask(n, (d * shape.h + h) * shape.w, shape.w, label, row.data());
+                source((d * shape.h + h) * shape.w, shape.w, row.data());
                 const auto first = std::find(row.begin(), row.end(), std::uint8_t{1});
                 if (first == row.end()) {
                     continue;
@@ -247,21 +248,19 @@ GridBox decided_box(const Volume& prediction, ScalarType target_type, const Deci
     return box;
 }
 
-// The decided mask of `label` inside `box` (box.voxels() bytes, C order).
-std::vector<std::uint8_t> decided_mask(const Volume& prediction, ScalarType target_type,
-                                       const DecisionRule& rule, std::int64_t n, std::int64_t label,
-                                       const GridBox& box)
+// The class's mask inside `box` (box.voxels() bytes, C order over the box).
+template <class MakeSource>
+std::vector<std::uint8_t> class_mask(const Shape& shape, const GridBox& box, const MakeSource& make_source)
 {
-    const Shape& shape = prediction.shape();
     const auto e = box.extent();
     std::vector<std::uint8_t> mask(static_cast<std::size_t>(box.voxels()));
     const int workers = detail::worker_count(0, e[0], box.voxels());
     detail::parallel_for(e[0], workers, [&](std::int64_t begin, std::int64_t end, int) {
-        const ClassDecider decider(prediction, target_type, rule);
+        const auto source = make_source();
         for (std::int64_t d = begin; d < end; ++d) {
             for (std::int64_t h = 0; h < e[1]; ++h) {
                 const std::int64_t voxel = ((box.lo[0] + d) * shape.h + box.lo[1] + h) * shape.w + box.lo[2];
-                decider.mask(n, voxel, e[2], label, mask.data() + (d * e[1] + h) * e[2]);
+                source(voxel, e[2], mask.data() + (d * e[1] + h) * e[2]);
             }
         }
     });
@@ -271,50 +270,34 @@ std::vector<std::uint8_t> decided_mask(const Volume& prediction, ScalarType targ
 SampleMasks sample_masks(const Volume& prediction, const Volume& target, PairingMode pairing,
                          std::int64_t sample, std::int64_t label, const MetricOptions& options)
 {
-    // The prediction's side comes from the decision rule (decision.h), the
-    // one the statistics pass applies. The target's side: label value ==
-    // label, one-hot channel == 1, or t > 0.5; the overall masks are the
-    // union of the foreground labels / channels.
+    // Both sides from the rules of decision.h, the ones the statistics pass
+    // applies: label >= 0 one class, label < 0 the foreground.
     const DecisionRule rule = options.rule();
-    std::vector<MaskSelector> from_target;
-    if (pairing == PairingMode::LabelMaps || pairing == PairingMode::ChannelOneHot) {
-        from_target.push_back(label < 0 ? MaskSelector{} : MaskSelector::for_label(label));
-    } else if (pairing == PairingMode::OneHotTarget) {
-        for (std::int64_t c = label < 0 ? 1 : label; c <= (label < 0 ? target.shape().c - 1 : label); ++c) {
-            MaskSelector selector = MaskSelector::target();
-            selector.channel = c;
-            from_target.push_back(selector);
-        }
-    } else {
-        MaskSelector selector = MaskSelector::target();
-        selector.channel = std::max<std::int64_t>(label, 0); // multi-label: channel `label`
-        from_target.push_back(selector);
-    }
-    SampleMasks masks;
-    masks.box = decided_box(prediction, target.type(), rule, sample, label);
-    const auto widen = [&](const GridBox& part) {
-        for (std::size_t a = 0; a < 3; ++a) {
-            masks.box.lo[a] = std::min(masks.box.lo[a], part.lo[a]);
-            masks.box.hi[a] = std::max(masks.box.hi[a], part.hi[a]);
-        }
+    const auto predicted = [&] {
+        return [decider = std::make_shared<ClassDecider>(prediction, target.type(), rule), sample,
+                label](std::int64_t voxel, std::int64_t count, std::uint8_t* out) {
+            decider->mask(sample, voxel, count, label, out);
+        };
     };
-    for (const MaskSelector& selector : from_target) {
-        widen(mask_bounding_box(target, sample, selector));
+    const auto actual = [&] {
+        return [classes = std::make_shared<TargetClasses>(target, pairing), sample,
+                label](std::int64_t voxel, std::int64_t count, std::uint8_t* out) {
+            classes->mask(sample, voxel, count, label, out);
+        };
+    };
+    const Shape& shape = prediction.shape();
+    SampleMasks masks;
+    masks.box = class_box(shape, predicted);
+    const GridBox target_box = class_box(shape, actual);
+    for (std::size_t a = 0; a < 3; ++a) {
+        masks.box.lo[a] = std::min(masks.box.lo[a], target_box.lo[a]);
+        masks.box.hi[a] = std::max(masks.box.hi[a], target_box.hi[a]);
     }
     if (masks.box.empty()) {
         return masks;
     }
-    masks.prediction = decided_mask(prediction, target.type(), rule, sample, label, masks.box);
-    for (const MaskSelector& selector : from_target) {
-        const auto mask = extract_mask(target, sample, selector, masks.box);
-        if (masks.target.empty()) {
-            masks.target = mask;
-            continue;
-        }
-        for (std::size_t i = 0; i < mask.size(); ++i) {
-            masks.target[i] = static_cast<std::uint8_t>(masks.target[i] | mask[i]);
-        }
-    }
+    masks.prediction = class_mask(shape, masks.box, predicted);
+    masks.target = class_mask(shape, masks.box, actual);
     return masks;
 }
 

@@ -17,6 +17,15 @@
 
 namespace masklens {
 
+// How prediction and target are read against each other (the class layout;
+// check_pair in statistics.h chooses it).
+enum class PairingMode {
+    Binary,        // same shape; values (or v != 0 for integer arrays) compared elementwise
+    LabelMaps,     // both integer label maps [N,1,...]; per label one-vs-rest
+    ChannelOneHot, // prediction [N,C,...] probabilities, target [N,1,...] labels 0..C-1
+    OneHotTarget,  // prediction [N,C,...], target [N,C,...] one-hot (exclusive rules: softmax / argmax)
+};
+
 // What turns a prediction value into a probability.
 enum class Activation {
     None,    // the values are probabilities (or label maps)
@@ -91,20 +100,21 @@ public:
     //     C channels: channel `label` decided).
     //   label < 0: the foreground: label-map value != 0; one channel: p
     //     decided positive; C channels: any channel >= 1 decided.
-    // Writes count bytes (0/1) for voxels [voxel, voxel + count) of sample n
-    // (voxel = flat index over [D, H, W]).
-    void mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
-              std::uint8_t* out) const;
+    // Writes count bytes (0/1) for the voxels voxel + i * stride of sample n
+    // (voxel = flat index over [D, H, W]; stride 1: a row along W).
+    void mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label, std::uint8_t* out,
+              std::int64_t stride = 1) const;
     // The probability of `label` (label < 0: channel 1, or the one channel)
     // for the colormap; label maps give 1 where the mask holds.
-    void probability(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
-                     float* out) const;
+    void probability(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label, float* out,
+                     std::int64_t stride = 1) const;
 
     const DecisionRule& rule() const noexcept { return rule_; }
     bool label_map() const noexcept { return label_map_; }
 
 private:
-    template <class Real> void decide(std::int64_t n, std::int64_t voxel, std::int64_t count) const;
+    template <class Real>
+    void decide(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t stride) const;
 
     const Volume& prediction_;
     DecisionRule rule_;
@@ -115,6 +125,26 @@ private:
     mutable std::vector<double> double_values_;
     mutable std::vector<std::int32_t> classes_;
     mutable std::int64_t stride_ = 0;
+};
+
+// The target's classes, as the statistics pass reads them: a label map's
+// values (label maps and C-channel predictions against labels), a one-hot or
+// multi-label target's channels at t > 0.5 (terms::target_positive), a
+// single channel at t > 0.5 (integer masks: v != 0).
+class TargetClasses {
+public:
+    TargetClasses(const Volume& target, PairingMode pairing);
+
+    // label >= 0: voxels of class `label`; label < 0: the foreground (label
+    // value != 0, any channel >= 1 of several, or the one channel). Same
+    // layout as ClassDecider::mask.
+    void mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label, std::uint8_t* out,
+              std::int64_t stride = 1) const;
+
+private:
+    const Volume& target_;
+    bool label_map_ = false;
+    mutable std::vector<double> values_; // exact for every target type
 };
 
 // Validates a rule against a prediction: Error(Usage) for softmax/argmax on

@@ -48,14 +48,6 @@ struct LabelStats {
     RegionStats stats;
 };
 
-// How prediction and target are read against each other.
-enum class PairingMode {
-    Binary,        // same shape; values (or v != 0 for integer arrays) compared elementwise
-    LabelMaps,     // both integer label maps [N,1,...]; per label one-vs-rest
-    ChannelOneHot, // prediction [N,C,...] probabilities, target [N,1,...] labels 0..C-1
-    OneHotTarget,  // prediction [N,C,...], target [N,C,...] one-hot (exclusive rules: softmax / argmax)
-};
-
 // The pairing's name in reports ("binary", "label_maps", "channel_one_hot",
 // "one_hot_target") and back (std::nullopt for an unknown name).
 const char* pairing_mode_name(PairingMode pairing) noexcept;
