@@ -3,6 +3,8 @@
 // several predictions against one target, `--screenshot FILE` renders the window
 // after loading, saves a PNG and exits; `--results FILE` shows the per-case
 // table of a folder evaluation.
+#include "masklens/engine/decision.h"
+#include "masklens/engine/error.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/results_panel.h"
 #include "masklens/ui/vtk_host_widget.h"
@@ -27,7 +29,14 @@ struct Options {
                                   QStringLiteral("FILE")};
     QCommandLineOption threshold{QStringLiteral("threshold"),
                                  QStringLiteral("Hard-metric threshold (default 0.5)."), QStringLiteral("T")};
-    QCommandLineOption logits{QStringLiteral("logits"), QStringLiteral("The prediction holds logits.")};
+    QCommandLineOption logits{QStringLiteral("logits"),
+                              QStringLiteral("The prediction holds logits (--activation sigmoid).")};
+    QCommandLineOption activation{QStringLiteral("activation"),
+                                  QStringLiteral("none, sigmoid or softmax (over the channels)."),
+                                  QStringLiteral("A")};
+    QCommandLineOption decision{QStringLiteral("decision"),
+                                QStringLiteral("threshold or argmax (default: argmax with softmax)."),
+                                QStringLiteral("D")};
     QCommandLineOption size{QStringLiteral("size"), QStringLiteral("Window size, e.g. 1400x900."),
                             QStringLiteral("WxH")};
     QCommandLineOption distance_colours{
@@ -58,8 +67,9 @@ Options configure(QCommandLineParser& parser)
                        "$MASKLENS_RESOURCES/samples)."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({options.screenshot, options.threshold, options.logits, options.size,
-                       options.distance_colours, options.nsd_tolerance, options.target, options.results});
+    parser.addOptions({options.screenshot, options.threshold, options.logits, options.activation,
+                       options.decision, options.size, options.distance_colours, options.nsd_tolerance,
+                       options.target, options.results});
     parser.addPositionalArgument(QStringLiteral("PRED"),
                                  QStringLiteral("Prediction file (with --target: one or more predictions)"),
                                  QStringLiteral("[PRED"));
@@ -147,6 +157,20 @@ int main(int argc, char** argv)
         }
         if (parser.isSet(logits)) {
             window.presenter()->setLogits(true);
+        }
+        try {
+            // The CLI's names and errors (decision.h).
+            if (parser.isSet(options.activation)) {
+                window.presenter()->setActivation(
+                    masklens::parse_activation(parser.value(options.activation).toStdString()));
+            }
+            if (parser.isSet(options.decision)) {
+                window.presenter()->setDecision(
+                    masklens::parse_decision(parser.value(options.decision).toStdString()));
+            }
+        } catch (const masklens::Error& error) {
+            std::fprintf(stderr, "error: %s\n", error.what());
+            return 2;
         }
         if (parser.isSet(options.nsd_tolerance)) {
             bool ok = false;

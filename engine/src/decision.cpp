@@ -295,16 +295,25 @@ void ClassDecider::probability(std::int64_t n, std::int64_t voxel, std::int64_t 
         }
         return;
     }
-    const std::int64_t channel =
+    // label < 0 with several channels: the largest foreground probability.
+    const std::int64_t first =
         shape.c == 1 ? 0 : std::clamp<std::int64_t>(label < 0 ? 1 : label, 0, shape.c - 1);
+    const std::int64_t last = label < 0 ? shape.c - 1 : first;
+    const auto copy = [&]<class Real>(const std::vector<Real>& values) {
+        for (std::int64_t i = 0; i < count; ++i) {
+            Real best = values[static_cast<std::size_t>(first * stride_ + i)];
+            for (std::int64_t c = first + 1; c <= last; ++c) {
+                best = std::max(best, values[static_cast<std::size_t>(c * stride_ + i)]);
+            }
+            out[i] = static_cast<float>(best);
+        }
+    };
     if (in_double_) {
         decide<double>(n, voxel, count, stride);
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = static_cast<float>(double_values_[static_cast<std::size_t>(channel * stride_ + i)]);
-        }
+        copy(double_values_);
     } else {
         decide<float>(n, voxel, count, stride);
-        std::copy_n(float_values_.data() + channel * stride_, count, out);
+        copy(float_values_);
     }
 }
 

@@ -198,7 +198,7 @@ void BenchUi::initTestCase()
 void BenchUi::composeSlice512()
 {
     PairView view;
-    view.threshold = 0.5;
+    view.rule.threshold = 0.5;
     std::int64_t slice = 200;
     std::vector<double> times;
     for (int i = 0; i < runs(); ++i) {

@@ -323,7 +323,7 @@ void TestPresenter::thresholdChangeReevaluates()
     QVERIFY(same_values(*presenter.sliceValues(), expected.samples[0].slices[presenter.currentSlice()]));
     QVERIFY(presenter.sampleValue(Metric::Dice) != dice_at_half);
     // The overlays follow the threshold the numbers were computed at.
-    QCOMPARE(presenter.pairView().threshold, 0.9);
+    QCOMPARE(presenter.pairView().rule.threshold, 0.9);
 }
 
 void TestPresenter::asyncEvaluationDelivers()
@@ -342,7 +342,7 @@ void TestPresenter::asyncEvaluationDelivers()
     presenter.setThreshold(0.3);
     presenter.setThreshold(0.6);
     presenter.setThreshold(0.7);
-    QTRY_VERIFY_WITH_TIMEOUT(!presenter.busy() && presenter.pairView().threshold == 0.7, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!presenter.busy() && presenter.pairView().rule.threshold == 0.7, 10000);
     EvaluationSettings settings;
     settings.threshold = 0.7;
     const Evaluation at_07 = engine_evaluation(*synthetic_prediction(), *synthetic_target(), settings);
@@ -1154,7 +1154,7 @@ void TestPresenter::comparisonDifferenceCountsAsync()
     for (int i = 0; i < 20 && (c.session.busy() || c.comparison.busy()); ++i) {
         c.comparison.waitForIdle();
     }
-    QCOMPARE(c.comparison.pairView(1).threshold, 0.75);
+    QCOMPARE(c.comparison.pairView(1).rule.threshold, 0.75);
     QTRY_VERIFY(c.comparison.readyDifferenceCounts().has_value());
     const DifferenceCounts at075 = brute_force_counts(c.comparison);
     QCOMPARE(*c.comparison.readyDifferenceCounts(), at075);

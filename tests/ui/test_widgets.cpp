@@ -144,7 +144,7 @@ void TestWidgets::thresholdSliderChangesDice()
     QSignalSpy evaluation(window_->presenter(), &SessionPresenter::evaluationChanged);
     window_->thresholdSlider()->setValue(90);
     QTRY_VERIFY_WITH_TIMEOUT(
-        !window_->presenter()->busy() && window_->presenter()->pairView().threshold == 0.9, 10000);
+        !window_->presenter()->busy() && window_->presenter()->pairView().rule.threshold == 0.9, 10000);
     EvaluationSettings settings;
     settings.threshold = 0.9;
     const Evaluation expected = engine_evaluation(*synthetic_prediction(), *synthetic_target(), settings);

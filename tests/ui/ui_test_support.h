@@ -223,7 +223,8 @@ inline StatisticsOptions engine_options(const EvaluationSettings& settings,
         options.metric.nsd_tolerance_mm = *tolerance;
     }
     options.metric.threshold = settings.threshold;
-    options.metric.activation = settings.logits ? Activation::Sigmoid : Activation::None;
+    options.metric.activation = settings.activation;
+    options.metric.decision = settings.decision;
     options.metric.smooth_nr = settings.smooth;
     options.metric.smooth_dr = settings.smooth;
     options.metric.empty = settings.empty;

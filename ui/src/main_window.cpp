@@ -404,10 +404,25 @@ QWidget* MainWindow::buildSidePanel()
         presenter_->setThreshold(value / 100.0);
     });
 
-    logits_check_ = new QCheckBox(tr("Prediction holds logits (sigmoid)"));
-    logits_check_->setObjectName(QStringLiteral("logitsCheck"));
-    form->addRow(logits_check_);
-    connect(logits_check_, &QCheckBox::toggled, presenter_, &SessionPresenter::setLogits);
+    // The decision rule (decision.h): what turns values into probabilities
+    // and probabilities into classes, for the numbers and the picture alike.
+    activation_combo_ = new QComboBox;
+    activation_combo_->setObjectName(QStringLiteral("activationCombo"));
+    activation_combo_->addItem(tr("None (probabilities)"), static_cast<int>(Activation::None));
+    activation_combo_->addItem(tr("Sigmoid (logits)"), static_cast<int>(Activation::Sigmoid));
+    activation_combo_->addItem(tr("Softmax over channels"), static_cast<int>(Activation::Softmax));
+    form->addRow(tr("Activation"), activation_combo_);
+    connect(activation_combo_, &QComboBox::activated, this, [this](int index) {
+        presenter_->setActivation(static_cast<Activation>(activation_combo_->itemData(index).toInt()));
+    });
+    decision_combo_ = new QComboBox;
+    decision_combo_->setObjectName(QStringLiteral("decisionCombo"));
+    decision_combo_->addItem(tr("Threshold per channel"), static_cast<int>(Decision::Threshold));
+    decision_combo_->addItem(tr("Argmax over channels"), static_cast<int>(Decision::Argmax));
+    form->addRow(tr("Decision"), decision_combo_);
+    connect(decision_combo_, &QComboBox::activated, this, [this](int index) {
+        presenter_->setDecision(static_cast<Decision>(decision_combo_->itemData(index).toInt()));
+    });
 
     smooth_combo_ = new QComboBox;
     smooth_combo_->setObjectName(QStringLiteral("smoothCombo"));
@@ -784,8 +799,11 @@ void MainWindow::syncControls()
         threshold_label_->setText(QString::number(s.threshold, 'f', 2));
     }
     {
-        const QSignalBlocker block(logits_check_);
-        logits_check_->setChecked(s.logits);
+        const QSignalBlocker block_activation(activation_combo_);
+        const QSignalBlocker block_decision(decision_combo_);
+        activation_combo_->setCurrentIndex(activation_combo_->findData(static_cast<int>(s.activation)));
+        decision_combo_->setCurrentIndex(decision_combo_->findData(static_cast<int>(s.decision)));
+        threshold_slider_->setEnabled(s.decision == Decision::Threshold);
     }
     {
         const QSignalBlocker block(smooth_combo_);

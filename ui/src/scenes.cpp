@@ -431,17 +431,19 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
     auto* target_values = static_cast<unsigned char*>(target_mask->GetScalarPointer());
     auto* prediction_values = static_cast<unsigned char*>(prediction_mask->GetScalarPointer());
     auto* class_values = static_cast<unsigned char*>(classes->GetScalarPointer());
+    // Rows of every step-th voxel along W, classified by the engine's rules.
+    const PairClassifier classifier(prediction, target, view);
     std::size_t i = 0;
     for (std::int64_t z = 0; z < dims[2]; ++z) {
         if (cancelled()) {
             return {};
         }
-        for (std::int64_t y = 0; y < dims[1]; ++y) {
-            for (std::int64_t x = 0; x < dims[0]; ++x, ++i) {
-                const VoxelClass c = classify(prediction, target, view, {z * step, y * step, x * step});
-                target_values[i] = c.target_hit ? 1 : 0;
-                prediction_values[i] = c.predicted ? 1 : 0;
-                class_values[i] = c.predicted ? (c.target_hit ? 1 : 2) : (c.target_hit ? 3 : 0);
+        for (std::int64_t y = 0; y < dims[1]; ++y, i += static_cast<std::size_t>(dims[0])) {
+            classifier.run((z * step * shape.h + y * step) * shape.w, dims[0], step, prediction_values + i,
+                           target_values + i);
+            for (std::size_t x = i; x < i + static_cast<std::size_t>(dims[0]); ++x) {
+                const bool predicted = prediction_values[x] != 0, hit = target_values[x] != 0;
+                class_values[x] = predicted ? (hit ? 1 : 2) : (hit ? 3 : 0);
             }
         }
     }
@@ -489,16 +491,15 @@ vtkSmartPointer<vtkPolyData> build_prediction_surface(const Volume& prediction, 
     mask->SetOrigin(0, 0, 0);
     mask->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
     auto* values = static_cast<unsigned char*>(mask->GetScalarPointer());
+    const PairClassifier classifier(prediction, target, view);
+    std::vector<std::uint8_t> hits(static_cast<std::size_t>(dims[0]));
     std::size_t i = 0;
     for (std::int64_t z = 0; z < dims[2]; ++z) {
         if (cancelled()) {
             return nullptr;
         }
-        for (std::int64_t y = 0; y < dims[1]; ++y) {
-            for (std::int64_t x = 0; x < dims[0]; ++x, ++i) {
-                values[i] =
-                    classify(prediction, target, view, {z * step, y * step, x * step}).predicted ? 1 : 0;
-            }
+        for (std::int64_t y = 0; y < dims[1]; ++y, i += static_cast<std::size_t>(dims[0])) {
+            classifier.run((z * step * shape.h + y * step) * shape.w, dims[0], step, values + i, hits.data());
         }
     }
     if (cancelled()) {

@@ -114,7 +114,8 @@ StatisticsOptions statistics_options(const EvaluationSettings& settings, std::ve
 {
     StatisticsOptions options;
     options.metric.threshold = settings.threshold;
-    options.metric.activation = settings.logits ? Activation::Sigmoid : Activation::None;
+    options.metric.activation = settings.activation;
+    options.metric.decision = settings.decision;
     options.metric.smooth_nr = settings.smooth;
     options.metric.smooth_dr = settings.smooth;
     options.metric.empty = settings.empty;
@@ -687,8 +688,21 @@ void SessionPresenter::setThreshold(double threshold)
 
 void SessionPresenter::setLogits(bool logits)
 {
+    setActivation(logits ? Activation::Sigmoid : Activation::None);
+}
+
+void SessionPresenter::setActivation(Activation activation)
+{
     EvaluationSettings s = settings_;
-    s.logits = logits;
+    s.activation = activation;
+    s.decision = activation == Activation::Softmax ? Decision::Argmax : Decision::Threshold;
+    setSettings(s);
+}
+
+void SessionPresenter::setDecision(Decision decision)
+{
+    EvaluationSettings s = settings_;
+    s.decision = decision;
     setSettings(s);
 }
 
@@ -1140,8 +1154,7 @@ PairView SessionPresenter::pairView() const
     }
     view.sample = sample_;
     view.label = currentLabel();
-    view.threshold = evaluated_settings_.threshold;
-    view.logits = evaluated_settings_.logits;
+    view.rule = evaluated_settings_.rule();
     return view;
 }
 

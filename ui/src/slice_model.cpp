@@ -16,11 +16,6 @@ template <class T> double load(const Volume& volume, std::size_t index)
     return static_cast<double>(value);
 }
 
-double sigmoid(double x)
-{
-    return 1.0 / (1.0 + std::exp(-x));
-}
-
 std::uint8_t blend(std::uint8_t under, std::uint8_t over, double alpha)
 {
     const double value = static_cast<double>(under) * (1.0 - alpha) + static_cast<double>(over) * alpha;
@@ -81,59 +76,44 @@ std::size_t element_index(const Shape& shape, std::int64_t n, std::int64_t c, co
                                     voxel.w);
 }
 
+PairClassifier::PairClassifier(const Volume& prediction, const Volume& target, const PairView& view)
+    : prediction_(prediction, target.type(), view.rule), target_(target, view.pairing),
+      sample_(std::clamp<std::int64_t>(view.sample, 0, prediction.shape().n - 1)),
+      label_(view.label.value_or(-1))
+{}
+
+void PairClassifier::run(std::int64_t first, std::int64_t count, std::int64_t stride, std::uint8_t* predicted,
+                         std::uint8_t* hit, float* probability) const
+{
+    prediction_.mask(sample_, first, count, label_, predicted, stride);
+    target_.mask(sample_, first, count, label_, hit, stride);
+    if (probability) {
+        prediction_.probability(sample_, first, count, label_, probability, stride);
+    }
+}
+
 VoxelClass classify(const Volume& prediction, const Volume& target, const PairView& view, const Voxel& voxel)
 {
     VoxelClass result;
     const Shape& ps = prediction.shape();
     const Shape& ts = target.shape();
     const std::int64_t n = std::clamp<std::int64_t>(view.sample, 0, ps.n - 1);
-    switch (view.pairing) {
-    case PairingMode::Binary: {
-        double p = element_value(prediction, element_index(ps, n, 0, voxel));
-        if (is_label_type(prediction.type())) {
-            p = p != 0 ? 1.0 : 0.0;
-        } else if (view.logits) {
-            p = sigmoid(p);
-        }
-        double t = element_value(target, element_index(ts, n, 0, voxel));
-        if (is_label_type(target.type())) {
-            t = t != 0 ? 1.0 : 0.0;
-        }
-        result.prediction = p;
-        result.target = t;
-        result.predicted = p >= view.threshold;
-        result.target_hit = t > 0.5;
-        break;
-    }
-    case PairingMode::LabelMaps: {
-        const double p = element_value(prediction, element_index(ps, n, 0, voxel));
-        const double t = element_value(target, element_index(ts, n, 0, voxel));
-        result.prediction = p;
-        result.target = t;
-        if (view.label) {
-            const auto label = static_cast<double>(*view.label);
-            result.predicted = p == label;
-            result.target_hit = t == label;
-        } else {
-            result.predicted = p != 0;
-            result.target_hit = t != 0;
-        }
-        break;
-    }
-    case PairingMode::ChannelOneHot: {
-        const std::int64_t channel = std::clamp<std::int64_t>(view.label.value_or(1), 0, ps.c - 1);
-        double p = element_value(prediction, element_index(ps, n, channel, voxel));
-        if (view.logits) {
-            p = sigmoid(p);
-        }
-        const double t = element_value(target, element_index(ts, n, 0, voxel));
-        result.prediction = p;
-        result.target = t;
-        result.predicted = p >= view.threshold;
-        result.target_hit = t == static_cast<double>(channel);
-        break;
-    }
-    }
+    const std::int64_t flat = (voxel.d * ps.h + voxel.h) * ps.w + voxel.w;
+    std::uint8_t predicted = 0, hit = 0;
+    float probability = 0;
+    PairClassifier(prediction, target, view).run(flat, 1, 1, &predicted, &hit, &probability);
+    result.predicted = predicted != 0;
+    result.target_hit = hit != 0;
+    // The values shown: the probability (label maps: the label value) and the
+    // target's value (label maps and labels: the label value).
+    const std::int64_t channel =
+        view.label && ps.c > 1 ? std::clamp<std::int64_t>(*view.label, 0, ps.c - 1) : 0;
+    result.prediction = is_label_type(prediction.type())
+                            ? element_value(prediction, element_index(ps, n, channel, voxel))
+                            : static_cast<double>(probability);
+    const std::int64_t target_channel =
+        view.label && ts.c > 1 ? std::clamp<std::int64_t>(*view.label, 0, ts.c - 1) : 0;
+    result.target = element_value(target, element_index(ts, n, target_channel, voxel));
     return result;
 }
 
@@ -251,47 +231,17 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
 
     std::vector<std::uint8_t> predicted(count), hit(count);
     std::vector<float> probability(count);
-    // Fast path for the common pair (binary, float32 prediction, uint8 or
-    // float32 target): typed reads, the same rules as classify().
-    const bool fast = view.pairing == PairingMode::Binary && prediction.type() == ScalarType::Float32 &&
-                      (target.type() == ScalarType::UInt8 || target.type() == ScalarType::Float32) &&
-                      target.shape().c >= 1;
-    if (fast) {
-        const auto* p = reinterpret_cast<const float*>(prediction.data());
-        const auto* t8 = reinterpret_cast<const std::uint8_t*>(target.data());
-        const auto* t32 = reinterpret_cast<const float*>(target.data());
-        const bool target_u8 = target.type() == ScalarType::UInt8;
-        const Shape& ts = target.shape();
-        const std::int64_t n = std::clamp<std::int64_t>(view.sample, 0, shape.n - 1);
-        for (int y = 0; y < height; ++y) {
-            for (int x = 0; x < width; ++x) {
-                const Voxel voxel = pixel_to_voxel(shape, axis, slice, x, y);
-                double pv = p[element_index(shape, n, 0, voxel)];
-                if (view.logits) {
-                    pv = sigmoid(pv);
-                }
-                const std::size_t ti = element_index(ts, n, 0, voxel);
-                const double tv = target_u8 ? (t8[ti] != 0 ? 1.0 : 0.0) : static_cast<double>(t32[ti]);
-                const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
-                predicted[i] = pv >= view.threshold;
-                hit[i] = tv > 0.5;
-                probability[i] = static_cast<float>(pv);
-            }
-        }
-    }
-    for (int y = 0; y < (fast ? 0 : height); ++y) {
-        for (int x = 0; x < width; ++x) {
-            const Voxel voxel = pixel_to_voxel(shape, axis, slice, x, y);
-            const VoxelClass c = classify(prediction, target, view, voxel);
-            const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
-            predicted[i] = c.predicted;
-            hit[i] = c.target_hit;
-            probability[i] = static_cast<float>(
-                view.pairing == PairingMode::LabelMaps ? (c.predicted ? 1.0 : 0.0) : c.prediction);
-        }
+    // Image rows are runs of voxels: along W (axial, coronal) or H (sagittal).
+    const PairClassifier classifier(prediction, target, view);
+    const std::int64_t stride = axis == ViewAxis::Sagittal ? shape.w : 1;
+    for (int y = 0; y < height; ++y) {
+        const Voxel first = pixel_to_voxel(shape, axis, slice, 0, y);
+        const std::size_t row = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
+        classifier.run((first.d * shape.h + first.h) * shape.w + first.w, width, stride,
+                       predicted.data() + row, hit.data() + row, probability.data() + row);
     }
 
-    const bool soft = view.pairing != PairingMode::LabelMaps && is_floating(prediction.type());
+    const bool soft = is_floating(prediction.type());
     for (int y = 0; y < height; ++y) {
         for (int x = 0; x < width; ++x) {
             const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
@@ -351,13 +301,12 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
     return image;
 }
 
-DifferenceClass classify_difference(const Volume& a, const Volume& b, const Volume& target,
-                                    const PairView& view_a, const PairView& view_b, const Voxel& voxel)
+namespace {
+
+DifferenceClass difference_of(bool a_predicted, bool a_hit, bool b_predicted, bool b_hit)
 {
-    const VoxelClass ca = classify(a, target, view_a, voxel);
-    const VoxelClass cb = classify(b, target, view_b, voxel);
-    const bool a_right = ca.predicted == ca.target_hit;
-    const bool b_right = cb.predicted == cb.target_hit;
+    const bool a_right = a_predicted == a_hit;
+    const bool b_right = b_predicted == b_hit;
     if (a_right && b_right) {
         return DifferenceClass::BothRight;
     }
@@ -367,26 +316,63 @@ DifferenceClass classify_difference(const Volume& a, const Volume& b, const Volu
     return b_right ? DifferenceClass::OnlyBRight : DifferenceClass::BothWrong;
 }
 
+// Differences of a run of voxels (PairClassifier::run's layout) into out.
+struct DifferenceRun {
+    PairClassifier a, b;
+    std::vector<std::uint8_t> a_predicted, a_hit, b_predicted, b_hit;
+
+    DifferenceRun(const Volume& va, const Volume& vb, const Volume& target, const PairView& view_a,
+                  const PairView& view_b)
+        : a(va, target, view_a), b(vb, target, view_b)
+    {}
+    template <class Emit> void run(std::int64_t first, std::int64_t count, std::int64_t stride, Emit&& emit)
+    {
+        for (auto* buffer : {&a_predicted, &a_hit, &b_predicted, &b_hit}) {
+            buffer->resize(static_cast<std::size_t>(count));
+        }
+        a.run(first, count, stride, a_predicted.data(), a_hit.data());
+        b.run(first, count, stride, b_predicted.data(), b_hit.data());
+        for (std::int64_t i = 0; i < count; ++i) {
+            const auto k = static_cast<std::size_t>(i);
+            emit(i, difference_of(a_predicted[k] != 0, a_hit[k] != 0, b_predicted[k] != 0, b_hit[k] != 0));
+        }
+    }
+};
+
+} // namespace
+
+DifferenceClass classify_difference(const Volume& a, const Volume& b, const Volume& target,
+                                    const PairView& view_a, const PairView& view_b, const Voxel& voxel)
+{
+    DifferenceRun differences(a, b, target, view_a, view_b);
+    const Shape& shape = a.shape();
+    DifferenceClass result = DifferenceClass::BothRight;
+    differences.run((voxel.d * shape.h + voxel.h) * shape.w + voxel.w, 1, 1,
+                    [&](std::int64_t, DifferenceClass value) { result = value; });
+    return result;
+}
+
 DifferenceCounts count_differences(const Volume& a, const Volume& b, const Volume& target,
                                    const PairView& view_a, const PairView& view_b,
                                    const std::atomic<bool>* cancel)
 {
     DifferenceCounts counts;
     const Shape& shape = a.shape();
-    Voxel voxel;
-    for (voxel.d = 0; voxel.d < shape.d; ++voxel.d) {
+    DifferenceRun differences(a, b, target, view_a, view_b);
+    for (std::int64_t d = 0; d < shape.d; ++d) {
         if (cancel && cancel->load(std::memory_order_relaxed)) {
             return counts;
         }
-        for (voxel.h = 0; voxel.h < shape.h; ++voxel.h) {
-            for (voxel.w = 0; voxel.w < shape.w; ++voxel.w) {
-                switch (classify_difference(a, b, target, view_a, view_b, voxel)) {
-                case DifferenceClass::BothRight: ++counts.both_right; break;
-                case DifferenceClass::OnlyARight: ++counts.only_a_right; break;
-                case DifferenceClass::OnlyBRight: ++counts.only_b_right; break;
-                case DifferenceClass::BothWrong: ++counts.both_wrong; break;
-                }
-            }
+        for (std::int64_t h = 0; h < shape.h; ++h) {
+            differences.run((d * shape.h + h) * shape.w, shape.w, 1,
+                            [&](std::int64_t, DifferenceClass value) {
+                                switch (value) {
+                                case DifferenceClass::BothRight: ++counts.both_right; break;
+                                case DifferenceClass::OnlyARight: ++counts.only_a_right; break;
+                                case DifferenceClass::OnlyBRight: ++counts.only_b_right; break;
+                                case DifferenceClass::BothWrong: ++counts.both_wrong; break;
+                                }
+                            });
         }
     }
     return counts;
@@ -404,20 +390,24 @@ SliceImage compose_difference_slice(const Volume& a, const Volume& b, const Volu
     const auto count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
     image.rgba.assign(count * 4, 0);
     const std::int64_t slice = std::clamp<std::int64_t>(index, 0, axis_extent(shape, axis) - 1);
+    DifferenceRun differences(a, b, target, view_a, view_b);
+    const std::int64_t stride = axis == ViewAxis::Sagittal ? shape.w : 1;
     for (int y = 0; y < height; ++y) {
-        for (int x = 0; x < width; ++x) {
-            const std::size_t i =
-                static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x);
-            std::uint8_t* pixel = &image.rgba[i * 4];
-            pixel[3] = 255;
-            const Voxel voxel = pixel_to_voxel(shape, axis, slice, x, y);
-            switch (classify_difference(a, b, target, view_a, view_b, voxel)) {
-            case DifferenceClass::BothRight: break;
-            case DifferenceClass::OnlyARight: paint(pixel, kOnlyARightColour, 1.0); break;
-            case DifferenceClass::OnlyBRight: paint(pixel, kOnlyBRightColour, 1.0); break;
-            case DifferenceClass::BothWrong: paint(pixel, kBothWrongColour, 1.0); break;
-            }
-        }
+        const Voxel first = pixel_to_voxel(shape, axis, slice, 0, y);
+        differences.run((first.d * shape.h + first.h) * shape.w + first.w, width, stride,
+                        [&](std::int64_t x, DifferenceClass value) {
+                            std::uint8_t* pixel =
+                                &image.rgba[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                                             static_cast<std::size_t>(x)) *
+                                            4];
+                            pixel[3] = 255;
+                            switch (value) {
+                            case DifferenceClass::BothRight: break;
+                            case DifferenceClass::OnlyARight: paint(pixel, kOnlyARightColour, 1.0); break;
+                            case DifferenceClass::OnlyBRight: paint(pixel, kOnlyBRightColour, 1.0); break;
+                            case DifferenceClass::BothWrong: paint(pixel, kBothWrongColour, 1.0); break;
+                            }
+                        });
     }
     return image;
 }

@@ -418,8 +418,7 @@ SurfaceView::Key SurfaceView::currentKey() const
     key.target = presenter_->target();
     key.sample = view.sample;
     key.label = view.label;
-    key.threshold = view.threshold;
-    key.logits = view.logits;
+    key.rule = view.rule;
     key.distances = distance_colouring_;
     return key;
 }
@@ -572,8 +571,7 @@ SurfaceView::ComparisonKey SurfaceView::comparisonKey() const
     const PairView view = presenter_->pairView();
     key.sample = view.sample;
     key.label = view.label;
-    key.threshold = view.threshold;
-    key.logits = view.logits;
+    key.rule = view.rule;
     return key;
 }
 

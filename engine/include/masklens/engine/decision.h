@@ -104,8 +104,8 @@ public:
     // (voxel = flat index over [D, H, W]; stride 1: a row along W).
     void mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label, std::uint8_t* out,
               std::int64_t stride = 1) const;
-    // The probability of `label` (label < 0: channel 1, or the one channel)
-    // for the colormap; label maps give 1 where the mask holds.
+    // The probability of `label` for the colormap (label < 0: the largest of
+    // channels >= 1, or the one channel); label maps give 1 where the mask holds.
     void probability(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label, float* out,
                      std::int64_t stride = 1) const;
 

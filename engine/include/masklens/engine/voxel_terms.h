@@ -152,33 +152,34 @@ template <class V> MASKLENS_HD auto clamped_log(const V& x)
     return op_max(op_log(x), S(-100));
 }
 
-// log(1 + x) clamped below at -100, for log(1 - p) = log1p(-p): exact for
-// small p, where 1 - p would round away most of p's digits.
-template <class V> MASKLENS_HD auto clamped_log1p(const V& x)
+// log(1 - p), exact to float precision for small p too (where 1 - p alone
+// rounds away most of p's digits): q = 1 - p, and log(q) (-p) / (q - 1)
+// undoes that rounding (q - 1 is exact); q == 1 leaves log1p(-p) = -p.
+template <class P> MASKLENS_HD auto log_one_minus(const P& p)
 {
-    using S = scalar_t<V>;
-    return op_max(op_log1p(x), S(-100));
+    using S = scalar_t<P>;
+    const auto q = S(1) - p;
+    return op_select(q == S(1), -p, op_log(q) * (-p / (q - S(1))));
 }
 
 // Binary cross-entropy of probability p against target t (both in [0, 1]),
-// each log clamped at -100 as PyTorch does; log(1 - p) as log1p(-p).
+// each log clamped at -100 as PyTorch does.
 template <class P, class T> MASKLENS_HD auto bce(const P& p, const T& t)
 {
     using S = scalar_t<P>;
-    return -(t * clamped_log(p) + (S(1) - t) * clamped_log1p(-p));
+    return -(t * clamped_log(p) + (S(1) - t) * op_max(log_one_minus(p), S(-100)));
 }
 
-// The same for a target known to be 0 or 1, with one log: q = t p + (1 - t)
-// (1 - p) is exactly p or the rounded 1 - p, and d = q - 1 is exactly p - 1
-// (t = 1: then q - 1 = d and the factor d / (q - 1) is 1) or -p (t = 0:
-// q - 1 is exact, and log(q) d / (q - 1) is log1p(-p) to float precision,
-// the rounding of 1 - p undone; q == 1 leaves log1p(-p) = -p = d).
+// The same for a target known to be 0 or 1, with one log: u = t p + (1 - t)
+// (1 - p) is exactly p or the rounded 1 - p, and the value is bit for bit
+// bce()'s (t = 1: log(p); t = 0: log_one_minus(p)'s expression on u).
 template <class P, class T> MASKLENS_HD auto bce_binary_target(const P& p, const T& t)
 {
     using S = scalar_t<P>;
-    const auto q = t * p + (S(1) - t) * (S(1) - p);
-    const auto d = t * (p - S(1)) - (S(1) - t) * p;
-    return -op_max(op_select(q == S(1), d, op_log(q) * d / (q - S(1))), S(-100));
+    const auto u = t * p + (S(1) - t) * (S(1) - p);
+    const auto value =
+        op_select(u == S(1), (S(1) - t) * -p, op_log(u) * op_select(t > S(0.5), t, -p / (u - S(1))));
+    return -op_max(value, S(-100));
 }
 
 // Binary cross-entropy of logit x against t, in the overflow-free form

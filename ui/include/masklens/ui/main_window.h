@@ -133,7 +133,8 @@ private:
     QTabWidget* tables_ = nullptr;
     QSlider* threshold_slider_ = nullptr;
     QLabel* threshold_label_ = nullptr;
-    QCheckBox* logits_check_ = nullptr;
+    QComboBox* activation_combo_ = nullptr;
+    QComboBox* decision_combo_ = nullptr;
     QComboBox* smooth_combo_ = nullptr;
     QComboBox* axis_combo_ = nullptr;
     QComboBox* empty_combo_ = nullptr;

@@ -34,12 +34,14 @@ struct Dataset {
 
 // The settings that change the engine's numbers (a change re-evaluates).
 struct EvaluationSettings {
-    double threshold = 0.5;
-    bool logits = false;
+    double threshold = 0.5; // Decision::Threshold
+    Activation activation = Activation::None;
+    Decision decision = Decision::Threshold;
     double smooth = 1e-6; // dice/iou smoothing (numerator and denominator)
     SliceAxis axis = SliceAxis::Default;
     EmptyPolicy empty = EmptyPolicy::Nan;
     bool operator==(const EvaluationSettings& other) const noexcept = default;
+    DecisionRule rule() const noexcept { return {activation, decision, threshold}; }
 };
 
 // The metrics the app evaluates: every metric computed from the pass's sums
@@ -148,7 +150,10 @@ public:
 
     const EvaluationSettings& settings() const noexcept { return settings_; }
     void setThreshold(double threshold);
-    void setLogits(bool logits);
+    void setLogits(bool logits); // activation sigmoid or none
+    // Softmax chooses argmax, the others the threshold (setDecision changes it).
+    void setActivation(Activation activation);
+    void setDecision(Decision decision);
     void setSmooth(double smooth);
     void setSliceAxis(SliceAxis axis);
     void setEmptyPolicy(EmptyPolicy policy);

@@ -4,6 +4,7 @@
 // Nothing here includes Qt or VTK, so it is tested without a window.
 #pragma once
 
+#include "masklens/engine/decision.h"
 #include "masklens/engine/statistics.h"
 #include "masklens/engine/volume.h"
 
@@ -54,14 +55,33 @@ struct LayerSettings {
     bool operator==(const LayerSettings& other) const noexcept = default;
 };
 
-// How the pair is read at one voxel: which sample, label and threshold.
+// How the pair is read at one voxel: which sample and label, under which
+// decision rule (the engine's, decision.h: the same as the numbers').
 struct PairView {
     PairingMode pairing = PairingMode::Binary;
     std::int64_t sample = 0;
-    std::optional<std::int64_t> label; // label maps / one-hot: the label shown
-    double threshold = 0.5;
-    bool logits = false;
+    std::optional<std::int64_t> label; // the label shown; none: the foreground
+    DecisionRule rule;
     bool operator==(const PairView& other) const noexcept = default;
+};
+
+// One prediction against the target under a PairView, over runs of voxels:
+// the prediction's decisions from ClassDecider, the target's classes from
+// TargetClasses (no second copy of either rule here). One per thread.
+class PairClassifier {
+public:
+    PairClassifier(const Volume& prediction, const Volume& target, const PairView& view);
+
+    // Voxels first + i * stride (flat over [D, H, W]) of the view's sample,
+    // i < count: hard prediction, target hit and (when wanted) probability.
+    void run(std::int64_t first, std::int64_t count, std::int64_t stride, std::uint8_t* predicted,
+             std::uint8_t* hit, float* probability = nullptr) const;
+
+private:
+    ClassDecider prediction_;
+    TargetClasses target_;
+    std::int64_t sample_ = 0;
+    std::int64_t label_ = -1;
 };
 
 struct VoxelClass {

@@ -140,8 +140,7 @@ private:
         const Volume* target = nullptr;
         std::int64_t sample = -1;
         std::optional<std::int64_t> label;
-        double threshold = 0;
-        bool logits = false;
+        DecisionRule rule;
         bool distances = false;
         bool operator==(const Key& other) const = default;
     };
@@ -152,8 +151,7 @@ private:
         std::vector<int> entries;
         std::int64_t sample = -1;
         std::optional<std::int64_t> label;
-        double threshold = 0;
-        bool logits = false;
+        DecisionRule rule;
         bool operator==(const ComparisonKey& other) const = default;
     };
     ComparisonKey comparisonKey() const;
