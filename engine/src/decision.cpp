@@ -8,6 +8,8 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cstdint>
+#include <stdexcept>
 
 namespace masklens {
 
@@ -22,7 +24,18 @@ std::int64_t padded_count(std::int64_t count)
 }
 
 template <class Real> using ArrayR = Eigen::Array<Real, Eigen::Dynamic, 1>;
-template <class Real> using MapR = Eigen::Map<ArrayR<Real>>;
+// Aligned maps: Eigen then runs every element through the same packet code.
+// (An unaligned destination makes it peel a few leading elements into scalar
+// code, whose exp differs from the packet exp in the last bit: decisions at
+// the threshold would then depend on where a buffer happens to start.)
+template <class Real> using MapR = Eigen::Map<ArrayR<Real>, Eigen::AlignedMax>;
+
+template <class Real> void check_aligned(const Real* row)
+{
+    if (reinterpret_cast<std::uintptr_t>(row) % EIGEN_MAX_ALIGN_BYTES != 0) {
+        throw std::invalid_argument("apply_rule: a row is not aligned to EIGEN_MAX_ALIGN_BYTES");
+    }
+}
 
 // Per-thread scratch of the softmax (its running max and sum) and argmax.
 template <class Real> ArrayR<Real>& scratch(std::size_t which, std::int64_t size)
@@ -128,6 +141,11 @@ void apply_rule(const DecisionRule& rule, std::int64_t channels, Real* const* va
                 std::int32_t* classes)
 {
     const std::int64_t padded = padded_count(count);
+    if (rule.activation != Activation::None) {
+        for (std::int64_t c = 0; c < channels; ++c) {
+            check_aligned(values[c]);
+        }
+    }
     switch (rule.activation) {
     case Activation::None: break;
     case Activation::Sigmoid:
@@ -212,7 +230,7 @@ void ClassDecider::decide(std::int64_t n, std::int64_t voxel, std::int64_t count
     const Shape& shape = prediction_.shape();
     const std::int64_t channels = shape.c;
     stride_ = padded_count(count);
-    std::vector<Real>& values = [&]() -> std::vector<Real>& {
+    AlignedVector<Real>& values = [&]() -> AlignedVector<Real>& {
         if constexpr (std::is_same_v<Real, double>) {
             return double_values_;
         } else {
@@ -241,7 +259,7 @@ void ClassDecider::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, 
                      [&](std::int64_t i, std::int64_t value) { out[i] = value == label ? 1 : 0; });
         return;
     }
-    const auto fill = [&]<class Real>(const std::vector<Real>& values) {
+    const auto fill = [&]<class Real>(const AlignedVector<Real>& values) {
         std::vector<const Real*> rows(static_cast<std::size_t>(shape.c));
         for (std::int64_t c = 0; c < shape.c; ++c) {
             rows[static_cast<std::size_t>(c)] = values.data() + c * stride_;
@@ -299,7 +317,7 @@ void ClassDecider::probability(std::int64_t n, std::int64_t voxel, std::int64_t 
     const std::int64_t first =
         shape.c == 1 ? 0 : std::clamp<std::int64_t>(label < 0 ? 1 : label, 0, shape.c - 1);
     const std::int64_t last = label < 0 ? shape.c - 1 : first;
-    const auto copy = [&]<class Real>(const std::vector<Real>& values) {
+    const auto copy = [&]<class Real>(const AlignedVector<Real>& values) {
         for (std::int64_t i = 0; i < count; ++i) {
             Real best = values[static_cast<std::size_t>(first * stride_ + i)];
             for (std::int64_t c = first + 1; c <= last; ++c) {

@@ -309,11 +309,6 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     const BatchStatistics& stats = evaluation.statistics;
     const MetricOptions& options = evaluation.options;
     const Shape& shape = stats.shape;
-    if (stats.pairing == PairingMode::Binary && shape.c > 1) {
-        throw_usage_error("surface-distance metrics need one channel, label maps, or a C-channel prediction "
-                          "against a label map; " +
-                          prediction.source() + " has " + std::to_string(shape.c) + " channels");
-    }
     SurfaceDistanceOptions distance;
     distance.percentile = options.hd_percentile;
     distance.rule = options.hd_rule;

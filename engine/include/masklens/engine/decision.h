@@ -69,8 +69,10 @@ bool decides_in_double(ScalarType prediction, ScalarType target) noexcept;
 // With Decision::Argmax, classes[i] receives the winning channel (ties: the
 // lowest channel, as torch.argmax); classes may be null for Threshold.
 // Real is float or double. Each values[c] must hold count rounded up to a
-// multiple of 16 elements (padding values are overwritten), so that every
-// element goes through the same vectorised arithmetic wherever a chunk ends.
+// multiple of 16 elements of finite padding and start at an Eigen-aligned
+// address (EIGEN_MAX_ALIGN_BYTES; std::invalid_argument otherwise), so that
+// every element goes through the same vectorised arithmetic wherever a chunk
+// or a buffer starts and ends.
 template <class Real>
 void apply_rule(const DecisionRule& rule, std::int64_t channels, Real* const* values, std::int64_t count,
                 std::int32_t* classes);
@@ -121,8 +123,10 @@ private:
     bool label_map_ = false;
     bool in_double_ = false;
     // Scratch for one run (per call; a decider is used by one thread at a time).
-    mutable std::vector<float> float_values_;
-    mutable std::vector<double> double_values_;
+    // Eigen-aligned, as apply_rule requires.
+    template <class T> using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
+    mutable AlignedVector<float> float_values_;
+    mutable AlignedVector<double> double_values_;
     mutable std::vector<std::int32_t> classes_;
     mutable std::int64_t stride_ = 0;
 };
