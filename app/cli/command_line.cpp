@@ -37,6 +37,21 @@ std::int64_t parse_integer(const std::string& option, const std::string& text)
     return value;
 }
 
+// One of a fixed set of words ("--option must be a, b or c, not 'x'").
+template <class T, std::size_t N>
+T parse_choice(const std::string& option, const std::string& text,
+               const std::array<std::pair<const char*, T>, N>& choices)
+{
+    std::string names;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (text == choices[i].first) {
+            return choices[i].second;
+        }
+        names += std::string(i == 0 ? "" : i + 1 == N ? " or " : ", ") + choices[i].first;
+    }
+    throw_usage_error(option + " must be " + names + ", not '" + text + "'");
+}
+
 std::string json_number(double value)
 {
     return format_number(value);
@@ -71,7 +86,10 @@ Metrics:
                         bce,mse,mae,dice_loss,iou_loss,dice,iou,precision,recall)
                         known: bce mse mae focal_loss dice_loss iou_loss
                         tversky_loss dice iou precision recall specificity
-                        tp fp fn tn hd hd95 assd nsd
+                        tp fp fn tn hd hd95 assd nsd ce dice_ce
+                        generalized_dice_loss hd_p2t hd_t2p hd95_p2t hd95_t2p
+                        asd_p2t asd_t2p (p2t: from the prediction's surface
+                        to the target's; t2p: back)
   --threshold X         hard prediction is p >= X (default 0.5); target is t > 0.5
   --logits              the prediction holds logits: bce uses the stable
                         with-logits form, other metrics use sigmoid(x)
@@ -85,6 +103,16 @@ Metrics:
                         argmax a target with C channels must be one-hot
   --include-background  report label / channel 0 too (MONAI
                         include_background=True)
+  --class-reduction pooled|mean|sum   dice_loss, iou_loss, tversky_loss of a
+                        sample with classes: one ratio of sums over all
+                        channels (pooled, the default), or the mean / sum of
+                        the per-class losses (MONAI reduction mean / sum)
+  --batch-reduction mean|sum   batch values: mean over samples (elementwise
+                        losses and ce: over every element; default) or sum
+  --gdl-weight square|simple|uniform   generalized_dice_loss class weights
+                        1/G^2, 1/G or 1 from the class's target sum G
+                        (default square)
+  --lambda-dice L, --lambda-ce L   dice_ce weights (default 1, 1)
   --ignore-empty-target dice and iou are NaN where the target is empty, even
                         when something was predicted (MONAI DiceMetric and
                         MeanIoU ignore_empty=True)
@@ -222,6 +250,7 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
     std::string metrics_text = "default", axis_text = "d", empty_text = "nan", layout_text = "auto";
     std::string device_text = "auto", format_text = "table", labels_text, hd_rule_text = "max",
                 surface_text = "voxel";
+    std::string class_reduction_text = "pooled", batch_reduction_text = "mean", gdl_weight_text = "square";
     std::optional<Activation> activation;
     std::optional<Decision> decision;
     bool threshold_given = false, logits_given = false;
@@ -251,6 +280,28 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             activation = parse_activation(value());
         } else if (name == "--decision") {
             decision = parse_decision(value());
+        } else if (name == "--class-reduction") {
+            class_reduction_text = value();
+            const std::array<std::pair<const char*, ClassReduction>, 3> choices{
+                {{"pooled", ClassReduction::Pooled},
+                 {"mean", ClassReduction::Mean},
+                 {"sum", ClassReduction::Sum}}};
+            metric.class_reduction = parse_choice(name, class_reduction_text, choices);
+        } else if (name == "--batch-reduction") {
+            batch_reduction_text = value();
+            const std::array<std::pair<const char*, BatchReduction>, 2> choices{
+                {{"mean", BatchReduction::Mean}, {"sum", BatchReduction::Sum}}};
+            metric.batch_reduction = parse_choice(name, batch_reduction_text, choices);
+        } else if (name == "--gdl-weight") {
+            gdl_weight_text = value();
+            const std::array<std::pair<const char*, GdlWeight>, 3> choices{{{"square", GdlWeight::Square},
+                                                                            {"simple", GdlWeight::Simple},
+                                                                            {"uniform", GdlWeight::Uniform}}};
+            metric.gdl_weight = parse_choice(name, gdl_weight_text, choices);
+        } else if (name == "--lambda-dice") {
+            metric.lambda_dice = parse_number(name, value());
+        } else if (name == "--lambda-ce") {
+            metric.lambda_ce = parse_number(name, value());
         } else if (name == "--include-background") {
             command.statistics.include_background = true;
         } else if (name == "--ignore-empty-target") {
@@ -322,8 +373,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             // Two values (2D data): z stays 0, "not given" (MetricOptions::spacing).
             if ((count != 3 && count != 2) || spacing[0] <= 0 || spacing[1] <= 0 ||
                 (count == 3 && spacing[2] <= 0)) {
-                throw_usage_error("--spacing needs positive numbers x,y,z (3D) or x,y (2D) in mm, not '" + text +
-                                  "'");
+                throw_usage_error("--spacing needs positive numbers x,y,z (3D) or x,y (2D) in mm, not '" +
+                                  text + "'");
             }
             metric.spacing = spacing;
         } else if (name == "--empty") {
@@ -474,7 +525,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
          << (metric.spacing
                  ? std::string("[") + json_number((*metric.spacing)[0]) + ", " +
                        json_number((*metric.spacing)[1]) +
-                       ((*metric.spacing)[2] > 0 ? ", " + json_number((*metric.spacing)[2]) : std::string()) + "]"
+                       ((*metric.spacing)[2] > 0 ? ", " + json_number((*metric.spacing)[2]) : std::string()) +
+                       "]"
                  : std::string("null"))
          << ", \"empty\": " << json_text(empty_text) << ", \"axis\": " << json_text(axis_text)
          << ", \"layout\": " << json_text(layout_text)
@@ -486,7 +538,12 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
     json << "], \"activation\": " << json_text(std::string(activation_name(metric.activation)))
          << ", \"decision\": " << json_text(std::string(decision_name(metric.decision)))
          << ", \"include_background\": " << (command.statistics.include_background ? "true" : "false")
-         << ", \"ignore_empty_target\": " << (metric.ignore_empty_target ? "true" : "false") << "}";
+         << ", \"ignore_empty_target\": " << (metric.ignore_empty_target ? "true" : "false")
+         << ", \"class_reduction\": " << json_text(class_reduction_text)
+         << ", \"batch_reduction\": " << json_text(batch_reduction_text)
+         << ", \"gdl_weight\": " << json_text(gdl_weight_text)
+         << ", \"lambda_dice\": " << json_number(metric.lambda_dice)
+         << ", \"lambda_ce\": " << json_number(metric.lambda_ce) << "}";
     command.options_json = json.str();
     return command;
 }

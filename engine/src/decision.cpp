@@ -138,7 +138,7 @@ bool decides_in_double(ScalarType prediction, ScalarType target) noexcept
 
 template <class Real>
 void apply_rule(const DecisionRule& rule, std::int64_t channels, Real* const* values, std::int64_t count,
-                std::int32_t* classes)
+                std::int32_t* classes, Real* log_normaliser)
 {
     const std::int64_t padded = padded_count(count);
     if (rule.activation != Activation::None) {
@@ -173,6 +173,11 @@ void apply_rule(const DecisionRule& rule, std::int64_t channels, Real* const* va
             MapR<Real> v(values[c], padded);
             v /= sum;
         }
+        if (log_normaliser) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                log_normaliser[i] = top[i] + std::log(sum[i]);
+            }
+        }
         break;
     }
     }
@@ -192,10 +197,10 @@ void apply_rule(const DecisionRule& rule, std::int64_t channels, Real* const* va
     }
 }
 
-template void apply_rule<float>(const DecisionRule&, std::int64_t, float* const*, std::int64_t,
-                                std::int32_t*);
+template void apply_rule<float>(const DecisionRule&, std::int64_t, float* const*, std::int64_t, std::int32_t*,
+                                float*);
 template void apply_rule<double>(const DecisionRule&, std::int64_t, double* const*, std::int64_t,
-                                 std::int32_t*);
+                                 std::int32_t*, double*);
 
 void check_rule(const DecisionRule& rule, const Volume& prediction)
 {

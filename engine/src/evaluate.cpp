@@ -34,10 +34,11 @@ double mean_of(double sum, std::int64_t count)
     return count > 0 ? sum / static_cast<double>(count) : kNaN;
 }
 
-// Mean over samples skipping NaN, or the sum for counts.
+// Mean over samples skipping NaN, or the sum for counts (and for every
+// metric with BatchReduction::Sum).
 void reduce_over_samples(const std::vector<const MetricValues*>& per_sample,
                          const std::vector<Metric>& metrics, MetricValues& values,
-                         std::vector<std::int64_t>& valid)
+                         std::vector<std::int64_t>& valid, BatchReduction reduction)
 {
     values.assign(metrics.size(), 0.0);
     valid.assign(metrics.size(), 0);
@@ -52,7 +53,8 @@ void reduce_over_samples(const std::vector<const MetricValues*>& per_sample,
             }
         }
         valid[m] = count;
-        values[m] = is_count(metrics[m]) ? (count > 0 ? sum : kNaN) : mean_of(sum, count);
+        const bool summed = is_count(metrics[m]) || reduction == BatchReduction::Sum;
+        values[m] = summed ? (count > 0 ? sum : kNaN) : mean_of(sum, count);
     }
 }
 
@@ -94,12 +96,66 @@ double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
     case Metric::Fp: return fp;
     case Metric::Fn: return fn;
     case Metric::Tn: return tn;
-    case Metric::Hd:
-    case Metric::Hd95:
-    case Metric::Assd:
-    case Metric::Nsd: return kNaN; // not a function of the sums: see add_surface_distances
+    case Metric::Ce: return s.class_voxels > 0 ? s.cross_entropy / static_cast<double>(s.class_voxels) : kNaN;
+    default: return kNaN; // distances (add_surface_distances) and class combinations (class_value)
     }
-    return kNaN;
+}
+
+double class_value(Metric metric, const RegionStats& region, const std::vector<RegionStats>& labels,
+                   const MetricOptions& o)
+{
+    const auto mean_over_labels = [&](Metric of) {
+        double sum = 0;
+        for (const RegionStats& label : labels) {
+            sum += metric_value(of, label, o);
+        }
+        return sum / static_cast<double>(labels.size());
+    };
+    switch (metric) {
+    case Metric::DiceLoss:
+    case Metric::IouLoss:
+    case Metric::TverskyLoss:
+        if (o.class_reduction == ClassReduction::Pooled || labels.empty()) {
+            return metric_value(metric, region, o);
+        }
+        return mean_over_labels(metric) *
+               (o.class_reduction == ClassReduction::Sum ? static_cast<double>(labels.size()) : 1.0);
+    case Metric::DiceCe:
+        if (labels.empty()) {
+            return kNaN;
+        }
+        return o.lambda_dice * mean_over_labels(Metric::DiceLoss) +
+               o.lambda_ce * metric_value(Metric::Ce, region, o);
+    case Metric::GeneralizedDiceLoss: {
+        if (labels.empty()) {
+            return kNaN;
+        }
+        // w_c from the class's target sum; a class absent from the target
+        // (infinite weight) takes the largest finite weight (MONAI).
+        std::vector<double> weights;
+        double largest = 0;
+        for (const RegionStats& label : labels) {
+            const double g = label.target_sum;
+            double w = 1.0;
+            if (o.gdl_weight != GdlWeight::Uniform) {
+                w = g > 0 ? (o.gdl_weight == GdlWeight::Square ? 1.0 / (g * g) : 1.0 / g)
+                          : std::numeric_limits<double>::infinity();
+            }
+            if (std::isfinite(w)) {
+                largest = std::max(largest, w);
+            }
+            weights.push_back(w);
+        }
+        double numerator = 0, denominator = 0;
+        for (std::size_t l = 0; l < labels.size(); ++l) {
+            const double w = std::isfinite(weights[l]) ? weights[l] : largest;
+            numerator += w * labels[l].overlap_sum;
+            denominator += w * (labels[l].pred_sum + labels[l].target_sum);
+        }
+        return 1.0 - (2.0 * numerator + o.smooth_nr) / (denominator + o.smooth_dr);
+    }
+    default: return metric_value(metric, region, o);
+    }
 }
 
 bool label_metric_applies(Metric metric, PairingMode pairing) noexcept
@@ -117,13 +173,26 @@ Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metri
     result.options = options;
     result.statistics = std::move(statistics);
     const BatchStatistics& stats = result.statistics;
-    const auto values_of = [&](const RegionStats& region, bool label) {
+    // A label's values, and a sample's or slice's (with its label regions,
+    // from which the class combinations are formed).
+    const auto label_values_of = [&](const RegionStats& region) {
         MetricValues values(result.metrics.size());
         for (std::size_t m = 0; m < result.metrics.size(); ++m) {
             const Metric metric = result.metrics[m];
-            values[m] = (!label || label_metric_applies(metric, stats.pairing))
-                            ? metric_value(metric, region, options)
-                            : kNaN;
+            values[m] =
+                label_metric_applies(metric, stats.pairing) ? metric_value(metric, region, options) : kNaN;
+        }
+        return values;
+    };
+    std::vector<RegionStats> label_regions;
+    const auto values_of = [&](const RegionStats& region, const auto& label_region) {
+        label_regions.clear();
+        for (std::size_t l = 0; l < stats.labels.size(); ++l) {
+            label_regions.push_back(label_region(l));
+        }
+        MetricValues values(result.metrics.size());
+        for (std::size_t m = 0; m < result.metrics.size(); ++m) {
+            values[m] = class_value(result.metrics[m], region, label_regions, options);
         }
         return values;
     };
@@ -136,17 +205,18 @@ Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metri
         sample.index = n;
         const RegionStats total = stats.sample(n);
         batch_total += total;
-        sample.values = values_of(total, false);
+        sample.values = values_of(total, [&](std::size_t l) { return stats.label_sample(n, l); });
         sample.slices.reserve(static_cast<std::size_t>(stats.slices_per_sample));
         for (std::int64_t s = 0; s < stats.slices_per_sample; ++s) {
-            sample.slices.push_back(values_of(stats.slice(n, s), false));
+            sample.slices.push_back(
+                values_of(stats.slice(n, s), [&](std::size_t l) { return stats.label_slice(n, s, l); }));
         }
         for (std::size_t l = 0; l < stats.labels.size(); ++l) {
             LabelResult label;
             label.label = stats.labels[l];
-            label.values = values_of(stats.label_sample(n, l), true);
+            label.values = label_values_of(stats.label_sample(n, l));
             for (std::int64_t s = 0; s < stats.slices_per_sample; ++s) {
-                label.slices.push_back(values_of(stats.label_slice(n, s, l), true));
+                label.slices.push_back(label_values_of(stats.label_slice(n, s, l)));
             }
             sample.labels.push_back(std::move(label));
         }
@@ -156,14 +226,23 @@ Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metri
     for (const auto& sample : result.samples) {
         sample_values.push_back(&sample.values);
     }
-    reduce_over_samples(sample_values, result.metrics, result.batch, result.batch_valid);
-    // Elementwise losses are means over every element of the batch, as
-    // PyTorch's mean reduction computes them.
+    reduce_over_samples(sample_values, result.metrics, result.batch, result.batch_valid,
+                        options.batch_reduction);
+    // Elementwise losses (and ce) are means over every element of the batch,
+    // as PyTorch's mean reduction computes them, or with reduction "sum"
+    // their sums over every element.
     for (std::size_t m = 0; m < result.metrics.size(); ++m) {
-        if (is_elementwise_mean(result.metrics[m])) {
-            result.batch[m] = metric_value(result.metrics[m], batch_total, options);
-            result.batch_valid[m] = std::isnan(result.batch[m]) ? 0 : samples;
+        const Metric metric = result.metrics[m];
+        if (!is_elementwise_mean(metric) && metric != Metric::Ce) {
+            continue;
         }
+        double& value = result.batch[m];
+        value = metric_value(metric, batch_total, options);
+        if (options.batch_reduction == BatchReduction::Sum && !std::isnan(value)) {
+            value = metric == Metric::Ce ? batch_total.cross_entropy
+                                         : value * static_cast<double>(batch_total.elements);
+        }
+        result.batch_valid[m] = std::isnan(value) ? 0 : samples;
     }
 
     for (std::size_t l = 0; l < stats.labels.size(); ++l) {
@@ -173,7 +252,7 @@ Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metri
         for (const auto& sample : result.samples) {
             per_sample.push_back(&sample.labels[l].values);
         }
-        reduce_over_samples(per_sample, result.metrics, label.values, label.valid);
+        reduce_over_samples(per_sample, result.metrics, label.values, label.valid, options.batch_reduction);
         result.labels.push_back(std::move(label));
     }
     return result;
@@ -188,6 +267,12 @@ double distance_value(Metric metric, const SurfaceDistances& distances)
     case Metric::Hd95: return distances.hd_percentile;
     case Metric::Assd: return distances.assd;
     case Metric::Nsd: return distances.nsd;
+    case Metric::HdP2t: return distances.max_pred_to_target;
+    case Metric::HdT2p: return distances.max_target_to_pred;
+    case Metric::Hd95P2t: return distances.percentile_pred_to_target;
+    case Metric::Hd95T2p: return distances.percentile_target_to_pred;
+    case Metric::AsdP2t: return distances.mean_pred_to_target;
+    case Metric::AsdT2p: return distances.mean_target_to_pred;
     default: return kNaN;
     }
 }
@@ -399,7 +484,8 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
                 ++valid;
             }
         }
-        return mean_of(sum, valid);
+        return evaluation.options.batch_reduction == BatchReduction::Sum && valid > 0 ? sum
+                                                                                      : mean_of(sum, valid);
     };
     for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
         if (!is_distance_metric(evaluation.metrics[m])) {

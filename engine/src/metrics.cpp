@@ -8,9 +8,35 @@ namespace masklens {
 
 namespace {
 constexpr std::array<std::string_view, kMetricCount> kNames = {
-    "bce",  "mse", "mae",       "focal_loss", "dice_loss",   "iou_loss", "tversky_loss",
-    "dice", "iou", "precision", "recall",     "specificity", "tp",       "fp",
-    "fn",   "tn",  "hd",        "hd95",       "assd",        "nsd",
+    "bce",
+    "mse",
+    "mae",
+    "focal_loss",
+    "dice_loss",
+    "iou_loss",
+    "tversky_loss",
+    "dice",
+    "iou",
+    "precision",
+    "recall",
+    "specificity",
+    "tp",
+    "fp",
+    "fn",
+    "tn",
+    "hd",
+    "hd95",
+    "assd",
+    "nsd",
+    "ce",
+    "dice_ce",
+    "generalized_dice_loss",
+    "hd_p2t",
+    "hd_t2p",
+    "hd95_p2t",
+    "hd95_t2p",
+    "asd_p2t",
+    "asd_t2p",
 };
 } // namespace
 
@@ -95,12 +121,29 @@ bool is_count(Metric metric) noexcept
 
 bool is_label_metric(Metric metric) noexcept
 {
-    return !is_elementwise_mean(metric);
+    return !is_elementwise_mean(metric) && !is_class_combination(metric);
+}
+
+bool is_class_combination(Metric metric) noexcept
+{
+    return metric == Metric::Ce || metric == Metric::DiceCe || metric == Metric::GeneralizedDiceLoss;
 }
 
 bool is_distance_metric(Metric metric) noexcept
 {
-    return metric == Metric::Hd || metric == Metric::Hd95 || metric == Metric::Assd || metric == Metric::Nsd;
+    switch (metric) {
+    case Metric::Hd:
+    case Metric::Hd95:
+    case Metric::Assd:
+    case Metric::Nsd:
+    case Metric::HdP2t:
+    case Metric::HdT2p:
+    case Metric::Hd95P2t:
+    case Metric::Hd95T2p:
+    case Metric::AsdP2t:
+    case Metric::AsdT2p: return true;
+    default: return false;
+    }
 }
 
 bool needs_probabilities(Metric metric) noexcept

@@ -35,6 +35,8 @@ RegionStats& RegionStats::operator+=(const RegionStats& other) noexcept
     pred_sum += other.pred_sum;
     target_sum += other.target_sum;
     overlap_sum += other.overlap_sum;
+    cross_entropy += other.cross_entropy;
+    class_voxels += other.class_voxels;
     pred_positive += other.pred_positive;
     target_positive += other.target_positive;
     true_positive += other.true_positive;
@@ -423,6 +425,8 @@ template <class Real> struct ChunkBuffers {
     ArrayR<Real> channel_values;
     std::vector<Real*> channel_rows;
     std::vector<std::int32_t> classes = std::vector<std::int32_t>(static_cast<std::size_t>(capacity));
+    // Per voxel: the loss of its class, and softmax's log-normaliser.
+    ArrayR<Real> class_loss{capacity}, log_normaliser{capacity};
 
     explicit ChunkBuffers(std::int64_t channels) : channel_values(channels * capacity)
     {
@@ -581,7 +585,8 @@ private:
                     load_values<Real>(prediction_, offset, count, values.data());
                     load_values<Real>(target_, offset, count, targets.data());
                     // Several binary channels (multi-label): each channel is also its label.
-                    RegionStats* channel = channel_labels_ > 0 ? channel_labels + region * shape_.c + c : nullptr;
+                    RegionStats* channel =
+                        channel_labels_ > 0 ? channel_labels + region * shape_.c + c : nullptr;
                     if (axis_ == SliceAxis::W) {
                         ScatterSink<Real> sink{slices + region, 1, channel, shape_.c, &scratch};
                         accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
@@ -624,8 +629,16 @@ private:
             return ((n * channels + c) * shape_.d + d) * plane_size + chunk;
         };
         load_target_classes(state, n, d, chunk, count, buffers);
+        const std::vector<std::int64_t>& labels = buffers.target_labels;
         HardDecision hard;
         const MetricOptions* options = &options_.metric;
+        TermNeeds needs = needs_;
+        const bool softmax = options_.metric.activation == Activation::Softmax;
+        // Per voxel: -log p of its class (ce), for ce and the softmax focal loss.
+        const bool class_terms =
+            (needs_.cross_entropy && options_.metric.activation != Activation::Sigmoid) ||
+            (softmax && needs_.focal);
+        Real* class_loss = buffers.class_loss.data();
         if (exclusive_) {
             std::vector<Real*>& rows = buffers.channel_rows;
             for (std::int64_t c = 0; c < channels; ++c) {
@@ -633,7 +646,20 @@ private:
                 load_values<Real>(prediction_, offset_of(c), count, row);
                 std::fill(row + count, row + buffers.stride, Real(0)); // finite padding
             }
-            apply_rule(options_.metric.rule(), channels, rows.data(), count, buffers.classes.data());
+            if (class_terms && softmax) {
+                for (std::int64_t i = 0; i < count; ++i) { // the class's logit, before the rule
+                    const std::int64_t label = labels[static_cast<std::size_t>(i)];
+                    class_loss[i] = label >= 0 ? rows[static_cast<std::size_t>(label)][i] : Real(0);
+                }
+            }
+            apply_rule(options_.metric.rule(), channels, rows.data(), count, buffers.classes.data(),
+                       softmax ? buffers.log_normaliser.data() : nullptr);
+            if (class_terms && softmax) {
+                for (std::int64_t i = 0; i < count; ++i) { // log_softmax: -(x_class - logsumexp)
+                    class_loss[i] = buffers.log_normaliser[i] - class_loss[i];
+                }
+            }
+            needs.focal = needs.focal && !softmax; // the softmax focal loss comes from class_loss
             if (options_.metric.decision == Decision::Argmax) {
                 hard.classes = buffers.classes.data();
             }
@@ -648,22 +674,65 @@ private:
                 load_values<Real>(prediction_, offset, count, values);
             }
             for (std::int64_t i = 0; i < count; ++i) {
-                buffers.targets[i] =
-                    buffers.target_labels[static_cast<std::size_t>(i)] == c ? Real(1) : Real(0);
+                buffers.targets[i] = labels[static_cast<std::size_t>(i)] == c ? Real(1) : Real(0);
+            }
+            if (class_terms && !softmax) { // probabilities: -log p of the class, clamped at -100
+                for (std::int64_t i = 0; i < count; ++i) {
+                    if (labels[static_cast<std::size_t>(i)] == c) {
+                        class_loss[i] = -terms::clamped_log(values[i]);
+                    }
+                }
             }
             hard.channel = static_cast<std::int32_t>(c);
             if (axis_ == SliceAxis::W) {
                 ScatterSink<Real> sink{slices + region, 1, channel_labels + region * channels + c, channels,
                                        &buffers.scratch};
-                accumulate_chunk<Real>(values, buffers.targets.data(), count, needs_, *options,
+                accumulate_chunk<Real>(values, buffers.targets.data(), count, needs, *options,
                                        buffers.probabilities, offset, state.range, sink, hard);
             } else {
                 RegionStats local;
                 SumSink<Real> sink{&local, &buffers.scratch};
-                accumulate_chunk<Real>(values, buffers.targets.data(), count, needs_, *options,
+                accumulate_chunk<Real>(values, buffers.targets.data(), count, needs, *options,
                                        buffers.probabilities, offset, state.range, sink, hard);
                 slices[region] += local;
                 channel_labels[region * channels + c] += local;
+            }
+        }
+        if (class_terms) {
+            add_class_terms(class_loss, labels, count, region, slices, channel_labels);
+        }
+    }
+
+    // Adds a chunk's per-voxel class losses (-log p of each voxel's class) to
+    // its regions: the cross-entropy sums, and with softmax the focal loss
+    // (MONAI FocalLoss(use_softmax=True): (1 - p)^gamma (-log p), alpha for
+    // the classes >= 1 and 1 - alpha for class 0), to the region and to its
+    // class's label region.
+    template <class Real>
+    void add_class_terms(const Real* class_loss, const std::vector<std::int64_t>& labels, std::int64_t count,
+                         std::int64_t region, RegionStats* slices, RegionStats* channel_labels) const
+    {
+        const MetricOptions& metric = options_.metric;
+        const bool focal = needs_.focal && metric.activation == Activation::Softmax;
+        for (std::int64_t i = 0; i < count; ++i) {
+            const std::int64_t label = labels[static_cast<std::size_t>(i)];
+            if (label < 0) {
+                continue; // reported as a label violation
+            }
+            const std::int64_t at = axis_ == SliceAxis::W ? region + i : region;
+            const auto loss = static_cast<double>(class_loss[i]);
+            if (needs_.cross_entropy) {
+                slices[at].cross_entropy += loss;
+                slices[at].class_voxels += 1;
+            }
+            if (focal) {
+                const double p = std::exp(-loss);
+                double term = std::pow(1.0 - p, metric.focal_gamma) * loss;
+                if (metric.focal_alpha) {
+                    term *= label == 0 ? 1.0 - *metric.focal_alpha : *metric.focal_alpha;
+                }
+                slices[at].focal += term;
+                channel_labels[at * shape_.c + label].focal += term;
             }
         }
     }
@@ -999,11 +1068,15 @@ TermNeeds term_needs(const std::vector<Metric>& requested, const MetricOptions& 
         case Metric::DiceLoss:
         case Metric::IouLoss:
         case Metric::TverskyLoss: needs.overlap = true; break;
-        case Metric::Hd:
-        case Metric::Hd95:
-        case Metric::Assd:
-        case Metric::Nsd: break; // from the masks, after the pass (surface_distance.h)
-        default: needs.hard = true; break;
+        case Metric::GeneralizedDiceLoss: needs.overlap = true; break;
+        case Metric::DiceCe: needs.overlap = needs.cross_entropy = true; break;
+        case Metric::Ce: needs.cross_entropy = true; break;
+        default:
+            if (is_distance_metric(metric)) {
+                break; // from the masks, after the pass (surface_distance.h)
+            }
+            needs.hard = true;
+            break;
         }
     }
     // Label statistics are built from the hard counts and overlap sums.
@@ -1011,7 +1084,10 @@ TermNeeds term_needs(const std::vector<Metric>& requested, const MetricOptions& 
         needs.hard = true;
         needs.overlap = true;
     }
-    needs.range_check = (needs.bce || needs.focal) && options.activation == Activation::None;
+    const bool classes = pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget;
+    needs.cross_entropy = needs.cross_entropy && classes;
+    needs.range_check =
+        (needs.bce || needs.focal || needs.cross_entropy) && options.activation == Activation::None;
     needs.binary_target =
         integer_target || pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget;
     return needs;
@@ -1097,7 +1173,8 @@ BatchStatistics assemble_statistics(const Volume& prediction, const Volume& targ
         text << range.count << " prediction value" << (range.count == 1 ? " is" : "s are")
              << " outside [0, 1] or NaN, first at " << position_string(shape, range.first_index) << " = "
              << value_at(prediction, range.first_index)
-             << "; bce and focal_loss need probabilities (pass --logits if these are logits)";
+             << "; bce, focal_loss and ce need probabilities (pass --logits or --activation softmax if these "
+                "are logits)";
         throw_input_error(prediction.source(), text.str());
     }
     const LabelViolation& label_violation = output.labels;

@@ -1157,13 +1157,16 @@ bool fill_empty_surfaces(std::int64_t n_pt, std::int64_t n_tp, const SurfaceDist
         r.hd = r.hd_percentile = r.assd = r.nsd = kNaN;
         r.percentile_pred_to_target = r.percentile_target_to_pred = kNaN;
         r.mean_pred_to_target = r.mean_target_to_pred = kNaN;
+        r.max_pred_to_target = r.max_target_to_pred = kNaN;
         return true;
     }
     if (n_pt == 0 || n_tp == 0) {
         r.hd = r.hd_percentile = r.assd = kInf;
         r.nsd = options.nsd_tolerance_mm ? 0.0 : kNaN;
-        r.percentile_pred_to_target = r.mean_pred_to_target = n_pt > 0 ? kInf : kNaN;
-        r.percentile_target_to_pred = r.mean_target_to_pred = n_tp > 0 ? kInf : kNaN;
+        // One surface empty: both directions infinite, as MONAI reports them
+        // (hd and assd are too).
+        r.percentile_pred_to_target = r.mean_pred_to_target = r.max_pred_to_target = kInf;
+        r.percentile_target_to_pred = r.mean_target_to_pred = r.max_target_to_pred = kInf;
         return true;
     }
     return false;
@@ -1211,6 +1214,8 @@ SurfaceDistances summarize_surface_distances(std::vector<double>& pred_to_target
     const double max_pt = *std::max_element(pred_to_target.begin(), pred_to_target.end());
     const double max_tp = *std::max_element(target_to_pred.begin(), target_to_pred.end());
     r.hd = std::max(max_pt, max_tp);
+    r.max_pred_to_target = max_pt;
+    r.max_target_to_pred = max_tp;
     const double sum_pt = accurate_sum(pred_to_target);
     const double sum_tp = accurate_sum(target_to_pred);
     r.mean_pred_to_target = sum_pt / static_cast<double>(n_pt);
@@ -1325,13 +1330,16 @@ SurfaceDistances summarize_weighted_surface_distances(std::vector<std::pair<doub
         }
         return accurate_sum(products);
     };
-    double max_distance = 0;
-    for (const auto* v : {&pred_to_target, &target_to_pred}) {
-        for (const auto& x : *v) {
-            max_distance = std::max(max_distance, x.first);
+    const auto largest = [](const std::vector<std::pair<double, double>>& v) {
+        double value = 0;
+        for (const auto& x : v) {
+            value = std::max(value, x.first);
         }
-    }
-    r.hd = max_distance;
+        return value;
+    };
+    r.max_pred_to_target = largest(pred_to_target);
+    r.max_target_to_pred = largest(target_to_pred);
+    r.hd = std::max(r.max_pred_to_target, r.max_target_to_pred);
     const double sum_pt = weighted(pred_to_target);
     const double sum_tp = weighted(target_to_pred);
     r.mean_pred_to_target = sum_pt / r.pred_surface_area;

@@ -73,9 +73,12 @@ bool decides_in_double(ScalarType prediction, ScalarType target) noexcept;
 // address (EIGEN_MAX_ALIGN_BYTES; std::invalid_argument otherwise), so that
 // every element goes through the same vectorised arithmetic wherever a chunk
 // or a buffer starts and ends.
+// With Activation::Softmax and log_normaliser set, log_normaliser[i]
+// receives max_c x_c + log(sum_c exp(x_c - max)), so that log p_c = x_c -
+// log_normaliser exactly as log_softmax computes it (cross-entropy).
 template <class Real>
 void apply_rule(const DecisionRule& rule, std::int64_t channels, Real* const* values, std::int64_t count,
-                std::int32_t* classes);
+                std::int32_t* classes, Real* log_normaliser = nullptr);
 
 // Whether voxel i is decided as channel c after apply_rule.
 template <class Real>

@@ -46,6 +46,13 @@ struct Evaluation {
 // One metric from region sums (a slice, a sample or a label region).
 double metric_value(Metric metric, const RegionStats& stats, const MetricOptions& options);
 
+// A sample's or slice's value of a metric that may combine the classes
+// (dice_loss, iou_loss, tversky_loss under a class reduction; dice_ce;
+// generalized_dice_loss) from the region and its label regions (in the
+// order of BatchStatistics::labels); other metrics as metric_value.
+double class_value(Metric metric, const RegionStats& region, const std::vector<RegionStats>& labels,
+                   const MetricOptions& options);
+
 // Whether a metric has a per-label value for this pairing (label maps give
 // counts only, so elementwise losses are not defined per label for them).
 bool label_metric_applies(Metric metric, PairingMode pairing) noexcept;

@@ -46,9 +46,21 @@ enum class Metric {
     Hd95, // the percentile is MetricOptions::hd_percentile (95 by default)
     Assd,
     Nsd,
+    // Multi-class losses (C-channel predictions against classes).
+    Ce,                  // cross-entropy: F.cross_entropy (softmax) or nll of log p (probabilities)
+    DiceCe,              // MONAI DiceCELoss: lambda_dice * per-class dice_loss + lambda_ce * ce
+    GeneralizedDiceLoss, // MONAI GeneralizedDiceLoss (w_type square | simple | uniform)
+    // Directed surface distances: from the prediction's surface to the
+    // target's (p2t) and back (t2p).
+    HdP2t,
+    HdT2p,
+    Hd95P2t,
+    Hd95T2p,
+    AsdP2t,
+    AsdT2p,
 };
 
-inline constexpr int kMetricCount = 20;
+inline constexpr int kMetricCount = 29;
 
 std::string_view metric_name(Metric metric) noexcept;
 // Parses one name ("dice_loss"); std::nullopt when unknown.
@@ -67,6 +79,9 @@ bool is_count(Metric metric) noexcept;
 bool is_label_metric(Metric metric) noexcept;
 // Metrics that take logs of the prediction and therefore need it in [0, 1].
 bool needs_probabilities(Metric metric) noexcept;
+// Metrics of all classes together, with no per-label value (ce, dice_ce,
+// generalized_dice_loss): C-channel predictions against classes only.
+bool is_class_combination(Metric metric) noexcept;
 // Surface-distance metrics (computed from the hard masks, not the pass's sums).
 bool is_distance_metric(Metric metric) noexcept;
 
@@ -86,6 +101,19 @@ enum class SurfaceMode {
 };
 enum class SliceAxis { Default, D, H, W };
 
+// How a sample's overlap loss (dice_loss, iou_loss, tversky_loss) combines
+// the classes of a C-channel prediction.
+enum class ClassReduction {
+    Pooled, // one ratio of sums over every channel (the seed's DiceLoss)
+    Mean,   // mean over the reported classes of each class's loss (MONAI reduction="mean")
+    Sum,    // sum over the reported classes (MONAI reduction="sum")
+};
+// How batch values combine the samples: mean (NaN skipped; elementwise
+// losses over every element) or sum (MONAI / PyTorch reduction="sum").
+enum class BatchReduction { Mean, Sum };
+// GeneralizedDiceLoss class weights from each class's target sum G_c.
+enum class GdlWeight { Square, Simple, Uniform }; // 1/G^2, 1/G, 1
+
 struct MetricOptions {
     // How prediction values become probabilities and hard classes
     // (decision.h): the one rule every consumer applies.
@@ -98,6 +126,11 @@ struct MetricOptions {
     double tversky_beta = 0.5;  // weight of false negatives
     double tversky_smooth_nr = 1e-5;
     double tversky_smooth_dr = 1e-5;
+    ClassReduction class_reduction = ClassReduction::Pooled;
+    BatchReduction batch_reduction = BatchReduction::Mean;
+    GdlWeight gdl_weight = GdlWeight::Square;
+    double lambda_dice = 1.0; // dice_ce weights (MONAI DiceCELoss lambda_dice, lambda_ce)
+    double lambda_ce = 1.0;
     double focal_gamma = 2.0;
     std::optional<double> focal_alpha;    // weight of the positive class, in [0, 1]
     EmptyPolicy empty = EmptyPolicy::Nan; // value of a hard metric with a zero denominator

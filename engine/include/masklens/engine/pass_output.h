@@ -35,6 +35,7 @@ struct TermNeeds {
     bool bce = false, focal = false, squared = false, absolute = false, overlap = false, hard = false;
     bool range_check = false;   // count predictions outside [0, 1] (or NaN)
     bool binary_target = false; // every target value is 0 or 1 (integer targets, one-hot)
+    bool cross_entropy = false; // ce per voxel (C-channel predictions against classes)
 };
 
 // `requested` empty means all metrics. Label pairings always need the hard

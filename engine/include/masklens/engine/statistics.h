@@ -22,14 +22,19 @@ namespace masklens {
 // Sums over a region (one slice, one sample, the batch). For label regions the
 // soft sums count the label's voxels (pred_sum = voxels predicted as the label).
 struct RegionStats {
-    std::int64_t elements = 0;        // values summed over (voxels x channels)
-    double bce = 0;                   // sum of per-element binary cross-entropy
-    double focal = 0;                 // sum of per-element focal loss
-    double squared_error = 0;         // sum (p - t)^2
-    double absolute_error = 0;        // sum |p - t|
-    double pred_sum = 0;              // sum p
-    double target_sum = 0;            // sum t
-    double overlap_sum = 0;           // sum p t
+    std::int64_t elements = 0; // values summed over (voxels x channels)
+    double bce = 0;            // sum of per-element binary cross-entropy
+    double focal = 0;          // sum of per-element focal loss
+    double squared_error = 0;  // sum (p - t)^2
+    double absolute_error = 0; // sum |p - t|
+    double pred_sum = 0;       // sum p
+    double target_sum = 0;     // sum t
+    double overlap_sum = 0;    // sum p t
+    // C-channel predictions against classes: sum over voxels of -log p of
+    // the voxel's class (log-softmax of logits with softmax), and how many
+    // voxels have a class.
+    double cross_entropy = 0;
+    std::int64_t class_voxels = 0;
     std::int64_t pred_positive = 0;   // count p >= threshold
     std::int64_t target_positive = 0; // count t > 0.5
     std::int64_t true_positive = 0;   // count of both

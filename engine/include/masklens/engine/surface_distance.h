@@ -121,6 +121,8 @@ struct SurfaceDistances {
     // Components, for reports and for checking other tools' definitions.
     double percentile_pred_to_target = 0;   // pctl(D_PT)
     double percentile_target_to_pred = 0;   // pctl(D_TP)
+    double max_pred_to_target = 0;          // max(D_PT): directed Hausdorff
+    double max_target_to_pred = 0;          // max(D_TP)
     double mean_pred_to_target = 0;         // mean(D_PT)
     double mean_target_to_pred = 0;         // mean(D_TP)
     std::int64_t pred_surface_voxels = 0;   // |S(P)|
