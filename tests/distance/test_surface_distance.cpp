@@ -323,8 +323,13 @@ void TestSurfaceDistance::empty_masks()
     QCOMPARE(r.hd_percentile, kInf);
     QCOMPARE(r.assd, kInf);
     QCOMPARE(r.nsd, 0.0);
+    // Both directions are +inf when one surface is empty (MONAI's directed
+    // HausdorffDistanceMetric and SurfaceDistanceMetric give inf either way).
     QCOMPARE(r.percentile_pred_to_target, kInf);
-    QVERIFY(std::isnan(r.percentile_target_to_pred));
+    QCOMPARE(r.percentile_target_to_pred, kInf);
+    QCOMPARE(r.max_pred_to_target, kInf);
+    QCOMPARE(r.max_target_to_pred, kInf);
+    QCOMPARE(r.mean_target_to_pred, kInf);
     std::swap(m.pred, m.target);
     r = m.run(o);
     QCOMPARE(r.hd, kInf);
