@@ -624,6 +624,8 @@ void TestPresenter::perLabelChartSeries()
     const auto two = std::find(labels.begin(), labels.end(), 2);
     QVERIFY(two != labels.end());
     presenter.setLabelIndex(static_cast<int>(two - labels.begin()));
+    QVERIFY(presenter.chartPerLabel()); // the numbers follow the chosen label by default
+    presenter.setChartPerLabel(false);
     QSignalSpy chart(&presenter, &SessionPresenter::chartMetricChanged);
     presenter.setChartPerLabel(true);
     QCOMPARE(chart.count(), 1);
@@ -642,8 +644,13 @@ void TestPresenter::perLabelChartSeries()
     const std::vector<double> hd95 = presenter.chartSeries(Metric::Hd95);
     QCOMPARE(hd95.size(), series.size());
     QVERIFY(std::isinf(hd95[3]));
+    // The panel and the sample table follow the label too.
+    QVERIFY(same_value(presenter.sampleValue(Metric::Dice), expected.values[dice]));
+    QVERIFY(same_value(presenter.sampleValueOf(0, Metric::Dice), expected.values[dice]));
     presenter.setChartPerLabel(false);
     QVERIFY(same_values(presenter.chartSeries(Metric::Dice), presenter.sliceSeries(Metric::Dice)));
+    QVERIFY(same_value(presenter.sampleValue(Metric::Dice),
+                       presenter.evaluation()->samples[0].values[dice]));
 }
 
 // ---------------------------------------------------------------------------

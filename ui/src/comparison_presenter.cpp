@@ -765,13 +765,8 @@ double ComparisonPresenter::sliceValue(int index, Metric metric) const
         return kNan;
     }
     const auto at = index_of(*sourceFor(index, metric), metric);
-    const auto& slices = sample->slices;
-    const std::int64_t slice = session_->currentSlice();
-    if (!at || slice < 0 || slice >= static_cast<std::int64_t>(slices.size())) {
-        return kNan;
-    }
-    const MetricValues& values = slices[static_cast<std::size_t>(slice)];
-    return *at < values.size() ? values[*at] : kNan;
+    const MetricValues* values = shown_values(*sample, session_->followedLabel(), session_->currentSlice());
+    return at && values && *at < values->size() ? (*values)[*at] : kNan;
 }
 
 double ComparisonPresenter::sampleValue(int index, Metric metric) const
@@ -781,8 +776,8 @@ double ComparisonPresenter::sampleValue(int index, Metric metric) const
         return kNan;
     }
     const auto at = index_of(*sourceFor(index, metric), metric);
-    const MetricValues& values = sample->values;
-    return at && *at < values.size() ? values[*at] : kNan;
+    const MetricValues* values = shown_values(*sample, session_->followedLabel(), std::nullopt);
+    return at && values && *at < values->size() ? (*values)[*at] : kNan;
 }
 
 std::vector<double> ComparisonPresenter::chartSeries(int index, Metric metric) const

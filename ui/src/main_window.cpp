@@ -543,9 +543,11 @@ QWidget* MainWindow::buildSidePanel()
     next_worst->setObjectName(QStringLiteral("nextWorstButton"));
     connect(worst, &QPushButton::clicked, this, [this]() { jumpToWorst(0); });
     connect(next_worst, &QPushButton::clicked, this, [this]() { jumpToWorst(worst_rank_ + 1); });
-    auto* per_label = new QCheckBox(tr("Label"));
+    auto* per_label = new QCheckBox(tr("Follow label"));
     per_label->setObjectName(QStringLiteral("chartPerLabel"));
-    per_label->setToolTip(tr("Chart the current label's values instead of the whole sample's"));
+    per_label->setChecked(presenter_->chartPerLabel());
+    per_label->setToolTip(tr("The panel, chart, worst slice and sample table show the chosen label's values "
+                             "(off: the whole sample's)"));
     connect(per_label, &QCheckBox::toggled, this, [this](bool on) {
         presenter_->setChartPerLabel(on);
         worst_rank_ = 0;

@@ -27,6 +27,29 @@ namespace {
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 }
 
+const MetricValues* shown_values(const SampleResult& sample, std::optional<std::int64_t> label,
+                                 std::optional<std::int64_t> slice)
+{
+    const std::vector<MetricValues>* slices = &sample.slices;
+    const MetricValues* whole = &sample.values;
+    if (label) {
+        const auto found = std::find_if(sample.labels.begin(), sample.labels.end(),
+                                        [&](const LabelResult& result) { return result.label == *label; });
+        if (found == sample.labels.end()) {
+            return nullptr;
+        }
+        slices = &found->slices;
+        whole = &found->values;
+    }
+    if (!slice) {
+        return whole;
+    }
+    if (*slice < 0 || *slice >= static_cast<std::int64_t>(slices->size())) {
+        return nullptr;
+    }
+    return &(*slices)[static_cast<std::size_t>(*slice)];
+}
+
 std::vector<Metric> gui_metrics()
 {
     std::vector<Metric> metrics;
@@ -882,13 +905,9 @@ double SessionPresenter::sliceValue(Metric metric) const
     if (!source || !index || sample_ < 0 || sample_ >= static_cast<std::int64_t>(source->samples.size())) {
         return kNan;
     }
-    const auto& slices = source->samples[static_cast<std::size_t>(sample_)].slices;
-    const std::int64_t slice = currentSlice();
-    if (slice < 0 || slice >= static_cast<std::int64_t>(slices.size())) {
-        return kNan;
-    }
-    const MetricValues& values = slices[static_cast<std::size_t>(slice)];
-    return *index < values.size() ? values[*index] : kNan;
+    const MetricValues* values =
+        shown_values(source->samples[static_cast<std::size_t>(sample_)], followedLabel(), currentSlice());
+    return values && *index < values->size() ? (*values)[*index] : kNan;
 }
 
 double SessionPresenter::sampleValue(Metric metric) const
@@ -898,8 +917,9 @@ double SessionPresenter::sampleValue(Metric metric) const
     if (!source || !index || sample_ < 0 || sample_ >= static_cast<std::int64_t>(source->samples.size())) {
         return kNan;
     }
-    const MetricValues& values = source->samples[static_cast<std::size_t>(sample_)].values;
-    return *index < values.size() ? values[*index] : kNan;
+    const MetricValues* values =
+        shown_values(source->samples[static_cast<std::size_t>(sample_)], followedLabel(), std::nullopt);
+    return values && *index < values->size() ? (*values)[*index] : kNan;
 }
 
 double SessionPresenter::sampleValueOf(std::int64_t sample, Metric metric) const
@@ -909,8 +929,9 @@ double SessionPresenter::sampleValueOf(std::int64_t sample, Metric metric) const
     if (!source || !index || sample < 0 || sample >= static_cast<std::int64_t>(source->samples.size())) {
         return kNan;
     }
-    const MetricValues& values = source->samples[static_cast<std::size_t>(sample)].values;
-    return *index < values.size() ? values[*index] : kNan;
+    const MetricValues* values =
+        shown_values(source->samples[static_cast<std::size_t>(sample)], followedLabel(), std::nullopt);
+    return values && *index < values->size() ? (*values)[*index] : kNan;
 }
 
 double SessionPresenter::labelValueOf(std::int64_t sample, std::int64_t label, Metric metric) const

@@ -44,6 +44,12 @@ struct EvaluationSettings {
     DecisionRule rule() const noexcept { return {activation, decision, threshold}; }
 };
 
+// The values of one sample shown for the chosen label (matched by value;
+// none: the whole sample's), of the whole sample or of one slice; null when
+// the sample has no such label or slice.
+const MetricValues* shown_values(const SampleResult& sample, std::optional<std::int64_t> label,
+                                 std::optional<std::int64_t> slice);
+
 // The metrics the app evaluates: every metric computed from the pass's sums
 // (surface distances are left out: they cost a distance transform per change).
 std::vector<Metric> gui_metrics();
@@ -188,6 +194,8 @@ public:
     // The chart (and worst-slice ranking) follows the current label instead of
     // the whole sample (label maps, one-hot channels); emits chartMetricChanged.
     bool chartPerLabel() const noexcept { return chart_per_label_; }
+    // The label the numbers follow: the chosen one while chartPerLabel().
+    std::optional<std::int64_t> followedLabel() const { return chart_per_label_ ? currentLabel() : std::nullopt; }
     void setChartPerLabel(bool per_label);
 
     // --- surface distances -----------------------------------------------------
@@ -278,7 +286,9 @@ private:
     std::int64_t sample_ = 0;
     int label_index_ = -1;
     Metric chart_metric_ = Metric::Dice;
-    bool chart_per_label_ = false;
+    // Follow the chosen label: the panel, the chart, the worst slice and the
+    // sample table show its values (the views always show it).
+    bool chart_per_label_ = true;
 
     bool synchronous_ = false;
     bool busy_ = false;
