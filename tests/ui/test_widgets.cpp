@@ -2,6 +2,7 @@
 // slice and the panel and chart follow, the chart and the sample table are
 // clickable, the threshold slider changes Dice, a bad file shows the error
 // dialog and keeps the previous state.
+#include "masklens/engine/error.h"
 #include "masklens/gpu/backend.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
@@ -13,6 +14,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFrame>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
@@ -26,6 +28,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 using namespace masklens;
 using namespace masklens::ui;
@@ -40,6 +43,7 @@ private slots:
     void chartClickMovesSlice();
     void worstButtonJumps();
     void thresholdSliderChangesDice();
+    void logitsWarningOffersSigmoid();
     void tableRowChangesSample();
     void badFileShowsDialogAndKeepsState();
     void layout2dShowsOneView();
@@ -151,6 +155,50 @@ void TestWidgets::thresholdSliderChangesDice()
     const double dice = expected.samples[0].values[*window_->presenter()->metricIndex(Metric::Dice)];
     QCOMPARE(window_->lossPanel()->sampleText(Metric::Dice), format_value(Metric::Dice, dice));
     QVERIFY(window_->lossPanel()->sampleText(Metric::Dice) != before);
+}
+
+// Logits opened as probabilities: the hard metrics are shown, and a visible
+// warning gives the CLI's error and one click to apply the sigmoid, after
+// which bce is back with the engine's value.
+void TestWidgets::logitsWarningOffersSigmoid()
+{
+    const auto probabilities = synthetic_prediction();
+    std::vector<float> logits;
+    for (std::int64_t i = 0; i < probabilities->shape().elements(); ++i) {
+        const auto p = static_cast<float>(element_value(*probabilities, static_cast<std::size_t>(i)));
+        logits.push_back(std::log(std::max(p, 1e-3F) / std::max(1.0F - p, 1e-3F)));
+    }
+    logits[7] = std::numeric_limits<float>::quiet_NaN();
+    auto prediction = make_float("logits", synthetic_shape(), logits);
+    set_spacing(*prediction);
+    load(prediction, synthetic_target());
+    auto* warning = window_->findChild<QFrame*>(QStringLiteral("probabilityWarning"));
+    QVERIFY(warning && warning->isVisible());
+    const QString text = window_->presenter()->probabilityWarning();
+    QVERIFY2(text.contains("outside [0, 1] or NaN") && text.contains("--logits"), qPrintable(text));
+    // The CLI says the same (the engine's message).
+    StatisticsOptions options = engine_options({});
+    try {
+        evaluate(*prediction, *synthetic_target(), options);
+        QFAIL("the engine accepted logits as probabilities");
+    } catch (const Error& error) {
+        QCOMPARE(text, QString::fromStdString(error.what()));
+    }
+    QVERIFY(std::isnan(window_->presenter()->sampleValue(Metric::Bce)));
+    QVERIFY(!std::isnan(window_->presenter()->sampleValue(Metric::Dice)));
+    auto* button = window_->findChild<QPushButton*>(QStringLiteral("treatAsLogits"));
+    QVERIFY(button);
+    QTest::mouseClick(button, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!window_->presenter()->busy() &&
+                                 window_->presenter()->settings().activation == Activation::Sigmoid,
+                             10000);
+    QTRY_VERIFY(!warning->isVisible());
+    QVERIFY(window_->presenter()->probabilityWarning().isEmpty());
+    EvaluationSettings settings;
+    settings.activation = Activation::Sigmoid;
+    const Evaluation expected = engine_evaluation(*prediction, *synthetic_target(), settings);
+    QCOMPARE(window_->presenter()->sampleValue(Metric::Bce),
+             expected.samples[0].values[*window_->presenter()->metricIndex(Metric::Bce)]);
 }
 
 void TestWidgets::tableRowChangesSample()

@@ -20,6 +20,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QFrame>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -386,6 +387,31 @@ QWidget* MainWindow::buildSidePanel()
     auto* panel = new QWidget;
     auto* layout = new QVBoxLayout(panel);
     layout->setContentsMargins(4, 4, 4, 4);
+
+    // The probability metrics were refused (values outside [0, 1] or NaN
+    // under activation none): say why, as the CLI does, and offer logits.
+    probability_warning_ = new QFrame;
+    probability_warning_->setObjectName(QStringLiteral("probabilityWarning"));
+    probability_warning_->setStyleSheet(
+        QStringLiteral("#probabilityWarning { background: #FFF4CE; border: 1px solid #D55E00; }"));
+    auto* warning_row = new QHBoxLayout(probability_warning_);
+    warning_row->setContentsMargins(6, 4, 6, 4);
+    probability_warning_text_ = new QLabel;
+    probability_warning_text_->setWordWrap(true);
+    auto* as_logits = new QPushButton(tr("Treat as logits"));
+    as_logits->setObjectName(QStringLiteral("treatAsLogits"));
+    as_logits->setToolTip(tr("Apply a sigmoid to the prediction (--activation sigmoid)"));
+    connect(as_logits, &QPushButton::clicked, this,
+            [this]() { presenter_->setActivation(Activation::Sigmoid); });
+    warning_row->addWidget(probability_warning_text_, 1);
+    warning_row->addWidget(as_logits);
+    probability_warning_->setVisible(false);
+    layout->addWidget(probability_warning_);
+    connect(presenter_, &SessionPresenter::evaluationChanged, this, [this]() {
+        const QString& warning = presenter_->probabilityWarning();
+        probability_warning_text_->setText(tr("bce, focal_loss and ce are not shown: %1").arg(warning));
+        probability_warning_->setVisible(!warning.isEmpty());
+    });
 
     auto* controls = new QGroupBox(tr("Controls"));
     auto* form = new QFormLayout(controls);

@@ -112,6 +112,7 @@ struct SessionPresenter::Result {
     std::shared_ptr<const Evaluation> evaluation;
     EvaluationSettings settings;
     bool new_dataset = false;
+    std::string refusal; // why the probability metrics were dropped (evaluate_for_display)
 };
 
 struct SessionPresenter::Snapshot {
@@ -216,13 +217,16 @@ DistanceOutcome evaluate_distances(const Volume& prediction, const Volume& targe
 }
 
 std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
-                                                       StatisticsOptions options)
+                                                       StatisticsOptions options, std::string* refusal)
 {
     try {
         return std::make_shared<const Evaluation>(evaluate_on_device(prediction, target, options));
     } catch (const Error& error) {
         if (error.kind() != Error::Kind::Input || !is_floating(prediction.type())) {
             throw;
+        }
+        if (refusal) {
+            *refusal = error.what(); // the CLI's message, word for word
         }
         std::vector<Metric> hard;
         for (const Metric metric : options.metrics) {
@@ -492,7 +496,7 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
             }
             // A prediction outside [0, 1] (e.g. logits) still has hard metrics.
             std::shared_ptr<const Evaluation> evaluation =
-                evaluate_for_display(*prediction, *target, options);
+                evaluate_for_display(*prediction, *target, options, &result.refusal);
             if (trace) {
                 std::fprintf(stderr, "TRACE read + evaluate %.1f ms\n",
                              static_cast<double>(timer.nsecsElapsed()) / 1e6);
@@ -559,6 +563,7 @@ void SessionPresenter::finish(Result result)
         }
         evaluation_ = result.evaluation;
         evaluated_settings_ = result.settings;
+        probability_warning_ = QString::fromStdString(result.refusal);
         if (fresh) {
             if (!was_preview) {
                 const Shape s = shape();

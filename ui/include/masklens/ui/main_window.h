@@ -12,6 +12,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QFrame;
 class QDockWidget;
 class QLabel;
 class QMenu;
@@ -134,6 +135,8 @@ private:
     QSlider* threshold_slider_ = nullptr;
     QLabel* threshold_label_ = nullptr;
     QComboBox* activation_combo_ = nullptr;
+    QFrame* probability_warning_ = nullptr; // shown while the probability metrics are refused
+    QLabel* probability_warning_text_ = nullptr;
     QComboBox* decision_combo_ = nullptr;
     QComboBox* smooth_combo_ = nullptr;
     QComboBox* axis_combo_ = nullptr;

@@ -91,8 +91,10 @@ DistanceOutcome evaluate_distances(const Volume& prediction, const Volume& targe
 // (e.g. logits outside [0, 1] without --logits), the metrics that need
 // probabilities are dropped and the hard metrics are still computed; any
 // other error (or a second refusal) is rethrown as the first one.
+// `refusal`, when set, receives the refusal's message (empty when none).
 std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
-                                                       StatisticsOptions options);
+                                                       StatisticsOptions options,
+                                                       std::string* refusal = nullptr);
 
 // The surface-distance metrics the app adds in a second, background pass
 // (hd95, assd, nsd, hd; see SessionPresenter::setDistancesEnabled).
@@ -194,8 +196,15 @@ public:
     // The chart (and worst-slice ranking) follows the current label instead of
     // the whole sample (label maps, one-hot channels); emits chartMetricChanged.
     bool chartPerLabel() const noexcept { return chart_per_label_; }
+    // Why the probability metrics (bce, focal_loss, ce) are missing: the
+    // prediction left [0, 1] or holds NaN under activation none (the CLI's
+    // error, word for word); empty when they are there.
+    const QString& probabilityWarning() const noexcept { return probability_warning_; }
     // The label the numbers follow: the chosen one while chartPerLabel().
-    std::optional<std::int64_t> followedLabel() const { return chart_per_label_ ? currentLabel() : std::nullopt; }
+    std::optional<std::int64_t> followedLabel() const
+    {
+        return chart_per_label_ ? currentLabel() : std::nullopt;
+    }
     void setChartPerLabel(bool per_label);
 
     // --- surface distances -----------------------------------------------------
@@ -289,6 +298,7 @@ private:
     // Follow the chosen label: the panel, the chart, the worst slice and the
     // sample table show its values (the views always show it).
     bool chart_per_label_ = true;
+    QString probability_warning_;
 
     bool synchronous_ = false;
     bool busy_ = false;
