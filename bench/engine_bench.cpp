@@ -201,6 +201,30 @@ void BM_Statistics(benchmark::State& state, std::vector<Metric> metrics, int thr
     state.SetLabel("dice=" + std::to_string(dice));
 }
 
+// bce against a soft float32 target (t = 0.05 or 0.95): the general
+// two-logarithm form, where the uint8 target takes the one-log binary form.
+void BM_Statistics_BceSoftTarget(benchmark::State& state)
+{
+    Inputs& in = inputs(state.range(0));
+    static std::map<std::int64_t, masklens::Volume> soft;
+    masklens::Volume& target = soft[state.range(0)];
+    if (target.byte_size() == 0) {
+        target = masklens::Volume("bench_soft_target", masklens::ScalarType::Float32, in.target.shape());
+        const auto* hard = in.target.data_as<std::uint8_t>();
+        auto* values = target.data_as<float>();
+        for (std::int64_t i = 0; i < in.voxels; ++i) {
+            values[i] = hard[i] ? 0.95F : 0.05F;
+        }
+    }
+    const masklens::StatisticsOptions options = options_for({Metric::Bce}, 1);
+    for (auto _ : state) {
+        masklens::BatchStatistics result = masklens::compute_statistics(in.prediction, target, options);
+        benchmark::DoNotOptimize(result.slices.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, in);
+}
+
 void BM_Evaluate_Default(benchmark::State& state)
 {
     Inputs& in = inputs(state.range(0));
@@ -234,6 +258,11 @@ BENCHMARK_CAPTURE(BM_Statistics, Default1Thread, masklens::default_metrics(), 1)
     ->Name("BM_Statistics_Default_1Thread")
     ->Apply(sizes);
 BENCHMARK_CAPTURE(BM_Statistics, NoBce, kNoBce, 0)->Name("BM_Statistics_NoBce")->Apply(sizes);
+// bce alone on one thread: the cost of its logarithms (binary and soft targets).
+BENCHMARK_CAPTURE(BM_Statistics, Bce1Thread, std::vector<Metric>{Metric::Bce}, 1)
+    ->Name("BM_Statistics_Bce_1Thread")
+    ->Apply(sizes);
+BENCHMARK(BM_Statistics_BceSoftTarget)->Name("BM_Statistics_BceSoftTarget_1Thread")->Apply(sizes);
 BENCHMARK_CAPTURE(BM_Statistics, Hard, kHard, 0)->Name("BM_Statistics_Hard")->Apply(sizes);
 BENCHMARK(BM_Evaluate_Default)->Apply(sizes);
 

@@ -127,6 +127,22 @@ template <class Real> double sum_in_double(const Real* values, std::int64_t coun
     return partial[0];
 }
 
+// 1 for a subnormal number (0 < |v| < the smallest normal), else 0: a test of
+// the bits that vectorises. Double's subnormals lie far below bce's clamp
+// (log < -708 < -100): never needed there.
+template <class Real> std::uint32_t is_subnormal(Real value)
+{
+    if constexpr (std::is_same_v<Real, float>) {
+        std::uint32_t bits = 0;
+        std::memcpy(&bits, &value, sizeof bits);
+        return static_cast<std::uint32_t>((bits & 0x7F800000u) == 0) &
+               static_cast<std::uint32_t>((bits & 0x007FFFFFu) != 0);
+    } else {
+        (void)value;
+        return 0;
+    }
+}
+
 // The hard counts of a chunk in one loop the compiler vectorises.
 struct HardCounts {
     std::int64_t predicted = 0, target = 0, both = 0;
@@ -288,11 +304,17 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
     }
     const MapR<Real> p(probability_data, padded);
 
+    // Float32 subnormal probabilities need the slower exact logarithm (most
+    // chunks hold none; for normal numbers both logarithms agree bit for bit).
+    bool subnormal = false;
     if (needs.range_check) {
         std::int32_t valid = 0;
+        std::uint32_t tiny = 0;
         for (Eigen::Index i = 0; i < count; ++i) {
             valid += terms::in_unit_interval(p[i]);
+            tiny |= is_subnormal(p[i]);
         }
+        subnormal = tiny != 0;
         if (valid != count) {
             violation.count += count - valid;
             // Keep the smallest flat index whatever the order chunks come in.
@@ -305,14 +327,30 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
                 }
             }
         }
+    } else if ((needs.bce || needs.focal) && !options.logits()) {
+        std::uint32_t tiny = 0; // probabilities from softmax: no range to check
+        for (Eigen::Index i = 0; i < count; ++i) {
+            tiny |= is_subnormal(p[i]);
+        }
+        subnormal = tiny != 0;
     }
-    if (needs.bce) {
-        if (options.logits()) {
-            sink.add(&RegionStats::bce, terms::bce_with_logits(x, t));
-        } else if (needs.binary_target) {
-            sink.add(&RegionStats::bce, terms::bce_binary_target(p, t));
+    const auto probability_bce = [&](const auto& use) {
+        if (needs.binary_target) {
+            // The log's argument once, in the (otherwise unused) probability buffer.
+            probability_buffer.head(padded) = terms::binary_target_argument(p, t);
+            const MapR<Real> u(probability_buffer.data(), padded);
+            subnormal ? use(terms::bce_binary_target_of<true>(u, p, t))
+                      : use(terms::bce_binary_target_of<false>(u, p, t));
         } else {
-            sink.add(&RegionStats::bce, terms::bce(p, t));
+            subnormal ? use(terms::bce<true>(p, t)) : use(terms::bce<false>(p, t));
+        }
+    };
+    if (needs.bce) {
+        const auto add_bce = [&](const auto& bce_terms) { sink.add(&RegionStats::bce, bce_terms); };
+        if (options.logits()) {
+            add_bce(terms::bce_with_logits(x, t));
+        } else {
+            probability_bce(add_bce);
         }
     }
     if (needs.focal) {
@@ -337,10 +375,8 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
         };
         if (options.logits()) {
             weighted(terms::bce_with_logits(x, t));
-        } else if (needs.binary_target) {
-            weighted(terms::bce_binary_target(p, t));
         } else {
-            weighted(terms::bce(p, t));
+            probability_bce(weighted);
         }
     }
     if (needs.squared) {

@@ -38,6 +38,15 @@ MASKLENS_HD inline double op_log(double x)
 {
     return log(x);
 }
+// The scalar logs are exact for subnormal numbers already.
+MASKLENS_HD inline float op_log_subnormal(float x)
+{
+    return logf(x);
+}
+MASKLENS_HD inline double op_log_subnormal(double x)
+{
+    return log(x);
+}
 MASKLENS_HD inline float op_exp(float x)
 {
     return expf(x);
@@ -70,6 +79,14 @@ MASKLENS_HD inline double op_max(double x, double bound)
 {
     return x > bound ? x : bound;
 }
+MASKLENS_HD inline float op_min(float x, float bound)
+{
+    return x < bound ? x : bound;
+}
+MASKLENS_HD inline double op_min(double x, double bound)
+{
+    return x < bound ? x : bound;
+}
 MASKLENS_HD inline float op_select(bool where, float a, float b)
 {
     return where ? a : b;
@@ -99,12 +116,20 @@ MASKLENS_HD inline double op_pow(double x, double e)
 // --- the same operations on Eigen array expressions (CPU, vectorised) -------
 template <class D> auto op_log(const Eigen::ArrayBase<D>& x)
 {
+    return x.log();
+}
+template <class D> auto op_log_subnormal(const Eigen::ArrayBase<D>& x)
+{
     using S = typename D::Scalar;
     if constexpr (std::is_same_v<S, float>) {
         // Eigen's vectorised float log treats denormals as the smallest
         // normal number (log = -87.3): scale them by 2^23 into the normal
         // range first, so log(1e-45) is -103.3, as the scalar logf gives.
-        const auto tiny = (x < S(1.17549435e-38F)).template cast<S>();
+        // tiny is 1 below FLT_MIN, else 0, without a comparison (Eigen 3.4
+        // evaluates comparisons and select() one element at a time): below
+        // FLT_MIN the gap is at least 2^-149, times 2^149 (in two steps) >= 1.
+        const auto tiny =
+            (((S(1.17549435e-38F) - x) * S(1.2676506e30F)) * S(5.6294995e14F)).max(S(0)).min(S(1));
         return (x * (S(1) + tiny * S(8388607))).log() - tiny * S(15.942385152878742);
     } else {
         return x.log();
@@ -126,6 +151,10 @@ template <class D> auto op_max(const Eigen::ArrayBase<D>& x, typename D::Scalar 
 {
     return x.max(bound);
 }
+template <class D> auto op_min(const Eigen::ArrayBase<D>& x, typename D::Scalar bound)
+{
+    return x.min(bound);
+}
 // where ? a : b, elementwise.
 template <class C, class A, class B>
 auto op_select(const Eigen::ArrayBase<C>& where, const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b)
@@ -144,42 +173,69 @@ template <class D> auto op_pow(const Eigen::ArrayBase<D>& x, typename D::Scalar 
 
 // --- the loss terms ---------------------------------------------------------
 
-// log(x) clamped below at -100, as torch.nn.functional.binary_cross_entropy
-// does: a certain and wrong prediction costs exactly 100, never infinity.
-template <class V> MASKLENS_HD auto clamped_log(const V& x)
+// log(x), with kSubnormal exact for float32 subnormal x too (Eigen's
+// vectorised log takes them for the smallest normal number, -87.3): the pass
+// asks for that only for chunks that hold one (has_subnormal), as it costs.
+template <bool kSubnormal, class V> MASKLENS_HD auto log_of(const V& x)
 {
-    using S = scalar_t<V>;
-    return op_max(op_log(x), S(-100));
+    if constexpr (kSubnormal) {
+        return op_log_subnormal(x);
+    } else {
+        return op_log(x);
+    }
 }
 
-// log(1 - p), exact to float precision for small p too (where 1 - p alone
-// rounds away most of p's digits): q = 1 - p, and log(q) (-p) / (q - 1)
-// undoes that rounding (q - 1 is exact); q == 1 leaves log1p(-p) = -p.
-template <class P> MASKLENS_HD auto log_one_minus(const P& p)
+// log(x) clamped below at -100, as torch.nn.functional.binary_cross_entropy
+// does: a certain and wrong prediction costs exactly 100, never infinity.
+template <bool kSubnormal = false, class V> MASKLENS_HD auto clamped_log(const V& x)
+{
+    using S = scalar_t<V>;
+    return op_max(log_of<kSubnormal>(x), S(-100));
+}
+
+// log(1 - p) to float precision for small p too, where 1 - p alone rounds
+// most of p's digits away: u = fl(1 - p), and the rounding e = (1 - u) - p
+// (exact: 1 - u is exact near 1) is added back, log(u + e) ~ log(u) + e (the
+// error is e p / (1 - p), below float precision). u == 1 gives -p. No
+// division, branch or select, so that Eigen vectorises it (Eigen 3.4
+// evaluates select() one element at a time).
+// kSubnormal (exact logs of float32 subnormals) only costs: for normal
+// numbers both logarithms agree bit for bit, so the pass asks for it only in
+// chunks that hold a subnormal probability.
+template <bool kSubnormal = false, class P> MASKLENS_HD auto log_one_minus(const P& p)
 {
     using S = scalar_t<P>;
-    const auto q = S(1) - p;
-    return op_select(q == S(1), -p, op_log(q) * (-p / (q - S(1))));
+    const auto u = S(1) - p;
+    return log_of<kSubnormal>(u) + ((S(1) - u) - p);
 }
 
 // Binary cross-entropy of probability p against target t (both in [0, 1]),
 // each log clamped at -100 as PyTorch does.
-template <class P, class T> MASKLENS_HD auto bce(const P& p, const T& t)
+template <bool kSubnormal = false, class P, class T> MASKLENS_HD auto bce(const P& p, const T& t)
 {
     using S = scalar_t<P>;
-    return -(t * clamped_log(p) + (S(1) - t) * op_max(log_one_minus(p), S(-100)));
+    return -(t * clamped_log<kSubnormal>(p) + (S(1) - t) * op_max(log_one_minus<kSubnormal>(p), S(-100)));
 }
 
 // The same for a target known to be 0 or 1, with one log: u = t p + (1 - t)
-// (1 - p) is exactly p or the rounded 1 - p, and the value is bit for bit
-// bce()'s (t = 1: log(p); t = 0: log_one_minus(p)'s expression on u).
-template <class P, class T> MASKLENS_HD auto bce_binary_target(const P& p, const T& t)
+// (1 - p) (binary_target_argument) is exactly p or log_one_minus's u, and the
+// rounding term is added for t = 0 only, so the value is bit for bit bce()'s.
+// The CPU pass evaluates u once into a buffer and passes it in.
+template <class P, class T> MASKLENS_HD auto binary_target_argument(const P& p, const T& t)
 {
     using S = scalar_t<P>;
-    const auto u = t * p + (S(1) - t) * (S(1) - p);
-    const auto value =
-        op_select(u == S(1), (S(1) - t) * -p, op_log(u) * op_select(t > S(0.5), t, -p / (u - S(1))));
-    return -op_max(value, S(-100));
+    return t * p + (S(1) - t) * (S(1) - p);
+}
+template <bool kSubnormal = false, class U, class P, class T>
+MASKLENS_HD auto bce_binary_target_of(const U& u, const P& p, const T& t)
+{
+    using S = scalar_t<P>;
+    return -op_max(log_of<kSubnormal>(u) + (S(1) - t) * ((S(1) - u) - p), S(-100));
+}
+template <bool kSubnormal = false, class P, class T>
+MASKLENS_HD auto bce_binary_target(const P& p, const T& t)
+{
+    return bce_binary_target_of<kSubnormal>(binary_target_argument(p, t), p, t);
 }
 
 // Binary cross-entropy of logit x against t, in the overflow-free form
