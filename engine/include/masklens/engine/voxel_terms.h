@@ -224,7 +224,7 @@ template <bool kSubnormal = false, class P, class T> MASKLENS_HD auto bce(const 
 template <class P, class T> MASKLENS_HD auto binary_target_argument(const P& p, const T& t)
 {
     using S = scalar_t<P>;
-    return t * p + (S(1) - t) * (S(1) - p);
+    return (S(1) - t) + (S(2) * t - S(1)) * p; // 1 - p or p, rounded as 1 - p is
 }
 template <bool kSubnormal = false, class U, class P, class T>
 MASKLENS_HD auto bce_binary_target_of(const U& u, const P& p, const T& t)
