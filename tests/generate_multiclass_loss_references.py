@@ -170,11 +170,12 @@ def per_class_run(cls, kw, x, y, metric, flags, target_words, class_red="mean", 
             "metrics": {metric: {"samples": [float(v) for v in samples], "batch": float(batch)}}}
 
 
-def per_sample_run(fn, x, y, metric, flags, words):
+def per_sample_run(fn, x, y, metric, flags, words, equal_mean=True):
     """Loss with one value per batch: samples[b] = fn(x[b:b+1], y[b:b+1]), batch = fn(x, y)."""
     samples = [float(fn(x[b:b + 1], y[b:b + 1])) for b in range(x.shape[0])]
     batch = float(fn(x, y))
-    close(batch, sum(samples) / len(samples), 1e-12, metric)  # equal-size samples
+    if equal_mean:  # equal-size samples (not for batch=True, which pools first)
+        close(batch, sum(samples) / len(samples), 1e-12, metric)
     words = (f"{words}; samples[b]: the same on pred[b:b+1], target[b:b+1]; "
              f"batch: on the whole batch")
     return {"flags": flags, "monai": words,
@@ -234,6 +235,23 @@ def loss_runs_labelmap(logits, target, c):
              + SMOOTH_FLAGS + ["--include-background"])
     runs.append(per_class_run(DiceLoss, kw, x, y, "dice_loss", flags, tw,
                               class_red="sum", batch_red="sum"))
+
+    # b2. DiceLoss(batch=True) and GeneralizedDiceLoss(batch=True): the batch
+    # value from sums over the whole batch per class (samples: each sample
+    # alone, where batch=True changes nothing).
+    for ib in (False, True):
+        kw = dict(include_background=ib, to_onehot_y=True, softmax=True, batch=True,
+                  smooth_nr=SMOOTH, smooth_dr=SMOOTH)
+        flags = (["--activation", "softmax", "--class-reduction", "mean", "--pool-batch"]
+                 + SMOOTH_FLAGS + (["--include-background"] if ib else []))
+        words = f"{call('DiceLoss', kw)}(pred.double(), {tw}) (reduction='mean')"
+        runs.append(per_sample_run(DiceLoss(**kw), x, y, "dice_loss", flags, words, equal_mean=False))
+    kw = dict(include_background=False, to_onehot_y=True, softmax=True, batch=True, w_type="square",
+              smooth_nr=SMOOTH, smooth_dr=SMOOTH)
+    flags = ["--activation", "softmax", "--gdl-weight", "square", "--pool-batch"] + SMOOTH_FLAGS
+    words = f"{call('GeneralizedDiceLoss', kw)}(pred.double(), {tw}) (reduction='mean')"
+    runs.append(per_sample_run(GeneralizedDiceLoss(**kw), x, y, "generalized_dice_loss", flags, words,
+                               equal_mean=False))
 
     # c. TverskyLoss
     kw = dict(include_background=False, to_onehot_y=True, softmax=True, alpha=0.3, beta=0.7,

@@ -113,6 +113,9 @@ Metrics:
                         1/G^2, 1/G or 1 from the class's target sum G
                         (default square)
   --lambda-dice L, --lambda-ce L   dice_ce weights (default 1, 1)
+  --pool-batch          batch values of dice_loss, iou_loss, tversky_loss and
+                        generalized_dice_loss from each class's sums over the
+                        whole batch (MONAI batch=True), not means over samples
   --ignore-empty-target dice and iou are NaN where the target is empty, even
                         when something was predicted (MONAI DiceMetric and
                         MeanIoU ignore_empty=True)
@@ -302,6 +305,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
             metric.lambda_dice = parse_number(name, value());
         } else if (name == "--lambda-ce") {
             metric.lambda_ce = parse_number(name, value());
+        } else if (name == "--pool-batch") {
+            metric.pool_batch = true;
         } else if (name == "--include-background") {
             command.statistics.include_background = true;
         } else if (name == "--ignore-empty-target") {
@@ -461,7 +466,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         }
         if (option.has_inline_value() &&
             (name == "--logits" || name == "--ignore-geometry" || name == "--allow-outside-data" ||
-             name == "--no-slices" || name == "--include-background" || name == "--ignore-empty-target")) {
+             name == "--no-slices" || name == "--include-background" || name == "--ignore-empty-target" ||
+             name == "--pool-batch")) {
             throw_usage_error(name + " takes no value");
         }
     }
@@ -543,7 +549,8 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
          << ", \"batch_reduction\": " << json_text(batch_reduction_text)
          << ", \"gdl_weight\": " << json_text(gdl_weight_text)
          << ", \"lambda_dice\": " << json_number(metric.lambda_dice)
-         << ", \"lambda_ce\": " << json_number(metric.lambda_ce) << "}";
+         << ", \"lambda_ce\": " << json_number(metric.lambda_ce)
+         << ", \"pool_batch\": " << (metric.pool_batch ? "true" : "false") << "}";
     command.options_json = json.str();
     return command;
 }

@@ -244,6 +244,23 @@ Evaluation derive_evaluation(BatchStatistics statistics, const std::vector<Metri
         }
         result.batch_valid[m] = std::isnan(value) ? 0 : samples;
     }
+    if (options.pool_batch) {
+        // MONAI batch=True: each class's sums over every sample, then the loss.
+        std::vector<RegionStats> label_totals(stats.labels.size());
+        for (std::int64_t n = 0; n < samples; ++n) {
+            for (std::size_t l = 0; l < stats.labels.size(); ++l) {
+                label_totals[l] += stats.label_sample(n, l);
+            }
+        }
+        for (std::size_t m = 0; m < result.metrics.size(); ++m) {
+            const Metric metric = result.metrics[m];
+            if (metric == Metric::DiceLoss || metric == Metric::IouLoss || metric == Metric::TverskyLoss ||
+                metric == Metric::GeneralizedDiceLoss) {
+                result.batch[m] = class_value(metric, batch_total, label_totals, options);
+                result.batch_valid[m] = std::isnan(result.batch[m]) ? 0 : samples;
+            }
+        }
+    }
 
     for (std::size_t l = 0; l < stats.labels.size(); ++l) {
         BatchLabelResult label;

@@ -129,6 +129,10 @@ struct MetricOptions {
     ClassReduction class_reduction = ClassReduction::Pooled;
     BatchReduction batch_reduction = BatchReduction::Mean;
     GdlWeight gdl_weight = GdlWeight::Square;
+    // The batch values of dice_loss, iou_loss, tversky_loss and
+    // generalized_dice_loss from sums over the whole batch (per class)
+    // instead of means over samples: MONAI's batch=True.
+    bool pool_batch = false;
     double lambda_dice = 1.0; // dice_ce weights (MONAI DiceCELoss lambda_dice, lambda_ce)
     double lambda_ce = 1.0;
     double focal_gamma = 2.0;
