@@ -42,6 +42,7 @@ private slots:
     void perLabelChartSeries();
     void comparisonMatchesEngine();
     void comparisonFollowsSettingsAndSlice();
+    void comparisonPerPredictionActivation();
     void comparisonBestEntries();
     void comparisonDifferMostSlice();
     void comparisonDifferenceCounts();
@@ -649,8 +650,7 @@ void TestPresenter::perLabelChartSeries()
     QVERIFY(same_value(presenter.sampleValueOf(0, Metric::Dice), expected.values[dice]));
     presenter.setChartPerLabel(false);
     QVERIFY(same_values(presenter.chartSeries(Metric::Dice), presenter.sliceSeries(Metric::Dice)));
-    QVERIFY(same_value(presenter.sampleValue(Metric::Dice),
-                       presenter.evaluation()->samples[0].values[dice]));
+    QVERIFY(same_value(presenter.sampleValue(Metric::Dice), presenter.evaluation()->samples[0].values[dice]));
 }
 
 // ---------------------------------------------------------------------------
@@ -759,6 +759,54 @@ void TestPresenter::comparisonFollowsSettingsAndSlice()
     settings.axis = SliceAxis::H;
     QCOMPARE(c.comparison.chartSeries(2, Metric::Dice).size(), std::size_t{16});
     compare_with_engine(c.comparison, c.predictions, *c.target, settings);
+}
+
+// A logits model compared with a probability model: the added prediction
+// holds the logits of the first one; given its own activation (sigmoid) it is
+// evaluated, drawn and counted under it, while the first keeps none.
+void TestPresenter::comparisonPerPredictionActivation()
+{
+    SessionPresenter session;
+    session.setSynchronous(true);
+    ComparisonPresenter comparison(&session);
+    const auto probabilities = synthetic_prediction();
+    std::vector<float> logits;
+    for (std::int64_t i = 0; i < probabilities->shape().elements(); ++i) {
+        const double p =
+            std::clamp(element_value(*probabilities, static_cast<std::size_t>(i)), 1e-4, 1 - 1e-4);
+        logits.push_back(static_cast<float>(std::log(p / (1 - p))));
+    }
+    auto logit_volume = make_float("logits", synthetic_shape(), logits);
+    set_spacing(*logit_volume);
+    const auto target = synthetic_target();
+    session.setVolumes(probabilities, target, QStringLiteral("probabilities.npy"));
+    session.waitForIdle();
+    comparison.addPredictionVolume(logit_volume, QStringLiteral("logits"));
+    comparison.waitForIdle();
+    QCOMPARE(comparison.activation(1), Activation::None);
+    QVERIFY(std::isnan(comparison.sampleValue(1, Metric::Bce))); // logits refused as probabilities
+    comparison.setActivation(1, Activation::Sigmoid);
+    comparison.waitForIdle();
+    QCOMPARE(comparison.activation(1), Activation::Sigmoid);
+    QCOMPARE(comparison.activation(0), Activation::None);
+    QCOMPARE(comparison.pairView(1).rule.activation, Activation::Sigmoid);
+    QCOMPARE(comparison.pairView(0).rule.activation, Activation::None);
+    EvaluationSettings sigmoid;
+    sigmoid.activation = Activation::Sigmoid;
+    const Evaluation expected = engine_evaluation(*logit_volume, *target, sigmoid);
+    for (const Metric metric : {Metric::Bce, Metric::Dice, Metric::DiceLoss}) {
+        const auto m = static_cast<std::size_t>(
+            std::find(expected.metrics.begin(), expected.metrics.end(), metric) - expected.metrics.begin());
+        QVERIFY(same_value(comparison.sampleValue(1, metric), expected.samples[0].values[m]));
+    }
+    const Evaluation first = engine_evaluation(*probabilities, *target);
+    QVERIFY(same_values(comparison.evaluation(0)->samples[0].values, first.samples[0].values));
+    // A session setting change keeps the added prediction's own activation.
+    session.setThreshold(0.6);
+    session.waitForIdle();
+    comparison.waitForIdle();
+    QCOMPARE(comparison.evaluation(1)->options.activation, Activation::Sigmoid);
+    QCOMPARE(comparison.evaluation(1)->options.threshold, 0.6);
 }
 
 void TestPresenter::comparisonBestEntries()

@@ -55,6 +55,9 @@ struct ComparisonPresenter::Extra {
     bool pending = true;
     bool shown_3d = false;
     std::uint64_t generation = 0;
+    // Its own activation (a logits model beside a probability model); none:
+    // the session's. The decision follows it as in the session.
+    std::optional<Activation> activation;
     // What the running or last job evaluates against.
     EvaluationSettings requested;
     const Volume* requested_target = nullptr;
@@ -367,8 +370,45 @@ PairView ComparisonPresenter::pairView(int index) const
     PairView view = session_->pairView();
     if (const Evaluation* source = evaluation(index)) {
         view.pairing = source->statistics.pairing;
+        view.rule = source->options.rule(); // each prediction's own rule
     }
     return view;
+}
+
+EvaluationSettings ComparisonPresenter::settingsOf(const Extra& extra) const
+{
+    EvaluationSettings settings = session_->settings();
+    if (extra.activation && *extra.activation != settings.activation) {
+        settings.activation = *extra.activation;
+        settings.decision = *extra.activation == Activation::Softmax ? Decision::Argmax : Decision::Threshold;
+    }
+    return settings;
+}
+
+Activation ComparisonPresenter::activation(int index) const
+{
+    if (index >= 1 && index < count()) {
+        const Extra& extra = *extras_[static_cast<std::size_t>(index - 1)];
+        return settingsOf(extra).activation;
+    }
+    return session_->settings().activation;
+}
+
+void ComparisonPresenter::setActivation(int index, Activation activation)
+{
+    if (index == 0) {
+        session_->setActivation(activation); // every entry without its own follows
+        return;
+    }
+    if (index < 1 || index >= count()) {
+        return;
+    }
+    Extra& extra = *extras_[static_cast<std::size_t>(index - 1)];
+    extra.activation = activation;
+    if (extra.requested != settingsOf(extra)) {
+        evaluateExtra(extra);
+        emit entriesChanged();
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -426,7 +466,7 @@ void ComparisonPresenter::onEvaluationChanged()
     for (const std::uint64_t id : extraIds()) {
         Extra* extra = findExtra(id);
         if (extra &&
-            (extra->requested != session_->settings() || extra->requested_target != session_->target())) {
+            (extra->requested != settingsOf(*extra) || extra->requested_target != session_->target())) {
             evaluateExtra(*extra);
         }
     }
@@ -444,7 +484,7 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
     extra.cancel = std::make_shared<std::atomic<bool>>(false);
     extra.pending = true;
     resetExtraDistances(extra); // the distances of the previous settings are stale
-    extra.requested = session_->settings();
+    extra.requested = settingsOf(extra);
     extra.requested_target = session_->target();
     const std::uint64_t generation = ++extra.generation;
     const std::uint64_t id = extra.id;

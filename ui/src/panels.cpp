@@ -11,6 +11,7 @@
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPushButton>
 #include <QScatterSeries>
@@ -720,6 +721,27 @@ ComparisonTable::ComparisonTable(ComparisonPresenter* comparison, QWidget* paren
             comparison_->setShownIn3d(item->row(), item->checkState() == Qt::Checked);
         }
     });
+    // Each prediction's activation (a logits model beside a probability model).
+    setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const int row = rowAt(at.y());
+        if (row < 0) {
+            return;
+        }
+        QMenu menu(this);
+        menu.setObjectName(QStringLiteral("activationMenu"));
+        for (const auto& [activation, text] :
+             {std::pair{Activation::None, tr("Probabilities (no activation)")},
+              std::pair{Activation::Sigmoid, tr("Logits (sigmoid)")},
+              std::pair{Activation::Softmax, tr("Logits over channels (softmax)")}}) {
+            QAction* action = menu.addAction(text);
+            action->setCheckable(true);
+            action->setChecked(comparison_->activation(row) == activation);
+            connect(action, &QAction::triggered, this,
+                    [this, row, activation = activation]() { comparison_->setActivation(row, activation); });
+        }
+        menu.exec(viewport()->mapToGlobal(at));
+    });
     rebuild();
 }
 
@@ -776,8 +798,12 @@ void ComparisonTable::refreshValues()
         shown->setCheckState(comparison_->shownIn3d(row) ? Qt::Checked : Qt::Unchecked);
         shown->setToolTip(tr("Show this prediction's surface in the 3D view"));
         QTableWidgetItem* name = cell(row, kNameColumn);
-        name->setText(comparison_->name(row));
-        name->setToolTip(comparison_->path(row));
+        const Activation activation = comparison_->activation(row);
+        name->setText(comparison_->name(row) + (activation == Activation::None
+                                                    ? QString()
+                                                    : QStringLiteral(" (%1)").arg(QString::fromUtf8(
+                                                          activation_name(activation).data()))));
+        name->setToolTip(comparison_->path(row) + tr("\nRight-click: this prediction's activation"));
         const Rgb colour = comparison_colour(row);
         name->setData(Qt::DecorationRole, QColor(colour.r, colour.g, colour.b));
     }

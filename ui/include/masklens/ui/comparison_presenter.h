@@ -79,6 +79,12 @@ public:
 
     // How entry `index` is read at a voxel (its pairing; the session's sample, label, threshold).
     PairView pairView(int index) const;
+    // Each prediction's activation: entry 0 is the session's (setting it
+    // changes the session's, which the others follow unless they have their
+    // own); an added prediction may have its own (a logits model compared
+    // with a probability model), and is re-evaluated under it.
+    Activation activation(int index) const;
+    void setActivation(int index, Activation activation);
 
     // --- numbers (straight from each entry's Evaluation) ----------------------------
     // The metrics every evaluated entry has, in entry 0's order (with the
@@ -168,6 +174,7 @@ private:
 
     SessionPresenter* session_;
     std::vector<std::unique_ptr<Extra>> extras_;
+    EvaluationSettings settingsOf(const Extra& extra) const;
     std::uint64_t next_id_ = 1;
     QStringList queued_; // paths to add once the session's pair is open
     bool expect_new_pair_ = false;
