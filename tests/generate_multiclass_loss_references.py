@@ -57,17 +57,15 @@ Semantics of "samples" / "batch":
     (reduction "mean") on the whole batch.
 """
 
-import argparse
-import json
 import math
-import pathlib
-import shutil
 import warnings
 
 import numpy as np
 import scipy.ndimage as ndi
 import torch
 import torch.nn.functional as F
+
+from reference_cases import assert_unique_max, call, close, run_generator
 
 import monai
 from monai.data import set_track_meta
@@ -94,57 +92,14 @@ SMOOTH_FLAGS = ["--smooth-nr", "1e-5", "--smooth-dr", "1e-5"]
 
 # ---------------------------------------------------------------- helpers
 
-def clean(obj):
-    """NaN -> None, +-inf -> "inf"/"-inf", numpy/torch scalars -> Python numbers."""
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
-    if isinstance(obj, torch.Tensor):
-        assert obj.numel() == 1
-        obj = float(obj.item())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj) + 0.0  # -0.0 -> 0.0
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    return obj
 
 
-def write_case(root, name, description, pred, target, runs):
-    d = root / name
-    d.mkdir(parents=True)
-    np.save(d / "pred.npy", np.ascontiguousarray(pred))
-    np.save(d / "target.npy", np.ascontiguousarray(target))
-    body = {
-        "case": name,
-        "description": description,
-        "pred": {"dtype": str(pred.dtype), "shape": list(pred.shape)},
-        "target": {"dtype": str(target.dtype), "shape": list(target.shape)},
-        "runs": runs,
-    }
-    text = json.dumps(clean(body), indent=1, allow_nan=False)
-    (d / "expected.json").write_text(text + "\n")
 
 
-def call(name, kw):
-    """A constructor call as text, e.g. DiceLoss(softmax=True, reduction='none')."""
-    return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in kw.items()) + ")"
 
 
-def close(a, b, rel, what):
-    a, b = float(a), float(b)
-    assert abs(a - b) <= rel * max(abs(a), abs(b), 1e-300), (what, a, b)
 
 
-def assert_unique_max(x, axis=1):
-    """No exact ties along the class axis (so argmax is unambiguous)."""
-    s = np.sort(x, axis=axis)
-    assert np.all(np.take(s, -1, axis=axis) > np.take(s, -2, axis=axis)), "tie in argmax"
 
 
 def check_softmax_keeps_argmax(logits):
@@ -577,21 +532,7 @@ CASES = [
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    here = pathlib.Path(__file__).resolve().parent
-    ap.add_argument("--out", type=pathlib.Path, default=here / "data" / "multiclass_losses",
-                    help="output folder (default: tests/data/multiclass_losses); replaced whole")
-    args = ap.parse_args()
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    root = args.out
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    for make, seed in CASES:
-        name, desc, pred, target, runs = make(np.random.default_rng(seed))
-        write_case(root, name, desc, pred, target, runs)
-        print(f"{name}: {len(runs)} run(s)")
+    run_generator(__doc__, CASES, "multiclass_losses")
 
 
 if __name__ == "__main__":

@@ -38,15 +38,12 @@ NaN is written as null. MONAI semantics reproduced here (1.4.0):
   * get_confusion_matrix() orders its last axis [tp, fp, tn, fn].
 """
 
-import argparse
-import json
-import math
-import pathlib
-import shutil
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from reference_cases import assert_unique_max, run_generator
 
 import monai
 from monai.data import set_track_meta
@@ -67,21 +64,6 @@ METRICS = ["dice", "iou", "precision", "recall", "specificity", "tp", "fp", "fn"
 
 # ---------------------------------------------------------------- helpers
 
-def clean(obj):
-    """NaN -> None, numpy/torch scalars -> Python numbers, recursively."""
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj) + 0.0  # -0.0 -> 0.0
-        if math.isnan(v):
-            return None
-        assert math.isfinite(v), "infinite value in a reference"
-        return v
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    return obj
 
 
 def rows(t):
@@ -89,20 +71,6 @@ def rows(t):
     return [[float(v) for v in r] for r in t.detach().to(torch.float64).cpu().numpy()]
 
 
-def write_case(root, name, description, pred, target, runs):
-    d = root / name
-    d.mkdir(parents=True)
-    np.save(d / "pred.npy", np.ascontiguousarray(pred))
-    np.save(d / "target.npy", np.ascontiguousarray(target))
-    body = {
-        "case": name,
-        "description": description,
-        "pred": {"dtype": str(pred.dtype), "shape": list(pred.shape)},
-        "target": {"dtype": str(target.dtype), "shape": list(target.shape)},
-        "runs": runs,
-    }
-    text = json.dumps(clean(body), indent=1, allow_nan=False)
-    (d / "expected.json").write_text(text + "\n")
 
 
 # ------------------------------------------------- MONAI post-processing
@@ -213,12 +181,6 @@ def runs_for(pred, target, pred_mode, target_mode, c, base, ibs=(False, True), i
     return out, yp, y
 
 
-def assert_unique_max(x, axis=1):
-    """No exact ties along the class axis (so argmax is unambiguous)."""
-    s = np.sort(x, axis=axis)
-    top = np.take(s, -1, axis=axis)
-    second = np.take(s, -2, axis=axis)
-    assert np.all(top > second), "tie in argmax"
 
 
 # --------------------------------------------------------------- the cases
@@ -416,21 +378,7 @@ CASES = [
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    here = pathlib.Path(__file__).resolve().parent
-    ap.add_argument("--out", type=pathlib.Path, default=here / "data" / "multiclass",
-                    help="output folder (default: tests/data/multiclass); replaced whole")
-    args = ap.parse_args()
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    root = args.out
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    for make, seed in CASES:
-        name, desc, pred, target, runs = make(np.random.default_rng(seed))
-        write_case(root, name, desc, pred, target, runs)
-        print(f"{name}: {len(runs)} run(s)")
+    run_generator(__doc__, CASES, "multiclass")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 // masklens-cli end to end: output formats and their contract, exit codes,
 // one-line errors naming the file, atomic output, untouched inputs.
+#include "cli_run.h"
 #include "npy_writer.h"
 #include <QCryptographicHash>
 #include <QDir>
@@ -15,33 +16,8 @@
 
 namespace {
 
-struct Run {
-    int exit_code = -1;
-    QString out;
-    QString err;
-};
-
-Run run_cli(const QStringList& arguments)
-{
-    QProcess process;
-    process.start(QStringLiteral(MASKLENS_CLI), arguments);
-    Run run;
-    if (!process.waitForFinished(60000)) {
-        process.kill();
-        run.err = "timed out (a hang)";
-        return run;
-    }
-    run.exit_code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    // "note:" lines say which device --device auto chose; errors are the rest.
-    const QStringList lines = QString::fromUtf8(process.readAllStandardError()).split('\n');
-    for (const QString& line : lines) {
-        if (!line.startsWith("note: ")) {
-            run.err += line.isEmpty() ? QString() : line + '\n';
-        }
-    }
-    return run;
-}
+using Run = masklens::testing::CliRun;
+using masklens::testing::run_cli;
 
 QString seed(const QString& name)
 {

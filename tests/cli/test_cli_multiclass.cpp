@@ -3,6 +3,7 @@
 // tests/generate_multiclass_references.py) is evaluated with each run's flags
 // and compared per (sample, label) with MONAI's reduction="none" values.
 // Also the bad inputs of the decision rule: each a one-line error.
+#include "cli_run.h"
 #include "npy_writer.h"
 
 #include <QDir>
@@ -19,31 +20,8 @@
 
 namespace {
 
-struct Run {
-    int exit_code = -1;
-    QString out;
-    QString err;
-};
-
-Run run_cli(const QStringList& arguments)
-{
-    QProcess process;
-    process.start(QStringLiteral(MASKLENS_CLI), arguments);
-    Run run;
-    if (!process.waitForFinished(60000)) {
-        process.kill();
-        run.err = "timed out (a hang)";
-        return run;
-    }
-    run.exit_code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    for (const QString& line : QString::fromUtf8(process.readAllStandardError()).split('\n')) {
-        if (!line.isEmpty() && !line.startsWith("note: ")) {
-            run.err += line + '\n';
-        }
-    }
-    return run;
-}
+using Run = masklens::testing::CliRun;
+using masklens::testing::run_cli;
 
 QString case_dir(const QString& name)
 {
