@@ -223,7 +223,9 @@ void check_rule(const DecisionRule& rule, const Volume& prediction)
 }
 
 ClassDecider::ClassDecider(const Volume& prediction, ScalarType target_type, const DecisionRule& rule)
-    : prediction_(prediction), rule_(rule), label_map_(is_label_type(prediction.type())),
+    : prediction_(prediction), rule_(rule),
+      label_map_(is_label_type(prediction.type()) &&
+                 prediction.shape().c == 1), // C integer channels: one-hot
       in_double_(decides_in_double(prediction.type(), target_type))
 {
     check_rule(rule, prediction);

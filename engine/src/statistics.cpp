@@ -688,6 +688,9 @@ private:
                     class_loss[i] = label >= 0 ? rows[static_cast<std::size_t>(label)][i] : Real(0);
                 }
             }
+            if (is_label_type(prediction_.type())) {
+                check_one_hot_prediction(state, n, d, chunk, count, buffers);
+            }
             apply_rule(options_.metric.rule(), channels, rows.data(), count, buffers.classes.data(),
                        softmax ? buffers.log_normaliser.data() : nullptr);
             if (class_terms && softmax) {
@@ -769,6 +772,26 @@ private:
                 }
                 slices[at].focal += term;
                 channel_labels[at * shape_.c + label].focal += term;
+            }
+        }
+    }
+
+    // An integer C-channel prediction must be one-hot: exactly one channel
+    // nonzero per voxel (the rows hold 0/1 after loading). Violations are
+    // noted like a one-hot target's, in the prediction.
+    template <class Real>
+    void check_one_hot_prediction(ThreadState& state, std::int64_t n, std::int64_t d, std::int64_t chunk,
+                                  std::int64_t count, ChunkBuffers<Real>& buffers) const
+    {
+        const std::int64_t plane_size = shape_.h * shape_.w;
+        const std::int64_t voxel0 = (n * shape_.c * shape_.d + d) * plane_size + chunk; // channel 0's index
+        for (std::int64_t i = 0; i < count; ++i) {
+            Real hot = 0;
+            for (std::int64_t c = 0; c < shape_.c; ++c) {
+                hot += buffers.channel_rows[static_cast<std::size_t>(c)][i];
+            }
+            if (hot != Real(1)) {
+                state.labels.note(voxel0 + i, static_cast<std::int64_t>(hot), true);
             }
         }
     }
@@ -1064,8 +1087,10 @@ PairingMode check_pair(const Volume& prediction, const Volume& target, const Sta
         } else if (p.c > 1 && options.metric.rule().exclusive_classes()) {
             pairing = PairingMode::OneHotTarget; // exclusive classes: the target must be one-hot
         }
-    } else if (spatial_equal && t.c == 1 && p.c > 1 && is_floating(prediction.type()) &&
+    } else if (spatial_equal && t.c == 1 && p.c > 1 &&
+               (is_floating(prediction.type()) || options.metric.rule().exclusive_classes()) &&
                is_label_type(target.type())) {
+        // (An integer C-channel prediction is a one-hot prediction: argmax.)
         pairing = PairingMode::ChannelOneHot;
     } else {
         throw_input_error(target.source(), "shape " + t.to_string() + " does not match the prediction's " +
@@ -1220,7 +1245,8 @@ BatchStatistics assemble_statistics(const Volume& prediction, const Volume& targ
         text << label_violation.count << " label value" << (label_violation.count == 1 ? " is" : "s are")
              << " out of range, first " << label_violation.first_value << " at "
              << position_string(file.shape(), label_violation.first_index);
-        if (plan.pairing == PairingMode::OneHotTarget) {
+        if (plan.pairing == PairingMode::OneHotTarget ||
+            (plan.pairing == PairingMode::ChannelOneHot && label_violation.in_prediction)) {
             // first_value: how many channels hold 1 there (-1: a value other than 0 and 1).
             std::ostringstream one_hot;
             one_hot << label_violation.count << " voxel" << (label_violation.count == 1 ? " is" : "s are")
@@ -1229,8 +1255,8 @@ BatchStatistics assemble_statistics(const Volume& prediction, const Volume& targ
                     << (label_violation.first_value < 0
                             ? std::string("a value other than 0 and 1")
                             : std::to_string(label_violation.first_value) + " channels hold 1")
-                    << "; with --activation softmax or --decision argmax a C-channel target must be one-hot "
-                       "(exactly one 1 per voxel, the rest 0)";
+                    << "; with --activation softmax or --decision argmax a C-channel target, and an integer "
+                       "C-channel prediction, must be one-hot (exactly one 1 per voxel, the rest 0)";
             throw_input_error(file.source(), one_hot.str());
         }
         if (plan.pairing == PairingMode::ChannelOneHot) {

@@ -377,6 +377,45 @@ private slots:
         QCOMPARE(result.err.count('\n'), 1);
     }
 
+    // An integer C-channel prediction is a one-hot prediction (argmax reads
+    // its hot channel) and must be one-hot: two hot channels at one voxel is
+    // an input error naming the prediction and the position.
+    void one_hot_predictions_are_read_and_checked()
+    {
+        // Target labels (h, w): [0 1; 2 2]. Prediction classes: [0 2; 2 1].
+        const QString target = dir_.filePath("ohp_target.npy");
+        write_npy(target, "|u1", "(1, 1, 2, 2)", bytes_of(std::vector<std::uint8_t>{0, 1, 2, 2}));
+        const QString pred = dir_.filePath("ohp_pred.npy");
+        write_npy(pred, "|u1", "(1, 3, 2, 2)",
+                  bytes_of(std::vector<std::uint8_t>{1, 0, 0, 0, /* c1 */ 0, 0, 0, 1, /* c2 */ 0, 1, 1, 0}));
+        Run result = run_cli({"evaluate", pred, target, "--decision", "argmax", "--include-background",
+                              "--metrics", "dice,tp", "--format", "json", "--no-slices"});
+        QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+        const QJsonArray labels = QJsonDocument::fromJson(result.out.toUtf8())
+                                      .object()
+                                      .value("samples")
+                                      .toArray()
+                                      .at(0)
+                                      .toObject()
+                                      .value("labels")
+                                      .toArray();
+        QCOMPARE(labels.size(), 3);
+        // Label 0: tp 1 of 1 and 1 -> 1; label 1: pred {(1,1)}, target {(0,1)} -> 0;
+        // label 2: pred {(0,1), (1,0)}, target {(1,0), (1,1)} -> 2*1 / 4.
+        const double want[] = {1.0, 0.0, 0.5};
+        for (int l = 0; l < 3; ++l) {
+            QCOMPARE(labels.at(l).toObject().value("values").toObject().value("dice").toDouble(), want[l]);
+        }
+        const QString doubled = dir_.filePath("ohp_two.npy");
+        write_npy(doubled, "|u1", "(1, 3, 2, 2)",
+                  bytes_of(std::vector<std::uint8_t>{1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1}));
+        result = run_cli({"evaluate", doubled, target, "--decision", "argmax"});
+        QCOMPARE(result.exit_code, 1);
+        QVERIFY2(result.err.contains(doubled) && result.err.contains("not one-hot") &&
+                     result.err.contains("h=1, w=1") && result.err.contains("2 channels hold 1"),
+                 qPrintable(result.err));
+    }
+
     // A C-channel target read as one-hot must be one-hot: two classes at one
     // voxel, or a value other than 0 and 1, is an input error naming the
     // target and the first position.
