@@ -264,6 +264,28 @@ template <class Real> struct ScatterSink {
     }
 };
 
+// Counts the NaN values of a chunk (the first at flat index offset + i).
+template <class Real>
+void note_nan(const Real* values, std::int64_t count, std::int64_t offset, RangeViolation& violation)
+{
+    std::int32_t numbers = 0;
+    for (std::int64_t i = 0; i < count; ++i) {
+        numbers += static_cast<std::int32_t>(values[i] == values[i]);
+    }
+    if (numbers == count) {
+        return;
+    }
+    violation.count += count - numbers;
+    if (offset < violation.first_index) {
+        for (std::int64_t i = 0; i < count; ++i) {
+            if (!(values[i] == values[i])) {
+                violation.first_index = std::min(violation.first_index, offset + i);
+                break;
+            }
+        }
+    }
+}
+
 // Where a chunk's hard decisions come from: the probabilities at the
 // threshold, or (exclusive classes) the argmax classes apply_rule chose.
 struct HardDecision {
@@ -327,7 +349,12 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
                 }
             }
         }
-    } else if ((needs.bce || needs.focal) && !options.logits()) {
+    } else if (needs.nan_check) {
+        // Logits may take any value but NaN (a NaN would make bce NaN, and
+        // the report would blame empty masks).
+        note_nan(x.data(), count, flat_offset, violation);
+    }
+    if (!needs.range_check && (needs.bce || needs.focal) && !options.logits()) {
         std::uint32_t tiny = 0; // probabilities from softmax: no range to check
         for (Eigen::Index i = 0; i < count; ++i) {
             tiny |= is_subnormal(p[i]);
@@ -690,6 +717,14 @@ private:
             }
             if (is_label_type(prediction_.type())) {
                 check_one_hot_prediction(state, n, d, chunk, count, buffers);
+            }
+            if (needs.nan_check) {
+                // NaN logits, found where they are (softmax spreads a NaN over
+                // the voxel's channels); the probabilities need no check then.
+                for (std::int64_t c = 0; c < channels; ++c) {
+                    note_nan(rows[static_cast<std::size_t>(c)], count, offset_of(c), state.range);
+                }
+                needs.nan_check = false;
             }
             apply_rule(options_.metric.rule(), channels, rows.data(), count, buffers.classes.data(),
                        softmax ? buffers.log_normaliser.data() : nullptr);
@@ -1147,8 +1182,9 @@ TermNeeds term_needs(const std::vector<Metric>& requested, const MetricOptions& 
     }
     const bool classes = pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget;
     needs.cross_entropy = needs.cross_entropy && classes;
-    needs.range_check =
-        (needs.bce || needs.focal || needs.cross_entropy) && options.activation == Activation::None;
+    const bool probability_logs = needs.bce || needs.focal || needs.cross_entropy;
+    needs.range_check = probability_logs && options.activation == Activation::None;
+    needs.nan_check = probability_logs && options.activation != Activation::None;
     needs.binary_target =
         integer_target || pairing == PairingMode::ChannelOneHot || pairing == PairingMode::OneHotTarget;
     return needs;
@@ -1231,11 +1267,17 @@ BatchStatistics assemble_statistics(const Volume& prediction, const Volume& targ
     const RangeViolation& range = output.range;
     if (range.count > 0) {
         std::ostringstream text;
-        text << range.count << " prediction value" << (range.count == 1 ? " is" : "s are")
-             << " outside [0, 1] or NaN, first at " << position_string(shape, range.first_index) << " = "
-             << value_at(prediction, range.first_index)
-             << "; bce, focal_loss and ce need probabilities (pass --logits or --activation softmax if these "
-                "are logits)";
+        if (options.metric.activation != Activation::None) {
+            text << range.count << " prediction value" << (range.count == 1 ? " is" : "s are")
+                 << " NaN, first at " << position_string(shape, range.first_index)
+                 << "; bce, focal_loss and ce need numbers";
+        } else {
+            text << range.count << " prediction value" << (range.count == 1 ? " is" : "s are")
+                 << " outside [0, 1] or NaN, first at " << position_string(shape, range.first_index) << " = "
+                 << value_at(prediction, range.first_index)
+                 << "; bce, focal_loss and ce need probabilities (pass --logits or --activation softmax if "
+                    "these are logits)";
+        }
         throw_input_error(prediction.source(), text.str());
     }
     const LabelViolation& label_violation = output.labels;

@@ -377,6 +377,28 @@ private slots:
         QCOMPARE(result.err.count('\n'), 1);
     }
 
+    // Logits may take any value but NaN: with bce requested a NaN logit is an
+    // input error naming the prediction and the position (not a NaN bce
+    // blamed on empty masks); without a probability metric it is no error.
+    void nan_logits_are_errors()
+    {
+        const QString pred = dir_.filePath("nan_logits.npy"), target = dir_.filePath("nan_target.npy");
+        write_npy(
+            pred, "<f4", "(1, 2, 2, 2)",
+            bytes_of(std::vector<float>{-3, 0.5F, 7, -1, 2, std::numeric_limits<float>::quiet_NaN(), 0, 1}));
+        write_npy(target, "|u1", "(1, 1, 2, 2)", bytes_of(std::vector<std::uint8_t>{0, 1, 1, 0}));
+        for (const QStringList& flags : {QStringList{"--logits", "--metrics", "bce,dice"},
+                                         QStringList{"--activation", "softmax", "--metrics", "ce"}}) {
+            const Run result = run_cli(QStringList{"evaluate", pred, target} + flags);
+            QCOMPARE(result.exit_code, 1);
+            QVERIFY2(result.err.contains(pred) && result.err.contains("1 prediction value is NaN") &&
+                         result.err.contains("c=1, h=0, w=1"),
+                     qPrintable(result.err));
+        }
+        const Run hard = run_cli({"evaluate", pred, target, "--activation", "softmax", "--metrics", "dice"});
+        QVERIFY2(hard.exit_code == 0, qPrintable(hard.err));
+    }
+
     // An integer C-channel prediction is a one-hot prediction (argmax reads
     // its hot channel) and must be one-hot: two hot channels at one voxel is
     // an input error naming the prediction and the position.

@@ -168,7 +168,6 @@ void TestWidgets::logitsWarningOffersSigmoid()
         const auto p = static_cast<float>(element_value(*probabilities, static_cast<std::size_t>(i)));
         logits.push_back(std::log(std::max(p, 1e-3F) / std::max(1.0F - p, 1e-3F)));
     }
-    logits[7] = std::numeric_limits<float>::quiet_NaN();
     auto prediction = make_float("logits", synthetic_shape(), logits);
     set_spacing(*prediction);
     load(prediction, synthetic_target());
@@ -199,6 +198,19 @@ void TestWidgets::logitsWarningOffersSigmoid()
     const Evaluation expected = engine_evaluation(*prediction, *synthetic_target(), settings);
     QCOMPARE(window_->presenter()->sampleValue(Metric::Bce),
              expected.samples[0].values[*window_->presenter()->metricIndex(Metric::Bce)]);
+    // A NaN logit: the warning comes back with the CLI's NaN error.
+    logits[7] = std::numeric_limits<float>::quiet_NaN();
+    auto with_nan = make_float("nan_logits", synthetic_shape(), logits);
+    set_spacing(*with_nan);
+    load(with_nan, synthetic_target());
+    QTRY_VERIFY(warning->isVisible());
+    try {
+        evaluate(*with_nan, *synthetic_target(), engine_options(settings));
+        QFAIL("the engine accepted a NaN logit");
+    } catch (const Error& error) {
+        QCOMPARE(window_->presenter()->probabilityWarning(), QString::fromStdString(error.what()));
+        QVERIFY(window_->presenter()->probabilityWarning().contains("NaN"));
+    }
 }
 
 void TestWidgets::tableRowChangesSample()

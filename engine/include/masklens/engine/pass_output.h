@@ -34,6 +34,7 @@ PassPlan plan_pass(const Volume& prediction, const Volume& target, const Statist
 struct TermNeeds {
     bool bce = false, focal = false, squared = false, absolute = false, overlap = false, hard = false;
     bool range_check = false;   // count predictions outside [0, 1] (or NaN)
+    bool nan_check = false;     // count NaN predictions (logits: any other value is fine)
     bool binary_target = false; // every target value is 0 or 1 (integer targets, one-hot)
     bool cross_entropy = false; // ce per voxel (C-channel predictions against classes)
 };
