@@ -146,6 +146,26 @@ bool is_distance_metric(Metric metric) noexcept
     }
 }
 
+bool higher_is_worse(Metric metric) noexcept
+{
+    switch (metric) {
+    case Metric::Dice:
+    case Metric::Iou:
+    case Metric::Precision:
+    case Metric::Recall:
+    case Metric::Specificity:
+    case Metric::Nsd:
+    case Metric::Tp:
+    case Metric::Tn: return false;
+    default: return true;
+    }
+}
+
+std::string_view metric_unit(Metric metric) noexcept
+{
+    return is_distance_metric(metric) && metric != Metric::Nsd ? "mm" : "";
+}
+
 bool needs_probabilities(Metric metric) noexcept
 {
     return metric == Metric::Bce || metric == Metric::FocalLoss;

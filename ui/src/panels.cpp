@@ -89,10 +89,10 @@ QString metric_label(Metric metric)
 {
     const QString name =
         QString::fromUtf8(metric_name(metric).data(), static_cast<qsizetype>(metric_name(metric).size()));
-    if (metric == Metric::Hd || metric == Metric::Hd95 || metric == Metric::Assd) {
-        return name + QStringLiteral(" (mm)");
-    }
-    return name;
+    const std::string_view unit = metric_unit(metric);
+    return unit.empty() ? name
+                        : name + QStringLiteral(" (%1)").arg(
+                                     QString::fromUtf8(unit.data(), static_cast<qsizetype>(unit.size())));
 }
 
 std::vector<Metric> table_metrics(const Evaluation& evaluation, bool labels_only)

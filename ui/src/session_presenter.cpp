@@ -78,21 +78,6 @@ QThreadPool* background_pool()
     return pool;
 }
 
-bool higher_is_worse(Metric metric) noexcept
-{
-    switch (metric) {
-    case Metric::Dice:
-    case Metric::Iou:
-    case Metric::Precision:
-    case Metric::Recall:
-    case Metric::Specificity:
-    case Metric::Nsd:
-    case Metric::Tp:
-    case Metric::Tn: return false;
-    default: return true;
-    }
-}
-
 struct SessionPresenter::Job {
     QString prediction_path;
     QString target_path;

@@ -79,6 +79,14 @@ bool is_count(Metric metric) noexcept;
 bool is_label_metric(Metric metric) noexcept;
 // Metrics that take logs of the prediction and therefore need it in [0, 1].
 bool needs_probabilities(Metric metric) noexcept;
+// Whether a larger value is worse (losses, fp, fn, distances) or better
+// (dice, iou, precision, recall, specificity, nsd, tp, tn): the "worst"
+// slice, sample and case, and the best entry of a comparison.
+bool higher_is_worse(Metric metric) noexcept;
+// The unit of a metric's values: "mm" for the distance metrics except nsd
+// (a fraction), "" for the others.
+std::string_view metric_unit(Metric metric) noexcept;
+
 // Metrics of all classes together, with no per-label value (ce, dice_ce,
 // generalized_dice_loss): C-channel predictions against classes only.
 bool is_class_combination(Metric metric) noexcept;

@@ -100,8 +100,6 @@ std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction,
 // (hd95, assd, nsd, hd; see SessionPresenter::setDistancesEnabled).
 std::vector<Metric> gui_distance_metrics();
 
-// Whether a larger value of the metric is worse (losses, fp, fn, distances).
-bool higher_is_worse(Metric metric) noexcept;
 
 // Where the surface-distance values stand for the numbers shown.
 enum class DistanceState {
