@@ -100,7 +100,6 @@ std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction,
 // (hd95, assd, nsd, hd; see SessionPresenter::setDistancesEnabled).
 std::vector<Metric> gui_distance_metrics();
 
-
 // Where the surface-distance values stand for the numbers shown.
 enum class DistanceState {
     Off,     // disabled, or no data
