@@ -73,6 +73,12 @@ const char* undefined_reason(Metric metric, double value)
         }
         return "infinite: exactly one mask is empty";
     }
+    if (std::isnan(value) && is_class_combination(metric)) {
+        return "undefined: needs a C-channel prediction against classes (a label map or a one-hot target)";
+    }
+    if (std::isnan(value) && (metric == Metric::Dice || metric == Metric::Iou)) {
+        return "undefined: zero denominator or empty target (empty masks, see --empty, --ignore-empty-target)";
+    }
     if (std::isnan(value)) {
         return "undefined: zero denominator (empty masks, see --empty)";
     }
