@@ -807,6 +807,16 @@ void TestPresenter::comparisonPerPredictionActivation()
     comparison.waitForIdle();
     QCOMPARE(comparison.evaluation(1)->options.activation, Activation::Sigmoid);
     QCOMPARE(comparison.evaluation(1)->options.threshold, 0.6);
+    // A rule this one-channel prediction cannot take (argmax) is refused with
+    // the engine's message, and the entry keeps its rule.
+    QSignalSpy errors(&comparison, &ComparisonPresenter::errorOccurred);
+    comparison.setDecision(1, Decision::Argmax);
+    comparison.waitForIdle();
+    QCOMPARE(errors.count(), 1);
+    QVERIFY(errors.at(0).at(1).toString().contains("C >= 2 channels"));
+    QCOMPARE(comparison.count(), 2);
+    QCOMPARE(comparison.decision(1), Decision::Threshold);
+    QCOMPARE(comparison.activation(1), Activation::Sigmoid);
 }
 
 void TestPresenter::comparisonBestEntries()

@@ -55,9 +55,11 @@ struct ComparisonPresenter::Extra {
     bool pending = true;
     bool shown_3d = false;
     std::uint64_t generation = 0;
-    // Its own activation (a logits model beside a probability model); none:
-    // the session's. The decision follows it as in the session.
+    // Its own activation (a logits model beside a probability model) and
+    // decision; none: the session's (a new activation brings its default
+    // decision, as in the session).
     std::optional<Activation> activation;
+    std::optional<Decision> decision;
     // What the running or last job evaluates against.
     EvaluationSettings requested;
     const Volume* requested_target = nullptr;
@@ -382,7 +384,55 @@ EvaluationSettings ComparisonPresenter::settingsOf(const Extra& extra) const
         settings.activation = *extra.activation;
         settings.decision = *extra.activation == Activation::Softmax ? Decision::Argmax : Decision::Threshold;
     }
+    if (extra.decision) {
+        settings.decision = *extra.decision;
+    }
     return settings;
+}
+
+Decision ComparisonPresenter::decision(int index) const
+{
+    if (index >= 1 && index < count()) {
+        return settingsOf(*extras_[static_cast<std::size_t>(index - 1)]).decision;
+    }
+    return session_->settings().decision;
+}
+
+void ComparisonPresenter::setDecision(int index, Decision decision)
+{
+    if (index == 0) {
+        session_->setDecision(decision);
+        return;
+    }
+    if (index < 1 || index >= count()) {
+        return;
+    }
+    Extra& extra = *extras_[static_cast<std::size_t>(index - 1)];
+    const std::optional<Decision> before = extra.decision;
+    extra.decision = decision;
+    applyRule(extra, extra.activation, before);
+}
+
+void ComparisonPresenter::applyRule(Extra& extra, std::optional<Activation> activation_before,
+                                    std::optional<Decision> decision_before)
+{
+    // A rule the prediction cannot take (softmax or argmax on one channel,
+    // an activation on integers) is refused with the engine's message.
+    if (extra.prediction) {
+        try {
+            check_rule(settingsOf(extra).rule(), *extra.prediction);
+        } catch (const Error& error) {
+            extra.activation = activation_before;
+            extra.decision = decision_before;
+            emit errorOccurred(tr("%1: this rule does not apply.").arg(extra.name),
+                               QString::fromStdString(error.what()));
+            return;
+        }
+    }
+    if (extra.requested != settingsOf(extra)) {
+        evaluateExtra(extra);
+        emit entriesChanged();
+    }
 }
 
 Activation ComparisonPresenter::activation(int index) const
@@ -404,11 +454,11 @@ void ComparisonPresenter::setActivation(int index, Activation activation)
         return;
     }
     Extra& extra = *extras_[static_cast<std::size_t>(index - 1)];
+    const std::optional<Activation> activation_before = extra.activation;
+    const std::optional<Decision> decision_before = extra.decision;
     extra.activation = activation;
-    if (extra.requested != settingsOf(extra)) {
-        evaluateExtra(extra);
-        emit entriesChanged();
-    }
+    extra.decision.reset(); // the activation's default decision
+    applyRule(extra, activation_before, decision_before);
 }
 
 // ---------------------------------------------------------------------------

@@ -740,6 +740,15 @@ ComparisonTable::ComparisonTable(ComparisonPresenter* comparison, QWidget* paren
             connect(action, &QAction::triggered, this,
                     [this, row, activation = activation]() { comparison_->setActivation(row, activation); });
         }
+        menu.addSeparator();
+        for (const auto& [decision, text] : {std::pair{Decision::Threshold, tr("Threshold per channel")},
+                                             std::pair{Decision::Argmax, tr("Argmax over channels")}}) {
+            QAction* action = menu.addAction(text);
+            action->setCheckable(true);
+            action->setChecked(comparison_->decision(row) == decision);
+            connect(action, &QAction::triggered, this,
+                    [this, row, decision = decision]() { comparison_->setDecision(row, decision); });
+        }
         menu.exec(viewport()->mapToGlobal(at));
     });
     rebuild();

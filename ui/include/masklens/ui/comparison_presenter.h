@@ -85,6 +85,9 @@ public:
     // with a probability model), and is re-evaluated under it.
     Activation activation(int index) const;
     void setActivation(int index, Activation activation);
+    // The same for the decision (threshold or argmax).
+    Decision decision(int index) const;
+    void setDecision(int index, Decision decision);
 
     // --- numbers (straight from each entry's Evaluation) ----------------------------
     // The metrics every evaluated entry has, in entry 0's order (with the
@@ -175,6 +178,10 @@ private:
     SessionPresenter* session_;
     std::vector<std::unique_ptr<Extra>> extras_;
     EvaluationSettings settingsOf(const Extra& extra) const;
+    // Re-evaluates an entry under its (new) rule, or restores the previous
+    // one and reports the engine's error when the prediction cannot take it.
+    void applyRule(Extra& extra, std::optional<Activation> activation_before,
+                   std::optional<Decision> decision_before);
     std::uint64_t next_id_ = 1;
     QStringList queued_; // paths to add once the session's pair is open
     bool expect_new_pair_ = false;
