@@ -28,27 +28,17 @@ inline constexpr std::int64_t kPacketPadding = 16;
 
 inline void load_labels(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t* out)
 {
-    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
-    switch (volume.type()) {
-    case ScalarType::Bool:
-    case ScalarType::UInt8: convert_labels(reinterpret_cast<const std::uint8_t*>(base), count, out); break;
-    case ScalarType::Int8: convert_labels(reinterpret_cast<const std::int8_t*>(base), count, out); break;
-    case ScalarType::Int16: convert_labels(reinterpret_cast<const std::int16_t*>(base), count, out); break;
-    case ScalarType::UInt16: convert_labels(reinterpret_cast<const std::uint16_t*>(base), count, out); break;
-    case ScalarType::Int32: convert_labels(reinterpret_cast<const std::int32_t*>(base), count, out); break;
-    case ScalarType::UInt32: convert_labels(reinterpret_cast<const std::uint32_t*>(base), count, out); break;
-    case ScalarType::Int64: convert_labels(reinterpret_cast<const std::int64_t*>(base), count, out); break;
-    case ScalarType::UInt64: {
-        // Values above int64's range are clamped so the range check rejects them.
-        const auto* in = reinterpret_cast<const std::uint64_t*>(base);
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = in[i] > static_cast<std::uint64_t>(kMaxLabel) ? kMaxLabel + 1
-                                                                   : static_cast<std::int64_t>(in[i]);
-        }
-        break;
-    }
-    default: break; // not reached: floats are never label maps
-    }
+    visit_elements(volume, offset, [&]<class T>(const T* in) {
+        if constexpr (std::is_same_v<T, std::uint64_t>) {
+            // Values above int64's range are clamped so the range check rejects them.
+            for (std::int64_t i = 0; i < count; ++i) {
+                out[i] = in[i] > static_cast<std::uint64_t>(kMaxLabel) ? kMaxLabel + 1
+                                                                       : static_cast<std::int64_t>(in[i]);
+            }
+        } else if constexpr (std::is_integral_v<T>) {
+            convert_labels(in, count, out);
+        } // floats are never label maps
+    });
 }
 
 // ---- sinks: where a chunk's terms go ---------------------------------------

@@ -66,32 +66,19 @@ template <class Emit>
 void visit_labels(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t stride,
                   Emit&& emit)
 {
-    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
-    const auto run = [&]<class T>(const T* values) {
+    detail::visit_elements(volume, offset, [&]<class T>(const T* values) {
         for (std::int64_t i = 0; i < count; ++i) {
-            const T v = values[i * stride];
-            // Negative or huge values match no label (the pass rejects them).
-            emit(i, v >= T(0) && static_cast<std::uint64_t>(v) <= (std::uint64_t{1} << 62)
-                        ? static_cast<std::int64_t>(v)
-                        : std::int64_t{-1});
+            if constexpr (std::is_integral_v<T>) {
+                const T v = values[i * stride];
+                // Negative or huge values match no label (the pass rejects them).
+                emit(i, v >= T(0) && static_cast<std::uint64_t>(v) <= (std::uint64_t{1} << 62)
+                            ? static_cast<std::int64_t>(v)
+                            : std::int64_t{-1});
+            } else {
+                emit(i, std::int64_t{-1}); // not reached: floats are no label maps
+            }
         }
-    };
-    switch (volume.type()) {
-    case ScalarType::Bool:
-    case ScalarType::UInt8: run(reinterpret_cast<const std::uint8_t*>(base)); break;
-    case ScalarType::Int8: run(reinterpret_cast<const std::int8_t*>(base)); break;
-    case ScalarType::Int16: run(reinterpret_cast<const std::int16_t*>(base)); break;
-    case ScalarType::UInt16: run(reinterpret_cast<const std::uint16_t*>(base)); break;
-    case ScalarType::Int32: run(reinterpret_cast<const std::int32_t*>(base)); break;
-    case ScalarType::UInt32: run(reinterpret_cast<const std::uint32_t*>(base)); break;
-    case ScalarType::Int64: run(reinterpret_cast<const std::int64_t*>(base)); break;
-    case ScalarType::UInt64: run(reinterpret_cast<const std::uint64_t*>(base)); break;
-    default:
-        for (std::int64_t i = 0; i < count; ++i) { // not reached: floats are no label maps
-            emit(i, std::int64_t{-1});
-        }
-        break;
-    }
+    });
 }
 
 } // namespace

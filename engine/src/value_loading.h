@@ -25,31 +25,47 @@ template <class Real, class Source> void convert_values(const Source* in, std::i
     }
 }
 
-// Elements [offset, offset + count) of the flat array.
-template <class Real>
-void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, Real* out)
+// A float16 element, read as its bits (kept apart from uint16 label maps).
+struct Half {
+    std::uint16_t bits;
+};
+
+// Calls visit(elements) with the volume's elements from flat index `offset`
+// on, typed as its scalar type (const std::uint8_t* for bool and uint8,
+// const Half* for float16): the one switch over scalar types for the pass,
+// the decision rule and the label counts.
+template <class Visit> void visit_elements(const Volume& volume, std::int64_t offset, Visit&& visit)
 {
     const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
     switch (volume.type()) {
     case ScalarType::Bool:
-    case ScalarType::UInt8: convert_values(reinterpret_cast<const std::uint8_t*>(base), count, out); break;
-    case ScalarType::Int8: convert_values(reinterpret_cast<const std::int8_t*>(base), count, out); break;
-    case ScalarType::Int16: convert_values(reinterpret_cast<const std::int16_t*>(base), count, out); break;
-    case ScalarType::UInt16: convert_values(reinterpret_cast<const std::uint16_t*>(base), count, out); break;
-    case ScalarType::Int32: convert_values(reinterpret_cast<const std::int32_t*>(base), count, out); break;
-    case ScalarType::UInt32: convert_values(reinterpret_cast<const std::uint32_t*>(base), count, out); break;
-    case ScalarType::Int64: convert_values(reinterpret_cast<const std::int64_t*>(base), count, out); break;
-    case ScalarType::UInt64: convert_values(reinterpret_cast<const std::uint64_t*>(base), count, out); break;
-    case ScalarType::Float16: {
-        const auto* bits = reinterpret_cast<const std::uint16_t*>(base);
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = static_cast<Real>(half_to_float(bits[i]));
+    case ScalarType::UInt8: visit(reinterpret_cast<const std::uint8_t*>(base)); break;
+    case ScalarType::Int8: visit(reinterpret_cast<const std::int8_t*>(base)); break;
+    case ScalarType::Int16: visit(reinterpret_cast<const std::int16_t*>(base)); break;
+    case ScalarType::UInt16: visit(reinterpret_cast<const std::uint16_t*>(base)); break;
+    case ScalarType::Int32: visit(reinterpret_cast<const std::int32_t*>(base)); break;
+    case ScalarType::UInt32: visit(reinterpret_cast<const std::uint32_t*>(base)); break;
+    case ScalarType::Int64: visit(reinterpret_cast<const std::int64_t*>(base)); break;
+    case ScalarType::UInt64: visit(reinterpret_cast<const std::uint64_t*>(base)); break;
+    case ScalarType::Float16: visit(reinterpret_cast<const Half*>(base)); break;
+    case ScalarType::Float32: visit(reinterpret_cast<const float*>(base)); break;
+    case ScalarType::Float64: visit(reinterpret_cast<const double*>(base)); break;
+    }
+}
+
+// Elements [offset, offset + count) of the flat array.
+template <class Real>
+void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, Real* out)
+{
+    visit_elements(volume, offset, [&]<class T>(const T* in) {
+        if constexpr (std::is_same_v<T, Half>) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                out[i] = static_cast<Real>(half_to_float(in[i].bits));
+            }
+        } else {
+            convert_values(in, count, out);
         }
-        break;
-    }
-    case ScalarType::Float32: convert_values(reinterpret_cast<const float*>(base), count, out); break;
-    case ScalarType::Float64: convert_values(reinterpret_cast<const double*>(base), count, out); break;
-    }
+    });
 }
 
 // Labels as int64 (integer arrays only). Values above int64's range are
