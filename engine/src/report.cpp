@@ -77,7 +77,8 @@ const char* undefined_reason(Metric metric, double value)
         return "undefined: needs a C-channel prediction against classes (a label map or a one-hot target)";
     }
     if (std::isnan(value) && (metric == Metric::Dice || metric == Metric::Iou)) {
-        return "undefined: zero denominator or empty target (empty masks, see --empty, --ignore-empty-target)";
+        return "undefined: zero denominator or empty target (empty masks, see --empty, "
+               "--ignore-empty-target)";
     }
     if (std::isnan(value)) {
         return "undefined: zero denominator (empty masks, see --empty)";
