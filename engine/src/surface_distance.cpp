@@ -3,6 +3,7 @@
 #include "masklens/engine/distance_transform.h"
 #include "masklens/engine/error.h"
 #include "surface_search.h"
+#include "value_loading.h"
 
 #include <algorithm>
 #include <atomic>
@@ -721,9 +722,7 @@ double half_to_double(std::uint16_t bits)
 
 // Half floats are read as their bit pattern and converted in select_values
 // (a tag type keeps them apart from uint16 label maps).
-struct HalfBits {
-    std::uint16_t bits;
-};
+using HalfBits = detail::Half;
 
 template <class T>
 void select_values(const T* src, std::int64_t count, const MaskSelector& sel, std::uint8_t* dst)
@@ -1494,23 +1493,7 @@ void with_channel(const Volume& volume, std::int64_t sample, const MaskSelector&
         throw_usage_error("surface distance: a predicate mask selector needs a predicate");
     }
     const std::int64_t count = shape.voxels_per_channel();
-    const std::int64_t offset = (sample * shape.c + selector.channel) * count;
-    const std::byte* base = volume.data() + static_cast<std::size_t>(offset) * scalar_size(volume.type());
-    const auto run = [&]<class T>(const T*) { body(reinterpret_cast<const T*>(base)); };
-    switch (volume.type()) {
-    case ScalarType::Bool:
-    case ScalarType::UInt8: run(static_cast<const std::uint8_t*>(nullptr)); break;
-    case ScalarType::Int8: run(static_cast<const std::int8_t*>(nullptr)); break;
-    case ScalarType::Int16: run(static_cast<const std::int16_t*>(nullptr)); break;
-    case ScalarType::UInt16: run(static_cast<const std::uint16_t*>(nullptr)); break;
-    case ScalarType::Int32: run(static_cast<const std::int32_t*>(nullptr)); break;
-    case ScalarType::UInt32: run(static_cast<const std::uint32_t*>(nullptr)); break;
-    case ScalarType::Int64: run(static_cast<const std::int64_t*>(nullptr)); break;
-    case ScalarType::UInt64: run(static_cast<const std::uint64_t*>(nullptr)); break;
-    case ScalarType::Float16: run(static_cast<const HalfBits*>(nullptr)); break;
-    case ScalarType::Float32: run(static_cast<const float*>(nullptr)); break;
-    case ScalarType::Float64: run(static_cast<const double*>(nullptr)); break;
-    }
+    detail::visit_elements(volume, (sample * shape.c + selector.channel) * count, body);
 }
 
 // Worker threads for a pass over `planes` planes of `voxels` voxels in all; a
