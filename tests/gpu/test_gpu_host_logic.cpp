@@ -263,6 +263,78 @@ private slots:
         QVERIFY(loss.overlap && !loss.hard);
     }
 
+    // Which passes the kernels compute: not the exclusive rules (softmax,
+    // argmax), one-hot targets or multi-label per-channel labels (their pass
+    // runs on the CPU), nor label maps at a threshold outside (0, 1], where
+    // label 0 cannot come from the binary counts.
+    void kernels_cover_only_what_they_compute()
+    {
+        PassPlan plan;
+        MetricOptions metric;
+        plan.pairing = PairingMode::Binary;
+        QVERIFY(kernels_cover(plan, metric));
+        metric.activation = Activation::Sigmoid;
+        QVERIFY(kernels_cover(plan, metric));
+        plan.pairing = PairingMode::ChannelOneHot;
+        plan.channel_labels = 4;
+        QVERIFY(kernels_cover(plan, metric));
+        metric.activation = Activation::Softmax;
+        QVERIFY(!kernels_cover(plan, metric));
+        metric.activation = Activation::None;
+        metric.decision = Decision::Argmax;
+        QVERIFY(!kernels_cover(plan, metric));
+        metric.decision = Decision::Threshold;
+        plan.pairing = PairingMode::OneHotTarget;
+        QVERIFY(!kernels_cover(plan, metric));
+        plan.pairing = PairingMode::Binary; // multi-label channels
+        QVERIFY(!kernels_cover(plan, metric));
+        plan.channel_labels = 0;
+        plan.pairing = PairingMode::LabelMaps;
+        QVERIFY(kernels_cover(plan, metric));
+        for (const double threshold : {0.0, 1.5, -1.0}) {
+            metric.threshold = threshold;
+            QVERIFY(!kernels_cover(plan, metric));
+        }
+        metric.threshold = 1.0;
+        QVERIFY(kernels_cover(plan, metric));
+    }
+
+    // Label 0 from a region's binary counts (the CUDA histogram counts labels
+    // >= 1 only) equals the CPU pass's voxel-by-voxel count of label 0.
+    void background_label_from_binary_counts_equals_the_cpu_count()
+    {
+        Shape shape;
+        shape.d = 3;
+        shape.h = 5;
+        shape.w = 7;
+        shape.spatial_dims = 3;
+        std::mt19937 random(5);
+        std::uniform_int_distribution<int> label(0, 3);
+        Volume prediction("pred", ScalarType::UInt8, shape), target("target", ScalarType::UInt8, shape);
+        for (std::int64_t i = 0; i < shape.elements(); ++i) {
+            prediction.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(label(random));
+            target.data_as<std::uint8_t>()[i] = static_cast<std::uint8_t>(label(random));
+        }
+        StatisticsOptions options;
+        options.metrics = {Metric::Tp};
+        options.include_background = true;
+        const BatchStatistics cpu = compute_statistics(prediction, target, options);
+        QCOMPARE(cpu.labels.front(), std::int64_t{0});
+        PassOutput output;
+        for (std::int64_t s = 0; s < cpu.slices_per_sample; ++s) {
+            output.slices.push_back(cpu.slice(0, s));
+            output.sparse_labels.emplace_back();
+        }
+        derive_background_label(output);
+        for (std::int64_t s = 0; s < cpu.slices_per_sample; ++s) {
+            const LabelCounts derived = output.sparse_labels[static_cast<std::size_t>(s)].at(0);
+            const RegionStats& counted = cpu.label_slice(0, s, 0);
+            QCOMPARE(derived.predicted, counted.pred_positive);
+            QCOMPARE(derived.target, counted.target_positive);
+            QCOMPARE(derived.both, counted.true_positive);
+        }
+    }
+
     void term_options_copy_the_metric_options()
     {
         MetricOptions options;
