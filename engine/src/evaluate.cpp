@@ -104,12 +104,15 @@ double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
 double class_value(Metric metric, const RegionStats& region, const std::vector<RegionStats>& labels,
                    const MetricOptions& o)
 {
-    const auto mean_over_labels = [&](Metric of) {
+    const auto sum_over_labels = [&](Metric of) {
         double sum = 0;
         for (const RegionStats& label : labels) {
             sum += metric_value(of, label, o);
         }
-        return sum / static_cast<double>(labels.size());
+        return sum;
+    };
+    const auto mean_over_labels = [&](Metric of) {
+        return sum_over_labels(of) / static_cast<double>(labels.size());
     };
     switch (metric) {
     case Metric::DiceLoss:
@@ -118,8 +121,7 @@ double class_value(Metric metric, const RegionStats& region, const std::vector<R
         if (o.class_reduction == ClassReduction::Pooled || labels.empty()) {
             return metric_value(metric, region, o);
         }
-        return mean_over_labels(metric) *
-               (o.class_reduction == ClassReduction::Sum ? static_cast<double>(labels.size()) : 1.0);
+        return o.class_reduction == ClassReduction::Sum ? sum_over_labels(metric) : mean_over_labels(metric);
     case Metric::DiceCe:
         if (labels.empty()) {
             return kNaN;
