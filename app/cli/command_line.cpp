@@ -103,10 +103,12 @@ Metrics:
                         argmax a target with C channels must be one-hot
   --include-background  report label / channel 0 too (MONAI
                         include_background=True)
-  --class-reduction pooled|mean|sum   dice_loss, iou_loss, tversky_loss of a
-                        sample with classes: one ratio of sums over all
+  --class-reduction pooled|mean|sum   a sample's dice_loss, iou_loss,
+                        tversky_loss, dice, iou, precision, recall and
+                        specificity with classes: one ratio of sums over all
                         channels (pooled, the default), or the mean / sum of
-                        the per-class losses (MONAI reduction mean / sum)
+                        the per-class values, undefined ones skipped (MONAI
+                        reduction mean / sum)
   --batch-reduction mean|sum   batch values: mean over samples (elementwise
                         losses and ce: over every element; default) or sum
   --gdl-weight square|simple|uniform   generalized_dice_loss class weights

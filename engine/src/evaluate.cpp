@@ -122,6 +122,30 @@ double class_value(Metric metric, const RegionStats& region, const std::vector<R
             return metric_value(metric, region, o);
         }
         return o.class_reduction == ClassReduction::Sum ? sum_over_labels(metric) : mean_over_labels(metric);
+    case Metric::Dice:
+    case Metric::Iou:
+    case Metric::Precision:
+    case Metric::Recall:
+    case Metric::Specificity: {
+        if (o.class_reduction == ClassReduction::Pooled || labels.empty()) {
+            return metric_value(metric, region, o);
+        }
+        // MONAI's reduction "mean" / "sum" per sample: over the classes whose
+        // value is defined (NaN skipped); NaN when none is.
+        double sum = 0;
+        std::int64_t defined = 0;
+        for (const RegionStats& label : labels) {
+            const double value = metric_value(metric, label, o);
+            if (!std::isnan(value)) {
+                sum += value;
+                ++defined;
+            }
+        }
+        if (defined == 0) {
+            return kNaN;
+        }
+        return o.class_reduction == ClassReduction::Sum ? sum : sum / static_cast<double>(defined);
+    }
     case Metric::DiceCe:
         if (labels.empty()) {
             return kNaN;

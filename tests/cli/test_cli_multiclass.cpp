@@ -145,6 +145,64 @@ private slots:
         }
     }
 
+    // MONAI's reduction "mean" of DiceMetric and MeanIoU: per sample the mean
+    // over the classes with a value (NaN skipped), then the mean over the
+    // samples that have one: --class-reduction mean, from the same references.
+    void monai_mean_reduction_data() { monai_per_label_values_data(); }
+    void monai_mean_reduction()
+    {
+        QFETCH(QString, name);
+        QFETCH(int, run);
+        const QJsonObject entry =
+            read_json(case_dir(name) + "/expected.json").value("runs").toArray().at(run).toObject();
+        QStringList arguments{"evaluate",
+                              case_dir(name) + "/pred.npy",
+                              case_dir(name) + "/target.npy",
+                              "--format",
+                              "json",
+                              "--no-slices",
+                              "--metrics",
+                              "dice,iou",
+                              "--class-reduction",
+                              "mean"};
+        for (const QJsonValue& flag : entry.value("flags").toArray()) {
+            arguments << flag.toString();
+        }
+        const Run result = run_cli(arguments);
+        QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+        const QJsonObject report = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        const QJsonArray samples = report.value("samples").toArray();
+        for (const QString metric : {"dice", "iou"}) {
+            const QJsonArray per_label = entry.value("values").toObject().value(metric).toArray();
+            double batch_sum = 0;
+            int batch_count = 0;
+            for (int n = 0; n < samples.size(); ++n) {
+                double sum = 0;
+                int count = 0;
+                for (const QJsonValue& value : per_label.at(n).toArray()) {
+                    if (!value.isNull()) {
+                        sum += value.toDouble();
+                        ++count;
+                    }
+                }
+                const QJsonValue got = samples.at(n).toObject().value("values").toObject().value(metric);
+                if (count == 0) {
+                    QVERIFY(got.isNull());
+                    continue;
+                }
+                QVERIFY2(same_value(sum / count, got, 1e-12, 0), qPrintable(QString("%1 sample %2: %3 vs %4")
+                                                                                .arg(metric)
+                                                                                .arg(n)
+                                                                                .arg(sum / count)
+                                                                                .arg(got.toDouble())));
+                batch_sum += sum / count;
+                ++batch_count;
+            }
+            const QJsonValue batch = report.value("batch").toObject().value(metric);
+            QVERIFY(batch_count == 0 ? batch.isNull() : same_value(batch_sum / batch_count, batch, 1e-12, 0));
+        }
+    }
+
     void monai_losses_and_distances_data()
     {
         QTest::addColumn<QString>("name");
