@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
+#include <tuple>
 
 namespace masklens {
 
@@ -219,20 +220,21 @@ ClassDecider::ClassDecider(const Volume& prediction, ScalarType target_type, con
 }
 
 template <class Real>
-void ClassDecider::decide(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t stride) const
+const Real* const* ClassDecider::decide_in(std::int64_t n, std::int64_t voxel, std::int64_t count,
+                                           std::int64_t stride) const
 {
     const Shape& shape = prediction_.shape();
     const std::int64_t channels = shape.c;
     stride_ = padded_count(count);
-    AlignedVector<Real>& values = [&]() -> AlignedVector<Real>& {
+    auto [values, rows] = [&]() {
         if constexpr (std::is_same_v<Real, double>) {
-            return double_values_;
+            return std::tie(double_values_, double_rows_);
         } else {
-            return float_values_;
+            return std::tie(float_values_, float_rows_);
         }
     }();
-    values.assign(static_cast<std::size_t>(stride_ * channels), Real(0));
-    std::vector<Real*> rows(static_cast<std::size_t>(channels));
+    values.assign(static_cast<std::size_t>(stride_ * channels), Real(0)); // capacity kept between runs
+    rows.resize(static_cast<std::size_t>(channels));
     for (std::int64_t c = 0; c < channels; ++c) {
         rows[static_cast<std::size_t>(c)] = values.data() + c * stride_;
         const std::int64_t offset = (n * channels + c) * shape.voxels_per_channel() + voxel;
@@ -240,6 +242,18 @@ void ClassDecider::decide(std::int64_t n, std::int64_t voxel, std::int64_t count
     }
     classes_.resize(static_cast<std::size_t>(stride_));
     apply_rule<Real>(rule_, channels, rows.data(), count, classes_.data());
+    return rows.data();
+}
+
+template <class Use>
+void ClassDecider::decide(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t stride,
+                          Use&& use) const
+{
+    if (in_double_) {
+        use(decide_in<double>(n, voxel, count, stride));
+    } else {
+        use(decide_in<float>(n, voxel, count, stride));
+    }
 }
 
 void ClassDecider::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
@@ -253,12 +267,7 @@ void ClassDecider::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, 
                      [&](std::int64_t i, std::int64_t value) { out[i] = value == label ? 1 : 0; });
         return;
     }
-    const auto fill = [&]<class Real>(const AlignedVector<Real>& values) {
-        std::vector<const Real*> rows(static_cast<std::size_t>(shape.c));
-        for (std::int64_t c = 0; c < shape.c; ++c) {
-            rows[static_cast<std::size_t>(c)] = values.data() + c * stride_;
-        }
-        const Real* const* p = rows.data();
+    decide(n, voxel, count, stride, [&]<class Real>(const Real* const* p) {
         if (shape.c == 1 || label_map_) {
             // One channel (or an integer mask as 0/1): label 1 and the
             // foreground are the channel decided positive, label 0 the rest.
@@ -285,14 +294,7 @@ void ClassDecider::mask(std::int64_t n, std::int64_t voxel, std::int64_t count, 
                     static_cast<std::uint8_t>(out[i] | (decided(rule_, p, classes_.data(), c, i) ? 1 : 0));
             }
         }
-    };
-    if (in_double_) {
-        decide<double>(n, voxel, count, stride);
-        fill(double_values_);
-    } else {
-        decide<float>(n, voxel, count, stride);
-        fill(float_values_);
-    }
+    });
 }
 
 void ClassDecider::probability(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t label,
@@ -311,22 +313,15 @@ void ClassDecider::probability(std::int64_t n, std::int64_t voxel, std::int64_t 
     const std::int64_t first =
         shape.c == 1 ? 0 : std::clamp<std::int64_t>(label < 0 ? 1 : label, 0, shape.c - 1);
     const std::int64_t last = label < 0 ? shape.c - 1 : first;
-    const auto copy = [&]<class Real>(const AlignedVector<Real>& values) {
+    decide(n, voxel, count, stride, [&]<class Real>(const Real* const* p) {
         for (std::int64_t i = 0; i < count; ++i) {
-            Real best = values[static_cast<std::size_t>(first * stride_ + i)];
+            Real best = p[first][i];
             for (std::int64_t c = first + 1; c <= last; ++c) {
-                best = std::max(best, values[static_cast<std::size_t>(c * stride_ + i)]);
+                best = std::max(best, p[c][i]);
             }
             out[i] = static_cast<float>(best);
         }
-    };
-    if (in_double_) {
-        decide<double>(n, voxel, count, stride);
-        copy(double_values_);
-    } else {
-        decide<float>(n, voxel, count, stride);
-        copy(float_values_);
-    }
+    });
 }
 
 TargetClasses::TargetClasses(const Volume& target, PairingMode pairing)

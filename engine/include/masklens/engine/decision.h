@@ -118,8 +118,14 @@ public:
     bool label_map() const noexcept { return label_map_; }
 
 private:
+    // Applies the rule to a run and calls use(rows) with the C rows of
+    // probabilities (const Real* const*, row c at rows[c]) in the rule's
+    // precision (classes_ holds the argmax classes).
+    template <class Use>
+    void decide(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t stride, Use&& use) const;
     template <class Real>
-    void decide(std::int64_t n, std::int64_t voxel, std::int64_t count, std::int64_t stride) const;
+    const Real* const* decide_in(std::int64_t n, std::int64_t voxel, std::int64_t count,
+                                 std::int64_t stride) const;
 
     const Volume& prediction_;
     DecisionRule rule_;
@@ -130,6 +136,8 @@ private:
     template <class T> using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
     mutable AlignedVector<float> float_values_;
     mutable AlignedVector<double> double_values_;
+    mutable std::vector<float*> float_rows_;
+    mutable std::vector<double*> double_rows_;
     mutable std::vector<std::int32_t> classes_;
     mutable std::int64_t stride_ = 0;
 };
