@@ -47,6 +47,22 @@ bool same_value(const QJsonValue& expected, const QJsonValue& actual, double rel
     return std::abs(a - e) <= absolute + relative * std::abs(e);
 }
 
+// Evaluates a reference case folder with one run's flags after `options`
+// (JSON output); false with the CLI's error when it does not exit 0.
+bool evaluate_run(const QString& dir, const QJsonObject& entry, const QStringList& options,
+                  QJsonObject& report, QString& error)
+{
+    QStringList arguments =
+        QStringList{"evaluate", dir + "/pred.npy", dir + "/target.npy", "--format", "json"} + options;
+    for (const QJsonValue& flag : entry.value("flags").toArray()) {
+        arguments << flag.toString();
+    }
+    const Run result = run_cli(arguments);
+    error = result.err;
+    report = QJsonDocument::fromJson(result.out.toUtf8()).object();
+    return result.exit_code == 0;
+}
+
 using masklens::testing::npy_header;
 
 // shape as numpy prints it, e.g. "(1, 3, 2, 2)".
@@ -97,20 +113,13 @@ private slots:
         QFETCH(int, run);
         const QJsonObject expected = read_json(case_dir(name) + "/expected.json");
         const QJsonObject entry = expected.value("runs").toArray().at(run).toObject();
-        QStringList arguments{"evaluate",
-                              case_dir(name) + "/pred.npy",
-                              case_dir(name) + "/target.npy",
-                              "--format",
-                              "json",
-                              "--no-slices",
-                              "--metrics",
-                              "dice,iou,precision,recall,specificity,tp,fp,fn,tn"};
-        for (const QJsonValue& flag : entry.value("flags").toArray()) {
-            arguments << flag.toString();
-        }
-        const Run result = run_cli(arguments);
-        QVERIFY2(result.exit_code == 0, qPrintable(result.err));
-        const QJsonObject report = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        QJsonObject report;
+        QString error;
+        QVERIFY2(
+            evaluate_run(case_dir(name), entry,
+                         {"--no-slices", "--metrics", "dice,iou,precision,recall,specificity,tp,fp,fn,tn"},
+                         report, error),
+            qPrintable(error));
         const QJsonArray labels = entry.value("labels").toArray();
         const QJsonObject values = entry.value("values").toObject();
         const QJsonArray samples = report.value("samples").toArray();
@@ -129,7 +138,7 @@ private slots:
                     // ratios are compared in the runs without --empty one.
                     const bool ratio =
                         it.key() == "precision" || it.key() == "recall" || it.key() == "specificity";
-                    if (ratio && arguments.contains("--empty")) {
+                    if (ratio && entry.value("flags").toArray().contains(QJsonValue("--empty"))) {
                         continue;
                     }
                     const QJsonValue want = it.value().toArray().at(n).toArray().at(l);
@@ -155,22 +164,12 @@ private slots:
         QFETCH(int, run);
         const QJsonObject entry =
             read_json(case_dir(name) + "/expected.json").value("runs").toArray().at(run).toObject();
-        QStringList arguments{"evaluate",
-                              case_dir(name) + "/pred.npy",
-                              case_dir(name) + "/target.npy",
-                              "--format",
-                              "json",
-                              "--no-slices",
-                              "--metrics",
-                              "dice,iou",
-                              "--class-reduction",
-                              "mean"};
-        for (const QJsonValue& flag : entry.value("flags").toArray()) {
-            arguments << flag.toString();
-        }
-        const Run result = run_cli(arguments);
-        QVERIFY2(result.exit_code == 0, qPrintable(result.err));
-        const QJsonObject report = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        QJsonObject report;
+        QString error;
+        QVERIFY2(evaluate_run(case_dir(name), entry,
+                              {"--no-slices", "--metrics", "dice,iou", "--class-reduction", "mean"}, report,
+                              error),
+                 qPrintable(error));
         const QJsonArray samples = report.value("samples").toArray();
         for (const QString metric : {"dice", "iou"}) {
             const QJsonArray per_label = entry.value("values").toObject().value(metric).toArray();
@@ -234,14 +233,10 @@ private slots:
         const QJsonObject metrics = entry.value("metrics").toObject();
         const QJsonObject labels = entry.value("labels").toObject();
         QStringList names = metrics.keys() + labels.keys();
-        QStringList arguments{"evaluate", dir + "/pred.npy", dir + "/target.npy", "--format",
-                              "json",     "--no-slices",     "--metrics",         names.join(',')};
-        for (const QJsonValue& flag : entry.value("flags").toArray()) {
-            arguments << flag.toString();
-        }
-        const Run result = run_cli(arguments);
-        QVERIFY2(result.exit_code == 0, qPrintable(result.err));
-        const QJsonObject report = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        QJsonObject report;
+        QString error;
+        QVERIFY2(evaluate_run(dir, entry, {"--no-slices", "--metrics", names.join(',')}, report, error),
+                 qPrintable(error));
         const QJsonArray samples = report.value("samples").toArray();
         const auto number = [](const QJsonValue& value) {
             if (value.isString()) {
@@ -321,14 +316,9 @@ private slots:
     {
         const QJsonObject expected = read_json(case_dir("bce_precision") + "/expected.json");
         const QJsonObject entry = expected.value("runs").toArray().at(0).toObject();
-        QStringList arguments{"evaluate", case_dir("bce_precision") + "/pred.npy",
-                              case_dir("bce_precision") + "/target.npy", "--format", "json"};
-        for (const QJsonValue& flag : entry.value("flags").toArray()) {
-            arguments << flag.toString();
-        }
-        const Run result = run_cli(arguments);
-        QVERIFY2(result.exit_code == 0, qPrintable(result.err));
-        const QJsonObject report = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        QJsonObject report;
+        QString error;
+        QVERIFY2(evaluate_run(case_dir("bce_precision"), entry, {}, report, error), qPrintable(error));
         const QJsonObject sample = report.value("samples").toArray().at(0).toObject();
         const double want =
             entry.value("values").toObject().value("bce").toArray().at(0).toArray().at(0).toDouble();
