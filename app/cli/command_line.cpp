@@ -71,9 +71,44 @@ std::string json_text(const std::string& text)
 
 } // namespace
 
-const char* usage_text()
+namespace {
+
+// "  --metrics LIST ..." with the default set and the known names from the
+// metric table, wrapped at 78 columns under the option column.
+std::string metrics_usage()
 {
-    return R"(usage: masklens-cli evaluate PREDICTION TARGET [options]
+    const std::string indent(24, ' ');
+    std::string text = "  --metrics LIST        comma-separated, or 'all' (default:\n" + indent;
+    for (const Metric metric : default_metrics()) {
+        text += std::string(text.back() == ' ' ? "" : ",") + std::string(metric_name(metric));
+    }
+    text += ")\n";
+    std::string line = indent + "known:";
+    for (const MetricInfo& info : metric_table()) {
+        if (line.size() + 1 + info.name.size() > 78) {
+            text += line + "\n";
+            line = indent + std::string(info.name);
+        } else {
+            line += " " + std::string(info.name);
+        }
+    }
+    for (const std::string_view word :
+         {"(p2t:", "from", "the", "prediction's", "surface", "to", "the", "target's;", "t2p:", "back)"}) {
+        if (line.size() + 1 + word.size() > 78) {
+            text += line + "\n";
+            line = indent + std::string(word);
+        } else {
+            line += " " + std::string(word);
+        }
+    }
+    return text + line + "\n";
+}
+
+} // namespace
+
+const std::string& usage_text()
+{
+    static const std::string text = R"(usage: masklens-cli evaluate PREDICTION TARGET [options]
 
 Computes losses and metrics of a segmentation prediction against its target,
 per slice, per sample, per label and for the batch.
@@ -82,15 +117,7 @@ Files: .npy .npz .nii .nii.gz .nrrd .nhdr .mha .mhd .png .tif .tiff
 Arrays are [N,C,H,W] or [N,C,D,H,W]; [H,W] and [D,H,W] are one sample, one channel.
 
 Metrics:
-  --metrics LIST        comma-separated, or 'all' (default:
-                        bce,mse,mae,dice_loss,iou_loss,dice,iou,precision,recall)
-                        known: bce mse mae focal_loss dice_loss iou_loss
-                        tversky_loss dice iou precision recall specificity
-                        tp fp fn tn hd hd95 assd nsd ce dice_ce
-                        generalized_dice_loss hd_p2t hd_t2p hd95_p2t hd95_t2p
-                        asd_p2t asd_t2p (p2t: from the prediction's surface
-                        to the target's; t2p: back)
-  --threshold X         hard prediction is p >= X (default 0.5); target is t > 0.5
+)" + metrics_usage() + R"(  --threshold X         hard prediction is p >= X (default 0.5); target is t > 0.5
   --logits              the prediction holds logits: bce uses the stable
                         with-logits form, other metrics use sigmoid(x)
                         (the same as --activation sigmoid)
@@ -203,9 +230,26 @@ run without --shard writes (same cases, order and summary). Refuses shards
 whose options, folders or file listing differ, and missing or repeated
 shards. Exit status as evaluate-folder: 1 when some merged case failed.
 )";
+    return text;
 }
 
 namespace {
+
+// Whether the comma-separated --metrics text names `name` itself (not
+// through 'all' or the default set).
+bool metric_list_names(std::string_view list, std::string_view name)
+{
+    while (true) {
+        const auto comma = list.find(',');
+        if (list.substr(0, comma) == name) {
+            return true;
+        }
+        if (comma == std::string_view::npos) {
+            return false;
+        }
+        list.remove_prefix(comma + 1);
+    }
+}
 
 // One option argument, "--name" or "--name=value", at arguments[index];
 // value() returns the inline value or consumes the next argument.
@@ -501,13 +545,19 @@ EvaluateCommand parse_evaluation_options(const std::vector<std::string>& argumen
         command.statistics.metrics = default_metrics();
     }
     auto& metrics = command.statistics.metrics;
-    const auto nsd = std::find(metrics.begin(), metrics.end(), Metric::Nsd);
-    if (nsd != metrics.end() && !metric.nsd_tolerance_mm) {
-        // 'all' means every metric that can be computed with the options given.
-        if (metrics_text.find("nsd") == std::string::npos) {
-            metrics.erase(nsd);
-        } else {
-            throw_usage_error("nsd needs --nsd-tolerance (the tolerance tau in mm)");
+    if (!metric.nsd_tolerance_mm) {
+        // 'all' means every metric that can be computed with the options given;
+        // a metric named explicitly without its tolerance is a usage error.
+        for (auto it = metrics.begin(); it != metrics.end();) {
+            const MetricInfo& info = metric_info(*it);
+            if (!info.needs_tolerance) {
+                ++it;
+            } else if (!metric_list_names(metrics_text, info.name)) {
+                it = metrics.erase(it);
+            } else {
+                throw_usage_error(std::string(info.name) +
+                                  " needs --nsd-tolerance (the tolerance tau in mm)");
+            }
         }
     }
 

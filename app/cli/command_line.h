@@ -61,6 +61,6 @@ struct ParsedCommand {
 // Throws Error(Usage) with a message naming the bad argument.
 ParsedCommand parse_command_line(const std::vector<std::string>& arguments);
 
-const char* usage_text();
+const std::string& usage_text();
 
 } // namespace masklens::cli

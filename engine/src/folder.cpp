@@ -259,8 +259,7 @@ std::string json_value(double value)
 std::string null_reason(Metric metric, double value)
 {
     if (std::isnan(value)) {
-        return is_distance_metric(metric) ? "undefined: both masks empty"
-                                          : "undefined: zero denominator (empty masks, see --empty)";
+        return std::string(metric_info(metric).nan_reason);
     }
     if (value > 0) {
         return "infinite: exactly one mask is empty";

@@ -7,49 +7,119 @@
 namespace masklens {
 
 namespace {
-constexpr std::array<std::string_view, kMetricCount> kNames = {
-    "bce",
-    "mse",
-    "mae",
-    "focal_loss",
-    "dice_loss",
-    "iou_loss",
-    "tversky_loss",
-    "dice",
-    "iou",
-    "precision",
-    "recall",
-    "specificity",
-    "tp",
-    "fp",
-    "fn",
-    "tn",
-    "hd",
-    "hd95",
-    "assd",
-    "nsd",
-    "ce",
-    "dice_ce",
-    "generalized_dice_loss",
-    "hd_p2t",
-    "hd_t2p",
-    "hd95_p2t",
-    "hd95_t2p",
-    "asd_p2t",
-    "asd_t2p",
-};
+
+// Why a value is NaN. Readers of reports depend on the prefix "undefined".
+constexpr std::string_view kZeroDenominator = "undefined: zero denominator (empty masks, see --empty)";
+constexpr std::string_view kEmptyTarget =
+    "undefined: zero denominator or empty target (empty masks, see --empty, --ignore-empty-target)";
+constexpr std::string_view kBothEmpty = "undefined: both masks empty";
+constexpr std::string_view kNsdUndefined = "undefined: both masks empty, or no --nsd-tolerance";
+constexpr std::string_view kNeedsClasses =
+    "undefined: needs a C-channel prediction against classes (a label map or a one-hot target)";
+
+using F = MetricFamily;
+using B = BatchCombination;
+
+// clang-format off
+// metric, name, family, batch, higher_is_worse, unit, per_label, combines_classes,
+// needs_probabilities, needs_tolerance, in_defaults, nan_reason, summary
+constexpr std::array<MetricInfo, kMetricCount> kTable = {{
+    {Metric::Bce, "bce", F::PerElement, B::ElementMean, true, "", false, false, true, false, true, kZeroDenominator,
+     "binary cross-entropy, mean over elements (PyTorch; logs clamped at -100)"},
+    {Metric::Mse, "mse", F::PerElement, B::ElementMean, true, "", false, false, false, false, true, kZeroDenominator,
+     "mean squared error (PyTorch mse_loss)"},
+    {Metric::Mae, "mae", F::PerElement, B::ElementMean, true, "", false, false, false, false, true, kZeroDenominator,
+     "mean absolute error (PyTorch l1_loss)"},
+    {Metric::FocalLoss, "focal_loss", F::PerElement, B::ElementMean, true, "", false, false, true, false, false, kZeroDenominator,
+     "focal loss, mean over elements (torchvision sigmoid_focal_loss form)"},
+    {Metric::DiceLoss, "dice_loss", F::OverlapLoss, B::SampleMean, true, "", true, false, false, false, true, kZeroDenominator,
+     "soft Dice loss 1 - (2 S_pt + s_nr) / (S_p + S_t + s_dr) per sample"},
+    {Metric::IouLoss, "iou_loss", F::OverlapLoss, B::SampleMean, true, "", true, false, false, false, true, kZeroDenominator,
+     "soft IoU (Jaccard) loss per sample"},
+    {Metric::TverskyLoss, "tversky_loss", F::OverlapLoss, B::SampleMean, true, "", true, false, false, false, false, kZeroDenominator,
+     "Tversky loss with FP weight alpha and FN weight beta (MONAI TverskyLoss)"},
+    {Metric::Dice, "dice", F::Overlap, B::SampleMean, false, "", true, false, false, false, true, kEmptyTarget,
+     "Dice coefficient of the hard masks 2 TP / (2 TP + FP + FN)"},
+    {Metric::Iou, "iou", F::Overlap, B::SampleMean, false, "", true, false, false, false, true, kEmptyTarget,
+     "intersection over union of the hard masks TP / (TP + FP + FN)"},
+    {Metric::Precision, "precision", F::Overlap, B::SampleMean, false, "", true, false, false, false, true, kZeroDenominator,
+     "TP / (TP + FP)"},
+    {Metric::Recall, "recall", F::Overlap, B::SampleMean, false, "", true, false, false, false, true, kZeroDenominator,
+     "sensitivity TP / (TP + FN)"},
+    {Metric::Specificity, "specificity", F::Overlap, B::SampleMean, false, "", true, false, false, false, false, kZeroDenominator,
+     "TN / (TN + FP)"},
+    {Metric::Tp, "tp", F::Count, B::Sum, false, "", true, false, false, false, false, kZeroDenominator,
+     "true positive voxels"},
+    {Metric::Fp, "fp", F::Count, B::Sum, true, "", true, false, false, false, false, kZeroDenominator,
+     "false positive voxels"},
+    {Metric::Fn, "fn", F::Count, B::Sum, true, "", true, false, false, false, false, kZeroDenominator,
+     "false negative voxels"},
+    {Metric::Tn, "tn", F::Count, B::Sum, false, "", true, false, false, false, false, kZeroDenominator,
+     "true negative voxels"},
+    {Metric::Hd, "hd", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "Hausdorff distance, the larger directed maximum"},
+    {Metric::Hd95, "hd95", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "percentile Hausdorff distance (--percentile, --hd-rule)"},
+    {Metric::Assd, "assd", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "average symmetric surface distance"},
+    {Metric::Nsd, "nsd", F::Distance, B::SampleMean, false, "", true, false, false, true, false, kNsdUndefined,
+     "normalised surface Dice: the surface fraction within the tolerance"},
+    {Metric::Ce, "ce", F::PerElement, B::ElementMean, true, "", false, true, false, false, false, kNeedsClasses,
+     "cross-entropy over classes (PyTorch cross_entropy)"},
+    {Metric::DiceCe, "dice_ce", F::Combined, B::SampleMean, true, "", false, true, false, false, false, kNeedsClasses,
+     "lambda_dice * per-class dice_loss + lambda_ce * ce (MONAI DiceCELoss)"},
+    {Metric::GeneralizedDiceLoss, "generalized_dice_loss", F::OverlapLoss, B::SampleMean, true, "", false, true, false, false, false, kNeedsClasses,
+     "class-weighted Dice loss (MONAI GeneralizedDiceLoss, --gdl-weight)"},
+    {Metric::HdP2t, "hd_p2t", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "largest distance from the prediction's surface to the target's"},
+    {Metric::HdT2p, "hd_t2p", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "largest distance from the target's surface to the prediction's"},
+    {Metric::Hd95P2t, "hd95_p2t", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "percentile of the prediction-to-target distances"},
+    {Metric::Hd95T2p, "hd95_t2p", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "percentile of the target-to-prediction distances"},
+    {Metric::AsdP2t, "asd_p2t", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "mean distance from the prediction's surface to the target's"},
+    {Metric::AsdT2p, "asd_t2p", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
+     "mean distance from the target's surface to the prediction's"},
+}};
+// clang-format on
+
+// The table is indexed by the enum: a row out of place would give one
+// metric another's name, direction or unit.
+constexpr bool table_in_enum_order()
+{
+    for (std::size_t i = 0; i < kTable.size(); ++i) {
+        if (kTable[i].metric != static_cast<Metric>(i)) {
+            return false;
+        }
+    }
+    return true;
+}
+static_assert(table_in_enum_order(), "kTable rows must follow the Metric enum");
+
 } // namespace
+
+std::span<const MetricInfo> metric_table() noexcept
+{
+    return kTable;
+}
+
+const MetricInfo& metric_info(Metric metric) noexcept
+{
+    return kTable[static_cast<std::size_t>(metric)];
+}
 
 std::string_view metric_name(Metric metric) noexcept
 {
-    return kNames[static_cast<std::size_t>(metric)];
+    return metric_info(metric).name;
 }
 
 std::optional<Metric> parse_metric(std::string_view name) noexcept
 {
-    for (std::size_t i = 0; i < kNames.size(); ++i) {
-        if (kNames[i] == name) {
-            return static_cast<Metric>(i);
+    for (const MetricInfo& info : kTable) {
+        if (info.name == name) {
+            return info.metric;
         }
     }
     return std::nullopt;
@@ -69,8 +139,8 @@ std::vector<Metric> parse_metric_list(std::string_view list)
             metrics.push_back(*metric);
         } else {
             std::string known;
-            for (const auto known_name : kNames) {
-                known += (known.empty() ? "" : ", ") + std::string(known_name);
+            for (const MetricInfo& info : kTable) {
+                known += (known.empty() ? "" : ", ") + std::string(info.name);
             }
             throw_usage_error("unknown metric '" + std::string(name) + "' (known: " + known + ", all)");
         }
@@ -95,8 +165,13 @@ std::vector<Metric> parse_metric_list(std::string_view list)
 
 std::vector<Metric> default_metrics()
 {
-    return {Metric::Bce,  Metric::Mse, Metric::Mae,       Metric::DiceLoss, Metric::IouLoss,
-            Metric::Dice, Metric::Iou, Metric::Precision, Metric::Recall};
+    std::vector<Metric> metrics;
+    for (const MetricInfo& info : kTable) {
+        if (info.in_defaults) {
+            metrics.push_back(info.metric);
+        }
+    }
+    return metrics;
 }
 
 std::vector<Metric> all_metrics()
@@ -106,69 +181,6 @@ std::vector<Metric> all_metrics()
         metrics.push_back(static_cast<Metric>(i));
     }
     return metrics;
-}
-
-bool is_elementwise_mean(Metric metric) noexcept
-{
-    return metric == Metric::Bce || metric == Metric::Mse || metric == Metric::Mae ||
-           metric == Metric::FocalLoss;
-}
-
-bool is_count(Metric metric) noexcept
-{
-    return metric == Metric::Tp || metric == Metric::Fp || metric == Metric::Fn || metric == Metric::Tn;
-}
-
-bool is_label_metric(Metric metric) noexcept
-{
-    return !is_elementwise_mean(metric) && !is_class_combination(metric);
-}
-
-bool is_class_combination(Metric metric) noexcept
-{
-    return metric == Metric::Ce || metric == Metric::DiceCe || metric == Metric::GeneralizedDiceLoss;
-}
-
-bool is_distance_metric(Metric metric) noexcept
-{
-    switch (metric) {
-    case Metric::Hd:
-    case Metric::Hd95:
-    case Metric::Assd:
-    case Metric::Nsd:
-    case Metric::HdP2t:
-    case Metric::HdT2p:
-    case Metric::Hd95P2t:
-    case Metric::Hd95T2p:
-    case Metric::AsdP2t:
-    case Metric::AsdT2p: return true;
-    default: return false;
-    }
-}
-
-bool higher_is_worse(Metric metric) noexcept
-{
-    switch (metric) {
-    case Metric::Dice:
-    case Metric::Iou:
-    case Metric::Precision:
-    case Metric::Recall:
-    case Metric::Specificity:
-    case Metric::Nsd:
-    case Metric::Tp:
-    case Metric::Tn: return false;
-    default: return true;
-    }
-}
-
-std::string_view metric_unit(Metric metric) noexcept
-{
-    return is_distance_metric(metric) && metric != Metric::Nsd ? "mm" : "";
-}
-
-bool needs_probabilities(Metric metric) noexcept
-{
-    return metric == Metric::Bce || metric == Metric::FocalLoss;
 }
 
 } // namespace masklens

@@ -64,24 +64,13 @@ std::string json_number(double value)
     return std::isfinite(value) ? number(value) : "null";
 }
 
-const char* undefined_reason(Metric metric, double value)
+std::string_view undefined_reason(Metric metric, double value)
 {
-    if (is_distance_metric(metric)) {
-        if (std::isnan(value)) {
-            return metric == Metric::Nsd ? "undefined: both masks empty, or no --nsd-tolerance"
-                                         : "undefined: both masks empty";
-        }
-        return "infinite: exactly one mask is empty";
-    }
-    if (std::isnan(value) && is_class_combination(metric)) {
-        return "undefined: needs a C-channel prediction against classes (a label map or a one-hot target)";
-    }
-    if (std::isnan(value) && (metric == Metric::Dice || metric == Metric::Iou)) {
-        return "undefined: zero denominator or empty target (empty masks, see --empty, "
-               "--ignore-empty-target)";
-    }
     if (std::isnan(value)) {
-        return "undefined: zero denominator (empty masks, see --empty)";
+        return metric_info(metric).nan_reason;
+    }
+    if (is_distance_metric(metric)) {
+        return "infinite: exactly one mask is empty";
     }
     return value > 0 ? "+inf" : "-inf";
 }
@@ -110,7 +99,7 @@ std::pair<std::string, std::string> values_object(const Evaluation& evaluation, 
         object += (object.size() > 1 ? ", " : "") + name + ": " + json_number(values[m]);
         if (!std::isfinite(values[m])) {
             reasons += (reasons.empty() ? "{" : ", ") + name + ": " +
-                       json_quote(undefined_reason(metric, values[m]));
+                       json_quote(std::string(undefined_reason(metric, values[m])));
         }
     }
     return {object + "}", reasons.empty() ? reasons : reasons + "}"};

@@ -363,6 +363,13 @@ private slots:
                     .value("dice")
                     .toString()
                     .startsWith("undefined"));
+        // The same reason as evaluate gives for the same case (one home: the metric table).
+        const Run single = run_cli(
+            {"evaluate", pred + "/c4.npy", target + "/c4.npy", "--metrics", "dice,tp", "--format", "json"});
+        QCOMPARE(single.exit_code, 0);
+        QCOMPARE(
+            find_case(report, "c4").value("undefined").toObject().value("dice"),
+            json_of(single.out).value("samples")[0].toObject().value("undefined").toObject().value("dice"));
         // tp per case: 2, 1, 0, 0.
         const QJsonObject tp = report.value("summary").toObject().value("tp").toObject();
         QCOMPARE(tp.value("valid").toInt(), 4);

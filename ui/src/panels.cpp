@@ -126,6 +126,21 @@ std::vector<Metric> table_metrics(const SessionPresenter& presenter, bool labels
     return result;
 }
 
+QString metric_tooltip(Metric metric)
+{
+    const std::string_view summary = metric_info(metric).summary;
+    return QString::fromUtf8(summary.data(), static_cast<qsizetype>(summary.size()));
+}
+
+QString value_tooltip(Metric metric, double value)
+{
+    if (!std::isnan(value)) {
+        return {};
+    }
+    const std::string_view reason = metric_info(metric).nan_reason;
+    return QString::fromUtf8(reason.data(), static_cast<qsizetype>(reason.size()));
+}
+
 namespace {
 
 // A metric cell of the sample or label table ("…" while its distance job runs).
@@ -140,6 +155,8 @@ QTableWidgetItem* value_item(const SessionPresenter& presenter, Metric metric, d
     auto* item = new NumberItem(format_value(metric, value), value);
     if (is_distance_metric(metric) && presenter.distanceState() == DistanceState::Failed) {
         item->setToolTip(presenter.distanceError());
+    } else {
+        item->setToolTip(value_tooltip(metric, value));
     }
     return item;
 }
@@ -276,6 +293,7 @@ void LossPanel::refresh()
         const QString label = metric == Metric::Nsd ? nsd_name : metric_label(metric);
         if (name->text() != label) {
             name->setText(label);
+            name->setToolTip(metric_tooltip(metric));
         }
         name->setData(kValueRole, static_cast<int>(metric));
         if (presenter_->isPending(metric)) {
@@ -288,6 +306,12 @@ void LossPanel::refresh()
         const double sample = presenter_->sampleValue(metric);
         set_cell(row, 1, format_value(metric, slice), slice);
         set_cell(row, 2, format_value(metric, sample), sample);
+        for (const auto& [column, value] : {std::pair{1, slice}, std::pair{2, sample}}) {
+            QTableWidgetItem* item = table_->item(row, column);
+            if (const QString tip = value_tooltip(metric, value); item->toolTip() != tip) {
+                item->setToolTip(tip);
+            }
+        }
     }
     caption_->setText(tr("Slice %1 / %2 (axis %3) · sample %4 / %5")
                           .arg(presenter_->currentSlice())
@@ -830,7 +854,7 @@ void ComparisonTable::refreshValues()
                 item->setToolTip(is_distance_metric(metric) &&
                                          comparison_->distanceState(row) == DistanceState::Failed
                                      ? comparison_->distanceError(row)
-                                     : QString());
+                                     : value_tooltip(metric, value));
                 item->setData(kValueRole, value);
                 item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
                 const bool is_best = std::find(best.begin(), best.end(), row) != best.end();

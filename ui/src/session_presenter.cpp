@@ -53,9 +53,11 @@ const MetricValues* shown_values(const SampleResult& sample, std::optional<std::
 std::vector<Metric> gui_metrics()
 {
     std::vector<Metric> metrics;
-    for (const Metric metric : all_metrics()) {
-        if (static_cast<int>(metric) <= static_cast<int>(Metric::Tn)) {
-            metrics.push_back(metric);
+    // Everything the statistics pass gives for one prediction channel set:
+    // distances come from the distance pass, class combinations need classes.
+    for (const MetricInfo& info : metric_table()) {
+        if (!is_distance_metric(info.metric) && !info.combines_classes) {
+            metrics.push_back(info.metric);
         }
     }
     return metrics;

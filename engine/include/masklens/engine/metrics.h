@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,50 @@ enum class Metric {
     AsdT2p,
 };
 
+// What kind of quantity a metric is; it decides how its values are formed.
+enum class MetricFamily {
+    PerElement,  // mean of an elementwise loss (bce, mse, mae, focal_loss, ce)
+    OverlapLoss, // soft overlap loss from the sample's sums (dice_loss, iou_loss, tversky_loss, ...)
+    Combined,    // weighted sum of other losses (dice_ce)
+    Overlap,     // ratio of hard counts (dice, iou, precision, recall, specificity)
+    Count,       // hard voxel count (tp, fp, fn, tn)
+    Distance,    // between the hard masks' surfaces (hd, hd95, assd, nsd, directed ones)
+};
+
+// How a metric's batch value combines the samples (with --batch-reduction mean).
+enum class BatchCombination {
+    ElementMean, // the mean over every element of the batch, as PyTorch's reduction="mean"
+    SampleMean,  // the mean over samples of the per-sample values, NaN skipped
+    Sum,         // the sum over samples (counts)
+};
+
+// One row of the metric table: everything MaskLens knows about a metric
+// besides its formula (evaluate.cpp) and the sums that formula reads
+// (pass_plan.cpp term_needs). The CLI's validation and help, the JSON and
+// CSV writers and the app's panel, chart, tables and "worst" choices read it.
+struct MetricInfo {
+    Metric metric;
+    std::string_view name; // as in --metrics, JSON keys and CSV columns
+    MetricFamily family;
+    BatchCombination batch;
+    bool higher_is_worse;  // losses, fp, fn, distances; false for dice, iou, ..., nsd, tp, tn
+    std::string_view unit; // "mm" or "" (dimensionless)
+    // Also reported per label of label maps (C-channel pairs report every
+    // metric per channel).
+    bool per_label;
+    // Needs a C-channel prediction against classes (label map or one-hot
+    // target); NaN otherwise.
+    bool combines_classes;
+    bool needs_probabilities;    // takes logs of the prediction: values must lie in [0, 1]
+    bool needs_tolerance;        // needs --nsd-tolerance; 'all' leaves it out without one
+    bool in_defaults;            // in the default --metrics set
+    std::string_view nan_reason; // why a value is NaN (JSON "null" reasons, the app's tooltips)
+    std::string_view summary;    // one line for help texts and the app's tooltips
+};
+
+// Every metric, in the order of the Metric enum.
+std::span<const MetricInfo> metric_table() noexcept;
+const MetricInfo& metric_info(Metric metric) noexcept;
 inline constexpr int kMetricCount = 29;
 
 std::string_view metric_name(Metric metric) noexcept;
@@ -70,28 +115,44 @@ std::vector<Metric> parse_metric_list(std::string_view list);
 std::vector<Metric> default_metrics();
 std::vector<Metric> all_metrics();
 
-// Metrics whose batch value is the mean over elements of the whole batch
-// (bce, mse, mae, focal_loss); the others are means over samples, except the
-// counts (tp, fp, fn, tn) whose batch value is their sum.
-bool is_elementwise_mean(Metric metric) noexcept;
-bool is_count(Metric metric) noexcept;
-// Metrics also reported per label (overlap and hard metrics).
-bool is_label_metric(Metric metric) noexcept;
-// Metrics that take logs of the prediction and therefore need it in [0, 1].
-bool needs_probabilities(Metric metric) noexcept;
-// Whether a larger value is worse (losses, fp, fn, distances) or better
-// (dice, iou, precision, recall, specificity, nsd, tp, tn): the "worst"
-// slice, sample and case, and the best entry of a comparison.
-bool higher_is_worse(Metric metric) noexcept;
-// The unit of a metric's values: "mm" for the distance metrics except nsd
-// (a fraction), "" for the others.
-std::string_view metric_unit(Metric metric) noexcept;
-
-// Metrics of all classes together, with no per-label value (ce, dice_ce,
-// generalized_dice_loss): C-channel predictions against classes only.
-bool is_class_combination(Metric metric) noexcept;
+// Shorthands for the table's columns.
+// Batch value over every element (bce, mse, mae, focal_loss, ce).
+inline bool is_elementwise_mean(Metric metric) noexcept
+{
+    return metric_info(metric).batch == BatchCombination::ElementMean;
+}
+inline bool is_count(Metric metric) noexcept
+{
+    return metric_info(metric).family == MetricFamily::Count;
+}
+inline bool is_label_metric(Metric metric) noexcept
+{
+    return metric_info(metric).per_label;
+}
+inline bool needs_probabilities(Metric metric) noexcept
+{
+    return metric_info(metric).needs_probabilities;
+}
+// Whether a larger value is worse: the "worst" slice, sample and case, and
+// the best entry of a comparison.
+inline bool higher_is_worse(Metric metric) noexcept
+{
+    return metric_info(metric).higher_is_worse;
+}
+inline std::string_view metric_unit(Metric metric) noexcept
+{
+    return metric_info(metric).unit;
+}
+// ce, dice_ce, generalized_dice_loss: all classes together, no per-label value.
+inline bool is_class_combination(Metric metric) noexcept
+{
+    return metric_info(metric).combines_classes;
+}
 // Surface-distance metrics (computed from the hard masks, not the pass's sums).
-bool is_distance_metric(Metric metric) noexcept;
+inline bool is_distance_metric(Metric metric) noexcept
+{
+    return metric_info(metric).family == MetricFamily::Distance;
+}
 
 enum class EmptyPolicy { Nan, Zero, One };
 

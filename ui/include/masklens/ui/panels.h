@@ -26,6 +26,10 @@ namespace masklens::ui {
 QString format_value(Metric metric, double value);
 // The metric's engine name; distance metrics carry their unit ("hd95 (mm)").
 QString metric_label(Metric metric);
+// The metric table's one-line summary, and why a NaN value is undefined
+// (empty for other values): tooltips of names and value cells.
+QString metric_tooltip(Metric metric);
+QString value_tooltip(Metric metric, double value);
 // The text shown while a distance metric is being computed.
 inline constexpr const char* kPendingText = "…";
 
