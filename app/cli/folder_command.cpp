@@ -2,7 +2,7 @@
 
 #include "shard_reader.h"
 
-#include "masklens/gpu/cuda_statistics.h"
+#include "masklens/service/pair_evaluator.h"
 
 #include "json.h"
 
@@ -97,7 +97,7 @@ private:
 };
 
 FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads,
-                         const std::string& device)
+                         const service::ComputeDevice& device)
 {
     const EvaluateCommand& command = folder.evaluate;
     FolderCase result;
@@ -111,7 +111,8 @@ FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int 
         }
         StatisticsOptions options = command.statistics;
         options.threads = threads;
-        result = folder_case_from(gpu::evaluate_on(device, prediction, target, options), folder.per_slice);
+        result =
+            folder_case_from(service::evaluate_once(device, prediction, target, options), folder.per_slice);
     } catch (const Error& error) {
         result = FolderCase{};
         result.error = error.what();
@@ -198,7 +199,7 @@ void tell(const FolderReport& report, bool quiet, const char* verb)
 int run_folder(const FolderCommand& folder)
 {
     const EvaluateCommand& command = folder.evaluate;
-    const gpu::ResolvedDevice device = gpu::resolve_device(command.device);
+    const service::ComputeDevice device = service::resolve_compute_device(command.device);
     if (!device.note.empty() && !folder.quiet) {
         std::cerr << device.note << '\n';
     }
@@ -241,7 +242,7 @@ int run_folder(const FolderCommand& folder)
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t i = next++; i < selected.size(); i = next++) {
-            report.cases[i] = evaluate_case(folder, selected[i], threads_per_job, device.name);
+            report.cases[i] = evaluate_case(folder, selected[i], threads_per_job, device);
             progress.case_done();
         }
     };

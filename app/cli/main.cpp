@@ -8,8 +8,8 @@
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/report.h"
-#include "masklens/gpu/cuda_statistics.h"
 #include "masklens/io/read_volume.h"
+#include "masklens/service/pair_evaluator.h"
 
 #include <iostream>
 #include <new>
@@ -36,7 +36,7 @@ int run(const std::vector<std::string>& arguments)
         return cli::run_merge(*parsed.merge);
     }
     const cli::EvaluateCommand& command = *parsed.evaluate;
-    const gpu::ResolvedDevice device = gpu::resolve_device(command.device);
+    const service::ComputeDevice device = service::resolve_compute_device(command.device);
     if (!device.note.empty()) {
         std::cerr << device.note << '\n';
     }
@@ -45,7 +45,11 @@ int run(const std::vector<std::string>& arguments)
     if (!command.ignore_geometry) {
         check_same_geometry(prediction, target);
     }
-    Evaluation evaluation = gpu::evaluate_on(device.name, prediction, target, command.statistics);
+    std::string fallback;
+    Evaluation evaluation = service::evaluate_once(device, prediction, target, command.statistics, &fallback);
+    if (!fallback.empty()) {
+        std::cerr << "note: " << fallback << '\n';
+    }
     if (!command.slices) {
         for (SampleResult& sample : evaluation.samples) {
             sample.slices.clear();
@@ -58,7 +62,7 @@ int run(const std::vector<std::string>& arguments)
     ReportContext context;
     context.prediction_path = command.prediction_path;
     context.target_path = command.target_path;
-    context.device = device.name;
+    context.device = fallback.empty() ? device.name : "cpu";
     context.options_json = command.options_json;
     std::ostringstream report;
     switch (command.format) {

@@ -393,7 +393,10 @@ BatchStatistics DeviceSession::compute(const StatisticsOptions& options)
 
 Evaluation DeviceSession::evaluate(const StatisticsOptions& options)
 {
-    return derive_evaluation(compute(options), options.metrics, options.metric);
+    // Surface distances too, on the device (as evaluate_on): the same
+    // values as the CPU's evaluate.
+    const StatisticsOptions on_device = with_device_surface_distances(options);
+    return complete_evaluation(compute(on_device), impl_->prediction, impl_->target, on_device);
 }
 
 const std::string& DeviceSession::device_name() const noexcept

@@ -1,6 +1,6 @@
-# Fails when a file of the engine core (engine/, except its io/ readers)
-# includes a Qt or VTK header.
-file(GLOB_RECURSE sources ${ROOT}/engine/*.h ${ROOT}/engine/*.cpp)
+# Fails when a file of the engine core (engine/, except its io/ readers) or
+# of the evaluation service (service/) includes a Qt or VTK header.
+file(GLOB_RECURSE sources ${ROOT}/engine/*.h ${ROOT}/engine/*.cpp ${ROOT}/service/*.h ${ROOT}/service/*.cpp)
 foreach(source ${sources})
   if(source MATCHES "/engine/io/")
     continue()

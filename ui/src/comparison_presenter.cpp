@@ -50,7 +50,8 @@ struct ComparisonPresenter::Extra {
     std::uint64_t id = 0;
     QString name;
     QString path;
-    std::shared_ptr<const Volume> prediction; // null until read
+    std::shared_ptr<const Volume> prediction;          // null until read
+    std::shared_ptr<service::PairEvaluator> evaluator; // against the session's target
     std::shared_ptr<const Evaluation> evaluation;
     bool pending = true;
     bool shown_3d = false;
@@ -105,6 +106,7 @@ struct ComparisonPresenter::Result {
     QString text;
     QString details;
     std::shared_ptr<const Volume> prediction;
+    std::shared_ptr<service::PairEvaluator> evaluator;
     std::shared_ptr<const Evaluation> evaluation;
 };
 
@@ -545,10 +547,11 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
         extra.evaluation.reset(); // not shown on a grid it does not fit
     }
     auto prediction = extra.prediction;
+    auto previous = extra.evaluator;
     const QString path = extra.path;
     auto cancel = extra.cancel;
 
-    auto run = [generation, target, grid, settings, prediction, path, cancel]() -> Result {
+    auto run = [generation, target, grid, settings, prediction, previous, path, cancel]() -> Result {
         Result result;
         result.generation = generation;
         try {
@@ -564,9 +567,10 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
             StatisticsOptions options = statistics_options(settings, gui_metrics());
             options.cancel = cancel.get();
             // As the session: a prediction outside [0, 1] keeps its hard metrics.
-            std::shared_ptr<const Evaluation> evaluation = evaluate_for_display(*volume, *target, options);
+            auto evaluator = service::evaluator_for(previous, volume, target, compute_device());
+            result.evaluation = evaluator->evaluate_for_display(options).evaluation;
             result.prediction = std::move(volume);
-            result.evaluation = std::move(evaluation);
+            result.evaluator = std::move(evaluator);
             result.ok = true;
         } catch (const Error& error) {
             result.text = error.kind() == Error::Kind::Cancelled
@@ -637,6 +641,7 @@ void ComparisonPresenter::finishExtra(std::uint64_t id, Result result)
         return;
     }
     extra->prediction = std::move(result.prediction);
+    extra->evaluator = std::move(result.evaluator);
     extra->evaluation = std::move(result.evaluation);
     extra->pending = false;
     emit entriesChanged();
@@ -673,14 +678,14 @@ void ComparisonPresenter::launchExtraDistances(Extra& extra)
     extra.distance_tolerance = session_->nsdTolerance();
     const std::uint64_t generation = extra.distance_generation;
     const std::uint64_t id = extra.id;
-    auto prediction = extra.prediction;
-    auto target = session_->dataset().target;
+    auto evaluator = service::evaluator_for(extra.evaluator, extra.prediction, session_->dataset().target,
+                                            compute_device());
     // The settings its evaluation was computed with.
     const EvaluationSettings& settings = extra.requested;
     StatisticsOptions options = statistics_options(settings, gui_distance_metrics());
     options.metric.nsd_tolerance_mm = extra.distance_tolerance;
-    auto run = [generation, prediction, target, options, cancel]() -> DistanceResult {
-        DistanceOutcome outcome = evaluate_distances(*prediction, *target, options, cancel.get());
+    auto run = [generation, evaluator, options, cancel]() -> DistanceResult {
+        DistanceOutcome outcome = evaluate_distances(*evaluator, options, cancel.get());
         DistanceResult result;
         result.generation = generation;
         result.evaluation = std::move(outcome.evaluation);

@@ -201,9 +201,9 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addWidget(hover_label_, 1);
     statusBar()->addPermanentWidget(file_label_);
     // Where the numbers are computed (MASKLENS_DEVICE, see compute_device()).
-    device_label_ = new QLabel(compute_device().label);
+    device_label_ = new QLabel(QString::fromStdString(compute_device().label));
     device_label_->setObjectName(QStringLiteral("deviceLabel"));
-    device_label_->setToolTip(compute_device().note);
+    device_label_->setToolTip(QString::fromStdString(compute_device().summary));
     statusBar()->addPermanentWidget(device_label_);
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancel_button_);

@@ -2,8 +2,6 @@
 
 #include "masklens/engine/error.h"
 #include "masklens/engine/statistics.h"
-#include "masklens/gpu/backend.h"
-#include "masklens/gpu/cuda_statistics.h"
 #include "masklens/io/read_volume.h"
 
 #include <QCoreApplication>
@@ -85,6 +83,7 @@ struct SessionPresenter::Job {
     QString target_path;
     std::shared_ptr<const Volume> prediction; // already loaded (null: read prediction_path)
     std::shared_ptr<const Volume> target;
+    std::shared_ptr<service::PairEvaluator> evaluator; // the pair's, when it is unchanged
     EvaluationSettings settings;
     bool new_dataset = false;
     std::shared_ptr<std::atomic<bool>> cancel;
@@ -135,65 +134,20 @@ StatisticsOptions statistics_options(const EvaluationSettings& settings, std::ve
     return options;
 }
 
-ComputeDevice resolve_compute_device(const std::string& choice)
+const service::ComputeDevice& compute_device()
 {
-    ComputeDevice device;
-    const gpu::DeviceReport report = choice == "cpu" ? gpu::DeviceReport{} : gpu::query_devices();
-    try {
-        const gpu::ResolvedDevice resolved = gpu::choose_device(gpu::parse_device_choice(choice), report);
-        device.name = resolved.name;
-        device.note = QString::fromStdString(resolved.note);
-    } catch (const Error& error) {
-        device.name = "cpu";
-        device.note = QStringLiteral("MASKLENS_DEVICE=%1 cannot be used (%2); evaluating on the CPU.")
-                          .arg(QString::fromStdString(choice), QString::fromStdString(error.what()));
-    }
-    if (device.name == "cuda") {
-        device.label = QStringLiteral("GPU: %1").arg(QString::fromStdString(report.device_name));
-    } else {
-        device.label = QStringLiteral("CPU");
-    }
-    if (device.note.isEmpty()) {
-        device.note = device.name == "cuda" ? QStringLiteral("Evaluating on the GPU (CUDA).")
-                                            : QStringLiteral("Evaluating on the CPU.");
-    }
+    static const service::ComputeDevice device =
+        service::resolve_device_request(qgetenv("MASKLENS_DEVICE").trimmed().toLower().toStdString());
     return device;
 }
 
-const ComputeDevice& compute_device()
-{
-    static const ComputeDevice device = [] {
-        const QByteArray requested = qgetenv("MASKLENS_DEVICE").trimmed().toLower();
-        return resolve_compute_device(requested.isEmpty() ? std::string("auto") : requested.toStdString());
-    }();
-    return device;
-}
-
-Evaluation evaluate_on_device(const Volume& prediction, const Volume& target,
-                              const StatisticsOptions& options)
-{
-    const std::string& device = compute_device().name;
-    if (device == "cuda") {
-        try {
-            return gpu::evaluate_on(device, prediction, target, options);
-        } catch (const Error& error) {
-            if (error.kind() != Error::Kind::Device) {
-                throw;
-            }
-            std::fprintf(stderr, "masklens: the GPU failed (%s); evaluating on the CPU\n", error.what());
-        }
-    }
-    return evaluate(prediction, target, options);
-}
-
-DistanceOutcome evaluate_distances(const Volume& prediction, const Volume& target, StatisticsOptions options,
+DistanceOutcome evaluate_distances(service::PairEvaluator& evaluator, StatisticsOptions options,
                                    const std::atomic<bool>* cancel)
 {
     DistanceOutcome outcome;
     options.cancel = cancel;
     try {
-        outcome.evaluation =
-            std::make_shared<const Evaluation>(evaluate_on_device(prediction, target, options));
+        outcome.evaluation = std::make_shared<const Evaluation>(evaluator.evaluate(options));
     } catch (const Error& error) {
         outcome.cancelled = error.kind() == Error::Kind::Cancelled;
         outcome.error = QString::fromStdString(error.what());
@@ -201,33 +155,6 @@ DistanceOutcome evaluate_distances(const Volume& prediction, const Volume& targe
         outcome.error = QString::fromStdString(error.what());
     }
     return outcome;
-}
-
-std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
-                                                       StatisticsOptions options, std::string* refusal)
-{
-    try {
-        return std::make_shared<const Evaluation>(evaluate_on_device(prediction, target, options));
-    } catch (const Error& error) {
-        if (error.kind() != Error::Kind::Input || !is_floating(prediction.type())) {
-            throw;
-        }
-        if (refusal) {
-            *refusal = error.what(); // the CLI's message, word for word
-        }
-        std::vector<Metric> hard;
-        for (const Metric metric : options.metrics) {
-            if (!needs_probabilities(metric)) {
-                hard.push_back(metric);
-            }
-        }
-        options.metrics = hard;
-        try {
-            return std::make_shared<const Evaluation>(evaluate_on_device(prediction, target, options));
-        } catch (const Error&) {
-            throw error;
-        }
-    }
 }
 
 namespace {
@@ -354,6 +281,7 @@ void SessionPresenter::reevaluate()
     auto job = std::make_shared<Job>();
     job->prediction = dataset_.prediction;
     job->target = dataset_.target;
+    job->evaluator = dataset_.evaluator;
     job->prediction_path = dataset_.prediction_path;
     job->target_path = dataset_.target_path;
     job->settings = settings_;
@@ -459,6 +387,8 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
             if (!target) {
                 target = std::make_shared<const Volume>(io::read_volume(job->target_path.toStdString()));
             }
+            const std::shared_ptr<service::PairEvaluator> evaluator =
+                service::evaluator_for(job->evaluator, prediction, target, compute_device());
             StatisticsOptions options = statistics_options(job->settings, gui_metrics());
             options.progress = progress;
             options.cancel = job->cancel.get();
@@ -476,20 +406,23 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
                     Dataset dataset;
                     dataset.prediction = prediction;
                     dataset.target = target;
+                    dataset.evaluator = evaluator;
                     dataset.prediction_path = job->prediction_path;
                     dataset.target_path = job->target_path;
                     preview(std::move(dataset), placeholder_evaluation(*prediction, *pairing, options));
                 }
             }
             // A prediction outside [0, 1] (e.g. logits) still has hard metrics.
-            std::shared_ptr<const Evaluation> evaluation =
-                evaluate_for_display(*prediction, *target, options, &result.refusal);
+            service::PairEvaluator::DisplayOutcome outcome = evaluator->evaluate_for_display(options);
+            result.refusal = std::move(outcome.refusal);
+            std::shared_ptr<const Evaluation> evaluation = std::move(outcome.evaluation);
             if (trace) {
                 std::fprintf(stderr, "TRACE read + evaluate %.1f ms\n",
                              static_cast<double>(timer.nsecsElapsed()) / 1e6);
             }
             result.dataset.prediction = prediction;
             result.dataset.target = target;
+            result.dataset.evaluator = evaluator;
             result.dataset.prediction_path = job->prediction_path;
             result.dataset.target_path = job->target_path;
             result.evaluation = std::move(evaluation);
@@ -1084,12 +1017,12 @@ void SessionPresenter::launchDistances()
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     distance_cancel_ = cancel;
     const std::uint64_t generation = distance_generation_;
-    auto prediction = dataset_.prediction;
-    auto target = dataset_.target;
+    auto evaluator =
+        service::evaluator_for(dataset_.evaluator, dataset_.prediction, dataset_.target, compute_device());
     StatisticsOptions options = statistics_options(evaluated_settings_, gui_distance_metrics());
     options.metric.nsd_tolerance_mm = nsd_tolerance_;
-    auto run = [generation, prediction, target, options, cancel]() -> DistanceResult {
-        DistanceOutcome outcome = evaluate_distances(*prediction, *target, options, cancel.get());
+    auto run = [generation, evaluator, options, cancel]() -> DistanceResult {
+        DistanceOutcome outcome = evaluate_distances(*evaluator, options, cancel.get());
         DistanceResult result;
         result.generation = generation;
         result.evaluation = std::move(outcome.evaluation);

@@ -60,6 +60,10 @@ BatchStatistics compute_statistics_cuda(const Volume& prediction, const Volume& 
 Evaluation evaluate_on(std::string_view device, const Volume& prediction, const Volume& target,
                        const StatisticsOptions& options);
 
+// `options` with the surface distances computed on the device
+// (sample_surface_distances_cuda) by complete_evaluation.
+StatisticsOptions with_device_surface_distances(StatisticsOptions options);
+
 // The pair resident on the device: uploaded once by the constructor, then
 // evaluated any number of times (threshold, metrics, axis, logits...) without
 // copying the inputs again. Keeps references to `prediction` and `target`,
@@ -77,6 +81,7 @@ public:
     DeviceSession& operator=(const DeviceSession&) = delete;
 
     BatchStatistics compute(const StatisticsOptions& options);
+    // compute() plus the surface distances (on the device): what evaluate_on gives.
     Evaluation evaluate(const StatisticsOptions& options);
 
     const std::string& device_name() const noexcept; // e.g. "NVIDIA H200", for the status bar

@@ -10,6 +10,7 @@
 
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/volume.h"
+#include "masklens/service/pair_evaluator.h"
 #include "masklens/ui/slice_model.h"
 
 #include <QFutureWatcher>
@@ -28,6 +29,8 @@ namespace masklens::ui {
 struct Dataset {
     std::shared_ptr<const Volume> prediction;
     std::shared_ptr<const Volume> target;
+    // Evaluates this pair (resident on the GPU across re-evaluations).
+    std::shared_ptr<service::PairEvaluator> evaluator;
     QString prediction_path;
     QString target_path;
 };
@@ -59,42 +62,19 @@ std::vector<Metric> gui_metrics();
 StatisticsOptions statistics_options(const EvaluationSettings& settings, std::vector<Metric> metrics);
 
 // The app's compute device, chosen once per process from MASKLENS_DEVICE
-// (auto | cpu | cuda; default auto: the GPU when the build has the CUDA path
-// and a device is present, else the CPU). A `cuda` that cannot be honoured
-// falls back to the CPU and says why in `note`.
-struct ComputeDevice {
-    std::string name; // "cpu" or "cuda" (gpu::evaluate_on's names)
-    QString label;    // for the status bar: "CPU" or "GPU: <device name>"
-    QString note;     // why this device (tooltip)
-};
-const ComputeDevice& compute_device();
-// The same choice from an explicit request (tests): "auto", "cpu", "cuda".
-ComputeDevice resolve_compute_device(const std::string& choice);
-
-// evaluate() on the app's compute device (statistics and surface distances);
-// a device failure (Error::Device) is retried on the CPU.
-Evaluation evaluate_on_device(const Volume& prediction, const Volume& target,
-                              const StatisticsOptions& options);
+// by the evaluation service's policy (service::resolve_device_request).
+const service::ComputeDevice& compute_device();
 
 // The app's background surface-distance pass over one pair (the session's and
-// each compared prediction's): evaluate_on_device with `cancel`; an error
-// becomes its text, a cancellation is flagged.
+// each compared prediction's) with `cancel`; an error becomes its text, a
+// cancellation is flagged.
 struct DistanceOutcome {
     std::shared_ptr<const Evaluation> evaluation;
     QString error;
     bool cancelled = false;
 };
-DistanceOutcome evaluate_distances(const Volume& prediction, const Volume& target, StatisticsOptions options,
+DistanceOutcome evaluate_distances(service::PairEvaluator& evaluator, StatisticsOptions options,
                                    const std::atomic<bool>* cancel);
-
-// evaluate() as the app runs it: when a floating-point prediction is refused
-// (e.g. logits outside [0, 1] without --logits), the metrics that need
-// probabilities are dropped and the hard metrics are still computed; any
-// other error (or a second refusal) is rethrown as the first one.
-// `refusal`, when set, receives the refusal's message (empty when none).
-std::shared_ptr<const Evaluation> evaluate_for_display(const Volume& prediction, const Volume& target,
-                                                       StatisticsOptions options,
-                                                       std::string* refusal = nullptr);
 
 // The surface-distance metrics the app adds in a second, background pass
 // (hd95, assd, nsd, hd; see SessionPresenter::setDistancesEnabled).
