@@ -86,7 +86,6 @@ struct SessionPresenter::Job {
     std::shared_ptr<service::PairEvaluator> evaluator; // the pair's, when it is unchanged
     EvaluationSettings settings;
     bool new_dataset = false;
-    std::shared_ptr<std::atomic<bool>> cancel;
 };
 
 struct SessionPresenter::Result {
@@ -114,7 +113,6 @@ struct SessionPresenter::Snapshot {
 };
 
 struct SessionPresenter::DistanceResult {
-    std::uint64_t generation = 0;
     std::shared_ptr<const Evaluation> evaluation;
     bool cancelled = false;
     QString error;
@@ -195,25 +193,12 @@ QString describe(const Error& error)
 
 } // namespace
 
-SessionPresenter::SessionPresenter(QObject* parent) : QObject(parent) {}
+SessionPresenter::SessionPresenter(QObject* parent)
+    : QObject(parent), evaluation_job_(this), distance_job_(this, background_pool())
+{}
 
-SessionPresenter::~SessionPresenter()
-{
-    if (cancel_flag_) {
-        cancel_flag_->store(true);
-    }
-    if (distance_cancel_) {
-        distance_cancel_->store(true);
-    }
-    if (watcher_) {
-        watcher_->disconnect(this);
-        watcher_->waitForFinished();
-    }
-    if (distance_watcher_) {
-        distance_watcher_->disconnect(this);
-        distance_watcher_->waitForFinished();
-    }
-}
+// The jobs are stopped (and waited for) by their destructors.
+SessionPresenter::~SessionPresenter() = default;
 
 void SessionPresenter::openFiles(const QString& prediction_path, const QString& target_path)
 {
@@ -291,18 +276,14 @@ void SessionPresenter::reevaluate()
 
 void SessionPresenter::cancel()
 {
-    if (cancel_flag_) {
-        cancel_flag_->store(true);
-    }
+    evaluation_job_.requestCancel(); // finish() still runs, with `cancelled`
     pending_reevaluate_ = false;
 }
 
 void SessionPresenter::waitForIdle()
 {
-    while (busy_ && watcher_) {
-        watcher_->waitForFinished();
-        // Deliver the finished() signal (queued from the worker).
-        QCoreApplication::processEvents();
+    while (busy_ && evaluation_job_.running()) {
+        evaluation_job_.wait();
     }
 }
 
@@ -316,8 +297,6 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
         pending_reevaluate_ = true;
         return;
     }
-    cancel_flag_ = std::make_shared<std::atomic<bool>>(false);
-    job->cancel = cancel_flag_;
     const std::uint64_t job_id = ++job_id_;
 
     auto last_percent = std::make_shared<std::atomic<int>>(-1);
@@ -356,7 +335,7 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
         };
     }
 
-    auto run = [job, progress, preview]() -> Result {
+    auto run = [job, progress, preview](const std::atomic<bool>& cancel) -> Result {
         static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_TIMING");
         QElapsedTimer timer;
         timer.start();
@@ -381,7 +360,7 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
                              static_cast<double>(timer.nsecsElapsed()) / 1e6,
                              static_cast<long long>(QDateTime::currentMSecsSinceEpoch() % 1000000));
             }
-            if (job->cancel->load()) {
+            if (cancel.load()) {
                 throw Error(Error::Kind::Cancelled, {}, "cancelled");
             }
             if (!target) {
@@ -391,7 +370,7 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
                 service::evaluator_for(job->evaluator, prediction, target, compute_device());
             StatisticsOptions options = statistics_options(job->settings, gui_metrics());
             options.progress = progress;
-            options.cancel = job->cancel.get();
+            options.cancel = &cancel;
             if (preview) {
                 // The pair is checked first (shapes, types): a pair the engine refuses
                 // outright is never shown. Other failures come from the pass and are
@@ -441,17 +420,8 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
     busy_ = true;
     emit busyChanged(true);
     emit progressChanged(-1.0);
-    if (synchronous_) {
-        finish(run());
-        return;
-    }
-    watcher_ = std::make_unique<QFutureWatcher<Result>>();
-    connect(watcher_.get(), &QFutureWatcher<Result>::finished, this, [this]() {
-        if (watcher_ && busy_) {
-            finish(watcher_->result());
-        }
-    });
-    watcher_->setFuture(QtConcurrent::run(run));
+    evaluation_job_.start(
+        std::move(run), [this](Result result) { finish(std::move(result)); }, synchronous_);
 }
 
 void SessionPresenter::finish(Result result)
@@ -541,8 +511,7 @@ void SessionPresenter::resetViewState()
 void SessionPresenter::showPreview(std::uint64_t job, Dataset dataset,
                                    std::shared_ptr<const Evaluation> placeholder, EvaluationSettings settings)
 {
-    if (job != job_id_ || !busy_ || previewing_ || !preview_allowed_ ||
-        (cancel_flag_ && cancel_flag_->load())) {
+    if (job != job_id_ || !busy_ || previewing_ || !preview_allowed_ || evaluation_job_.cancelRequested()) {
         return; // superseded, finished, cancelled or not wanted
     }
     snapshot_ = std::make_unique<Snapshot>(Snapshot{dataset_, evaluation_, evaluated_settings_, cursor_,
@@ -994,10 +963,7 @@ bool SessionPresenter::isPending(Metric metric) const
 
 void SessionPresenter::resetDistances()
 {
-    ++distance_generation_; // a running job's result is now stale
-    if (distance_cancel_) {
-        distance_cancel_->store(true);
-    }
+    distance_job_.stop(false); // a running job's result is now stale
     distance_evaluation_.reset();
     distance_error_.clear();
     distance_state_ = distances_enabled_ && hasData() ? DistanceState::Pending : DistanceState::Off;
@@ -1006,64 +972,28 @@ void SessionPresenter::resetDistances()
 void SessionPresenter::requestDistances()
 {
     emit distancesChanged();
-    if (distance_state_ != DistanceState::Pending || distance_running_ || previewing_) {
-        return; // a running (stale) job re-launches when it finishes
+    if (distance_state_ != DistanceState::Pending || distance_job_.running() || previewing_) {
+        return;
     }
     launchDistances();
 }
 
 void SessionPresenter::launchDistances()
 {
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    distance_cancel_ = cancel;
-    const std::uint64_t generation = distance_generation_;
     auto evaluator =
         service::evaluator_for(dataset_.evaluator, dataset_.prediction, dataset_.target, compute_device());
     StatisticsOptions options = statistics_options(evaluated_settings_, gui_distance_metrics());
     options.metric.nsd_tolerance_mm = nsd_tolerance_;
-    auto run = [generation, evaluator, options, cancel]() -> DistanceResult {
-        DistanceOutcome outcome = evaluate_distances(*evaluator, options, cancel.get());
-        DistanceResult result;
-        result.generation = generation;
-        result.evaluation = std::move(outcome.evaluation);
-        result.cancelled = outcome.cancelled;
-        result.error = outcome.error;
-        return result;
+    auto run = [evaluator, options](const std::atomic<bool>& cancel) -> DistanceResult {
+        DistanceOutcome outcome = evaluate_distances(*evaluator, options, &cancel);
+        return {std::move(outcome.evaluation), outcome.cancelled, outcome.error};
     };
-    if (synchronous_) {
-        finishDistances(run());
-        return;
-    }
-    distance_running_ = true;
-    if (!distance_watcher_) {
-        distance_watcher_ = std::make_unique<QFutureWatcher<DistanceResult>>();
-        connect(distance_watcher_.get(), &QFutureWatcher<DistanceResult>::finished, this, [this]() {
-            if (distance_running_) {
-                finishDistances(distance_watcher_->result());
-            }
-        });
-    }
-    distance_watcher_->setFuture(QtConcurrent::run(background_pool(), std::move(run)));
+    distance_job_.start(
+        std::move(run), [this](DistanceResult result) { finishDistances(std::move(result)); }, synchronous_);
 }
 
 void SessionPresenter::finishDistances(DistanceResult result)
 {
-    distance_running_ = false;
-    if (result.generation != distance_generation_) {
-        if (distance_state_ == DistanceState::Pending) {
-            // Superseded while running: start the current request (queued, so
-            // the watcher is not re-armed inside its own finished signal).
-            QMetaObject::invokeMethod(
-                this,
-                [this]() {
-                    if (!distance_running_ && distance_state_ == DistanceState::Pending && !previewing_) {
-                        launchDistances();
-                    }
-                },
-                Qt::QueuedConnection);
-        }
-        return;
-    }
     if (result.evaluation) {
         distance_evaluation_ = std::move(result.evaluation);
         distance_state_ = DistanceState::Ready;
@@ -1079,19 +1009,17 @@ void SessionPresenter::waitForDistances()
     if (previewing_) {
         waitForIdle(); // the distances start from the numbers
     }
-    while (distance_watcher_ && (distance_running_ || distance_state_ == DistanceState::Pending)) {
-        if (!distance_running_) {
-            QCoreApplication::processEvents(); // a queued launch
-            if (!distance_running_ && distance_state_ == DistanceState::Pending) {
-                launchDistances();
+    while (distance_state_ == DistanceState::Pending) {
+        if (!distance_job_.running()) {
+            if (previewing_ || !hasData()) {
+                return; // nothing can start
             }
+            launchDistances();
             continue;
         }
-        distance_watcher_->waitForFinished();
-        QCoreApplication::processEvents();
+        distance_job_.wait();
     }
 }
-
 PairView SessionPresenter::pairView() const
 {
     PairView view;

@@ -11,6 +11,7 @@
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/volume.h"
 #include "masklens/service/pair_evaluator.h"
+#include "masklens/ui/latest_job.h"
 #include "masklens/ui/slice_model.h"
 
 #include <QFutureWatcher>
@@ -280,8 +281,7 @@ private:
     bool synchronous_ = false;
     bool busy_ = false;
     bool pending_reevaluate_ = false;
-    std::shared_ptr<std::atomic<bool>> cancel_flag_;
-    std::unique_ptr<QFutureWatcher<Result>> watcher_;
+    LatestJob<Result> evaluation_job_;
     std::uint64_t job_id_ = 0; // of the running job (previews of older ones are dropped)
     bool previewing_ = false;
     bool restoring_ = false;
@@ -293,10 +293,7 @@ private:
     DistanceState distance_state_ = DistanceState::Off;
     QString distance_error_;
     std::shared_ptr<const Evaluation> distance_evaluation_;
-    std::uint64_t distance_generation_ = 0;
-    bool distance_running_ = false;
-    std::shared_ptr<std::atomic<bool>> distance_cancel_;
-    std::unique_ptr<QFutureWatcher<DistanceResult>> distance_watcher_;
+    LatestJob<DistanceResult> distance_job_;
 };
 
 // The pool for background work that must not delay evaluations (distance
