@@ -55,7 +55,6 @@ struct ComparisonPresenter::Extra {
     std::shared_ptr<const Evaluation> evaluation;
     bool pending = true;
     bool shown_3d = false;
-    std::uint64_t generation = 0;
     // Its own activation (a logits model beside a probability model) and
     // decision; none: the session's (a new activation brings its default
     // decision, as in the session).
@@ -64,20 +63,22 @@ struct ComparisonPresenter::Extra {
     // What the running or last job evaluates against.
     EvaluationSettings requested;
     const Volume* requested_target = nullptr;
-    std::shared_ptr<std::atomic<bool>> cancel;
-    std::unique_ptr<QFutureWatcher<Result>> watcher;
+    LatestJob<Result> job;
     // Its surface-distance pass (after each evaluation).
     DistanceState distance_state = DistanceState::Off;
     std::shared_ptr<const Evaluation> distance;
     QString distance_error;
-    std::uint64_t distance_generation = 0;
     double distance_tolerance = 0; // the NSD tolerance of the running or last job
-    std::shared_ptr<std::atomic<bool>> distance_cancel;
-    std::unique_ptr<QFutureWatcher<DistanceResult>> distance_watcher;
+    LatestJob<DistanceResult> distance_job;
 
-    // Cancels both background jobs and stops their results from reaching
-    // `receiver`; `wait`: also blocks until they have finished (destruction).
-    void stop(QObject* receiver, bool wait);
+    explicit Extra(QObject* owner) : job(owner), distance_job(owner, background_pool()) {}
+    // Cancels both background jobs and drops their results; `wait`: also
+    // blocks until they have finished (destruction).
+    void stop(bool wait)
+    {
+        job.stop(wait);
+        distance_job.stop(wait);
+    }
 };
 
 // What a difference count counts: both predictions, the target and how each is read.
@@ -95,13 +96,11 @@ struct ComparisonPresenter::CountsKey {
 };
 
 struct ComparisonPresenter::DistanceResult {
-    std::uint64_t generation = 0;
     std::shared_ptr<const Evaluation> evaluation;
     QString error;
 };
 
 struct ComparisonPresenter::Result {
-    std::uint64_t generation = 0;
     bool ok = false;
     QString text;
     QString details;
@@ -111,7 +110,7 @@ struct ComparisonPresenter::Result {
 };
 
 ComparisonPresenter::ComparisonPresenter(SessionPresenter* session, QObject* parent)
-    : QObject(parent), session_(session)
+    : QObject(parent), session_(session), counts_job_(this, background_pool())
 {
     connect(session_, &SessionPresenter::datasetChanged, this, &ComparisonPresenter::onDatasetChanged);
     connect(session_, &SessionPresenter::evaluationChanged, this, &ComparisonPresenter::onEvaluationChanged);
@@ -142,38 +141,11 @@ ComparisonPresenter::ComparisonPresenter(SessionPresenter* session, QObject* par
     connect(session_, &SessionPresenter::cancelled, this, load_failed);
 }
 
-void ComparisonPresenter::Extra::stop(QObject* receiver, bool wait)
-{
-    for (const auto& flag : {cancel, distance_cancel}) {
-        if (flag) {
-            flag->store(true);
-        }
-    }
-    if (watcher) {
-        watcher->disconnect(receiver);
-        if (wait) {
-            watcher->waitForFinished();
-        }
-    }
-    if (distance_watcher) {
-        distance_watcher->disconnect(receiver);
-        if (wait) {
-            distance_watcher->waitForFinished();
-        }
-    }
-}
-
 ComparisonPresenter::~ComparisonPresenter()
 {
-    if (counts_cancel_) {
-        counts_cancel_->store(true);
-    }
-    if (counts_watcher_) {
-        counts_watcher_->disconnect(this);
-        counts_watcher_->waitForFinished();
-    }
+    counts_job_.stop(true);
     for (const auto& extra : extras_) {
-        extra->stop(this, true);
+        extra->stop(true);
     }
 }
 
@@ -201,7 +173,7 @@ void ComparisonPresenter::addPrediction(const QString& path)
                            tr("Further predictions are compared against the open target."));
         return;
     }
-    auto extra = std::make_unique<Extra>();
+    auto extra = std::make_unique<Extra>(this);
     extra->id = next_id_++;
     extra->path = path;
     extra->name = uniqueName(QFileInfo(path).fileName());
@@ -220,7 +192,7 @@ void ComparisonPresenter::addPredictionVolume(std::shared_ptr<const Volume> pred
                            tr("Further predictions are compared against the open target."));
         return;
     }
-    auto extra = std::make_unique<Extra>();
+    auto extra = std::make_unique<Extra>(this);
     extra->id = next_id_++;
     extra->prediction = std::move(prediction);
     extra->name = uniqueName(name.isEmpty() ? tr("prediction %1").arg(count() + 1) : name);
@@ -238,7 +210,7 @@ void ComparisonPresenter::removePrediction(int index)
         return;
     }
     auto& extra = extras_[static_cast<std::size_t>(index - 1)];
-    extra->stop(this, false);
+    extra->stop(false);
     const bool shown = extra->shown_3d;
     extras_.erase(extras_.begin() + (index - 1));
     clampPair();
@@ -255,7 +227,7 @@ void ComparisonPresenter::clearPredictions()
         return;
     }
     while (!extras_.empty()) {
-        extras_.back()->stop(this, false);
+        extras_.back()->stop(false);
         extras_.pop_back();
     }
     clampPair();
@@ -357,15 +329,16 @@ void ComparisonPresenter::waitForIdle()
         QCoreApplication::processEvents();
         Extra* running = nullptr;
         for (const auto& extra : extras_) {
-            if (extra->pending && extra->watcher) {
+            if (extra->pending && extra->job.running()) {
                 running = extra.get();
                 break;
             }
         }
         if (!running) {
+            QCoreApplication::processEvents(); // what the last delivery queued (a failed entry's removal)
             return;
         }
-        running->watcher->waitForFinished();
+        running->job.wait();
     }
 }
 
@@ -481,7 +454,7 @@ void ComparisonPresenter::onDatasetChanged()
         queued_.clear();
         seen_target_ = target;
         for (const auto& extra : extras_) {
-            extra->stop(this, false);
+            extra->stop(false);
         }
         extras_.clear();
         clampPair();
@@ -530,15 +503,10 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
     if (!session_->hasData()) {
         return;
     }
-    if (extra.cancel) {
-        extra.cancel->store(true);
-    }
-    extra.cancel = std::make_shared<std::atomic<bool>>(false);
     extra.pending = true;
     resetExtraDistances(extra); // the distances of the previous settings are stale
     extra.requested = settingsOf(extra);
     extra.requested_target = session_->target();
-    const std::uint64_t generation = ++extra.generation;
     const std::uint64_t id = extra.id;
     const std::shared_ptr<const Volume> target = session_->dataset().target;
     const Shape grid = session_->shape();
@@ -549,11 +517,10 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
     auto prediction = extra.prediction;
     auto previous = extra.evaluator;
     const QString path = extra.path;
-    auto cancel = extra.cancel;
 
-    auto run = [generation, target, grid, settings, prediction, previous, path, cancel]() -> Result {
+    auto run = [target, grid, settings, prediction, previous,
+                path](const std::atomic<bool>& cancel) -> Result {
         Result result;
-        result.generation = generation;
         try {
             auto volume = prediction;
             if (!volume) {
@@ -565,7 +532,7 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
                                 " does not match the first prediction's " + grid.to_string());
             }
             StatisticsOptions options = statistics_options(settings, gui_metrics());
-            options.cancel = cancel.get();
+            options.cancel = &cancel;
             // As the session: a prediction outside [0, 1] keeps its hard metrics.
             auto evaluator = service::evaluator_for(previous, volume, target, compute_device());
             result.evaluation = evaluator->evaluate_for_display(options).evaluation;
@@ -584,15 +551,9 @@ void ComparisonPresenter::evaluateExtra(Extra& extra)
         return result;
     };
 
-    if (session_->synchronous()) {
-        finishExtra(id, run());
-        return;
-    }
-    extra.watcher = std::make_unique<QFutureWatcher<Result>>();
-    QFutureWatcher<Result>* watcher = extra.watcher.get();
-    connect(watcher, &QFutureWatcher<Result>::finished, this,
-            [this, id, watcher]() { finishExtra(id, watcher->result()); });
-    watcher->setFuture(QtConcurrent::run(run));
+    extra.job.start(
+        std::move(run), [this, id](Result result) { finishExtra(id, std::move(result)); },
+        session_->synchronous());
 }
 
 std::vector<std::uint64_t> ComparisonPresenter::extraIds() const
@@ -617,8 +578,8 @@ ComparisonPresenter::Extra* ComparisonPresenter::findExtra(std::uint64_t id)
 void ComparisonPresenter::finishExtra(std::uint64_t id, Result result)
 {
     Extra* extra = findExtra(id);
-    if (!extra || result.generation != extra->generation) {
-        return; // removed or superseded
+    if (!extra) {
+        return; // removed
     }
     if (!result.ok) {
         if (result.text.isEmpty()) {
@@ -658,10 +619,7 @@ void ComparisonPresenter::finishExtra(std::uint64_t id, Result result)
 
 void ComparisonPresenter::resetExtraDistances(Extra& extra)
 {
-    ++extra.distance_generation; // a running job's result is now stale
-    if (extra.distance_cancel) {
-        extra.distance_cancel->store(true);
-    }
+    extra.distance_job.stop(false); // a running job's result is now stale
     extra.distance.reset();
     extra.distance_error.clear();
     extra.distance_state =
@@ -673,10 +631,7 @@ void ComparisonPresenter::launchExtraDistances(Extra& extra)
     if (!extra.evaluation || !extra.prediction || !session_->hasData()) {
         return; // launched when its evaluation arrives
     }
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    extra.distance_cancel = cancel;
     extra.distance_tolerance = session_->nsdTolerance();
-    const std::uint64_t generation = extra.distance_generation;
     const std::uint64_t id = extra.id;
     auto evaluator = service::evaluator_for(extra.evaluator, extra.prediction, session_->dataset().target,
                                             compute_device());
@@ -684,35 +639,21 @@ void ComparisonPresenter::launchExtraDistances(Extra& extra)
     const EvaluationSettings& settings = extra.requested;
     StatisticsOptions options = statistics_options(settings, gui_distance_metrics());
     options.metric.nsd_tolerance_mm = extra.distance_tolerance;
-    auto run = [generation, evaluator, options, cancel]() -> DistanceResult {
-        DistanceOutcome outcome = evaluate_distances(*evaluator, options, cancel.get());
-        DistanceResult result;
-        result.generation = generation;
-        result.evaluation = std::move(outcome.evaluation);
-        result.error = outcome.cancelled ? QStringLiteral("Cancelled.") : outcome.error;
-        return result;
+    auto run = [evaluator, options](const std::atomic<bool>& cancel) -> DistanceResult {
+        DistanceOutcome outcome = evaluate_distances(*evaluator, options, &cancel);
+        return {std::move(outcome.evaluation),
+                outcome.cancelled ? QStringLiteral("Cancelled.") : outcome.error};
     };
-    if (session_->synchronous()) {
-        finishExtraDistances(id, run());
-        return;
-    }
-    // A fresh watcher per job: a superseded job finishes unobserved (its
-    // result would be dropped anyway) and never blocks the new one.
-    if (extra.distance_watcher) {
-        extra.distance_watcher->disconnect(this);
-    }
-    extra.distance_watcher = std::make_unique<QFutureWatcher<DistanceResult>>();
-    QFutureWatcher<DistanceResult>* watcher = extra.distance_watcher.get();
-    connect(watcher, &QFutureWatcher<DistanceResult>::finished, this,
-            [this, id, watcher]() { finishExtraDistances(id, watcher->result()); });
-    watcher->setFuture(QtConcurrent::run(background_pool(), std::move(run)));
+    extra.distance_job.start(
+        std::move(run), [this, id](DistanceResult result) { finishExtraDistances(id, std::move(result)); },
+        session_->synchronous());
 }
 
 void ComparisonPresenter::finishExtraDistances(std::uint64_t id, DistanceResult result)
 {
     Extra* extra = findExtra(id);
-    if (!extra || result.generation != extra->distance_generation) {
-        return; // removed or superseded
+    if (!extra) {
+        return; // removed
     }
     if (result.evaluation) {
         extra->distance = std::move(result.evaluation);
@@ -796,7 +737,7 @@ void ComparisonPresenter::waitForDistances()
         QCoreApplication::processEvents();
         Extra* waiting = nullptr;
         for (const auto& extra : extras_) {
-            if (extra->distance_state == DistanceState::Pending && extra->distance_watcher) {
+            if (extra->distance_state == DistanceState::Pending && extra->distance_job.running()) {
                 waiting = extra.get();
                 break;
             }
@@ -804,7 +745,7 @@ void ComparisonPresenter::waitForDistances()
         if (!waiting) {
             return;
         }
-        waiting->distance_watcher->waitForFinished();
+        waiting->distance_job.wait();
     }
 }
 
@@ -1064,9 +1005,8 @@ DifferenceCounts ComparisonPresenter::differenceCounts() const
     if (counts_key_ && *counts_key_ == *key) {
         return counts_;
     }
-    if (counts_running_ && *counts_running_ == *key && counts_watcher_) {
-        counts_watcher_->waitForFinished();
-        return counts_watcher_->result();
+    if (counts_running_ && *counts_running_ == *key && counts_job_.running()) {
+        return counts_job_.peekResult();
     }
     return count_differences(*key->a, *key->b, *key->target, key->view_a, key->view_b);
 }
@@ -1076,46 +1016,27 @@ void ComparisonPresenter::requestDifferenceCounts()
     const auto key = differenceActive() ? currentCountsKey() : std::nullopt;
     if (!key) {
         // Nothing to count (mode off, an entry pending): a running count is dropped.
-        if (counts_cancel_) {
-            counts_cancel_->store(true);
-        }
+        counts_job_.stop(false);
         counts_running_.reset();
         return;
     }
     if ((counts_key_ && *counts_key_ == *key) || (counts_running_ && *counts_running_ == *key)) {
         return; // ready, or being counted
     }
-    if (counts_cancel_) {
-        counts_cancel_->store(true); // a count for older settings
-    }
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    counts_cancel_ = cancel;
+    // A count for older settings is cancelled and dropped by start().
     counts_running_ = std::make_unique<CountsKey>(*key);
     CountsKey job = *key;
-    auto run = [job, cancel]() {
-        return count_differences(*job.a, *job.b, *job.target, job.view_a, job.view_b, cancel.get());
+    auto run = [job](const std::atomic<bool>& cancel) {
+        return count_differences(*job.a, *job.b, *job.target, job.view_a, job.view_b, &cancel);
     };
-    const auto deliver = [this](const DifferenceCounts& counts) {
-        counts_key_ = std::move(counts_running_);
-        counts_ = counts;
-        emit differenceCountsChanged();
-    };
-    if (session_->synchronous()) {
-        deliver(run());
-        return;
-    }
-    if (counts_watcher_) {
-        counts_watcher_->disconnect(this); // its (cancelled) result is dropped
-        counts_watcher_.release()->deleteLater();
-    }
-    counts_watcher_ = std::make_unique<QFutureWatcher<DifferenceCounts>>();
-    QFutureWatcher<DifferenceCounts>* watcher = counts_watcher_.get();
-    connect(watcher, &QFutureWatcher<DifferenceCounts>::finished, this, [this, watcher, cancel, deliver]() {
-        if (watcher == counts_watcher_.get() && !cancel->load() && counts_running_) {
-            deliver(watcher->result());
-        }
-    });
-    watcher->setFuture(QtConcurrent::run(background_pool(), std::move(run)));
+    counts_job_.start(
+        std::move(run),
+        [this](DifferenceCounts counts) {
+            counts_key_ = std::move(counts_running_);
+            counts_ = std::move(counts);
+            emit differenceCountsChanged();
+        },
+        session_->synchronous());
 }
 
 // ---------------------------------------------------------------------------

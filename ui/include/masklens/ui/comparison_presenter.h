@@ -198,8 +198,7 @@ private:
     std::unique_ptr<CountsKey> counts_key_;
     DifferenceCounts counts_;
     std::unique_ptr<CountsKey> counts_running_;
-    std::shared_ptr<std::atomic<bool>> counts_cancel_;
-    std::unique_ptr<QFutureWatcher<DifferenceCounts>> counts_watcher_;
+    LatestJob<DifferenceCounts> counts_job_;
 };
 
 } // namespace masklens::ui

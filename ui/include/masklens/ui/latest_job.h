@@ -104,7 +104,7 @@ public:
 
     // The running job's result without delivering it (it is still delivered
     // later); blocks until it is there. Call only while running().
-    Result peekResult()
+    Result peekResult() const
     {
         watcher_->waitForFinished();
         return watcher_->result();
