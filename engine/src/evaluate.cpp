@@ -3,6 +3,7 @@
 #include "masklens/engine/decision.h"
 #include "masklens/engine/distance_transform.h"
 #include "masklens/engine/error.h"
+#include "masklens/engine/parallel.h"
 #include "masklens/engine/surface_distance.h"
 
 #include <algorithm>

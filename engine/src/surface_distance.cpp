@@ -2,11 +2,11 @@
 
 #include "masklens/engine/distance_transform.h"
 #include "masklens/engine/error.h"
+#include "masklens/engine/parallel.h"
 #include "surface_search.h"
 #include "value_loading.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -116,22 +116,6 @@ struct GroupDistances {
     std::vector<double> pred_to_target;
     std::vector<double> target_to_pred;
 };
-
-// Runs fn(i) for i in [0, count) on `workers` threads, handing out items in
-// order as threads become free (balances uneven items such as slices).
-void parallel_dynamic(std::int64_t count, int workers, const std::function<void(std::int64_t)>& fn)
-{
-    if (count <= 0) {
-        return;
-    }
-    std::atomic<std::int64_t> next{0};
-    const int n = static_cast<int>(std::clamp<std::int64_t>(workers, 1, count));
-    detail::parallel_for(n, n, [&](std::int64_t, std::int64_t, int) {
-        for (std::int64_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
-            fn(i);
-        }
-    });
-}
 
 // How voxel-mode distances are found: the EDTs, the search at surface
 // voxels, or the search only if a probe of it (rows_are_cheaper) says so.
@@ -442,7 +426,7 @@ bool nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
         const std::int64_t p_chunks = (np + kChunk - 1) / kChunk;
         const std::int64_t t_chunks = (nt + kChunk - 1) / kChunk;
         const int workers = detail::worker_count(options.threads, p_chunks + t_chunks, (np + nt) * 64);
-        parallel_dynamic(p_chunks + t_chunks, workers, [&](std::int64_t c) {
+        detail::parallel_dynamic(p_chunks + t_chunks, workers, [&](std::int64_t c) {
             if (options.cancel != nullptr && options.cancel->load()) {
                 return; // the caller throws once the workers are done
             }
@@ -459,7 +443,7 @@ bool nearest_neighbour_distances(const std::vector<std::uint8_t>& surface, const
     }
     // Per slice: one small problem per slice, slices spread over the threads.
     const int workers = detail::worker_count(options.threads, groups, (p_start.back() + t_start.back()) * 64);
-    parallel_dynamic(groups, workers, [&](std::int64_t g) {
+    detail::parallel_dynamic(groups, workers, [&](std::int64_t g) {
         if (options.cancel != nullptr && options.cancel->load()) {
             return; // the caller throws once the workers are done
         }

@@ -1,6 +1,7 @@
 #include "surface_search.h"
 
 #include "masklens/engine/distance_transform.h"
+#include "masklens/engine/parallel.h"
 
 #include <algorithm>
 #include <bit>

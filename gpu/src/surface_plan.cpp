@@ -2,6 +2,7 @@
 #include "masklens/gpu/surface_plan.h"
 
 #include "masklens/engine/error.h"
+#include "masklens/engine/parallel.h"
 #include "masklens/gpu/cuda_surface_distance.h"
 
 #include <algorithm>

@@ -24,7 +24,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 #if defined(__CUDACC__)
@@ -189,15 +188,6 @@ void squared_distance_transform_box(const std::uint8_t* feature, const EdtGrid& 
                                     double* out, int threads = 0, std::uint8_t feature_bits = 0xFF);
 
 namespace detail {
-
-// Number of worker threads for `work` items of roughly `cost` voxels each.
-int worker_count(int requested, std::int64_t work_items, std::int64_t total_cost);
-
-// Runs fn(begin, end, thread_index) over [0, count) split into contiguous
-// ranges, one per thread, on `threads` std::threads (inline when 1).
-// Exceptions thrown by fn are rethrown in the caller.
-void parallel_for(std::int64_t count, int threads,
-                  const std::function<void(std::int64_t, std::int64_t, int)>& fn);
 
 // One line of the envelope pass: out[p] = min_q (s (p - q))^2 + f[q].
 // v and z are scratch of n and 2 n + 1 elements. f may hold +inf.
