@@ -1,5 +1,5 @@
 // Exact nearest-surface-voxel search for the voxel-mode surface distances
-// (private to the engine; see surface_distance.cpp).
+// (private to the engine; see directed_distances.cpp).
 //
 // Distances are needed only at the surface voxels of one mask, to the nearest
 // surface voxel of the other. When the surfaces are small against their

@@ -6,8 +6,8 @@
 //
 // A problem is the cropped mask pair of one sample: the bounding box of
 // (prediction | target), one byte per box voxel (bit 0 prediction, bit 1
-// target), C order [D, H, W]. The CPU (engine/src/surface_distance.cpp) works
-// on the same box, so both see the same surfaces and the same distances.
+// target), C order [D, H, W]. The CPU (engine/src/directed_distances.cpp)
+// works on the same box, so both see the same surfaces and the same distances.
 #pragma once
 
 #include "masklens/engine/distance_transform.h"
