@@ -9,8 +9,6 @@
 #include "value_loading.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -19,9 +17,6 @@
 namespace masklens {
 
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 using Extent = std::array<std::int64_t, 3>;
 
@@ -113,26 +108,9 @@ CroppedMaskPair crop_mask_pair(const std::uint8_t* pred, const std::uint8_t* tar
 
 namespace {
 
-double half_to_double(std::uint16_t bits)
-{
-    const int sign = (bits >> 15) & 1;
-    const int exponent = (bits >> 10) & 0x1F;
-    const int mantissa = bits & 0x3FF;
-    double value = 0;
-    if (exponent == 0) {
-        value = std::ldexp(static_cast<double>(mantissa), -24);
-    } else if (exponent == 31) {
-        value = mantissa == 0 ? kInf : kNaN;
-    } else {
-        value = std::ldexp(static_cast<double>(mantissa + 1024), exponent - 25);
-    }
-    return sign ? -value : value;
-}
-
-// Half floats are read as their bit pattern and converted in select_values
-// (a tag type keeps them apart from uint16 label maps).
-using HalfBits = detail::Half;
-
+// dst[i] = 1 where `sel` selects src[i], else 0. float16 elements come as
+// their bits (detail::Half) and are decoded by half_to_float (volume.h), the
+// engine's one float16 decoder (exact, so the double holds the same value).
 template <class T>
 void select_values(const T* src, std::int64_t count, const MaskSelector& sel, std::uint8_t* dst)
 {
@@ -160,8 +138,8 @@ void select_values(const T* src, std::int64_t count, const MaskSelector& sel, st
         }
     } else {
         const auto value = [&](std::int64_t i) -> double {
-            if constexpr (std::is_same_v<T, HalfBits>) {
-                return half_to_double(src[i].bits);
+            if constexpr (std::is_same_v<T, detail::Half>) {
+                return static_cast<double>(half_to_float(src[i].bits));
             } else {
                 return static_cast<double>(src[i]);
             }

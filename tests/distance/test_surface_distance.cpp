@@ -832,6 +832,17 @@ void TestSurfaceDistance::volume_api_dtypes_and_selectors()
     custom.kind = MaskSelector::Kind::Predicate;
     custom.predicate = [](double v) { return v > 0.1 && v < 0.6; };
     QCOMPARE(extract_mask(half, 0, custom), (std::vector<std::uint8_t>{0, 1, 1, 0, 0, 1}));
+    // float16 edge cases, decoded exactly: the smallest and largest subnormals
+    // (2^-24, 1023 * 2^-24), -0, +inf, -inf and a NaN.
+    Volume edge = make_volume("e.npy", ScalarType::Float16, shape);
+    const std::uint16_t edge_bits[6] = {0x0001, 0x03FF, 0x8000, 0x7C00, 0xFC00, 0x7E01};
+    std::memcpy(edge.data(), edge_bits, sizeof edge_bits);
+    QCOMPARE(extract_mask(edge, 0, MaskSelector::prediction(std::ldexp(1.0, -24))),
+             (std::vector<std::uint8_t>{1, 1, 0, 1, 0, 0}));
+    QCOMPARE(extract_mask(edge, 0, MaskSelector::prediction(std::ldexp(1023.0, -24))),
+             (std::vector<std::uint8_t>{0, 1, 0, 1, 0, 0}));
+    custom.predicate = [](double v) { return std::isnan(v) || std::isinf(v) || (v == 0 && std::signbit(v)); };
+    QCOMPARE(extract_mask(edge, 0, custom), (std::vector<std::uint8_t>{0, 0, 1, 1, 1, 1}));
 
     Volume f64 = make_volume("d.npy", ScalarType::Float64, shape);
     const double values[6] = {0.5, 0.4999, 2.0, -1.0, std::numeric_limits<double>::quiet_NaN(), 1.0};
