@@ -65,19 +65,15 @@ struct ComparisonPresenter::Extra {
     const Volume* requested_target = nullptr;
     LatestJob<Result> job;
     // Its surface-distance pass (after each evaluation).
-    DistanceState distance_state = DistanceState::Off;
-    std::shared_ptr<const Evaluation> distance;
-    QString distance_error;
-    double distance_tolerance = 0; // the NSD tolerance of the running or last job
-    LatestJob<DistanceResult> distance_job;
+    DistancePass distances;
 
-    explicit Extra(QObject* owner) : job(owner), distance_job(owner, background_pool()) {}
+    explicit Extra(QObject* owner) : job(owner), distances(owner) {}
     // Cancels both background jobs and drops their results; `wait`: also
     // blocks until they have finished (destruction).
     void stop(bool wait)
     {
         job.stop(wait);
-        distance_job.stop(wait);
+        distances.stop(wait);
     }
 };
 
@@ -93,11 +89,6 @@ struct ComparisonPresenter::CountsKey {
         return a == other.a && b == other.b && target == other.target && view_a == other.view_a &&
                view_b == other.view_b;
     }
-};
-
-struct ComparisonPresenter::DistanceResult {
-    std::shared_ptr<const Evaluation> evaluation;
-    QString error;
 };
 
 struct ComparisonPresenter::Result {
@@ -609,9 +600,7 @@ void ComparisonPresenter::finishExtra(std::uint64_t id, Result result)
     if (extra->shown_3d) {
         emit shown3dChanged();
     }
-    if (extra->distance_state == DistanceState::Pending) {
-        launchExtraDistances(*extra);
-    }
+    launchExtraDistances(*extra);
 }
 
 // ---------------------------------------------------------------------------
@@ -619,11 +608,7 @@ void ComparisonPresenter::finishExtra(std::uint64_t id, Result result)
 
 void ComparisonPresenter::resetExtraDistances(Extra& extra)
 {
-    extra.distance_job.stop(false); // a running job's result is now stale
-    extra.distance.reset();
-    extra.distance_error.clear();
-    extra.distance_state =
-        session_->distancesEnabled() && session_->hasData() ? DistanceState::Pending : DistanceState::Off;
+    extra.distances.reset(session_->distancesEnabled() && session_->hasData());
 }
 
 void ComparisonPresenter::launchExtraDistances(Extra& extra)
@@ -631,38 +616,12 @@ void ComparisonPresenter::launchExtraDistances(Extra& extra)
     if (!extra.evaluation || !extra.prediction || !session_->hasData()) {
         return; // launched when its evaluation arrives
     }
-    extra.distance_tolerance = session_->nsdTolerance();
-    const std::uint64_t id = extra.id;
-    auto evaluator = service::evaluator_for(extra.evaluator, extra.prediction, session_->dataset().target,
-                                            compute_device());
-    // The settings its evaluation was computed with.
-    const EvaluationSettings& settings = extra.requested;
-    StatisticsOptions options = statistics_options(settings, gui_distance_metrics());
-    options.metric.nsd_tolerance_mm = extra.distance_tolerance;
-    auto run = [evaluator, options](const std::atomic<bool>& cancel) -> DistanceResult {
-        DistanceOutcome outcome = evaluate_distances(*evaluator, options, &cancel);
-        return {std::move(outcome.evaluation),
-                outcome.cancelled ? QStringLiteral("Cancelled.") : outcome.error};
-    };
-    extra.distance_job.start(
-        std::move(run), [this, id](DistanceResult result) { finishExtraDistances(id, std::move(result)); },
-        session_->synchronous());
-}
-
-void ComparisonPresenter::finishExtraDistances(std::uint64_t id, DistanceResult result)
-{
-    Extra* extra = findExtra(id);
-    if (!extra) {
-        return; // removed
-    }
-    if (result.evaluation) {
-        extra->distance = std::move(result.evaluation);
-        extra->distance_state = DistanceState::Ready;
-    } else {
-        extra->distance_state = DistanceState::Failed;
-        extra->distance_error = result.error;
-    }
-    emit distancesChanged();
+    // With the settings its evaluation was computed with.
+    extra.distances.launch(
+        service::evaluator_for(extra.evaluator, extra.prediction, session_->dataset().target,
+                               compute_device()),
+        statistics_options(extra.requested, {}), session_->nsdTolerance(),
+        [this]() { emit distancesChanged(); }, session_->synchronous());
 }
 
 void ComparisonPresenter::onSessionDistancesChanged()
@@ -675,11 +634,11 @@ void ComparisonPresenter::onSessionDistancesChanged()
         if (!extra) {
             continue;
         }
-        const bool off = extra->distance_state == DistanceState::Off;
-        const bool stale_tolerance = extra->distance_tolerance != session_->nsdTolerance();
+        const bool off = extra->distances.state() == DistanceState::Off;
+        const bool stale_tolerance = extra->distances.values().tolerance != session_->nsdTolerance();
         if (enabled != !off || (enabled && stale_tolerance && extra->evaluation)) {
             resetExtraDistances(*extra);
-            if (extra->distance_state == DistanceState::Pending && !extra->pending) {
+            if (!extra->pending) {
                 launchExtraDistances(*extra);
             }
         }
@@ -695,7 +654,7 @@ DistanceState ComparisonPresenter::distanceState(int index) const
     if (index < 1 || index >= count()) {
         return DistanceState::Off;
     }
-    return extras_[static_cast<std::size_t>(index - 1)]->distance_state;
+    return extras_[static_cast<std::size_t>(index - 1)]->distances.state();
 }
 
 const Evaluation* ComparisonPresenter::distanceEvaluation(int index) const
@@ -706,7 +665,7 @@ const Evaluation* ComparisonPresenter::distanceEvaluation(int index) const
     if (index == 0) {
         return session_->distanceEvaluation();
     }
-    return extras_[static_cast<std::size_t>(index - 1)]->distance.get();
+    return extras_[static_cast<std::size_t>(index - 1)]->distances.values().evaluation.get();
 }
 
 QString ComparisonPresenter::distanceError(int index) const
@@ -717,7 +676,7 @@ QString ComparisonPresenter::distanceError(int index) const
     if (index < 1 || index >= count()) {
         return {};
     }
-    return extras_[static_cast<std::size_t>(index - 1)]->distance_error;
+    return extras_[static_cast<std::size_t>(index - 1)]->distances.values().error;
 }
 
 bool ComparisonPresenter::pending(int index, Metric metric) const
@@ -737,7 +696,7 @@ void ComparisonPresenter::waitForDistances()
         QCoreApplication::processEvents();
         Extra* waiting = nullptr;
         for (const auto& extra : extras_) {
-            if (extra->distance_state == DistanceState::Pending && extra->distance_job.running()) {
+            if (extra->distances.state() == DistanceState::Pending && extra->distances.running()) {
                 waiting = extra.get();
                 break;
             }
@@ -745,7 +704,7 @@ void ComparisonPresenter::waitForDistances()
         if (!waiting) {
             return;
         }
-        waiting->distance_job.wait();
+        waiting->distances.wait();
     }
 }
 

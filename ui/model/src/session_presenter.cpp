@@ -61,11 +61,6 @@ std::vector<Metric> gui_metrics()
     return metrics;
 }
 
-std::vector<Metric> gui_distance_metrics()
-{
-    return {Metric::Hd95, Metric::Assd, Metric::Nsd, Metric::Hd};
-}
-
 QThreadPool* background_pool()
 {
     // Two threads: a distance pass and a surface build may run side by side;
@@ -107,15 +102,7 @@ struct SessionPresenter::Snapshot {
     Voxel cursor;
     std::int64_t sample = 0;
     int label_index = -1;
-    DistanceState distance_state = DistanceState::Off;
-    QString distance_error;
-    std::shared_ptr<const Evaluation> distance_evaluation;
-};
-
-struct SessionPresenter::DistanceResult {
-    std::shared_ptr<const Evaluation> evaluation;
-    bool cancelled = false;
-    QString error;
+    DistanceValues distances;
 };
 
 StatisticsOptions statistics_options(const EvaluationSettings& settings, std::vector<Metric> metrics)
@@ -137,22 +124,6 @@ const service::ComputeDevice& compute_device()
     static const service::ComputeDevice device =
         service::resolve_device_request(qgetenv("MASKLENS_DEVICE").trimmed().toLower().toStdString());
     return device;
-}
-
-DistanceOutcome evaluate_distances(service::PairEvaluator& evaluator, StatisticsOptions options,
-                                   const std::atomic<bool>* cancel)
-{
-    DistanceOutcome outcome;
-    options.cancel = cancel;
-    try {
-        outcome.evaluation = std::make_shared<const Evaluation>(evaluator.evaluate(options));
-    } catch (const Error& error) {
-        outcome.cancelled = error.kind() == Error::Kind::Cancelled;
-        outcome.error = QString::fromStdString(error.what());
-    } catch (const std::exception& error) {
-        outcome.error = QString::fromStdString(error.what());
-    }
-    return outcome;
 }
 
 namespace {
@@ -193,8 +164,7 @@ QString describe(const Error& error)
 
 } // namespace
 
-SessionPresenter::SessionPresenter(QObject* parent)
-    : QObject(parent), evaluation_job_(this), distance_job_(this, background_pool())
+SessionPresenter::SessionPresenter(QObject* parent) : QObject(parent), evaluation_job_(this), distances_(this)
 {}
 
 // The jobs are stopped (and waited for) by their destructors.
@@ -515,8 +485,7 @@ void SessionPresenter::showPreview(std::uint64_t job, Dataset dataset,
         return; // superseded, finished, cancelled or not wanted
     }
     snapshot_ = std::make_unique<Snapshot>(Snapshot{dataset_, evaluation_, evaluated_settings_, cursor_,
-                                                    sample_, label_index_, distance_state_, distance_error_,
-                                                    distance_evaluation_});
+                                                    sample_, label_index_, distances_.values()});
     previewing_ = true;
     dataset_ = std::move(dataset);
     evaluation_ = std::move(placeholder);
@@ -547,10 +516,9 @@ void SessionPresenter::restoreSnapshot()
     label_index_ = snapshot.label_index;
     // The previous distances: kept when they were there, computed again otherwise.
     resetDistances();
-    if (snapshot.distance_state == DistanceState::Ready || snapshot.distance_state == DistanceState::Failed) {
-        distance_state_ = snapshot.distance_state;
-        distance_error_ = snapshot.distance_error;
-        distance_evaluation_ = std::move(snapshot.distance_evaluation);
+    if (snapshot.distances.state == DistanceState::Ready ||
+        snapshot.distances.state == DistanceState::Failed) {
+        distances_.restore(std::move(snapshot.distances));
     }
     restoring_ = true;
     emit datasetChanged();
@@ -752,7 +720,7 @@ void SessionPresenter::setChartMetric(Metric metric)
 const Evaluation* SessionPresenter::sourceOf(Metric metric) const
 {
     if (is_distance_metric(metric)) {
-        return distance_state_ == DistanceState::Ready ? distance_evaluation_.get() : nullptr;
+        return distances_.evaluation();
     }
     return evaluation_.get();
 }
@@ -958,50 +926,28 @@ std::vector<Metric> SessionPresenter::shownMetrics() const
 bool SessionPresenter::isPending(Metric metric) const
 {
     return (previewing_ && hasData()) ||
-           (is_distance_metric(metric) && distance_state_ == DistanceState::Pending);
+           (is_distance_metric(metric) && distances_.state() == DistanceState::Pending);
 }
 
 void SessionPresenter::resetDistances()
 {
-    distance_job_.stop(false); // a running job's result is now stale
-    distance_evaluation_.reset();
-    distance_error_.clear();
-    distance_state_ = distances_enabled_ && hasData() ? DistanceState::Pending : DistanceState::Off;
+    distances_.reset(distances_enabled_ && hasData());
 }
 
 void SessionPresenter::requestDistances()
 {
     emit distancesChanged();
-    if (distance_state_ != DistanceState::Pending || distance_job_.running() || previewing_) {
-        return;
+    if (!previewing_) {
+        launchDistances();
     }
-    launchDistances();
 }
 
 void SessionPresenter::launchDistances()
 {
-    auto evaluator =
-        service::evaluator_for(dataset_.evaluator, dataset_.prediction, dataset_.target, compute_device());
-    StatisticsOptions options = statistics_options(evaluated_settings_, gui_distance_metrics());
-    options.metric.nsd_tolerance_mm = nsd_tolerance_;
-    auto run = [evaluator, options](const std::atomic<bool>& cancel) -> DistanceResult {
-        DistanceOutcome outcome = evaluate_distances(*evaluator, options, &cancel);
-        return {std::move(outcome.evaluation), outcome.cancelled, outcome.error};
-    };
-    distance_job_.start(
-        std::move(run), [this](DistanceResult result) { finishDistances(std::move(result)); }, synchronous_);
-}
-
-void SessionPresenter::finishDistances(DistanceResult result)
-{
-    if (result.evaluation) {
-        distance_evaluation_ = std::move(result.evaluation);
-        distance_state_ = DistanceState::Ready;
-    } else {
-        distance_state_ = DistanceState::Failed;
-        distance_error_ = result.cancelled ? tr("Cancelled.") : result.error;
-    }
-    emit distancesChanged();
+    distances_.launch(
+        service::evaluator_for(dataset_.evaluator, dataset_.prediction, dataset_.target, compute_device()),
+        statistics_options(evaluated_settings_, {}), nsd_tolerance_, [this]() { emit distancesChanged(); },
+        synchronous_);
 }
 
 void SessionPresenter::waitForDistances()
@@ -1009,17 +955,21 @@ void SessionPresenter::waitForDistances()
     if (previewing_) {
         waitForIdle(); // the distances start from the numbers
     }
-    while (distance_state_ == DistanceState::Pending) {
-        if (!distance_job_.running()) {
+    while (distances_.state() == DistanceState::Pending) {
+        if (!distances_.running()) {
             if (previewing_ || !hasData()) {
                 return; // nothing can start
             }
             launchDistances();
+            if (!distances_.running()) {
+                return;
+            }
             continue;
         }
-        distance_job_.wait();
+        distances_.wait();
     }
 }
+
 PairView SessionPresenter::pairView() const
 {
     PairView view;

@@ -156,14 +156,12 @@ signals:
 private:
     struct Extra;
     struct Result;
-    struct DistanceResult;
     struct CountsKey;
     std::optional<CountsKey> currentCountsKey() const;
     void requestDifferenceCounts();
     void onSessionDistancesChanged();
     void resetExtraDistances(Extra& extra);
     void launchExtraDistances(Extra& extra);
-    void finishExtraDistances(std::uint64_t id, DistanceResult result);
     void onDatasetChanged();
     void onEvaluationChanged();
     void evaluateExtra(Extra& extra);

@@ -11,6 +11,7 @@
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/volume.h"
 #include "masklens/service/pair_evaluator.h"
+#include "masklens/ui/distance_pass.h"
 #include "masklens/ui/latest_job.h"
 #include "masklens/ui/slice_model.h"
 
@@ -65,29 +66,6 @@ StatisticsOptions statistics_options(const EvaluationSettings& settings, std::ve
 // The app's compute device, chosen once per process from MASKLENS_DEVICE
 // by the evaluation service's policy (service::resolve_device_request).
 const service::ComputeDevice& compute_device();
-
-// The app's background surface-distance pass over one pair (the session's and
-// each compared prediction's) with `cancel`; an error becomes its text, a
-// cancellation is flagged.
-struct DistanceOutcome {
-    std::shared_ptr<const Evaluation> evaluation;
-    QString error;
-    bool cancelled = false;
-};
-DistanceOutcome evaluate_distances(service::PairEvaluator& evaluator, StatisticsOptions options,
-                                   const std::atomic<bool>* cancel);
-
-// The surface-distance metrics the app adds in a second, background pass
-// (hd95, assd, nsd, hd; see SessionPresenter::setDistancesEnabled).
-std::vector<Metric> gui_distance_metrics();
-
-// Where the surface-distance values stand for the numbers shown.
-enum class DistanceState {
-    Off,     // disabled, or no data
-    Pending, // the background job for the current evaluation has not delivered yet
-    Ready,
-    Failed, // the engine refused (e.g. multi-channel binary data): distanceError()
-};
 
 class SessionPresenter : public QObject {
     Q_OBJECT
@@ -194,9 +172,9 @@ public:
     void setDistancesEnabled(bool enabled);
     double nsdTolerance() const noexcept { return nsd_tolerance_; } // mm
     void setNsdTolerance(double millimetres);
-    DistanceState distanceState() const noexcept { return distance_state_; }
-    const QString& distanceError() const noexcept { return distance_error_; }
-    const Evaluation* distanceEvaluation() const noexcept { return distance_evaluation_.get(); }
+    DistanceState distanceState() const noexcept { return distances_.state(); }
+    const QString& distanceError() const noexcept { return distances_.values().error; }
+    const Evaluation* distanceEvaluation() const noexcept { return distances_.values().evaluation.get(); }
     // Blocks until no distance job is running (tests, shutdown).
     void waitForDistances();
     // The loss panel's rows: the evaluation's metrics, with the distance metrics
@@ -245,13 +223,11 @@ signals:
     void distancesChanged(); // distance state or values changed
 
 private:
-    struct DistanceResult;
     // The evaluation holding `metric` (distance metrics: the distance pass).
     const Evaluation* sourceOf(Metric metric) const;
     void resetDistances();
     void requestDistances();
     void launchDistances();
-    void finishDistances(DistanceResult result);
     struct Job;
     struct Result;
     struct Snapshot;
@@ -290,10 +266,7 @@ private:
 
     bool distances_enabled_ = true;
     double nsd_tolerance_ = 1.0;
-    DistanceState distance_state_ = DistanceState::Off;
-    QString distance_error_;
-    std::shared_ptr<const Evaluation> distance_evaluation_;
-    LatestJob<DistanceResult> distance_job_;
+    DistancePass distances_;
 };
 
 // The pool for background work that must not delay evaluations (distance
