@@ -1,36 +1,23 @@
-// A small JSON reader for merging shard outputs, and a canonical writer.
+// Reading JSON documents (shard outputs for merge) with nlohmann/json, and
+// the canonical writer that compares their options.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace masklens::cli {
 
-struct JsonValue {
-    enum class Type { Null, Bool, Number, String, Array, Object };
-    Type type = Type::Null;
-    bool boolean = false;
-    double number = 0;
-    std::string text;             // String
-    std::vector<JsonValue> items; // Array
-    // Object members in file order: names[i] is the key of members[i]. Two
-    // vectors because std::pair<std::string, JsonValue> would need JsonValue
-    // complete here (libc++/clang refuse it; only a vector may hold an
-    // incomplete type).
-    std::vector<std::string> names;
-    std::vector<JsonValue> members;
-
-    bool is(Type t) const noexcept { return type == t; }
-    // The member `key` of an object, or nullptr.
-    const JsonValue* find(const std::string& key) const noexcept;
-};
+// Members keep their file order: the options of shards are compared as the
+// canonical text, in the order evaluate-folder wrote them.
+using Json = nlohmann::ordered_json;
 
 // Parses a whole document; throws Error(Input) naming `source` with the byte
-// offset of the problem.
-JsonValue parse_json(const std::string& text, const std::string& source);
+// offset of the problem (or "nested too deeply" past 64 levels).
+Json parse_json(const std::string& text, const std::string& source);
 
-// Compact form with ", " and ": " separators; numbers in shortest round-trip form.
-std::string canonical_json(const JsonValue& value);
+// Compact form with ", " and ": " separators; numbers in shortest round-trip
+// form (non-finite ones as null).
+std::string canonical_json(const Json& value);
 
 } // namespace masklens::cli

@@ -14,26 +14,50 @@ namespace masklens::cli {
 
 namespace {
 
+// The JSON types a member may be required to have.
+enum class Kind { String, Number, Array, Object };
+
+bool is_kind(const Json& value, Kind kind) noexcept
+{
+    switch (kind) {
+    case Kind::String: return value.is_string();
+    case Kind::Number: return value.is_number();
+    case Kind::Array: return value.is_array();
+    case Kind::Object: return value.is_object();
+    }
+    return false;
+}
+
+// The member `key` of `object`, or nullptr (also when `object` is no object).
+const Json* find(const Json& object, const std::string& key) noexcept
+{
+    if (!object.is_object()) {
+        return nullptr;
+    }
+    const auto it = object.find(key);
+    return it == object.end() ? nullptr : &*it;
+}
+
 class ShardReader {
 public:
-    ShardReader(std::string path, const JsonValue& root) : path_(std::move(path)), root_(root) {}
+    ShardReader(std::string path, const Json& root) : path_(std::move(path)), root_(root) {}
 
-    const JsonValue& member(const JsonValue& object, const std::string& key, JsonValue::Type type) const
+    const Json& member(const Json& object, const std::string& key, Kind kind) const
     {
-        const JsonValue* value = object.is(JsonValue::Type::Object) ? object.find(key) : nullptr;
-        if (!value || !value->is(type)) {
+        const Json* value = find(object, key);
+        if (!value || !is_kind(*value, kind)) {
             throw_input_error(path_,
                               "not an evaluate-folder output: '" + key + "' is missing or of the wrong type");
         }
         return *value;
     }
-    const std::string& string(const JsonValue& object, const std::string& key) const
+    const std::string& string(const Json& object, const std::string& key) const
     {
-        return member(object, key, JsonValue::Type::String).text;
+        return member(object, key, Kind::String).get_ref<const std::string&>();
     }
-    std::int64_t integer(const JsonValue& object, const std::string& key) const
+    std::int64_t integer(const Json& object, const std::string& key) const
     {
-        return whole_number(member(object, key, JsonValue::Type::Number).number, key);
+        return whole_number(member(object, key, Kind::Number).get<double>(), key);
     }
     // A JSON number that must be a whole number of at most 2^53 (counts,
     // indices, extents); anything else is refused rather than cast.
@@ -47,22 +71,23 @@ public:
     }
 
     // "values" plus "undefined" reasons -> one value per metric (absent: NaN).
-    MetricValues values(const JsonValue& object, const std::vector<Metric>& metrics) const
+    MetricValues values(const Json& object, const std::vector<Metric>& metrics) const
     {
-        const JsonValue& values = member(object, "values", JsonValue::Type::Object);
-        const JsonValue* reasons = object.find("undefined");
+        const Json& values = member(object, "values", Kind::Object);
+        const Json* reasons = find(object, "undefined");
         MetricValues out(metrics.size(), std::numeric_limits<double>::quiet_NaN());
         for (std::size_t m = 0; m < metrics.size(); ++m) {
-            const JsonValue* value = values.find(std::string(metric_name(metrics[m])));
+            const std::string name(metric_name(metrics[m]));
+            const Json* value = find(values, name);
             if (!value) {
                 continue;
             }
-            if (value->is(JsonValue::Type::Number)) {
-                out[m] = value->number;
+            if (value->is_number()) {
+                out[m] = value->get<double>();
                 continue;
             }
-            const JsonValue* reason = reasons ? reasons->find(std::string(metric_name(metrics[m]))) : nullptr;
-            const std::string text = reason && reason->is(JsonValue::Type::String) ? reason->text : "";
+            const Json* reason = reasons ? find(*reasons, name) : nullptr;
+            const std::string text = reason && reason->is_string() ? reason->get<std::string>() : "";
             if (text.rfind("infinite", 0) == 0) {
                 out[m] = std::numeric_limits<double>::infinity();
             } else if (text.rfind("-infinite", 0) == 0) {
@@ -72,10 +97,10 @@ public:
         return out;
     }
 
-    std::vector<MetricValues> slices(const JsonValue& object, const std::vector<Metric>& metrics) const
+    std::vector<MetricValues> slices(const Json& object, const std::vector<Metric>& metrics) const
     {
         std::vector<MetricValues> out;
-        for (const JsonValue& slice : member(object, "slices", JsonValue::Type::Array).items) {
+        for (const Json& slice : member(object, "slices", Kind::Array)) {
             out.push_back(values(slice, metrics));
         }
         return out;
@@ -84,8 +109,8 @@ public:
     std::vector<UnpairedFile> unpaired(const std::string& key) const
     {
         std::vector<UnpairedFile> out;
-        const JsonValue& unpaired = member(root_, "unpaired", JsonValue::Type::Object);
-        for (const JsonValue& file : member(unpaired, key, JsonValue::Type::Array).items) {
+        const Json& unpaired = member(root_, "unpaired", Kind::Object);
+        for (const Json& file : member(unpaired, key, Kind::Array)) {
             out.push_back({string(file, "file"), string(file, "case"), string(file, "reason")});
         }
         return out;
@@ -94,17 +119,17 @@ public:
     std::vector<std::string> ignored(const std::string& key) const
     {
         std::vector<std::string> out;
-        const JsonValue& ignored = member(root_, "ignored", JsonValue::Type::Object);
-        for (const JsonValue& name : member(ignored, key, JsonValue::Type::Array).items) {
-            if (!name.is(JsonValue::Type::String)) {
+        const Json& ignored = member(root_, "ignored", Kind::Object);
+        for (const Json& name : member(ignored, key, Kind::Array)) {
+            if (!name.is_string()) {
                 throw_input_error(path_, "not an evaluate-folder output: 'ignored' holds a non-string");
             }
-            out.push_back(name.text);
+            out.push_back(name.get<std::string>());
         }
         return out;
     }
 
-    FolderCase folder_case(const JsonValue& entry, const std::vector<Metric>& metrics) const
+    FolderCase folder_case(const Json& entry, const std::vector<Metric>& metrics) const
     {
         FolderCase c;
         c.case_id = string(entry, "case");
@@ -116,11 +141,11 @@ public:
             c.error = string(entry, "error");
             return c;
         }
-        for (const JsonValue& extent : member(entry, "shape", JsonValue::Type::Array).items) {
-            if (!extent.is(JsonValue::Type::Number)) {
+        for (const Json& extent : member(entry, "shape", Kind::Array)) {
+            if (!extent.is_number()) {
                 throw_input_error(path_, "not an evaluate-folder output: 'shape' holds a non-number");
             }
-            c.shape.push_back(whole_number(extent.number, "shape"));
+            c.shape.push_back(whole_number(extent.get<double>(), "shape"));
         }
         const auto pairing = parse_pairing_mode(string(entry, "pairing"));
         if (!pairing) {
@@ -128,17 +153,16 @@ public:
         }
         c.pairing = *pairing;
         c.values = values(entry, metrics);
-        for (const JsonValue& label : member(entry, "labels", JsonValue::Type::Array).items) {
+        for (const Json& label : member(entry, "labels", Kind::Array)) {
             c.labels.push_back({integer(label, "label"), values(label, metrics)});
         }
-        if (const JsonValue* samples = entry.find("samples");
-            samples && samples->is(JsonValue::Type::Array)) {
-            for (const JsonValue& sample : samples->items) {
+        if (const Json* samples = find(entry, "samples"); samples && samples->is_array()) {
+            for (const Json& sample : *samples) {
                 FolderSampleDetail detail;
                 detail.index = integer(sample, "index");
                 detail.values = values(sample, metrics);
                 detail.slices = slices(sample, metrics);
-                for (const JsonValue& label : member(sample, "labels", JsonValue::Type::Array).items) {
+                for (const Json& label : member(sample, "labels", Kind::Array)) {
                     detail.labels.push_back(
                         {integer(label, "label"), values(label, metrics), slices(label, metrics)});
                 }
@@ -153,22 +177,23 @@ public:
         FolderReport report;
         report.prediction_dir = string(root_, "prediction_dir");
         report.target_dir = string(root_, "target_dir");
-        report.options_json = canonical_json(member(root_, "options", JsonValue::Type::Object));
-        for (const JsonValue& name : member(root_, "metrics", JsonValue::Type::Array).items) {
-            const auto metric = name.is(JsonValue::Type::String) ? parse_metric(name.text) : std::nullopt;
+        report.options_json = canonical_json(member(root_, "options", Kind::Object));
+        for (const Json& name : member(root_, "metrics", Kind::Array)) {
+            const std::string text = name.is_string() ? name.get<std::string>() : std::string();
+            const auto metric = name.is_string() ? parse_metric(text) : std::nullopt;
             if (!metric) {
-                throw_input_error(path_, "unknown metric '" + name.text + "'");
+                throw_input_error(path_, "unknown metric '" + text + "'");
             }
             report.metrics.push_back(*metric);
         }
-        for (const JsonValue& entry : member(root_, "cases", JsonValue::Type::Array).items) {
+        for (const Json& entry : member(root_, "cases", Kind::Array)) {
             report.cases.push_back(folder_case(entry, report.metrics));
         }
         report.unpaired_predictions = unpaired("predictions");
         report.unpaired_targets = unpaired("targets");
         report.ignored_predictions = ignored("predictions");
         report.ignored_targets = ignored("targets");
-        if (const JsonValue* shard = root_.find("shard")) {
+        if (const Json* shard = find(root_, "shard")) {
             report.shard =
                 ShardInfo{static_cast<int>(integer(*shard, "index")),
                           static_cast<int>(integer(*shard, "count")), integer(*shard, "cases_total")};
@@ -181,14 +206,14 @@ public:
 
 private:
     std::string path_;
-    const JsonValue& root_;
+    const Json& root_;
 };
 
 } // namespace
 
 FolderReport read_shard_report(const std::string& text, const std::string& path)
 {
-    const JsonValue root = parse_json(text, path);
+    const Json root = parse_json(text, path);
     return ShardReader(path, root).report();
 }
 
