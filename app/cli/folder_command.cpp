@@ -4,8 +4,6 @@
 
 #include "masklens/service/pair_evaluator.h"
 
-#include "json.h"
-
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/folder.h"
@@ -218,7 +216,7 @@ int run_folder(const FolderCommand& folder)
     FolderReport report;
     report.prediction_dir = command.prediction_path;
     report.target_dir = command.target_path;
-    report.options_json = canonical_json(parse_json(command.options_json, "options"));
+    report.options_json = command.options_json; // already canonical (command_line.cpp)
     report.metrics = command.statistics.metrics;
     report.unpaired_predictions = pairing.unpaired_predictions;
     report.unpaired_targets = pairing.unpaired_targets;
