@@ -99,12 +99,7 @@ void ComparisonPresenter::addPrediction(const QString& path)
     extra->id = next_id_++;
     extra->path = path;
     extra->name = uniqueName(QFileInfo(path).fileName());
-    Extra& added = *extra;
-    extras_.push_back(std::move(extra));
-    resetExtraDistances(added); // "…" from the start
-    clampPair();
-    emit entriesChanged();
-    evaluateExtra(added);
+    appendExtra(std::move(extra));
 }
 
 void ComparisonPresenter::addPredictionVolume(std::shared_ptr<const Volume> prediction, const QString& name)
@@ -118,6 +113,11 @@ void ComparisonPresenter::addPredictionVolume(std::shared_ptr<const Volume> pred
     extra->id = next_id_++;
     extra->prediction = std::move(prediction);
     extra->name = uniqueName(name.isEmpty() ? tr("prediction %1").arg(count() + 1) : name);
+    appendExtra(std::move(extra));
+}
+
+void ComparisonPresenter::appendExtra(std::unique_ptr<Extra> extra)
+{
     Extra& added = *extra;
     extras_.push_back(std::move(extra));
     resetExtraDistances(added); // "…" from the start

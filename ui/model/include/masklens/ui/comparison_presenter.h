@@ -164,6 +164,8 @@ private:
     void launchExtraDistances(Extra& extra);
     void onDatasetChanged();
     void onEvaluationChanged();
+    // Adds a new entry and starts its evaluation and distance pass.
+    void appendExtra(std::unique_ptr<Extra> extra);
     void evaluateExtra(Extra& extra);
     void finishExtra(std::uint64_t id, Result result);
     Extra* findExtra(std::uint64_t id);
