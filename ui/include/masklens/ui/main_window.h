@@ -2,6 +2,8 @@
 // slice view for 2D data), the controls, loss panel, chart and tables on the
 // right, a status bar with hover readout, progress and Cancel, and the File
 // menu (open, recent, export CSV, screenshots). All state is in the presenter.
+// Implemented by job across main_window.cpp and main_window_*.cpp (side
+// panel, status bar, menus, files, comparison layout, export).
 #pragma once
 
 #include "masklens/ui/session_presenter.h"
@@ -99,6 +101,7 @@ protected:
 private:
     void buildMenus();
     QWidget* buildSidePanel();
+    void buildStatusBar();
     void syncControls();
     void onDatasetChanged();
     void updateViewLayout();

@@ -1,0 +1,149 @@
+// MainWindow's opening of files: pairs, comparisons, folder results, the
+// recent pairs, drag and drop.
+#include "masklens/ui/main_window.h"
+
+#include "masklens/ui/comparison_presenter.h"
+#include "masklens/ui/results_panel.h"
+
+#include <QAction>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileInfo>
+#include <QMenu>
+#include <QMimeData>
+#include <QSettings>
+#include <QStatusBar>
+
+namespace masklens::ui {
+
+namespace {
+
+constexpr int kMaxRecent = 8;
+
+bool looks_like_target(const QString& path)
+{
+    const QString name = QFileInfo(path).fileName().toLower();
+    for (const char* hint : {"target", "label", "gt", "truth", "mask", "seg"}) {
+        if (name.contains(QLatin1String(hint)) && !name.contains(QLatin1String("pred"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+void MainWindow::openFiles(const QString& prediction, const QString& target)
+{
+    // A new pair: the predictions added for the previous one are dropped once it is open.
+    comparison_->openComparison(target, {prediction});
+}
+
+void MainWindow::openComparison(const QString& target, const QStringList& predictions)
+{
+    comparison_->openComparison(target, predictions);
+}
+
+void MainWindow::addPrediction(const QString& path)
+{
+    comparison_->addPrediction(path);
+}
+
+bool MainWindow::openResults(const QString& path)
+{
+    QString error;
+    std::optional<ResultsData> results = read_results(path, &error);
+    if (!results) {
+        showError(tr("The results file could not be read."), path + QStringLiteral(": ") + error);
+        return false;
+    }
+    if (!results_panel_) {
+        results_panel_ = new ResultsPanel;
+        results_dock_ = new QDockWidget(tr("Cases"), this);
+        results_dock_->setObjectName(QStringLiteral("resultsDock"));
+        results_dock_->setWidget(results_panel_);
+        addDockWidget(Qt::LeftDockWidgetArea, results_dock_);
+        resizeDocks({results_dock_}, {420}, Qt::Horizontal);
+        connect(results_panel_, &ResultsPanel::openRequested, this,
+                [this](const QString& prediction, const QString& target, const QString& case_id) {
+                    statusBar()->showMessage(tr("Opening case %1…").arg(case_id), 5000);
+                    openFiles(prediction, target);
+                });
+        connect(results_panel_, &ResultsPanel::failedCaseActivated, this,
+                [this](const QString& case_id, const QString& case_error) {
+                    statusBar()->showMessage(
+                        tr("Case %1 failed in the evaluation: %2").arg(case_id, case_error), 10000);
+                });
+    }
+    const int cases = static_cast<int>(results->cases.size());
+    results_panel_->setResults(std::move(*results));
+    results_dock_->show();
+    results_dock_->raise();
+    statusBar()->showMessage(tr("%1 cases from %2").arg(cases).arg(QFileInfo(path).fileName()), 5000);
+    return true;
+}
+
+void MainWindow::addRecent(const QString& prediction, const QString& target)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentPairs")).toStringList();
+    const QString entry = prediction + QLatin1Char('\n') + target;
+    recent.removeAll(entry);
+    recent.prepend(entry);
+    while (recent.size() > kMaxRecent) {
+        recent.removeLast();
+    }
+    settings.setValue(QStringLiteral("recentPairs"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    recent_menu_->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentPairs")).toStringList();
+    for (const QString& entry : recent) {
+        const QStringList pair = entry.split(QLatin1Char('\n'));
+        if (pair.size() != 2) {
+            continue;
+        }
+        QAction* action = recent_menu_->addAction(
+            QStringLiteral("%1 + %2").arg(QFileInfo(pair[0]).fileName(), QFileInfo(pair[1]).fileName()));
+        action->setToolTip(entry);
+        connect(action, &QAction::triggered, this, [this, pair]() { openFiles(pair[0], pair[1]); });
+    }
+    recent_menu_->setEnabled(!recent_menu_->isEmpty());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls()) {
+        event->acceptProposedAction();
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    QStringList paths;
+    for (const QUrl& url : event->mimeData()->urls()) {
+        if (url.isLocalFile()) {
+            paths << url.toLocalFile();
+        }
+    }
+    if (paths.size() >= 2) {
+        // Name hints decide which file is the target; otherwise the order dropped.
+        if (looks_like_target(paths[0]) && !looks_like_target(paths[1])) {
+            paths.swapItemsAt(0, 1);
+        }
+        openFiles(paths[0], paths[1]);
+    } else if (paths.size() == 1) {
+        if (looks_like_target(paths[0])) {
+            presenter_->openTarget(paths[0]);
+        } else {
+            presenter_->openPrediction(paths[0]);
+        }
+    }
+    event->acceptProposedAction();
+}
+
+} // namespace masklens::ui

@@ -1,0 +1,141 @@
+// MainWindow's menu bar: the File and View menus, their actions and the file
+// dialogs they open.
+#include "masklens/ui/main_window.h"
+
+#include "main_window_internal.h"
+#include "masklens/ui/comparison_presenter.h"
+#include "masklens/ui/views.h"
+
+#include <QAction>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+
+namespace masklens::ui {
+
+namespace {
+
+const QString kFileFilter = QStringLiteral(
+    "Masks (*.npy *.npz *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.png *.tif *.tiff);;All files (*)");
+
+} // namespace
+
+void MainWindow::buildMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open_pair = file->addAction(tr("Open Prediction and Target…"));
+    open_pair->setShortcut(QKeySequence::Open);
+    connect(open_pair, &QAction::triggered, this, [this]() {
+        const QString prediction = QFileDialog::getOpenFileName(this, tr("Open Prediction"), {}, kFileFilter);
+        if (prediction.isEmpty()) {
+            return;
+        }
+        const QString target =
+            QFileDialog::getOpenFileName(this, tr("Open Target"), QFileInfo(prediction).path(), kFileFilter);
+        if (!target.isEmpty()) {
+            openFiles(prediction, target);
+        }
+    });
+    QAction* open_prediction = file->addAction(tr("Open Prediction…"));
+    open_prediction->setObjectName(QStringLiteral("openPredictionAction"));
+    connect(open_prediction, &QAction::triggered, this, [this]() {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Prediction"), {}, kFileFilter);
+        if (!path.isEmpty()) {
+            presenter_->openPrediction(path);
+        }
+    });
+    QAction* open_target = file->addAction(tr("Open Target…"));
+    open_target->setObjectName(QStringLiteral("openTargetAction"));
+    connect(open_target, &QAction::triggered, this, [this]() {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Target"), {}, kFileFilter);
+        if (!path.isEmpty()) {
+            presenter_->openTarget(path);
+        }
+    });
+    QAction* add_prediction = file->addAction(tr("Add Prediction…"));
+    add_prediction->setObjectName(QStringLiteral("addPredictionAction"));
+    add_prediction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    add_prediction->setToolTip(tr("Compare another prediction against the open target"));
+    connect(add_prediction, &QAction::triggered, this, [this]() {
+        const QStringList paths = QFileDialog::getOpenFileNames(
+            this, tr("Add Prediction"), QFileInfo(presenter_->dataset().prediction_path).path(), kFileFilter);
+        for (const QString& path : paths) {
+            addPrediction(path);
+        }
+    });
+    QAction* open_results = file->addAction(tr("Open Results…"));
+    open_results->setObjectName(QStringLiteral("openResultsAction"));
+    open_results->setToolTip(tr("Open a folder evaluation (masklens-cli evaluate-folder --format json)"));
+    connect(open_results, &QAction::triggered, this, [this]() {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Results"), {},
+                                                          tr("Folder results (*.json);;All files (*)"));
+        if (!path.isEmpty()) {
+            openResults(path);
+        }
+    });
+    recent_menu_ = file->addMenu(tr("Open Recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    QAction* export_csv = file->addAction(tr("Export CSV…"));
+    connect(export_csv, &QAction::triggered, this, [this]() {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export CSV"),
+                                                          QStringLiteral("masklens.csv"), tr("CSV (*.csv)"));
+        if (!path.isEmpty()) {
+            exportCsv(path);
+        }
+    });
+    QAction* screenshot = file->addAction(tr("Save Screenshot…"));
+    connect(screenshot, &QAction::triggered, this, [this]() {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save Screenshot"),
+                                                          QStringLiteral("masklens.png"), tr("PNG (*.png)"));
+        if (!path.isEmpty() && !saveScreenshot(path)) {
+            showError(tr("The screenshot could not be saved."), path);
+        }
+    });
+    QAction* view_shot = file->addAction(tr("Save View Screenshot…"));
+    connect(view_shot, &QAction::triggered, this, [this]() {
+        auto* view = qobject_cast<VtkHostWidget*>(focusWidget());
+        if (!view) {
+            view = axial_;
+        }
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save View Screenshot"), QStringLiteral("masklens-view.png"), tr("PNG (*.png)"));
+        if (!path.isEmpty() && !save_png_atomically(view->grabFramebuffer(), path)) {
+            showError(tr("The screenshot could not be saved."), path);
+        }
+    });
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* reset = view->addAction(tr("Reset Views"));
+    reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    connect(reset, &QAction::triggered, this, [this]() {
+        for (SliceView* slice : {axial_, coronal_, sagittal_}) {
+            slice->resetView();
+        }
+        surface_view_->resetView();
+    });
+    QAction* compare = view->addAction(tr("Comparison Layout"));
+    compare->setObjectName(QStringLiteral("comparisonLayoutAction"));
+    compare->setCheckable(true);
+    compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    connect(compare, &QAction::toggled, comparison_, &ComparisonPresenter::setComparisonLayout);
+    QAction* maximise = view->addAction(tr("Maximise Focused View"));
+    maximise->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    connect(maximise, &QAction::triggered, this, [this]() {
+        QWidget* focused = focusWidget();
+        for (QWidget* candidate : {static_cast<QWidget*>(axial_), static_cast<QWidget*>(coronal_),
+                                   static_cast<QWidget*>(sagittal_), static_cast<QWidget*>(surface_view_)}) {
+            if (candidate == focused) {
+                toggleMaximised(candidate);
+                return;
+            }
+        }
+        toggleMaximised(axial_);
+    });
+}
+
+} // namespace masklens::ui

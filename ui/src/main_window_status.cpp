@@ -1,0 +1,82 @@
+// MainWindow's status bar: the hover readout, the files shown, the compute
+// device, progress and Cancel.
+#include "masklens/ui/main_window.h"
+
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QTimer>
+
+namespace masklens::ui {
+
+void MainWindow::buildStatusBar()
+{
+    hover_label_ = new QLabel;
+    hover_label_->setObjectName(QStringLiteral("hoverLabel"));
+    file_label_ = new QLabel;
+    progress_ = new QProgressBar;
+    progress_->setObjectName(QStringLiteral("progressBar"));
+    progress_->setMaximumWidth(180);
+    progress_->setVisible(false);
+    cancel_button_ = new QPushButton(tr("Cancel"));
+    cancel_button_->setObjectName(QStringLiteral("cancelButton"));
+    cancel_button_->setVisible(false);
+    statusBar()->addWidget(hover_label_, 1);
+    statusBar()->addPermanentWidget(file_label_);
+    // Where the numbers are computed (MASKLENS_DEVICE, see compute_device()).
+    device_label_ = new QLabel(QString::fromStdString(compute_device().label));
+    device_label_->setObjectName(QStringLiteral("deviceLabel"));
+    device_label_->setToolTip(QString::fromStdString(compute_device().summary));
+    statusBar()->addPermanentWidget(device_label_);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancel_button_);
+    connect(cancel_button_, &QPushButton::clicked, presenter_, &SessionPresenter::cancel);
+
+    connect(presenter_, &SessionPresenter::busyChanged, this, [this](bool busy) {
+        progress_->setVisible(busy);
+        cancel_button_->setVisible(busy);
+    });
+    // Progress is shown at most every 250 ms and never as a busy animation:
+    // under software OpenGL every repaint of the window recomposes the views,
+    // which took CPU from the very load it reports on.
+    progress_->setRange(0, 100);
+    progress_timer_ = new QTimer(this);
+    progress_timer_->setSingleShot(true);
+    progress_timer_->setInterval(250);
+    connect(progress_timer_, &QTimer::timeout, this, [this]() {
+        if (progress_fraction_ < 0) {
+            progress_->setFormat(tr("working…"));
+            progress_->setValue(0);
+        } else {
+            progress_->setFormat(QStringLiteral("%p%"));
+            progress_->setValue(static_cast<int>(progress_fraction_ * 100));
+        }
+    });
+    connect(presenter_, &SessionPresenter::progressChanged, this, [this](double fraction) {
+        progress_fraction_ = fraction;
+        if (!progress_timer_->isActive()) {
+            progress_timer_->start();
+        }
+    });
+}
+
+void MainWindow::updateHover(const Voxel& voxel)
+{
+    if (!presenter_->hasData()) {
+        return;
+    }
+    const VoxelClass c = presenter_->classifyVoxel(voxel);
+    const auto mm = presenter_->physicalPosition(voxel);
+    hover_label_->setText(tr("voxel (d %1, h %2, w %3) · (%4, %5, %6) mm · prediction %7 · target %8")
+                              .arg(voxel.d)
+                              .arg(voxel.h)
+                              .arg(voxel.w)
+                              .arg(mm[0], 0, 'f', 1)
+                              .arg(mm[1], 0, 'f', 1)
+                              .arg(mm[2], 0, 'f', 1)
+                              .arg(c.prediction, 0, 'g', 4)
+                              .arg(c.target, 0, 'g', 4));
+}
+
+} // namespace masklens::ui
