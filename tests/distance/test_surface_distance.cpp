@@ -1,5 +1,7 @@
 // Surface-distance metrics: hand-computed cases, scipy/numpy references
 // (tests/generate_distance_references.py), per-slice batching and the Volume API.
+// Long (over 800 lines) on purpose: one flat list of independent cases that
+// share the reference loader and helpers of distance_test_support.h.
 #include "distance_test_support.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/surface_distance.h"
