@@ -85,4 +85,16 @@ struct ComparisonPresenter::Result {
     std::shared_ptr<const Evaluation> evaluation;
 };
 
+// What one entry shows (ComparisonPresenter::entry).
+struct ComparisonPresenter::Entry {
+    QString name;
+    QString path;
+    std::shared_ptr<const Volume> prediction; // null until its evaluation is there
+    const Evaluation* evaluation = nullptr;
+    bool pending = false;
+    DistanceState distance_state = DistanceState::Off;
+    const Evaluation* distance = nullptr; // kept even when not Ready (see distanceEvaluation)
+    QString distance_error;
+};
+
 } // namespace masklens::ui

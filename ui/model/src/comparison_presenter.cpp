@@ -176,39 +176,50 @@ int ComparisonPresenter::count() const
     return session_->hasData() ? 1 + static_cast<int>(extras_.size()) : 0;
 }
 
+std::optional<ComparisonPresenter::Entry> ComparisonPresenter::entry(int index) const
+{
+    if (index < 0 || index >= count()) {
+        return std::nullopt;
+    }
+    if (index == 0) {
+        const Dataset& dataset = session_->dataset();
+        return Entry{dataset.prediction_path.isEmpty() ? tr("prediction 1")
+                                                       : QFileInfo(dataset.prediction_path).fileName(),
+                     dataset.prediction_path,
+                     dataset.prediction,
+                     session_->evaluation(),
+                     session_->busy(),
+                     session_->distanceState(),
+                     session_->distanceEvaluation(),
+                     session_->distanceError()};
+    }
+    const Extra& extra = *extras_[static_cast<std::size_t>(index - 1)];
+    return Entry{extra.name,
+                 extra.path,
+                 extra.evaluation ? extra.prediction : nullptr,
+                 extra.evaluation.get(),
+                 extra.pending,
+                 extra.distances.state(),
+                 extra.distances.values().evaluation.get(),
+                 extra.distances.values().error};
+}
+
 QString ComparisonPresenter::name(int index) const
 {
-    if (index == 0) {
-        const QString path = session_->dataset().prediction_path;
-        return path.isEmpty() ? tr("prediction 1") : QFileInfo(path).fileName();
-    }
-    if (index < 1 || index >= count()) {
-        return {};
-    }
-    return extras_[static_cast<std::size_t>(index - 1)]->name;
+    const auto found = entry(index);
+    return found ? found->name : QString();
 }
 
 QString ComparisonPresenter::path(int index) const
 {
-    if (index == 0) {
-        return session_->dataset().prediction_path;
-    }
-    if (index < 1 || index >= count()) {
-        return {};
-    }
-    return extras_[static_cast<std::size_t>(index - 1)]->path;
+    const auto found = entry(index);
+    return found ? found->path : QString();
 }
 
 std::shared_ptr<const Volume> ComparisonPresenter::predictionShared(int index) const
 {
-    if (index == 0) {
-        return session_->dataset().prediction;
-    }
-    if (index < 1 || index >= count()) {
-        return nullptr;
-    }
-    const Extra& extra = *extras_[static_cast<std::size_t>(index - 1)];
-    return extra.evaluation ? extra.prediction : nullptr;
+    const auto found = entry(index);
+    return found ? found->prediction : nullptr;
 }
 
 const Volume* ComparisonPresenter::prediction(int index) const
@@ -218,24 +229,14 @@ const Volume* ComparisonPresenter::prediction(int index) const
 
 const Evaluation* ComparisonPresenter::evaluation(int index) const
 {
-    if (index == 0) {
-        return session_->evaluation();
-    }
-    if (index < 1 || index >= count()) {
-        return nullptr;
-    }
-    return extras_[static_cast<std::size_t>(index - 1)]->evaluation.get();
+    const auto found = entry(index);
+    return found ? found->evaluation : nullptr;
 }
 
 bool ComparisonPresenter::pending(int index) const
 {
-    if (index == 0) {
-        return session_->busy();
-    }
-    if (index < 1 || index >= count()) {
-        return false;
-    }
-    return extras_[static_cast<std::size_t>(index - 1)]->pending;
+    const auto found = entry(index);
+    return found && found->pending;
 }
 
 bool ComparisonPresenter::busy() const

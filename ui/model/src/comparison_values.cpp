@@ -56,35 +56,20 @@ void ComparisonPresenter::onSessionDistancesChanged()
 
 DistanceState ComparisonPresenter::distanceState(int index) const
 {
-    if (index == 0) {
-        return session_->distanceState();
-    }
-    if (index < 1 || index >= count()) {
-        return DistanceState::Off;
-    }
-    return extras_[static_cast<std::size_t>(index - 1)]->distances.state();
+    const auto found = entry(index);
+    return found ? found->distance_state : DistanceState::Off;
 }
 
 const Evaluation* ComparisonPresenter::distanceEvaluation(int index) const
 {
-    if (distanceState(index) != DistanceState::Ready) {
-        return nullptr;
-    }
-    if (index == 0) {
-        return session_->distanceEvaluation();
-    }
-    return extras_[static_cast<std::size_t>(index - 1)]->distances.values().evaluation.get();
+    const auto found = entry(index);
+    return found && found->distance_state == DistanceState::Ready ? found->distance : nullptr;
 }
 
 QString ComparisonPresenter::distanceError(int index) const
 {
-    if (index == 0) {
-        return session_->distanceError();
-    }
-    if (index < 1 || index >= count()) {
-        return {};
-    }
-    return extras_[static_cast<std::size_t>(index - 1)]->distances.values().error;
+    const auto found = entry(index);
+    return found ? found->distance_error : QString();
 }
 
 bool ComparisonPresenter::pending(int index, Metric metric) const

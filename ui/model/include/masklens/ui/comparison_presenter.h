@@ -157,6 +157,11 @@ private:
     struct Extra;
     struct Result;
     struct CountsKey;
+    struct Entry;
+    // What entry `index` shows, read from the session for entry 0 and from
+    // its Extra otherwise: the one place the first prediction is told apart
+    // for reading. nullopt when there is no such entry.
+    std::optional<Entry> entry(int index) const;
     std::optional<CountsKey> currentCountsKey() const;
     void requestDifferenceCounts();
     void onSessionDistancesChanged();
