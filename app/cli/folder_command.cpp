@@ -147,9 +147,12 @@ void emit(const std::string& text, const std::string& output_path)
     }
 }
 
-// Lines on stderr: unpaired files, failed cases, one summary line.
+// Lines on stderr: unpaired files, failed cases, one summary line. Shards
+// other than the first leave the unpaired files to shard 1 (every shard sees
+// the same folders), so that N logs do not repeat them N times.
 void tell(const FolderReport& report, bool quiet, const char* verb)
 {
+    const bool list_unpaired = !report.shard || report.shard->index == 1;
     constexpr std::size_t shown = 20;
     auto list = [&](const std::vector<UnpairedFile>& files, const char* what) {
         for (std::size_t i = 0; i < files.size() && i < shown; ++i) {
@@ -160,8 +163,10 @@ void tell(const FolderReport& report, bool quiet, const char* verb)
                       << "s (listed in the output)\n";
         }
     };
-    list(report.unpaired_predictions, "prediction");
-    list(report.unpaired_targets, "target");
+    if (list_unpaired) {
+        list(report.unpaired_predictions, "prediction");
+        list(report.unpaired_targets, "target");
+    }
     std::size_t failed_shown = 0;
     for (const FolderCase& c : report.cases) {
         if (!c.ok && failed_shown++ < shown) {
@@ -174,13 +179,17 @@ void tell(const FolderReport& report, bool quiet, const char* verb)
                   << " more failed cases (listed in the output)\n";
     }
     const std::size_t ignored = report.ignored_predictions.size() + report.ignored_targets.size();
-    if (failed > 0 || !quiet || !report.unpaired_predictions.empty() || !report.unpaired_targets.empty()) {
+    const bool unpaired = !report.unpaired_predictions.empty() || !report.unpaired_targets.empty();
+    if (failed > 0 || !quiet || (unpaired && list_unpaired)) {
         std::cerr << verb << ' ' << report.cases.size() << " case" << (report.cases.size() == 1 ? "" : "s")
                   << ": " << static_cast<std::int64_t>(report.cases.size()) - failed << " ok, " << failed
                   << " failed; unpaired: " << report.unpaired_predictions.size() << " prediction"
                   << (report.unpaired_predictions.size() == 1 ? "" : "s") << ", "
                   << report.unpaired_targets.size() << " target"
                   << (report.unpaired_targets.size() == 1 ? "" : "s");
+        if (unpaired && !list_unpaired) {
+            std::cerr << " (listed by shard 1)";
+        }
         if (ignored > 0) {
             std::cerr << "; " << ignored << " file" << (ignored == 1 ? "" : "s") << " of other types ignored";
         }
@@ -359,6 +368,11 @@ int run_merge(const MergeCommand& command)
     }
     emit(render(merged, command.format), command.output_path);
     tell(merged, command.quiet, "merged");
+    if (merged.cases.empty()) {
+        std::cerr << "error: no pairs: no prediction in " << merged.prediction_dir
+                  << " has a target with the same case id in " << merged.target_dir << '\n';
+        return 1;
+    }
     return failed_cases(merged) > 0 ? 1 : 0;
 }
 

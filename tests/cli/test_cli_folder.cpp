@@ -551,6 +551,72 @@ private slots:
         }
     }
 
+    // The exit-status rule of --shard and merge: an empty shard of folders that
+    // have pairs is fine (0); folders with no pair at all are an error (1) in
+    // every shard and in the merge, as in a single run. Only shard 1 lists the
+    // unpaired files.
+    void shard_exit_statuses()
+    {
+        const QString pred = make_dir("empty_shards/pred"), target = make_dir("empty_shards/target");
+        write_u8(pred + "/case_a.npy", "(2, 2)", {1, 0, 0, 1});
+        write_u8(target + "/case_a.npy", "(2, 2)", {1, 1, 0, 1});
+        write_u8(pred + "/case_b.npy", "(2, 2)", {0, 0, 1, 1});
+        write_u8(target + "/case_b.npy", "(2, 2)", {0, 1, 1, 1});
+        write_u8(target + "/case_c.npy", "(2, 2)", {1, 1, 1, 1}); // unpaired target
+        const QString single = dir_.filePath("empty_shards/single.json");
+        QCOMPARE(run_cli({"evaluate-folder", pred, target, "--metrics", "dice", "-o", single}).exit_code, 0);
+        QStringList outputs;
+        for (int k = 1; k <= 4; ++k) { // shards 3 and 4 hold no pair
+            const QString output = dir_.filePath(QString("empty_shards/s%1.json").arg(k));
+            outputs << output;
+            const Run shard = run_cli({"evaluate-folder", pred, target, "--metrics", "dice", "--quiet",
+                                       "--shard", QString("%1/4").arg(k), "-o", output});
+            QCOMPARE(shard.exit_code, 0);
+            if (k == 1) {
+                QVERIFY2(shard.err.contains("unpaired target: case_c.npy"), qPrintable(shard.err));
+            } else {
+                QVERIFY2(shard.err.isEmpty(), qPrintable(shard.err));
+            }
+        }
+        const Run loud = run_cli(
+            {"evaluate-folder", pred, target, "--metrics", "dice", "--shard", "3/4", "-o", outputs[2]});
+        QCOMPARE(loud.exit_code, 0);
+        QVERIFY2(!loud.err.contains("unpaired target:"), qPrintable(loud.err));
+        QVERIFY2(loud.err.contains("evaluated 0 cases") && loud.err.contains("(listed by shard 1)"),
+                 qPrintable(loud.err));
+        const QString merged = dir_.filePath("empty_shards/merged.json");
+        const Run merge = run_cli(QStringList{"merge"} + outputs + QStringList{"-o", merged});
+        QCOMPARE(merge.exit_code, 0);
+        QVERIFY2(merge.err.contains("unpaired target: case_c.npy"), qPrintable(merge.err));
+        QCOMPARE(read_file(merged), read_file(single));
+
+        // No pair at all: 1 from every shard and from the merge, which still
+        // write their reports.
+        const QString lonely = make_dir("empty_shards/lonely");
+        write_u8(lonely + "/case_z.npy", "(2, 2)", {1, 0, 0, 1});
+        QStringList none;
+        for (int k = 1; k <= 2; ++k) {
+            const QString output = dir_.filePath(QString("empty_shards/none%1.json").arg(k));
+            none << output;
+            const Run shard = run_cli({"evaluate-folder", lonely, target, "--metrics", "dice", "--quiet",
+                                       "--shard", QString("%1/2").arg(k), "-o", output});
+            QCOMPARE(shard.exit_code, 1);
+            QVERIFY2(shard.err.contains("error: no pairs"), qPrintable(shard.err));
+            QVERIFY(QFile::exists(output));
+        }
+        const QString none_merged = dir_.filePath("empty_shards/none_merged.json");
+        const Run none_merge =
+            run_cli(QStringList{"merge", "--quiet"} + none + QStringList{"-o", none_merged});
+        QCOMPARE(none_merge.exit_code, 1);
+        QVERIFY2(none_merge.err.contains("error: no pairs"), qPrintable(none_merge.err));
+        const QString none_single = dir_.filePath("empty_shards/none_single.json");
+        QCOMPARE(
+            run_cli({"evaluate-folder", lonely, target, "--metrics", "dice", "--quiet", "-o", none_single})
+                .exit_code,
+            1);
+        QCOMPARE(read_file(none_merged), read_file(none_single));
+    }
+
     void jobs_give_the_same_output()
     {
         const QString pred = make_dir("jobs/pred"), target = make_dir("jobs/target");
