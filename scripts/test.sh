@@ -3,7 +3,8 @@
 # builds the engine, readers and CLI with AddressSanitizer + UBSan (preset
 # asan) and runs their tests again, failing on any sanitizer report.
 # GUI and rendering tests need an X server: Xvfb is started when DISPLAY is
-# unset. MASKLENS_SKIP_ASAN=1 skips the sanitizer run.
+# unset. MASKLENS_SKIP_ASAN=1 skips the sanitizer run; MASKLENS_SKIP_PACKAGE=1
+# skips building and checking the Debian package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -20,6 +21,11 @@ if [ -z "${DISPLAY:-}" ]; then
 fi
 export QT_QPA_PLATFORM=xcb
 ctest --preset "$preset" -j 2 "$@"
+
+if [ -z "${MASKLENS_SKIP_PACKAGE:-}" ] && [ "$#" -eq 0 ]; then
+  echo "== Debian package (scripts/package.sh --check)"
+  scripts/package.sh --check
+fi
 
 if [ -z "${MASKLENS_SKIP_ASAN:-}" ] && [ "$preset" != "asan" ]; then
   echo "== sanitizer run (preset asan)"

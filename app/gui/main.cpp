@@ -119,9 +119,16 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "error: --target needs at least one prediction: --target T P1 [P2 ...]\n");
         return 2;
     }
-    if (!compare && files.size() != 0 && files.size() != 2) {
+    // One file ("Open with MaskLens" from a file manager): the app asks for its target.
+    const bool ask_target = !compare && files.size() == 1;
+    if (!compare && files.size() > 2) {
         std::fprintf(stderr,
-                     "error: give both PRED and TARGET, or neither, or --target T P1 P2 ... (see --help)\n");
+                     "error: give PRED and TARGET, or PRED alone (the app asks for its target), or neither, "
+                     "or --target T P1 P2 ... (see --help)\n");
+        return 2;
+    }
+    if (ask_target && parser.isSet(options.screenshot)) {
+        std::fprintf(stderr, "error: --screenshot needs both PRED and TARGET\n");
         return 2;
     }
     QString prediction;
@@ -132,6 +139,8 @@ int main(int argc, char** argv)
     } else if (files.size() == 2) {
         prediction = files[0];
         target = files[1];
+    } else if (ask_target) {
+        prediction = files[0];
     } else {
         const QString samples = masklens::ui::resource_dir() + QStringLiteral("/samples/");
         prediction = samples + QStringLiteral("organ_pred.nii.gz");
@@ -243,6 +252,15 @@ int main(int argc, char** argv)
                     return app.exec();
                 }
             }
+        }
+        if (ask_target) {
+            if (!QFileInfo::exists(prediction)) {
+                window.showError(QStringLiteral("File not found."),
+                                 prediction + QStringLiteral(": no such file"));
+            } else {
+                window.openAskingTarget(prediction);
+            }
+            return app.exec();
         }
         QStringList needed{prediction, target};
         if (compare) {

@@ -9,6 +9,7 @@
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QMenu>
 #include <QMimeData>
@@ -38,6 +39,17 @@ void MainWindow::openFiles(const QString& prediction, const QString& target)
 {
     // A new pair: the predictions added for the previous one are dropped once it is open.
     comparison_->openComparison(target, {prediction});
+}
+
+void MainWindow::openAskingTarget(const QString& prediction)
+{
+    const QString target = QFileDialog::getOpenFileName(
+        this, tr("Target for %1").arg(QFileInfo(prediction).fileName()), QFileInfo(prediction).absolutePath(),
+        tr("Volumes (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.npy *.npz *.png *.tif *.tiff);;All files "
+           "(*)"));
+    if (!target.isEmpty()) {
+        openFiles(prediction, target);
+    }
 }
 
 void MainWindow::openComparison(const QString& target, const QStringList& predictions)

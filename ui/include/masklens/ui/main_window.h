@@ -71,6 +71,9 @@ public:
     void showError(const QString& text, const QString& details);
 
     void openFiles(const QString& prediction, const QString& target);
+    // One file given ("Open with MaskLens"): asks for its target in a file
+    // dialog, then opens the pair; cancelled: nothing is opened.
+    void openAskingTarget(const QString& prediction);
     // Opens TARGET with every prediction (the first through the session), as
     // `masklens --target T P1 P2 ...`.
     void openComparison(const QString& target, const QStringList& predictions);
