@@ -4,6 +4,8 @@
 // dialog and keeps the previous state.
 #include "masklens/engine/error.h"
 #include "masklens/gpu/backend.h"
+#include "masklens/gpu/cuda_statistics.h"
+#include "masklens/ui/about.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/panels.h"
@@ -39,6 +41,7 @@ class TestWidgets : public QObject {
 private slots:
     void init();
     void cleanup();
+    void aboutNamesVersionsAndBuild();
     void keyPressChangesSlice();
     void chartClickMovesSlice();
     void worstButtonJumps();
@@ -80,6 +83,22 @@ void TestWidgets::load(std::shared_ptr<Volume> prediction, std::shared_ptr<Volum
     window_->presenter()->setVolumes(std::move(prediction), std::move(target));
     QVERIFY(spy.wait(10000));
     QTRY_VERIFY(!window_->presenter()->busy());
+}
+
+void TestWidgets::aboutNamesVersionsAndBuild()
+{
+    const QString text = about_text();
+    // The versions come from the running libraries and the build, not from a
+    // copy: Qt's runtime version, VTK's, and the CUDA path's presence.
+    QVERIFY2(text.contains(QString::fromLatin1(qVersion())), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("VTK 9.")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("Eigen 3.")), qPrintable(text));
+    QVERIFY2(text.startsWith(QStringLiteral("MaskLens 0.")), qPrintable(text));
+    QVERIFY2(text.contains(gpu::cuda_path_built() ? QStringLiteral("CUDA path built")
+                                                  : QStringLiteral("CUDA path not built")),
+             qPrintable(text));
+    QVERIFY(window_->findChild<QAction*>(QStringLiteral("aboutAction")) != nullptr);
+    QVERIFY(window_->findChild<QAction*>(QStringLiteral("resetSettingsAction")) != nullptr);
 }
 
 void TestWidgets::keyPressChangesSlice()

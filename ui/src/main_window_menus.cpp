@@ -1,8 +1,9 @@
-// MainWindow's menu bar: the File and View menus, their actions and the file
-// dialogs they open.
+// MainWindow's menu bar: the File, View and Help menus, their actions and the
+// file dialogs they open.
 #include "masklens/ui/main_window.h"
 
 #include "main_window_internal.h"
+#include "masklens/ui/about.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/views.h"
 
@@ -10,6 +11,9 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
 
 namespace masklens::ui {
 
@@ -135,6 +139,18 @@ void MainWindow::buildMenus()
             }
         }
         toggleMaximised(axial_);
+    });
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* about = help->addAction(tr("About MaskLens"));
+    about->setObjectName(QStringLiteral("aboutAction"));
+    connect(about, &QAction::triggered, this, [this]() { show_about(this); });
+    QAction* reset_settings = help->addAction(tr("Reset Settings"));
+    reset_settings->setObjectName(QStringLiteral("resetSettingsAction"));
+    connect(reset_settings, &QAction::triggered, this, [this]() {
+        QSettings().clear(); // recent pairs and whatever else the app remembered
+        rebuildRecentMenu();
+        statusBar()->showMessage(tr("Settings reset."), 5000);
     });
 }
 
