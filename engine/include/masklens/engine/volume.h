@@ -73,6 +73,18 @@ public:
     // Throws Error(Input) naming `source` when the size overflows or exceeds
     // the memory this machine has available.
     Volume(std::string source, ScalarType type, const Shape& shape);
+    // The same, with room for `leading` bytes before the elements and
+    // `trailing` bytes after them in the same allocation (storage()): a reader
+    // can decode a stream holding a header, the elements and a tail in one go
+    // and keep only the elements, without copying them. data() is 64-byte
+    // aligned either way.
+    Volume(std::string source, ScalarType type, const Shape& shape, std::size_t leading,
+           std::size_t trailing);
+    Volume(Volume&& other) noexcept;
+    Volume& operator=(Volume&& other) noexcept;
+    Volume(const Volume&) = delete;
+    Volume& operator=(const Volume&) = delete;
+    ~Volume() = default;
 
     const std::string& source() const noexcept { return source_; }
     ScalarType type() const noexcept { return type_; }
@@ -81,10 +93,12 @@ public:
     const Geometry& geometry() const noexcept { return geometry_; }
 
     std::size_t byte_size() const noexcept { return bytes_; }
-    std::byte* data() noexcept { return data_.get(); }
-    const std::byte* data() const noexcept { return data_.get(); }
-    template <class T> T* data_as() noexcept { return reinterpret_cast<T*>(data_.get()); }
-    template <class T> const T* data_as() const noexcept { return reinterpret_cast<const T*>(data_.get()); }
+    std::byte* data() noexcept { return data_; }
+    const std::byte* data() const noexcept { return data_; }
+    template <class T> T* data_as() noexcept { return reinterpret_cast<T*>(data_); }
+    template <class T> const T* data_as() const noexcept { return reinterpret_cast<const T*>(data_); }
+    // The start of the `leading` bytes before data() (data() itself without them).
+    std::byte* storage() noexcept { return data_ - leading_; }
 
     // Reinterpret the same elements under another shape with the same element
     // count (e.g. [D,H,W] read as a batch of 2D masks, --layout NHW).
@@ -96,7 +110,14 @@ private:
     Shape shape_;
     Geometry geometry_;
     std::size_t bytes_ = 0;
-    std::unique_ptr<std::byte[]> data_;
+    // Frees the allocation: munmap for large, page-aligned ones, else delete[].
+    struct Release {
+        std::size_t mapped; // bytes mapped, 0 for new[]
+        void operator()(std::byte* allocation) const noexcept;
+    };
+    std::unique_ptr<std::byte, Release> allocation_;
+    std::byte* data_ = nullptr;
+    std::size_t leading_ = 0;
 };
 
 // Decodes an IEEE 754 half-precision value (numpy float16), exactly.
