@@ -85,6 +85,50 @@ void put_le32(QByteArray& bytes, qsizetype at, std::uint32_t value)
     }
 }
 
+// One gzip member of `data` whose header carries FHCRC, the CRC-16 of the
+// header (zlib checks it; the reader's libdeflate path leaves such files to zlib).
+QByteArray gzip_with_header_crc(const QByteArray& data)
+{
+    const QByteArray plain = gzip(data); // 10-byte header, no optional fields
+    QByteArray header = plain.left(10);
+    header[3] = static_cast<char>(header[3] | 0x02);
+    const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(header.constData()), 10);
+    header += static_cast<char>(crc & 0xff);
+    header += static_cast<char>((crc >> 8) & 0xff);
+    return header + plain.mid(10);
+}
+
+// The inflated bytes of the gzip member(s) in `data`.
+QByteArray gunzip(const QByteArray& data)
+{
+    z_stream stream{};
+    inflateInit2(&stream, 15 + 16);
+    QByteArray out;
+    QByteArray buffer(1 << 16, '\0');
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.constData()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    int status = Z_OK;
+    while (status == Z_OK) {
+        stream.next_out = reinterpret_cast<Bytef*>(buffer.data());
+        stream.avail_out = static_cast<uInt>(buffer.size());
+        status = inflate(&stream, Z_NO_FLUSH);
+        out += buffer.left(buffer.size() - static_cast<qsizetype>(stream.avail_out));
+    }
+    inflateEnd(&stream);
+    return out;
+}
+
+void compare_volumes(const Volume& actual, const Volume& expected)
+{
+    QCOMPARE(actual.type(), expected.type());
+    QCOMPARE(actual.shape(), expected.shape());
+    QCOMPARE(actual.byte_size(), expected.byte_size());
+    QVERIFY(std::memcmp(actual.data(), expected.data(), expected.byte_size()) == 0);
+    QCOMPARE(actual.geometry().spacing, expected.geometry().spacing);
+    QCOMPARE(actual.geometry().origin, expected.geometry().origin);
+    QCOMPARE(actual.geometry().direction, expected.geometry().direction);
+}
+
 } // namespace
 
 class ImageReaderTest : public QObject {
@@ -97,6 +141,8 @@ private slots:
     void rejectsBrokenImages_data();
     void rejectsBrokenImages();
     void rejectsMissingCompanionFile();
+    void gzipLayoutsReadAsBefore_data();
+    void gzipLayoutsReadAsBefore();
     void externalTiffs_data();
     void externalTiffs();
 
@@ -364,6 +410,76 @@ void ImageReaderTest::rejectsMissingCompanionFile()
 // TIFFs written by tifffile + imagecodecs (tests/generate_tiff_external.py):
 // LZW with the horizontal predictor, big-endian Deflate floats, a PackBits
 // stack, uncompressed; each must equal the .npy written from the same array.
+// gzip files that the libdeflate path reads (one member, a tail after the
+// voxels) and those it leaves to zlib (bytes after the member, a second
+// member, a header CRC): the same volume as the uncompressed file. A second
+// member holding part of the voxels stays refused as truncated (.nii.gz reads
+// the first member only, as before); NRRD follows all members, as before.
+void ImageReaderTest::gzipLayoutsReadAsBefore_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("same_as");
+    QTest::addColumn<QString>("fragment"); // empty: reads like same_as
+    const QString dir = test::readers_dir();
+    for (const char* stem : {"nifti1_sform_uint8", "nifti2_float32"}) {
+        const QString nii_name = QString("nifti/%1.nii").arg(stem);
+        const QByteArray nii = test::read_all(dir + "/" + nii_name);
+        QVERIFY(!nii.isEmpty());
+        const QString row = QString(stem) + " ";
+        QTest::newRow(qPrintable(row + "one member")) << "one.nii.gz" << gzip(nii) << nii_name << "";
+        QTest::newRow(qPrintable(row + "tail after the voxels"))
+            << "tail.nii.gz" << gzip(nii + QByteArray(5000, 'x')) << nii_name << "";
+        QTest::newRow(qPrintable(row + "bytes after the member"))
+            << "after.nii.gz" << gzip(nii) + QByteArray("not gzip at all") << nii_name << "";
+        QTest::newRow(qPrintable(row + "second member after the image"))
+            << "second.nii.gz" << gzip(nii) + gzip("more") << nii_name << "";
+        QTest::newRow(qPrintable(row + "header crc"))
+            << "hcrc.nii.gz" << gzip_with_header_crc(nii) << nii_name << "";
+        QTest::newRow(qPrintable(row + "voxels split over two members"))
+            << "split.nii.gz" << gzip(nii.left(nii.size() - 7)) + gzip(nii.right(7)) << nii_name
+            << "truncated";
+        QByteArray wrong_isize = gzip(nii);
+        put_le32(wrong_isize, wrong_isize.size() - 4, static_cast<std::uint32_t>(nii.size() + 1));
+        QTest::newRow(qPrintable(row + "wrong isize"))
+            << "isize.nii.gz" << wrong_isize << nii_name << "corrupt";
+    }
+    const QByteArray nrrd = test::read_all(dir + "/nrrd/nrrd_gzip_float32.nrrd");
+    const qsizetype data_at = nrrd.indexOf("\n\n") + 2;
+    QVERIFY(data_at > 2);
+    const QByteArray raw = gunzip(nrrd.mid(data_at));
+    QVERIFY(raw.size() > 8);
+    QTest::newRow("nrrd one member") << "one.nrrd" << nrrd.left(data_at) + gzip(raw)
+                                     << "nrrd/nrrd_gzip_float32.nrrd"
+                                     << "";
+    QTest::newRow("nrrd two members")
+        << "two.nrrd" << nrrd.left(data_at) + gzip(raw.left(raw.size() / 2)) + gzip(raw.mid(raw.size() / 2))
+        << "nrrd/nrrd_gzip_float32.nrrd"
+        << "";
+    QTest::newRow("nrrd header crc") << "hcrc.nrrd" << nrrd.left(data_at) + gzip_with_header_crc(raw)
+                                     << "nrrd/nrrd_gzip_float32.nrrd"
+                                     << "";
+    QTest::newRow("nrrd longer stream")
+        << "long.nrrd" << nrrd.left(data_at) + gzip(raw + QByteArray(100, 'x'))
+        << "nrrd/nrrd_gzip_float32.nrrd"
+        << "";
+}
+
+void ImageReaderTest::gzipLayoutsReadAsBefore()
+{
+    QFETCH(QString, name);
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, same_as);
+    QFETCH(QString, fragment);
+    const std::string path = test::write_file(temp_.filePath(name), bytes);
+    if (!fragment.isEmpty()) {
+        test::expect_input_error([&] { io::read_image(path); }, path, fragment);
+        return;
+    }
+    const Volume expected = io::read_image(test::fixture_path(same_as));
+    compare_volumes(io::read_image(path), expected);
+}
+
 void ImageReaderTest::externalTiffs_data()
 {
     QTest::addColumn<QString>("stem");

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace masklens::io::detail {
@@ -41,6 +42,12 @@ public:
     const std::string& path() const noexcept { return path_; }
     // Reads exactly `size` bytes at `offset`, or throws "truncated" naming `what`.
     void read_at(std::uint64_t offset, void* buffer, std::size_t size, const char* what) const;
+    // Reads up to `size` bytes at `offset` with pread (large reads split over
+    // two threads: filling fresh memory is bound by page faults and copies
+    // on one core); returns how many it got, fewer only at the end of the
+    // file (one that shrank since it was opened included). Leaves the FILE*
+    // position alone. Throws Error(Input) on a read error.
+    std::size_t pread_some(std::uint64_t offset, void* buffer, std::size_t size) const;
     void seek(std::uint64_t offset) const;
 
 private:
@@ -100,6 +107,28 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
                           const InputFeed& next_input,
                           std::uint64_t limit = std::numeric_limits<std::uint64_t>::max(),
                           const OutputSink& sink = {});
+
+// The fast path for a whole compressed stream: reads the bytes of `file`
+// from `offset` to its end and inflates them with libdeflate (2-3x zlib's
+// speed) into `output`, which has room for `capacity` bytes. The stream is a
+// gzip member (Gzip), or a gzip member or a zlib stream (Auto, as zlib's
+// window_bits 15 + 32). Returns the inflated size only when libdeflate decoded
+// the stream completely with matching checksums (CRC-32 and ISIZE, or
+// Adler-32), the stream ends exactly at the end of the file and it inflated
+// to at least `minimum` bytes. A gzip member is tried only when its ISIZE
+// field (the file's last 4 bytes: the inflated size mod 2^32) lies in
+// [minimum, capacity] and capacity is under 4 GiB, so that field cannot be
+// ambiguous. In every other case (a corrupt, truncated or larger stream,
+// several gzip members, bytes after the stream, a gzip header CRC, which zlib
+// checks and libdeflate skips, compressed data over 4 GiB or over the memory
+// cap or the available memory) it returns std::nullopt and `output` holds
+// nothing useful: the caller then inflates with zlib as before, which gives
+// the bytes or the refusal it always gave. Deflate decodes one way only, so
+// where both decoders finish with matching checksums the bytes are the same.
+enum class WholeFormat { Gzip, Auto };
+std::optional<std::uint64_t> inflate_whole(const File& file, std::uint64_t offset, WholeFormat format,
+                                           unsigned char* output, std::size_t capacity,
+                                           std::uint64_t minimum);
 
 // Reads a single-file NIfTI-1 or NIfTI-2 image (.nii, or .nii.gz when
 // `gzip`): MaskLens's own header parser (VTK 9.1's NIfTI reader crashes on

@@ -29,6 +29,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ namespace {
 
 constexpr std::size_t kNifti1HeaderSize = 348;
 constexpr std::size_t kNifti2HeaderSize = 540;
+// The largest vox_offset (header and extensions) inflated into the volume's
+// own allocation by the libdeflate path; larger ones are inflated by zlib.
+constexpr std::uint64_t kMaxWholeHeader = std::uint64_t{1} << 20;
 
 struct NiftiHeader {
     int version = 1;
@@ -460,10 +464,21 @@ Volume read_nifti(const std::string& path, bool gzip)
     shape.h = dims[1];
     shape.d = dims[2];
     shape.spatial_dims = dims[2] == 1 ? 2 : 3;
-    Volume volume(path, type, shape);
+    // The inflated file is [header: offset][voxels: bytes][a tail]; zlib below
+    // refuses tails over 1 MiB.
+    const std::uint64_t tail_limit = std::uint64_t{1} << 20;
+    const std::uint64_t inflated_limit = offset + bytes + tail_limit;
+    // libdeflate inflates the whole file into one buffer: room for the header
+    // before the voxels and for the tail after them, so nothing is copied.
+    const bool whole =
+        gzip && offset <= kMaxWholeHeader && inflated_limit <= std::numeric_limits<std::size_t>::max();
+    Volume volume = whole ? Volume(path, type, shape, static_cast<std::size_t>(offset), tail_limit)
+                          : Volume(path, type, shape);
     if (!gzip) {
         file.read_at(offset, volume.data(), static_cast<std::size_t>(bytes), "the NIfTI voxel data");
-    } else {
+    } else if (!whole ||
+               !inflate_whole(file, 0, WholeFormat::Gzip, reinterpret_cast<unsigned char*>(volume.storage()),
+                              static_cast<std::size_t>(inflated_limit), offset + bytes)) {
         // One decompression, which also checks the stream to its end (CRC,
         // length, truncation); only [offset, offset + bytes) is kept.
         auto* destination = reinterpret_cast<unsigned char*>(volume.data());
@@ -471,7 +486,7 @@ Volume read_nifti(const std::string& path, bool gzip)
         const std::uint64_t total = inflate_all(
             path, "gzip data", 15 + 16,
             [&](unsigned char* buffer, std::size_t size) { return std::fread(buffer, 1, size, file.get()); },
-            offset + bytes + (std::uint64_t{1} << 20),
+            inflated_limit,
             [&](std::uint64_t at, const unsigned char* piece, std::size_t size) {
                 const std::uint64_t begin = std::max(at, offset);
                 const std::uint64_t end = std::min(at + size, offset + bytes);

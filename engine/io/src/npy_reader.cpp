@@ -503,9 +503,17 @@ namespace {
 
 class FileSource : public detail::ByteSource {
 public:
+    static constexpr std::size_t kBulkRead = std::size_t{64} << 20;
     explicit FileSource(const detail::File& file) : file_(file) { file_.seek(0); }
     std::size_t read(void* buffer, std::size_t size) override
     {
+        if (size >= kBulkRead) {
+            // The array itself: pread (two threads), then the FILE* follows.
+            const std::size_t got = file_.pread_some(position_, buffer, size);
+            position_ += got;
+            file_.seek(std::min(position_, file_.size()));
+            return got;
+        }
         const std::size_t got = size ? std::fread(buffer, 1, size, file_.get()) : 0;
         if (got < size && std::ferror(file_.get())) {
             throw_input_error(file_.path(), "read error");

@@ -279,6 +279,11 @@ Header parse_header(const File& file)
 // Fills `output` with the gzip (or zlib) stream starting at `offset`.
 void inflate_into(const File& file, std::uint64_t offset, std::byte* output, std::size_t size)
 {
+    // One gzip member or zlib stream to the end of the file: libdeflate, in one go.
+    if (inflate_whole(file, offset, WholeFormat::Auto, reinterpret_cast<unsigned char*>(output), size,
+                      size)) {
+        return;
+    }
     file.seek(offset);
     z_stream stream{};
     if (inflateInit2(&stream, 15 + 32) != Z_OK) { // 32: detect gzip or zlib headers

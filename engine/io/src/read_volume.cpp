@@ -13,15 +13,25 @@
 #include <filesystem>
 #include <future>
 #include <limits>
+#include <memory>
+#include <new>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include <libdeflate.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 namespace masklens::io {
 
 namespace detail {
+
+namespace {
+// Reads of at least this size use pread_some's two threads.
+constexpr std::size_t kParallelReadFrom = std::size_t{64} << 20;
+} // namespace
 
 File::File(const std::string& path) : path_(path)
 {
@@ -67,10 +77,64 @@ void File::read_at(std::uint64_t offset, void* buffer, std::size_t size, const c
                                      std::to_string(offset) + ".." + std::to_string(offset + size) +
                                      " but the file has " + std::to_string(size_) + " bytes");
     }
+    if (size >= kParallelReadFrom) {
+        if (pread_some(offset, buffer, size) != size) {
+            throw_input_error(path_, std::string("read error in ") + what +
+                                         " (the file is shorter than when it was opened)");
+        }
+        seek(offset + size);
+        return;
+    }
     seek(offset);
     if (size > 0 && std::fread(buffer, 1, size, file_) != size) {
         throw_input_error(path_, std::string("read error in ") + what);
     }
+}
+
+std::size_t File::pread_some(std::uint64_t offset, void* buffer, std::size_t size) const
+{
+    const int descriptor = ::fileno(file_);
+    // Reads [begin, end) of the request; returns the bytes read before the end of the file.
+    auto part = [&](std::size_t begin, std::size_t end, int& error) -> std::size_t {
+        std::size_t done = begin;
+        while (done < end) {
+            const ssize_t got = ::pread(descriptor, static_cast<std::byte*>(buffer) + done,
+                                        std::min<std::size_t>(end - done, std::size_t{1} << 30),
+                                        static_cast<off_t>(offset + done));
+            if (got < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                error = errno;
+                break;
+            }
+            if (got == 0) {
+                break;
+            }
+            done += static_cast<std::size_t>(got);
+        }
+        return done - begin;
+    };
+    int first_error = 0;
+    int second_error = 0;
+    std::size_t got = 0;
+    if (size >= kParallelReadFrom && std::thread::hardware_concurrency() >= 2) {
+        // Two halves at once, split on a 2 MiB boundary (a huge page of the Volume).
+        const std::size_t half = (size / 2) & ~((std::size_t{2} << 20) - 1);
+        std::size_t second = 0;
+        std::thread helper([&] { second = part(half, size, second_error); });
+        const std::size_t first = part(0, half, first_error);
+        helper.join();
+        // Bytes count only up to the first gap (the file ended inside the first half).
+        got = first < half ? first : half + second;
+    } else {
+        got = part(0, size, first_error);
+    }
+    if (first_error != 0 || second_error != 0) {
+        throw_input_error(path_, std::string("read error: ") +
+                                     std::strerror(first_error ? first_error : second_error));
+    }
+    return got;
 }
 
 std::string lower_extension(const std::string& path)
@@ -161,6 +225,75 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
                                         (stream.msg ? stream.msg : "inflate failed") + ")");
         }
     }
+}
+
+std::optional<std::uint64_t> inflate_whole(const File& file, std::uint64_t offset, WholeFormat format,
+                                           unsigned char* output, std::size_t capacity, std::uint64_t minimum)
+{
+    constexpr std::uint64_t k4GiB = std::uint64_t{1} << 32;
+    if (offset >= file.size() || minimum > capacity) {
+        return std::nullopt;
+    }
+    const std::uint64_t compressed = file.size() - offset;
+    // 18 bytes: the smallest gzip member (10 header, 2 empty block, 8 trailer).
+    if (compressed < 18 || compressed >= k4GiB || compressed > memory_cap_bytes()) {
+        return std::nullopt;
+    }
+    unsigned char head[4] = {};
+    file.read_at(offset, head, sizeof head, "the compressed data");
+    const bool gzip = head[0] == 0x1f && head[1] == 0x8b;
+    if (gzip) {
+        if ((head[3] & 0x02) != 0 || capacity >= k4GiB) { // FHCRC; ISIZE ambiguous
+            return std::nullopt;
+        }
+        unsigned char tail[4] = {};
+        file.read_at(file.size() - 4, tail, sizeof tail, "the gzip trailer");
+        const std::uint64_t isize = std::uint64_t{tail[0]} | std::uint64_t{tail[1]} << 8 |
+                                    std::uint64_t{tail[2]} << 16 | std::uint64_t{tail[3]} << 24;
+        if (isize < minimum || isize > capacity) {
+            return std::nullopt;
+        }
+    } else {
+        // A zlib header: deflate (CM 8), window at most 32 KiB, check bits, no preset dictionary.
+        const bool zlib = (head[0] & 0x0f) == 8 && (head[0] >> 4) <= 7 &&
+                          ((head[0] << 8) | head[1]) % 31 == 0 && (head[1] & 0x20) == 0;
+        if (format != WholeFormat::Auto || !zlib) {
+            return std::nullopt;
+        }
+    }
+    if (compressed > available_memory_bytes()) {
+        return std::nullopt;
+    }
+    std::unique_ptr<unsigned char[]> input;
+    try {
+        input = std::make_unique_for_overwrite<unsigned char[]>(static_cast<std::size_t>(compressed));
+    } catch (const std::bad_alloc&) {
+        return std::nullopt;
+    }
+    file.read_at(offset, input.get(), static_cast<std::size_t>(compressed), "the compressed data");
+    struct Free {
+        void operator()(libdeflate_decompressor* decompressor) const noexcept
+        {
+            libdeflate_free_decompressor(decompressor);
+        }
+    };
+    const std::unique_ptr<libdeflate_decompressor, Free> decompressor(libdeflate_alloc_decompressor());
+    if (!decompressor) {
+        return std::nullopt;
+    }
+    std::size_t used = 0;
+    std::size_t produced = 0;
+    const libdeflate_result result = gzip
+                                         ? libdeflate_gzip_decompress_ex(decompressor.get(), input.get(),
+                                                                         static_cast<std::size_t>(compressed),
+                                                                         output, capacity, &used, &produced)
+                                         : libdeflate_zlib_decompress_ex(decompressor.get(), input.get(),
+                                                                         static_cast<std::size_t>(compressed),
+                                                                         output, capacity, &used, &produced);
+    if (result != LIBDEFLATE_SUCCESS || used != compressed || produced < minimum) {
+        return std::nullopt;
+    }
+    return produced;
 }
 
 void check_compressed_size(const std::string& path, std::uint64_t compressed, std::uint64_t declared,
