@@ -1,7 +1,7 @@
 // Tests of the readers' file access (engine/io/src/io_common.h, private):
-// large reads with pread on two threads, and a file that shrinks after it
-// was opened, which must give a clear error (or a short count), never a
-// crash or bytes from beyond the new end.
+// large reads with pread on two threads, and a file that shrinks or is
+// rewritten after it was opened, which must give a clear error, never a
+// crash or a mixture of old and new bytes.
 #include "io_common.h"
 #include "reader_test_support.h"
 
@@ -12,6 +12,10 @@
 #include <memory>
 #include <vector>
 
+#include <cstdio>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace masklens;
@@ -21,8 +25,9 @@ class FileReadsTest : public QObject {
 
 private slots:
     void largeReadEqualsTheFile();
-    void shrunkFileGivesShortReadsAndAClearError_data();
-    void shrunkFileGivesShortReadsAndAClearError();
+    void shrunkFileGivesAClearError_data();
+    void shrunkFileGivesAClearError();
+    void rewrittenFileGivesAClearError();
 
 private:
     // 96 MiB (over the two-thread threshold of 64 MiB) of a byte pattern.
@@ -52,7 +57,7 @@ void FileReadsTest::largeReadEqualsTheFile()
     QVERIFY(std::memcmp(buffer.data(), bytes_.data(), 16) == 0);
 }
 
-void FileReadsTest::shrunkFileGivesShortReadsAndAClearError_data()
+void FileReadsTest::shrunkFileGivesAClearError_data()
 {
     QTest::addColumn<qint64>("new_size");
     QTest::newRow("into the second half") << (qint64{80} << 20);
@@ -60,7 +65,7 @@ void FileReadsTest::shrunkFileGivesShortReadsAndAClearError_data()
     QTest::newRow("to nothing") << qint64{0};
 }
 
-void FileReadsTest::shrunkFileGivesShortReadsAndAClearError()
+void FileReadsTest::shrunkFileGivesAClearError()
 {
     QFETCH(qint64, new_size);
     const std::string path = write_pattern("shrinks.bin");
@@ -68,10 +73,27 @@ void FileReadsTest::shrunkFileGivesShortReadsAndAClearError()
     QCOMPARE(file.size(), bytes_.size());
     QCOMPARE(::truncate(path.c_str(), static_cast<off_t>(new_size)), 0);
     std::vector<char> buffer(bytes_.size());
-    QCOMPARE(file.pread_some(0, buffer.data(), buffer.size()), static_cast<std::size_t>(new_size));
-    QVERIFY(std::memcmp(buffer.data(), bytes_.data(), static_cast<std::size_t>(new_size)) == 0);
+    test::expect_input_error([&] { file.pread_some(0, buffer.data(), buffer.size()); }, path,
+                             "the file changed while it was read");
     test::expect_input_error([&] { file.read_at(0, buffer.data(), buffer.size(), "the voxel data"); }, path,
-                             "shorter than when it was opened");
+                             "the file changed while it was read");
+}
+
+void FileReadsTest::rewrittenFileGivesAClearError()
+{
+    const std::string path = write_pattern("rewritten.bin");
+    const io::detail::File file(path);
+    // Rewritten in place: the same size, other bytes, another modification time.
+    std::FILE* out = std::fopen(path.c_str(), "r+b");
+    QVERIFY(out != nullptr);
+    const std::vector<char> other(4096, 'x');
+    QCOMPARE(std::fwrite(other.data(), 1, other.size(), out), other.size());
+    std::fclose(out);
+    const struct timespec times[2] = {{0, UTIME_OMIT}, {2000000000, 0}};
+    QCOMPARE(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+    std::vector<char> buffer(bytes_.size());
+    test::expect_input_error([&] { file.read_at(0, buffer.data(), buffer.size(), "the voxel data"); }, path,
+                             "the file changed while it was read");
 }
 
 QTEST_GUILESS_MAIN(FileReadsTest)

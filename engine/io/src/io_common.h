@@ -45,8 +45,10 @@ public:
     // Reads up to `size` bytes at `offset` with pread (large reads split over
     // two threads: filling fresh memory is bound by page faults and copies
     // on one core); returns how many it got, fewer only at the end of the
-    // file (one that shrank since it was opened included). Leaves the FILE*
-    // position alone. Throws Error(Input) on a read error.
+    // file. Leaves the FILE* position alone. Throws Error(Input) on a read
+    // error, and when the file changed (size or modification time) since it
+    // was opened: a file rewritten or truncated while it is read gives a
+    // clear error, not a mixture of old and new bytes.
     std::size_t pread_some(std::uint64_t offset, void* buffer, std::size_t size) const;
     void seek(std::uint64_t offset) const;
 
@@ -54,6 +56,9 @@ private:
     std::string path_;
     std::FILE* file_ = nullptr;
     std::uint64_t size_ = 0;
+    // The open file's size and modification time (fstat), for pread_some's check.
+    std::int64_t opened_size_ = 0;
+    std::int64_t opened_mtime_ns_ = 0;
 };
 
 // Parses an .npy stream (header and data) into a Volume named `source`.

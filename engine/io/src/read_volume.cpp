@@ -53,6 +53,12 @@ File::File(const std::string& path) : path_(path)
         throw_input_error(path, std::string("cannot open for reading: ") + std::strerror(error));
     }
     size_ = static_cast<std::uint64_t>(info.st_size);
+    struct stat opened {};
+    if (::fstat(::fileno(file_), &opened) == 0) {
+        opened_size_ = static_cast<std::int64_t>(opened.st_size);
+        opened_mtime_ns_ =
+            static_cast<std::int64_t>(opened.st_mtim.tv_sec) * 1000000000 + opened.st_mtim.tv_nsec;
+    }
 }
 
 File::~File()
@@ -79,8 +85,7 @@ void File::read_at(std::uint64_t offset, void* buffer, std::size_t size, const c
     }
     if (size >= kParallelReadFrom) {
         if (pread_some(offset, buffer, size) != size) {
-            throw_input_error(path_, std::string("read error in ") + what +
-                                         " (the file is shorter than when it was opened)");
+            throw_input_error(path_, std::string("read error in ") + what);
         }
         seek(offset + size);
         return;
@@ -133,6 +138,18 @@ std::size_t File::pread_some(std::uint64_t offset, void* buffer, std::size_t siz
     if (first_error != 0 || second_error != 0) {
         throw_input_error(path_, std::string("read error: ") +
                                      std::strerror(first_error ? first_error : second_error));
+    }
+    struct stat now {};
+    if (::fstat(descriptor, &now) == 0) {
+        const std::int64_t mtime_ns =
+            static_cast<std::int64_t>(now.st_mtim.tv_sec) * 1000000000 + now.st_mtim.tv_nsec;
+        if (now.st_size != opened_size_ || mtime_ns != opened_mtime_ns_) {
+            throw_input_error(path_,
+                              "the file changed while it was read (" + std::to_string(opened_size_) +
+                                  " bytes when opened, " + std::to_string(now.st_size) +
+                                  (mtime_ns != opened_mtime_ns_ ? " bytes and a new modification time now)"
+                                                                : " bytes now)"));
+        }
     }
     return got;
 }
