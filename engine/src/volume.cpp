@@ -192,11 +192,13 @@ namespace {
 std::byte* allocate(std::size_t size, std::size_t& mapped)
 {
     mapped = 0;
-    // Large arrays: their own mapping, 2 MiB aligned, with transparent huge
-    // pages asked for. Filling fresh memory costs one page fault per page;
-    // with 2 MiB pages a 512^3 float32 array takes 256 faults instead of
-    // 131072, which made reading a 512^3 .npy pair (page cache warm) cost
-    // several times `cat` of the files. Without huge pages it works as before.
+    // Large arrays: their own mapping, 2 MiB aligned. Transparent huge pages
+    // (MASKLENS_HUGE_PAGES=1) turn a 512^3 float32 array's 131072 page faults
+    // into 256, but they are off by default: on the shared development VM
+    // (KVM, virtio-balloon free page reporting of 2 MiB blocks) each fresh
+    // huge page is zeroed after the host backs it again, and reading a 512^3
+    // .npy pair took 0.19-2.5 s with them against a steady 0.61-0.78 s
+    // without (docs/benchmarks.md, 2026-12-06).
     constexpr std::size_t kHugePage = std::size_t{2} << 20;
     constexpr std::size_t kMapFrom = std::size_t{16} << 20;
     if (size >= kMapFrom && size <= std::numeric_limits<std::size_t>::max() - 2 * kHugePage) {
@@ -217,7 +219,13 @@ std::byte* allocate(std::size_t size, std::size_t& mapped)
             ::munmap(aligned + length, kHugePage - head);
         }
 #ifdef MADV_HUGEPAGE
-        ::madvise(aligned, length, MADV_HUGEPAGE);
+        static const bool huge_pages = [] {
+            const char* setting = std::getenv("MASKLENS_HUGE_PAGES");
+            return setting && std::string(setting) == "1";
+        }();
+        if (huge_pages) {
+            ::madvise(aligned, length, MADV_HUGEPAGE);
+        }
 #endif
         mapped = length;
         return aligned;
