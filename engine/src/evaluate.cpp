@@ -3,6 +3,7 @@
 #include "masklens/engine/decision.h"
 #include "masklens/engine/distance_transform.h"
 #include "masklens/engine/error.h"
+#include "masklens/engine/lesions.h"
 #include "masklens/engine/parallel.h"
 #include "masklens/engine/surface_distance.h"
 
@@ -545,6 +546,75 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     }
 }
 
+// Lesion metrics of every sample and label from the connected components of
+// the same hard masks (sample_masks: the rules of decision.h), cropped to
+// their union's box (components do not reach outside it); per-slice values
+// stay NaN. Batch values: sums of the counts, means of the rates (NaN
+// skipped), or sums with --batch-reduction sum.
+void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const Volume& target,
+                        const StatisticsOptions& statistics_options)
+{
+    const MetricOptions& options = evaluation.options;
+    LesionOptions lesion;
+    lesion.connectivity = options.lesion_connectivity;
+    lesion.match = options.lesion_match;
+    lesion.iou_threshold = options.lesion_iou;
+    lesion.min_size = options.lesion_min_size;
+    const int spatial_dims = evaluation.statistics.shape.spatial_dims;
+    resolve_connectivity(lesion.connectivity, spatial_dims); // a usage error before any work
+    const auto compute = [&](const SampleMasks& masks, MetricValues& values) {
+        if (statistics_options.cancel && statistics_options.cancel->load()) {
+            throw Error(Error::Kind::Cancelled, "", "cancelled");
+        }
+        LesionCounts counts;
+        if (!masks.box.empty()) {
+            const auto e = masks.box.extent();
+            const ComponentGrid grid{e[0], e[1], e[2], spatial_dims};
+            counts = match_lesions(masks.prediction.data(), masks.target.data(), grid, lesion,
+                                   statistics_options.threads);
+        }
+        counts.one_to_one = options.lesion_match == LesionMatch::Iou;
+        for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+            if (is_lesion_metric(evaluation.metrics[m])) {
+                values[m] = lesion_metric_value(evaluation.metrics[m], counts, options.empty);
+            }
+        }
+    };
+    const PairingMode pairing = evaluation.statistics.pairing;
+    for (SampleResult& sample : evaluation.samples) {
+        compute(sample_masks(prediction, target, pairing, sample.index, -1, options), sample.values);
+        for (LabelResult& label : sample.labels) {
+            compute(sample_masks(prediction, target, pairing, sample.index, label.label, options),
+                    label.values);
+        }
+    }
+    const auto combine = [&](const auto& value_of, std::size_t m, std::int64_t& valid) {
+        double sum = 0;
+        valid = 0;
+        for (const SampleResult& sample : evaluation.samples) {
+            const double value = value_of(sample)[m];
+            if (!std::isnan(value)) {
+                sum += value;
+                ++valid;
+            }
+        }
+        const bool summed = is_count(evaluation.metrics[m]) || options.batch_reduction == BatchReduction::Sum;
+        return summed && valid > 0 ? sum : mean_of(sum, valid);
+    };
+    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+        if (!is_lesion_metric(evaluation.metrics[m])) {
+            continue;
+        }
+        evaluation.batch[m] = combine([](const SampleResult& s) -> const MetricValues& { return s.values; },
+                                      m, evaluation.batch_valid[m]);
+        for (std::size_t l = 0; l < evaluation.labels.size(); ++l) {
+            evaluation.labels[l].values[m] =
+                combine([l](const SampleResult& s) -> const MetricValues& { return s.labels[l].values; }, m,
+                        evaluation.labels[l].valid[m]);
+        }
+    }
+}
+
 } // namespace
 
 Evaluation complete_evaluation(BatchStatistics statistics, const Volume& prediction, const Volume& target,
@@ -553,6 +623,9 @@ Evaluation complete_evaluation(BatchStatistics statistics, const Volume& predict
     Evaluation evaluation = derive_evaluation(std::move(statistics), options.metrics, options.metric);
     if (std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_distance_metric)) {
         add_surface_distances(evaluation, prediction, target, options);
+    }
+    if (std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_lesion_metric)) {
+        add_lesion_metrics(evaluation, prediction, target, options);
     }
     return evaluation;
 }

@@ -14,6 +14,10 @@ constexpr std::string_view kEmptyTarget =
     "undefined: zero denominator or empty target (empty masks, see --empty, --ignore-empty-target)";
 constexpr std::string_view kBothEmpty = "undefined: both masks empty";
 constexpr std::string_view kNsdUndefined = "undefined: both masks empty, or no --nsd-tolerance";
+constexpr std::string_view kNoLesions =
+    "undefined: no lesion on the side divided by (see --empty), or per slice (lesions are per sample)";
+constexpr std::string_view kNoLesionPairs =
+    "undefined: no lesions on either side, --lesion-match overlap (not one-to-one), or per slice";
 constexpr std::string_view kNeedsClasses =
     "undefined: needs a C-channel prediction against classes (a label map or a one-hot target)";
 
@@ -82,6 +86,24 @@ constexpr std::array<MetricInfo, kMetricCount> kTable = {{
      "mean distance from the prediction's surface to the target's"},
     {Metric::AsdT2p, "asd_t2p", F::Distance, B::SampleMean, true, "mm", true, false, false, false, false, kBothEmpty,
      "mean distance from the target's surface to the prediction's"},
+    {Metric::LesionTp, "lesion_tp", F::Lesion, B::Sum, false, "", true, false, false, false, false, kNoLesions,
+     "target lesions matched by a predicted lesion (--lesion-match)"},
+    {Metric::LesionFp, "lesion_fp", F::Lesion, B::Sum, true, "", true, false, false, false, false, kNoLesions,
+     "predicted lesions matching no target lesion"},
+    {Metric::LesionFn, "lesion_fn", F::Lesion, B::Sum, true, "", true, false, false, false, false, kNoLesions,
+     "target lesions matched by no predicted lesion"},
+    {Metric::LesionPrecision, "lesion_precision", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesions,
+     "matched predicted lesions / predicted lesions"},
+    {Metric::LesionRecall, "lesion_recall", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesions,
+     "matched target lesions / target lesions (lesion sensitivity)"},
+    {Metric::LesionF1, "lesion_f1", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesions,
+     "harmonic mean of lesion_precision and lesion_recall"},
+    {Metric::Pq, "pq", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesionPairs,
+     "panoptic quality sq * rq (panoptica)"},
+    {Metric::Sq, "sq", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesionPairs,
+     "segmentation quality: mean IoU of the matched lesion pairs"},
+    {Metric::Rq, "rq", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesionPairs,
+     "recognition quality tp / (tp + fp/2 + fn/2) over lesions"},
 }};
 // clang-format on
 
@@ -131,8 +153,8 @@ std::vector<Metric> parse_metric_list(std::string_view list)
     while (!list.empty()) {
         const auto comma = list.find(',');
         const std::string_view name = list.substr(0, comma);
-        if (name == "all") {
-            for (Metric metric : all_metrics()) {
+        if (name == "all" || name == "lesion") {
+            for (Metric metric : name == "all" ? all_metrics() : lesion_metrics()) {
                 metrics.push_back(metric);
             }
         } else if (const auto metric = parse_metric(name)) {
@@ -177,8 +199,21 @@ std::vector<Metric> default_metrics()
 std::vector<Metric> all_metrics()
 {
     std::vector<Metric> metrics;
-    for (int i = 0; i < kMetricCount; ++i) {
-        metrics.push_back(static_cast<Metric>(i));
+    for (const MetricInfo& info : kTable) {
+        if (info.family != MetricFamily::Lesion) {
+            metrics.push_back(info.metric);
+        }
+    }
+    return metrics;
+}
+
+std::vector<Metric> lesion_metrics()
+{
+    std::vector<Metric> metrics;
+    for (const MetricInfo& info : kTable) {
+        if (info.family == MetricFamily::Lesion) {
+            metrics.push_back(info.metric);
+        }
     }
     return metrics;
 }

@@ -135,8 +135,8 @@ TermNeeds term_needs(const std::vector<Metric>& requested, const MetricOptions& 
         case Metric::DiceCe: needs.overlap = needs.cross_entropy = true; break;
         case Metric::Ce: needs.cross_entropy = true; break;
         default:
-            if (is_distance_metric(metric)) {
-                break; // from the masks, after the pass (surface_distance.h)
+            if (is_distance_metric(metric) || is_lesion_metric(metric)) {
+                break; // from the masks, after the pass (surface_distance.h, lesions.h)
             }
             needs.hard = true;
             break;

@@ -152,7 +152,9 @@ private slots:
     void directionMatchesPerfectAgainstWrong()
     {
         const std::vector<float> target = ball_target();
-        const std::vector<Metric> metrics = binary_metrics();
+        // Lesion metrics: their own pair below (lesionDirectionMatchesPerfectAgainstWrong).
+        std::vector<Metric> metrics = binary_metrics();
+        std::erase_if(metrics, is_lesion_metric);
         const Evaluation perfect = evaluate_binary(prediction_of(target, true), target, metrics);
         const Evaluation wrong = evaluate_binary(prediction_of(target, false), target, metrics);
         int compared = 0;
@@ -182,6 +184,42 @@ private slots:
             QVERIFY2(std::isfinite(good) && std::isfinite(bad) && good != bad, metric_name(metric).data());
             QVERIFY2((bad > good) == higher_is_worse(metric), metric_name(metric).data());
         }
+    }
+
+    // The lesion rows: three target lesions; the wrong prediction finds one
+    // exactly, one in part (IoU 2/3), misses one and adds a false one, so
+    // that every lesion metric differs.
+    void lesionDirectionMatchesPerfectAgainstWrong()
+    {
+        std::vector<float> target(kSide * kSide * kSide, 0.0F), wrong(target.size(), 0.0F);
+        const auto cube = [](std::vector<float>& v, std::int64_t z, std::int64_t y, std::int64_t x,
+                             std::int64_t w) {
+            for (std::int64_t d = 0; d < 3; ++d) {
+                for (std::int64_t h = 0; h < 3; ++h) {
+                    for (std::int64_t i = 0; i < w; ++i) {
+                        v[static_cast<std::size_t>(((z + d) * kSide + y + h) * kSide + x + i)] = 1.0F;
+                    }
+                }
+            }
+        };
+        cube(target, 0, 0, 0, 3);
+        cube(target, 6, 6, 6, 3);
+        cube(target, 0, 8, 0, 3);
+        cube(wrong, 0, 0, 0, 3);
+        cube(wrong, 6, 6, 6, 2);
+        cube(wrong, 8, 0, 8, 2);
+        const std::vector<Metric> metrics = lesion_metrics();
+        const Evaluation perfect = evaluate_binary(target, target, metrics);
+        const Evaluation bad = evaluate_binary(wrong, target, metrics);
+        for (const Metric metric : metrics) {
+            const double good_value = value_of(perfect, perfect.batch, metric);
+            const double bad_value = value_of(bad, bad.batch, metric);
+            QVERIFY2(std::isfinite(good_value) && std::isfinite(bad_value) && good_value != bad_value,
+                     metric_name(metric).data());
+            QVERIFY2((bad_value > good_value) == higher_is_worse(metric), metric_name(metric).data());
+        }
+        QCOMPARE(value_of(bad, bad.batch, Metric::LesionTp), 2.0);
+        QCOMPARE(value_of(bad, bad.batch, Metric::Sq), (1.0 + 2.0 / 3.0) / 2);
     }
 
     // unit "mm": doubling the spacing doubles the value; unitless metrics

@@ -516,7 +516,10 @@ private slots:
     void unknown_metric_names_are_usage_errors()
     {
         QCOMPARE(parse_metric_list("dice,bce,dice").size(), std::size_t{2});
-        QCOMPARE(parse_metric_list("all").size(), std::size_t(kMetricCount));
+        // 'all' leaves out the lesion metrics; 'lesion' names them all.
+        QCOMPARE(parse_metric_list("all").size(), std::size_t(kMetricCount) - lesion_metrics().size());
+        QCOMPARE(parse_metric_list("lesion").size(), std::size_t{9});
+        QCOMPARE(parse_metric_list("all,lesion").size(), std::size_t(kMetricCount));
         try {
             parse_metric_list("dice,hausdorf");
             QFAIL("no error");

@@ -59,6 +59,17 @@ enum class Metric {
     Hd95T2p,
     AsdP2t,
     AsdT2p,
+    // Lesion-wise metrics (lesions.h): connected components of both hard
+    // masks, matched by MetricOptions::lesion_match.
+    LesionTp,        // target lesions matched
+    LesionFp,        // predicted lesions unmatched
+    LesionFn,        // target lesions unmatched
+    LesionPrecision, // matched predicted lesions / predicted lesions
+    LesionRecall,    // matched target lesions / target lesions
+    LesionF1,        // harmonic mean of lesion precision and recall
+    Pq,              // panoptic quality sq * rq (panoptica)
+    Sq,              // segmentation quality: mean IoU of matched lesion pairs
+    Rq,              // recognition quality tp / (tp + fp/2 + fn/2)
 };
 
 // What kind of quantity a metric is; it decides how its values are formed.
@@ -69,13 +80,14 @@ enum class MetricFamily {
     Overlap,     // ratio of hard counts (dice, iou, precision, recall, specificity)
     Count,       // hard voxel count (tp, fp, fn, tn)
     Distance,    // between the hard masks' surfaces (hd, hd95, assd, nsd, directed ones)
+    Lesion,      // from the connected components of the hard masks (lesion_*, pq, sq, rq)
 };
 
 // How a metric's batch value combines the samples (with --batch-reduction mean).
 enum class BatchCombination {
     ElementMean, // the mean over every element of the batch, as PyTorch's reduction="mean"
     SampleMean,  // the mean over samples of the per-sample values, NaN skipped
-    Sum,         // the sum over samples (counts)
+    Sum,         // the sum over samples (counts, lesion counts)
 };
 
 // One row of the metric table: everything MaskLens knows about a metric
@@ -105,15 +117,18 @@ struct MetricInfo {
 // Every metric, in the order of the Metric enum.
 std::span<const MetricInfo> metric_table() noexcept;
 const MetricInfo& metric_info(Metric metric) noexcept;
-inline constexpr int kMetricCount = 29;
+inline constexpr int kMetricCount = 38;
 
 std::string_view metric_name(Metric metric) noexcept;
 // Parses one name ("dice_loss"); std::nullopt when unknown.
 std::optional<Metric> parse_metric(std::string_view name) noexcept;
 // Parses "bce,mse,dice"; throws Error(Usage) naming the unknown entry.
+// "all" stands for all_metrics(), "lesion" for lesion_metrics().
 std::vector<Metric> parse_metric_list(std::string_view list);
 std::vector<Metric> default_metrics();
+// Every metric but the lesion-wise ones (those are named, or "lesion").
 std::vector<Metric> all_metrics();
+std::vector<Metric> lesion_metrics();
 
 // Shorthands for the table's columns.
 // Batch value over every element (bce, mse, mae, focal_loss, ce).
@@ -121,9 +136,10 @@ inline bool is_elementwise_mean(Metric metric) noexcept
 {
     return metric_info(metric).batch == BatchCombination::ElementMean;
 }
+// Counts: voxel counts (tp, fp, fn, tn) and lesion counts; summed over samples.
 inline bool is_count(Metric metric) noexcept
 {
-    return metric_info(metric).family == MetricFamily::Count;
+    return metric_info(metric).batch == BatchCombination::Sum;
 }
 inline bool is_label_metric(Metric metric) noexcept
 {
@@ -153,6 +169,11 @@ inline bool is_distance_metric(Metric metric) noexcept
 {
     return metric_info(metric).family == MetricFamily::Distance;
 }
+// Lesion-wise metrics (computed from the masks' connected components).
+inline bool is_lesion_metric(Metric metric) noexcept
+{
+    return metric_info(metric).family == MetricFamily::Lesion;
+}
 
 enum class EmptyPolicy { Nan, Zero, One };
 
@@ -169,6 +190,10 @@ enum class SurfaceMode {
     Subvoxel, // area-weighted surface elements on voxel corners (DeepMind surface-distance)
 };
 enum class SliceAxis { Default, D, H, W };
+
+// How lesions (connected components) of prediction and target are matched
+// (lesions.h): IoU >= lesion_iou one-to-one (panoptica), or any overlap.
+enum class LesionMatch { Iou, Overlap };
 
 // How a sample's overlap loss (dice_loss, iou_loss, tversky_loss) combines
 // the classes of a C-channel prediction.
@@ -218,6 +243,12 @@ struct MetricOptions {
     // header spacing (1 mm for formats without geometry). z = 0: given for
     // 2D data only (x, y); 3D data then is a usage error.
     std::optional<std::array<double, 3>> spacing;
+    // Lesion metrics (lesions.h): component connectivity (0: 26 in 3D, 8 in
+    // 2D), matching rule, IoU threshold and minimum lesion size in voxels.
+    int lesion_connectivity = 0;
+    LesionMatch lesion_match = LesionMatch::Iou;
+    double lesion_iou = 0.5;
+    std::int64_t lesion_min_size = 0;
 
     DecisionRule rule() const noexcept { return {activation, decision, threshold}; }
     bool logits() const noexcept { return activation == Activation::Sigmoid; }

@@ -1,0 +1,69 @@
+// Lesion-wise evaluation of one pair of binary masks: connected components
+// (components.h) of the target and the prediction, matched by a rule, and
+// the lesion counts and rates formed from the matches.
+//
+// Matching rules (LesionMatch, metrics.h):
+//   Iou      one-to-one: pairs of overlapping lesions in order of decreasing
+//            IoU (ties: target id, then prediction id ascending) are
+//            matched greedily when IoU >= iou_threshold and neither lesion is
+//            matched yet. panoptica's NaiveThresholdMatching (IOU, 0.5,
+//            allow_many_to_one=False, non-strict threshold).
+//   Overlap  many-to-many: a target lesion is detected when any predicted
+//            lesion overlaps it by at least one voxel; a predicted lesion is
+//            correct when it overlaps any target lesion.
+// Lesions smaller than min_size voxels (on either side) are removed before
+// matching: they are neither counted nor matched.
+//
+// Counts and rates (LesionCounts), "target" lesions are the reference's:
+//   tp  target lesions matched; fn = target lesions - tp
+//   fp  predicted lesions unmatched; matched_predicted = predicted - fp
+//   precision = matched_predicted / predicted, recall = tp / target,
+//   f1 = harmonic mean of the two (2 tp / (2 tp + fp + fn) one-to-one);
+//   rq = tp / (tp + fp/2 + fn/2), sq = mean IoU of the matched pairs,
+//   pq = sq * rq (panoptica; one-to-one rules only).
+// Units: voxels for sizes; values are dimensionless.
+#pragma once
+
+#include "masklens/engine/components.h"
+#include "masklens/engine/metrics.h"
+
+#include <cstdint>
+#include <string_view>
+
+namespace masklens {
+
+std::string_view lesion_match_name(LesionMatch match) noexcept;
+
+struct LesionOptions {
+    int connectivity = 0; // components.h: 0 = 26 (3D) / 8 (2D)
+    LesionMatch match = LesionMatch::Iou;
+    double iou_threshold = 0.5; // LesionMatch::Iou: a pair matches when IoU >= this
+    std::int64_t min_size = 0;  // voxels; smaller lesions are dropped on both sides
+};
+
+struct LesionCounts {
+    std::int64_t target = 0;            // target lesions (after min_size)
+    std::int64_t predicted = 0;         // predicted lesions (after min_size)
+    std::int64_t tp = 0;                // target lesions matched
+    std::int64_t matched_predicted = 0; // predicted lesions matched
+    double iou_sum = 0;                 // sum of the matched pairs' IoU (one-to-one rules)
+    bool one_to_one = true;             // the rule matches pairs one-to-one (pq, sq, rq defined)
+
+    std::int64_t fn() const noexcept { return target - tp; }
+    std::int64_t fp() const noexcept { return predicted - matched_predicted; }
+};
+
+// Components of both masks (grid.voxels() bytes each, nonzero = foreground),
+// then the matching. threads <= 0: all hardware threads.
+LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* target,
+                           const ComponentGrid& grid, const LesionOptions& options, int threads = 0);
+
+// A lesion metric's value (Metric::LesionTp ... Metric::Pq) from the counts.
+// precision, recall and f1 with a zero denominator (no lesions on the side
+// they divide by) follow `empty` (--empty), except that f1 is 0 when only one
+// side has lesions. rq, sq and pq follow panoptica: NaN when neither side
+// has a lesion; with lesions but no match rq = sq = pq = 0 (panoptica's
+// default edge-case handling); NaN for rules that are not one-to-one.
+double lesion_metric_value(Metric metric, const LesionCounts& counts, EmptyPolicy empty);
+
+} // namespace masklens

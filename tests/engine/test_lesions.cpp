@@ -1,0 +1,369 @@
+// Connected components and lesion metrics against the committed references
+// of tests/generate_lesion_references.py: connected-components-3d's labels
+// (equal up to renumbering, every connectivity) and panoptica's lesion
+// counts, precision, recall, RQ, SQ and PQ (IoU matching), plus the
+// overlap rule written out in NumPy. Tolerances: counts exact, rates within
+// 1e-12 (relative to max(1, |x|)): the same ratios of integers, summed in
+// another order (panoptica's mean of IoUs).
+#include "masklens/engine/components.h"
+#include "masklens/engine/error.h"
+#include "masklens/engine/evaluate.h"
+#include "masklens/engine/lesions.h"
+#include "masklens/io/read_volume.h"
+#include "test_volume_helpers.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <random>
+
+using namespace masklens;
+using masklens::testing::make_volume;
+using masklens::testing::shape3d;
+using masklens::testing::value_of;
+
+namespace {
+
+constexpr double kTolerance = 1e-12;
+
+QJsonObject references()
+{
+    QFile file(QStringLiteral(MASKLENS_TEST_DATA "/lesions/references.json"));
+    if (!file.open(QIODevice::ReadOnly)) {
+        qFatal("cannot open lesions/references.json");
+    }
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+// One array of a case's .npz, as bytes (masks) or 32-bit labels.
+template <class T> std::vector<T> read_array(const QString& name, const std::string& key)
+{
+    io::ReadOptions options;
+    options.npz_key = key;
+    const Volume volume =
+        io::read_volume(std::string(MASKLENS_TEST_DATA "/lesions/") + name.toStdString() + ".npz", options);
+    std::vector<T> values(static_cast<std::size_t>(volume.shape().elements()));
+    if (volume.byte_size() != values.size() * sizeof(T)) {
+        qFatal("unexpected element size in %s", key.c_str());
+    }
+    std::memcpy(values.data(), volume.data(), volume.byte_size());
+    return values;
+}
+
+ComponentGrid grid_of(const QJsonArray& shape)
+{
+    ComponentGrid grid;
+    if (shape.size() == 2) {
+        grid = {1, shape[0].toInteger(), shape[1].toInteger(), 2};
+    } else {
+        grid = {shape[0].toInteger(), shape[1].toInteger(), shape[2].toInteger(), 3};
+    }
+    return grid;
+}
+
+// ours and theirs label the same partition: background agrees and the map
+// between labels is one-to-one.
+bool same_up_to_renumbering(const Components& ours, const std::vector<std::uint32_t>& theirs, QString& why)
+{
+    std::map<std::uint32_t, std::uint32_t> forward, backward;
+    for (std::size_t i = 0; i < theirs.size(); ++i) {
+        const std::uint32_t a = ours.labels[i], b = theirs[i];
+        if ((a == 0) != (b == 0)) {
+            why = QString("voxel %1: ours %2, cc3d %3").arg(i).arg(a).arg(b);
+            return false;
+        }
+        if (a == 0) {
+            continue;
+        }
+        const auto [f, new_f] = forward.emplace(a, b);
+        const auto [r, new_r] = backward.emplace(b, a);
+        if (f->second != b || r->second != a) {
+            why =
+                QString("voxel %1: ours %2 -> cc3d %3, but %4 elsewhere").arg(i).arg(a).arg(b).arg(f->second);
+            return false;
+        }
+    }
+    if (static_cast<std::int64_t>(forward.size()) != ours.count) {
+        why = QString("count %1, %2 labels used").arg(ours.count).arg(forward.size());
+        return false;
+    }
+    return true;
+}
+
+double reference_number(const QJsonValue& v)
+{
+    return v.isString() ? std::numeric_limits<double>::quiet_NaN() : v.toDouble();
+}
+
+bool same(double got, double want)
+{
+    if (std::isnan(want)) {
+        return std::isnan(got);
+    }
+    return std::abs(got - want) <= kTolerance * std::max(1.0, std::abs(want));
+}
+
+} // namespace
+
+class TestLesions : public QObject {
+    Q_OBJECT
+
+private slots:
+    void componentsEqualCc3dUpToRenumbering()
+    {
+        int compared = 0;
+        for (const QJsonValue& entry : references()["cases"].toArray()) {
+            const QJsonObject c = entry.toObject();
+            const QString name = c["name"].toString();
+            const ComponentGrid grid = grid_of(c["shape"].toArray());
+            const std::vector<int> connectivities =
+                grid.spatial_dims == 2 ? std::vector<int>{4, 8} : std::vector<int>{6, 18, 26};
+            for (const char* side : {"pred", "target"}) {
+                const auto mask = read_array<std::uint8_t>(name, side);
+                for (const int conn : connectivities) {
+                    const auto theirs =
+                        read_array<std::uint32_t>(name, std::string(side) + "_c" + std::to_string(conn));
+                    for (const int threads : {1, 2}) {
+                        const Components ours = label_components(mask.data(), grid, conn, threads);
+                        QString why;
+                        QVERIFY2(
+                            same_up_to_renumbering(ours, theirs, why),
+                            qPrintable(
+                                QString("%1 %2 connectivity %3: %4").arg(name, side).arg(conn).arg(why)));
+                        ++compared;
+                    }
+                }
+            }
+        }
+        QVERIFY(compared >= 15 * 2 * 2 * 2);
+    }
+
+    // Labels follow the raster order of each component's first voxel.
+    void labelsFollowRasterOrder()
+    {
+        const std::vector<std::uint8_t> mask = {0, 1, 0, 1, //
+                                                1, 1, 0, 0, //
+                                                0, 0, 1, 0};
+        const Components c = label_components(mask.data(), {1, 3, 4, 2}, 4);
+        QCOMPARE(c.count, std::int64_t{3});
+        const std::vector<std::uint32_t> expected = {0, 1, 0, 2, 1, 1, 0, 0, 0, 0, 3, 0};
+        QCOMPARE(c.labels, expected);
+        QCOMPARE(label_components(mask.data(), {1, 3, 4, 2}, 8).count, std::int64_t{2});
+        QCOMPARE(label_components(mask.data(), {1, 3, 4, 2}, 0).count, std::int64_t{2}); // default 8
+    }
+
+    void connectivityMustFitTheGrid()
+    {
+        const std::vector<std::uint8_t> mask(8, 1);
+        for (const auto& [grid, conn] : std::vector<std::pair<ComponentGrid, int>>{{{2, 2, 2, 3}, 4},
+                                                                                   {{2, 2, 2, 3}, 8},
+                                                                                   {{1, 2, 4, 2}, 26},
+                                                                                   {{1, 2, 4, 2}, 6},
+                                                                                   {{2, 2, 2, 3}, 10}}) {
+            try {
+                label_components(mask.data(), grid, conn);
+                QFAIL("no error");
+            } catch (const Error& error) {
+                QCOMPARE(error.kind(), Error::Kind::Usage);
+            }
+        }
+        QCOMPARE(label_components(mask.data(), {2, 2, 2, 3}, 0).count, std::int64_t{1});
+        QCOMPARE(resolve_connectivity(0, 3), 26);
+        QCOMPARE(resolve_connectivity(0, 2), 8);
+    }
+
+    void labelArrayBeyondTheMemoryCapIsRefused()
+    {
+        const std::vector<std::uint8_t> mask(4096, 1);
+        set_memory_cap_bytes(1024);
+        bool refused = false;
+        try {
+            label_components(mask.data(), {16, 16, 16, 3}, 26);
+        } catch (const Error& error) {
+            refused = error.kind() == Error::Kind::Input;
+        }
+        set_memory_cap_bytes(0);
+        QVERIFY(refused);
+    }
+
+    void lesionMetricsEqualPanoptica()
+    {
+        const std::vector<std::pair<Metric, const char*>> keys = {{Metric::LesionTp, "tp"},
+                                                                  {Metric::LesionFp, "fp"},
+                                                                  {Metric::LesionFn, "fn"},
+                                                                  {Metric::LesionPrecision, "prec"},
+                                                                  {Metric::LesionRecall, "rec"},
+                                                                  {Metric::LesionF1, "f1"},
+                                                                  {Metric::Rq, "rq"},
+                                                                  {Metric::Sq, "sq"},
+                                                                  {Metric::Pq, "pq"}};
+        int compared = 0;
+        for (const QJsonValue& entry : references()["cases"].toArray()) {
+            const QJsonObject c = entry.toObject();
+            const QString name = c["name"].toString();
+            const ComponentGrid grid = grid_of(c["shape"].toArray());
+            const auto pred = read_array<std::uint8_t>(name, "pred");
+            const auto target = read_array<std::uint8_t>(name, "target");
+            for (const QJsonValue& config_value : c["configs"].toArray()) {
+                const QJsonObject config = config_value.toObject();
+                LesionOptions options;
+                options.connectivity = config["connectivity"].toInt();
+                options.match = config["match"].toString() == "iou" ? LesionMatch::Iou : LesionMatch::Overlap;
+                options.iou_threshold = config["iou"].toDouble();
+                options.min_size = config["min_size"].toInteger();
+                const LesionCounts counts = match_lesions(pred.data(), target.data(), grid, options, 2);
+                const QJsonObject values = config["values"].toObject();
+                for (const auto& [metric, key] : keys) {
+                    if (!values.contains(key)) {
+                        continue; // pq, sq, rq: one-to-one rules only
+                    }
+                    const double got = lesion_metric_value(metric, counts, EmptyPolicy::Nan);
+                    const double want = reference_number(values[key]);
+                    QVERIFY2(same(got, want),
+                             qPrintable(QString("%1 conn %2 %3 iou %4 min %5: %6 = %7, reference %8")
+                                            .arg(name)
+                                            .arg(options.connectivity)
+                                            .arg(config["match"].toString())
+                                            .arg(options.iou_threshold)
+                                            .arg(options.min_size)
+                                            .arg(key)
+                                            .arg(got)
+                                            .arg(want)));
+                    ++compared;
+                }
+                if (options.match == LesionMatch::Overlap) {
+                    for (const Metric metric : {Metric::Pq, Metric::Sq, Metric::Rq}) {
+                        QVERIFY(std::isnan(lesion_metric_value(metric, counts, EmptyPolicy::Nan)));
+                    }
+                }
+            }
+        }
+        QVERIFY(compared > 500);
+    }
+
+    // --empty applies to precision and recall with no lesion on their side.
+    void emptyPolicyAppliesToRates()
+    {
+        LesionCounts none;
+        QVERIFY(std::isnan(lesion_metric_value(Metric::LesionPrecision, none, EmptyPolicy::Nan)));
+        QCOMPARE(lesion_metric_value(Metric::LesionPrecision, none, EmptyPolicy::One), 1.0);
+        QCOMPARE(lesion_metric_value(Metric::LesionF1, none, EmptyPolicy::Zero), 0.0);
+        QVERIFY(std::isnan(lesion_metric_value(Metric::Pq, none, EmptyPolicy::One)));
+        LesionCounts missed;
+        missed.target = 2;
+        QCOMPARE(lesion_metric_value(Metric::LesionF1, missed, EmptyPolicy::One), 0.0);
+        QCOMPARE(lesion_metric_value(Metric::LesionRecall, missed, EmptyPolicy::One), 0.0);
+        QCOMPARE(lesion_metric_value(Metric::LesionPrecision, missed, EmptyPolicy::One), 1.0);
+    }
+
+    // Through evaluate(): the masks come from the decision rule (a
+    // probability threshold here), per sample, per label and batch.
+    void evaluateGivesLesionMetricsPerSampleLabelAndBatch()
+    {
+        // Two samples of a 6 x 6 x 6 label map: sample 0 has two label-1
+        // lesions, one found; sample 1 one label-2 lesion, found, plus a false one.
+        const Shape shape = shape3d(2, 1, 6, 6, 6);
+        std::vector<std::uint8_t> target(static_cast<std::size_t>(shape.elements()), 0);
+        std::vector<std::uint8_t> pred(target.size(), 0);
+        const auto at = [](std::int64_t n, std::int64_t d, std::int64_t h, std::int64_t w) {
+            return static_cast<std::size_t>(((n * 6 + d) * 6 + h) * 6 + w);
+        };
+        for (std::int64_t d = 0; d < 2; ++d) {
+            for (std::int64_t h = 0; h < 2; ++h) {
+                target[at(0, d, h, 0)] = target[at(0, d, h, 1)] = 1; // lesion A
+                pred[at(0, d, h, 0)] = pred[at(0, d, h, 1)] = 1;     // found exactly
+                target[at(0, d + 4, h + 4, 4)] = 1;                  // lesion B, missed
+                target[at(1, d + 2, h + 2, 2)] = pred[at(1, d + 2, h + 2, 2)] = 2;
+            }
+        }
+        pred[at(1, 5, 0, 5)] = 2; // a false lesion
+        StatisticsOptions options;
+        options.metrics = lesion_metrics();
+        const Evaluation e = evaluate(make_volume("pred", ScalarType::UInt8, shape, pred),
+                                      make_volume("target", ScalarType::UInt8, shape, target), options);
+        QCOMPARE(value_of(e, e.samples[0].values, Metric::LesionTp), 1.0);
+        QCOMPARE(value_of(e, e.samples[0].values, Metric::LesionFn), 1.0);
+        QCOMPARE(value_of(e, e.samples[0].values, Metric::LesionFp), 0.0);
+        QCOMPARE(value_of(e, e.samples[0].values, Metric::Sq), 1.0);
+        QCOMPARE(value_of(e, e.samples[1].values, Metric::LesionFp), 1.0);
+        QCOMPARE(value_of(e, e.samples[1].values, Metric::LesionPrecision), 0.5);
+        // Batch: counts summed, rates averaged over samples.
+        QCOMPARE(value_of(e, e.batch, Metric::LesionTp), 2.0);
+        QCOMPARE(value_of(e, e.batch, Metric::LesionFn), 1.0);
+        QCOMPARE(value_of(e, e.batch, Metric::LesionRecall), 0.75);
+        // Labels: label 1 only in sample 0 (sample 1 has none: recall NaN there).
+        QCOMPARE(e.labels.size(), std::size_t{2});
+        QCOMPARE(e.labels[0].label, std::int64_t{1});
+        QCOMPARE(value_of(e, e.labels[0].values, Metric::LesionRecall), 0.5);
+        QCOMPARE(e.labels[0].valid[0 + 4], std::int64_t{1}); // lesion_recall (5th of lesion_metrics())
+        QCOMPARE(value_of(e, e.labels[1].values, Metric::LesionFp), 1.0);
+        // Per slice: not computed.
+        QVERIFY(std::isnan(value_of(e, e.samples[0].slices[0], Metric::LesionTp)));
+
+        // The overlap rule and the minimum size change the counts.
+        options.metric.lesion_min_size = 2; // drops sample 1's false lesion
+        const Evaluation sized = evaluate(make_volume("pred", ScalarType::UInt8, shape, pred),
+                                          make_volume("target", ScalarType::UInt8, shape, target), options);
+        QCOMPARE(value_of(sized, sized.samples[1].values, Metric::LesionFp), 0.0);
+        options.metric.lesion_match = LesionMatch::Overlap;
+        const Evaluation overlap = evaluate(make_volume("pred", ScalarType::UInt8, shape, pred),
+                                            make_volume("target", ScalarType::UInt8, shape, target), options);
+        QVERIFY(std::isnan(value_of(overlap, overlap.batch, Metric::Pq)));
+        QCOMPARE(value_of(overlap, overlap.batch, Metric::LesionTp), 2.0);
+    }
+
+    // Probabilities are decided by the one rule: p >= threshold.
+    void masksFollowTheDecisionRule()
+    {
+        const Shape shape = shape3d(1, 1, 1, 4, 8);
+        std::vector<float> pred(32, 0.0F), target(32, 0.0F);
+        target[1] = target[2] = 1.0F;
+        target[6] = 1.0F;
+        pred[1] = 0.7F;
+        pred[2] = 0.4F; // below 0.5, above 0.3
+        pred[6] = 0.35F;
+        StatisticsOptions options;
+        options.metrics = {Metric::LesionTp, Metric::LesionFn};
+        options.metric.lesion_connectivity = 26;
+        const auto run = [&](double threshold) {
+            options.metric.threshold = threshold;
+            return evaluate(make_volume("p", ScalarType::Float32, shape, pred),
+                            make_volume("t", ScalarType::Float32, shape, target), options);
+        };
+        const Evaluation half = run(0.5); // pred {1}: IoU 1/2 with {1,2}: matched; {6} missed
+        QCOMPARE(half.batch[0], 1.0);
+        QCOMPARE(half.batch[1], 1.0);
+        const Evaluation low = run(0.3);
+        QCOMPARE(low.batch[0], 2.0);
+        QCOMPARE(low.batch[1], 0.0);
+    }
+
+    // A large random volume: threads agree, and lesions are counted exactly
+    // like a plain flood fill.
+    void threadsAgreeOnALargeRandomMask()
+    {
+        const ComponentGrid grid{40, 50, 60, 3};
+        std::mt19937 random(5);
+        std::bernoulli_distribution on(0.2);
+        std::vector<std::uint8_t> mask(static_cast<std::size_t>(grid.voxels()));
+        for (auto& v : mask) {
+            v = on(random) ? 1 : 0;
+        }
+        for (const int conn : {6, 18, 26}) {
+            const Components one = label_components(mask.data(), grid, conn, 1);
+            const Components many = label_components(mask.data(), grid, conn, 4);
+            QCOMPARE(one.count, many.count);
+            QVERIFY(one.labels == many.labels);
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestLesions)
+#include "test_lesions.moc"
