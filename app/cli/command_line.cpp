@@ -90,7 +90,7 @@ std::string options_json(const Settings& settings, bool folder)
     auto collect = [&](const std::vector<OptionSpec>& table) {
         for (const OptionSpec& spec : table) {
             for (const Echo& echo : spec.echo) {
-                if (folder || !echo.folder_only) {
+                if ((folder || !echo.folder_only) && (!echo.shown || echo.shown(settings))) {
                     echoes.push_back(&echo);
                 }
             }
@@ -339,6 +339,9 @@ Metrics:
         R"(
 Surface distances (hd, hd95, assd, nsd; in mm, between the hard masks):
 )" + option_lines(evaluate_options(), Section::Distances) +
+        R"(
+Lesions (lesion_*, pq, sq, rq; connected components of the hard masks):
+)" + option_lines(evaluate_options(), Section::Lesions) +
         R"(
 Reading:
 )" + option_lines(evaluate_options(), Section::Reading) +

@@ -108,7 +108,14 @@ std::string metrics_help()
          {"(p2t:", "from", "the", "prediction's", "surface", "to", "the", "target's;", "t2p:", "back)"}) {
         add(word);
     }
-    return text + line;
+    return text + line + "\n'lesion' names the lesion metrics (not in 'all')";
+}
+
+// Whether lesion metrics were asked for (their options are echoed then).
+bool lesion_metrics_asked(const Settings& s)
+{
+    const auto& metrics = s.statistics().metrics;
+    return std::any_of(metrics.begin(), metrics.end(), is_lesion_metric);
 }
 
 } // namespace
@@ -362,6 +369,62 @@ const std::vector<OptionSpec>& evaluate_options()
              }
          },
          {{16, "axis", [](const S& s) { return json_quote(s.axis_text); }}}},
+
+        {Section::Lesions,
+         "--lesion-connectivity",
+         "N",
+         "neighbours joining voxels into one lesion: 6, 18\n"
+         "or 26 (3D), 4 or 8 (2D); default 26 / 8",
+         [](S& s, N name, N v) {
+             const std::int64_t n = parse_integer(name, v);
+             if (n != 4 && n != 8 && n != 6 && n != 18 && n != 26) {
+                 throw_usage_error("--lesion-connectivity must be 6, 18 or 26 (3D), 4 or 8 (2D), not '" + v +
+                                   "'");
+             }
+             s.metric().lesion_connectivity = static_cast<int>(n);
+         },
+         {{36, "lesion_connectivity",
+           [](const S& s) { return std::to_string(s.metric().lesion_connectivity); }, false,
+           lesion_metrics_asked}}},
+        {Section::Lesions,
+         "--lesion-match",
+         "iou|overlap",
+         "iou: pairs with IoU >= --lesion-iou, one-to-one\n"
+         "(panoptica, default); overlap: any shared voxel,\n"
+         "many-to-many (pq, sq, rq undefined)",
+         [](S& s, N name, N v) {
+             s.lesion_match_text = v;
+             const std::array<std::pair<const char*, LesionMatch>, 2> choices{
+                 {{"iou", LesionMatch::Iou}, {"overlap", LesionMatch::Overlap}}};
+             s.metric().lesion_match = parse_choice(name, v, choices);
+         },
+         {{37, "lesion_match", [](const S& s) { return json_quote(s.lesion_match_text); }, false,
+           lesion_metrics_asked}}},
+        {Section::Lesions,
+         "--lesion-iou",
+         "T",
+         "IoU a lesion pair needs to match (default 0.5)",
+         [](S& s, N name, N v) {
+             s.metric().lesion_iou = parse_number(name, v);
+             if (s.metric().lesion_iou < 0 || s.metric().lesion_iou > 1) {
+                 throw_usage_error("--lesion-iou must lie in [0, 1]");
+             }
+         },
+         {{38, "lesion_iou", [](const S& s) { return format_number(s.metric().lesion_iou); }, false,
+           lesion_metrics_asked}}},
+        {Section::Lesions,
+         "--lesion-min-size",
+         "VOXELS",
+         "lesions smaller than this (either side) are\n"
+         "dropped before matching (default 0)",
+         [](S& s, N name, N v) {
+             s.metric().lesion_min_size = parse_integer(name, v);
+             if (s.metric().lesion_min_size < 0) {
+                 throw_usage_error("--lesion-min-size must be >= 0 (voxels)");
+             }
+         },
+         {{39, "lesion_min_size", [](const S& s) { return std::to_string(s.metric().lesion_min_size); },
+           false, lesion_metrics_asked}}},
 
         {Section::Distances,
          "--percentile",

@@ -50,6 +50,7 @@ struct Settings {
     std::string metrics_text = "default", axis_text = "d", empty_text = "nan", layout_text = "auto";
     std::string hd_rule_text = "max", surface_text = "voxel";
     std::string class_reduction_text = "pooled", batch_reduction_text = "mean", gdl_weight_text = "square";
+    std::string lesion_match_text = "iou";
     std::optional<std::string> smooth, smooth_nr, smooth_dr, pattern;
     std::optional<Activation> activation;
     std::optional<Decision> decision;
@@ -72,10 +73,13 @@ struct Echo {
     std::string_view key;
     std::string (*value)(const Settings&);
     bool folder_only = false; // echoed by evaluate-folder only
+    // Echoed only when this returns true (nullptr: always), so that options
+    // of metrics not asked for leave the report as it was.
+    bool (*shown)(const Settings&) = nullptr;
 };
 
 // Where an option is listed in the usage text.
-enum class Section { Metrics, Distances, Reading, Output, Folder, Merge };
+enum class Section { Metrics, Distances, Lesions, Reading, Output, Folder, Merge };
 
 struct OptionSpec {
     Section section;

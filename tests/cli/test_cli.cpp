@@ -188,6 +188,15 @@ private slots:
                                      << "--surface must be";
         QTest::newRow("bad spacing") << QStringList{"evaluate", "a", "b", "--spacing", "1,0,1"}
                                      << "--spacing needs";
+        QTest::newRow("bad lesion match") << QStringList{"evaluate", "a", "b", "--lesion-match", "dilate"}
+                                          << "--lesion-match must be iou or overlap";
+        QTest::newRow("bad lesion connectivity")
+            << QStringList{"evaluate", "a", "b", "--lesion-connectivity", "10"}
+            << "--lesion-connectivity must be";
+        QTest::newRow("bad lesion iou")
+            << QStringList{"evaluate", "a", "b", "--lesion-iou", "1.5"} << "--lesion-iou must lie in [0, 1]";
+        QTest::newRow("bad lesion size") << QStringList{"evaluate", "a", "b", "--lesion-min-size", "-1"}
+                                         << "--lesion-min-size must be >= 0";
     }
 
     void usage_errors_exit_2()
@@ -385,6 +394,38 @@ private slots:
         const Run fits = run_cli({"evaluate", samples + "organ_pred.nii.gz", samples + "organ_target.nii.gz",
                                   "--memory-limit", "64M", "--metrics", "dice"});
         QCOMPARE(fits.exit_code, 0);
+    }
+
+    // Lesion metrics: only when asked for (their options echoed then), values
+    // as tests/data/lesions/references.json (panoptica) gives them.
+    void lesion_metrics_when_asked()
+    {
+        const QString npz = QStringLiteral(MASKLENS_TEST_DATA "/lesions/blobs3d.npz");
+        const QStringList pair = {"evaluate", npz, npz, "--pred-key", "pred", "--target-key", "target"};
+        const Run plain = run_cli(pair + QStringList{"--format", "json", "--no-slices"});
+        QCOMPARE(plain.exit_code, 0);
+        QVERIFY(!plain.out.contains("lesion_"));
+        const Run run =
+            run_cli(pair + QStringList{"--format", "json", "--metrics", "dice,lesion", "--no-slices"});
+        QCOMPARE(run.exit_code, 0);
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        const QJsonObject options = json.value("options").toObject();
+        QCOMPARE(options.value("lesion_match").toString(), QString("iou"));
+        QCOMPARE(options.value("lesion_iou").toDouble(), 0.5);
+        const QJsonObject batch = json.value("batch").toObject();
+        QCOMPARE(batch.value("lesion_tp").toDouble(), 4.0);
+        QCOMPARE(batch.value("lesion_fp").toDouble(), 45.0);
+        QCOMPARE(batch.value("lesion_fn").toDouble(), 8.0);
+        QVERIFY(std::abs(batch.value("pq").toDouble() - 0.10187113016261823) < 1e-12);
+
+        const Run csv = run_cli(pair + QStringList{"--format", "csv", "--metrics", "lesion_tp,pq",
+                                                   "--lesion-match", "overlap", "--lesion-min-size", "3"});
+        QCOMPARE(csv.exit_code, 0);
+        QVERIFY2(csv.out.section('\n', 0, 0).contains("lesion_tp"), qPrintable(csv.out.left(200)));
+
+        const Run wrong = run_cli(pair + QStringList{"--metrics", "lesion_tp", "--lesion-connectivity", "8"});
+        QCOMPARE(wrong.exit_code, 2);
+        QVERIFY2(wrong.err.contains("does not apply to 3D data"), qPrintable(wrong.err));
     }
 
     void label_maps_report_each_label()

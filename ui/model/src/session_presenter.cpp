@@ -28,9 +28,10 @@ std::vector<Metric> gui_metrics()
 {
     std::vector<Metric> metrics;
     // Everything the statistics pass gives for one prediction channel set:
-    // distances come from the distance pass, class combinations need classes.
+    // distances come from the distance pass, class combinations need classes,
+    // lesion metrics need the connected components (not shown in the app yet).
     for (const MetricInfo& info : metric_table()) {
-        if (!is_distance_metric(info.metric) && !info.combines_classes) {
+        if (!is_distance_metric(info.metric) && !info.combines_classes && !is_lesion_metric(info.metric)) {
             metrics.push_back(info.metric);
         }
     }
