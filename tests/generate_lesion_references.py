@@ -17,6 +17,8 @@ Writes tests/data/lesions/:
                      rule "overlap": written out below in NumPy (any shared
                                      voxel detects a target lesion / makes a
                                      predicted lesion correct, many-to-many)
+  The 3D cases' .npz also hold label maps "pred_labels" / "target_labels"
+  (labels 1, 2, 3 by position) for tests/generate_brats_references.py.
   Values panoptica could not compute (ZeroDivisionError) are written as "nan".
   A semantic check also runs panoptica on the binary masks themselves
   (SEMANTIC input, its own cc3d labelling, 26-connectivity) for the 3D cases
@@ -26,6 +28,7 @@ Run in a venv that sees Debian's numpy/scipy:
 
     /usr/bin/python3 -m venv --system-site-packages /work/venv-lesion
     /work/venv-lesion/bin/pip install panoptica "connected-components-3d<4"
+    /work/venv-lesion/bin/pip install "nibabel>=5.2"   # panoptica imports it; Debian's needs NumPy 1
     /work/venv-lesion/bin/python tests/generate_lesion_references.py
 
 The outputs are committed; the tests need no Python.
@@ -51,6 +54,7 @@ from panoptica.metrics import Metric
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "lesions")
 
 CONNECTIVITIES = {3: (6, 18, 26), 2: (4, 8)}
+
 
 
 def box(shape, lo, hi):
@@ -215,6 +219,16 @@ def overlap_values(pred_labels, target_labels):
     return {"tp": tp, "fp": n_p - mp, "fn": n_t - tp, "prec": number(prec), "rec": number(rec), "f1": number(f1)}
 
 
+def label_map(mask):
+    """Labels 1, 2, 3 by position along the last axis (ET = 3 in the middle band)."""
+    w = mask.shape[-1]
+    band = np.zeros(w, np.uint8)
+    band[: w // 3] = 1
+    band[w // 3 : 2 * w // 3] = 3
+    band[2 * w // 3 :] = 2
+    return (mask.astype(np.uint8) * band).astype(np.uint8)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(17)
@@ -255,6 +269,9 @@ def main():
             for k in ("tp", "fp", "fn", "rq", "sq", "pq"):
                 a, b = number(d.get(k)), instance[k]
                 assert a == b or (a != "nan" and b != "nan" and abs(a - b) < 1e-12), (name, k, a, b)
+        if dims == 3:
+            arrays["pred_labels"] = label_map(pred)
+            arrays["target_labels"] = label_map(target)
         np.savez_compressed(os.path.join(OUT, name + ".npz"), **arrays)
         references["cases"].append({"name": name, "shape": list(pred.shape), "configs": configs})
     with open(os.path.join(OUT, "references.json"), "w") as f:

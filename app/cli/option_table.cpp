@@ -388,14 +388,15 @@ const std::vector<OptionSpec>& evaluate_options()
            lesion_metrics_asked}}},
         {Section::Lesions,
          "--lesion-match",
-         "iou|overlap",
+         "iou|overlap|brats",
          "iou: pairs with IoU >= --lesion-iou, one-to-one\n"
          "(panoptica, default); overlap: any shared voxel,\n"
-         "many-to-many (pq, sq, rq undefined)",
+         "many-to-many; brats: the BraTS 2023 rule (dilated\n"
+         "target lesions, many-to-one); pq, sq, rq need iou",
          [](S& s, N name, N v) {
              s.lesion_match_text = v;
-             const std::array<std::pair<const char*, LesionMatch>, 2> choices{
-                 {{"iou", LesionMatch::Iou}, {"overlap", LesionMatch::Overlap}}};
+             const std::array<std::pair<const char*, LesionMatch>, 3> choices{
+                 {{"iou", LesionMatch::Iou}, {"overlap", LesionMatch::Overlap}, {"brats", LesionMatch::Brats}}};
              s.metric().lesion_match = parse_choice(name, v, choices);
          },
          {{37, "lesion_match", [](const S& s) { return json_quote(s.lesion_match_text); }, false,
@@ -424,6 +425,41 @@ const std::vector<OptionSpec>& evaluate_options()
              }
          },
          {{39, "lesion_min_size", [](const S& s) { return std::to_string(s.metric().lesion_min_size); },
+           false, lesion_metrics_asked}}},
+        {Section::Lesions,
+         "--lesion-dilation",
+         "N",
+         "brats: dilation iterations of target lesions\n"
+         "(18-neighbourhood; default 1)",
+         [](S& s, N name, N v) { s.metric().lesion_dilation = parse_bounded(name, v, 0, 1000); },
+         {{40, "lesion_dilation", [](const S& s) { return std::to_string(s.metric().lesion_dilation); }, false,
+           lesion_metrics_asked}}},
+        {Section::Lesions,
+         "--lesion-volume-threshold",
+         "MM3",
+         "brats: target lesions of at most this volume are\n"
+         "left out of the scores (default 0)",
+         [](S& s, N name, N v) {
+             s.metric().lesion_volume_threshold = parse_number(name, v);
+             if (s.metric().lesion_volume_threshold < 0) {
+                 throw_usage_error("--lesion-volume-threshold must be >= 0 (mm^3)");
+             }
+         },
+         {{41, "lesion_volume_threshold",
+           [](const S& s) { return format_number(s.metric().lesion_volume_threshold); }, false,
+           lesion_metrics_asked}}},
+        {Section::Lesions,
+         "--lesion-hd-penalty",
+         "MM",
+         "lesion_hd95 of a missed or false lesion (default 374,\n"
+         "as BraTS)",
+         [](S& s, N name, N v) {
+             s.metric().lesion_hd_penalty = parse_number(name, v);
+             if (s.metric().lesion_hd_penalty < 0) {
+                 throw_usage_error("--lesion-hd-penalty must be >= 0 (mm)");
+             }
+         },
+         {{42, "lesion_hd_penalty", [](const S& s) { return format_number(s.metric().lesion_hd_penalty); },
            false, lesion_metrics_asked}}},
 
         {Section::Distances,

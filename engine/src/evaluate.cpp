@@ -398,7 +398,8 @@ std::vector<std::uint8_t> class_mask(const Shape& shape, const GridBox& box, con
 }
 
 SampleMasks sample_masks(const Volume& prediction, const Volume& target, PairingMode pairing,
-                         std::int64_t sample, std::int64_t label, const MetricOptions& options)
+                         std::int64_t sample, std::int64_t label, const MetricOptions& options,
+                         std::int64_t pad = 0)
 {
     // Both sides from the rules of decision.h, the ones the statistics pass
     // applies: label >= 0 one class, label < 0 the foreground.
@@ -425,6 +426,13 @@ SampleMasks sample_masks(const Volume& prediction, const Volume& target, Pairing
     }
     if (masks.box.empty()) {
         return masks;
+    }
+    // Widened by `pad` voxels within the sample (in plane for 2D data): room
+    // for the BraTS rule's dilations.
+    const std::array<std::int64_t, 3> size{shape.d, shape.h, shape.w};
+    for (std::size_t a = shape.spatial_dims == 2 ? 1 : 0; a < 3; ++a) {
+        masks.box.lo[a] = std::max<std::int64_t>(0, masks.box.lo[a] - pad);
+        masks.box.hi[a] = std::min(size[a], masks.box.hi[a] + pad);
     }
     masks.prediction = class_mask(shape, masks.box, predicted);
     masks.target = class_mask(shape, masks.box, actual);
@@ -560,8 +568,30 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
     lesion.match = options.lesion_match;
     lesion.iou_threshold = options.lesion_iou;
     lesion.min_size = options.lesion_min_size;
+    lesion.dilation = options.lesion_dilation;
+    lesion.volume_threshold = options.lesion_volume_threshold;
+    lesion.hd_penalty_mm = options.lesion_hd_penalty;
+    lesion.scores = std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(),
+                                [](Metric m) { return m == Metric::LesionDice || m == Metric::LesionHd95; });
     const int spatial_dims = evaluation.statistics.shape.spatial_dims;
     resolve_connectivity(lesion.connectivity, spatial_dims); // a usage error before any work
+    // Per-lesion distances and the voxel volume: the surface-distance options.
+    SurfaceDistanceOptions& distance = lesion.distance;
+    distance.percentile = options.hd_percentile;
+    distance.rule = options.hd_rule;
+    distance.surface = options.surface;
+    distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
+    if (options.spacing && (*options.spacing)[2] == 0) {
+        if (spatial_dims == 3) {
+            throw_usage_error("--spacing X,Y gives no z spacing, but " + prediction.source() +
+                              " is 3D: give X,Y,Z");
+        }
+        distance.spacing_xyz[2] = 1.0;
+    }
+    distance.threads = statistics_options.threads;
+    distance.cancel = statistics_options.cancel;
+    validate(distance);
+    const std::int64_t pad = options.lesion_match == LesionMatch::Brats ? options.lesion_dilation : 0;
     const auto compute = [&](const SampleMasks& masks, MetricValues& values) {
         if (statistics_options.cancel && statistics_options.cancel->load()) {
             throw Error(Error::Kind::Cancelled, "", "cancelled");
@@ -574,6 +604,8 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
                                    statistics_options.threads);
         }
         counts.one_to_one = options.lesion_match == LesionMatch::Iou;
+        counts.brats = options.lesion_match == LesionMatch::Brats;
+        counts.hd_penalty_mm = options.lesion_hd_penalty;
         for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
             if (is_lesion_metric(evaluation.metrics[m])) {
                 values[m] = lesion_metric_value(evaluation.metrics[m], counts, options.empty);
@@ -582,9 +614,9 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
     };
     const PairingMode pairing = evaluation.statistics.pairing;
     for (SampleResult& sample : evaluation.samples) {
-        compute(sample_masks(prediction, target, pairing, sample.index, -1, options), sample.values);
+        compute(sample_masks(prediction, target, pairing, sample.index, -1, options, pad), sample.values);
         for (LabelResult& label : sample.labels) {
-            compute(sample_masks(prediction, target, pairing, sample.index, label.label, options),
+            compute(sample_masks(prediction, target, pairing, sample.index, label.label, options, pad),
                     label.values);
         }
     }

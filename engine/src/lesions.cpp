@@ -2,6 +2,7 @@
 #include "masklens/engine/lesions.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <tuple>
@@ -71,68 +72,294 @@ double ratio(double numerator, double denominator, EmptyPolicy policy)
     return numerator / denominator;
 }
 
+// Drops the components under min_size voxels and numbers the rest again
+// (raster order kept).
+void drop_small(Components& components, std::vector<std::int64_t>& sizes, std::int64_t min_size)
+{
+    if (min_size <= 1) {
+        return;
+    }
+    std::vector<std::uint32_t> renumber(sizes.size(), 0);
+    std::vector<std::int64_t> kept_sizes(1, 0);
+    for (std::size_t l = 1; l < sizes.size(); ++l) {
+        if (sizes[l] >= min_size) {
+            renumber[l] = static_cast<std::uint32_t>(kept_sizes.size());
+            kept_sizes.push_back(sizes[l]);
+        }
+    }
+    for (std::uint32_t& label : components.labels) {
+        label = renumber[label];
+    }
+    components.count = static_cast<std::int64_t>(kept_sizes.size()) - 1;
+    sizes = std::move(kept_sizes);
+}
+
+using Box = std::array<std::int64_t, 6>; // lo d, h, w, hi d, h, w (half-open)
+
+// Bounding box of every label (index 0 unused); empty boxes have lo > hi.
+std::vector<Box> label_boxes(const Components& components, const ComponentGrid& grid)
+{
+    const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+    std::vector<Box> boxes(static_cast<std::size_t>(components.count) + 1, Box{big, big, big, 0, 0, 0});
+    std::size_t i = 0;
+    for (std::int64_t z = 0; z < grid.d; ++z) {
+        for (std::int64_t y = 0; y < grid.h; ++y) {
+            for (std::int64_t x = 0; x < grid.w; ++x, ++i) {
+                const std::uint32_t label = components.labels[i];
+                if (label == 0) {
+                    continue;
+                }
+                Box& b = boxes[label];
+                b = {std::min(b[0], z),     std::min(b[1], y),     std::min(b[2], x),
+                     std::max(b[3], z + 1), std::max(b[4], y + 1), std::max(b[5], x + 1)};
+            }
+        }
+    }
+    return boxes;
+}
+
+Box joined(const Box& a, const Box& b)
+{
+    return {std::min(a[0], b[0]), std::min(a[1], b[1]), std::min(a[2], b[2]),
+            std::max(a[3], b[3]), std::max(a[4], b[4]), std::max(a[5], b[5])};
+}
+
+// `box` widened by `by` voxels on every side, within the grid (2D grids: in plane).
+Box widened(const Box& box, std::int64_t by, const ComponentGrid& grid)
+{
+    const std::int64_t bz = grid.spatial_dims == 2 ? 0 : by;
+    return {std::max<std::int64_t>(0, box[0] - bz), std::max<std::int64_t>(0, box[1] - by),
+            std::max<std::int64_t>(0, box[2] - by), std::min(grid.d, box[3] + bz),
+            std::min(grid.h, box[4] + by),          std::min(grid.w, box[5] + by)};
+}
+
+// `iterations` binary dilations by the 18-neighbourhood (scipy's
+// generate_binary_structure(3, 2); in a 2D grid its plane, the 8-neighbourhood)
+// of a mask over extents e; outside the extents counts as background and
+// is not written, as scipy.ndimage.binary_dilation's border_value=0.
+std::vector<std::uint8_t> dilate18(std::vector<std::uint8_t> mask, const std::array<std::int64_t, 3>& e,
+                                   int iterations)
+{
+    std::vector<std::array<std::int64_t, 3>> offsets;
+    for (std::int64_t dz = -1; dz <= 1; ++dz) {
+        for (std::int64_t dy = -1; dy <= 1; ++dy) {
+            for (std::int64_t dx = -1; dx <= 1; ++dx) {
+                const auto nonzero = (dz != 0) + (dy != 0) + (dx != 0);
+                if (nonzero == 1 || nonzero == 2) {
+                    offsets.push_back({dz, dy, dx});
+                }
+            }
+        }
+    }
+    for (int it = 0; it < iterations; ++it) {
+        std::vector<std::uint8_t> out = mask;
+        std::size_t i = 0;
+        for (std::int64_t z = 0; z < e[0]; ++z) {
+            for (std::int64_t y = 0; y < e[1]; ++y) {
+                for (std::int64_t x = 0; x < e[2]; ++x, ++i) {
+                    if (mask[i] == 0) {
+                        continue;
+                    }
+                    for (const auto& o : offsets) {
+                        const std::int64_t nz = z + o[0], ny = y + o[1], nx = x + o[2];
+                        if (nz >= 0 && nz < e[0] && ny >= 0 && ny < e[1] && nx >= 0 && nx < e[2]) {
+                            out[static_cast<std::size_t>((nz * e[1] + ny) * e[2] + nx)] = 1;
+                        }
+                    }
+                }
+            }
+        }
+        mask = std::move(out);
+    }
+    return mask;
+}
+
+template <class F> void for_box(const Box& b, const ComponentGrid& grid, F&& f)
+{
+    for (std::int64_t z = b[0]; z < b[3]; ++z) {
+        for (std::int64_t y = b[1]; y < b[4]; ++y) {
+            for (std::int64_t x = b[2]; x < b[5]; ++x) {
+                f(static_cast<std::size_t>((z * grid.h + y) * grid.w + x));
+            }
+        }
+    }
+}
+
+std::array<std::int64_t, 3> extent_of(const Box& b)
+{
+    return {b[3] - b[0], b[4] - b[1], b[5] - b[2]};
+}
+
 } // namespace
 
 std::string_view lesion_match_name(LesionMatch match) noexcept
 {
-    return match == LesionMatch::Iou ? "iou" : "overlap";
+    switch (match) {
+    case LesionMatch::Iou: return "iou";
+    case LesionMatch::Overlap: return "overlap";
+    case LesionMatch::Brats: return "brats";
+    }
+    return "iou";
 }
 
 LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* target,
                            const ComponentGrid& grid, const LesionOptions& options, int threads)
 {
-    const Components target_cc = label_components(target, grid, options.connectivity, threads, "target");
-    const Components predicted_cc =
-        label_components(prediction, grid, options.connectivity, threads, "prediction");
-    const std::vector<std::int64_t> target_size = label_sizes(target_cc);
-    const std::vector<std::int64_t> predicted_size = label_sizes(predicted_cc);
-    const auto kept = [&](const std::vector<std::int64_t>& sizes, std::int64_t& count) {
-        std::vector<bool> keep(sizes.size(), false);
-        for (std::size_t l = 1; l < sizes.size(); ++l) {
-            keep[l] = sizes[l] >= options.min_size;
-            count += keep[l] ? 1 : 0;
-        }
-        return keep;
-    };
-    LesionCounts counts;
-    const std::vector<bool> keep_target = kept(target_size, counts.target);
-    const std::vector<bool> keep_predicted = kept(predicted_size, counts.predicted);
-    std::vector<Overlap> pairs = overlaps(target_cc, predicted_cc, keep_target, keep_predicted);
+    Components target_cc = label_components(target, grid, options.connectivity, threads, "target");
+    Components predicted_cc = label_components(prediction, grid, options.connectivity, threads, "prediction");
+    std::vector<std::int64_t> target_size = label_sizes(target_cc);
+    std::vector<std::int64_t> predicted_size = label_sizes(predicted_cc);
+    drop_small(target_cc, target_size, options.min_size);
+    drop_small(predicted_cc, predicted_size, options.min_size);
 
-    std::vector<bool> target_matched(target_size.size(), false),
-        predicted_matched(predicted_size.size(), false);
-    if (options.match == LesionMatch::Overlap) {
-        counts.one_to_one = false;
-        for (const Overlap& pair : pairs) {
-            target_matched[pair.target] = true;
-            predicted_matched[pair.predicted] = true;
-        }
-    } else {
-        const auto iou = [&](const Overlap& pair) {
-            const auto shared = static_cast<double>(pair.voxels);
-            return shared /
-                   (static_cast<double>(target_size[pair.target] + predicted_size[pair.predicted]) - shared);
-        };
-        std::vector<std::pair<double, std::size_t>> order;
-        order.reserve(pairs.size());
-        for (std::size_t k = 0; k < pairs.size(); ++k) {
-            order.emplace_back(iou(pairs[k]), k);
-        }
-        // Decreasing IoU; equal IoU keeps the (target, prediction) order.
-        std::stable_sort(order.begin(), order.end(),
-                         [](const auto& a, const auto& b) { return a.first > b.first; });
-        for (const auto& [value, k] : order) {
-            const Overlap& pair = pairs[k];
-            if (value < options.iou_threshold || target_matched[pair.target] ||
-                predicted_matched[pair.predicted]) {
-                continue;
+    LesionCounts counts;
+    counts.predicted = predicted_cc.count;
+    counts.one_to_one = options.match == LesionMatch::Iou;
+    counts.brats = options.match == LesionMatch::Brats;
+    counts.hd_penalty_mm = options.hd_penalty_mm;
+
+    // The target lesions (labels over the grid) and each one's matched
+    // predicted lesions.
+    Components lesions;
+    std::vector<std::int64_t> lesion_size;
+    std::vector<std::vector<std::uint32_t>> matched;
+    std::vector<Box> predicted_box;
+    if (options.match != LesionMatch::Brats) {
+        const std::vector<bool> all_target(target_size.size(), true),
+            all_predicted(predicted_size.size(), true);
+        const std::vector<Overlap> pairs = overlaps(target_cc, predicted_cc, all_target, all_predicted);
+        matched.resize(target_size.size());
+        if (options.match == LesionMatch::Overlap) {
+            for (const Overlap& pair : pairs) {
+                matched[pair.target].push_back(pair.predicted);
             }
-            target_matched[pair.target] = predicted_matched[pair.predicted] = true;
-            counts.iou_sum += value;
+        } else {
+            const auto iou = [&](const Overlap& pair) {
+                const auto shared = static_cast<double>(pair.voxels);
+                return shared /
+                       (static_cast<double>(target_size[pair.target] + predicted_size[pair.predicted]) -
+                        shared);
+            };
+            std::vector<std::pair<double, std::size_t>> order;
+            order.reserve(pairs.size());
+            for (std::size_t k = 0; k < pairs.size(); ++k) {
+                order.emplace_back(iou(pairs[k]), k);
+            }
+            // Decreasing IoU; equal IoU keeps the (target, prediction) order.
+            std::stable_sort(order.begin(), order.end(),
+                             [](const auto& a, const auto& b) { return a.first > b.first; });
+            std::vector<bool> predicted_taken(predicted_size.size(), false);
+            for (const auto& [value, k] : order) {
+                const Overlap& pair = pairs[k];
+                if (value < options.iou_threshold || !matched[pair.target].empty() ||
+                    predicted_taken[pair.predicted]) {
+                    continue;
+                }
+                matched[pair.target].push_back(pair.predicted);
+                predicted_taken[pair.predicted] = true;
+                counts.iou_sum += value;
+            }
+        }
+        lesions = std::move(target_cc);
+        lesion_size = std::move(target_size);
+    } else {
+        // Target lesions whose dilations touch are one lesion.
+        const std::array<std::int64_t, 3> e{grid.d, grid.h, grid.w};
+        std::vector<std::uint8_t> foreground(target_cc.labels.size());
+        for (std::size_t i = 0; i < foreground.size(); ++i) {
+            foreground[i] = target_cc.labels[i] != 0 ? 1 : 0;
+        }
+        const std::vector<std::uint8_t> dilated = dilate18(foreground, e, options.dilation);
+        lesions = label_components(dilated.data(), grid, options.connectivity, threads, "target");
+        for (std::size_t i = 0; i < foreground.size(); ++i) {
+            lesions.labels[i] = foreground[i] != 0 ? lesions.labels[i] : 0;
+        }
+        lesion_size = label_sizes(lesions);
+        // Each lesion's own dilation meets its matched predicted lesions.
+        const std::vector<Box> boxes = label_boxes(lesions, grid);
+        matched.resize(lesion_size.size());
+        for (std::size_t g = 1; g < lesion_size.size(); ++g) {
+            const Box box = widened(boxes[g], options.dilation, grid);
+            const auto be = extent_of(box);
+            std::vector<std::uint8_t> local;
+            local.reserve(static_cast<std::size_t>(be[0] * be[1] * be[2]));
+            for_box(box, grid, [&](std::size_t i) { local.push_back(lesions.labels[i] == g ? 1 : 0); });
+            local = dilate18(std::move(local), be, options.dilation);
+            std::size_t k = 0;
+            for_box(box, grid, [&](std::size_t i) {
+                if (local[k++] != 0 && predicted_cc.labels[i] != 0) {
+                    matched[g].push_back(predicted_cc.labels[i]);
+                }
+            });
+            std::sort(matched[g].begin(), matched[g].end());
+            matched[g].erase(std::unique(matched[g].begin(), matched[g].end()), matched[g].end());
         }
     }
-    counts.tp = std::count(target_matched.begin(), target_matched.end(), true);
+
+    // Which target lesions count: all, or (BraTS) those above the volume threshold.
+    const auto& spacing = options.distance.spacing_xyz;
+    const double voxel_volume = spacing[0] * spacing[1] * (grid.spatial_dims == 2 ? 1.0 : spacing[2]);
+    std::vector<bool> counted(lesion_size.size(), false), predicted_matched(predicted_size.size(), false);
+    for (std::size_t g = 1; g < lesion_size.size(); ++g) {
+        counted[g] =
+            !counts.brats || static_cast<double>(lesion_size[g]) * voxel_volume > options.volume_threshold;
+        for (const std::uint32_t p : matched[g]) {
+            predicted_matched[p] = true;
+        }
+        counts.target += counted[g] ? 1 : 0;
+        counts.tp += counted[g] && !matched[g].empty() ? 1 : 0;
+    }
     counts.matched_predicted = std::count(predicted_matched.begin(), predicted_matched.end(), true);
+    if (!options.scores) {
+        return counts;
+    }
+
+    // Lesion scores: Dice and percentile Hausdorff distance of each counted
+    // target lesion against the union of its matched predicted lesions.
+    for (auto& list : matched) {
+        std::sort(list.begin(), list.end());
+    }
+    std::vector<std::int64_t> shared(lesion_size.size(), 0);
+    for (std::size_t i = 0; i < lesions.labels.size(); ++i) {
+        const std::uint32_t g = lesions.labels[i], p = predicted_cc.labels[i];
+        if (g != 0 && p != 0 && std::binary_search(matched[g].begin(), matched[g].end(), p)) {
+            ++shared[g];
+        }
+    }
+    const std::vector<Box> lesion_boxes = label_boxes(lesions, grid);
+    predicted_box = label_boxes(predicted_cc, grid);
+    for (std::size_t g = 1; g < lesion_size.size(); ++g) {
+        if (!counted[g]) {
+            continue;
+        }
+        if (matched[g].empty()) {
+            counts.hd_sum += options.hd_penalty_mm; // Dice 0
+            continue;
+        }
+        std::int64_t predicted_voxels = 0;
+        Box box = lesion_boxes[g];
+        for (const std::uint32_t p : matched[g]) {
+            predicted_voxels += predicted_size[p];
+            box = joined(box, predicted_box[p]);
+        }
+        counts.dice_sum +=
+            2.0 * static_cast<double>(shared[g]) / static_cast<double>(lesion_size[g] + predicted_voxels);
+        const auto be = extent_of(box);
+        std::vector<std::uint8_t> lesion_mask, predicted_mask;
+        lesion_mask.reserve(static_cast<std::size_t>(be[0] * be[1] * be[2]));
+        predicted_mask.reserve(lesion_mask.capacity());
+        for_box(box, grid, [&](std::size_t i) {
+            lesion_mask.push_back(lesions.labels[i] == g ? 1 : 0);
+            const std::uint32_t p = predicted_cc.labels[i];
+            predicted_mask.push_back(
+                p != 0 && std::binary_search(matched[g].begin(), matched[g].end(), p) ? 1 : 0);
+        });
+        const MaskGrid box_grid{be[0], be[1], be[2], grid.spatial_dims};
+        const double hd =
+            surface_distances(predicted_mask.data(), lesion_mask.data(), box_grid, options.distance)
+                .hd_percentile;
+        counts.hd_sum += std::isfinite(hd) ? hd : options.hd_penalty_mm;
+    }
     return counts;
 }
 
@@ -174,6 +401,19 @@ double lesion_metric_value(Metric metric, const LesionCounts& c, EmptyPolicy emp
             return sq;
         }
         return c.tp == 0 ? 0.0 : sq * rq;
+    }
+    case Metric::LesionDice:
+    case Metric::LesionHd95: {
+        const double scored = target + static_cast<double>(c.fp());
+        if (scored == 0) {
+            if (c.brats) {
+                return metric == Metric::LesionDice ? 1.0 : 0.0;
+            }
+            return metric == Metric::LesionDice ? ratio(0, 0, empty) : kNaN;
+        }
+        return metric == Metric::LesionDice
+                   ? c.dice_sum / scored
+                   : (c.hd_sum + static_cast<double>(c.fp()) * c.hd_penalty_mm) / scored;
     }
     default: return kNaN;
     }

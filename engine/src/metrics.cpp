@@ -104,6 +104,10 @@ constexpr std::array<MetricInfo, kMetricCount> kTable = {{
      "segmentation quality: mean IoU of the matched lesion pairs"},
     {Metric::Rq, "rq", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesionPairs,
      "recognition quality tp / (tp + fp/2 + fn/2) over lesions"},
+    {Metric::LesionDice, "lesion_dice", F::Lesion, B::SampleMean, false, "", true, false, false, false, false, kNoLesions,
+     "mean Dice over target and false lesions (BraTS lesion-wise Dice)"},
+    {Metric::LesionHd95, "lesion_hd95", F::Lesion, B::SampleMean, true, "mm", true, false, false, false, false, kNoLesions,
+     "mean percentile Hausdorff distance over target and false lesions (--lesion-hd-penalty)"},
 }};
 // clang-format on
 

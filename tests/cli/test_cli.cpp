@@ -189,7 +189,7 @@ private slots:
         QTest::newRow("bad spacing") << QStringList{"evaluate", "a", "b", "--spacing", "1,0,1"}
                                      << "--spacing needs";
         QTest::newRow("bad lesion match") << QStringList{"evaluate", "a", "b", "--lesion-match", "dilate"}
-                                          << "--lesion-match must be iou or overlap";
+                                          << "--lesion-match must be iou, overlap or brats";
         QTest::newRow("bad lesion connectivity")
             << QStringList{"evaluate", "a", "b", "--lesion-connectivity", "10"}
             << "--lesion-connectivity must be";

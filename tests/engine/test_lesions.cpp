@@ -18,6 +18,8 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -246,6 +248,82 @@ private slots:
             }
         }
         QVERIFY(compared > 500);
+    }
+
+    // The BraTS 2023 rule against its reference implementation
+    // (tests/generate_brats_references.py): WT / TC / ET masks of label maps,
+    // three challenges' dilation and volume threshold, anisotropic spacing
+    // (float32 NIfTI zooms, as nibabel gives them to BraTS). Counts exact;
+    // lesion-wise Dice and HD95 within 1e-9 (HD95: DeepMind's surface
+    // distances in the BraTS copy, subvoxel surfaces here).
+    void bratsRuleEqualsTheReference()
+    {
+        QFile file(QStringLiteral(MASKLENS_TEST_DATA "/lesions/brats.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject refs = QJsonDocument::fromJson(file.readAll()).object();
+        const QJsonArray dhw = refs["spacing_dhw"].toArray();
+        const auto f32 = [](const QJsonValue& v) {
+            return static_cast<double>(static_cast<float>(v.toDouble()));
+        };
+        const std::array<double, 3> spacing_xyz{f32(dhw[2]), f32(dhw[1]), f32(dhw[0])};
+        const QJsonObject challenges = refs["challenges"].toObject();
+        const std::map<QString, std::vector<std::uint8_t>> tissues = {
+            {"WT", {1, 2, 3}}, {"TC", {1, 3}}, {"ET", {3}}};
+        const QJsonObject shapes = [] {
+            QJsonObject out;
+            for (const QJsonValue& entry : references()["cases"].toArray()) {
+                out[entry.toObject()["name"].toString()] = entry.toObject()["shape"];
+            }
+            return out;
+        }();
+        int compared = 0;
+        const QJsonObject cases = refs["cases"].toObject();
+        for (auto c = cases.begin(); c != cases.end(); ++c) {
+            const ComponentGrid grid = grid_of(shapes[c.key()].toArray());
+            const auto pred_labels = read_array<std::uint8_t>(c.key(), "pred_labels");
+            const auto target_labels = read_array<std::uint8_t>(c.key(), "target_labels");
+            for (auto ch = challenges.begin(); ch != challenges.end(); ++ch) {
+                LesionOptions options;
+                options.match = LesionMatch::Brats;
+                options.connectivity = 26;
+                options.dilation = ch.value().toArray()[0].toInt();
+                options.volume_threshold = ch.value().toArray()[1].toDouble();
+                options.scores = true;
+                options.distance.surface = SurfaceMode::Subvoxel;
+                options.distance.spacing_xyz = spacing_xyz;
+                const QJsonObject by_tissue = c.value().toObject()[ch.key()].toObject();
+                for (const auto& [tissue, labels] : tissues) {
+                    const auto mask_of = [&](const std::vector<std::uint8_t>& values) {
+                        std::vector<std::uint8_t> mask(values.size());
+                        for (std::size_t i = 0; i < values.size(); ++i) {
+                            mask[i] =
+                                std::find(labels.begin(), labels.end(), values[i]) != labels.end() ? 1 : 0;
+                        }
+                        return mask;
+                    };
+                    const LesionCounts counts = match_lesions(
+                        mask_of(pred_labels).data(), mask_of(target_labels).data(), grid, options, 2);
+                    const QJsonObject want = by_tissue[tissue].toObject();
+                    const std::vector<std::pair<Metric, const char*>> keys = {
+                        {Metric::LesionTp, "Num_TP"},
+                        {Metric::LesionFp, "Num_FP"},
+                        {Metric::LesionFn, "Num_FN"},
+                        {Metric::LesionDice, "LesionWise_Score_Dice"},
+                        {Metric::LesionHd95, "LesionWise_Score_HD95"}};
+                    for (const auto& [metric, key] : keys) {
+                        const double got = lesion_metric_value(metric, counts, EmptyPolicy::Nan);
+                        const double expected = want[key].toDouble();
+                        QVERIFY2(std::abs(got - expected) <= 1e-9 * std::max(1.0, std::abs(expected)),
+                                 qPrintable(QString("%1 %2 %3 %4: %5, reference %6")
+                                                .arg(c.key(), ch.key(), tissue, key)
+                                                .arg(got, 0, 'g', 17)
+                                                .arg(expected, 0, 'g', 17)));
+                        ++compared;
+                    }
+                }
+            }
+        }
+        QVERIFY(compared >= 12 * 3 * 3 * 5);
     }
 
     // --empty applies to precision and recall with no lesion on their side.

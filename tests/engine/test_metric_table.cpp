@@ -90,12 +90,15 @@ std::vector<Metric> class_metrics()
 Evaluation evaluate_binary(const std::vector<float>& pred, const std::vector<float>& target,
                            const std::vector<Metric>& metrics, double spacing = 1.0)
 {
+    StatisticsOptions options = options_for(metrics);
+    // lesion_hd95's penalty for missed and false lesions is a length too.
+    options.metric.lesion_hd_penalty *= spacing;
     const Shape shape = shape3d(1, 1, kSide, kSide, kSide);
     Volume p = make_volume("pred", ScalarType::Float32, shape, pred);
     Volume t = make_volume("target", ScalarType::Float32, shape, target);
     p.geometry().spacing = {spacing, spacing, spacing};
     t.geometry().spacing = {spacing, spacing, spacing};
-    return evaluate(p, t, options_for(metrics));
+    return evaluate(p, t, options);
 }
 
 // Two-channel softmax probabilities against a label map (0 / 1).

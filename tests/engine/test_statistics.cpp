@@ -518,7 +518,7 @@ private slots:
         QCOMPARE(parse_metric_list("dice,bce,dice").size(), std::size_t{2});
         // 'all' leaves out the lesion metrics; 'lesion' names them all.
         QCOMPARE(parse_metric_list("all").size(), std::size_t(kMetricCount) - lesion_metrics().size());
-        QCOMPARE(parse_metric_list("lesion").size(), std::size_t{9});
+        QCOMPARE(parse_metric_list("lesion").size(), std::size_t{11});
         QCOMPARE(parse_metric_list("all,lesion").size(), std::size_t(kMetricCount));
         try {
             parse_metric_list("dice,hausdorf");

@@ -11,8 +11,24 @@
 //   Overlap  many-to-many: a target lesion is detected when any predicted
 //            lesion overlaps it by at least one voxel; a predicted lesion is
 //            correct when it overlaps any target lesion.
+//   Brats    the BraTS 2023 lesion-wise rule (rachitsaluja/BraTS-2023-Metrics,
+//            get_LesionWiseScores / get_LesionWiseResults): target lesions
+//            whose dilations (`dilation` iterations of the 18-neighbourhood,
+//            scipy generate_binary_structure(3, 2)) touch form one lesion; a
+//            target lesion is detected by every predicted lesion that meets
+//            its own dilation (many-to-one); predicted lesions meeting no
+//            dilation are false. Target lesions of volume <= volume_threshold
+//            mm^3 are left out of tp, fn and the lesion scores (not of the
+//            matching: a prediction they detect is not false).
 // Lesions smaller than min_size voxels (on either side) are removed before
 // matching: they are neither counted nor matched.
+//
+// Lesion scores (when LesionOptions::scores): for each counted target lesion
+// T and the union P of its matched predicted lesions, Dice(T, P) and the
+// percentile Hausdorff distance between them (`distance`; +inf when P is
+// empty, replaced by hd_penalty_mm); lesion_dice = sum of Dice / (target +
+// fp), lesion_hd95 = (sum of HD + fp * hd_penalty_mm) / (target + fp): every
+// false lesion scores Dice 0 and the penalty (BraTS: 374 mm).
 //
 // Counts and rates (LesionCounts), "target" lesions are the reference's:
 //   tp  target lesions matched; fn = target lesions - tp
@@ -26,6 +42,7 @@
 
 #include "masklens/engine/components.h"
 #include "masklens/engine/metrics.h"
+#include "masklens/engine/surface_distance.h"
 
 #include <cstdint>
 #include <string_view>
@@ -37,8 +54,13 @@ std::string_view lesion_match_name(LesionMatch match) noexcept;
 struct LesionOptions {
     int connectivity = 0; // components.h: 0 = 26 (3D) / 8 (2D)
     LesionMatch match = LesionMatch::Iou;
-    double iou_threshold = 0.5; // LesionMatch::Iou: a pair matches when IoU >= this
-    std::int64_t min_size = 0;  // voxels; smaller lesions are dropped on both sides
+    double iou_threshold = 0.5;      // LesionMatch::Iou: a pair matches when IoU >= this
+    std::int64_t min_size = 0;       // voxels; smaller lesions are dropped on both sides
+    int dilation = 1;                // LesionMatch::Brats: iterations of the 18-neighbourhood
+    double volume_threshold = 0;     // LesionMatch::Brats: mm^3; target lesions <= this are not scored
+    bool scores = false;             // compute the lesion scores (lesion_dice, lesion_hd95)
+    double hd_penalty_mm = 374;      // lesion_hd95 of a missed or false lesion
+    SurfaceDistanceOptions distance; // spacing (mm; also the voxel volume), surface, percentile, rule
 };
 
 struct LesionCounts {
@@ -48,6 +70,10 @@ struct LesionCounts {
     std::int64_t matched_predicted = 0; // predicted lesions matched
     double iou_sum = 0;                 // sum of the matched pairs' IoU (one-to-one rules)
     bool one_to_one = true;             // the rule matches pairs one-to-one (pq, sq, rq defined)
+    bool brats = false;                 // LesionMatch::Brats (its empty-case convention)
+    double dice_sum = 0;                // lesion scores over the counted target lesions
+    double hd_sum = 0;                  //   (HD: +inf replaced by the penalty)
+    double hd_penalty_mm = 374;
 
     std::int64_t fn() const noexcept { return target - tp; }
     std::int64_t fp() const noexcept { return predicted - matched_predicted; }
@@ -58,12 +84,14 @@ struct LesionCounts {
 LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* target,
                            const ComponentGrid& grid, const LesionOptions& options, int threads = 0);
 
-// A lesion metric's value (Metric::LesionTp ... Metric::Pq) from the counts.
+// A lesion metric's value (Metric::LesionTp ... Metric::LesionHd95) from the counts.
 // precision, recall and f1 with a zero denominator (no lesions on the side
 // they divide by) follow `empty` (--empty), except that f1 is 0 when only one
 // side has lesions. rq, sq and pq follow panoptica: NaN when neither side
 // has a lesion; with lesions but no match rq = sq = pq = 0 (panoptica's
 // default edge-case handling); NaN for rules that are not one-to-one.
+// lesion_dice and lesion_hd95 without any lesion: 1 and 0 under the BraTS
+// rule (as BraTS), else `empty` and NaN.
 double lesion_metric_value(Metric metric, const LesionCounts& counts, EmptyPolicy empty);
 
 } // namespace masklens

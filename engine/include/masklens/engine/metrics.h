@@ -70,6 +70,8 @@ enum class Metric {
     Pq,              // panoptic quality sq * rq (panoptica)
     Sq,              // segmentation quality: mean IoU of matched lesion pairs
     Rq,              // recognition quality tp / (tp + fp/2 + fn/2)
+    LesionDice,      // mean Dice over target lesions and false lesions (BraTS lesion-wise Dice)
+    LesionHd95,      // mean HD95 over target and false lesions, penalty for missed / false ones
 };
 
 // What kind of quantity a metric is; it decides how its values are formed.
@@ -117,7 +119,7 @@ struct MetricInfo {
 // Every metric, in the order of the Metric enum.
 std::span<const MetricInfo> metric_table() noexcept;
 const MetricInfo& metric_info(Metric metric) noexcept;
-inline constexpr int kMetricCount = 38;
+inline constexpr int kMetricCount = 40;
 
 std::string_view metric_name(Metric metric) noexcept;
 // Parses one name ("dice_loss"); std::nullopt when unknown.
@@ -192,8 +194,9 @@ enum class SurfaceMode {
 enum class SliceAxis { Default, D, H, W };
 
 // How lesions (connected components) of prediction and target are matched
-// (lesions.h): IoU >= lesion_iou one-to-one (panoptica), or any overlap.
-enum class LesionMatch { Iou, Overlap };
+// (lesions.h): IoU >= lesion_iou one-to-one (panoptica), any overlap, or
+// the BraTS 2023 rule (dilated target lesions).
+enum class LesionMatch { Iou, Overlap, Brats };
 
 // How a sample's overlap loss (dice_loss, iou_loss, tversky_loss) combines
 // the classes of a C-channel prediction.
@@ -249,6 +252,9 @@ struct MetricOptions {
     LesionMatch lesion_match = LesionMatch::Iou;
     double lesion_iou = 0.5;
     std::int64_t lesion_min_size = 0;
+    int lesion_dilation = 1;            // BraTS rule: dilation iterations
+    double lesion_volume_threshold = 0; // BraTS rule: mm^3
+    double lesion_hd_penalty = 374;     // lesion_hd95 of a missed or false lesion, mm
 
     DecisionRule rule() const noexcept { return {activation, decision, threshold}; }
     bool logits() const noexcept { return activation == Activation::Sigmoid; }
