@@ -556,9 +556,11 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
 
 // Lesion metrics of every sample and label from the connected components of
 // the same hard masks (sample_masks: the rules of decision.h), cropped to
-// their union's box (components do not reach outside it); per-slice values
-// stay NaN. Batch values: sums of the counts, means of the rates (NaN
-// skipped), or sums with --batch-reduction sum.
+// their union's box (components do not reach outside it), widened by the
+// dilation for the BraTS rule (dilations stop at the sample's edge, as
+// scipy's do at the array's); per-slice values stay NaN. Batch values: sums
+// of the counts, means of the rates (NaN skipped), or sums with
+// --batch-reduction sum.
 void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const Volume& target,
                         const StatisticsOptions& statistics_options)
 {
@@ -594,7 +596,7 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
     const std::int64_t pad = options.lesion_match == LesionMatch::Brats ? options.lesion_dilation : 0;
     const auto compute = [&](const SampleMasks& masks, MetricValues& values) {
         if (statistics_options.cancel && statistics_options.cancel->load()) {
-            throw Error(Error::Kind::Cancelled, "", "cancelled");
+            throw Error(Error::Kind::Cancelled, {}, "lesion metrics cancelled");
         }
         LesionCounts counts;
         if (!masks.box.empty()) {
