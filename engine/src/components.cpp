@@ -19,6 +19,7 @@
 #include "masklens/engine/volume.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace masklens {
@@ -72,6 +73,41 @@ struct RowRuns {
     std::vector<std::int64_t> row_begin;
 };
 
+// The first position at or after x holding a nonzero (zero) byte, or w;
+// eight bytes at a time where it can.
+std::uint64_t load8(const std::uint8_t* p)
+{
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+std::int64_t skip_zeros(const std::uint8_t* row, std::int64_t x, std::int64_t w)
+{
+    while (x + 8 <= w && load8(row + x) == 0) {
+        x += 8;
+    }
+    while (x < w && row[x] == 0) {
+        ++x;
+    }
+    return x;
+}
+std::int64_t skip_nonzeros(const std::uint8_t* row, std::int64_t x, std::int64_t w)
+{
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    // (v - ones) & ~v & highs is nonzero exactly when some byte of v is zero.
+    while (x + 8 <= w) {
+        const std::uint64_t v = load8(row + x);
+        if (((v - ones) & ~v & highs) != 0) {
+            break;
+        }
+        x += 8;
+    }
+    while (x < w && row[x] != 0) {
+        ++x;
+    }
+    return x;
+}
+
 RowRuns find_runs(const std::uint8_t* mask, const ComponentGrid& grid, int threads)
 {
     const std::int64_t rows = grid.d * grid.h;
@@ -85,16 +121,12 @@ RowRuns find_runs(const std::uint8_t* mask, const ComponentGrid& grid, int threa
             const std::size_t before = out.size();
             std::int64_t x = 0;
             while (x < grid.w) {
-                while (x < grid.w && row[x] == 0) {
-                    ++x;
-                }
+                x = skip_zeros(row, x, grid.w);
                 if (x == grid.w) {
                     break;
                 }
                 const std::int64_t start = x;
-                while (x < grid.w && row[x] != 0) {
-                    ++x;
-                }
+                x = skip_nonzeros(row, x, grid.w);
                 out.push_back({static_cast<std::int32_t>(start), static_cast<std::int32_t>(x)});
             }
             count_in_row[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(out.size() - before);
@@ -163,7 +195,8 @@ Components label_components(const std::uint8_t* mask, const ComponentGrid& grid,
     }
     check_allocation(what, static_cast<std::uint64_t>(grid.voxels()), ScalarType::UInt32);
     Components result;
-    result.labels.assign(static_cast<std::size_t>(grid.voxels()), 0);
+    result.labels.resize(
+        static_cast<std::size_t>(grid.voxels())); // uninitialised: every voxel is written below
     if (grid.voxels() == 0) {
         return result;
     }
@@ -224,11 +257,15 @@ Components label_components(const std::uint8_t* mask, const ComponentGrid& grid,
     detail::parallel_for(row_count, workers, [&](std::int64_t begin, std::int64_t end, int) {
         for (std::int64_t r = begin; r < end; ++r) {
             std::uint32_t* out = result.labels.data() + r * grid.w;
+            std::int32_t x = 0; // background between the runs, then each run
             for (auto i = rows.row_begin[static_cast<std::size_t>(r)];
                  i < rows.row_begin[static_cast<std::size_t>(r) + 1]; ++i) {
                 const Run& run = rows.runs[static_cast<std::size_t>(i)];
+                std::fill(out + x, out + run.begin, 0U);
                 std::fill(out + run.begin, out + run.end, run_label[static_cast<std::size_t>(i)]);
+                x = run.end;
             }
+            std::fill(out + x, out + grid.w, 0U);
         }
     });
     return result;

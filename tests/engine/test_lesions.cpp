@@ -156,7 +156,7 @@ private slots:
         const Components c = label_components(mask.data(), {1, 3, 4, 2}, 4);
         QCOMPARE(c.count, std::int64_t{3});
         const std::vector<std::uint32_t> expected = {0, 1, 0, 2, 1, 1, 0, 0, 0, 0, 3, 0};
-        QCOMPARE(c.labels, expected);
+        QVERIFY(std::equal(c.labels.begin(), c.labels.end(), expected.begin(), expected.end()));
         QCOMPARE(label_components(mask.data(), {1, 3, 4, 2}, 8).count, std::int64_t{2});
         QCOMPARE(label_components(mask.data(), {1, 3, 4, 2}, 0).count, std::int64_t{2}); // default 8
     }

@@ -23,7 +23,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace masklens {
@@ -37,9 +39,25 @@ struct ComponentGrid {
     std::int64_t voxels() const noexcept { return d * h * w; }
 };
 
+// An allocator that leaves new elements uninitialised (labelling writes
+// every voxel once; zeroing first would touch the memory twice).
+template <class T> struct UninitialisedAllocator : std::allocator<T> {
+    template <class U> struct rebind {
+        using other = UninitialisedAllocator<U>;
+    };
+    UninitialisedAllocator() = default;
+    template <class U> UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+    template <class U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+    template <class U, class... Args> void construct(U* p, Args&&... args)
+    {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+using LabelVector = std::vector<std::uint32_t, UninitialisedAllocator<std::uint32_t>>;
+
 struct Components {
-    std::vector<std::uint32_t> labels; // grid.voxels() entries, C order
-    std::int64_t count = 0;            // components (labels 1..count)
+    LabelVector labels;     // grid.voxels() entries, C order
+    std::int64_t count = 0; // components (labels 1..count)
 };
 
 // 26 for 3D grids, 8 for 2D grids when `connectivity` is 0; otherwise checks
