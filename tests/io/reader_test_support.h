@@ -37,12 +37,13 @@ struct ExpectedFixture {
     QJsonObject json;
 };
 
-// All fixtures whose file starts with `prefix` (e.g. "npy/"), in file order.
-inline QList<ExpectedFixture> expected_fixtures(const QString& prefix)
+// All fixtures whose file starts with `prefix` (e.g. "npy/"), in file order,
+// from `dir`/expected.json (default: tests/data/readers).
+inline QList<ExpectedFixture> expected_fixtures(const QString& prefix, const QString& dir = readers_dir())
 {
-    QFile file(readers_dir() + "/expected.json");
+    QFile file(dir + "/expected.json");
     if (!file.open(QIODevice::ReadOnly)) {
-        qFatal("cannot open %s; run /usr/bin/python3 tests/generate_reader_fixtures.py",
+        qFatal("cannot open %s; see the generator named in its folder's tests (tests/generate_*.py)",
                qPrintable(file.fileName()));
     }
     const QJsonDocument document = QJsonDocument::fromJson(file.readAll());
