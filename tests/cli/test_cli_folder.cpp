@@ -280,31 +280,109 @@ private slots:
         QVERIFY(lenient.err.contains("unpaired target: case_b.npy"));
     }
 
-    void values_equal_evaluate()
+    // Folder runs against references that are not MaskLens: the golden cases
+    // (tests/generate_golden.py, PyTorch float64 references) copied into a
+    // pair of folders, one case per file pair; each case's values must equal
+    // its expected.json "batch" (and, for label maps, "labels").
+    void values_match_golden_references()
     {
-        const QString pred = make_dir("same/pred"), target = make_dir("same/target");
-        make_mixed(pred, target);
-        const QStringList metrics = {"--metrics", "all", "--nsd-tolerance", "1"};
-        const Run folder = run_cli(QStringList{"evaluate-folder", pred, target} + metrics);
-        QCOMPARE(folder.exit_code, 1);
-        const QJsonObject report = json_of(folder.out);
-        for (const QString id : {"case_a", "case_b", "case_e"}) {
-            const QJsonObject entry = find_case(report, id);
-            const Run single = run_cli(QStringList{"evaluate", entry.value("prediction").toString(),
-                                                   entry.value("target").toString(), "--format", "json"} +
-                                       metrics);
-            QCOMPARE(single.exit_code, 0);
-            const QJsonObject expected = json_of(single.out);
-            QCOMPARE(entry.value("values").toObject(), expected.value("batch").toObject());
-            QCOMPARE(entry.value("values").toObject().size(), 29); // every metric ('all')
-            QCOMPARE(entry.value("shape").toArray(), expected.value("shape").toArray());
-            QCOMPARE(entry.value("pairing").toString(), expected.value("pairing").toString());
+        const QString golden = QStringLiteral(MASKLENS_TEST_DATA "/golden/");
+        struct Group {
+            QString folder;
+            QStringList cases;
+        };
+        const QList<Group> groups = {
+            {"golden_binary",
+             {"binary_2d", "binary_3d", "float64_pred", "uint8_target", "exact_01", "multichannel_2d",
+              "empty_sample", "soft_target"}},
+            {"golden_labels", {"label_maps"}},
+        };
+        int compared = 0;
+        for (const Group& group : groups) {
+            const QString pred = make_dir(group.folder + "/pred"),
+                          target = make_dir(group.folder + "/target");
+            QStringList metrics;
+            for (const QString& id : group.cases) {
+                QVERIFY(QFile::copy(golden + id + "/pred.npy", pred + "/" + id + ".npy"));
+                QVERIFY(QFile::copy(golden + id + "/target.npy", target + "/" + id + ".npy"));
+                const QJsonObject options =
+                    json_of(read_file(golden + id + "/expected.json")).value("options").toObject();
+                QCOMPARE(options.value("threshold").toDouble(), 0.5); // the CLI's defaults
+                QCOMPARE(options.value("empty").toString(), QString("nan"));
+                QCOMPARE(options.value("smooth").toDouble(), 1e-6);
+                QStringList names;
+                for (const QJsonValue& name : options.value("metrics").toArray()) {
+                    names.push_back(name.toString());
+                }
+                QVERIFY(metrics.isEmpty() || metrics == names);
+                metrics = names;
+            }
+            const Run folder = run_cli({"evaluate-folder", pred, target, "--metrics", metrics.join(',')});
+            QCOMPARE(folder.exit_code, 0);
+            const QJsonObject report = json_of(folder.out);
+            QCOMPARE(report.value("counts").toObject().value("ok").toInt(), group.cases.size());
+            for (const QString& id : group.cases) {
+                const QJsonObject expected = json_of(read_file(golden + id + "/expected.json"));
+                const QJsonObject entry = find_case(report, id);
+                QVERIFY2(!entry.isEmpty(), qPrintable(id));
+                QCOMPARE(entry.value("pairing").toString(), expected.value("pairing").toString());
+                const bool exact = expected.value("pred").toObject().value("dtype").toString() == "float64";
+                const double relative = exact ? 1e-10 : 1e-5, absolute = exact ? 1e-12 : 1e-7;
+                auto compare = [&](const QJsonObject& want, const QJsonObject& got, const QString& where) {
+                    for (auto it = want.begin(); it != want.end(); ++it) {
+                        QVERIFY2(got.contains(it.key()), qPrintable(id + " " + where + ": no " + it.key()));
+                        const QJsonValue value = got.value(it.key());
+                        const QString context =
+                            QString("%1 %2 %3: expected %4, got %5")
+                                .arg(id, where, it.key(), it.value().toVariant().toString(),
+                                     value.toVariant().toString());
+                        if (it.value().isNull()) {
+                            QVERIFY2(value.isNull(), qPrintable(context));
+                        } else {
+                            QVERIFY2(value.isDouble(), qPrintable(context));
+                            const double reference = it.value().toDouble();
+                            QVERIFY2(std::abs(value.toDouble() - reference) <=
+                                         relative * std::abs(reference) + absolute,
+                                     qPrintable(context));
+                        }
+                        ++compared;
+                    }
+                };
+                compare(expected.value("batch").toObject(), entry.value("values").toObject(), "batch");
+                if (QTest::currentTestFailed()) {
+                    return;
+                }
+                const QJsonArray labels = expected.value("labels").toArray();
+                if (expected.value("pairing").toString() == "label_maps") {
+                    QVERIFY(labels.size() >= 2);
+                    QCOMPARE(entry.value("labels").toArray().size(), labels.size());
+                    for (qsizetype l = 0; l < labels.size(); ++l) {
+                        const QJsonObject got = entry.value("labels").toArray()[l].toObject();
+                        QCOMPARE(got.value("label"), labels[l].toObject().value("label"));
+                        compare(labels[l].toObject().value("values").toObject(),
+                                got.value("values").toObject(),
+                                QString("label %1").arg(got.value("label").toInt()));
+                        if (QTest::currentTestFailed()) {
+                            return;
+                        }
+                    }
+                }
+            }
         }
+        QVERIFY2(compared >= 8 * 16 + 11 + 3 * 9,
+                 qPrintable(QString("only %1 values compared").arg(compared)));
     }
 
-    void nifti_samples_in_parallel_equal_evaluate()
+    // The bundled NIfTI samples through evaluate-folder --jobs 2 against
+    // references computed with nibabel/numpy/scipy from the README's
+    // definitions (tests/generate_folder_references.py): organ (binary) batch
+    // values, labels (label maps) per-label values.
+    void nifti_samples_in_parallel_match_references()
     {
         const QString samples = QStringLiteral(MASKLENS_SOURCE_DIR "/resources/samples/");
+        const QJsonObject references =
+            json_of(read_file(QStringLiteral(MASKLENS_TEST_DATA "/folder_references/samples.json")));
+        QVERIFY(!references.isEmpty());
         const QString pred = make_dir("nifti/pred"), target = make_dir("nifti/target");
         for (const QString name : {"organ", "labels"}) {
             QVERIFY(QFile::copy(samples + name + "_pred.nii.gz", pred + "/" + name + ".nii.gz"));
@@ -315,23 +393,30 @@ private slots:
         QCOMPARE(folder.exit_code, 0);
         const QJsonObject report = json_of(folder.out);
         QCOMPARE(report.value("counts").toObject().value("ok").toInt(), 2);
-        for (const QString id : {"organ", "labels"}) {
-            const QJsonObject entry = find_case(report, id);
-            const Run single = run_cli(QStringList{"evaluate", pred + "/" + id + ".nii.gz",
-                                                   target + "/" + id + ".nii.gz", "--format", "json"} +
-                                       metrics);
-            QCOMPARE(single.exit_code, 0);
-            const QJsonObject expected = json_of(single.out);
-            QCOMPARE(entry.value("values").toObject(), expected.value("batch").toObject());
-            const QJsonArray labels = entry.value("labels").toArray();
-            const QJsonArray expected_labels = expected.value("labels").toArray();
-            QCOMPARE(labels.size(), expected_labels.size());
-            for (qsizetype l = 0; l < labels.size(); ++l) {
-                QCOMPARE(labels[l].toObject().value("label"), expected_labels[l].toObject().value("label"));
-                QCOMPARE(labels[l].toObject().value("values"), expected_labels[l].toObject().value("values"));
+        auto compare = [](const QJsonObject& want, const QJsonObject& got, const QString& where) {
+            QCOMPARE(want.size(), 5);
+            for (auto it = want.begin(); it != want.end(); ++it) {
+                const double value = got.value(it.key()).toDouble(std::nan(""));
+                const double reference = it.value().toDouble();
+                QVERIFY2(std::abs(value - reference) <= 1e-9 * std::max(1.0, std::abs(reference)),
+                         qPrintable(QString("%1 %2: expected %3, got %4")
+                                        .arg(where, it.key())
+                                        .arg(reference, 0, 'g', 17)
+                                        .arg(value, 0, 'g', 17)));
             }
+        };
+        compare(references.value("organ").toObject().value("values").toObject(),
+                find_case(report, "organ").value("values").toObject(), "organ");
+        const QJsonArray want = references.value("labels").toObject().value("labels").toArray();
+        const QJsonArray got = find_case(report, "labels").value("labels").toArray();
+        QCOMPARE(got.size(), 3);
+        QCOMPARE(got.size(), want.size());
+        for (qsizetype l = 0; l < want.size(); ++l) {
+            QCOMPARE(got[l].toObject().value("label").toInt(), want[l].toObject().value("label").toInt());
+            compare(want[l].toObject().value("values").toObject(),
+                    got[l].toObject().value("values").toObject(),
+                    QString("labels, label %1").arg(want[l].toObject().value("label").toInt()));
         }
-        QCOMPARE(find_case(report, "labels").value("labels").toArray().size(), 3);
     }
 
     void summary_against_hand_computed_values()

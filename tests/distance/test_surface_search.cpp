@@ -4,7 +4,9 @@
 // agree with each other and with a brute-force O(n * m) reference, on random
 // masks of awkward sizes (2D and 3D, anisotropic spacing), empty and
 // single-voxel masks, far-apart masks and masks touching the image border, per
-// sample, per slice (every axis) and in the distance map.
+// sample, per slice (every axis) and in the distance map. The brute force
+// summarises its distances with this file's own numpy-style code (sorted
+// percentiles, long double means), not the engine's summarize_surface_distances.
 //
 // Tolerances: both methods form squared distances in the same arithmetic, so
 // they agree to the last bit except where two candidates at the same true
@@ -18,6 +20,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -135,10 +138,77 @@ std::pair<std::vector<double>, std::vector<double>> brute_distances(const Case& 
     return {directed(sp, st, dhw), directed(st, sp, dhw)};
 }
 
-SurfaceDistances summarize(std::pair<std::vector<double>, std::vector<double>> d,
+// numpy.percentile(values, p) with method="linear", written out: sort, then
+// interpolate between the elements at floor and ceil of (n - 1) * p / 100.
+double numpy_percentile(std::vector<double> values, double p)
+{
+    std::sort(values.begin(), values.end());
+    const double position = static_cast<double>(values.size() - 1) * p / 100.0;
+    const auto below = static_cast<std::size_t>(std::floor(position));
+    const std::size_t above = std::min(below + 1, values.size() - 1);
+    const double fraction = position - static_cast<double>(below);
+    return values[below] + (values[above] - values[below]) * fraction;
+}
+
+double mean_of(const std::vector<double>& values)
+{
+    long double sum = 0;
+    for (const double v : values) {
+        sum += v;
+    }
+    return static_cast<double>(sum / static_cast<long double>(values.size()));
+}
+
+// The brute force's summary, written here rather than taken from the engine's
+// summarize_surface_distances (README's definitions, MONAI's rules for empty
+// surfaces): hd = max over both directions; percentile per direction, combined
+// by the rule (max, pooled over both directions, or the mean of the two);
+// assd = mean of both directions pooled; nsd = share of both directions within
+// the tolerance. Both surfaces empty: NaN; one empty: +inf, nsd 0.
+SurfaceDistances summarize(const std::pair<std::vector<double>, std::vector<double>>& d,
                            const SurfaceDistanceOptions& o)
 {
-    return summarize_surface_distances(d.first, d.second, o);
+    const auto& [pt, tp] = d;
+    SurfaceDistances r;
+    r.pred_surface_voxels = static_cast<std::int64_t>(pt.size());
+    r.target_surface_voxels = static_cast<std::int64_t>(tp.size());
+    if (pt.empty() || tp.empty()) {
+        const double v = pt.empty() && tp.empty() ? std::nan("") : kInf;
+        r.hd = r.hd_percentile = r.assd = v;
+        r.percentile_pred_to_target = r.percentile_target_to_pred = v;
+        r.mean_pred_to_target = r.mean_target_to_pred = v;
+        r.max_pred_to_target = r.max_target_to_pred = v;
+        r.nsd = std::isnan(v) || !o.nsd_tolerance_mm ? std::nan("") : 0.0;
+        return r;
+    }
+    std::vector<double> both = pt;
+    both.insert(both.end(), tp.begin(), tp.end());
+    r.max_pred_to_target = *std::max_element(pt.begin(), pt.end());
+    r.max_target_to_pred = *std::max_element(tp.begin(), tp.end());
+    r.hd = std::max(r.max_pred_to_target, r.max_target_to_pred);
+    r.percentile_pred_to_target = numpy_percentile(pt, o.percentile);
+    r.percentile_target_to_pred = numpy_percentile(tp, o.percentile);
+    switch (o.rule) {
+    case HausdorffRule::Max:
+        r.hd_percentile = std::max(r.percentile_pred_to_target, r.percentile_target_to_pred);
+        break;
+    case HausdorffRule::Pooled: r.hd_percentile = numpy_percentile(both, o.percentile); break;
+    case HausdorffRule::Mean:
+        r.hd_percentile = (r.percentile_pred_to_target + r.percentile_target_to_pred) / 2;
+        break;
+    }
+    r.mean_pred_to_target = mean_of(pt);
+    r.mean_target_to_pred = mean_of(tp);
+    r.assd = mean_of(both);
+    if (o.nsd_tolerance_mm) {
+        const double tau = *o.nsd_tolerance_mm;
+        r.nsd = static_cast<double>(
+                    std::count_if(both.begin(), both.end(), [tau](double x) { return x <= tau; })) /
+                static_cast<double>(both.size());
+    } else {
+        r.nsd = std::nan("");
+    }
+    return r;
 }
 
 SurfaceDistances brute_force(const Case& c, const SurfaceDistanceOptions& o)
