@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <tuple>
 #include <vector>
 
 using namespace masklens;
@@ -358,6 +359,20 @@ void TestSurfaceDistance::percentile_matches_numpy()
     std::vector<double> ties(1000, 2.0);
     ties[999] = 3.0;
     CHECK_VALUE(percentile_linear(ties, 99.95), 2.5005); // position 998.5005
+    // Bit for bit: numpy interpolates as b - (b - a)(1 - t) when t >= 0.5 (its
+    // _lerp), which differs from a + (b - a) t in the last bit for these
+    // (values and results printed by numpy 1.24 with repr).
+    const std::vector<std::tuple<std::vector<double>, double, double>> exact{
+        {{3.418, 5.437, 1.963, 9.961, 2.432}, 95, 9.056199999999999},
+        {{0.82, 9.268, 6.223, 1.167, 1.132}, 95, 8.659},
+        {{3.993, 9.47, 6.489, 5.85, 0.653}, 70, 6.361199999999999},
+    };
+    for (const auto& [values, q, want] : exact) {
+        std::vector<double> v = values;
+        const double got = percentile_linear(v, q);
+        QVERIFY2(got == want,
+                 qPrintable(QString("got %1, numpy %2").arg(got, 0, 'g', 17).arg(want, 0, 'g', 17)));
+    }
 }
 
 void TestSurfaceDistance::references_data()

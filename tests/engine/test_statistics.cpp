@@ -283,6 +283,53 @@ private slots:
         QVERIFY(result.labels.empty());
     }
 
+    // The hard decisions at their boundaries (README: P = p >= threshold,
+    // T = t > 0.5): a prediction exactly at the threshold is positive, a soft
+    // target of exactly 0.5 is negative. Hand-counted over p = {0.5, 0.5, 1,
+    // 0.25, 0.75, 0} and t = {0.5, 1, 0.5, 0.5, 0.5000001, 0}: P = {1, 1, 1,
+    // 0, 1, 0}, T = {0, 1, 0, 0, 1, 0}.
+    void hard_decisions_at_the_threshold_and_at_target_one_half()
+    {
+        const Volume p = make_volume("pred", ScalarType::Float32, shape2d(1, 1, 1, 6),
+                                     std::vector<float>{0.5F, 0.5F, 1.0F, 0.25F, 0.75F, 0.0F});
+        const Volume t = make_volume("target", ScalarType::Float32, shape2d(1, 1, 1, 6),
+                                     std::vector<float>{0.5F, 1.0F, 0.5F, 0.5F, 0.5000001F, 0.0F});
+        const Evaluation result =
+            evaluate(p, t, with_metrics({Metric::Tp, Metric::Fp, Metric::Fn, Metric::Tn, Metric::Dice}));
+        QCOMPARE(result.batch[0], 2.0); // tp: elements 1 and 4
+        QCOMPARE(result.batch[1], 2.0); // fp: elements 0 and 2
+        QCOMPARE(result.batch[2], 0.0); // fn
+        QCOMPARE(result.batch[3], 2.0); // tn: elements 3 and 5
+        QCOMPARE(result.batch[4], 4.0 / 6.0);
+        // The same with a float64 target (another loading path).
+        const Volume t64 = make_volume("target", ScalarType::Float64, shape2d(1, 1, 1, 6),
+                                       std::vector<double>{0.5, 1.0, 0.5, 0.5, 0.5000001, 0.0});
+        const Evaluation exact = evaluate(p, t64, with_metrics({Metric::Tp, Metric::Fp, Metric::Fn}));
+        QCOMPARE(exact.batch[0], 2.0);
+        QCOMPARE(exact.batch[1], 2.0);
+        QCOMPARE(exact.batch[2], 0.0);
+    }
+
+    // The distance masks use the same rule: a prediction exactly at the
+    // threshold is foreground. In a 1 x 6 row the prediction's voxels 0 and 5
+    // (at the threshold) against the target's voxel 0: hd = 5 (voxel 5 to 0),
+    // where an exclusive rule would leave the prediction empty (hd = +inf).
+    void distance_masks_include_the_threshold()
+    {
+        for (const float threshold : {0.5F, 0.25F}) {
+            const Volume p = make_volume("pred", ScalarType::Float32, shape2d(1, 1, 1, 6),
+                                         std::vector<float>{threshold, 0, 0, 0, 0.1F, threshold});
+            const Volume t = make_volume("target", ScalarType::UInt8, shape2d(1, 1, 1, 6),
+                                         std::vector<std::uint8_t>{1, 0, 0, 0, 0, 0});
+            StatisticsOptions options = with_metrics({Metric::Tp, Metric::Hd, Metric::Assd});
+            options.metric.threshold = threshold;
+            const Evaluation result = evaluate(p, t, options);
+            QCOMPARE(result.batch[0], 1.0);
+            QCOMPARE(result.batch[1], 5.0);
+            QCOMPARE(result.batch[2], 5.0 / 3.0); // distances 0, 5 and 0
+        }
+    }
+
     void float16_predictions_are_decoded()
     {
         // 0.5, 1.0, 0.0, 0.25 as IEEE half.
@@ -347,6 +394,25 @@ private slots:
             QCOMPARE(error.file(), std::string("target.nii"));
             QVERIFY2(QString::fromStdString(error.message()).contains("first -1 at [n=0, c=0, h=0, w=1]"),
                      error.what());
+        }
+    }
+
+    // uint64 labels above the supported range (here 70000 and 2^64 - 1) are
+    // refused like negative ones, never read as some other label.
+    void uint64_labels_out_of_range_are_an_error()
+    {
+        const Volume p = make_volume("pred", ScalarType::UInt64, shape2d(1, 1, 1, 4),
+                                     std::vector<std::uint64_t>{0, 1, 2, 1});
+        for (const std::uint64_t big : {std::uint64_t{70000}, ~std::uint64_t{0}}) {
+            const Volume t = make_volume("target.npy", ScalarType::UInt64, shape2d(1, 1, 1, 4),
+                                         std::vector<std::uint64_t>{0, 1, big, 1});
+            try {
+                const Evaluation result = evaluate(p, t, with_metrics({Metric::Dice, Metric::Tp}));
+                QFAIL(qPrintable(QString("no error; labels reported: %1").arg(result.labels.size())));
+            } catch (const Error& error) {
+                QCOMPARE(error.file(), std::string("target.npy"));
+                QVERIFY2(QString::fromStdString(error.message()).contains("65535"), error.what());
+            }
         }
     }
 
@@ -490,6 +556,25 @@ private slots:
         }
         QCOMPARE(pass_predicted, predicted);
         QCOMPARE(pass_both, both);
+        // Each label's one-vs-rest counts by a hand loop: label maps are
+        // compared by value, whatever the threshold (the byte and the wide
+        // path share the binary-chunk shortcut, so comparing them with each
+        // other cannot show a shortcut taken at the wrong threshold).
+        QCOMPARE(bytes.labels.size(), std::size_t{3});
+        for (const BatchLabelResult& result : bytes.labels) {
+            double tp = 0, fp = 0, fn = 0;
+            for (std::size_t i = 0; i < count; ++i) {
+                const bool p = pred8[i] == result.label;
+                const bool t = target8[i] == result.label;
+                tp += p && t;
+                fp += p && !t;
+                fn += !p && t;
+            }
+            const QString where = QString("label %1").arg(result.label);
+            QVERIFY2(result.values[4] == tp, qPrintable(where + " tp"));
+            QVERIFY2(result.values[5] == fp, qPrintable(where + " fp"));
+            QVERIFY2(result.values[6] == fn, qPrintable(where + " fn"));
+        }
     }
 
     void cancel_and_progress()
