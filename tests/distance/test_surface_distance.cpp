@@ -360,12 +360,12 @@ void TestSurfaceDistance::percentile_matches_numpy()
     ties[999] = 3.0;
     CHECK_VALUE(percentile_linear(ties, 99.95), 2.5005); // position 998.5005
     // Bit for bit: numpy interpolates as b - (b - a)(1 - t) when t >= 0.5 (its
-    // _lerp), which differs from a + (b - a) t in the last bit for these
-    // (values and results printed by numpy 1.24 with repr).
+    // _lerp), which differs from a + (b - a) t in the last bit for these inputs
+    // (t = 4 * (q / 100) - floor of it; results printed by numpy 1.24, repr).
     const std::vector<std::tuple<std::vector<double>, double, double>> exact{
-        {{3.418, 5.437, 1.963, 9.961, 2.432}, 95, 9.056199999999999},
-        {{0.82, 9.268, 6.223, 1.167, 1.132}, 95, 8.659},
-        {{3.993, 9.47, 6.489, 5.85, 0.653}, 70, 6.361199999999999},
+        {{3.122, 7.197, 4.55, 0.568, 9.954}, 70, 6.667599999999999},
+        {{3.526, 4.474, 3.716, 5.814, 9.479}, 70, 5.546},
+        {{2.891, 3.06, 2.563, 0.675, 4.229}, 95, 3.9952},
     };
     for (const auto& [values, q, want] : exact) {
         std::vector<double> v = values;
