@@ -38,7 +38,8 @@ Needs a virtual environment with Debian's numpy and nibabel:
     /work/venv-fixtures/bin/python tests/generate_external_fixtures.py
 
 The outputs are committed; tests never run this script (no network, no
-Python needed to run the tests).
+Python needed to run the tests). A rerun gives the same arrays and files
+except the date pynrrd writes in its header comment.
 """
 
 import gzip
