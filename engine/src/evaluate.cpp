@@ -60,6 +60,35 @@ void reduce_over_samples(const std::vector<const MetricValues*>& per_sample,
     }
 }
 
+// The batch and per-label batch values of the metrics `which` selects, again
+// from the per-sample values: for values filled in after derive_evaluation
+// (surface distances, lesion metrics). The same rule as reduce_over_samples.
+void reduce_samples_again(Evaluation& evaluation, bool (*which)(Metric) noexcept)
+{
+    const auto reduce = [&](const auto& values_of, MetricValues& values, std::vector<std::int64_t>& valid) {
+        std::vector<const MetricValues*> per_sample;
+        for (const SampleResult& sample : evaluation.samples) {
+            per_sample.push_back(&values_of(sample));
+        }
+        MetricValues reduced;
+        std::vector<std::int64_t> counted;
+        reduce_over_samples(per_sample, evaluation.metrics, reduced, counted,
+                            evaluation.options.batch_reduction);
+        for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
+            if (which(evaluation.metrics[m])) {
+                values[m] = reduced[m];
+                valid[m] = counted[m];
+            }
+        }
+    };
+    reduce([](const SampleResult& s) -> const MetricValues& { return s.values; }, evaluation.batch,
+           evaluation.batch_valid);
+    for (std::size_t l = 0; l < evaluation.labels.size(); ++l) {
+        reduce([l](const SampleResult& s) -> const MetricValues& { return s.labels[l].values; },
+               evaluation.labels[l].values, evaluation.labels[l].valid);
+    }
+}
+
 } // namespace
 
 double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
@@ -527,31 +556,7 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     }
 
     // Batch values of the distance metrics: means over samples, NaN skipped.
-    const auto mean_over = [&](const auto& value_of, std::size_t m, std::int64_t& valid) {
-        double sum = 0;
-        valid = 0;
-        for (const SampleResult& sample : evaluation.samples) {
-            const double value = value_of(sample)[m];
-            if (!std::isnan(value)) {
-                sum += value;
-                ++valid;
-            }
-        }
-        return evaluation.options.batch_reduction == BatchReduction::Sum && valid > 0 ? sum
-                                                                                      : mean_of(sum, valid);
-    };
-    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
-        if (!is_distance_metric(evaluation.metrics[m])) {
-            continue;
-        }
-        evaluation.batch[m] = mean_over([](const SampleResult& s) -> const MetricValues& { return s.values; },
-                                        m, evaluation.batch_valid[m]);
-        for (std::size_t l = 0; l < evaluation.labels.size(); ++l) {
-            evaluation.labels[l].values[m] =
-                mean_over([l](const SampleResult& s) -> const MetricValues& { return s.labels[l].values; }, m,
-                          evaluation.labels[l].valid[m]);
-        }
-    }
+    reduce_samples_again(evaluation, is_distance_metric);
 }
 
 // Lesion metrics of every sample and label from the connected components of
@@ -622,31 +627,8 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
                     label.values);
         }
     }
-    const auto combine = [&](const auto& value_of, std::size_t m, std::int64_t& valid) {
-        double sum = 0;
-        valid = 0;
-        for (const SampleResult& sample : evaluation.samples) {
-            const double value = value_of(sample)[m];
-            if (!std::isnan(value)) {
-                sum += value;
-                ++valid;
-            }
-        }
-        const bool summed = is_count(evaluation.metrics[m]) || options.batch_reduction == BatchReduction::Sum;
-        return summed && valid > 0 ? sum : mean_of(sum, valid);
-    };
-    for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
-        if (!is_lesion_metric(evaluation.metrics[m])) {
-            continue;
-        }
-        evaluation.batch[m] = combine([](const SampleResult& s) -> const MetricValues& { return s.values; },
-                                      m, evaluation.batch_valid[m]);
-        for (std::size_t l = 0; l < evaluation.labels.size(); ++l) {
-            evaluation.labels[l].values[m] =
-                combine([l](const SampleResult& s) -> const MetricValues& { return s.labels[l].values; }, m,
-                        evaluation.labels[l].valid[m]);
-        }
-    }
+    // Batch values: sums of the counts, means of the rates (NaN skipped).
+    reduce_samples_again(evaluation, is_lesion_metric);
 }
 
 } // namespace
