@@ -1,5 +1,7 @@
 // masklens-cli evaluate-folder and merge, end to end on generated folders,
 // plus the engine's pairing, sharding and summary helpers.
+// Long (over 800 lines) on purpose: one flat list of independent folder-run
+// cases sharing the writers and the reference loader above them.
 #include "masklens/engine/folder.h"
 #include "npy_writer.h"
 
