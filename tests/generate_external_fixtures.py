@@ -50,6 +50,8 @@ import shutil
 import nibabel as nib
 import nrrd
 import numpy as np
+
+from fixture_values import flat_values
 import SimpleITK as sitk
 import tifffile
 
@@ -105,18 +107,6 @@ def values(dtype, shape, seed):
     special = [0.0, 1.0, 0.5, -2.25, 256.0, np.finfo(dtype).max, np.finfo(dtype).tiny, -0.0]
     a[: len(special)] = np.array(special, dtype=dtype)
     return a.reshape(shape)
-
-
-def flat_values(array):
-    out = []
-    for v in np.ascontiguousarray(array).ravel(order="C").tolist():
-        if isinstance(v, bool):
-            out.append("1" if v else "0")
-        elif isinstance(v, int):
-            out.append(str(v))
-        else:
-            out.append(repr(float(v)))
-    return out
 
 
 def geometry(spacing, origin, direction):

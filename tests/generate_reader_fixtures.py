@@ -27,23 +27,12 @@ import zlib
 import nibabel as nib
 import numpy as np
 
+from fixture_values import flat_values
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "data", "readers")
 
 expected = []
-
-
-def flat_values(array):
-    """The elements in C order as exact decimal strings."""
-    out = []
-    for v in np.ascontiguousarray(array).ravel(order="C").tolist():
-        if isinstance(v, bool):
-            out.append("1" if v else "0")
-        elif isinstance(v, int):
-            out.append(str(v))
-        else:
-            out.append(repr(float(v)))
-    return out
 
 
 def torch_shape(dims, layout="auto"):

@@ -31,6 +31,12 @@ bool is_device_error(const Error& error)
     return error.kind() == Error::Kind::Device;
 }
 
+// The note of a fallback (stderr, the app's status bar).
+std::string fallback_note_for(const Error& error)
+{
+    return std::string("the GPU failed (") + error.what() + "); evaluating on the CPU";
+}
+
 } // namespace
 
 Evaluation evaluate_once(const ComputeDevice& device, const Volume& prediction, const Volume& target,
@@ -44,7 +50,7 @@ Evaluation evaluate_once(const ComputeDevice& device, const Volume& prediction, 
                 throw;
             }
             if (fallback) {
-                *fallback = std::string("the GPU failed (") + error.what() + "); evaluating on the CPU";
+                *fallback = fallback_note_for(error);
             }
         }
     }
@@ -96,7 +102,7 @@ Evaluation PairEvaluator::evaluate(const StatisticsOptions& options)
                 }
                 on_cpu_ = true;
                 resident_.reset();
-                fallback_ = std::string("the GPU failed (") + error.what() + "); evaluating on the CPU";
+                fallback_ = fallback_note_for(error);
                 std::fprintf(stderr, "masklens: %s\n", fallback_.c_str());
             }
         }

@@ -17,7 +17,6 @@
 #include "masklens/ui/session_presenter.h"
 #include "masklens/ui/slice_model.h"
 
-#include <QFutureWatcher>
 #include <QObject>
 #include <QString>
 #include <QStringList>

@@ -15,7 +15,6 @@
 #include "masklens/ui/latest_job.h"
 #include "masklens/ui/slice_model.h"
 
-#include <QFutureWatcher>
 #include <QObject>
 #include <QString>
 
