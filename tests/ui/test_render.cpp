@@ -3,7 +3,8 @@
 // baseline image compared with a tolerance (a failing run saves its image).
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
-#include "masklens/ui/views.h"
+#include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_view.h"
 #include "ui_test_support.h"
 
 #include <vtkDataArray.h>

@@ -9,7 +9,8 @@
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/panels.h"
-#include "masklens/ui/views.h"
+#include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_view.h"
 #include "ui_test_support.h"
 
 #include <QApplication>

@@ -5,7 +5,8 @@
 
 #include "masklens/ui/comparison_panel.h"
 #include "masklens/ui/comparison_presenter.h"
-#include "masklens/ui/views.h"
+#include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_view.h"
 
 #include <QCloseEvent>
 #include <QComboBox>

@@ -5,7 +5,8 @@
 #include "main_window_internal.h"
 #include "masklens/ui/about.h"
 #include "masklens/ui/comparison_presenter.h"
-#include "masklens/ui/views.h"
+#include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_view.h"
 
 #include <QAction>
 #include <QFileDialog>

@@ -8,7 +8,8 @@
 #include "masklens/ui/metric_format.h"
 #include "masklens/ui/sample_table.h"
 #include "masklens/ui/slice_chart.h"
-#include "masklens/ui/views.h"
+#include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_view.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -36,6 +36,11 @@ class vtkObject;
 
 namespace masklens::ui {
 
+// Repaint delay of views whose picture changes only by the crosshair (the 3D
+// view, the slice views not stepped): stepping through slices redraws only the
+// stepped view; the others follow once stepping pauses.
+inline constexpr int kDeferredRepaintMs = 120;
+
 class VtkHostWidget : public QWidget {
     Q_OBJECT
 public:
