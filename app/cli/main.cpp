@@ -5,6 +5,7 @@
 #include "command_line.h"
 #include "folder_command.h"
 
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/report.h"
@@ -26,7 +27,7 @@ int run(const std::vector<std::string>& arguments)
         return 0;
     }
     if (parsed.version) {
-        std::cout << "masklens-cli " MASKLENS_VERSION "\n";
+        std::cout << "masklens-cli " << build_info().version << "\n";
         return 0;
     }
     if (parsed.folder) {

@@ -3,6 +3,7 @@
 // several predictions against one target, `--screenshot FILE` renders the window
 // after loading, saves a PNG and exits; `--results FILE` shows the per-case
 // table of a folder evaluation.
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/decision.h"
 #include "masklens/engine/error.h"
 #include "masklens/ui/main_window.h"
@@ -92,7 +93,8 @@ int main(int argc, char** argv)
         if (arg == "-h" || arg == "--help" || arg == "-?" || arg == "--help-all" || arg == "-v" ||
             arg == "--version") {
             QCoreApplication core(argc, argv);
-            QCoreApplication::setApplicationVersion(QStringLiteral(MASKLENS_VERSION));
+            QCoreApplication::setApplicationVersion(
+                QString::fromStdString(std::string(masklens::build_info().version)));
             QCommandLineParser parser;
             configure(parser);
             parser.process(core); // prints and exits
@@ -103,7 +105,8 @@ int main(int argc, char** argv)
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("MaskLens"));
     QCoreApplication::setApplicationName(QStringLiteral("masklens"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(MASKLENS_VERSION));
+    QCoreApplication::setApplicationVersion(
+        QString::fromStdString(std::string(masklens::build_info().version)));
 
     QCommandLineParser parser;
     const Options options = configure(parser);

@@ -1,5 +1,6 @@
 #include "masklens/engine/folder.h"
 
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/report.h"
 
@@ -438,6 +439,7 @@ void write_folder_json(std::ostream& out, const FolderReport& report)
     out << "{\n";
     out << "  \"prediction_dir\": " << json_quote(report.prediction_dir) << ",\n";
     out << "  \"target_dir\": " << json_quote(report.target_dir) << ",\n";
+    out << "  \"masklens\": " << build_info_json() << ",\n";
     out << "  \"options\": " << report.options_json << ",\n";
     if (report.shard) {
         out << "  \"shard\": {\"index\": " << report.shard->index << ", \"count\": " << report.shard->count
@@ -515,7 +517,8 @@ void write_folder_csv(std::ostream& out, const FolderReport& report)
     for (const Metric metric : metrics) {
         out << ',' << metric_name(metric);
     }
-    out << ",error\n";
+    out << ",error," << kBuildCsvHeader << '\n';
+    const std::string build = build_info_csv();
     auto row = [&](const std::string& case_id, const std::string& sample, const std::string& label,
                    const std::string& slice, const std::string& statistic, const std::string& status,
                    const MetricValues* values, PairingMode pairing, bool label_row,
@@ -528,7 +531,7 @@ void write_folder_csv(std::ostream& out, const FolderReport& report)
                 out << csv_value((*values)[m]);
             }
         }
-        out << ',' << csv_field(error) << '\n';
+        out << ',' << csv_field(error) << ',' << build << '\n';
     };
     for (const FolderCase& c : report.cases) {
         if (!c.ok) {
@@ -578,7 +581,7 @@ void write_folder_csv(std::ostream& out, const FolderReport& report)
                 const double values[] = {s.mean, s.std, s.median, s.min, s.max, static_cast<double>(s.valid)};
                 out << (k == 5 ? std::to_string(s.valid) : csv_value(values[k]));
             }
-            out << ",\n";
+            out << ",," << build << '\n';
         }
     };
     summary_rows("", overall_summary(report));

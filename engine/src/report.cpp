@@ -1,5 +1,6 @@
 #include "masklens/engine/report.h"
 
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 
 #include <cerrno>
@@ -156,7 +157,8 @@ std::string csv_number(double value)
 }
 
 void csv_row(std::ostream& out, const Evaluation& evaluation, const std::string& sample,
-             const std::string& label, const std::string& slice, const MetricValues& values, bool label_row)
+             const std::string& label, const std::string& slice, const MetricValues& values, bool label_row,
+             const std::string& build)
 {
     out << sample << ',' << label << ',' << slice;
     for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
@@ -165,7 +167,7 @@ void csv_row(std::ostream& out, const Evaluation& evaluation, const std::string&
             out << csv_number(values[m]);
         }
     }
-    out << '\n';
+    out << ',' << build << '\n';
 }
 
 std::string table_number(double value)
@@ -202,6 +204,7 @@ void write_json(std::ostream& out, const Evaluation& evaluation, const ReportCon
     }
     out << "],\n";
     out << "  \"device\": " << json_quote(context.device) << ",\n";
+    out << "  \"masklens\": " << build_info_json() << ",\n";
     out << "  \"options\": " << context.options_json << ",\n";
     out << "  \"pairing\": " << json_quote(pairing_mode_name(stats.pairing)) << ",\n";
     out << "  \"axis\": " << json_quote(axis_name(stats.axis)) << ",\n";
@@ -256,22 +259,23 @@ void write_csv(std::ostream& out, const Evaluation& evaluation)
     for (const Metric metric : evaluation.metrics) {
         out << ',' << metric_name(metric);
     }
-    out << '\n';
-    csv_row(out, evaluation, "", "", "", evaluation.batch, false);
+    out << ',' << kBuildCsvHeader << '\n';
+    const std::string build = build_info_csv();
+    csv_row(out, evaluation, "", "", "", evaluation.batch, false, build);
     for (const auto& label : evaluation.labels) {
-        csv_row(out, evaluation, "", std::to_string(label.label), "", label.values, true);
+        csv_row(out, evaluation, "", std::to_string(label.label), "", label.values, true, build);
     }
     for (const SampleResult& sample : evaluation.samples) {
         const std::string index = std::to_string(sample.index);
-        csv_row(out, evaluation, index, "", "", sample.values, false);
+        csv_row(out, evaluation, index, "", "", sample.values, false, build);
         for (std::size_t s = 0; s < sample.slices.size(); ++s) {
-            csv_row(out, evaluation, index, "", std::to_string(s), sample.slices[s], false);
+            csv_row(out, evaluation, index, "", std::to_string(s), sample.slices[s], false, build);
         }
         for (const LabelResult& label : sample.labels) {
             const std::string name = std::to_string(label.label);
-            csv_row(out, evaluation, index, name, "", label.values, true);
+            csv_row(out, evaluation, index, name, "", label.values, true, build);
             for (std::size_t s = 0; s < label.slices.size(); ++s) {
-                csv_row(out, evaluation, index, name, std::to_string(s), label.slices[s], true);
+                csv_row(out, evaluation, index, name, std::to_string(s), label.slices[s], true, build);
             }
         }
     }
@@ -284,7 +288,8 @@ void write_table(std::ostream& out, const Evaluation& evaluation, const ReportCo
     out << "target      " << context.target_path << "\n";
     out << "shape       " << stats.shape.to_string() << "  (" << pairing_mode_name(stats.pairing) << ", "
         << stats.slices_per_sample << " slice" << (stats.slices_per_sample == 1 ? "" : "s")
-        << " per sample along " << axis_name(stats.axis) << ", device " << context.device << ")\n\n";
+        << " per sample along " << axis_name(stats.axis) << ", device " << context.device << ")\n";
+    out << "masklens    " << build_info_text() << "\n\n";
     std::size_t width = 10;
     for (const Metric metric : evaluation.metrics) {
         width = std::max(width, metric_name(metric).size() + 2);

@@ -108,12 +108,47 @@ private slots:
                                  "csv", "--metrics", "dice_loss,dice"});
         QCOMPARE(run.exit_code, 0);
         const QStringList lines = run.out.trimmed().split('\n');
-        QCOMPARE(lines.value(0), QString("sample,label,slice,dice_loss,dice"));
+        QCOMPARE(lines.value(0),
+                 QString("sample,label,slice,dice_loss,dice,masklens_version,masklens_build"));
         // batch row, sample row, two slice rows.
         QCOMPARE(lines.size(), 5);
         QVERIFY(lines[1].startsWith(",,,"));
         QVERIFY(lines[2].startsWith("0,,,"));
         QVERIFY(lines[4].startsWith("0,,1,0.0909090"));
+    }
+
+    // Every result names the code that computed it: the version `--version`
+    // prints and the build options, in JSON, on every CSV row and in the table.
+    void results_carry_version_and_build()
+    {
+        const Run version = run_cli({"--version"});
+        QCOMPARE(version.exit_code, 0);
+        QVERIFY(version.out.startsWith("masklens-cli "));
+        const QString expected = version.out.trimmed().mid(QString("masklens-cli ").size());
+        QVERIFY(!expected.isEmpty() && expected.at(0).isDigit());
+
+        const QStringList inputs = {seed("seed_3d_pred.npy"), seed("seed_3d_target.npy")};
+        const Run json = run_cli({"evaluate", inputs[0], inputs[1], "--format", "json", "--metrics", "dice"});
+        QCOMPARE(json.exit_code, 0);
+        const QJsonObject build =
+            QJsonDocument::fromJson(json.out.toUtf8()).object().value("masklens").toObject();
+        QCOMPARE(build.value("version").toString(), expected);
+        QVERIFY(build.value("cuda").isBool());
+        QVERIFY(!build.value("simd").toString().isEmpty());
+
+        const Run csv = run_cli({"evaluate", inputs[0], inputs[1], "--format", "csv", "--metrics", "dice"});
+        QCOMPARE(csv.exit_code, 0);
+        const QStringList lines = csv.out.trimmed().split('\n');
+        QVERIFY(lines.value(0).endsWith(",masklens_version,masklens_build"));
+        const QString cuda = build.value("cuda").toBool() ? "on" : "off";
+        const QString tail = "," + expected + ",cuda=" + cuda + " simd=" + build.value("simd").toString();
+        for (int i = 1; i < lines.size(); ++i) {
+            QVERIFY2(lines[i].endsWith(tail), qPrintable(lines[i]));
+        }
+
+        const Run table = run_cli({"evaluate", inputs[0], inputs[1], "--metrics", "dice"});
+        QCOMPARE(table.exit_code, 0);
+        QVERIFY(table.out.contains("masklens    " + expected + " (CUDA path built: "));
     }
 
     void table_is_the_default()

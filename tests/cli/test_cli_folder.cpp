@@ -264,7 +264,18 @@ private slots:
             run_cli({"evaluate-folder", pred, target, "--metrics", "dice,mse,tp", "--format", "csv"});
         QCOMPARE(csv.exit_code, 1);
         const QStringList lines = QString::fromUtf8(csv.out).trimmed().split('\n');
-        QCOMPARE(lines.value(0), QString("case,sample,label,slice,statistic,status,dice,mse,tp,error"));
+        QCOMPARE(lines.value(0), QString("case,sample,label,slice,statistic,status,dice,mse,tp,error,"
+                                         "masklens_version,masklens_build"));
+        // Every row, the summary rows included, ends with the same two build columns.
+        const QString build_tail = lines.value(1).section(',', -2);
+        QVERIFY(build_tail.contains(",cuda="));
+        QVERIFY(
+            QString::fromUtf8(run_cli({"--version"}).out).trimmed().endsWith(build_tail.section(',', 0, 0)));
+        for (const QString& line : lines.mid(1)) {
+            QVERIFY2(line.endsWith(build_tail), qPrintable(line));
+        }
+        QCOMPARE(report.value("masklens").toObject().value("version").toString(),
+                 build_tail.section(',', 0, 0));
         QVERIFY(!lines.filter(QRegularExpression("^case_c,,,,,error,,,,\"")).isEmpty());
         QVERIFY(!lines.filter(QRegularExpression("^only_target,,,,,unpaired,,,,target only_target.npy"))
                      .isEmpty());
@@ -546,8 +557,8 @@ private slots:
             run_cli({"evaluate-folder", pred, target, "--metrics", "dice", "--per-slice", "--format", "csv"});
         QCOMPARE(csv.exit_code, 0);
         const QString text = QString::fromUtf8(csv.out);
-        QVERIFY(text.contains("\nv,0,,0,,ok,1,\n"));
-        QVERIFY(text.contains("\nv,0,,2,,ok,nan,\n"));
+        QVERIFY(text.contains("\nv,0,,0,,ok,1,,"));
+        QVERIFY(text.contains("\nv,0,,2,,ok,nan,,"));
     }
 
     void shards_merge_into_a_single_run()

@@ -3,6 +3,7 @@
 // re-evaluations, one device evaluation at a time, and the app's "keep the
 // hard metrics" rule. The device is replaced by a resident copy written here
 // (FakeResident) that computes with the CPU pass and counts its calls.
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/evaluate.h"
 #include "masklens/gpu/cuda_statistics.h"
@@ -159,6 +160,10 @@ class TestService : public QObject {
     Q_OBJECT
 
 private slots:
+    // The results' "cuda" build flag (engine, from CMake) names the GPU code
+    // that was actually linked (gpu: the kernels or the stub).
+    void buildInfoAgreesWithTheLinkedGpuPath() { QCOMPARE(build_info().cuda, gpu::cuda_path_built()); }
+
     void cliChoiceFollowsTheDocumentedPolicy()
     {
         const ComputeDevice cpu = choose_compute_device(gpu::DeviceChoice::Cpu, report_with_gpu());

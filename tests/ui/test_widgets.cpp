@@ -2,6 +2,7 @@
 // slice and the panel and chart follow, the chart and the sample table are
 // clickable, the threshold slider changes Dice, a bad file shows the error
 // dialog and keeps the previous state.
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 #include "masklens/gpu/backend.h"
 #include "masklens/gpu/cuda_statistics.h"
@@ -18,6 +19,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFrame>
+#include <QImageReader>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
@@ -43,6 +45,7 @@ private slots:
     void init();
     void cleanup();
     void aboutNamesVersionsAndBuild();
+    void screenshotCarriesVersionAndBuild();
     void keyPressChangesSlice();
     void chartClickMovesSlice();
     void worstButtonJumps();
@@ -100,6 +103,22 @@ void TestWidgets::aboutNamesVersionsAndBuild()
              qPrintable(text));
     QVERIFY(window_->findChild<QAction*>(QStringLiteral("aboutAction")) != nullptr);
     QVERIFY(window_->findChild<QAction*>(QStringLiteral("resetSettingsAction")) != nullptr);
+}
+
+void TestWidgets::screenshotCarriesVersionAndBuild()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("shot.png"));
+    QVERIFY(window_->saveScreenshot(path));
+    QImageReader reader(path); // Qt's PNG decoder reads the text chunks back
+    const QString version = QString::fromStdString(std::string(build_info().version));
+    QVERIFY(!version.isEmpty());
+    QCOMPARE(reader.text(QStringLiteral("Software")), QStringLiteral("MaskLens ") + version);
+    const QString build = reader.text(QStringLiteral("Comment"));
+    QVERIFY2(build.startsWith(version + QStringLiteral(" (CUDA path built: ")), qPrintable(build));
+    QVERIFY2(build.contains(QStringLiteral("SIMD: ")), qPrintable(build));
+    QVERIFY(!reader.read().isNull());
 }
 
 void TestWidgets::keyPressChangesSlice()

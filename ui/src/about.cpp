@@ -1,6 +1,7 @@
 // The About dialog's text (about.h): version, build options, library versions.
 #include "masklens/ui/about.h"
 
+#include "masklens/engine/build_info.h"
 #include "masklens/gpu/cuda_statistics.h"
 #include "masklens/ui/session_presenter.h"
 
@@ -11,33 +12,14 @@
 
 namespace masklens::ui {
 
-namespace {
-
-// The widest vector instruction set the engine was compiled for (-march).
-QString simd_level()
-{
-#if defined(__AVX512F__)
-    return QStringLiteral("AVX-512");
-#elif defined(__AVX2__) && defined(__FMA__)
-    return QStringLiteral("AVX2+FMA");
-#elif defined(__AVX__)
-    return QStringLiteral("AVX");
-#elif defined(__SSE4_2__)
-    return QStringLiteral("SSE4.2");
-#else
-    return QStringLiteral("SSE2");
-#endif
-}
-
-} // namespace
-
 QString about_text()
 {
     QStringList lines;
-    lines << QStringLiteral("MaskLens %1").arg(QStringLiteral(MASKLENS_VERSION));
+    const BuildInfo& build = build_info();
+    lines << QStringLiteral("MaskLens %1").arg(QString::fromStdString(std::string(build.version)));
     lines << QStringLiteral("Build: CUDA path %1, SIMD %2")
                  .arg(gpu::cuda_path_built() ? QStringLiteral("built") : QStringLiteral("not built"),
-                      simd_level());
+                      QString::fromStdString(std::string(build.simd)));
     lines << QStringLiteral("Qt %1, VTK %2, Eigen %3.%4.%5")
                  .arg(QString::fromLatin1(qVersion()), QString::fromLatin1(vtkVersion::GetVTKVersion()))
                  .arg(EIGEN_WORLD_VERSION)

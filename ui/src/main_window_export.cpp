@@ -2,6 +2,7 @@
 #include "masklens/ui/main_window.h"
 
 #include "main_window_internal.h"
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/report.h"
 
@@ -12,10 +13,18 @@
 
 namespace masklens::ui {
 
+// Screenshots carry the code that drew them, as PNG text chunks under the PNG
+// specification's registered keywords: "Software" (name and version) and
+// "Comment" (version and build options).
 bool save_png_atomically(const QImage& image, const QString& path)
 {
+    QImage tagged = image;
+    const BuildInfo& build = build_info();
+    tagged.setText(QStringLiteral("Software"),
+                   QStringLiteral("MaskLens %1").arg(QString::fromStdString(std::string(build.version))));
+    tagged.setText(QStringLiteral("Comment"), QString::fromStdString(build_info_text()));
     QSaveFile file(path);
-    return file.open(QIODevice::WriteOnly) && image.save(&file, "PNG") && file.commit();
+    return file.open(QIODevice::WriteOnly) && tagged.save(&file, "PNG") && file.commit();
 }
 
 bool MainWindow::exportCsv(const QString& path)
