@@ -10,6 +10,7 @@
 #                                programs on the bundled sample
 #
 # Try it on a fresh machine with: sudo apt install ./build/package/masklens_*.deb
+# (scripts/package_install_test.sh does that in a fresh Debian 12 root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/package
@@ -41,6 +42,26 @@ grep -qi "cuda" <<<"$depends" && fail "Depends names CUDA: $depends"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 dpkg-deb -x "$deb" "$stage"
+# Every shared library the installed programs load must come from a package
+# that Depends names (or from libc6, which every system has): a library
+# linked after the packaging rules were written (libdeflate, say) would
+# otherwise install fine here, where it happens to be present, and fail on a
+# fresh machine.
+owner_of() { # the package that installed a library file, with or without the /usr prefix (usrmerge)
+  dpkg -S "$1" 2>/dev/null || dpkg -S "${1#/usr}" 2>/dev/null || dpkg -S "/usr$1" 2>/dev/null || true
+}
+for program in "$stage/usr/bin/masklens" "$stage/usr/bin/masklens-cli"; do
+  for soname in $(objdump -p "$program" | awk '$1 == "NEEDED" {print $2}'); do
+    path=$(ldd "$program" | awk -v name="$soname" '$1 == name {print $3}')
+    [ -n "$path" ] && [ -e "$path" ] || fail "$(basename "$program") needs $soname, which is not found here"
+    owner=$(owner_of "$(readlink -f "$path")" | head -1 | cut -d: -f1)
+    [ -n "$owner" ] || owner=$(owner_of "$path" | head -1 | cut -d: -f1)
+    [ -n "$owner" ] || fail "$(basename "$program") needs $soname ($path), which no installed package provides"
+    [ "$owner" = libc6 ] && continue
+    grep -q "\\b$owner\\b" <<<"$depends" \
+      || fail "$(basename "$program") needs $soname ($owner), but Depends lacks $owner: $depends"
+  done
+done
 cli="$stage/usr/bin/masklens-cli"
 "$cli" --version | grep -q "^masklens-cli $version" || fail "masklens-cli --version: $("$cli" --version)"
 "$stage/usr/bin/masklens" --version | grep -q "$version" || fail "masklens --version"
