@@ -1,32 +1,36 @@
+// The 3D scene: the surfaces SurfaceMeshes holds, placed in the RAS world,
+// with their styles, the legend, the orientation cube, the distance colours,
+// the crosshair and the clipping plane.
 #include "masklens/ui/surface_scene.h"
 
 #include <vtkActor.h>
+#include <vtkAnnotatedCubeActor.h>
+#include <vtkCallbackCommand.h>
 #include <vtkCamera.h>
 #include <vtkCellArray.h>
 #include <vtkColorTransferFunction.h>
-#include <vtkDiscreteFlyingEdges3D.h>
-#include <vtkFloatArray.h>
-#include <vtkImageData.h>
+#include <vtkCommand.h>
+#include <vtkLegendBoxActor.h>
+#include <vtkMatrix4x4.h>
 #include <vtkNew.h>
+#include <vtkPlane.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
 #include <vtkPolyDataMapper.h>
-#include <vtkPolyDataNormals.h>
 #include <vtkProperty.h>
 #include <vtkRenderWindow.h>
 #include <vtkRenderer.h>
 #include <vtkScalarBarActor.h>
 #include <vtkTextProperty.h>
 #include <vtkUnsignedCharArray.h>
-#include <vtkWindowedSincPolyDataFilter.h>
-
-#include "masklens/engine/surface_distance.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 namespace masklens::ui {
 
@@ -53,233 +57,78 @@ void set_colour(vtkActor* actor, const Rgb& colour, double opacity)
     actor->GetProperty()->SetOpacity(opacity);
 }
 
-// Discrete flying edges of `value` -> windowed-sinc smoothing (the label
-// surfaces are voxel staircases) -> normals. Own filters: safe on any thread.
-vtkSmartPointer<vtkPolyData> extract_surface(vtkImageData* image, double value)
-{
-    vtkNew<vtkDiscreteFlyingEdges3D> surface;
-    surface->SetInputData(image);
-    surface->SetValue(0, value);
-    surface->ComputeNormalsOff();
-    surface->ComputeScalarsOff();
-    vtkNew<vtkWindowedSincPolyDataFilter> smooth;
-    smooth->SetInputConnection(surface->GetOutputPort());
-    smooth->SetNumberOfIterations(12);
-    smooth->SetPassBand(0.08);
-    smooth->NormalizeCoordinatesOn();
-    smooth->BoundarySmoothingOff();
-    smooth->NonManifoldSmoothingOn();
-    vtkNew<vtkPolyDataNormals> normals;
-    normals->SetInputConnection(smooth->GetOutputPort());
-    normals->SplittingOff();
-    normals->ConsistencyOn();
-    normals->AutoOrientNormalsOff();
-    normals->Update();
-    auto result = vtkSmartPointer<vtkPolyData>::New();
-    result->ShallowCopy(normals->GetOutput());
-    return result;
-}
+} // namespace
 
-// Per point of `mesh` (physical units), the distance of the nearest voxel
-// with a finite value in `map` (the surface distance map, NaN off the surface).
-void attach_distances(vtkPolyData* mesh, const std::vector<float>& map,
-                      const std::array<std::int64_t, 3>& dims, const std::array<double, 3>& spacing,
-                      double& max_distance)
+namespace {
+
+struct Layer {
+    vtkNew<vtkPolyDataMapper> mapper;
+    vtkNew<vtkActor> actor;
+};
+
+// Legend colours and names of the surfaces.
+constexpr Rgb kLayerColours[kSurfaceLayerCount] = {kTargetColour, kTruePositiveColour, kFalsePositiveColour,
+                                                   kFalseNegativeColour};
+constexpr const char* kLayerNames[kSurfaceLayerCount] = {"Target", "True positive", "False positive",
+                                                         "False negative"};
+
+vtkSmartPointer<vtkPolyData> legend_square()
 {
-    const vtkIdType count = mesh->GetNumberOfPoints();
-    vtkNew<vtkFloatArray> values;
-    values->SetName("distance_mm");
-    values->SetNumberOfTuples(count);
-    const auto at = [&](std::int64_t x, std::int64_t y, std::int64_t z) {
-        if (x < 0 || y < 0 || z < 0 || x >= dims[0] || y >= dims[1] || z >= dims[2]) {
-            return std::numeric_limits<float>::quiet_NaN();
-        }
-        return map[static_cast<std::size_t>((z * dims[1] + y) * dims[0] + x)];
-    };
-    max_distance = 0;
-    for (vtkIdType i = 0; i < count; ++i) {
-        double point[3];
-        mesh->GetPoint(i, point);
-        const double fx = point[0] / spacing[0];
-        const double fy = point[1] / spacing[1];
-        const double fz = point[2] / spacing[2];
-        float best = std::numeric_limits<float>::quiet_NaN();
-        double best_d2 = std::numeric_limits<double>::infinity();
-        // Surface points lie between an inside and an outside voxel (smoothing
-        // moves them a little): look at the 3x3x3 voxels around the nearest one.
-        const auto cx = static_cast<std::int64_t>(std::lround(fx));
-        const auto cy = static_cast<std::int64_t>(std::lround(fy));
-        const auto cz = static_cast<std::int64_t>(std::lround(fz));
-        for (std::int64_t z = cz - 1; z <= cz + 1; ++z) {
-            for (std::int64_t y = cy - 1; y <= cy + 1; ++y) {
-                for (std::int64_t x = cx - 1; x <= cx + 1; ++x) {
-                    const float value = at(x, y, z);
-                    if (std::isnan(value)) {
-                        continue;
-                    }
-                    const double ex = (static_cast<double>(x) - fx) * spacing[0];
-                    const double ey = (static_cast<double>(y) - fy) * spacing[1];
-                    const double ez = (static_cast<double>(z) - fz) * spacing[2];
-                    const double d2 = ex * ex + ey * ey + ez * ez;
-                    if (d2 < best_d2) {
-                        best_d2 = d2;
-                        best = value;
-                    }
-                }
-            }
-        }
-        const float shown = std::isnan(best) ? 0.0F : best;
-        values->SetValue(i, shown);
-        if (std::isfinite(shown)) {
-            max_distance = std::max(max_distance, static_cast<double>(shown));
-        }
-    }
-    mesh->GetPointData()->SetScalars(values);
+    auto square = vtkSmartPointer<vtkPolyData>::New();
+    vtkNew<vtkPoints> points;
+    points->InsertNextPoint(0, 0, 0);
+    points->InsertNextPoint(1, 0, 0);
+    points->InsertNextPoint(1, 1, 0);
+    points->InsertNextPoint(0, 1, 0);
+    vtkNew<vtkCellArray> polys;
+    const vtkIdType ids[4] = {0, 1, 2, 3};
+    polys->InsertNextCell(4, ids);
+    square->SetPoints(points);
+    square->SetPolys(polys);
+    return square;
 }
 
 } // namespace
 
-// ---------------------------------------------------------------------------
-// SurfaceScene
-
-// ---------------------------------------------------------------------------
-// Surfaces
-
-int automatic_surface_step(const Shape& shape)
-{
-    int step = 1;
-    const auto voxels_at = [&](int k) {
-        return ((shape.d + k - 1) / k) * ((shape.h + k - 1) / k) * ((shape.w + k - 1) / k);
-    };
-    while (voxels_at(step) > kSurfaceVoxelBudget) {
-        ++step;
-    }
-    return step;
-}
-
-SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& target, const PairView& view,
-                                   const SurfaceBuildOptions& options, const std::atomic<bool>* cancel)
-{
-    const auto cancelled = [cancel]() { return cancel && cancel->load(); };
-    SurfaceMeshes meshes;
-    const Shape& shape = prediction.shape();
-    const int step = options.step > 0 ? options.step : automatic_surface_step(shape);
-    const std::array<std::int64_t, 3> dims{(shape.w + step - 1) / step, (shape.h + step - 1) / step,
-                                           (shape.d + step - 1) / step};
-    const Geometry& geometry = target.geometry();
-    meshes.step = step;
-    meshes.extent = {shape.w, shape.h, shape.d};
-    meshes.spacing = geometry.spacing;
-    const std::array<double, 3> spacing{geometry.spacing[0] * step, geometry.spacing[1] * step,
-                                        geometry.spacing[2] * step};
-
-    vtkNew<vtkImageData> target_mask;
-    vtkNew<vtkImageData> prediction_mask;
-    vtkNew<vtkImageData> classes; // 0 TN, 1 TP, 2 FP, 3 FN
-    for (vtkImageData* image :
-         {target_mask.GetPointer(), prediction_mask.GetPointer(), classes.GetPointer()}) {
-        image->SetDimensions(static_cast<int>(dims[0]), static_cast<int>(dims[1]), static_cast<int>(dims[2]));
-        image->SetSpacing(spacing[0], spacing[1], spacing[2]);
-        image->SetOrigin(0, 0, 0);
-        image->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
-    }
-    auto* target_values = static_cast<unsigned char*>(target_mask->GetScalarPointer());
-    auto* prediction_values = static_cast<unsigned char*>(prediction_mask->GetScalarPointer());
-    auto* class_values = static_cast<unsigned char*>(classes->GetScalarPointer());
-    // Rows of every step-th voxel along W, classified by the engine's rules.
-    const PairClassifier classifier(prediction, target, view);
-    std::size_t i = 0;
-    for (std::int64_t z = 0; z < dims[2]; ++z) {
-        if (cancelled()) {
-            return {};
-        }
-        for (std::int64_t y = 0; y < dims[1]; ++y, i += static_cast<std::size_t>(dims[0])) {
-            classifier.run((z * step * shape.h + y * step) * shape.w, dims[0], step, prediction_values + i,
-                           target_values + i);
-            for (std::size_t x = i; x < i + static_cast<std::size_t>(dims[0]); ++x) {
-                const bool predicted = prediction_values[x] != 0, hit = target_values[x] != 0;
-                class_values[x] = predicted ? (hit ? 1 : 2) : (hit ? 3 : 0);
-            }
-        }
-    }
-    if (cancelled()) {
-        return {};
-    }
-    meshes.target = extract_surface(target_mask, 1);
-    meshes.prediction = extract_surface(prediction_mask, 1);
-    if (cancelled()) {
-        return {};
-    }
-    meshes.false_positive = extract_surface(classes, 2);
-    meshes.false_negative = extract_surface(classes, 3);
-    if (options.distances && !cancelled()) {
-        MaskGrid grid;
-        grid.d = dims[2];
-        grid.h = dims[1];
-        grid.w = dims[0];
-        grid.spatial_dims = 3;
-        SurfaceDistanceOptions distance;
-        distance.spacing_xyz = spacing;
-        const std::vector<float> map = surface_distance_map(prediction_values, target_values, grid, distance);
-        attach_distances(meshes.prediction, map, dims, spacing, meshes.max_distance);
-        meshes.has_distances = true;
-    }
-    if (cancelled()) {
-        return {};
-    }
-    return meshes;
-}
-
-vtkSmartPointer<vtkPolyData> build_prediction_surface(const Volume& prediction, const Volume& target,
-                                                      const PairView& view, int step,
-                                                      const std::atomic<bool>* cancel)
-{
-    const auto cancelled = [cancel]() { return cancel && cancel->load(); };
-    const Shape& shape = prediction.shape();
-    step = step > 0 ? step : automatic_surface_step(shape);
-    const std::array<std::int64_t, 3> dims{(shape.w + step - 1) / step, (shape.h + step - 1) / step,
-                                           (shape.d + step - 1) / step};
-    const Geometry& geometry = target.geometry();
-    vtkNew<vtkImageData> mask;
-    mask->SetDimensions(static_cast<int>(dims[0]), static_cast<int>(dims[1]), static_cast<int>(dims[2]));
-    mask->SetSpacing(geometry.spacing[0] * step, geometry.spacing[1] * step, geometry.spacing[2] * step);
-    mask->SetOrigin(0, 0, 0);
-    mask->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
-    auto* values = static_cast<unsigned char*>(mask->GetScalarPointer());
-    const PairClassifier classifier(prediction, target, view);
-    std::vector<std::uint8_t> hits(static_cast<std::size_t>(dims[0]));
-    std::size_t i = 0;
-    for (std::int64_t z = 0; z < dims[2]; ++z) {
-        if (cancelled()) {
-            return nullptr;
-        }
-        for (std::int64_t y = 0; y < dims[1]; ++y, i += static_cast<std::size_t>(dims[0])) {
-            classifier.run((z * step * shape.h + y * step) * shape.w, dims[0], step, values + i, hits.data());
-        }
-    }
-    if (cancelled()) {
-        return nullptr;
-    }
-    return extract_surface(mask, 1);
-}
-
 struct SurfaceScene::Pipeline {
-    vtkNew<vtkPolyDataMapper> target_mapper;
-    vtkNew<vtkPolyDataMapper> prediction_mapper;
-    vtkNew<vtkPolyDataMapper> error_mapper;
-    vtkNew<vtkPolyDataMapper> fn_mapper;
-    vtkNew<vtkActor> target_actor;
-    vtkNew<vtkActor> prediction_actor;
-    vtkNew<vtkActor> error_actor;
-    vtkNew<vtkActor> fn_actor;
+    // TP, FP, FN patches (indices 1..3 of SurfaceLayer); target pieces under
+    // each patch and the rest.
+    std::array<Layer, 3> patches;
+    std::array<Layer, 3> target_under;
+    Layer target_rest;
+    std::array<SurfaceStyle, kSurfaceLayerCount> styles{SurfaceStyle{true, 0.25}, SurfaceStyle{},
+                                                        SurfaceStyle{}, SurfaceStyle{}};
     vtkNew<vtkColorTransferFunction> distance_colours;
     vtkNew<vtkScalarBarActor> colour_bar;
     vtkNew<vtkPolyData> cursor;
     vtkNew<vtkPolyDataMapper> cursor_mapper;
     vtkNew<vtkActor> cursor_actor;
+    vtkNew<vtkLegendBoxActor> legend;
+    vtkSmartPointer<vtkPolyData> square = legend_square();
+    std::vector<std::pair<std::string, Rgb>> legend_entries;
+    vtkNew<vtkMatrix4x4> placement;
+    vtkNew<vtkPlane> clip_plane;
+    // The orientation cube: its own renderer in the lower-left corner, turned with the main camera.
+    vtkNew<vtkRenderer> marker_renderer;
+    vtkNew<vtkAnnotatedCubeActor> marker;
+    vtkNew<vtkCallbackCommand> follow_camera;
+    bool decorations = true;
     bool has_data = false;
-    bool show_target = true, show_prediction = true, show_errors = true;
     std::vector<vtkSmartPointer<vtkActor>> comparison_actors;
+    std::vector<std::pair<std::string, Rgb>> comparison_names;
+
+    std::vector<vtkActor*> surfaceActors()
+    {
+        std::vector<vtkActor*> actors;
+        for (Layer* layer : {&patches[0], &patches[1], &patches[2], &target_under[0], &target_under[1],
+                             &target_under[2], &target_rest}) {
+            actors.push_back(layer->actor);
+        }
+        for (const auto& actor : comparison_actors) {
+            actors.push_back(actor);
+        }
+        return actors;
+    }
 };
 
 SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique<Pipeline>())
@@ -289,28 +138,22 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
     window->AddRenderer(renderer_);
     Pipeline& p = *pipeline_;
 
-    const std::pair<vtkActor*, vtkPolyDataMapper*> pairs[] = {{p.target_actor, p.target_mapper},
-                                                              {p.prediction_actor, p.prediction_mapper},
-                                                              {p.error_actor, p.error_mapper},
-                                                              {p.fn_actor, p.fn_mapper}};
-    for (const auto& [actor, mapper] : pairs) {
-        mapper->ScalarVisibilityOff();
-        actor->SetMapper(mapper);
+    for (Layer* layer : {&p.patches[0], &p.patches[1], &p.patches[2], &p.target_under[0], &p.target_under[1],
+                         &p.target_under[2], &p.target_rest}) {
+        layer->mapper->ScalarVisibilityOff();
+        layer->actor->SetMapper(layer->mapper);
+        layer->actor->SetUserMatrix(p.placement);
+        layer->actor->VisibilityOff();
+        renderer_->AddActor(layer->actor);
     }
-    set_colour(p.target_actor, kTargetColour, 0.2);
-    set_colour(p.prediction_actor, kTruePositiveColour, 1.0);
-    set_colour(p.error_actor, kFalsePositiveColour, 1.0);
-    set_colour(p.fn_actor, kFalseNegativeColour, 1.0);
-    // FP/FN surfaces share faces with the prediction surface: draw them in front.
-    vtkMapper::SetResolveCoincidentTopologyToPolygonOffset();
-    p.error_mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(-2.0, -4.0);
-    p.fn_mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(-2.0, -4.0);
-
     // Distance colours: a perceptually ordered ramp (viridis stops), 0 mm dark blue to far yellow.
-    p.prediction_mapper->SetLookupTable(p.distance_colours);
-    p.prediction_mapper->SetColorModeToMapScalars();
-    p.prediction_mapper->SetScalarModeToUsePointData();
-    p.prediction_mapper->UseLookupTableScalarRangeOn();
+    for (int k = 0; k < 2; ++k) { // TP and FP patches
+        vtkPolyDataMapper* mapper = p.patches[static_cast<std::size_t>(k)].mapper;
+        mapper->SetLookupTable(p.distance_colours);
+        mapper->SetColorModeToMapScalars();
+        mapper->SetScalarModeToUsePointData();
+        mapper->UseLookupTableScalarRangeOn();
+    }
     p.colour_bar->SetLookupTable(p.distance_colours);
     p.colour_bar->SetTitle("mm to target");
     p.colour_bar->SetNumberOfLabels(5);
@@ -326,18 +169,63 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
 
     p.cursor_mapper->SetInputData(p.cursor);
     p.cursor_actor->SetMapper(p.cursor_mapper);
+    p.cursor_actor->SetUserMatrix(p.placement);
     p.cursor_actor->GetProperty()->SetColor(0.95, 0.95, 0.95);
     p.cursor_actor->GetProperty()->LightingOff();
+    p.cursor_actor->VisibilityOff();
+    renderer_->AddActor(p.cursor_actor);
 
-    for (vtkActor* actor :
-         {p.error_actor.GetPointer(), p.fn_actor.GetPointer(), p.prediction_actor.GetPointer(),
-          p.target_actor.GetPointer(), p.cursor_actor.GetPointer()}) {
-        actor->VisibilityOff();
-        renderer_->AddActor(actor);
+    // Legend: upper left, a swatch and a name per visible surface.
+    p.legend->SetPosition(0.01, 0.80);
+    p.legend->SetPosition2(0.30, 0.19);
+    p.legend->BorderOff();
+    p.legend->SetPadding(2);
+    p.legend->GetEntryTextProperty()->SetFontSize(12);
+    p.legend->GetEntryTextProperty()->SetColor(0.92, 0.92, 0.92);
+    p.legend->VisibilityOff();
+    renderer_->AddViewProp(p.legend);
+
+    // Orientation cube in RAS: the scene's world is RAS+ (setPlacement).
+    p.marker->SetXPlusFaceText("R");
+    p.marker->SetXMinusFaceText("L");
+    p.marker->SetYPlusFaceText("A");
+    p.marker->SetYMinusFaceText("P");
+    p.marker->SetZPlusFaceText("S");
+    p.marker->SetZMinusFaceText("I");
+    p.marker->SetFaceTextScale(0.65);
+    p.marker->GetCubeProperty()->SetColor(0.35, 0.35, 0.4);
+    p.marker->GetTextEdgesProperty()->SetColor(0.9, 0.9, 0.9);
+    p.marker->GetTextEdgesProperty()->SetLineWidth(1);
+    for (vtkProperty* face : {p.marker->GetXPlusFaceProperty(), p.marker->GetXMinusFaceProperty(),
+                              p.marker->GetYPlusFaceProperty(), p.marker->GetYMinusFaceProperty(),
+                              p.marker->GetZPlusFaceProperty(), p.marker->GetZMinusFaceProperty()}) {
+        face->SetColor(1, 1, 1);
     }
+    p.marker_renderer->AddViewProp(p.marker);
+    p.marker_renderer->SetViewport(0.0, 0.0, 0.16, 0.16);
+    p.marker_renderer->SetLayer(1);
+    p.marker_renderer->InteractiveOff();
+    window->SetNumberOfLayers(std::max(2, window->GetNumberOfLayers()));
+    window->AddRenderer(p.marker_renderer);
+    p.follow_camera->SetClientData(this);
+    p.follow_camera->SetCallback([](vtkObject*, unsigned long, void* client, void*) {
+        auto* scene = static_cast<SurfaceScene*>(client);
+        vtkCamera* main = scene->renderer_->GetActiveCamera();
+        vtkCamera* camera = scene->pipeline_->marker_renderer->GetActiveCamera();
+        double direction[3];
+        main->GetDirectionOfProjection(direction);
+        camera->SetFocalPoint(0, 0, 0);
+        camera->SetPosition(-direction[0] * 5, -direction[1] * 5, -direction[2] * 5);
+        camera->SetViewUp(main->GetViewUp());
+        scene->pipeline_->marker_renderer->ResetCamera();
+    });
+    renderer_->AddObserver(vtkCommand::StartEvent, p.follow_camera);
 }
 
-SurfaceScene::~SurfaceScene() = default;
+SurfaceScene::~SurfaceScene()
+{
+    renderer_->RemoveObserver(pipeline_->follow_camera);
+}
 
 vtkRenderer* SurfaceScene::renderer() const
 {
@@ -347,7 +235,14 @@ vtkRenderer* SurfaceScene::renderer() const
 void SurfaceScene::setVolumes(const Volume& prediction, const Volume& target, const PairView& view,
                               const SurfaceBuildOptions& options)
 {
+    setPlacement(target.geometry(), world_frame_of(target));
     setMeshes(build_surface_meshes(prediction, target, view, options));
+}
+
+void SurfaceScene::setPlacement(const Geometry& geometry, WorldFrame frame)
+{
+    pipeline_->placement->DeepCopy(ras_from_grid(geometry, frame).data());
+    applyCursorClip();
 }
 
 void SurfaceScene::setMeshes(const SurfaceMeshes& meshes)
@@ -359,13 +254,15 @@ void SurfaceScene::setMeshes(const SurfaceMeshes& meshes)
     meshes_ = meshes;
     spacing_ = meshes.spacing;
     extent_ = meshes.extent;
-    p.target_mapper->SetInputData(meshes.target);
-    p.prediction_mapper->SetInputData(meshes.prediction);
-    p.error_mapper->SetInputData(meshes.false_positive);
-    p.fn_mapper->SetInputData(meshes.false_negative);
+    p.patches[0].mapper->SetInputData(meshes.true_positive);
+    p.patches[1].mapper->SetInputData(meshes.false_positive);
+    p.patches[2].mapper->SetInputData(meshes.false_negative);
+    for (std::size_t k = 0; k < 3; ++k) {
+        p.target_under[k].mapper->SetInputData(meshes.target_under[k]);
+    }
+    p.target_rest.mapper->SetInputData(meshes.target_rest);
     const bool first = !p.has_data;
     p.has_data = true;
-    setVisible(p.show_target, p.show_prediction, p.show_errors);
     p.cursor_actor->VisibilityOn();
     applyDistanceColouring();
     if (first) {
@@ -378,22 +275,33 @@ void SurfaceScene::clear()
     Pipeline& p = *pipeline_;
     p.has_data = false;
     meshes_ = {};
-    for (vtkActor* actor :
-         {p.error_actor.GetPointer(), p.fn_actor.GetPointer(), p.prediction_actor.GetPointer(),
-          p.target_actor.GetPointer(), p.cursor_actor.GetPointer()}) {
-        actor->VisibilityOff();
-    }
-    p.colour_bar->VisibilityOff();
     for (const auto& actor : p.comparison_actors) {
         renderer_->RemoveActor(actor);
     }
     p.comparison_actors.clear();
+    p.comparison_names.clear();
+    p.cursor_actor->VisibilityOff();
+    applyDistanceColouring();
 }
 
 void SurfaceScene::setDistanceColouring(bool on)
 {
     distance_colouring_ = on;
     applyDistanceColouring();
+}
+
+void SurfaceScene::setDistanceRange(std::optional<double> top_mm)
+{
+    distance_top_ = top_mm && std::isfinite(*top_mm) && *top_mm > 0 ? top_mm : std::nullopt;
+    applyDistanceColouring();
+}
+
+double SurfaceScene::distanceRangeTop() const
+{
+    if (distance_top_) {
+        return *distance_top_;
+    }
+    return std::max(meshes_.p95_distance, 1.0);
 }
 
 bool SurfaceScene::distanceColourShown() const
@@ -406,12 +314,19 @@ void SurfaceScene::applyDistanceColouring()
     Pipeline& p = *pipeline_;
     const bool shown =
         distance_colouring_ && p.has_data && meshes_.has_distances && p.comparison_actors.empty();
-    p.prediction_mapper->SetScalarVisibility(shown);
-    // The FP surface covers the prediction surface where it is off: hide it while colouring.
-    p.error_actor->SetVisibility(p.show_errors && p.has_data && !shown && p.comparison_actors.empty());
+    for (int k = 0; k < 2; ++k) {
+        Layer& layer = p.patches[static_cast<std::size_t>(k)];
+        layer.mapper->SetScalarVisibility(shown);
+        const Rgb colour = kLayerColours[k + 1];
+        if (shown) {
+            layer.actor->GetProperty()->SetColor(1, 1, 1);
+        } else {
+            layer.actor->GetProperty()->SetColor(colour.r / 255.0, colour.g / 255.0, colour.b / 255.0);
+        }
+    }
     p.colour_bar->SetVisibility(shown);
     if (shown) {
-        const double top = std::max(meshes_.max_distance, 1.0);
+        const double top = distanceRangeTop();
         static constexpr double kStops[][3] = {{0.267, 0.005, 0.329},
                                                {0.230, 0.322, 0.546},
                                                {0.128, 0.567, 0.551},
@@ -422,23 +337,101 @@ void SurfaceScene::applyDistanceColouring()
             p.distance_colours->AddRGBPoint(top * i / 4.0, kStops[i][0], kStops[i][1], kStops[i][2]);
         }
         p.distance_colours->ClampingOn();
-        p.prediction_actor->GetProperty()->SetColor(1, 1, 1);
-    } else {
-        set_colour(p.prediction_actor, kTruePositiveColour, 1.0);
+        p.colour_bar->SetTitle(meshes_.max_distance > top ? "mm to target (clamped)" : "mm to target");
     }
+    applyVisibility();
 }
 
-void SurfaceScene::setVisible(bool target, bool prediction, bool errors)
+void SurfaceScene::setSurfaceStyle(SurfaceLayer layer, const SurfaceStyle& style)
+{
+    SurfaceStyle clean = style;
+    clean.opacity = std::clamp(style.opacity, 0.0, 1.0);
+    pipeline_->styles[static_cast<std::size_t>(layer)] = clean;
+    applyVisibility();
+}
+
+SurfaceStyle SurfaceScene::surfaceStyle(SurfaceLayer layer) const
+{
+    return pipeline_->styles[static_cast<std::size_t>(layer)];
+}
+
+void SurfaceScene::applyVisibility()
 {
     Pipeline& p = *pipeline_;
-    p.show_target = target;
-    p.show_prediction = prediction;
-    p.show_errors = errors;
-    const bool own = p.comparison_actors.empty(); // comparison surfaces replace the prediction's
-    p.target_actor->SetVisibility(target && p.has_data);
-    p.prediction_actor->SetVisibility(prediction && p.has_data && own);
-    p.error_actor->SetVisibility(errors && p.has_data && own);
-    p.fn_actor->SetVisibility(errors && p.has_data && own);
+    const bool own = p.comparison_actors.empty(); // comparison surfaces replace the patches
+    const SurfaceStyle& target = p.styles[0];
+    std::array<bool, 3> patch_shown{};
+    for (std::size_t k = 0; k < 3; ++k) {
+        const SurfaceStyle& style = p.styles[k + 1];
+        patch_shown[k] = p.has_data && own && style.visible;
+        p.patches[k].actor->SetVisibility(patch_shown[k]);
+        p.patches[k].actor->GetProperty()->SetOpacity(style.opacity);
+        // A target piece is drawn only where no patch lies on it (no z-fighting).
+        p.target_under[k].actor->SetVisibility(p.has_data && target.visible && !patch_shown[k]);
+        p.target_under[k].actor->GetProperty()->SetOpacity(target.opacity);
+        const Rgb c = kTargetColour;
+        p.target_under[k].actor->GetProperty()->SetColor(c.r / 255.0, c.g / 255.0, c.b / 255.0);
+    }
+    p.target_rest.actor->SetVisibility(p.has_data && target.visible);
+    p.target_rest.actor->GetProperty()->SetOpacity(target.opacity);
+    p.target_rest.actor->GetProperty()->SetColor(kTargetColour.r / 255.0, kTargetColour.g / 255.0,
+                                                 kTargetColour.b / 255.0);
+    updateLegend();
+}
+
+void SurfaceScene::updateLegend()
+{
+    Pipeline& p = *pipeline_;
+    p.legend_entries.clear();
+    if (p.has_data) {
+        if (p.styles[0].visible && meshes_.target && meshes_.target->GetNumberOfPolys() > 0) {
+            p.legend_entries.emplace_back(kLayerNames[0], kLayerColours[0]);
+        }
+        if (!p.comparison_actors.empty()) {
+            for (const auto& entry : p.comparison_names) {
+                p.legend_entries.push_back(entry);
+            }
+        } else {
+            const bool distances = distanceColourShown();
+            const vtkSmartPointer<vtkPolyData> parts[3] = {meshes_.true_positive, meshes_.false_positive,
+                                                           meshes_.false_negative};
+            for (std::size_t k = 0; k < 3; ++k) {
+                if (!p.styles[k + 1].visible || !parts[k] || parts[k]->GetNumberOfPolys() == 0) {
+                    continue;
+                }
+                if (distances && k < 2) {
+                    continue; // coloured by distance: the colour bar explains them
+                }
+                p.legend_entries.emplace_back(kLayerNames[k + 1], kLayerColours[k + 1]);
+            }
+            if (distances) {
+                p.legend_entries.emplace_back("Prediction: mm to target", Rgb{0x80, 0x80, 0x80});
+            }
+        }
+    }
+    p.legend->SetNumberOfEntries(static_cast<int>(p.legend_entries.size()));
+    for (std::size_t i = 0; i < p.legend_entries.size(); ++i) {
+        const Rgb& c = p.legend_entries[i].second;
+        double colour[3] = {c.r / 255.0, c.g / 255.0, c.b / 255.0};
+        p.legend->SetEntry(static_cast<int>(i), p.square, p.legend_entries[i].first.c_str(), colour);
+    }
+    // Height follows the entries, so the text keeps one size.
+    const double height = std::min(0.06 * static_cast<double>(p.legend_entries.size()), 0.5);
+    p.legend->SetPosition(0.01, 0.99 - height);
+    p.legend->SetPosition2(0.32, height);
+    p.legend->SetVisibility(p.decorations && !p.legend_entries.empty());
+    p.marker_renderer->SetDraw(p.decorations);
+}
+
+std::vector<std::pair<std::string, Rgb>> SurfaceScene::legendEntries() const
+{
+    return pipeline_->legend_entries;
+}
+
+void SurfaceScene::setDecorationsVisible(bool on)
+{
+    pipeline_->decorations = on;
+    updateLegend();
 }
 
 void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces)
@@ -448,6 +441,8 @@ void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& sur
         renderer_->RemoveActor(actor);
     }
     p.comparison_actors.clear();
+    p.comparison_names.clear();
+    int index = 0;
     for (const ColouredSurface& surface : surfaces) {
         if (!surface.mesh) {
             continue;
@@ -455,14 +450,22 @@ void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& sur
         vtkNew<vtkPolyDataMapper> mapper;
         mapper->SetInputData(surface.mesh);
         mapper->ScalarVisibilityOff();
+        // Where predictions agree their surfaces coincide: a fixed depth offset
+        // per entry makes the later entry win everywhere instead of stripes.
+        mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(0.0, -4.0 * index);
         auto actor = vtkSmartPointer<vtkActor>::New();
         actor->SetMapper(mapper);
+        actor->SetUserMatrix(p.placement);
         // Overlapping surfaces: each a little translucent when several are shown.
         set_colour(actor, surface.colour, surfaces.size() > 1 ? 0.75 : 1.0);
+        if (clip_) {
+            mapper->AddClippingPlane(p.clip_plane);
+        }
         renderer_->AddActor(actor);
         p.comparison_actors.push_back(actor);
+        p.comparison_names.emplace_back(surface.name, surface.colour);
+        ++index;
     }
-    setVisible(p.show_target, p.show_prediction, p.show_errors);
     applyDistanceColouring();
 }
 
@@ -473,6 +476,7 @@ int SurfaceScene::comparisonSurfaceCount() const
 
 void SurfaceScene::setCursor(const Voxel& voxel)
 {
+    cursor_ = voxel;
     const double x = static_cast<double>(voxel.w) * spacing_[0];
     const double y = static_cast<double>(voxel.h) * spacing_[1];
     const double z = static_cast<double>(voxel.d) * spacing_[2];
@@ -480,19 +484,65 @@ void SurfaceScene::setCursor(const Voxel& voxel)
     const double y1 = static_cast<double>(extent_[1] - 1) * spacing_[1];
     const double z1 = static_cast<double>(extent_[2] - 1) * spacing_[2];
     set_lines(pipeline_->cursor, {{0, y, z}, {x1, y, z}, {x, 0, z}, {x, y1, z}, {x, y, 0}, {x, y, z1}});
+    if (clip_) {
+        applyCursorClip();
+    }
+}
+
+void SurfaceScene::setClipAtCursor(bool on)
+{
+    clip_ = on;
+    applyCursorClip();
+}
+
+void SurfaceScene::applyCursorClip()
+{
+    Pipeline& p = *pipeline_;
+    // The plane of the cursor's axial slice, in the world: it passes through
+    // the crosshair and faces along -D (the part at lower D is kept).
+    const double local[4] = {0, 0, static_cast<double>(cursor_.d) * spacing_[2] + 0.5 * spacing_[2], 1};
+    double world[4];
+    p.placement->MultiplyPoint(local, world);
+    double normal[3] = {-p.placement->GetElement(0, 2), -p.placement->GetElement(1, 2),
+                        -p.placement->GetElement(2, 2)};
+    p.clip_plane->SetOrigin(world[0], world[1], world[2]);
+    p.clip_plane->SetNormal(normal);
+    for (vtkActor* actor : p.surfaceActors()) {
+        vtkMapper* mapper = actor->GetMapper();
+        mapper->RemoveAllClippingPlanes();
+        if (clip_) {
+            mapper->AddClippingPlane(p.clip_plane);
+        }
+    }
 }
 
 void SurfaceScene::resetCamera()
 {
+    // The grid's corners in the (RAS) world.
     const double x1 = static_cast<double>(extent_[0] - 1) * spacing_[0];
     const double y1 = static_cast<double>(extent_[1] - 1) * spacing_[1];
     const double z1 = static_cast<double>(extent_[2] - 1) * spacing_[2];
+    double bounds[6] = {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+    for (int corner = 0; corner < 8; ++corner) {
+        const double local[4] = {(corner & 1) ? x1 : 0, (corner & 2) ? y1 : 0, (corner & 4) ? z1 : 0, 1};
+        double world[4];
+        pipeline_->placement->MultiplyPoint(local, world);
+        for (int a = 0; a < 3; ++a) {
+            bounds[2 * a] = std::min(bounds[2 * a], world[a]);
+            bounds[2 * a + 1] = std::max(bounds[2 * a + 1], world[a]);
+        }
+    }
+    const double cx = (bounds[0] + bounds[1]) / 2, cy = (bounds[2] + bounds[3]) / 2,
+                 cz = (bounds[4] + bounds[5]) / 2;
+    const double size = std::max({bounds[1] - bounds[0], bounds[3] - bounds[2], bounds[5] - bounds[4], 1e-6});
     vtkCamera* camera = renderer_->GetActiveCamera();
-    camera->SetFocalPoint(x1 / 2, y1 / 2, z1 / 2);
-    // Looking from the front (-y), head (+z) up, slightly from the side.
-    camera->SetPosition(x1 / 2 + 0.6 * x1, y1 / 2 - 2.5 * std::max({x1, y1, z1}), z1 / 2 + 0.4 * z1);
+    camera->SetFocalPoint(cx, cy, cz);
+    // From the front (anterior, +y in RAS), head (+z) up, a little from the
+    // patient's right and above: the patient's right is on the screen's left.
+    camera->SetPosition(cx + 0.6 * size, cy + 2.5 * size, cz + 0.4 * size);
     camera->SetViewUp(0, 0, 1);
-    const double bounds[6] = {0, x1, 0, y1, 0, z1};
     renderer_->ResetCamera(bounds);
     camera->Zoom(1.4);
 }

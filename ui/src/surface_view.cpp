@@ -164,6 +164,7 @@ void SurfaceView::finishBuild()
     const std::shared_ptr<SurfaceMeshes> meshes = watcher_->result();
     const bool current = building_key_ == currentKey() && !cancel_->load();
     if (current && meshes && meshes->target) {
+        scene_->setPlacement(presenter_->target()->geometry(), world_frame_of(*presenter_->target()));
         scene_->setMeshes(*meshes);
         shown_ = building_key_;
         scene_->setCursor(presenter_->cursor());
@@ -258,14 +259,16 @@ void SurfaceView::refreshComparison()
     }
     std::vector<std::pair<std::shared_ptr<const Volume>, PairView>> inputs;
     std::vector<Rgb> colours;
+    std::vector<std::string> names;
     for (const int entry : wanted.entries) {
         inputs.emplace_back(comparison_->predictionShared(entry), comparison_->pairView(entry));
         colours.push_back(comparison_colour(entry));
+        names.push_back(comparison_->name(entry).toStdString());
     }
     const std::shared_ptr<const Volume> target = presenter_->dataset().target;
     comparison_cancel_ = std::make_shared<std::atomic<bool>>(false);
     auto cancel = comparison_cancel_;
-    auto build = [inputs, colours, target, cancel]() {
+    auto build = [inputs, colours, names, target, cancel]() {
         std::vector<ColouredSurface> surfaces;
         for (std::size_t i = 0; i < inputs.size(); ++i) {
             auto mesh =
@@ -273,7 +276,7 @@ void SurfaceView::refreshComparison()
             if (!mesh) {
                 return std::vector<ColouredSurface>{};
             }
-            surfaces.push_back({mesh, colours[i]});
+            surfaces.push_back({mesh, colours[i], names[i]});
         }
         return surfaces;
     };

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 class vtkActor;
@@ -42,17 +44,35 @@ struct SurfaceBuildOptions {
 inline constexpr std::int64_t kSurfaceVoxelBudget = std::int64_t{256} * 256 * 256;
 int automatic_surface_step(const Shape& shape);
 
-// The meshes of one sample (smoothed, with normals), in physical units (index x spacing).
+// The meshes of one sample (smoothed, with normals), in the grid's physical
+// frame (index x spacing, mm; the scene places them in the world with the
+// volume's origin and direction). The masks are padded by one empty voxel
+// before extraction, so a mask touching the volume's edge gives a closed surface.
+//
+// Coincident surfaces (target and prediction agree; an error region's face on
+// the prediction's surface) are never drawn twice: every face of the
+// prediction surface belongs to exactly one patch, TP (inside voxel a true
+// positive) or FP (a false positive); the FN patch is the missed region's
+// surface where it borders a true negative; the target surface is split by
+// which patch covers each face (target_under) and what is left (target_rest,
+// the faces between TP and FP voxels, inside the prediction). The scene hides a
+// target piece while the patch covering it is shown, so no two visible faces
+// share a place and there is no z-fighting at any volume size.
 struct SurfaceMeshes {
-    vtkSmartPointer<vtkPolyData> target, prediction, false_positive, false_negative;
+    vtkSmartPointer<vtkPolyData> target, prediction; // whole surfaces (distances: prediction's point data)
+    vtkSmartPointer<vtkPolyData> true_positive, false_positive, false_negative; // disjoint patches
+    // Target faces covered by the TP, FP and FN patches, and the rest.
+    std::array<vtkSmartPointer<vtkPolyData>, 3> target_under;
+    vtkSmartPointer<vtkPolyData> target_rest;
     std::array<double, 3> spacing{1, 1, 1};      // mm per voxel of the source grid (x, y, z)
     std::array<std::int64_t, 3> extent{1, 1, 1}; // w, h, d of the source grid
     int step = 1;
     bool has_distances = false;
     double max_distance = 0; // largest finite distance on the prediction surface (mm)
+    double p95_distance = 0; // 95th percentile of the prediction surface's point distances (mm)
 };
 
-// Builds the four surfaces from the voxels classified as in the slice views.
+// Builds the surfaces from the voxels classified as in the slice views.
 // Thread-safe (own VTK objects): run it off the UI thread. Returns an empty
 // result (null meshes) when `cancel` is set.
 SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& target, const PairView& view,
@@ -68,11 +88,34 @@ vtkSmartPointer<vtkPolyData> build_prediction_surface(const Volume& prediction, 
 struct ColouredSurface {
     vtkSmartPointer<vtkPolyData> mesh;
     Rgb colour;
+    std::string name; // legend text
 };
 
-// Surfaces of one sample in 3D: target (translucent), thresholded prediction,
-// false positives and false negatives, plus the crosshair position. Optionally
-// the prediction surface is coloured by its distance to the target surface,
+// The surfaces one can show, hide and make translucent.
+enum class SurfaceLayer { Target, TruePositive, FalsePositive, FalseNegative };
+inline constexpr int kSurfaceLayerCount = 4;
+struct SurfaceStyle {
+    bool visible = true;
+    double opacity = 1.0; // 0..1
+    bool operator==(const SurfaceStyle& other) const noexcept = default;
+};
+
+// Patient directions of a world frame's axes: for each of x, y, z the letter
+// its + end points to ("R"/"L", "A"/"P", "S"/"I") and the - end's letter.
+// NIfTI worlds are RAS+, ITK / NRRD / MetaImage / DICOM worlds LPS+.
+enum class WorldFrame { Ras, Lps };
+// The frame a volume's geometry is in, from its file's format (NRRD,
+// MetaImage: LPS; anything else: RAS, NIfTI's).
+WorldFrame world_frame_of(const Volume& volume);
+// The 4x4 row-major matrix taking the meshes' frame (index x spacing, mm) to
+// RAS+ mm: origin + direction, with x and y negated for an LPS world.
+std::array<double, 16> ras_from_grid(const Geometry& geometry, WorldFrame frame);
+
+// Surfaces of one sample in 3D, in RAS+ world coordinates (patient right is
+// +x, anterior +y, superior +z), seen from the front by default: target
+// (translucent), the TP / FP / FN patches, the crosshair, a legend, an
+// orientation cube (R/L, A/P, S/I) in the lower-left corner. Optionally the
+// prediction patches are coloured by their distance to the target surface,
 // with a colour bar.
 class SurfaceScene {
 public:
@@ -87,33 +130,54 @@ public:
     // Shows meshes built elsewhere (e.g. on a worker thread).
     void setMeshes(const SurfaceMeshes& meshes);
     const SurfaceMeshes& meshes() const noexcept { return meshes_; }
+    // Where the grid lies in the patient (volume's geometry and its frame).
+    void setPlacement(const Geometry& geometry, WorldFrame frame);
     void clear();
-    // Colours the prediction surface by distance (when the meshes carry it) and shows the colour bar.
+    // Colours the prediction patches by distance (when the meshes carry it) and shows the colour bar.
     void setDistanceColouring(bool on);
     bool distanceColouring() const noexcept { return distance_colouring_; }
     bool distanceColourShown() const;
+    // Top of the distance colour range in mm; std::nullopt: the meshes' 95th
+    // percentile (at least 1 mm). Colours are clamped above it.
+    void setDistanceRange(std::optional<double> top_mm);
+    double distanceRangeTop() const;
     void setCursor(const Voxel& voxel);
     void resetCamera();
-    // Visibility of the four surfaces.
-    void setVisible(bool target, bool prediction, bool errors);
+    void setSurfaceStyle(SurfaceLayer layer, const SurfaceStyle& style);
+    SurfaceStyle surfaceStyle(SurfaceLayer layer) const;
+    // Clips every surface at the cursor's axial slice (the part at higher D
+    // than the crosshair is cut away), so the inside shows.
+    void setClipAtCursor(bool on);
+    bool clipAtCursor() const noexcept { return clip_; }
     // Several predictions' surfaces, each in its colour, instead of the
     // prediction and error surfaces (empty: back to those).
     void setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces);
     int comparisonSurfaceCount() const;
+    // The legend's entries (visible surfaces, in order) and whether the
+    // legend and orientation cube are drawn (tests, screenshots).
+    std::vector<std::pair<std::string, Rgb>> legendEntries() const;
+    void setDecorationsVisible(bool on);
 
     vtkRenderer* renderer() const;
-    // Triangles of each surface (tests).
+    // Triangles of each surface (tests): target, prediction, FP + FN patches.
     std::array<long long, 3> triangleCounts() const;
 
 private:
     struct Pipeline;
     void applyDistanceColouring();
+    void applyVisibility();
+    void applyCursorClip();
+    void updateLegend();
     vtkSmartPointer<vtkRenderer> renderer_;
     std::unique_ptr<Pipeline> pipeline_;
     SurfaceMeshes meshes_;
     bool distance_colouring_ = false;
+    std::optional<double> distance_top_;
+    bool clip_ = false;
+    Voxel cursor_;
     std::array<double, 3> spacing_{1, 1, 1};
     std::array<std::int64_t, 3> extent_{1, 1, 1}; // w, h, d
+    std::array<double, 16> placement_{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
 };
 
 } // namespace masklens::ui
