@@ -1,5 +1,6 @@
 #include "masklens/ui/slice_chart.h"
 
+#include "masklens/ui/chart_axis.h"
 #include "masklens/ui/metric_format.h"
 
 #include <QChart>
@@ -28,7 +29,21 @@ SliceChart::SliceChart(SessionPresenter* presenter, QWidget* parent)
     marker_ = new QScatterSeries(chart);
     marker_->setMarkerSize(10);
     marker_->setColor(QColor(0xD5, 0x5E, 0x00));
+    infinite_ = new QScatterSeries(chart);
+    infinite_->setName(tr("∞ (one mask empty)"));
+    infinite_->setMarkerShape(QScatterSeries::MarkerShapeTriangle);
+    infinite_->setMarkerSize(9);
+    infinite_->setColor(QColor(0xC0, 0x1C, 0x28));
+    infinite_->setBorderColor(QColor(0xC0, 0x1C, 0x28));
+    undefined_ = new QScatterSeries(chart);
+    undefined_->setName(tr("undefined"));
+    undefined_->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
+    undefined_->setMarkerSize(7);
+    undefined_->setColor(QColor(0, 0, 0, 0));
+    undefined_->setBorderColor(QColor(0x80, 0x80, 0x80));
     chart->addSeries(line_);
+    chart->addSeries(infinite_);
+    chart->addSeries(undefined_);
     chart->addSeries(marker_);
     x_axis_ = new QValueAxis(chart);
     y_axis_ = new QValueAxis(chart);
@@ -36,7 +51,8 @@ SliceChart::SliceChart(SessionPresenter* presenter, QWidget* parent)
     chart->addAxis(x_axis_, Qt::AlignBottom);
     chart->addAxis(y_axis_, Qt::AlignLeft);
     for (QAbstractSeries* series :
-         {static_cast<QAbstractSeries*>(line_), static_cast<QAbstractSeries*>(marker_)}) {
+         {static_cast<QAbstractSeries*>(line_), static_cast<QAbstractSeries*>(marker_),
+          static_cast<QAbstractSeries*>(infinite_), static_cast<QAbstractSeries*>(undefined_)}) {
         series->attachAxis(x_axis_);
         series->attachAxis(y_axis_);
     }
@@ -58,6 +74,7 @@ SliceChart::SliceChart(SessionPresenter* presenter, QWidget* parent)
         }
     });
     connect(presenter_, &SessionPresenter::cursorChanged, this, &SliceChart::moveMarker);
+    connect(presenter_, &SessionPresenter::sampleChanged, this, &SliceChart::moveMarker);
     rebuild();
 }
 
@@ -103,27 +120,62 @@ QList<QPointF> SliceChart::curvePoints(int index) const
     return extra_lines_[static_cast<std::size_t>(index - 1)]->points();
 }
 
+std::vector<double> SliceChart::currentSeries(Metric metric) const
+{
+    std::vector<double> series = presenter_->chartSeries(metric);
+    if (!perSample()) {
+        return series;
+    }
+    // 2D or batch data (one slice per sample): one point per sample.
+    series.clear();
+    const std::optional<std::int64_t> label =
+        presenter_->chartPerLabel() ? presenter_->currentLabel() : std::optional<std::int64_t>{};
+    for (std::int64_t sample = 0; sample < presenter_->sampleCount(); ++sample) {
+        series.push_back(label ? presenter_->labelValueOf(sample, *label, metric)
+                               : presenter_->sampleValueOf(sample, metric));
+    }
+    return series;
+}
+
+bool SliceChart::perSample() const
+{
+    return presenter_->hasData() && presenter_->sampleCount() > 1 &&
+           presenter_->chartSeries(presenter_->chartMetric()).size() <= 1;
+}
+
+double SliceChart::specialY(double value) const
+{
+    // Infinity (one mask empty) is the worst a metric can be: drawn at the
+    // worst edge (the top for distances); undefined (NaN) on the x axis, in grey.
+    if (std::isinf(value)) {
+        return metric_info(presenter_->chartMetric()).higher_is_worse == (value > 0) ? y_axis_->max()
+                                                                                     : y_axis_->min();
+    }
+    return y_axis_->min();
+}
+
 void SliceChart::rebuild()
 {
     const Metric metric = presenter_->chartMetric();
-    series_ = presenter_->chartSeries(metric);
-    double low = std::numeric_limits<double>::infinity();
-    double high = -std::numeric_limits<double>::infinity();
+    per_sample_ = perSample();
+    series_ = currentSeries(metric);
+    double low = std::numeric_limits<double>::quiet_NaN();
+    double high = std::numeric_limits<double>::quiet_NaN();
     const auto to_points = [&](const std::vector<double>& values) {
         QList<QPointF> result;
         for (std::size_t i = 0; i < values.size(); ++i) {
-            if (std::isfinite(values[i])) { // NaN: undefined; inf: one mask empty (not plottable)
+            if (std::isfinite(values[i])) { // NaN and inf: markers of their own
                 result.append(QPointF(static_cast<double>(i), values[i]));
-                low = std::min(low, values[i]);
-                high = std::max(high, values[i]);
+                low = std::isnan(low) ? values[i] : std::min(low, values[i]);
+                high = std::isnan(high) ? values[i] : std::max(high, values[i]);
             }
         }
         return result;
     };
     QList<QPointF> points = to_points(series_);
     line_->replace(points);
-    // One curve per further prediction of the comparison.
-    const int entries = comparison_ ? comparison_->count() : 0;
+    // One curve per further prediction of the comparison (per slice only).
+    const int entries = comparison_ && !per_sample_ ? comparison_->count() : 0;
     const auto wanted = static_cast<std::size_t>(std::max(0, entries - 1));
     while (extra_lines_.size() > wanted) {
         chart()->removeSeries(extra_lines_.back());
@@ -138,6 +190,7 @@ void SliceChart::rebuild()
         extra_lines_.push_back(line);
     }
     const auto qcolour = [](const Rgb& c) { return QColor(c.r, c.g, c.b); };
+    bool legend = false;
     if (entries >= 2) {
         line_->setName(comparison_->name(0));
         line_->setColor(qcolour(comparison_colour(0)));
@@ -146,53 +199,60 @@ void SliceChart::rebuild()
             QLineSeries* line = extra_lines_[i];
             line->setName(comparison_->name(entry));
             line->setColor(qcolour(comparison_colour(entry)));
-            const QList<QPointF> extra = to_points(comparison_->chartSeries(entry, metric));
-            line->replace(extra);
-            if (points.isEmpty()) {
-                points = extra; // for the empty-range fallback below
-            }
+            line->replace(to_points(comparison_->chartSeries(entry, metric)));
         }
-        chart()->legend()->show();
-        // The marker is not a curve of its own in the legend.
+        legend = true;
+    } else {
+        line_->setName(QString());
+        line_->setColor(QColor(0x20, 0x9F, 0xDF));
+    }
+    const AxisScale scale = nice_scale(low, high, metric_info(metric).range, 5);
+    y_axis_->setRange(scale.low, scale.high);
+    y_axis_->setTickType(QValueAxis::TicksDynamic);
+    y_axis_->setTickAnchor(scale.low);
+    y_axis_->setTickInterval(scale.step);
+    y_axis_->setLabelFormat(QStringLiteral("%.%1f").arg(scale.decimals));
+    // Infinite and undefined values: markers of their own, at the worst edge and on the x axis.
+    QList<QPointF> infinite, undefined;
+    for (std::size_t i = 0; i < series_.size(); ++i) {
+        if (std::isinf(series_[i])) {
+            infinite.append(QPointF(static_cast<double>(i), specialY(series_[i])));
+        } else if (std::isnan(series_[i])) {
+            undefined.append(QPointF(static_cast<double>(i), specialY(series_[i])));
+        }
+    }
+    infinite_->replace(infinite);
+    undefined_->replace(undefined);
+    legend = legend || !infinite.isEmpty() || !undefined.isEmpty();
+    chart()->legend()->setVisible(legend);
+    if (legend) {
+        // The current-slice marker and the line without a name are not legend entries.
         for (QLegendMarker* legend_marker : chart()->legend()->markers(marker_)) {
             legend_marker->setVisible(false);
         }
-    } else {
-        line_->setName(QString());
-        chart()->legend()->hide();
-    }
-    if (points.isEmpty()) {
-        low = 0;
-        high = 1;
-    }
-    if (high - low < 1e-12) {
-        low -= 0.5;
-        high += 0.5;
-    }
-    const double pad = (high - low) * 0.05;
-    y_axis_->setRange(low - pad, high + pad);
-    const double last = std::max<double>(1.0, static_cast<double>(series_.size()) - 1.0);
-    x_axis_->setRange(0, last);
-    // Ticks on whole slice numbers, at a round step (1, 2, 5, 10, 20, ...)
-    // giving at most about six labels (fixed tick counts put labels such as
-    // "23" at 23.75).
-    double step = 1;
-    for (double scale = 1; step * 5 < last; scale *= 10) {
-        for (const double factor : {1.0, 2.0, 5.0}) {
-            step = factor * scale;
-            if (step * 5 >= last) {
-                break;
-            }
+        for (QLegendMarker* legend_marker : chart()->legend()->markers(line_)) {
+            legend_marker->setVisible(entries >= 2);
+        }
+        for (QLegendMarker* legend_marker : chart()->legend()->markers(infinite_)) {
+            legend_marker->setVisible(!infinite.isEmpty());
+        }
+        for (QLegendMarker* legend_marker : chart()->legend()->markers(undefined_)) {
+            legend_marker->setVisible(!undefined.isEmpty());
         }
     }
+    const double last = std::max<double>(1.0, static_cast<double>(series_.size()) - 1.0);
+    x_axis_->setRange(0, last);
+    // Ticks on whole slice (sample) numbers at a round step, at most about six labels.
     x_axis_->setTickType(QValueAxis::TicksDynamic);
     x_axis_->setTickAnchor(0);
-    x_axis_->setTickInterval(step);
-    QString title = tr("%1 per slice").arg(metric_label(metric));
+    x_axis_->setTickInterval(std::max(1.0, nice_step(last, 5)));
+    QString title = per_sample_ ? tr("%1 per sample").arg(metric_label(metric))
+                                : tr("%1 per slice").arg(metric_label(metric));
     if (presenter_->isPending(metric)) {
         title += QStringLiteral(" ") + QString::fromUtf8(kPendingText);
     } else if (metric == Metric::Nsd) {
-        title = tr("nsd (τ = %1 mm) per slice").arg(presenter_->nsdTolerance());
+        title = per_sample_ ? tr("nsd (τ = %1 mm) per sample").arg(presenter_->nsdTolerance())
+                            : tr("nsd (τ = %1 mm) per slice").arg(presenter_->nsdTolerance());
     }
     if (presenter_->chartPerLabel() && presenter_->currentLabel()) {
         title += tr(" — label %1").arg(*presenter_->currentLabel());
@@ -201,16 +261,46 @@ void SliceChart::rebuild()
     moveMarker();
 }
 
+std::int64_t SliceChart::currentIndex() const
+{
+    return per_sample_ ? presenter_->sample() : presenter_->currentSlice();
+}
+
 void SliceChart::moveMarker()
 {
-    const std::int64_t slice = presenter_->currentSlice();
+    const std::int64_t slice = currentIndex();
     if (slice < 0 || slice >= static_cast<std::int64_t>(series_.size())) {
         marker_->clear();
         return;
     }
     const double value = series_[static_cast<std::size_t>(slice)];
-    const double y = !std::isfinite(value) ? y_axis_->min() : value;
+    const double y = !std::isfinite(value) ? specialY(value) : value;
     marker_->replace(QList<QPointF>{QPointF(static_cast<double>(slice), y)});
+}
+
+QList<QPointF> SliceChart::infinitePoints() const
+{
+    return infinite_->points();
+}
+
+QList<QPointF> SliceChart::undefinedPoints() const
+{
+    return undefined_->points();
+}
+
+double SliceChart::axisMin() const
+{
+    return y_axis_->min();
+}
+
+double SliceChart::axisMax() const
+{
+    return y_axis_->max();
+}
+
+double SliceChart::tickInterval() const
+{
+    return y_axis_->tickInterval();
 }
 
 std::int64_t SliceChart::markerSlice() const
@@ -229,7 +319,7 @@ std::optional<QPointF> SliceChart::pointPosition(std::int64_t slice) const
         return std::nullopt;
     }
     const double value = series_[static_cast<std::size_t>(slice)];
-    const double y = !std::isfinite(value) ? y_axis_->min() : value;
+    const double y = !std::isfinite(value) ? specialY(value) : value;
     const QPointF in_chart = chart()->mapToPosition(QPointF(static_cast<double>(slice), y), line_);
     return QPointF(mapFromScene(chart()->mapToScene(in_chart)));
 }
@@ -242,7 +332,11 @@ void SliceChart::mousePressEvent(QMouseEvent* event)
         const QPointF value = chart()->mapToValue(in_chart, line_);
         const auto slice = std::clamp<std::int64_t>(std::llround(value.x()), 0,
                                                     static_cast<std::int64_t>(series_.size()) - 1);
-        presenter_->setCurrentSlice(slice);
+        if (per_sample_) {
+            presenter_->setSample(slice);
+        } else {
+            presenter_->setCurrentSlice(slice);
+        }
         event->accept();
         return;
     }

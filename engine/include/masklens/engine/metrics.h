@@ -96,6 +96,10 @@ enum class BatchCombination {
 // besides its formula (evaluate.cpp) and the sums that formula reads
 // (pass_plan.cpp term_needs). The CLI's validation and help, the JSON and
 // CSV writers and the app's panel, chart, tables and "worst" choices read it.
+// The values a metric can take when its inputs are probabilities in [0, 1]
+// (the app's chart axes start from it; values outside still widen them).
+enum class ValueRange { NonNegative, UnitInterval };
+
 struct MetricInfo {
     Metric metric;
     std::string_view name; // as in --metrics, JSON keys and CSV columns
@@ -114,6 +118,7 @@ struct MetricInfo {
     bool in_defaults;            // in the default --metrics set
     std::string_view nan_reason; // why a value is NaN (JSON "null" reasons, the app's tooltips)
     std::string_view summary;    // one line for help texts and the app's tooltips
+    ValueRange range = ValueRange::NonNegative; // rows name it only for [0, 1] metrics
 };
 
 // Every metric, in the order of the Metric enum.

@@ -22,7 +22,7 @@ public:
     explicit SliceChart(SessionPresenter* presenter, QWidget* parent = nullptr);
     // Widget position of the chart point for `slice` (tests, hit-testing).
     std::optional<QPointF> pointPosition(std::int64_t slice) const;
-    // The slice the marker is on (-1: none).
+    // The slice (sample, in per-sample mode) the marker is on (-1: none).
     std::int64_t markerSlice() const;
     int pointCount() const;
     // Overlays one curve per prediction of the comparison (legend with names)
@@ -33,6 +33,15 @@ public:
     QStringList curveNames() const;
     // Finite points of curve `index`.
     QList<QPointF> curvePoints(int index) const;
+    // 2D or batch data (one slice per sample): one point per sample, the
+    // marker on the current sample, a click chooses the sample.
+    bool perSampleMode() const noexcept { return per_sample_; }
+    // Markers of infinite values (at the worst edge) and undefined ones (on the x axis).
+    QList<QPointF> infinitePoints() const;
+    QList<QPointF> undefinedPoints() const;
+    double axisMin() const;
+    double axisMax() const;
+    double tickInterval() const;
 
 protected:
     void mousePressEvent(QMouseEvent* event) override;
@@ -40,11 +49,18 @@ protected:
 private:
     void rebuild();
     void moveMarker();
+    bool perSample() const;
+    std::vector<double> currentSeries(Metric metric) const;
+    double specialY(double value) const;
+    std::int64_t currentIndex() const;
     SessionPresenter* presenter_;
     ComparisonPresenter* comparison_ = nullptr;
     QLineSeries* line_;
     std::vector<QLineSeries*> extra_lines_; // comparison entries 1..n-1
     QScatterSeries* marker_;
+    QScatterSeries* infinite_;
+    QScatterSeries* undefined_;
+    bool per_sample_ = false;
     QValueAxis* x_axis_;
     QValueAxis* y_axis_;
     std::vector<double> series_;
