@@ -2,10 +2,12 @@
 // recent pairs, drag and drop.
 #include "masklens/ui/main_window.h"
 
+#include "main_window_internal.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/results_panel.h"
 
 #include <QAction>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -110,6 +112,18 @@ void MainWindow::addRecent(const QString& prediction, const QString& target)
     rebuildRecentMenu();
 }
 
+QString recent_entry_text(const QString& prediction, const QString& target)
+{
+    // Cases are often named by their folder ("case_01/pred.nii.gz"): show the
+    // parent folder, once when both files share it.
+    const QFileInfo p(prediction), t(target);
+    const QString p_folder = p.dir().dirName(), t_folder = t.dir().dirName();
+    if (p.absolutePath() == t.absolutePath()) {
+        return QStringLiteral("%1: %2 + %3").arg(p_folder, p.fileName(), t.fileName());
+    }
+    return QStringLiteral("%1/%2 + %3/%4").arg(p_folder, p.fileName(), t_folder, t.fileName());
+}
+
 void MainWindow::rebuildRecentMenu()
 {
     recent_menu_->clear();
@@ -119,9 +133,8 @@ void MainWindow::rebuildRecentMenu()
         if (pair.size() != 2) {
             continue;
         }
-        QAction* action = recent_menu_->addAction(
-            QStringLiteral("%1 + %2").arg(QFileInfo(pair[0]).fileName(), QFileInfo(pair[1]).fileName()));
-        action->setToolTip(entry);
+        QAction* action = recent_menu_->addAction(recent_entry_text(pair[0], pair[1]));
+        action->setToolTip(QStringLiteral("%1\n%2").arg(pair[0], pair[1]));
         connect(action, &QAction::triggered, this, [this, pair]() { openFiles(pair[0], pair[1]); });
     }
     recent_menu_->setEnabled(!recent_menu_->isEmpty());

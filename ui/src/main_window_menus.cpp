@@ -83,16 +83,22 @@ void MainWindow::buildMenus()
     file->addSeparator();
     QAction* export_csv = file->addAction(tr("Export CSV…"));
     connect(export_csv, &QAction::triggered, this, [this]() {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export CSV"),
-                                                          QStringLiteral("masklens.csv"), tr("CSV (*.csv)"));
+        const Dataset& dataset = presenter_->dataset();
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export CSV"),
+            default_export_name(dataset.prediction_path, dataset.target_path, QStringLiteral(".csv")),
+            tr("CSV (*.csv)"));
         if (!path.isEmpty()) {
             exportCsv(path);
         }
     });
     QAction* screenshot = file->addAction(tr("Save Screenshot…"));
     connect(screenshot, &QAction::triggered, this, [this]() {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Save Screenshot"),
-                                                          QStringLiteral("masklens.png"), tr("PNG (*.png)"));
+        const Dataset& dataset = presenter_->dataset();
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save Screenshot"),
+            default_export_name(dataset.prediction_path, dataset.target_path, QStringLiteral(".png")),
+            tr("PNG (*.png)"));
         if (!path.isEmpty() && !saveScreenshot(path)) {
             showError(tr("The screenshot could not be saved."), path);
         }
@@ -141,6 +147,17 @@ void MainWindow::buildMenus()
         }
         toggleMaximised(axial_);
     });
+    view->addSeparator();
+    // Batch data: step between samples from anywhere (the slice views use the
+    // arrows and Page keys for slices).
+    QAction* next_sample = view->addAction(tr("Next Sample"));
+    next_sample->setObjectName(QStringLiteral("nextSampleAction"));
+    next_sample->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_BracketRight));
+    connect(next_sample, &QAction::triggered, this, [this]() { stepSample(1); });
+    QAction* previous_sample = view->addAction(tr("Previous Sample"));
+    previous_sample->setObjectName(QStringLiteral("previousSampleAction"));
+    previous_sample->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_BracketLeft));
+    connect(previous_sample, &QAction::triggered, this, [this]() { stepSample(-1); });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = help->addAction(tr("About MaskLens"));

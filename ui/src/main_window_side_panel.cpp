@@ -9,10 +9,12 @@
 #include "masklens/ui/sample_table.h"
 #include "masklens/ui/slice_chart.h"
 #include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_controls.h"
 #include "masklens/ui/surface_view.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QFrame>
 #include <QGroupBox>
@@ -21,9 +23,12 @@
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QSplitter>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace masklens::ui {
@@ -81,15 +86,27 @@ QWidget* MainWindow::buildSidePanel()
     threshold_slider_ = new QSlider(Qt::Horizontal);
     threshold_slider_->setObjectName(QStringLiteral("thresholdSlider"));
     threshold_slider_->setRange(0, 100);
-    threshold_label_ = new QLabel;
-    threshold_label_->setMinimumWidth(36);
+    // The threshold can be dragged (steps of 0.01) or typed (0.001); each follows the other.
+    threshold_spin_ = new QDoubleSpinBox;
+    threshold_spin_->setObjectName(QStringLiteral("thresholdSpin"));
+    threshold_spin_->setRange(0.0, 1.0);
+    threshold_spin_->setDecimals(3);
+    threshold_spin_->setSingleStep(0.01);
+    threshold_spin_->setKeyboardTracking(false); // evaluate once the number is typed, not per digit
+    threshold_spin_->setToolTip(tr("Probability threshold (--threshold): type a value or drag the slider"));
     auto* threshold_row = new QHBoxLayout;
     threshold_row->addWidget(threshold_slider_, 1);
-    threshold_row->addWidget(threshold_label_);
+    threshold_row->addWidget(threshold_spin_);
     form->addRow(tr("Threshold"), threshold_row);
     connect(threshold_slider_, &QSlider::valueChanged, this, [this](int value) {
-        threshold_label_->setText(QString::number(value / 100.0, 'f', 2));
+        const QSignalBlocker block(threshold_spin_);
+        threshold_spin_->setValue(value / 100.0);
         presenter_->setThreshold(value / 100.0);
+    });
+    connect(threshold_spin_, &QDoubleSpinBox::valueChanged, this, [this](double value) {
+        const QSignalBlocker block(threshold_slider_);
+        threshold_slider_->setValue(static_cast<int>(std::lround(value * 100)));
+        presenter_->setThreshold(value);
     });
 
     // The decision rule (decision.h): what turns values into probabilities
@@ -198,18 +215,16 @@ QWidget* MainWindow::buildSidePanel()
     label_combo_->setObjectName(QStringLiteral("labelCombo"));
     form->addRow(tr("Label"), label_combo_);
     connect(label_combo_, &QComboBox::currentIndexChanged, presenter_, &SessionPresenter::setLabelIndex);
-
-    distance_colour_check_ = new QCheckBox(tr("Colour prediction surface by distance to target (mm)"));
-    distance_colour_check_->setObjectName(QStringLiteral("distanceColourCheck"));
-    distance_colour_check_->setToolTip(
-        tr("3D view: each point of the prediction surface coloured by the distance from its surface voxel "
-           "to the target surface, with a colour bar"));
-    form->addRow(tr("3D"), distance_colour_check_);
-    connect(distance_colour_check_, &QCheckBox::toggled, surface_view_, &SurfaceView::setDistanceColouring);
     layout->addWidget(controls);
 
+    // The metrics, the chart and the tables share the rest in a splitter the
+    // user can drag; the metrics get the most room by default.
+    auto* splitter = new QSplitter(Qt::Vertical);
+    splitter->setObjectName(QStringLiteral("sidePanelSplitter"));
+    splitter->setChildrenCollapsible(false);
+    layout->addWidget(splitter, 1);
     loss_panel_ = new LossPanel(presenter_);
-    layout->addWidget(loss_panel_, 3);
+    splitter->addWidget(loss_panel_);
 
     auto* chart_row = new QHBoxLayout;
     metric_combo_ = new QComboBox;
@@ -245,10 +260,14 @@ QWidget* MainWindow::buildSidePanel()
     chart_row->addWidget(per_label);
     chart_row->addWidget(worst);
     chart_row->addWidget(next_worst);
-    layout->addLayout(chart_row);
+    auto* chart_box = new QWidget;
+    auto* chart_layout = new QVBoxLayout(chart_box);
+    chart_layout->setContentsMargins(0, 0, 0, 0);
+    chart_layout->addLayout(chart_row);
     chart_ = new SliceChart(presenter_);
     chart_->bindComparison(comparison_);
-    layout->addWidget(chart_, 2);
+    chart_layout->addWidget(chart_, 1);
+    splitter->addWidget(chart_box);
 
     tables_ = new QTabWidget;
     sample_table_ = new SampleTable(presenter_);
@@ -257,7 +276,13 @@ QWidget* MainWindow::buildSidePanel()
     tables_->addTab(label_table_, tr("Labels"));
     comparison_panel_ = new ComparisonPanel(comparison_);
     tables_->addTab(comparison_panel_, tr("Compare"));
-    layout->addWidget(tables_, 2);
+    surface_controls_ = new SurfaceControls(surface_view_);
+    distance_colour_check_ = surface_controls_->distanceCheck();
+    tables_->addTab(surface_controls_, tr("3D"));
+    splitter->addWidget(tables_);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(2, 2);
     panel->setMinimumWidth(380);
     panel->setMaximumWidth(560);
     return panel;
@@ -279,8 +304,9 @@ void MainWindow::syncControls()
     const EvaluationSettings& s = presenter_->settings();
     {
         const QSignalBlocker block(threshold_slider_);
+        const QSignalBlocker block_spin(threshold_spin_);
         threshold_slider_->setValue(static_cast<int>(std::lround(s.threshold * 100)));
-        threshold_label_->setText(QString::number(s.threshold, 'f', 2));
+        threshold_spin_->setValue(s.threshold);
     }
     {
         const QSignalBlocker block_activation(activation_combo_);
@@ -288,6 +314,7 @@ void MainWindow::syncControls()
         activation_combo_->setCurrentIndex(activation_combo_->findData(static_cast<int>(s.activation)));
         decision_combo_->setCurrentIndex(decision_combo_->findData(static_cast<int>(s.decision)));
         threshold_slider_->setEnabled(s.decision == Decision::Threshold);
+        threshold_spin_->setEnabled(s.decision == Decision::Threshold);
     }
     {
         const QSignalBlocker block(smooth_combo_);
@@ -330,6 +357,17 @@ void MainWindow::applyLayerControls()
     layers.target_opacity = target_opacity_->value() / 100.0;
     layers.prediction_opacity = prediction_opacity_->value() / 100.0;
     presenter_->setLayers(layers);
+}
+
+void MainWindow::stepSample(int delta)
+{
+    if (!presenter_->hasData() || presenter_->sampleCount() < 2) {
+        return;
+    }
+    const std::int64_t sample =
+        std::clamp<std::int64_t>(presenter_->sample() + delta, 0, presenter_->sampleCount() - 1);
+    presenter_->setSample(sample);
+    statusBar()->showMessage(tr("Sample %1 of %2").arg(sample).arg(presenter_->sampleCount()), 3000);
 }
 
 void MainWindow::jumpToWorst(int rank)

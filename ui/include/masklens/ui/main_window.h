@@ -16,6 +16,7 @@ class QCheckBox;
 class QComboBox;
 class QFrame;
 class QDockWidget;
+class QDoubleSpinBox;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -35,6 +36,7 @@ class ResultsPanel;
 class SampleTable;
 class SliceChart;
 class SliceView;
+class SurfaceControls;
 class SurfaceView;
 
 // Shows an error (short text, details). The default opens a QMessageBox
@@ -63,7 +65,12 @@ public:
     SampleTable* sampleTable() const { return sample_table_; }
     LabelTable* labelTable() const { return label_table_; }
     QSlider* thresholdSlider() const { return threshold_slider_; }
+    // The threshold typed (bound to the slider; three decimals).
+    QDoubleSpinBox* thresholdSpin() const { return threshold_spin_; }
     QCheckBox* distanceColourCheck() const { return distance_colour_check_; }
+    SurfaceControls* surfaceControls() const { return surface_controls_; }
+    // Moves to the sample `delta` away (clamped; View > Next / Previous Sample).
+    void stepSample(int delta);
     // No evaluation, distance pass or surface build is running (screenshots, tests).
     bool isSettled() const;
 
@@ -139,7 +146,7 @@ private:
     LabelTable* label_table_ = nullptr;
     QTabWidget* tables_ = nullptr;
     QSlider* threshold_slider_ = nullptr;
-    QLabel* threshold_label_ = nullptr;
+    QDoubleSpinBox* threshold_spin_ = nullptr;
     QComboBox* activation_combo_ = nullptr;
     QFrame* probability_warning_ = nullptr; // shown while the probability metrics are refused
     QLabel* probability_warning_text_ = nullptr;
@@ -154,7 +161,8 @@ private:
     QSlider* prediction_opacity_ = nullptr;
     QComboBox* label_combo_ = nullptr;
     QComboBox* metric_combo_ = nullptr;
-    QCheckBox* distance_colour_check_ = nullptr;
+    QCheckBox* distance_colour_check_ = nullptr; // surface_controls_'s
+    SurfaceControls* surface_controls_ = nullptr;
     QLabel* hover_label_ = nullptr;
     QLabel* file_label_ = nullptr;
     QLabel* device_label_ = nullptr;

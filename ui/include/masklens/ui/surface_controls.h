@@ -1,0 +1,42 @@
+// The 3D view's controls (a tab of the side panel): each surface's visibility
+// and opacity, distance colouring with its range, clipping at the cursor's
+// axial slice. It drives the SurfaceView's scene and holds no other state.
+#pragma once
+
+#include "masklens/ui/surface_scene.h"
+
+#include <QWidget>
+
+#include <array>
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QSlider;
+
+namespace masklens::ui {
+
+class SurfaceView;
+
+class SurfaceControls : public QWidget {
+    Q_OBJECT
+public:
+    explicit SurfaceControls(SurfaceView* view, QWidget* parent = nullptr);
+    QCheckBox* distanceCheck() const { return distance_check_; }
+    // 0: automatic (the 95th percentile of the distances).
+    QDoubleSpinBox* distanceTop() const { return distance_top_; }
+    QCheckBox* clipCheck() const { return clip_check_; }
+    QCheckBox* visibleCheck(SurfaceLayer layer) const { return visible_[static_cast<std::size_t>(layer)]; }
+    QSlider* opacitySlider(SurfaceLayer layer) const { return opacity_[static_cast<std::size_t>(layer)]; }
+
+private:
+    void applyStyles();
+    void showRange();
+    SurfaceView* view_;
+    std::array<QCheckBox*, kSurfaceLayerCount> visible_{};
+    std::array<QSlider*, kSurfaceLayerCount> opacity_{};
+    QCheckBox* distance_check_;
+    QDoubleSpinBox* distance_top_;
+    QCheckBox* clip_check_;
+};
+
+} // namespace masklens::ui
