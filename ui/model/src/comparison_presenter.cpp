@@ -23,10 +23,12 @@ using comparison_detail::same_grid;
 
 Rgb comparison_colour(int index)
 {
-    // Okabe-Ito, the target's yellow left out; entry 0 keeps the app's prediction green.
-    static constexpr Rgb kColours[] = {Rgb{0x00, 0x9E, 0x73}, Rgb{0x00, 0x72, 0xB2}, Rgb{0xE6, 0x9F, 0x00},
-                                       Rgb{0xCC, 0x79, 0xA7}, Rgb{0x56, 0xB4, 0xE9}, Rgb{0xD5, 0x5E, 0x00},
-                                       Rgb{0x99, 0x99, 0x99}};
+    // Colours of their own, none of them a TP / FP / FN, target, prediction or
+    // difference colour (slice_model.h), all readable on the 3D view's dark
+    // background (Paul Tol's "bright" and "light" schemes, those hues left out).
+    static constexpr Rgb kColours[] = {Rgb{0xEE, 0x66, 0x77}, Rgb{0xAA, 0x88, 0xEE}, Rgb{0xBB, 0xCC, 0x33},
+                                       Rgb{0xDD, 0xDD, 0xDD}, Rgb{0xAA, 0x33, 0x77}, Rgb{0x99, 0x77, 0x55},
+                                       Rgb{0xFF, 0xAA, 0xBB}};
     constexpr int count = static_cast<int>(sizeof(kColours) / sizeof(kColours[0]));
     return kColours[((index % count) + count) % count];
 }
