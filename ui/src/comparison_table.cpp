@@ -166,6 +166,8 @@ void ComparisonTable::refreshValues()
         }
     }
     updating_ = false;
+    // Values change width (and best ones are bold): never elide them.
+    resizeColumnsToContents();
 }
 
 } // namespace masklens::ui

@@ -58,7 +58,14 @@ MainWindow::MainWindow(QWidget* parent)
         auto* box =
             new QMessageBox(QMessageBox::Critical, QStringLiteral("MaskLens"), text, QMessageBox::Ok, this);
         box->setObjectName(QStringLiteral("errorDialog"));
-        box->setInformativeText(details.section(QLatin1Char('\n'), 0, 0).left(200));
+        // The first line of the details, shortened at a word (never mid-word);
+        // QMessageBox wraps it, and "Show Details" has the whole text.
+        QString first = details.section(QLatin1Char('\n'), 0, 0);
+        if (first.size() > 300) {
+            const qsizetype space = first.lastIndexOf(QLatin1Char(' '), 300);
+            first = first.left(space > 0 ? space : 300) + QStringLiteral(" …");
+        }
+        box->setInformativeText(first);
         box->setDetailedText(details);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->setWindowModality(Qt::ApplicationModal);
