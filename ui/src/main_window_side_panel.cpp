@@ -257,13 +257,17 @@ QWidget* MainWindow::buildSidePanel()
     });
     chart_row->addWidget(new QLabel(tr("Chart")));
     chart_row->addWidget(metric_combo_, 1);
-    chart_row->addWidget(per_label);
-    chart_row->addWidget(worst);
-    chart_row->addWidget(next_worst);
+    // The buttons on a row of their own: beside the combo box they were cut at 1280 px.
+    auto* chart_buttons = new QHBoxLayout;
+    chart_buttons->addWidget(per_label);
+    chart_buttons->addStretch(1);
+    chart_buttons->addWidget(worst);
+    chart_buttons->addWidget(next_worst);
     auto* chart_box = new QWidget;
     auto* chart_layout = new QVBoxLayout(chart_box);
     chart_layout->setContentsMargins(0, 0, 0, 0);
     chart_layout->addLayout(chart_row);
+    chart_layout->addLayout(chart_buttons);
     chart_ = new SliceChart(presenter_);
     chart_->bindComparison(comparison_);
     chart_layout->addWidget(chart_, 1);

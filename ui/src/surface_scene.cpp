@@ -372,6 +372,8 @@ void SurfaceScene::applyVisibility()
         const Rgb c = kTargetColour;
         p.target_under[k].actor->GetProperty()->SetColor(c.r / 255.0, c.g / 255.0, c.b / 255.0);
     }
+    const Rgb fn = kLayerColours[3]; // TP and FP: applyDistanceColouring
+    p.patches[2].actor->GetProperty()->SetColor(fn.r / 255.0, fn.g / 255.0, fn.b / 255.0);
     p.target_rest.actor->SetVisibility(p.has_data && target.visible);
     p.target_rest.actor->GetProperty()->SetOpacity(target.opacity);
     p.target_rest.actor->GetProperty()->SetColor(kTargetColour.r / 255.0, kTargetColour.g / 255.0,
