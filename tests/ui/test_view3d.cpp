@@ -342,8 +342,8 @@ void TestView3d::coincidentSurfacesShowOnlyTp()
     QVERIFY(!image.isNull() && view);
     const SurfaceMeshes& meshes = view->scene().meshes();
     // The target's faces all lie under the TP patch: none is drawn while it shows.
-    QVERIFY(meshes.target_under[0]->GetNumberOfPolys() > 0);
-    QCOMPARE(meshes.target_under[0]->GetNumberOfPolys(), meshes.target->GetNumberOfPolys());
+    QVERIFY(meshes.target_pieces[kTargetOnTp]->GetNumberOfPolys() > 0);
+    QCOMPARE(meshes.target_pieces[kTargetOnTp]->GetNumberOfPolys(), meshes.target->GetNumberOfPolys());
     QCOMPARE(meshes.false_positive->GetNumberOfPolys(), 0);
     QCOMPARE(meshes.false_negative->GetNumberOfPolys(), 0);
     const PixelCounts counts = count_pixels(image);
@@ -384,13 +384,16 @@ void TestView3d::errorSurfacesInTheirColours()
         back.save(failure_dir() + QStringLiteral("/errors_3d_back.png"));
     }
     QVERIFY2(counts.fn >= 100, qPrintable(describe(counts)));
-    // The patches are disjoint pieces of the prediction surface.
+    // The patches partition the hull (prediction | target), the pieces the target.
     const SurfaceMeshes& meshes = view->scene().meshes();
-    QCOMPARE(meshes.true_positive->GetNumberOfPolys() + meshes.false_positive->GetNumberOfPolys(),
-             meshes.prediction->GetNumberOfPolys());
-    QCOMPARE(meshes.target_rest->GetNumberOfPolys() + meshes.target_under[0]->GetNumberOfPolys() +
-                 meshes.target_under[1]->GetNumberOfPolys() + meshes.target_under[2]->GetNumberOfPolys(),
-             meshes.target->GetNumberOfPolys());
+    QCOMPARE(meshes.true_positive->GetNumberOfPolys() + meshes.false_positive->GetNumberOfPolys() +
+                 meshes.false_negative->GetNumberOfPolys(),
+             meshes.hull->GetNumberOfPolys());
+    vtkIdType pieces = 0;
+    for (const auto& piece : meshes.target_pieces) {
+        pieces += piece->GetNumberOfPolys();
+    }
+    QCOMPARE(pieces, meshes.target->GetNumberOfPolys());
     // The legend names what is drawn.
     view->scene().setDecorationsVisible(true);
     std::vector<std::string> names;

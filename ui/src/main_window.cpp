@@ -115,7 +115,7 @@ MainWindow::MainWindow(QWidget* parent)
         const int count = comparison_->count();
         if (count >= 2 && compared_before_ < 2) {
             // The first added prediction: show the comparison.
-            tables_->setCurrentWidget(comparison_panel_);
+            tables_->setCurrentWidget(tables_->findChild<QWidget*>(QStringLiteral("compareTab")));
             comparison_->setComparisonLayout(true);
         }
         compared_before_ = count;
@@ -197,7 +197,7 @@ void MainWindow::onDatasetChanged()
     updateLabelChooser();
     tables_->setCurrentIndex(presenter_->labels().empty() ? 0 : (presenter_->sampleCount() > 1 ? 0 : 1));
     if (comparison_->count() >= 2 || comparison_->busy()) {
-        tables_->setCurrentWidget(comparison_panel_);
+        tables_->setCurrentWidget(tables_->findChild<QWidget*>(QStringLiteral("compareTab")));
     }
 }
 

@@ -15,12 +15,14 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QEvent>
 #include <QFormLayout>
 #include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSplitter>
@@ -30,6 +32,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace masklens::ui {
 
@@ -46,6 +50,34 @@ QPixmap colour_bar(int width, int height)
     }
     return QPixmap::fromImage(image);
 }
+
+// Gives a splitter's children their share of its height at its first real
+// size, then removes itself.
+class FirstSizes : public QObject {
+public:
+    FirstSizes(QSplitter* splitter, std::vector<double> shares)
+        : QObject(splitter), shares_(std::move(shares))
+    {}
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        auto* splitter = static_cast<QSplitter*>(watched);
+        if (event->type() == QEvent::Resize && splitter->height() > 100) {
+            QList<int> sizes;
+            for (const double share : shares_) {
+                sizes << static_cast<int>(share * splitter->height());
+            }
+            splitter->setSizes(sizes);
+            splitter->removeEventFilter(this);
+            deleteLater();
+        }
+        return false;
+    }
+
+private:
+    std::vector<double> shares_;
+};
 
 } // namespace
 
@@ -279,14 +311,27 @@ QWidget* MainWindow::buildSidePanel()
     tables_->addTab(sample_table_, tr("Samples"));
     tables_->addTab(label_table_, tr("Labels"));
     comparison_panel_ = new ComparisonPanel(comparison_);
-    tables_->addTab(comparison_panel_, tr("Compare"));
+    // Scroll areas keep the pages' rows from raising the tabs' minimum height
+    // (the splitter would take that room from the metrics).
+    const auto scrolled = [](QWidget* page, const QString& name) {
+        auto* scroll = new QScrollArea;
+        scroll->setObjectName(name);
+        scroll->setWidget(page);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        return scroll;
+    };
+    tables_->addTab(scrolled(comparison_panel_, QStringLiteral("compareTab")), tr("Compare"));
     surface_controls_ = new SurfaceControls(surface_view_);
     distance_colour_check_ = surface_controls_->distanceCheck();
-    tables_->addTab(surface_controls_, tr("3D"));
+    tables_->addTab(scrolled(surface_controls_, QStringLiteral("surfaceTab")), tr("3D"));
     splitter->addWidget(tables_);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
-    splitter->setStretchFactor(2, 2);
+    splitter->setStretchFactor(2, 1);
+    // Start with most of the room for the metrics, once the splitter has its
+    // height (sizes given before that are lost to the children's hints).
+    splitter->installEventFilter(new FirstSizes(splitter, {0.5, 0.34, 0.16}));
     panel->setMinimumWidth(380);
     panel->setMaximumWidth(560);
     return panel;

@@ -223,21 +223,16 @@ void SliceChart::rebuild()
     }
     infinite_->replace(infinite);
     undefined_->replace(undefined);
-    legend = legend || !infinite.isEmpty() || !undefined.isEmpty();
+    // The legend is for the comparison's curves; the special markers are
+    // named in the title (a legend row would take the plot's height).
     chart()->legend()->setVisible(legend);
     if (legend) {
-        // The current-slice marker and the line without a name are not legend entries.
-        for (QLegendMarker* legend_marker : chart()->legend()->markers(marker_)) {
-            legend_marker->setVisible(false);
-        }
-        for (QLegendMarker* legend_marker : chart()->legend()->markers(line_)) {
-            legend_marker->setVisible(entries >= 2);
-        }
-        for (QLegendMarker* legend_marker : chart()->legend()->markers(infinite_)) {
-            legend_marker->setVisible(!infinite.isEmpty());
-        }
-        for (QLegendMarker* legend_marker : chart()->legend()->markers(undefined_)) {
-            legend_marker->setVisible(!undefined.isEmpty());
+        for (QAbstractSeries* series :
+             {static_cast<QAbstractSeries*>(marker_), static_cast<QAbstractSeries*>(infinite_),
+              static_cast<QAbstractSeries*>(undefined_)}) {
+            for (QLegendMarker* legend_marker : chart()->legend()->markers(series)) {
+                legend_marker->setVisible(false);
+            }
         }
     }
     const double last = std::max<double>(1.0, static_cast<double>(series_.size()) - 1.0);
@@ -256,6 +251,16 @@ void SliceChart::rebuild()
     }
     if (presenter_->chartPerLabel() && presenter_->currentLabel()) {
         title += tr(" — label %1").arg(*presenter_->currentLabel());
+    }
+    QStringList keys;
+    if (!infinite.isEmpty()) {
+        keys << tr("▲ ∞ (one mask empty)");
+    }
+    if (!undefined.isEmpty()) {
+        keys << tr("□ undefined");
+    }
+    if (!keys.isEmpty()) {
+        title += QStringLiteral("   ") + keys.join(QStringLiteral("  "));
     }
     chart()->setTitle(title);
     moveMarker();

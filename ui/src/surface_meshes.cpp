@@ -103,9 +103,9 @@ struct PaddedGrid {
     }
 };
 
-constexpr unsigned kPredictedClasses = (1U << 1) | (1U << 2); // TP, FP
-constexpr unsigned kTargetClasses = (1U << 1) | (1U << 3);    // TP, FN
-constexpr unsigned kMissedClasses = 1U << 3;                  // FN
+constexpr unsigned kPredictedClasses = (1U << 1) | (1U << 2);        // TP, FP
+constexpr unsigned kTargetClasses = (1U << 1) | (1U << 3);           // TP, FN
+constexpr unsigned kHullClasses = (1U << 1) | (1U << 2) | (1U << 3); // TP, FP, FN
 
 // For each raw point (midway between two voxels), the classes of the voxel
 // inside the extracted mask and of the one outside it.
@@ -331,10 +331,7 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
     if (cancelled()) {
         return {};
     }
-    const Extracted missed_surface = extract_surface(grid.mask(kMissedClasses), 1);
-    if (cancelled()) {
-        return {};
-    }
+    const Extracted hull_surface = extract_surface(grid.mask(kHullClasses), 1);
     meshes.target = target_surface.mesh;
     meshes.prediction = prediction_surface.mesh;
     if (options.distances && !cancelled()) {
@@ -368,34 +365,26 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
     if (cancelled()) {
         return {};
     }
-    // Prediction faces: TP patch (tag 1) or FP patch (tag 2) by the voxel inside.
+    // Hull faces: the TP, FP or FN patch by the class of the voxel inside.
+    meshes.hull = hull_surface.mesh;
     std::vector<std::uint8_t> tags;
-    for (const auto& side :
-         cell_sides(meshes.prediction, point_sides(grid, prediction_surface.raw, kPredictedClasses))) {
-        tags.push_back(side[0] == 2 ? 2 : 1);
+    for (const auto& side : cell_sides(meshes.hull, point_sides(grid, hull_surface.raw, kHullClasses))) {
+        tags.push_back(side[0]);
     }
-    meshes.true_positive = cells_tagged(meshes.prediction, tags, 1);
-    meshes.false_positive = cells_tagged(meshes.prediction, tags, 2);
-    // Missed faces: only where they border a TN voxel (elsewhere the
-    // prediction's patches lie on them).
-    tags.clear();
-    for (const auto& side :
-         cell_sides(missed_surface.mesh, point_sides(grid, missed_surface.raw, kMissedClasses))) {
-        tags.push_back(side[1] == 0 ? 1 : 0);
-    }
-    meshes.false_negative = cells_tagged(missed_surface.mesh, tags, 1);
-    // Target faces by the patch lying on them: TP|TN under TP, FN|FP under FP,
-    // FN|TN under FN; TP|FP faces (inside the prediction) are the rest.
+    meshes.true_positive = cells_tagged(meshes.hull, tags, 1);
+    meshes.false_positive = cells_tagged(meshes.hull, tags, 2);
+    meshes.false_negative = cells_tagged(meshes.hull, tags, 3);
+    // Target faces by the surface lying on them (see SurfaceMeshes).
     tags.clear();
     for (const auto& side :
          cell_sides(meshes.target, point_sides(grid, target_surface.raw, kTargetClasses))) {
-        const std::uint8_t in = side[0], out = side[1];
-        tags.push_back(out == 0 ? (in == 3 ? 3 : 1) : (in == 3 ? 2 : 0));
+        const bool missed = side[0] == 3, outside_fp = side[1] == 2;
+        tags.push_back(static_cast<std::uint8_t>(outside_fp ? (missed ? kTargetOnFpSide : kTargetInside)
+                                                            : (missed ? kTargetOnFn : kTargetOnTp)));
     }
-    for (std::uint8_t k = 0; k < 3; ++k) {
-        meshes.target_under[k] = cells_tagged(meshes.target, tags, static_cast<std::uint8_t>(k + 1));
+    for (std::size_t k = 0; k < meshes.target_pieces.size(); ++k) {
+        meshes.target_pieces[k] = cells_tagged(meshes.target, tags, static_cast<std::uint8_t>(k));
     }
-    meshes.target_rest = cells_tagged(meshes.target, tags, 0);
     if (cancelled()) {
         return {};
     }

@@ -91,11 +91,11 @@ vtkSmartPointer<vtkPolyData> legend_square()
 } // namespace
 
 struct SurfaceScene::Pipeline {
-    // TP, FP, FN patches (indices 1..3 of SurfaceLayer); target pieces under
-    // each patch and the rest.
+    // TP, FP, FN patches of the hull (indices 1..3 of SurfaceLayer), the
+    // prediction's own surface (distance colours), the target's pieces.
     std::array<Layer, 3> patches;
-    std::array<Layer, 3> target_under;
-    Layer target_rest;
+    Layer prediction;
+    std::array<Layer, 4> target_pieces;
     std::array<SurfaceStyle, kSurfaceLayerCount> styles{SurfaceStyle{true, 0.25}, SurfaceStyle{},
                                                         SurfaceStyle{}, SurfaceStyle{}};
     vtkNew<vtkColorTransferFunction> distance_colours;
@@ -120,8 +120,8 @@ struct SurfaceScene::Pipeline {
     std::vector<vtkActor*> surfaceActors()
     {
         std::vector<vtkActor*> actors;
-        for (Layer* layer : {&patches[0], &patches[1], &patches[2], &target_under[0], &target_under[1],
-                             &target_under[2], &target_rest}) {
+        for (Layer* layer : {&patches[0], &patches[1], &patches[2], &prediction, &target_pieces[0],
+                             &target_pieces[1], &target_pieces[2], &target_pieces[3]}) {
             actors.push_back(layer->actor);
         }
         for (const auto& actor : comparison_actors) {
@@ -138,8 +138,14 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
     window->AddRenderer(renderer_);
     Pipeline& p = *pipeline_;
 
-    for (Layer* layer : {&p.patches[0], &p.patches[1], &p.patches[2], &p.target_under[0], &p.target_under[1],
-                         &p.target_under[2], &p.target_rest}) {
+    // Translucent target faces that coincide with a comparison surface are
+    // pushed a little behind it (the own surfaces never coincide with a shown piece).
+    vtkMapper::SetResolveCoincidentTopologyToPolygonOffset();
+    for (Layer& piece : p.target_pieces) {
+        piece.mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(2.0, 4.0);
+    }
+    for (Layer* layer : {&p.patches[0], &p.patches[1], &p.patches[2], &p.prediction, &p.target_pieces[0],
+                         &p.target_pieces[1], &p.target_pieces[2], &p.target_pieces[3]}) {
         layer->mapper->ScalarVisibilityOff();
         layer->actor->SetMapper(layer->mapper);
         layer->actor->SetUserMatrix(p.placement);
@@ -147,12 +153,19 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
         renderer_->AddActor(layer->actor);
     }
     // Distance colours: a perceptually ordered ramp (viridis stops), 0 mm dark blue to far yellow.
-    for (int k = 0; k < 2; ++k) { // TP and FP patches
-        vtkPolyDataMapper* mapper = p.patches[static_cast<std::size_t>(k)].mapper;
-        mapper->SetLookupTable(p.distance_colours);
-        mapper->SetColorModeToMapScalars();
-        mapper->SetScalarModeToUsePointData();
-        mapper->UseLookupTableScalarRangeOn();
+    p.prediction.mapper->SetLookupTable(p.distance_colours);
+    p.prediction.mapper->SetColorModeToMapScalars();
+    p.prediction.mapper->SetScalarModeToUsePointData();
+    p.prediction.mapper->UseLookupTableScalarRangeOn();
+    p.prediction.mapper->ScalarVisibilityOn();
+    p.prediction.actor->GetProperty()->SetColor(1, 1, 1);
+    for (std::size_t k = 0; k < 3; ++k) {
+        const Rgb c = kLayerColours[k + 1];
+        p.patches[k].actor->GetProperty()->SetColor(c.r / 255.0, c.g / 255.0, c.b / 255.0);
+    }
+    for (Layer& piece : p.target_pieces) {
+        piece.actor->GetProperty()->SetColor(kTargetColour.r / 255.0, kTargetColour.g / 255.0,
+                                             kTargetColour.b / 255.0);
     }
     p.colour_bar->SetLookupTable(p.distance_colours);
     p.colour_bar->SetTitle("mm to target");
@@ -257,10 +270,10 @@ void SurfaceScene::setMeshes(const SurfaceMeshes& meshes)
     p.patches[0].mapper->SetInputData(meshes.true_positive);
     p.patches[1].mapper->SetInputData(meshes.false_positive);
     p.patches[2].mapper->SetInputData(meshes.false_negative);
-    for (std::size_t k = 0; k < 3; ++k) {
-        p.target_under[k].mapper->SetInputData(meshes.target_under[k]);
+    p.prediction.mapper->SetInputData(meshes.prediction);
+    for (std::size_t k = 0; k < p.target_pieces.size(); ++k) {
+        p.target_pieces[k].mapper->SetInputData(meshes.target_pieces[k]);
     }
-    p.target_rest.mapper->SetInputData(meshes.target_rest);
     const bool first = !p.has_data;
     p.has_data = true;
     p.cursor_actor->VisibilityOn();
@@ -314,16 +327,6 @@ void SurfaceScene::applyDistanceColouring()
     Pipeline& p = *pipeline_;
     const bool shown =
         distance_colouring_ && p.has_data && meshes_.has_distances && p.comparison_actors.empty();
-    for (int k = 0; k < 2; ++k) {
-        Layer& layer = p.patches[static_cast<std::size_t>(k)];
-        layer.mapper->SetScalarVisibility(shown);
-        const Rgb colour = kLayerColours[k + 1];
-        if (shown) {
-            layer.actor->GetProperty()->SetColor(1, 1, 1);
-        } else {
-            layer.actor->GetProperty()->SetColor(colour.r / 255.0, colour.g / 255.0, colour.b / 255.0);
-        }
-    }
     p.colour_bar->SetVisibility(shown);
     if (shown) {
         const double top = distanceRangeTop();
@@ -359,25 +362,27 @@ void SurfaceScene::applyVisibility()
 {
     Pipeline& p = *pipeline_;
     const bool own = p.comparison_actors.empty(); // comparison surfaces replace the patches
+    const bool distances = distanceColourShown(); // the prediction's surface replaces TP and FP
     const SurfaceStyle& target = p.styles[0];
     std::array<bool, 3> patch_shown{};
     for (std::size_t k = 0; k < 3; ++k) {
         const SurfaceStyle& style = p.styles[k + 1];
-        patch_shown[k] = p.has_data && own && style.visible;
+        patch_shown[k] = p.has_data && own && style.visible && !distances;
         p.patches[k].actor->SetVisibility(patch_shown[k]);
         p.patches[k].actor->GetProperty()->SetOpacity(style.opacity);
-        // A target piece is drawn only where no patch lies on it (no z-fighting).
-        p.target_under[k].actor->SetVisibility(p.has_data && target.visible && !patch_shown[k]);
-        p.target_under[k].actor->GetProperty()->SetOpacity(target.opacity);
-        const Rgb c = kTargetColour;
-        p.target_under[k].actor->GetProperty()->SetColor(c.r / 255.0, c.g / 255.0, c.b / 255.0);
     }
-    const Rgb fn = kLayerColours[3]; // TP and FP: applyDistanceColouring
-    p.patches[2].actor->GetProperty()->SetColor(fn.r / 255.0, fn.g / 255.0, fn.b / 255.0);
-    p.target_rest.actor->SetVisibility(p.has_data && target.visible);
-    p.target_rest.actor->GetProperty()->SetOpacity(target.opacity);
-    p.target_rest.actor->GetProperty()->SetColor(kTargetColour.r / 255.0, kTargetColour.g / 255.0,
-                                                 kTargetColour.b / 255.0);
+    const SurfaceStyle& tp = p.styles[1];
+    const bool prediction_shown = p.has_data && own && distances && tp.visible;
+    p.prediction.actor->SetVisibility(prediction_shown);
+    p.prediction.actor->GetProperty()->SetOpacity(tp.opacity);
+    // A target piece is drawn only where no shown surface lies on it (no z-fighting).
+    const bool target_shown = p.has_data && target.visible;
+    const std::array<bool, 4> covered{patch_shown[0] || prediction_shown, patch_shown[2], prediction_shown,
+                                      false};
+    for (std::size_t k = 0; k < p.target_pieces.size(); ++k) {
+        p.target_pieces[k].actor->SetVisibility(target_shown && !covered[k]);
+        p.target_pieces[k].actor->GetProperty()->SetOpacity(target.opacity);
+    }
     updateLegend();
 }
 
@@ -394,20 +399,19 @@ void SurfaceScene::updateLegend()
                 p.legend_entries.push_back(entry);
             }
         } else {
-            const bool distances = distanceColourShown();
             const vtkSmartPointer<vtkPolyData> parts[3] = {meshes_.true_positive, meshes_.false_positive,
                                                            meshes_.false_negative};
-            for (std::size_t k = 0; k < 3; ++k) {
-                if (!p.styles[k + 1].visible || !parts[k] || parts[k]->GetNumberOfPolys() == 0) {
-                    continue;
+            if (distanceColourShown()) {
+                if (p.styles[1].visible) {
+                    // Coloured by distance: the colour bar gives the colours.
+                    p.legend_entries.emplace_back("Prediction: mm to target", Rgb{0x80, 0x80, 0x80});
                 }
-                if (distances && k < 2) {
-                    continue; // coloured by distance: the colour bar explains them
+            } else {
+                for (std::size_t k = 0; k < 3; ++k) {
+                    if (p.styles[k + 1].visible && parts[k] && parts[k]->GetNumberOfPolys() > 0) {
+                        p.legend_entries.emplace_back(kLayerNames[k + 1], kLayerColours[k + 1]);
+                    }
                 }
-                p.legend_entries.emplace_back(kLayerNames[k + 1], kLayerColours[k + 1]);
-            }
-            if (distances) {
-                p.legend_entries.emplace_back("Prediction: mm to target", Rgb{0x80, 0x80, 0x80});
             }
         }
     }

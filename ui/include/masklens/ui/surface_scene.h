@@ -49,21 +49,24 @@ int automatic_surface_step(const Shape& shape);
 // volume's origin and direction). The masks are padded by one empty voxel
 // before extraction, so a mask touching the volume's edge gives a closed surface.
 //
-// Coincident surfaces (target and prediction agree; an error region's face on
-// the prediction's surface) are never drawn twice: every face of the
-// prediction surface belongs to exactly one patch, TP (inside voxel a true
-// positive) or FP (a false positive); the FN patch is the missed region's
-// surface where it borders a true negative; the target surface is split by
-// which patch covers each face (target_under) and what is left (target_rest,
-// the faces between TP and FP voxels, inside the prediction). The scene hides a
-// target piece while the patch covering it is shown, so no two visible faces
-// share a place and there is no z-fighting at any volume size.
+// Coincident surfaces are never drawn twice. The error view draws the outer
+// surface of everything predicted or missed (prediction | target), each face
+// in the class of the voxel inside it: the disjoint TP, FP and FN patches (a
+// missed one-voxel rim lies on top of the prediction's surface: drawing both
+// surfaces interleaved them in stripes). The target surface is split by
+// which drawn surface each face lies on: target_pieces[kTargetOnTp] (inside TP,
+// outside TN: under the TP patch and on the prediction's surface),
+// [kTargetOnFn] (inside FN, outside TN: under the FN patch), [kTargetOnFpSide]
+// (inside FN, outside FP: on the prediction's surface, inside the hull) and
+// [kTargetInside] (inside TP, outside FP: on neither). The scene hides a piece
+// while the surface over it is shown, so no two visible faces share a place.
+inline constexpr std::size_t kTargetOnTp = 0, kTargetOnFn = 1, kTargetOnFpSide = 2, kTargetInside = 3;
 struct SurfaceMeshes {
-    vtkSmartPointer<vtkPolyData> target, prediction; // whole surfaces (distances: prediction's point data)
-    vtkSmartPointer<vtkPolyData> true_positive, false_positive, false_negative; // disjoint patches
-    // Target faces covered by the TP, FP and FN patches, and the rest.
-    std::array<vtkSmartPointer<vtkPolyData>, 3> target_under;
-    vtkSmartPointer<vtkPolyData> target_rest;
+    // The target's, the prediction's (distance colours: its point data) and
+    // prediction | target's surfaces.
+    vtkSmartPointer<vtkPolyData> target, prediction, hull;
+    vtkSmartPointer<vtkPolyData> true_positive, false_positive, false_negative; // hull patches
+    std::array<vtkSmartPointer<vtkPolyData>, 4> target_pieces;
     std::array<double, 3> spacing{1, 1, 1};      // mm per voxel of the source grid (x, y, z)
     std::array<std::int64_t, 3> extent{1, 1, 1}; // w, h, d of the source grid
     int step = 1;
