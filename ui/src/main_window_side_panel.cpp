@@ -112,9 +112,19 @@ QWidget* MainWindow::buildSidePanel()
         probability_warning_->setVisible(!warning.isEmpty());
     });
 
-    auto* controls = new QGroupBox(tr("Controls"));
-    auto* form = new QFormLayout(controls);
-    form->setContentsMargins(6, 6, 6, 6);
+    // Two tabs (evaluation, display): one long form pushed the window past
+    // 800 px and squeezed the metrics.
+    auto* controls = new QTabWidget;
+    controls->setObjectName(QStringLiteral("controlTabs"));
+    auto* evaluation_page = new QWidget;
+    auto* display_page = new QWidget;
+    auto* form = new QFormLayout(evaluation_page);
+    auto* display_form = new QFormLayout(display_page);
+    for (QFormLayout* page : {form, display_form}) {
+        page->setContentsMargins(6, 6, 6, 6);
+    }
+    controls->addTab(evaluation_page, tr("Evaluation"));
+    controls->addTab(display_page, tr("Display"));
     threshold_slider_ = new QSlider(Qt::Horizontal);
     threshold_slider_->setObjectName(QStringLiteral("thresholdSlider"));
     threshold_slider_->setRange(0, 100);
@@ -191,6 +201,7 @@ QWidget* MainWindow::buildSidePanel()
         presenter_->setEmptyPolicy(static_cast<EmptyPolicy>(empty_combo_->itemData(index).toInt()));
     });
 
+    form = display_form; // the rows below: how the views show the classes
     mode_combo_ = new QComboBox;
     mode_combo_->setObjectName(QStringLiteral("modeCombo"));
     mode_combo_->addItem(tr("Errors (TP / FP / FN)"), static_cast<int>(DisplayMode::Errors));
