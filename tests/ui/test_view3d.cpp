@@ -33,6 +33,8 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QSettings>
 #include <QSlider>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -188,6 +190,7 @@ private slots:
     void perSampleChartFor2d();
     void typedThreshold();
     void sampleStepping();
+    void recentPairsNamedByFolder();
     void csvCarriesDistancesAndSettings();
     void noWarningsOnThresholdChange();
     void layoutNothingCut();
@@ -663,6 +666,35 @@ void TestView3d::sampleStepping()
     QCOMPARE(next->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_BracketRight));
     QCOMPARE(previous->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_BracketLeft));
     QCOMPARE(next->shortcutContext(), Qt::WindowShortcut);
+}
+
+void TestView3d::recentPairsNamedByFolder()
+{
+    // Two cases whose files share names ("case_01 + case_01" before): the
+    // menu names their folders, the tooltip gives the full paths.
+    QSettings settings;
+    const QVariant saved = settings.value(QStringLiteral("recentPairs"));
+    settings.setValue(QStringLiteral("recentPairs"),
+                      QStringList{QStringLiteral("/data/case_01/pred.nii.gz\n/data/case_01/target.nii.gz"),
+                                  QStringLiteral("/runs/a/case.nii.gz\n/labels/b/case.nii.gz")});
+    MainWindow window;
+    QMenu* recent = nullptr;
+    for (QMenu* menu : window.findChildren<QMenu*>()) {
+        if (menu->title() == QStringLiteral("Open Recent")) {
+            recent = menu;
+        }
+    }
+    QVERIFY(recent);
+    const QList<QAction*> actions = recent->actions();
+    QCOMPARE(actions.size(), 2);
+    QCOMPARE(actions[0]->text(), QStringLiteral("case_01: pred.nii.gz + target.nii.gz"));
+    QCOMPARE(actions[1]->text(), QStringLiteral("a/case.nii.gz + b/case.nii.gz"));
+    QCOMPARE(actions[1]->toolTip(), QStringLiteral("/runs/a/case.nii.gz\n/labels/b/case.nii.gz"));
+    if (saved.isValid()) {
+        settings.setValue(QStringLiteral("recentPairs"), saved);
+    } else {
+        settings.remove(QStringLiteral("recentPairs"));
+    }
 }
 
 void TestView3d::csvCarriesDistancesAndSettings()
