@@ -184,6 +184,7 @@ private slots:
     void closedSurfaceAtVolumeEdge();
     void rasAndLpsMirrorIn3d();
     void distanceRangeDefaultsToP95();
+    void clipAtCursorCutsAway();
     void comparisonPaletteIsItsOwn();
     void chartMarksInfiniteAndUndefined();
     void chartDiceAxisIsUnitInterval();
@@ -494,6 +495,36 @@ void TestView3d::distanceRangeDefaultsToP95()
     QCOMPARE(view->scene().distanceRangeTop(), 0.5);
     view->scene().setDistanceRange(std::nullopt);
     QCOMPARE(view->scene().distanceRangeTop(), std::max(p95, 1.0));
+}
+
+void TestView3d::clipAtCursorCutsAway()
+{
+    // Clipping at the crosshair's axial slice removes the part at higher D:
+    // with the cursor at the ball's centre roughly half the surface goes, and
+    // at the last slice nothing does.
+    SurfaceView* view = nullptr;
+    QVERIFY(!renderSurfaces(synthetic_prediction(), synthetic_target(), &view).isNull());
+    const auto object_pixels = [view]() {
+        view->requestRender();
+        QCoreApplication::processEvents();
+        const PixelCounts counts =
+            count_pixels(view->grabFramebuffer().convertToFormat(QImage::Format_RGB32));
+        return counts.tp + counts.fp + counts.fn;
+    };
+    const int whole = object_pixels();
+    presenter_->setCursor({6, 0, 0});
+    view->scene().setCursor(presenter_->cursor());
+    view->scene().setClipAtCursor(true);
+    const int clipped = object_pixels();
+    QVERIFY2(clipped < 0.8 * whole && clipped > 0.2 * whole,
+             qPrintable(QStringLiteral("%1 of %2").arg(clipped).arg(whole)));
+    presenter_->setCursor({11, 0, 0});
+    view->scene().setCursor(presenter_->cursor());
+    const int at_end = object_pixels();
+    QVERIFY2(std::abs(at_end - whole) <= whole / 50,
+             qPrintable(QStringLiteral("%1 of %2").arg(at_end).arg(whole)));
+    view->scene().setClipAtCursor(false);
+    QCOMPARE(view->scene().clipAtCursor(), false);
 }
 
 void TestView3d::comparisonPaletteIsItsOwn()
