@@ -186,6 +186,7 @@ private slots:
     void distanceRangeDefaultsToP95();
     void clipAtCursorCutsAway();
     void comparisonPaletteIsItsOwn();
+    void comparisonLegendNamesPredictions();
     void chartMarksInfiniteAndUndefined();
     void chartDiceAxisIsUnitInterval();
     void perSampleChartFor2d();
@@ -542,6 +543,24 @@ void TestView3d::comparisonPaletteIsItsOwn()
         for (int j = 0; j < i; ++j) {
             QVERIFY(!(comparison_colour(j) == c));
         }
+    }
+}
+
+void TestView3d::comparisonLegendNamesPredictions()
+{
+    openWindow(synthetic_prediction(), synthetic_target(), QSize(1300, 900));
+    ComparisonPresenter* comparison = window_->comparison();
+    comparison->addPredictionVolume(ball_prediction("wider", 9.0, 5.5), QStringLiteral("wider"));
+    QTRY_VERIFY(!comparison->busy());
+    comparison->setShownIn3d(1, true);
+    window_->surfaceView()->waitForSurfaces();
+    QTRY_COMPARE(window_->surfaceView()->scene().comparisonSurfaceCount(), 2);
+    const auto entries = window_->surfaceView()->scene().legendEntries();
+    QCOMPARE(entries.size(), std::size_t{3}); // the target and the two predictions
+    QCOMPARE(entries[0].first, std::string("Target"));
+    for (int i = 0; i < 2; ++i) {
+        QCOMPARE(QString::fromStdString(entries[static_cast<std::size_t>(i + 1)].first), comparison->name(i));
+        QVERIFY(entries[static_cast<std::size_t>(i + 1)].second == comparison_colour(i));
     }
 }
 
