@@ -323,8 +323,11 @@ const std::vector<OptionSpec>& evaluate_options()
          "e.g. Dice when both masks are empty (default nan)",
          [](S& s, N name, N v) {
              s.empty_text = v;
+             // The names are the engine's (null-terminated literals).
              const std::array<std::pair<const char*, EmptyPolicy>, 3> choices{
-                 {{"nan", EmptyPolicy::Nan}, {"zero", EmptyPolicy::Zero}, {"one", EmptyPolicy::One}}};
+                 {{empty_policy_name(EmptyPolicy::Nan).data(), EmptyPolicy::Nan},
+                  {empty_policy_name(EmptyPolicy::Zero).data(), EmptyPolicy::Zero},
+                  {empty_policy_name(EmptyPolicy::One).data(), EmptyPolicy::One}}};
              s.metric().empty = parse_choice(name, v, choices);
          },
          {{15, "empty", [](const S& s) { return json_quote(s.empty_text); }}}},

@@ -137,6 +137,16 @@ const MetricInfo& metric_info(Metric metric) noexcept
     return kTable[static_cast<std::size_t>(metric)];
 }
 
+std::string_view empty_policy_name(EmptyPolicy policy) noexcept
+{
+    switch (policy) {
+    case EmptyPolicy::Nan: return "nan";
+    case EmptyPolicy::Zero: return "zero";
+    case EmptyPolicy::One: return "one";
+    }
+    return "nan";
+}
+
 std::string_view metric_name(Metric metric) noexcept
 {
     return metric_info(metric).name;

@@ -158,7 +158,7 @@ std::string csv_number(double value)
 
 void csv_row(std::ostream& out, const Evaluation& evaluation, const std::string& sample,
              const std::string& label, const std::string& slice, const MetricValues& values, bool label_row,
-             const std::string& build)
+             const std::string& tail)
 {
     out << sample << ',' << label << ',' << slice;
     for (std::size_t m = 0; m < evaluation.metrics.size(); ++m) {
@@ -167,7 +167,7 @@ void csv_row(std::ostream& out, const Evaluation& evaluation, const std::string&
             out << csv_number(values[m]);
         }
     }
-    out << ',' << build << '\n';
+    out << tail << '\n';
 }
 
 std::string table_number(double value)
@@ -253,14 +253,19 @@ void write_json(std::ostream& out, const Evaluation& evaluation, const ReportCon
     out << "\n  ]\n}\n";
 }
 
-void write_csv(std::ostream& out, const Evaluation& evaluation)
+void write_csv(std::ostream& out, const Evaluation& evaluation, const std::vector<CsvConstant>& constants)
 {
     out << "sample,label,slice";
     for (const Metric metric : evaluation.metrics) {
         out << ',' << metric_name(metric);
     }
+    std::string build; // the constant columns' values, then the build's
+    for (const CsvConstant& constant : constants) {
+        out << ',' << constant.name;
+        build += ',' + constant.value;
+    }
     out << ',' << kBuildCsvHeader << '\n';
-    const std::string build = build_info_csv();
+    build += ',' + build_info_csv();
     csv_row(out, evaluation, "", "", "", evaluation.batch, false, build);
     for (const auto& label : evaluation.labels) {
         csv_row(out, evaluation, "", std::to_string(label.label), "", label.values, true, build);

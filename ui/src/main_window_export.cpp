@@ -4,6 +4,7 @@
 #include "main_window_internal.h"
 #include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
+#include "masklens/engine/folder.h"
 #include "masklens/engine/report.h"
 
 #include <cmath>
@@ -73,16 +74,11 @@ Evaluation with_distance_columns(const Evaluation& evaluation, const Evaluation*
 QString default_export_name(const QString& prediction_path, const QString& target_path, const QString& suffix)
 {
     // "organ_pred.nii.gz" -> "organ_pred"; with the target's name when it differs.
+    // The case's name as folder runs derive it (the engine's list of extensions).
     const auto stem = [](const QString& path) {
-        QString name = QFileInfo(path).fileName();
-        for (const char* ext :
-             {".nii.gz", ".nii", ".npy", ".npz", ".nrrd", ".nhdr", ".mha", ".mhd", ".tif", ".tiff", ".png"}) {
-            if (name.endsWith(QLatin1String(ext), Qt::CaseInsensitive)) {
-                name.chop(static_cast<int>(std::strlen(ext)));
-                break;
-            }
-        }
-        return name;
+        const QString file = QFileInfo(path).fileName();
+        const auto stripped = strip_supported_extension(file.toStdString());
+        return stripped ? QString::fromStdString(*stripped) : file;
     };
     QString name = stem(prediction_path);
     const QString target = stem(target_path);
@@ -122,30 +118,20 @@ bool MainWindow::exportCsv(const QString& path)
         // the settings as constant columns, so each row stands alone.
         const Evaluation* distances =
             presenter_->distanceState() == DistanceState::Ready ? presenter_->distanceEvaluation() : nullptr;
-        std::ostringstream csv;
-        write_csv(csv, with_distance_columns(*evaluation, distances));
         const EvaluationSettings& settings = presenter_->settings();
         const Geometry& geometry = presenter_->target()->geometry();
-        std::ostringstream constants;
-        constants << ',' << format_number(settings.threshold) << ',' << activation_name(settings.activation)
-                  << ',' << decision_name(settings.decision) << ',' << format_number(settings.smooth) << ','
-                  << (settings.empty == EmptyPolicy::Nan    ? "nan"
-                      : settings.empty == EmptyPolicy::Zero ? "0"
-                                                            : "1")
-                  << ',' << format_number(geometry.spacing[0]) << ',' << format_number(geometry.spacing[1])
-                  << ',' << format_number(geometry.spacing[2]) << ',' << MASKLENS_VERSION;
+        const std::vector<CsvConstant> constants = {
+            {"threshold", format_number(settings.threshold)},
+            {"activation", std::string(activation_name(settings.activation))},
+            {"decision", std::string(decision_name(settings.decision))},
+            {"smooth", format_number(settings.smooth)},
+            {"empty", std::string(empty_policy_name(settings.empty))},
+            {"spacing_x_mm", format_number(geometry.spacing[0])},
+            {"spacing_y_mm", format_number(geometry.spacing[1])},
+            {"spacing_z_mm", format_number(geometry.spacing[2])},
+        };
         std::ostringstream out;
-        std::istringstream lines(csv.str());
-        bool header = true;
-        for (std::string line; std::getline(lines, line);) {
-            out << line
-                << (header ? ",threshold,activation,decision,smooth,empty,spacing_x_mm,spacing_y_mm,spacing_"
-                             "z_mm,"
-                             "masklens_version"
-                           : constants.str())
-                << '\n';
-            header = false;
-        }
+        write_csv(out, with_distance_columns(*evaluation, distances), constants);
         write_file_atomically(path.toStdString(), out.str());
     } catch (const Error& error) {
         showError(tr("The CSV file could not be written."), QString::fromStdString(error.what()));

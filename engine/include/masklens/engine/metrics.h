@@ -183,6 +183,8 @@ inline bool is_lesion_metric(Metric metric) noexcept
 }
 
 enum class EmptyPolicy { Nan, Zero, One };
+// "nan", "zero", "one": the --empty value that selects it.
+std::string_view empty_policy_name(EmptyPolicy policy) noexcept;
 
 // How hd95 combines the two directed distance sets.
 enum class HausdorffRule {

@@ -24,7 +24,15 @@ std::string json_quote(const std::string& text);
 std::string format_number(double value);
 
 void write_json(std::ostream& out, const Evaluation& evaluation, const ReportContext& context);
-void write_csv(std::ostream& out, const Evaluation& evaluation);
+// Columns with one value for the whole result (e.g. the app's settings:
+// threshold, activation, spacing), written on every row after the metrics so
+// that each row stands alone. Names and values must not contain a comma.
+struct CsvConstant {
+    std::string name;
+    std::string value;
+};
+void write_csv(std::ostream& out, const Evaluation& evaluation,
+               const std::vector<CsvConstant>& constants = {});
 void write_table(std::ostream& out, const Evaluation& evaluation, const ReportContext& context);
 
 // Writes `content` to `path` through a temporary file in the same folder and a
