@@ -13,6 +13,10 @@ packages=(
   help2man dpkg-dev
   # tests/cluster: a private single-node Slurm and GNU parallel run examples/
   slurm-wlm munge parallel
+  # python/ and tests/python: the wheel's venv (Debian's numpy, torch, pandas,
+  # dask, pytest; scikit-build-core and nanobind come from PyPI)
+  python3-dev python3-venv python3-numpy python3-pandas python3-dask python3-distributed python3-pytest
+  python3-torch
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -3,8 +3,10 @@
 # builds the engine, readers and CLI with AddressSanitizer + UBSan (preset
 # asan) and runs their tests again, failing on any sanitizer report.
 # GUI and rendering tests need an X server: Xvfb is started when DISPLAY is
-# unset. MASKLENS_SKIP_ASAN=1 skips the sanitizer run; MASKLENS_SKIP_PACKAGE=1
-# skips building and checking the Debian package.
+# unset. The Python package's tests (scripts/python_test.sh: wheel, pytest)
+# run after ctest. MASKLENS_SKIP_ASAN=1 skips the sanitizer run;
+# MASKLENS_SKIP_PACKAGE=1 skips building and checking the Debian package;
+# MASKLENS_SKIP_PYTHON=1 skips the Python tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -21,6 +23,10 @@ if [ -z "${DISPLAY:-}" ]; then
 fi
 export QT_QPA_PLATFORM=xcb
 ctest --preset "$preset" -j 2 "$@"
+
+if [ -z "${MASKLENS_SKIP_PYTHON:-}" ] && [ "$#" -eq 0 ]; then
+  scripts/python_test.sh
+fi
 
 if [ -z "${MASKLENS_SKIP_PACKAGE:-}" ] && [ "$#" -eq 0 ]; then
   echo "== Debian package (scripts/package.sh --check)"

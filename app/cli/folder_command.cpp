@@ -94,8 +94,10 @@ private:
     Clock::time_point last_{};
 };
 
-FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads,
-                         const service::ComputeDevice& device)
+} // namespace
+
+FolderCase evaluate_folder_case(const FolderCommand& folder, const CasePair& pair, int threads,
+                                const service::ComputeDevice& device)
 {
     const EvaluateCommand& command = folder.evaluate;
     FolderCase result;
@@ -127,7 +129,7 @@ FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int 
     return result;
 }
 
-std::string render(const FolderReport& report, OutputFormat format)
+std::string render_folder_report(const FolderReport& report, OutputFormat format)
 {
     std::ostringstream out;
     if (format == OutputFormat::Csv) {
@@ -137,6 +139,8 @@ std::string render(const FolderReport& report, OutputFormat format)
     }
     return out.str();
 }
+
+namespace {
 
 void emit(const std::string& text, const std::string& output_path)
 {
@@ -203,26 +207,23 @@ void tell(const FolderReport& report, bool quiet, const char* verb)
 
 } // namespace
 
-int run_folder(const FolderCommand& folder)
+FolderPlan plan_folder(const FolderCommand& folder)
 {
     const EvaluateCommand& command = folder.evaluate;
-    const service::ComputeDevice device = service::resolve_compute_device(command.device);
-    if (!device.note.empty() && !folder.quiet) {
-        std::cerr << device.note << '\n';
-    }
     const std::vector<std::string> prediction_files = list_folder(command.prediction_path);
     const std::vector<std::string> target_files = list_folder(command.target_path);
     const FolderPairing pairing =
         pair_files(prediction_files, target_files, {folder.prediction_pattern, folder.target_pattern});
 
-    std::vector<CasePair> selected;
+    FolderPlan plan;
+    std::vector<CasePair>& selected = plan.selected;
     for (std::size_t i = 0; i < pairing.pairs.size(); ++i) {
         if (folder.shard_count == 0 || in_shard(i, folder.shard_index, folder.shard_count)) {
             selected.push_back(pairing.pairs[i]);
         }
     }
 
-    FolderReport report;
+    FolderReport& report = plan.report;
     report.prediction_dir = command.prediction_path;
     report.target_dir = command.target_path;
     report.options_json = command.options_json; // already canonical (command_line.cpp)
@@ -235,6 +236,21 @@ int run_folder(const FolderCommand& folder)
         report.shard = ShardInfo{folder.shard_index, folder.shard_count,
                                  static_cast<std::int64_t>(pairing.pairs.size())};
     }
+
+    plan.any_pairs = !pairing.pairs.empty();
+    return plan;
+}
+
+int run_folder(const FolderCommand& folder)
+{
+    const EvaluateCommand& command = folder.evaluate;
+    const service::ComputeDevice device = service::resolve_compute_device(command.device);
+    if (!device.note.empty() && !folder.quiet) {
+        std::cerr << device.note << '\n';
+    }
+    FolderPlan plan = plan_folder(folder);
+    FolderReport& report = plan.report;
+    const std::vector<CasePair>& selected = plan.selected;
 
     // Bounded memory: `jobs` workers, each holding one pair at a time; the
     // engine's threads are shared among them.
@@ -249,7 +265,7 @@ int run_folder(const FolderCommand& folder)
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t i = next++; i < selected.size(); i = next++) {
-            report.cases[i] = evaluate_case(folder, selected[i], threads_per_job, device);
+            report.cases[i] = evaluate_folder_case(folder, selected[i], threads_per_job, device);
             progress.case_done();
         }
     };
@@ -262,9 +278,9 @@ int run_folder(const FolderCommand& folder)
         worker.join();
     }
 
-    emit(render(report, command.format), command.output_path);
+    emit(render_folder_report(report, command.format), command.output_path);
     tell(report, folder.quiet, "evaluated");
-    if (pairing.pairs.empty()) {
+    if (!plan.any_pairs) {
         std::cerr << "error: no pairs: no prediction in " << command.prediction_path
                   << " has a target with the same case id in " << command.target_path << '\n';
         return 1;
@@ -366,7 +382,7 @@ int run_merge(const MergeCommand& command)
         throw_input_error("", "the shards hold " + std::to_string(merged.cases.size()) + " cases, not the " +
                                   std::to_string(first.cases_total) + " pairs of the run");
     }
-    emit(render(merged, command.format), command.output_path);
+    emit(render_folder_report(merged, command.format), command.output_path);
     tell(merged, command.quiet, "merged");
     if (merged.cases.empty()) {
         std::cerr << "error: no pairs: no prediction in " << merged.prediction_dir

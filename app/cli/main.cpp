@@ -3,18 +3,16 @@
 // Errors are one line on stderr starting "error:"; exit status 0 on success,
 // 1 on bad input, 2 on usage errors. Nothing escapes as a crash.
 #include "command_line.h"
+#include "evaluate_command.h"
 #include "folder_command.h"
 
 #include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
-#include "masklens/engine/evaluate.h"
 #include "masklens/engine/report.h"
 #include "masklens/io/read_volume.h"
-#include "masklens/service/pair_evaluator.h"
 
 #include <iostream>
 #include <new>
-#include <sstream>
 
 namespace {
 
@@ -43,38 +41,15 @@ int run(const std::vector<std::string>& arguments)
     }
     const auto [prediction, target] = io::read_volume_pair(command.prediction_path, command.prediction_read,
                                                            command.target_path, command.target_read);
-    if (!command.ignore_geometry) {
-        check_same_geometry(prediction, target);
+    const cli::CommandEvaluation result = cli::evaluate_command(command, device, prediction, target);
+    if (!result.fallback.empty()) {
+        std::cerr << "note: " << result.fallback << '\n';
     }
-    std::string fallback;
-    Evaluation evaluation = service::evaluate_once(device, prediction, target, command.statistics, &fallback);
-    if (!fallback.empty()) {
-        std::cerr << "note: " << fallback << '\n';
-    }
-    if (!command.slices) {
-        for (SampleResult& sample : evaluation.samples) {
-            sample.slices.clear();
-            for (LabelResult& label : sample.labels) {
-                label.slices.clear();
-            }
-        }
-    }
-
-    ReportContext context;
-    context.prediction_path = command.prediction_path;
-    context.target_path = command.target_path;
-    context.device = fallback.empty() ? device.name : "cpu";
-    context.options_json = command.options_json;
-    std::ostringstream report;
-    switch (command.format) {
-    case cli::OutputFormat::Table: write_table(report, evaluation, context); break;
-    case cli::OutputFormat::Json: write_json(report, evaluation, context); break;
-    case cli::OutputFormat::Csv: write_csv(report, evaluation); break;
-    }
+    const std::string report = cli::render_report(result.evaluation, result.context, command.format);
     if (command.output_path.empty()) {
-        std::cout << report.str() << std::flush;
+        std::cout << report << std::flush;
     } else {
-        write_file_atomically(command.output_path, report.str());
+        write_file_atomically(command.output_path, report);
     }
     return 0;
 }

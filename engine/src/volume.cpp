@@ -274,10 +274,42 @@ Volume::Volume(std::string source, ScalarType type, const Shape& shape, std::siz
     data_ = allocation_.get() + skip + before;
 }
 
+Volume Volume::view(std::string source, ScalarType type, const Shape& shape, const std::byte* data,
+                    std::shared_ptr<const void> keep_alive)
+{
+    Volume volume;
+    volume.source_ = std::move(source);
+    if (shape.n < 1 || shape.c < 1 || shape.d < 1 || shape.h < 1 || shape.w < 1) {
+        throw_input_error(volume.source_, "array has an empty or negative extent " + shape.to_string());
+    }
+    std::uint64_t elements = 1;
+    for (const std::int64_t extent : {shape.n, shape.c, shape.d, shape.h, shape.w}) {
+        if (elements > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(extent)) {
+            throw_input_error(volume.source_, "array shape " + shape.to_string() + " overflows");
+        }
+        elements *= static_cast<std::uint64_t>(extent);
+    }
+    if (elements > std::numeric_limits<std::size_t>::max() / scalar_size(type)) {
+        throw_input_error(volume.source_, "array shape " + shape.to_string() + " overflows");
+    }
+    if (data == nullptr) {
+        throw_input_error(volume.source_, "no data");
+    }
+    volume.type_ = type;
+    volume.shape_ = shape;
+    volume.bytes_ = static_cast<std::size_t>(elements * scalar_size(type));
+    // The engine only reads a volume's elements; data() is non-const for
+    // readers filling their own allocations, never written through here.
+    volume.data_ = const_cast<std::byte*>(data);
+    volume.keep_view_ = std::move(keep_alive);
+    return volume;
+}
+
 Volume::Volume(Volume&& other) noexcept
     : source_(std::move(other.source_)), type_(other.type_), shape_(other.shape_), geometry_(other.geometry_),
       bytes_(std::exchange(other.bytes_, 0)), allocation_(std::move(other.allocation_)),
-      data_(std::exchange(other.data_, nullptr)), leading_(std::exchange(other.leading_, 0))
+      data_(std::exchange(other.data_, nullptr)), leading_(std::exchange(other.leading_, 0)),
+      keep_view_(std::move(other.keep_view_))
 {}
 
 Volume& Volume::operator=(Volume&& other) noexcept
@@ -291,6 +323,7 @@ Volume& Volume::operator=(Volume&& other) noexcept
         allocation_ = std::move(other.allocation_);
         data_ = std::exchange(other.data_, nullptr);
         leading_ = std::exchange(other.leading_, 0);
+        keep_view_ = std::move(other.keep_view_);
     }
     return *this;
 }

@@ -28,6 +28,7 @@
 
 #include <mutex>
 
+#if MASKLENS_IO_PNG
 #include <vtkCallbackCommand.h>
 #include <vtkCommand.h>
 #include <vtkDataArray.h>
@@ -42,6 +43,7 @@
 #include <vtkSmartPointer.h>
 #include <vtkStreamingDemandDrivenPipeline.h>
 #include <vtkType.h>
+#endif
 
 #include <zlib.h>
 
@@ -59,6 +61,7 @@ namespace masklens::io {
 
 namespace {
 
+#if MASKLENS_IO_PNG
 struct Messages {
     std::vector<std::string> errors;
     std::vector<std::string> warnings;
@@ -94,6 +97,8 @@ void on_vtk_message(vtkObject*, unsigned long event, void* client, void* call)
     }
     (event == vtkCommand::ErrorEvent ? messages->errors : messages->warnings).push_back(std::move(text));
 }
+
+#endif
 
 std::uint32_t be32(const unsigned char* p)
 {
@@ -280,7 +285,7 @@ void check_png(const detail::File& file)
 
 enum class Format { Png };
 
-const char* format_name(Format format)
+[[maybe_unused]] const char* format_name(Format format)
 {
     switch (format) {
     case Format::Png: return "PNG";
@@ -288,6 +293,7 @@ const char* format_name(Format format)
     return "image";
 }
 
+#if MASKLENS_IO_PNG
 std::optional<ScalarType> scalar_type_of(int vtk_type)
 {
     switch (vtk_type) {
@@ -486,6 +492,8 @@ private:
     vtkNew<vtkCallbackCommand> callback_;
 };
 
+#endif
+
 } // namespace
 
 Volume read_image(const std::string& path)
@@ -514,6 +522,7 @@ Volume read_image(const std::string& path)
     // VTK's PNG reader does not notice every corrupt file and libpng errors
     // can crash VTK 9.1, so the container is checked first.
     check_png(probe);
+#if MASKLENS_IO_PNG
     // VTK's object factory is set up on first use and that is not safe to
     // race; PNG reads are small, so they simply take turns (every other
     // reader is VTK-free and runs concurrently, see read_volume_pair).
@@ -521,6 +530,11 @@ Volume read_image(const std::string& path)
     const std::lock_guard lock(vtk_reads);
     ImageReadJob job(path, format);
     return job.run();
+#else
+    (void)format;
+    throw_input_error(path, "PNG files need the readers built with VTK (MASKLENS_IO_PNG=ON); this build "
+                            "(e.g. the Python package) reads .npy, .npz, NIfTI, NRRD, MetaImage and TIFF");
+#endif
 }
 
 } // namespace masklens::io

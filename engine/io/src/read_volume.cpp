@@ -383,6 +383,11 @@ Shape shape_from_dims(const std::string& source, const std::int64_t* dims, int n
 
 } // namespace detail
 
+Shape array_shape(const std::string& source, const std::vector<std::int64_t>& dims, Layout layout)
+{
+    return detail::shape_from_dims(source, dims.data(), static_cast<int>(dims.size()), layout, "");
+}
+
 namespace {
 std::atomic<bool> outside_data_allowed_flag{false};
 } // namespace

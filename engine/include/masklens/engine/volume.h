@@ -80,6 +80,20 @@ public:
     // aligned either way.
     Volume(std::string source, ScalarType type, const Shape& shape, std::size_t leading,
            std::size_t trailing);
+    // A view over memory the caller owns (no allocation, no copy): the
+    // elements at `data` must be `shape.elements()` values of `type` in C
+    // order (W fastest), native byte order, and stay valid and unchanged
+    // while the Volume (or a move of it) is in use. `keep_alive` is held
+    // until then (e.g. the Python array the memory belongs to); it may be
+    // empty when the caller guarantees the lifetime itself. Strided or
+    // Fortran-ordered memory cannot be viewed: the caller makes a C-ordered
+    // copy first. Throws Error(Input) naming `source` for an empty or
+    // overflowing shape or a null `data`.
+    static Volume view(std::string source, ScalarType type, const Shape& shape, const std::byte* data,
+                       std::shared_ptr<const void> keep_alive);
+    // True for a view (view()): data() is the caller's memory.
+    bool is_view() const noexcept { return data_ != nullptr && !allocation_; }
+
     Volume(Volume&& other) noexcept;
     Volume& operator=(Volume&& other) noexcept;
     Volume(const Volume&) = delete;
@@ -118,6 +132,7 @@ private:
     std::unique_ptr<std::byte, Release> allocation_;
     std::byte* data_ = nullptr;
     std::size_t leading_ = 0;
+    std::shared_ptr<const void> keep_view_; // a view's owner (view())
 };
 
 // Decodes an IEEE 754 half-precision value (numpy float16), exactly.

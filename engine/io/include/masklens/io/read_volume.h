@@ -8,7 +8,9 @@
 
 #include "masklens/engine/volume.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace masklens::io {
 
@@ -21,6 +23,12 @@ struct ReadOptions {
     Layout layout = Layout::Auto;
     std::string npz_key; // which array of an .npz; empty: the file must hold exactly one
 };
+
+// The [N,C,D,H,W] shape of an in-memory array with extents `dims` (C order),
+// interpreted as a .npy file's array is (Layout). Throws Error(Input) naming
+// `source` for 0, 1 or more than 5 dimensions and for empty extents, with the
+// .npy reader's messages. Used by the Python package for caller arrays.
+Shape array_shape(const std::string& source, const std::vector<std::int64_t>& dims, Layout layout);
 
 // Reads any supported format, chosen by extension (case-insensitive).
 // Image formats (NIfTI, NRRD, MetaImage) give one sample, one channel:
@@ -52,6 +60,9 @@ bool outside_data_allowed();
 // The individual readers (read_volume dispatches to them).
 Volume read_npy(const std::string& path, const ReadOptions& options = {});
 Volume read_npz(const std::string& path, const ReadOptions& options = {});
-Volume read_image(const std::string& path); // VTK-backed formats
+// NIfTI, NRRD, MetaImage, TIFF and PNG. PNG is read through VTK: in a build
+// without it (MASKLENS_IO_PNG=OFF, the Python package) a .png is an
+// Error(Input) saying so.
+Volume read_image(const std::string& path);
 
 } // namespace masklens::io
