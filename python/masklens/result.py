@@ -67,6 +67,12 @@ class Result:
         engine read them (equal to the caller's buffers when not copied)."""
         return (self._core.prediction_address, self._core.target_address)
 
+    @property
+    def engine_seconds(self) -> float:
+        """Seconds the engine itself took (the evaluation without reading
+        files or converting arrays; for benchmarks)."""
+        return self._core.engine_seconds
+
     @functools.cached_property
     def batch(self) -> Dict[str, float]:
         """Batch values, {metric: value}."""

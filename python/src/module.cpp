@@ -25,6 +25,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -104,7 +105,15 @@ struct Result {
     // Where the engine read the elements (the zero-copy check compares these
     // with the caller's buffers).
     std::uintptr_t prediction_address = 0, target_address = 0;
+    // Seconds spent in cli::evaluate_command (the engine, without the
+    // bindings' overhead): the benchmark's reference time.
+    double engine_seconds = 0;
 };
+
+double seconds_since(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 nb::object numpy_array(std::vector<double>&& values, const std::vector<std::size_t>& shape)
 {
@@ -203,7 +212,9 @@ Result evaluate_arrays(const InputArray& prediction, nb::handle prediction_owner
         // The engine runs without the GIL: other Python threads go on.
         nb::gil_scoped_release release;
         const service::ComputeDevice device = service::resolve_compute_device(command.device);
+        const auto start = std::chrono::steady_clock::now();
         result.run = cli::evaluate_command(command, device, prediction_volume, target_volume);
+        result.engine_seconds = seconds_since(start);
     }
     return result;
 }
@@ -217,7 +228,9 @@ Result evaluate_files(const std::string& prediction, const std::string& target,
     const auto [prediction_volume, target_volume] = io::read_volume_pair(
         command.prediction_path, command.prediction_read, command.target_path, command.target_read);
     Result result;
+    const auto start = std::chrono::steady_clock::now();
     result.run = cli::evaluate_command(command, device, prediction_volume, target_volume);
+    result.engine_seconds = seconds_since(start);
     return result;
 }
 
@@ -365,6 +378,7 @@ NB_MODULE(_core, m)
         .def_prop_ro("fallback", [](const Result& r) { return r.run.fallback; })
         .def_prop_ro("prediction_address", [](const Result& r) { return r.prediction_address; })
         .def_prop_ro("target_address", [](const Result& r) { return r.target_address; })
+        .def_prop_ro("engine_seconds", [](const Result& r) { return r.engine_seconds; })
         .def("arrays", [](const Result& r) { return value_arrays(r.run.evaluation); })
         .def(
             "report",

@@ -65,7 +65,7 @@ def test_executors_equal_cli(cli, folders, kind):
 def test_dask_local_cluster_equals_cli(cli, folders):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         result = masklens.evaluate_folder(*folders, metrics="dice,iou,hd95,assd", executor=client)
         # The cases ran in the workers' processes, not here.
         pids = set(client.run(os.getpid).values())

@@ -132,11 +132,12 @@ def test_array_interface_and_dlpack_objects():
 
 
 def test_gil_is_released_during_evaluation():
-    # A 3D pair whose surface distances take a while on one thread.
+    # A 3D pair whose surface distances take a while on one thread (speckle:
+    # many surface voxels; about 0.6 s here).
     rng = np.random.default_rng(3)
-    target = np.zeros((1, 1, 96, 96, 96), np.uint8)
+    target = np.zeros((1, 1, 128, 128, 128), np.uint8)
     target[..., 20:76, 20:76, 20:76] = 1
-    prediction = (target.astype(np.float32) * 0.8 + rng.random(target.shape, dtype=np.float32) * 0.3)
+    prediction = (target * 0.8 + rng.random(target.shape, dtype=np.float32) * 0.6).astype(np.float32)
     counter = [0]
     stop = threading.Event()
 
