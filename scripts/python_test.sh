@@ -21,7 +21,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
 rm -rf build/python-dist
 echo "== Python wheel (pip wheel .)"
 "$venv/bin/python" -m pip wheel -q --no-build-isolation --no-deps . -w build/python-dist \
-  -C "cmake.define.MASKLENS_CUDA=${MASKLENS_CUDA:-AUTO}"
+  --config-settings="cmake.define.MASKLENS_CUDA=${MASKLENS_CUDA:-AUTO}"
 wheel="$(ls "$root"/build/python-dist/masklens-*.whl)"
 "$venv/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel"
 

@@ -84,3 +84,15 @@ def test_stubs_match_the_extension():
 def test_public_api_is_documented():
     for name in masklens.__all__:
         assert getattr(masklens, name).__doc__, name
+
+
+def test_png_needs_the_vtk_readers():
+    # The wheel is built without VTK: PNG is refused with a message naming
+    # the file; a development build with VTK reads it.
+    path = str(Path(__file__).resolve().parents[1] / "data" / "readers" / "image2d" / "gray8.png")
+    try:
+        array, geometry = masklens.read(path)
+    except masklens.InputError as error:
+        assert str(error).startswith(path + ": PNG files need the readers built with VTK")
+    else:
+        assert array.dtype == np.uint8 and array.ndim == 4 and geometry["known"] is False
