@@ -10,7 +10,7 @@ from one run of this script on one machine):
 3. against MONAI on CPU (when importable) on the same arrays: Dice + HD95 +
    ASSD, wall time of each and the ratio.
 
-Usage: python3 bench/python_bench.py [--size 256] [--monai-size 128] [--repeat 3]
+Usage: python3 bench/python_bench.py [--size 256] [--monai-size 128 256] [--repeat 3]
 (with masklens importable: the wheel installed, or a development build).
 """
 
@@ -76,11 +76,15 @@ def against_monai(size, repeat):
         return {"skipped": str(error)}
     prediction, target = blob_pair(size)
     hard = (prediction > 0.5).astype(np.uint8)
-    masklens_times, monai_times = [], []
+    masklens_times, single_times, monai_times = [], [], []
     for _ in range(repeat):
         start = time.perf_counter()
         ours = masklens.evaluate(hard, target, metrics="dice,hd95,assd", per_slice=False)
         masklens_times.append(time.perf_counter() - start)
+        # One thread, as MONAI's distance transform (scipy) runs.
+        start = time.perf_counter()
+        masklens.evaluate(hard, target, metrics="dice,hd95,assd", per_slice=False, threads=1)
+        single_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         p = torch.from_numpy(hard).bool()
         t = torch.from_numpy(target).bool()
@@ -88,8 +92,9 @@ def against_monai(size, repeat):
         hd95 = compute_hausdorff_distance(p, t, include_background=True, percentile=95)
         assd = compute_average_surface_distance(p, t, include_background=True, symmetric=True)
         monai_times.append(time.perf_counter() - start)
-    return {"size": size, "masklens_s": min(masklens_times), "monai_s": min(monai_times),
-            "ratio_monai_over_masklens": min(monai_times) / min(masklens_times),
+    return {"size": size, "masklens_s": min(masklens_times), "masklens_1_thread_s": min(single_times),
+            "monai_s": min(monai_times), "ratio_monai_over_masklens": min(monai_times) / min(masklens_times),
+            "ratio_monai_over_masklens_1_thread": min(monai_times) / min(single_times),
             "masklens": {k: ours[k] for k in ("dice", "hd95", "assd")},
             "monai": {"dice": float(dice), "hd95": float(hd95), "assd": float(assd)},
             "torch_threads": torch.get_num_threads()}
@@ -98,7 +103,7 @@ def against_monai(size, repeat):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--monai-size", type=int, default=128)
+    parser.add_argument("--monai-size", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     report = {
@@ -108,7 +113,7 @@ def main():
         "per_call_64x64": per_call(args.repeat),
         "large_dice": large(args.size, args.repeat, "dice,iou"),
         "large_distances": large(args.size, args.repeat, "dice,hd95,assd"),
-        "monai": against_monai(args.monai_size, args.repeat),
+        "monai": [against_monai(size, args.repeat) for size in args.monai_size],
     }
     print(json.dumps(report, indent=2))
 

@@ -29,7 +29,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <sstream>
 #include <string>
@@ -74,17 +76,49 @@ void translate(const std::exception_ptr& exception, void*)
 }
 
 // `evaluate PRED TARGET OPTIONS...` through the CLI's parser: the same
-// validation, messages and options echo.
+// validation, messages and options echo. Building the parser costs far more
+// than evaluating a small slice, and a training loop repeats the same
+// options, so parsed commands are kept (a few dozen option lists; the
+// parser's process-wide settings, e.g. --memory-limit, were applied when
+// first parsed and stay, as in the CLI). Called with the GIL held.
 cli::EvaluateCommand parse_evaluate(const std::string& prediction, const std::string& target,
                                     const std::vector<std::string>& options)
 {
     std::vector<std::string> arguments{"evaluate", prediction, target};
     arguments.insert(arguments.end(), options.begin(), options.end());
+    static std::map<std::vector<std::string>, cli::EvaluateCommand> parsed_before;
+    if (const auto found = parsed_before.find(arguments); found != parsed_before.end()) {
+        return found->second;
+    }
     cli::ParsedCommand parsed = cli::parse_command_line(arguments);
     if (!parsed.evaluate) {
         throw_usage_error("the options do not describe an evaluation");
     }
+    if (parsed_before.size() >= 64) {
+        parsed_before.clear();
+    }
+    parsed_before.emplace(std::move(arguments), *parsed.evaluate);
     return *parsed.evaluate;
+}
+
+// The device for a choice, resolved once per process (the CLI resolves it
+// once per run; asking the CUDA driver again on every call would cost more
+// than a small evaluation). A refusal (e.g. cuda without a device) is not
+// kept: it is thrown every time.
+service::ComputeDevice device_for(gpu::DeviceChoice choice)
+{
+    static std::mutex mutex;
+    static std::map<gpu::DeviceChoice, service::ComputeDevice> resolved;
+    {
+        const std::lock_guard lock(mutex);
+        if (const auto found = resolved.find(choice); found != resolved.end()) {
+            return found->second;
+        }
+    }
+    service::ComputeDevice device = service::resolve_compute_device(choice);
+    const std::lock_guard lock(mutex);
+    resolved.emplace(choice, device);
+    return device;
 }
 
 cli::FolderCommand parse_folder(const std::string& prediction_dir, const std::string& target_dir,
@@ -211,7 +245,7 @@ Result evaluate_arrays(const InputArray& prediction, nb::handle prediction_owner
     {
         // The engine runs without the GIL: other Python threads go on.
         nb::gil_scoped_release release;
-        const service::ComputeDevice device = service::resolve_compute_device(command.device);
+        const service::ComputeDevice device = device_for(command.device);
         const auto start = std::chrono::steady_clock::now();
         result.run = cli::evaluate_command(command, device, prediction_volume, target_volume);
         result.engine_seconds = seconds_since(start);
@@ -224,7 +258,7 @@ Result evaluate_files(const std::string& prediction, const std::string& target,
 {
     const cli::EvaluateCommand command = parse_evaluate(prediction, target, options);
     nb::gil_scoped_release release;
-    const service::ComputeDevice device = service::resolve_compute_device(command.device);
+    const service::ComputeDevice device = device_for(command.device);
     const auto [prediction_volume, target_volume] = io::read_volume_pair(
         command.prediction_path, command.prediction_read, command.target_path, command.target_read);
     Result result;
@@ -303,7 +337,7 @@ std::string folder_case(const std::string& prediction_dir, const std::string& ta
 {
     const cli::FolderCommand command = parse_folder(prediction_dir, target_dir, options);
     nb::gil_scoped_release release;
-    const service::ComputeDevice device = service::resolve_compute_device(command.evaluate.device);
+    const service::ComputeDevice device = device_for(command.evaluate.device);
     FolderReport one;
     one.prediction_dir = command.evaluate.prediction_path;
     one.target_dir = command.evaluate.target_path;
