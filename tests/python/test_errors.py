@@ -84,3 +84,24 @@ def test_errors_are_value_errors_too():
     assert issubclass(masklens.InputError, ValueError) and issubclass(masklens.UsageError, ValueError)
     assert issubclass(masklens.DeviceError, RuntimeError)
     assert issubclass(masklens.InputError, masklens.MaskLensError)
+
+
+def write_nrrd(path, spacing):
+    header = (f"NRRD0004\ntype: uint8\ndimension: 3\nsizes: 4 4 2\nspacings: {spacing}\n"
+              "encoding: raw\nendian: little\n\n").encode()
+    path.write_bytes(header + bytes(i % 2 for i in range(32)))
+    return str(path)
+
+
+def test_geometry_mismatch(cli, tmp_path):
+    a = write_nrrd(tmp_path / "a.nrrd", "1 1 1")
+    b = write_nrrd(tmp_path / "b.nrrd", "1 2 1")
+    done = cli("evaluate", a, b, check=False)
+    assert done.returncode == 1
+    with pytest.raises(masklens.InputError) as error:
+        masklens.evaluate_files(a, b)
+    assert str(error.value) == cli_error(done)
+    assert "spacing (1, 2, 1) differs" in str(error.value)
+    # --ignore-geometry, as a keyword.
+    result = masklens.evaluate_files(a, b, ignore_geometry=True, metrics="dice")
+    assert result["dice"] == 1.0
