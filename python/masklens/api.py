@@ -127,8 +127,8 @@ def read(path: PathLike, *, layout: str = "auto", key: Optional[str] = None) -> 
     with ``spacing``, ``origin`` (mm, x/y/z order), ``direction`` (3x3, rows)
     and ``known`` (False for formats without geometry: .npy, .npz, TIFF).
     ``layout="nhw"`` reads a 3D array as a batch of 2D masks; ``key`` picks
-    the array of an ``.npz``. PNG needs the readers built with VTK (not the
-    wheel): :class:`masklens.InputError` otherwise.
+    the array of an ``.npz``. Unreadable files raise
+    :class:`masklens.InputError` naming the file.
     """
     arguments = option_arguments({"layout": None if layout == "auto" else layout, "key": key})
     return _core.read_file(os.fspath(path), arguments)

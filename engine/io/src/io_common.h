@@ -78,6 +78,8 @@ std::string lower_extension(const std::string& path);
 // for why they are not VTK's.
 Volume read_nrrd(const std::string& path);
 Volume read_metaimage(const std::string& path);
+// PNG pixels with libpng (png_reader.cpp), for a file check_png accepted.
+Volume read_png(const std::string& path);
 
 // Fills `output` (exactly `size` bytes) from the gzip or zlib stream that
 // starts at `offset` of `file`; throws Error(Input) if it is corrupt or short.

@@ -60,9 +60,7 @@ bool outside_data_allowed();
 // The individual readers (read_volume dispatches to them).
 Volume read_npy(const std::string& path, const ReadOptions& options = {});
 Volume read_npz(const std::string& path, const ReadOptions& options = {});
-// NIfTI, NRRD, MetaImage, TIFF and PNG. PNG is read through VTK: in a build
-// without it (MASKLENS_IO_PNG=OFF, the Python package) a .png is an
-// Error(Input) saying so.
+// NIfTI, NRRD, MetaImage, TIFF and PNG (libpng).
 Volume read_image(const std::string& path);
 
 } // namespace masklens::io
