@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev libglx-dev libgl1-mesa-dri
-  libvtk9-dev libeigen3-dev zlib1g-dev libdeflate-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libvtk9-dev libeigen3-dev zlib1g-dev libdeflate-dev libpng-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   xvfb xauth
   # packaging/: man pages from --help, and the Debian package (dpkg-shlibdeps)
   help2man dpkg-dev
