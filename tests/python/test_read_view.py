@@ -98,5 +98,5 @@ def test_png_is_read_without_vtk(name):
                     if f["file"] == "image2d/" + name)
     array, geometry = masklens.read(readers / "image2d" / name)
     assert list(array.shape) == expected["shape"] and str(array.dtype) == expected["dtype"]
-    assert array.ravel().tolist() == expected["values"]
+    assert [str(v) for v in array.ravel().tolist()] == expected["values"]  # the generator writes text
     assert geometry["known"] is False
