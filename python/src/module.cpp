@@ -12,6 +12,7 @@
 #include "folder_command.h"
 #include "shard_reader.h"
 
+#include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 #include "masklens/engine/folder.h"
 #include "masklens/engine/metrics.h"
@@ -451,5 +452,5 @@ NB_MODULE(_core, m)
         return reasons;
     });
     m.def("cuda_built", [] { return gpu::query_devices().cuda_built; });
-    m.attr("__version__") = MASKLENS_VERSION;
+    m.attr("__version__") = std::string(build_info().version); // the one the CLI and results report
 }
