@@ -50,6 +50,12 @@ struct Options {
         QStringLiteral("Compare several predictions against TARGET: the positional arguments are then "
                        "predictions (P1 P2 ...), shown side by side with a comparison table."),
         QStringLiteral("TARGET")};
+    QCommandLineOption image{
+        QStringLiteral("image"),
+        QStringLiteral("Show IMG (CT, MR, ...; any supported format) under the masks; its grid and geometry "
+                       "must match the target's. Window/level presets in View > Window/Level; Shift + drag "
+                       "in a slice view adjusts them."),
+        QStringLiteral("IMG")};
     QCommandLineOption results{
         QStringLiteral("results"),
         QStringLiteral("Show the per-case table of a folder evaluation (masklens-cli evaluate-folder "
@@ -63,13 +69,13 @@ Options configure(QCommandLineParser& parser)
     Options options;
     parser.setApplicationDescription(
         QStringLiteral("MaskLens: see a segmentation prediction against its target, slice by slice, with the "
-                       "engine's losses.\nWithout files, opens the bundled sample (resources/samples, or "
-                       "$MASKLENS_RESOURCES/samples)."));
+                       "engine's losses.\nWithout files, opens the bundled sample and its CT-like image "
+                       "(resources/samples, or $MASKLENS_RESOURCES/samples)."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({options.screenshot, options.threshold, options.logits, options.activation,
                        options.decision, options.size, options.distance_colours, options.nsd_tolerance,
-                       options.target, options.results});
+                       options.target, options.image, options.results});
     parser.addPositionalArgument(QStringLiteral("PRED"),
                                  QStringLiteral("Prediction file (with --target: one or more predictions)"),
                                  QStringLiteral("[PRED"));
@@ -127,12 +133,19 @@ int main(int argc, char** argv)
                      "or --target T P1 P2 ... (see --help)\n");
         return 2;
     }
+    if (parser.isSet(options.image) && files.isEmpty()) {
+        std::fprintf(stderr,
+                     "error: --image needs PRED and TARGET (or --target T P1 ...): the image is shown "
+                     "under their masks\n");
+        return 2;
+    }
     if (ask_target && parser.isSet(options.screenshot)) {
         std::fprintf(stderr, "error: --screenshot needs both PRED and TARGET\n");
         return 2;
     }
     QString prediction;
     QString target;
+    QString image = parser.value(options.image);
     if (compare) {
         prediction = files.front();
         target = parser.value(options.target);
@@ -145,6 +158,9 @@ int main(int argc, char** argv)
         const QString samples = masklens::ui::resource_dir() + QStringLiteral("/samples/");
         prediction = samples + QStringLiteral("organ_pred.nii.gz");
         target = samples + QStringLiteral("organ_target.nii.gz");
+        if (image.isEmpty() && QFileInfo::exists(samples + QStringLiteral("organ_ct.nii.gz"))) {
+            image = samples + QStringLiteral("organ_ct.nii.gz");
+        }
     }
 
     try {
@@ -258,6 +274,9 @@ int main(int argc, char** argv)
                 window.showError(QStringLiteral("File not found."),
                                  prediction + QStringLiteral(": no such file"));
             } else {
+                if (!image.isEmpty()) {
+                    window.presenter()->openImage(image); // checked once the target is chosen
+                }
                 window.openAskingTarget(prediction);
             }
             return app.exec();
@@ -266,6 +285,9 @@ int main(int argc, char** argv)
         if (compare) {
             needed = files;
             needed << target;
+        }
+        if (!image.isEmpty()) {
+            needed << image;
         }
         QString missing;
         for (const QString& path : needed) {
@@ -282,6 +304,10 @@ int main(int argc, char** argv)
             window.openComparison(target, files);
         } else {
             window.openFiles(prediction, target);
+        }
+        if (missing.isEmpty() && !image.isEmpty()) {
+            // Read beside the pair; checked against the target once both are there.
+            window.presenter()->openImage(image);
         }
         const int rc = app.exec();
         return batch ? exit_code : rc;

@@ -153,8 +153,9 @@ MainWindow::~MainWindow()
 
 bool MainWindow::isSettled() const
 {
-    return !presenter_->busy() && presenter_->distanceState() != DistanceState::Pending &&
-           !surface_view_->building() && !comparison_->busy();
+    return !presenter_->busy() && !presenter_->imageLoading() &&
+           presenter_->distanceState() != DistanceState::Pending && !surface_view_->building() &&
+           !comparison_->busy();
 }
 
 SliceView* MainWindow::sliceView(ViewAxis axis) const

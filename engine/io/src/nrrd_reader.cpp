@@ -10,7 +10,8 @@
 // Geometry: with "space directions", spacing is the length of each axis
 // vector, direction its normalised vector, origin "space origin", all in the
 // file's own world frame (e.g. LPS for "left-posterior-superior"; not
-// converted). Without them, "spacings" (or 1) with an identity direction.
+// converted; Geometry::frame says RAS for "right-anterior-superior"). Without them, "spacings" (or 1) with an
+// identity direction.
 #include "io_common.h"
 #include "masklens/engine/error.h"
 
@@ -159,6 +160,7 @@ struct Header {
     std::vector<double> spacings;
     std::vector<std::vector<double>> directions;
     std::vector<double> origin;
+    WorldFrame frame = WorldFrame::LPS; // "space": RAS spaces set RAS
     std::vector<std::string> kinds;
     std::string encoding = "raw";
     std::string endian;
@@ -241,6 +243,11 @@ Header parse_header(const File& file)
                 throw_input_error(path, "malformed NRRD space origin: " + value);
             }
             header.origin = vectors.front();
+        } else if (field == "space") {
+            const std::string space = lower(value);
+            if (space == "right-anterior-superior" || space == "ras" || space == "scanner-xyz") {
+                header.frame = WorldFrame::RAS;
+            }
         } else if (field == "kinds") {
             header.kinds = split_words(lower(value));
         } else if (field == "encoding") {
@@ -256,7 +263,7 @@ Header parse_header(const File& file)
                 throw_input_error(path, "NRRD 'line skip' is not supported");
             }
         }
-        // Other fields (space, units, centers, labels, ...) do not matter here.
+        // Other fields (units, centers, labels, ...) do not matter here.
     }
     if (!ended && header.data_file.empty()) {
         throw_input_error(path, "NRRD header has no blank line before the data and no 'data file'");
@@ -461,6 +468,7 @@ Volume read_nrrd(const std::string& path)
 
     Geometry& geometry = volume.geometry();
     geometry.known = true;
+    geometry.frame = header.frame;
     for (std::size_t i = 0; i < 3 && i < spatial_axes.size(); ++i) {
         const std::size_t axis = spatial_axes[i];
         if (axis < header.directions.size() && !header.directions[axis].empty()) {
