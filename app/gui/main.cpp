@@ -56,6 +56,11 @@ struct Options {
                        "must match the target's. Window/level presets in View > Window/Level; Shift + drag "
                        "in a slice view adjusts them."),
         QStringLiteral("IMG")};
+    QCommandLineOption labels_file{
+        QStringLiteral("labels-file"),
+        QStringLiteral("Label names and colours: an ITK-SNAP label description file or a 3D Slicer colour "
+                       "table (used by the label chooser and the 'All labels' display)."),
+        QStringLiteral("FILE")};
     QCommandLineOption results{
         QStringLiteral("results"),
         QStringLiteral("Show the per-case table of a folder evaluation (masklens-cli evaluate-folder "
@@ -75,7 +80,7 @@ Options configure(QCommandLineParser& parser)
     parser.addVersionOption();
     parser.addOptions({options.screenshot, options.threshold, options.logits, options.activation,
                        options.decision, options.size, options.distance_colours, options.nsd_tolerance,
-                       options.target, options.image, options.results});
+                       options.target, options.image, options.labels_file, options.results});
     parser.addPositionalArgument(QStringLiteral("PRED"),
                                  QStringLiteral("Prediction file (with --target: one or more predictions)"),
                                  QStringLiteral("[PRED"));
@@ -205,6 +210,15 @@ int main(int argc, char** argv)
                 return 2;
             }
             window.presenter()->setNsdTolerance(value);
+        }
+        if (parser.isSet(options.labels_file)) {
+            try {
+                window.presenter()->setLabelColours(
+                    masklens::ui::read_label_colours(parser.value(options.labels_file).toStdString()));
+            } catch (const masklens::Error& error) {
+                std::fprintf(stderr, "error: %s\n", error.what());
+                return 1;
+            }
         }
         if (parser.isSet(options.distance_colours)) {
             window.distanceColourCheck()->setChecked(true);

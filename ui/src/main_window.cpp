@@ -136,7 +136,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(presenter_, &SessionPresenter::settingsChanged, this, &MainWindow::syncControls);
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() {
         const QSignalBlocker block(label_combo_);
-        label_combo_->setCurrentIndex(presenter_->labelIndex());
+        label_combo_->setCurrentIndex(presenter_->labelIndex() + 1); // entry 0: "All labels"
     });
 
     buildMenus();

@@ -3,6 +3,7 @@
 #include "masklens/ui/main_window.h"
 
 #include "main_window_internal.h"
+#include "masklens/engine/error.h"
 #include "masklens/ui/about.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/slice_view.h"
@@ -76,6 +77,23 @@ void MainWindow::buildMenus()
     connect(close_image, &QAction::triggered, presenter_, &SessionPresenter::closeImage);
     connect(presenter_, &SessionPresenter::imageChanged, close_image,
             [this, close_image]() { close_image->setEnabled(presenter_->image() != nullptr); });
+    QAction* open_labels = file->addAction(tr("Open Label Colours…"));
+    open_labels->setObjectName(QStringLiteral("openLabelColoursAction"));
+    open_labels->setToolTip(
+        tr("Label names and colours: ITK-SNAP label description or 3D Slicer colour table"));
+    connect(open_labels, &QAction::triggered, this, [this]() {
+        const QString path =
+            QFileDialog::getOpenFileName(this, tr("Open Label Colours"), {},
+                                         tr("Label descriptions (*.txt *.ctbl *.label);;All files (*)"));
+        if (path.isEmpty()) {
+            return;
+        }
+        try {
+            presenter_->setLabelColours(read_label_colours(path.toStdString()));
+        } catch (const Error& error) {
+            showError(tr("The label file cannot be used."), QString::fromStdString(error.what()));
+        }
+    });
     QAction* add_prediction = file->addAction(tr("Add Prediction…"));
     add_prediction->setObjectName(QStringLiteral("addPredictionAction"));
     add_prediction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));

@@ -17,7 +17,9 @@
 #include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QIcon>
 #include <QLabel>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -146,6 +148,7 @@ QWidget* MainWindow::buildSidePanel()
     mode_combo_->setObjectName(QStringLiteral("modeCombo"));
     mode_combo_->addItem(tr("Errors (TP / FP / FN)"), static_cast<int>(DisplayMode::Errors));
     mode_combo_->addItem(tr("Layers"), static_cast<int>(DisplayMode::Overlay));
+    mode_combo_->addItem(tr("All labels (colour table)"), static_cast<int>(DisplayMode::Labels));
     form->addRow(tr("Display"), mode_combo_);
 
     const auto style_combo = [](const QString& name, bool colormap) {
@@ -197,7 +200,10 @@ QWidget* MainWindow::buildSidePanel()
     label_combo_ = new QComboBox;
     label_combo_->setObjectName(QStringLiteral("labelCombo"));
     form->addRow(tr("Label"), label_combo_);
-    connect(label_combo_, &QComboBox::currentIndexChanged, presenter_, &SessionPresenter::setLabelIndex);
+    // Entry 0 is "All labels" (no label chosen: the whole foreground's values).
+    connect(label_combo_, &QComboBox::currentIndexChanged, presenter_,
+            [this](int index) { presenter_->setLabelIndex(index - 1); });
+    connect(presenter_, &SessionPresenter::labelColoursChanged, this, &MainWindow::updateLabelChooser);
 
     distance_colour_check_ = new QCheckBox(tr("Colour prediction surface by distance to target (mm)"));
     distance_colour_check_->setObjectName(QStringLiteral("distanceColourCheck"));
@@ -267,11 +273,17 @@ void MainWindow::updateLabelChooser()
 {
     const QSignalBlocker block(label_combo_);
     label_combo_->clear();
-    for (const std::int64_t label : presenter_->labels()) {
-        label_combo_->addItem(QString::number(label));
+    label_combo_->addItem(tr("All labels"));
+    for (const LabelStyle& style : presenter_->labelStyles()) {
+        // "2 · liver" in the label's colour (from --labels-file or the default palette).
+        QPixmap swatch(12, 12);
+        swatch.fill(QColor(style.colour.r, style.colour.g, style.colour.b));
+        label_combo_->addItem(
+            QIcon(swatch),
+            QStringLiteral("%1 · %2").arg(style.value).arg(QString::fromStdString(style.name)));
     }
     label_combo_->setEnabled(!presenter_->labels().empty());
-    label_combo_->setCurrentIndex(presenter_->labelIndex());
+    label_combo_->setCurrentIndex(presenter_->labelIndex() + 1);
 }
 
 void MainWindow::syncControls()

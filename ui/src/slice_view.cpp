@@ -42,6 +42,7 @@ SliceView::SliceView(SessionPresenter* presenter, ViewAxis axis, QWidget* parent
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() { refreshImage(false); });
     connect(presenter_, &SessionPresenter::layersChanged, this, [this]() { refreshImage(false); });
     connect(presenter_, &SessionPresenter::imageChanged, this, [this]() { refreshImage(true); });
+    connect(presenter_, &SessionPresenter::labelColoursChanged, this, [this]() { refreshImage(true); });
     if (presenter_->hasData()) {
         onDatasetChanged();
     }

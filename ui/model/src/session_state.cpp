@@ -192,6 +192,24 @@ std::optional<std::int64_t> SessionPresenter::currentLabel() const
     return labels()[static_cast<std::size_t>(label_index_)];
 }
 
+void SessionPresenter::setLabelColours(LabelColours colours)
+{
+    if (colours == label_colours_) {
+        return;
+    }
+    label_colours_ = std::move(colours);
+    emit labelColoursChanged();
+}
+
+std::vector<LabelStyle> SessionPresenter::labelStyles() const
+{
+    std::vector<LabelStyle> styles;
+    for (const std::int64_t label : labels()) {
+        styles.push_back(label_style(label_colours_, label));
+    }
+    return styles;
+}
+
 void SessionPresenter::setLayers(const LayerSettings& layers)
 {
     if (layers == layers_) {

@@ -1,5 +1,7 @@
 #include "masklens/ui/slice_model.h"
 
+#include "masklens/ui/label_colours.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -268,7 +270,8 @@ Rgb probability_colour(double value)
 }
 
 SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
-                         std::int64_t index, const LayerSettings& layers, const Volume* image_volume)
+                         std::int64_t index, const LayerSettings& layers, const Volume* image_volume,
+                         const std::vector<LabelStyle>* labels)
 {
     SliceImage image;
     const Shape& shape = prediction.shape();
@@ -314,6 +317,41 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
                 pixel[0] = pixel[1] = pixel[2] = grey;
             }
         }
+    }
+
+    if (layers.mode == DisplayMode::Labels) {
+        // Every label in its colour: the target filled, the prediction outlined.
+        std::vector<std::uint8_t> label_predicted(count), label_hit(count);
+        for (const LabelStyle& style : labels ? *labels : std::vector<LabelStyle>{}) {
+            if (style.value <= 0 || !style.visible) {
+                continue;
+            }
+            PairView label_view = view;
+            label_view.label = style.value;
+            const PairClassifier label_classifier(prediction, target, label_view);
+            for (int y = 0; y < height; ++y) {
+                const Voxel first = in_plane_voxel(axis, slice, 0, y);
+                const std::size_t row = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
+                label_classifier.run((first.d * shape.h + first.h) * shape.w + first.w, width, stride,
+                                     label_predicted.data() + row, label_hit.data() + row);
+            }
+            for (int y = 0; y < height; ++y) {
+                for (int x = 0; x < width; ++x) {
+                    const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                                          static_cast<std::size_t>(x);
+                    std::uint8_t* pixel = &rgba[i * 4];
+                    if (layers.target_style != LayerStyle::Hidden && label_hit[i]) {
+                        paint(pixel, style.colour, layers.target_opacity * style.opacity);
+                    }
+                    if (layers.prediction_style != LayerStyle::Hidden &&
+                        on_outline(label_predicted, width, height, x, y)) {
+                        paint(pixel, style.colour, layers.prediction_opacity);
+                    }
+                }
+            }
+        }
+        image.rgba = orient_pixels(rgba, image.geometry, extents);
+        return image;
     }
 
     const bool soft = is_floating(prediction.type());

@@ -13,6 +13,7 @@
 #include "masklens/service/pair_evaluator.h"
 #include "masklens/ui/distance_pass.h"
 #include "masklens/ui/image_underlay.h"
+#include "masklens/ui/label_colours.h"
 #include "masklens/ui/latest_job.h"
 #include "masklens/ui/slice_model.h"
 
@@ -153,6 +154,13 @@ public:
     void setLabelIndex(int index);
     std::optional<std::int64_t> currentLabel() const;
 
+    // Label names and colours (--labels-file; label_colours.h): the label
+    // chooser, the Labels display mode and (later) the 3D view read them.
+    const LabelColours& labelColours() const noexcept { return label_colours_; }
+    void setLabelColours(LabelColours colours);
+    // The style of every label the engine reports (label_style: file or defaults).
+    std::vector<LabelStyle> labelStyles() const;
+
     const LayerSettings& layers() const noexcept { return layers_; }
     void setLayers(const LayerSettings& layers);
 
@@ -252,6 +260,7 @@ signals:
     void cancelled();
     void distancesChanged(); // distance state or values changed
     void imageChanged();     // an image opened or closed
+    void labelColoursChanged();
 
 private:
     // The evaluation holding `metric` (distance metrics: the distance pass).
@@ -279,6 +288,7 @@ private:
     EvaluationSettings settings_;
     EvaluationSettings evaluated_settings_;
     LayerSettings layers_;
+    LabelColours label_colours_;
     Voxel cursor_;
     std::int64_t sample_ = 0;
     int label_index_ = -1;

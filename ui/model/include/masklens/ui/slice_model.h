@@ -17,6 +17,8 @@
 
 namespace masklens::ui {
 
+struct LabelStyle; // label_colours.h
+
 struct Voxel {
     std::int64_t d = 0, h = 0, w = 0;
     bool operator==(const Voxel& other) const noexcept = default;
@@ -34,7 +36,9 @@ inline constexpr Rgb kFalseNegativeColour{0x56, 0xB4, 0xE9};
 inline constexpr Rgb kTargetColour{0xF0, 0xE4, 0x42};
 inline constexpr Rgb kPredictionColour{0xCC, 0x79, 0xA7};
 
-enum class DisplayMode { Errors, Overlay };
+// Errors: TP / FP / FN colours; Overlay: prediction and target layers;
+// Labels: every label at once in its colour (target filled, prediction outlined).
+enum class DisplayMode { Errors, Overlay, Labels };
 enum class LayerStyle { Hidden, Filled, Outline, Colormap };
 
 struct LayerSettings {
@@ -137,8 +141,11 @@ struct SliceImage {
 // last, channel 0) the masks are drawn over its grey values under
 // layers.window / level. Laid out by the target's geometry and
 // layers.convention (slice_orientation.h).
+// Labels mode draws each visible entry of `labels` with a value > 0 (the
+// decisions of view.label = that value, from the same PairClassifier).
 SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
-                         std::int64_t index, const LayerSettings& layers, const Volume* image = nullptr);
+                         std::int64_t index, const LayerSettings& layers, const Volume* image = nullptr,
+                         const std::vector<LabelStyle>* labels = nullptr);
 
 // The probability colormap (0..1 -> colour), also used for the colour bar.
 Rgb probability_colour(double value);
