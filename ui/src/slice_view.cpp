@@ -11,6 +11,7 @@
 #include <QWheelEvent>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -177,8 +178,10 @@ bool SliceView::refreshImage(bool force)
                                                   comparison_->pairView(comparison_->pairB()), axis_,
                                                   key.slice, key.layers.convention));
     } else {
-        scene_->setImage(
-            compose_slice(*prediction, *presenter_->target(), view, axis_, key.slice, key.layers, key.image));
+        const std::vector<LabelStyle> styles =
+            key.layers.mode == DisplayMode::Labels ? presenter_->labelStyles() : std::vector<LabelStyle>{};
+        scene_->setImage(compose_slice(*prediction, *presenter_->target(), view, axis_, key.slice, key.layers,
+                                       key.image, &styles));
     }
     refreshAnnotations();
     if (linked() && !(scene_->camera() == comparison_->camera())) {
@@ -200,7 +203,7 @@ void SliceView::refreshCrosshair()
         voxel_to_pixel(presenter_->shape(), axis_, scene_->geometry().orientation, presenter_->cursor()));
 }
 
-// Edge letters, and the corner's plane, slice number and position: "Axial 12 / 40   S 31.5 mm (RAS)".
+// Edge letters, and in the corner the plane, slice number, position and convention.
 void SliceView::refreshAnnotations()
 {
     const SliceOrientation& orientation = scene_->geometry().orientation;
@@ -209,6 +212,7 @@ void SliceView::refreshAnnotations()
     static constexpr const char* kPlanes[] = {"Axial", "Coronal", "Sagittal"};
     const Shape shape = presenter_->shape();
     const std::int64_t slice = sliceIndex();
+    // Three short lines (small views): "Axial 7 / 12", "S 15.0 mm", "LPS · radiological".
     char text[160];
     std::snprintf(text, sizeof text, "%s %lld / %lld", kPlanes[static_cast<int>(orientation.plane)],
                   static_cast<long long>(slice + 1), static_cast<long long>(axis_extent(shape, axis_)));
@@ -226,13 +230,13 @@ void SliceView::refreshAnnotations()
                                                                         : 0;
         std::array<double, 3> positive{};
         positive[static_cast<std::size_t>(world_axis)] = 1.0;
-        std::snprintf(text, sizeof text, "   %c %.1f mm (%s)", direction_letter(positive, geometry.frame),
-                      mm[static_cast<std::size_t>(world_axis)], frame_name(geometry.frame));
+        std::snprintf(text, sizeof text, "\n%c %.1f mm\n%s, %s", direction_letter(positive, geometry.frame),
+                      mm[static_cast<std::size_t>(world_axis)], frame_name(geometry.frame),
+                      presenter_->layers().convention == Convention::Radiological ? "radiological"
+                                                                                  : "neurological");
         corner += text;
-        corner +=
-            presenter_->layers().convention == Convention::Radiological ? "\nradiological" : "\nneurological";
         if (orientation.oblique) {
-            corner += "\noblique: shown in the voxel grid";
+            corner += "\noblique: voxel grid";
         }
     }
     annotations_->setCornerText(corner);
