@@ -108,7 +108,7 @@ def organ_ct(out, grid, affine, target):
     """A CT-like image (int16, Hounsfield units) on the organ pair's grid, so
     the app opens on anatomy: air around an elliptic body with a fat rim, soft
     tissue, the organ slightly brighter, a vertebra posterior (RAS: -y) and a
-    lung-like air region on the patient's left (+x) above the organ, so
+    lung-like air region on the patient's right (RAS: +x) above the organ, so
     left/right and anterior/posterior can be told apart on screen."""
     x, y, z = grid
     rng = np.random.default_rng(20240603)
