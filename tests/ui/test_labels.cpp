@@ -55,6 +55,7 @@ private slots:
     void defaultsWithoutTable();
     void labelColoursDrawn();
     void labelChoiceDrivesPanelAndChart();
+    void hiddenAndFadedLabels();
 };
 
 void TestLabels::itksnapFile()
@@ -222,6 +223,37 @@ void TestLabels::labelChoiceDrivesPanelAndChart()
     // "All labels": the overall values again.
     combo->setCurrentIndex(0);
     QCOMPARE(window.presenter()->currentLabel(), std::optional<std::int64_t>());
+}
+
+void TestLabels::hiddenAndFadedLabels()
+{
+    // One label-1 voxel run over an image-free pair: compose_slice directly.
+    const Shape shape{1, 1, 1, 1, 4, 2};
+    auto target = make_u8("t", shape, {1, 1, 2, 0});
+    auto prediction = make_u8("p", shape, {1, 1, 2, 0});
+    SessionPresenter presenter;
+    presenter.setSynchronous(true);
+    presenter.setVolumes(prediction, target);
+    presenter.setLabelColours(read_label_colours((kData + QStringLiteral("slicer.ctbl")).toStdString()));
+    LayerSettings layers = presenter.layers();
+    layers.mode = DisplayMode::Labels;
+    layers.prediction_style = LayerStyle::Hidden; // fills only
+    const auto pixel = [&](int x) {
+        const std::vector<LabelStyle> styles = presenter.labelStyles();
+        const SliceImage image = compose_slice(*prediction, *target, presenter.pairView(), ViewAxis::Axial, 0,
+                                               layers, nullptr, &styles);
+        const std::uint8_t* p = &image.rgba[static_cast<std::size_t>(x) * 4];
+        return Rgb{p[0], p[1], p[2]};
+    };
+    QCOMPARE(pixel(0), (Rgb{200, 30, 40}));
+    // Label 2 at 128 / 255 over black: 20, 180, 60 scaled by 0.50196 -> 10, 90, 30.
+    QCOMPARE(pixel(2), (Rgb{10, 90, 30}));
+    presenter.setLabelDisplay(1, false, 1.0);
+    QCOMPARE(pixel(0), (Rgb{0, 0, 0}));
+    presenter.setLabelDisplay(1, true, 0.5);
+    // 200 * 0.5 = 100, 30 * 0.5 = 15, 40 * 0.5 = 20.
+    QCOMPARE(pixel(0), (Rgb{100, 15, 20}));
+    QCOMPARE(pixel(3), (Rgb{0, 0, 0}));
 }
 
 int main(int argc, char** argv)

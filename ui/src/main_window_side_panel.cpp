@@ -204,6 +204,39 @@ QWidget* MainWindow::buildSidePanel()
     connect(label_combo_, &QComboBox::currentIndexChanged, presenter_,
             [this](int index) { presenter_->setLabelIndex(index - 1); });
     connect(presenter_, &SessionPresenter::labelColoursChanged, this, &MainWindow::updateLabelChooser);
+    // The chosen label's visibility and opacity in the "All labels" display.
+    auto* label_row = new QHBoxLayout;
+    auto* label_visible = new QCheckBox(tr("Show"));
+    label_visible->setObjectName(QStringLiteral("labelVisibleCheck"));
+    auto* label_opacity = new QSlider(Qt::Horizontal);
+    label_opacity->setObjectName(QStringLiteral("labelOpacitySlider"));
+    label_opacity->setRange(0, 100);
+    label_opacity->setToolTip(tr("Opacity of the chosen label in the \"All labels\" display"));
+    label_row->addWidget(label_visible);
+    label_row->addWidget(label_opacity, 1);
+    form->addRow(tr("Label style"), label_row);
+    const auto sync_label_style = [this, label_visible, label_opacity]() {
+        const std::optional<std::int64_t> label = presenter_->currentLabel();
+        const LabelStyle style = label_style(presenter_->labelColours(), label.value_or(0));
+        const QSignalBlocker block_visible(label_visible);
+        const QSignalBlocker block_opacity(label_opacity);
+        label_visible->setEnabled(label.has_value());
+        label_opacity->setEnabled(label.has_value());
+        label_visible->setChecked(style.visible);
+        label_opacity->setValue(static_cast<int>(std::lround(style.opacity * 100)));
+    };
+    for (auto signal : {&SessionPresenter::labelChanged, &SessionPresenter::labelColoursChanged,
+                        &SessionPresenter::evaluationChanged}) {
+        connect(presenter_, signal, this, sync_label_style);
+    }
+    const auto apply_label_style = [this, label_visible, label_opacity]() {
+        if (const std::optional<std::int64_t> label = presenter_->currentLabel()) {
+            presenter_->setLabelDisplay(*label, label_visible->isChecked(), label_opacity->value() / 100.0);
+        }
+    };
+    connect(label_visible, &QCheckBox::toggled, this, apply_label_style);
+    connect(label_opacity, &QSlider::valueChanged, this, apply_label_style);
+    sync_label_style();
 
     distance_colour_check_ = new QCheckBox(tr("Colour prediction surface by distance to target (mm)"));
     distance_colour_check_->setObjectName(QStringLiteral("distanceColourCheck"));

@@ -201,6 +201,22 @@ void SessionPresenter::setLabelColours(LabelColours colours)
     emit labelColoursChanged();
 }
 
+void SessionPresenter::setLabelDisplay(std::int64_t value, bool visible, double opacity)
+{
+    LabelColours colours = label_colours_;
+    LabelStyle style = label_style(colours, value);
+    style.visible = visible;
+    style.opacity = std::clamp(opacity, 0.0, 1.0);
+    const auto at = std::lower_bound(colours.entries.begin(), colours.entries.end(), value,
+                                     [](const LabelStyle& entry, std::int64_t v) { return entry.value < v; });
+    if (at != colours.entries.end() && at->value == value) {
+        *at = style;
+    } else {
+        colours.entries.insert(at, style);
+    }
+    setLabelColours(std::move(colours));
+}
+
 std::vector<LabelStyle> SessionPresenter::labelStyles() const
 {
     std::vector<LabelStyle> styles;

@@ -158,6 +158,9 @@ public:
     // chooser, the Labels display mode and (later) the 3D view read them.
     const LabelColours& labelColours() const noexcept { return label_colours_; }
     void setLabelColours(LabelColours colours);
+    // One label's visibility and opacity (0..1, clamped) in the "All labels"
+    // display; a label the table lacks gets an entry with its default style.
+    void setLabelDisplay(std::int64_t value, bool visible, double opacity);
     // The style of every label the engine reports (label_style: file or defaults).
     std::vector<LabelStyle> labelStyles() const;
 
