@@ -77,7 +77,11 @@ def expectations(codes):
     return {
         "tp_screen_side": "left" if low_x == "R" else "right",
         "fn_screen_half": "top" if low_y == "A" else "bottom",
-        "axial_edges": "RLAP",  # left, right, top, bottom edges of the axial view
+        # Left, right, top, bottom edges (../shared/design/orientation.md's table):
+        # the same for both affines, which differ only in where the markers lie.
+        "axial_edges": "RLAP",
+        "coronal_edges": "RLSI",
+        "sagittal_edges": "APSI",
     }
 
 

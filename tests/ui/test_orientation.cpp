@@ -191,6 +191,19 @@ void TestOrientation::phantomSides()
                  view.annotations().cornerText().c_str());
         QVERIFY(view.annotations().scaleBarMillimetres() > 0);
     }
+    // The other planes' letters (radiological; neurological mirrors coronal only).
+    LayerSettings layers = presenter.layers();
+    layers.convention = Convention::Radiological;
+    presenter.setLayers(layers);
+    for (const auto& [axis, key] :
+         {std::pair{ViewAxis::Coronal, "coronal_edges"}, std::pair{ViewAxis::Sagittal, "sagittal_edges"}}) {
+        SliceView other(&presenter, axis);
+        other.resize(300, 300);
+        other.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&other));
+        grab(&other);
+        QCOMPARE(edges_text(other.annotations().edges()), expected.value(QLatin1String(key)).toString());
+    }
 }
 
 void TestOrientation::underlayFollowsWindowLevel()
