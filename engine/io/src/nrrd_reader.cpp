@@ -245,7 +245,7 @@ Header parse_header(const File& file)
             header.origin = vectors.front();
         } else if (field == "space") {
             const std::string space = lower(value);
-            if (space == "right-anterior-superior" || space == "ras" || space == "scanner-xyz") {
+            if (space == "right-anterior-superior" || space == "ras") {
                 header.frame = WorldFrame::RAS;
             }
         } else if (field == "kinds") {
