@@ -24,6 +24,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QStandardPaths>
 #include <QtTest>
 
@@ -262,6 +263,23 @@ void TestOrientation::underlayFollowsWindowLevel()
     QCOMPARE(presenter.layers().window, 1800.0);
     const QRgb bone = probe(&view, grab(&view), {1, 2, 5});
     QVERIFY2(std::abs(qRed(bone) - 64) <= 1, qPrintable(describe(bone)));
+
+    // Shift + left drag: 64 pixels right and 32 up. The image's 1st / 99th
+    // percentiles are -100 and 10 (nearest rank over its 288 values: ranks 3
+    // and 284), one step is 110 / 256 per pixel: window + 27.5, level + 13.75.
+    QCOMPARE(presenter.imagePercentiles()[0], -100.0);
+    QCOMPARE(presenter.imagePercentiles()[1], 10.0);
+    const Voxel cursor = presenter.cursor();
+    const QPoint start(200, 150);
+    QTest::mousePress(&view, Qt::LeftButton, Qt::ShiftModifier, start);
+    QMouseEvent move(QEvent::MouseMove, QPointF(start + QPoint(64, -32)),
+                     view.mapToGlobal(QPointF(start + QPoint(64, -32))), Qt::NoButton, Qt::LeftButton,
+                     Qt::ShiftModifier);
+    QApplication::sendEvent(&view, &move);
+    QTest::mouseRelease(&view, Qt::LeftButton, Qt::ShiftModifier, start + QPoint(64, -32));
+    QCOMPARE(presenter.layers().window, 1800.0 + 27.5);
+    QCOMPARE(presenter.layers().level, 400.0 + 13.75);
+    QCOMPARE(presenter.cursor(), cursor); // the drag adjusted the grey ramp, not the crosshair
 }
 
 void TestOrientation::permutedAndObliqueGrids()
