@@ -100,7 +100,34 @@ def organ_pair(out):
 
     save_nifti(out / "organ_target.nii.gz", target, affine)
     save_nifti(out / "organ_pred.nii.gz", prob, affine)
+    organ_ct(out, grid, affine, target)
     return target, prob
+
+
+def organ_ct(out, grid, affine, target):
+    """A CT-like image (int16, Hounsfield units) on the organ pair's grid, so
+    the app opens on anatomy: air around an elliptic body with a fat rim, soft
+    tissue, the organ slightly brighter, a vertebra posterior (RAS: -y) and a
+    lung-like air region on the patient's right (RAS: +x) above the organ, so
+    left/right and anterior/posterior can be told apart on screen."""
+    x, y, z = grid
+    rng = np.random.default_rng(20240603)
+    body = (x / 49.0) ** 2 + ((y - 2.0) / 44.0) ** 2 < 1
+    inner = (x / 45.0) ** 2 + ((y - 2.0) / 40.0) ** 2 < 1
+    hu = np.full(x.shape, -1000.0)
+    hu[body] = -100.0                              # subcutaneous fat
+    hu[inner] = 35.0                               # soft tissue
+    hu[target > 0] = 70.0                          # the organ (enhancing)
+    vertebra = (x / 9.0) ** 2 + ((y + 33.0) / 8.0) ** 2 < 1
+    hu[vertebra] = 250.0                           # cancellous bone
+    cortex = vertebra & ~((x / 7.0) ** 2 + ((y + 33.0) / 6.0) ** 2 < 1)
+    hu[cortex] = 900.0                             # cortical bone
+    lung = ((x - 26.0) / 16.0) ** 2 + ((y - 6.0) / 22.0) ** 2 + ((z - 80.0) / 45.0) ** 2 < 1
+    hu[lung & inner & (target == 0)] = -850.0
+    texture = ndi.gaussian_filter(rng.standard_normal(x.shape), sigma=(2.0, 2.0, 0.8))
+    hu += np.round(texture / texture.std() * 2.0) * 4.0  # smooth mottle in 4 HU steps (compresses well)
+    ct = np.clip(np.round(hu), -1024, 3071).astype(np.int16)
+    save_nifti(out / "organ_ct.nii.gz", ct, affine)
 
 
 def labels_pair(out):

@@ -51,6 +51,17 @@ struct Options {
         QStringLiteral("Compare several predictions against TARGET: the positional arguments are then "
                        "predictions (P1 P2 ...), shown side by side with a comparison table."),
         QStringLiteral("TARGET")};
+    QCommandLineOption image{
+        QStringLiteral("image"),
+        QStringLiteral("Show IMG (CT, MR, ...; any supported format) under the masks; its grid and geometry "
+                       "must match the target's. Window/level presets in View > Window/Level; Shift + drag "
+                       "in a slice view adjusts them."),
+        QStringLiteral("IMG")};
+    QCommandLineOption labels_file{
+        QStringLiteral("labels-file"),
+        QStringLiteral("Label names and colours: an ITK-SNAP label description file or a 3D Slicer colour "
+                       "table (used by the label chooser and the 'All labels' display)."),
+        QStringLiteral("FILE")};
     QCommandLineOption results{
         QStringLiteral("results"),
         QStringLiteral("Show the per-case table of a folder evaluation (masklens-cli evaluate-folder "
@@ -64,13 +75,13 @@ Options configure(QCommandLineParser& parser)
     Options options;
     parser.setApplicationDescription(
         QStringLiteral("MaskLens: see a segmentation prediction against its target, slice by slice, with the "
-                       "engine's losses.\nWithout files, opens the bundled sample (resources/samples, or "
-                       "$MASKLENS_RESOURCES/samples)."));
+                       "engine's losses.\nWithout files, opens the bundled sample and its CT-like image "
+                       "(resources/samples, or $MASKLENS_RESOURCES/samples)."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({options.screenshot, options.threshold, options.logits, options.activation,
                        options.decision, options.size, options.distance_colours, options.nsd_tolerance,
-                       options.target, options.results});
+                       options.target, options.image, options.labels_file, options.results});
     parser.addPositionalArgument(QStringLiteral("PRED"),
                                  QStringLiteral("Prediction file (with --target: one or more predictions)"),
                                  QStringLiteral("[PRED"));
@@ -130,12 +141,19 @@ int main(int argc, char** argv)
                      "or --target T P1 P2 ... (see --help)\n");
         return 2;
     }
+    if (parser.isSet(options.image) && files.isEmpty()) {
+        std::fprintf(stderr,
+                     "error: --image needs PRED and TARGET (or --target T P1 ...): the image is shown "
+                     "under their masks\n");
+        return 2;
+    }
     if (ask_target && parser.isSet(options.screenshot)) {
         std::fprintf(stderr, "error: --screenshot needs both PRED and TARGET\n");
         return 2;
     }
     QString prediction;
     QString target;
+    QString image = parser.value(options.image);
     if (compare) {
         prediction = files.front();
         target = parser.value(options.target);
@@ -148,6 +166,9 @@ int main(int argc, char** argv)
         const QString samples = masklens::ui::resource_dir() + QStringLiteral("/samples/");
         prediction = samples + QStringLiteral("organ_pred.nii.gz");
         target = samples + QStringLiteral("organ_target.nii.gz");
+        if (image.isEmpty() && QFileInfo::exists(samples + QStringLiteral("organ_ct.nii.gz"))) {
+            image = samples + QStringLiteral("organ_ct.nii.gz");
+        }
     }
 
     try {
@@ -192,6 +213,15 @@ int main(int argc, char** argv)
                 return 2;
             }
             window.presenter()->setNsdTolerance(value);
+        }
+        if (parser.isSet(options.labels_file)) {
+            try {
+                window.presenter()->setLabelColours(
+                    masklens::ui::read_label_colours(parser.value(options.labels_file).toStdString()));
+            } catch (const masklens::Error& error) {
+                std::fprintf(stderr, "error: %s\n", error.what());
+                return 1;
+            }
         }
         if (parser.isSet(options.distance_colours)) {
             window.distanceColourCheck()->setChecked(true);
@@ -261,6 +291,9 @@ int main(int argc, char** argv)
                 window.showError(QStringLiteral("File not found."),
                                  prediction + QStringLiteral(": no such file"));
             } else {
+                if (!image.isEmpty()) {
+                    window.presenter()->openImage(image); // checked once the target is chosen
+                }
                 window.openAskingTarget(prediction);
             }
             return app.exec();
@@ -269,6 +302,9 @@ int main(int argc, char** argv)
         if (compare) {
             needed = files;
             needed << target;
+        }
+        if (!image.isEmpty()) {
+            needed << image;
         }
         QString missing;
         for (const QString& path : needed) {
@@ -285,6 +321,10 @@ int main(int argc, char** argv)
             window.openComparison(target, files);
         } else {
             window.openFiles(prediction, target);
+        }
+        if (missing.isEmpty() && !image.isEmpty()) {
+            // Read beside the pair; checked against the target once both are there.
+            window.presenter()->openImage(image);
         }
         const int rc = app.exec();
         return batch ? exit_code : rc;

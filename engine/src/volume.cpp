@@ -357,29 +357,49 @@ template <std::size_t K> std::string list(const std::array<double, K>& values)
 
 template <std::size_t K>
 void compare(const char* what, const std::array<double, K>& a, const std::array<double, K>& b,
-             double tolerance, const Volume& prediction, const Volume& target)
+             double tolerance, const Volume& prediction, const Volume& target, const GeometryWords& words)
 {
     for (std::size_t i = 0; i < K; ++i) {
         if (!nearly_equal(a[i], b[i], tolerance)) {
-            throw_input_error(target.source(), std::string(what) + " " + list(b) +
-                                                   " differs from the prediction's " + list(a) + " (" +
-                                                   prediction.source() +
-                                                   "); pass --ignore-geometry to compare the arrays anyway");
+            throw_input_error(target.source(), std::string(what) + " " + list(b) + " differs from the " +
+                                                   words.reference + "'s " + list(a) + " (" +
+                                                   prediction.source() + ")" + words.hint);
         }
     }
 }
 } // namespace
 
-void check_same_geometry(const Volume& prediction, const Volume& target, double tolerance)
+void check_same_geometry(const Volume& prediction, const Volume& target, double tolerance,
+                         const GeometryWords& words)
 {
     const Geometry& a = prediction.geometry();
-    const Geometry& b = target.geometry();
+    const Geometry b = in_frame(target.geometry(), a.frame); // a NIfTI mask and an NRRD image agree
     if (!a.known || !b.known) {
         return;
     }
-    compare("spacing", a.spacing, b.spacing, tolerance, prediction, target);
-    compare("origin", a.origin, b.origin, tolerance, prediction, target);
-    compare("direction", a.direction, b.direction, tolerance, prediction, target);
+    compare("spacing", a.spacing, b.spacing, tolerance, prediction, target, words);
+    compare("origin", a.origin, b.origin, tolerance, prediction, target, words);
+    compare("direction", a.direction, b.direction, tolerance, prediction, target, words);
+}
+
+const char* frame_name(WorldFrame frame) noexcept
+{
+    return frame == WorldFrame::RAS ? "RAS" : "LPS";
+}
+
+Geometry in_frame(const Geometry& geometry, WorldFrame frame)
+{
+    Geometry result = geometry;
+    if (frame != geometry.frame) {
+        result.frame = frame;
+        for (std::size_t row = 0; row < 2; ++row) { // x and y flip between LPS and RAS
+            result.origin[row] = -result.origin[row];
+            for (std::size_t column = 0; column < 3; ++column) {
+                result.direction[row * 3 + column] = -result.direction[row * 3 + column];
+            }
+        }
+    }
+    return result;
 }
 
 // IEEE 754 binary16 to binary32, exact (subnormals, infinities and NaN kept).

@@ -5,6 +5,7 @@
 
 #include <QCryptographicHash>
 #include <QDirIterator>
+#include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
 
@@ -38,6 +39,8 @@ private slots:
     void pairReadEqualsTwoReads_data();
     void pairReadEqualsTwoReads();
     void pairReadReportsThePredictionsErrorFirst();
+    void worldFramesCompareInOneFrame();
+    void nrrdLeftAnteriorSuperiorBecomesLps();
 
 private:
     QTemporaryDir temp_;
@@ -328,6 +331,59 @@ void ReadVolumeTest::pairReadReportsThePredictionsErrorFirst()
     QCOMPARE(failing_file(missing_p, missing_t), missing_p);
     QCOMPARE(failing_file(good, missing_t), missing_t);
     QCOMPARE(failing_file(missing_p, good), missing_p);
+}
+
+// tests/data/orientation (tests/generate_orientation_fixtures.py): NIfTI
+// geometry is in RAS, NRRD "left-posterior-superior" in LPS. The NIfTI file
+// with diag(-1, -1, 1) and the LPS NRRD file with identity directions place
+// the same grid the same way (nibabel.aff2axcodes: L, P, S for both); the
+// identity-RAS NIfTI file is their mirror image.
+void ReadVolumeTest::worldFramesCompareInOneFrame()
+{
+    const std::string dir = MASKLENS_TEST_DATA "/orientation/";
+    const Volume ras = io::read_volume(dir + "phantom_ras_target.nii.gz");
+    const Volume lps_nifti = io::read_volume(dir + "phantom_lps_target.nii.gz");
+    const Volume nrrd = io::read_volume(dir + "phantom_nrrd_target.nrrd");
+    QVERIFY(ras.geometry().frame == WorldFrame::RAS);
+    QVERIFY(lps_nifti.geometry().frame == WorldFrame::RAS);
+    QVERIFY(nrrd.geometry().frame == WorldFrame::LPS);
+    QCOMPARE(lps_nifti.geometry().direction[0], -1.0);
+    QCOMPARE(nrrd.geometry().direction[0], 1.0);
+    check_same_geometry(lps_nifti, nrrd); // the same placement written in two frames
+    check_same_geometry(nrrd, lps_nifti);
+    try {
+        check_same_geometry(ras, nrrd);
+        QFAIL("mirrored placements accepted");
+    } catch (const Error& error) {
+        QVERIFY2(QString(error.what()).contains(QStringLiteral("direction")), error.what());
+    }
+    // in_frame converts both ways and back.
+    const Geometry there = in_frame(ras.geometry(), WorldFrame::LPS);
+    QVERIFY(there.frame == WorldFrame::LPS);
+    QCOMPARE(there.direction[0], -1.0);
+    QCOMPARE(there.direction[4], -1.0);
+    QCOMPARE(there.direction[8], 1.0);
+    QCOMPARE(in_frame(there, WorldFrame::RAS).direction, ras.geometry().direction);
+}
+
+// NRRD's "left-anterior-superior" space: x to the left as LPS, y to the
+// anterior (LPS's -y). Hand-derived: origin (5, 7, 9) and axis vectors (2,0,0),
+// (0,3,0), (0,0,4) in LAS are origin (5, -7, 9) and directions x, -y, z in LPS.
+void ReadVolumeTest::nrrdLeftAnteriorSuperiorBecomesLps()
+{
+    const QString path = temp_.filePath(QStringLiteral("las.nrrd"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("NRRD0004\ntype: uint8\ndimension: 3\nsizes: 2 2 2\nspace: left-anterior-superior\n"
+               "space directions: (2,0,0) (0,3,0) (0,0,4)\nspace origin: (5,7,9)\nencoding: raw\n\n");
+    file.write(QByteArray(8, '\1'));
+    file.close();
+    const Volume volume = io::read_volume(path.toStdString());
+    const Geometry& g = volume.geometry();
+    QVERIFY(g.frame == WorldFrame::LPS);
+    QCOMPARE(g.spacing, (std::array<double, 3>{2, 3, 4}));
+    QCOMPARE(g.origin, (std::array<double, 3>{5, -7, 9}));
+    QCOMPARE(g.direction, (std::array<double, 9>{1, 0, 0, 0, -1, 0, 0, 0, 1}));
 }
 
 QTEST_APPLESS_MAIN(ReadVolumeTest)

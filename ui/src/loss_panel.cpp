@@ -78,9 +78,11 @@ LossPanel::LossPanel(SessionPresenter* presenter, QWidget* parent) : QWidget(par
     layout->addWidget(table_, 1);
     layout->addLayout(distance_row);
     layout->addWidget(policy_);
+    // The label chosen (and following it or not) changes the values shown.
     for (auto signal : {&SessionPresenter::evaluationChanged, &SessionPresenter::cursorChanged,
                         &SessionPresenter::sampleChanged, &SessionPresenter::datasetChanged,
-                        &SessionPresenter::distancesChanged}) {
+                        &SessionPresenter::distancesChanged, &SessionPresenter::labelChanged,
+                        &SessionPresenter::chartMetricChanged}) {
         connect(presenter_, signal, this, &LossPanel::refresh);
     }
     refresh();

@@ -143,7 +143,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(presenter_, &SessionPresenter::settingsChanged, this, &MainWindow::syncControls);
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() {
         const QSignalBlocker block(label_combo_);
-        label_combo_->setCurrentIndex(presenter_->labelIndex());
+        label_combo_->setCurrentIndex(presenter_->labelIndex() + 1); // entry 0: "All labels"
     });
 
     buildMenus();
@@ -160,8 +160,9 @@ MainWindow::~MainWindow()
 
 bool MainWindow::isSettled() const
 {
-    return !presenter_->busy() && presenter_->distanceState() != DistanceState::Pending &&
-           !surface_view_->building() && !comparison_->busy();
+    return !presenter_->busy() && !presenter_->imageLoading() &&
+           presenter_->distanceState() != DistanceState::Pending && !surface_view_->building() &&
+           !comparison_->busy();
 }
 
 SliceView* MainWindow::sliceView(ViewAxis axis) const

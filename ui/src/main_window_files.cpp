@@ -81,7 +81,8 @@ bool MainWindow::openResults(const QString& path)
         resizeDocks({results_dock_}, {420}, Qt::Horizontal);
         connect(results_panel_, &ResultsPanel::openRequested, this,
                 [this](const QString& prediction, const QString& target, const QString& case_id) {
-                    statusBar()->showMessage(tr("Opening case %1…").arg(case_id), 5000);
+                    // Cleared when the load ends (buildStatusBar), kept at most 60 s.
+                    statusBar()->showMessage(openingCasePrefix() + case_id + QStringLiteral("…"), 60000);
                     openFiles(prediction, target);
                 });
         connect(results_panel_, &ResultsPanel::failedCaseActivated, this,
@@ -96,6 +97,11 @@ bool MainWindow::openResults(const QString& path)
     results_dock_->raise();
     statusBar()->showMessage(tr("%1 cases from %2").arg(cases).arg(QFileInfo(path).fileName()), 5000);
     return true;
+}
+
+QString MainWindow::openingCasePrefix() const
+{
+    return tr("Opening case ");
 }
 
 void MainWindow::addRecent(const QString& prediction, const QString& target)

@@ -3,6 +3,7 @@
 #include "masklens/ui/main_window.h"
 
 #include "main_window_internal.h"
+#include "masklens/engine/error.h"
 #include "masklens/ui/about.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/slice_view.h"
@@ -22,6 +23,8 @@ namespace {
 
 const QString kFileFilter = QStringLiteral(
     "Masks (*.npy *.npz *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.png *.tif *.tiff);;All files (*)");
+const QString kImageFilter = QStringLiteral(
+    "Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.npy *.npz *.png *.tif *.tiff);;All files (*)");
 
 } // namespace
 
@@ -55,6 +58,40 @@ void MainWindow::buildMenus()
         const QString path = QFileDialog::getOpenFileName(this, tr("Open Target"), {}, kFileFilter);
         if (!path.isEmpty()) {
             presenter_->openTarget(path);
+        }
+    });
+    QAction* open_image = file->addAction(tr("Open Image…"));
+    open_image->setObjectName(QStringLiteral("openImageAction"));
+    open_image->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    open_image->setToolTip(tr("Show a CT, MR or other image under the masks (same grid as the target)"));
+    connect(open_image, &QAction::triggered, this, [this]() {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open Image"), QFileInfo(presenter_->dataset().target_path).path(), kImageFilter);
+        if (!path.isEmpty()) {
+            presenter_->openImage(path);
+        }
+    });
+    QAction* close_image = file->addAction(tr("Close Image"));
+    close_image->setObjectName(QStringLiteral("closeImageAction"));
+    close_image->setEnabled(false);
+    connect(close_image, &QAction::triggered, presenter_, &SessionPresenter::closeImage);
+    connect(presenter_, &SessionPresenter::imageChanged, close_image,
+            [this, close_image]() { close_image->setEnabled(presenter_->image() != nullptr); });
+    QAction* open_labels = file->addAction(tr("Open Label Colours…"));
+    open_labels->setObjectName(QStringLiteral("openLabelColoursAction"));
+    open_labels->setToolTip(
+        tr("Label names and colours: ITK-SNAP label description or 3D Slicer colour table"));
+    connect(open_labels, &QAction::triggered, this, [this]() {
+        const QString path =
+            QFileDialog::getOpenFileName(this, tr("Open Label Colours"), {},
+                                         tr("Label descriptions (*.txt *.ctbl *.label);;All files (*)"));
+        if (path.isEmpty()) {
+            return;
+        }
+        try {
+            presenter_->setLabelColours(read_label_colours(path.toStdString()));
+        } catch (const Error& error) {
+            showError(tr("The label file cannot be used."), QString::fromStdString(error.what()));
         }
     });
     QAction* add_prediction = file->addAction(tr("Add Prediction…"));
@@ -134,6 +171,33 @@ void MainWindow::buildMenus()
     compare->setCheckable(true);
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     connect(compare, &QAction::toggled, comparison_, &ComparisonPresenter::setComparisonLayout);
+    // Window / level of the image underneath (Shift + drag in a slice view adjusts it).
+    QMenu* window_level = view->addMenu(tr("Window/Level"));
+    window_level->setObjectName(QStringLiteral("windowLevelMenu"));
+    window_level->setEnabled(false);
+    const std::pair<QString, WindowPreset> presets[] = {
+        {tr("CT Soft Tissue (W 400, L 40)"), WindowPreset::SoftTissue},
+        {tr("CT Lung (W 1500, L −600)"), WindowPreset::Lung},
+        {tr("CT Bone (W 1800, L 400)"), WindowPreset::Bone},
+        {tr("MR / Other: 1st–99th Percentile"), WindowPreset::Percentile},
+    };
+    for (const auto& [name, preset] : presets) {
+        QAction* action = window_level->addAction(name);
+        connect(action, &QAction::triggered, this,
+                [this, preset = preset]() { presenter_->applyWindowPreset(preset); });
+    }
+    connect(presenter_, &SessionPresenter::imageChanged, window_level,
+            [this, window_level]() { window_level->setEnabled(presenter_->image() != nullptr); });
+    QAction* neurological = view->addAction(tr("Neurological Convention (Left on Left)"));
+    neurological->setObjectName(QStringLiteral("neurologicalAction"));
+    neurological->setCheckable(true);
+    neurological->setToolTip(
+        tr("Off: radiological convention, the patient's right on screen left (default)"));
+    connect(neurological, &QAction::toggled, this, [this](bool on) {
+        LayerSettings layers = presenter_->layers();
+        layers.convention = on ? Convention::Neurological : Convention::Radiological;
+        presenter_->setLayers(layers);
+    });
     QAction* maximise = view->addAction(tr("Maximise Focused View"));
     maximise->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
     connect(maximise, &QAction::triggered, this, [this]() {

@@ -20,7 +20,9 @@
 #include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QIcon>
 #include <QLabel>
+#include <QPixmap>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
@@ -206,6 +208,7 @@ QWidget* MainWindow::buildSidePanel()
     mode_combo_->setObjectName(QStringLiteral("modeCombo"));
     mode_combo_->addItem(tr("Errors (TP / FP / FN)"), static_cast<int>(DisplayMode::Errors));
     mode_combo_->addItem(tr("Layers"), static_cast<int>(DisplayMode::Overlay));
+    mode_combo_->addItem(tr("All labels (colour table)"), static_cast<int>(DisplayMode::Labels));
     form->addRow(tr("Display"), mode_combo_);
 
     const auto style_combo = [](const QString& name, bool colormap) {
@@ -257,7 +260,43 @@ QWidget* MainWindow::buildSidePanel()
     label_combo_ = new QComboBox;
     label_combo_->setObjectName(QStringLiteral("labelCombo"));
     form->addRow(tr("Label"), label_combo_);
-    connect(label_combo_, &QComboBox::currentIndexChanged, presenter_, &SessionPresenter::setLabelIndex);
+    // Entry 0 is "All labels" (no label chosen: the whole foreground's values).
+    connect(label_combo_, &QComboBox::currentIndexChanged, presenter_,
+            [this](int index) { presenter_->setLabelIndex(index - 1); });
+    connect(presenter_, &SessionPresenter::labelColoursChanged, this, &MainWindow::updateLabelChooser);
+    // The chosen label's visibility and opacity in the "All labels" display.
+    auto* label_row = new QHBoxLayout;
+    auto* label_visible = new QCheckBox(tr("Show"));
+    label_visible->setObjectName(QStringLiteral("labelVisibleCheck"));
+    auto* label_opacity = new QSlider(Qt::Horizontal);
+    label_opacity->setObjectName(QStringLiteral("labelOpacitySlider"));
+    label_opacity->setRange(0, 100);
+    label_opacity->setToolTip(tr("Opacity of the chosen label in the \"All labels\" display"));
+    label_row->addWidget(label_visible);
+    label_row->addWidget(label_opacity, 1);
+    form->addRow(tr("Label style"), label_row);
+    const auto sync_label_style = [this, label_visible, label_opacity]() {
+        const std::optional<std::int64_t> label = presenter_->currentLabel();
+        const LabelStyle style = label_style(presenter_->labelColours(), label.value_or(0));
+        const QSignalBlocker block_visible(label_visible);
+        const QSignalBlocker block_opacity(label_opacity);
+        label_visible->setEnabled(label.has_value());
+        label_opacity->setEnabled(label.has_value());
+        label_visible->setChecked(style.visible);
+        label_opacity->setValue(static_cast<int>(std::lround(style.opacity * 100)));
+    };
+    for (auto signal : {&SessionPresenter::labelChanged, &SessionPresenter::labelColoursChanged,
+                        &SessionPresenter::evaluationChanged}) {
+        connect(presenter_, signal, this, sync_label_style);
+    }
+    const auto apply_label_style = [this, label_visible, label_opacity]() {
+        if (const std::optional<std::int64_t> label = presenter_->currentLabel()) {
+            presenter_->setLabelDisplay(*label, label_visible->isChecked(), label_opacity->value() / 100.0);
+        }
+    };
+    connect(label_visible, &QCheckBox::toggled, this, apply_label_style);
+    connect(label_opacity, &QSlider::valueChanged, this, apply_label_style);
+    sync_label_style();
     layout->addWidget(controls);
 
     // The metrics, the chart and the tables share the rest in a splitter the
@@ -352,11 +391,17 @@ void MainWindow::updateLabelChooser()
 {
     const QSignalBlocker block(label_combo_);
     label_combo_->clear();
-    for (const std::int64_t label : presenter_->labels()) {
-        label_combo_->addItem(QString::number(label));
+    label_combo_->addItem(tr("All labels"));
+    for (const LabelStyle& style : presenter_->labelStyles()) {
+        // "2 · liver" in the label's colour (from --labels-file or the default palette).
+        QPixmap swatch(12, 12);
+        swatch.fill(QColor(style.colour.r, style.colour.g, style.colour.b));
+        label_combo_->addItem(
+            QIcon(swatch),
+            QStringLiteral("%1 · %2").arg(style.value).arg(QString::fromStdString(style.name)));
     }
     label_combo_->setEnabled(!presenter_->labels().empty());
-    label_combo_->setCurrentIndex(presenter_->labelIndex());
+    label_combo_->setCurrentIndex(presenter_->labelIndex() + 1);
 }
 
 void MainWindow::syncControls()

@@ -19,6 +19,8 @@ SampleTable::SampleTable(SessionPresenter* presenter, QWidget* parent)
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &SampleTable::rebuild);
     connect(presenter_, &SessionPresenter::datasetChanged, this, &SampleTable::rebuild);
     connect(presenter_, &SessionPresenter::distancesChanged, this, &SampleTable::rebuild);
+    connect(presenter_, &SessionPresenter::labelChanged, this,
+            &SampleTable::rebuild); // values follow the label
     connect(presenter_, &SessionPresenter::sampleChanged, this, &SampleTable::selectCurrent);
     connect(this, &QTableWidget::currentCellChanged, this, [this](int row) {
         if (updating_ || row < 0 || !item(row, 0)) {

@@ -62,6 +62,10 @@ SliceScene::SliceScene(vtkRenderWindow* window)
     image_ = vtkSmartPointer<vtkImageData>::New();
     image_actor_ = vtkSmartPointer<vtkImageActor>::New();
     image_actor_->GetMapper()->SetInputData(image_);
+    // Whole edge pixels: without the border VTK draws the image from the first to
+    // the last pixel centre, so the outermost row and column of voxels showed at
+    // half their size (a mask touching the edge looked thinner there).
+    image_actor_->GetMapper()->BorderOn();
     image_actor_->InterpolateOff();
     image_actor_->ForceOpaqueOn();
     // RGBA unsigned char is shown as colours; window/level 255/127.5 is the identity.

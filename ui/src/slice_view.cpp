@@ -11,7 +11,9 @@
 #include <QWheelEvent>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace masklens::ui {
 
@@ -22,6 +24,7 @@ SliceView::SliceView(SessionPresenter* presenter, ViewAxis axis, QWidget* parent
     : VtkHostWidget(parent), presenter_(presenter), axis_(axis)
 {
     scene_ = std::make_unique<SliceScene>(renderWindow());
+    annotations_ = std::make_unique<SliceAnnotations>(scene_->renderer());
     setEventForwarding(false);
     setOpaqueScene(true); // SliceScene: opaque background, RGB image, opaque crosshair
     connect(presenter_, &SessionPresenter::datasetChanged, this, &SliceView::onDatasetChanged);
@@ -39,6 +42,8 @@ SliceView::SliceView(SessionPresenter* presenter, ViewAxis axis, QWidget* parent
     connect(presenter_, &SessionPresenter::sampleChanged, this, [this]() { refreshImage(false); });
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() { refreshImage(false); });
     connect(presenter_, &SessionPresenter::layersChanged, this, [this]() { refreshImage(false); });
+    connect(presenter_, &SessionPresenter::imageChanged, this, [this]() { refreshImage(true); });
+    connect(presenter_, &SessionPresenter::labelColoursChanged, this, [this]() { refreshImage(true); });
     if (presenter_->hasData()) {
         onDatasetChanged();
     }
@@ -152,6 +157,7 @@ bool SliceView::refreshImage(bool force)
     if (!presenter_->hasData() || !prediction || nothing ||
         (!presenter_->is3d() && axis_ != ViewAxis::Axial)) {
         scene_->clear();
+        annotations_->setVisible(false);
         shown_ = {};
         requestRender();
         return true;
@@ -162,6 +168,7 @@ bool SliceView::refreshImage(bool force)
     key.sample = presenter_->sample();
     key.label = presenter_->currentLabel();
     key.layers = presenter_->layers();
+    key.image = difference ? nullptr : presenter_->image();
     if (!force && key == shown_) {
         return false;
     }
@@ -169,11 +176,14 @@ bool SliceView::refreshImage(bool force)
     if (difference) {
         scene_->setImage(compose_difference_slice(*prediction, *key.prediction_b, *presenter_->target(), view,
                                                   comparison_->pairView(comparison_->pairB()), axis_,
-                                                  key.slice));
+                                                  key.slice, key.layers.convention));
     } else {
-        scene_->setImage(
-            compose_slice(*prediction, *presenter_->target(), view, axis_, key.slice, key.layers));
+        const std::vector<LabelStyle> styles =
+            key.layers.mode == DisplayMode::Labels ? presenter_->labelStyles() : std::vector<LabelStyle>{};
+        scene_->setImage(compose_slice(*prediction, *presenter_->target(), view, axis_, key.slice, key.layers,
+                                       key.image, &styles));
     }
+    refreshAnnotations();
     if (linked() && !(scene_->camera() == comparison_->camera())) {
         scene_->setCamera(comparison_->camera());
     }
@@ -189,7 +199,47 @@ void SliceView::refreshCrosshair()
         scene_->setCrosshair(std::nullopt);
         return;
     }
-    scene_->setCrosshair(voxel_to_pixel(presenter_->shape(), axis_, presenter_->cursor()));
+    scene_->setCrosshair(
+        voxel_to_pixel(presenter_->shape(), axis_, scene_->geometry().orientation, presenter_->cursor()));
+}
+
+// Edge letters, and in the corner the plane, slice number, position and convention.
+void SliceView::refreshAnnotations()
+{
+    const SliceOrientation& orientation = scene_->geometry().orientation;
+    annotations_->setVisible(true);
+    annotations_->setEdges(orientation.edges);
+    static constexpr const char* kPlanes[] = {"Axial", "Coronal", "Sagittal"};
+    const Shape shape = presenter_->shape();
+    const std::int64_t slice = sliceIndex();
+    // Three short lines (small views): "Axial 7 / 12", "S 15.0 mm", "LPS · radiological".
+    char text[160];
+    std::snprintf(text, sizeof text, "%s %lld / %lld", kPlanes[static_cast<int>(orientation.plane)],
+                  static_cast<long long>(slice + 1), static_cast<long long>(axis_extent(shape, axis_)));
+    std::string corner = text;
+    const Volume* target = presenter_->target();
+    if (target && target->geometry().known && orientation.edges[0] != '\0') {
+        // The crosshair voxel's coordinate along the world axis the view looks along,
+        // named by that axis' positive end in the file's frame (RAS: R, A, S; LPS: L, P, S).
+        const Geometry& geometry = target->geometry();
+        Voxel voxel = presenter_->cursor();
+        axis_coordinate(voxel, axis_) = slice;
+        const auto mm = presenter_->physicalPosition(voxel);
+        const int world_axis = orientation.plane == ViewAxis::Axial     ? 2
+                               : orientation.plane == ViewAxis::Coronal ? 1
+                                                                        : 0;
+        std::array<double, 3> positive{};
+        positive[static_cast<std::size_t>(world_axis)] = 1.0;
+        std::snprintf(text, sizeof text, "\n%c %.1f mm\n%s, %s", direction_letter(positive, geometry.frame),
+                      mm[static_cast<std::size_t>(world_axis)], frame_name(geometry.frame),
+                      presenter_->layers().convention == Convention::Radiological ? "radiological"
+                                                                                  : "neurological");
+        corner += text;
+        if (orientation.oblique) {
+            corner += "\noblique: voxel grid";
+        }
+    }
+    annotations_->setCornerText(corner);
 }
 
 void SliceView::resetView()
@@ -223,7 +273,7 @@ std::array<double, 2> SliceView::toDisplay(const QPointF& point) const
 
 QPointF SliceView::voxelToWidget(const Voxel& voxel) const
 {
-    const auto pixel = voxel_to_pixel(presenter_->shape(), axis_, voxel);
+    const auto pixel = voxel_to_pixel(presenter_->shape(), axis_, scene_->geometry().orientation, voxel);
     const auto display = scene_->pixelToDisplay(pixel[0], pixel[1]);
     const double ratio = devicePixelRatioF();
     const int* size = renderWindow()->GetSize();
@@ -240,7 +290,8 @@ std::optional<Voxel> SliceView::widgetToVoxel(const QPointF& point) const
     if (!pixel) {
         return std::nullopt;
     }
-    return pixel_to_voxel(presenter_->shape(), axis_, sliceIndex(), (*pixel)[0], (*pixel)[1]);
+    return pixel_to_voxel(presenter_->shape(), axis_, scene_->geometry().orientation, sliceIndex(),
+                          (*pixel)[0], (*pixel)[1]);
 }
 
 void SliceView::mousePressEvent(QMouseEvent* event)
@@ -248,7 +299,10 @@ void SliceView::mousePressEvent(QMouseEvent* event)
     setFocus(Qt::MouseFocusReason);
     drag_button_ = event->button();
     drag_last_ = event->position();
-    if (event->button() == Qt::LeftButton) {
+    // Shift + left drag: window / level of the image underneath (not the cursor).
+    window_level_drag_ = event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier) &&
+                         presenter_->image() != nullptr;
+    if (event->button() == Qt::LeftButton && !window_level_drag_) {
         if (const auto voxel = widgetToVoxel(event->position())) {
             presenter_->setCursor(*voxel);
         }
@@ -269,6 +323,15 @@ void SliceView::mouseMoveEvent(QMouseEvent* event)
     drag_last_ = position;
     if (!(event->buttons() & drag_button_)) {
         drag_button_ = Qt::NoButton;
+    }
+    if (drag_button_ == Qt::LeftButton && window_level_drag_) {
+        // Right widens the window, up raises the level; a full image range per 256 pixels.
+        const auto& range = presenter_->imagePercentiles();
+        const double step = std::max(range[1] - range[0], 1.0) / 256.0;
+        const LayerSettings& layers = presenter_->layers();
+        presenter_->setWindowLevel(layers.window + delta.x() * step, layers.level - delta.y() * step);
+        event->accept();
+        return;
     }
     switch (drag_button_) {
     case Qt::LeftButton:

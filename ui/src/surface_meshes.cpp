@@ -403,31 +403,15 @@ vtkSmartPointer<vtkPolyData> build_prediction_surface(const Volume& prediction, 
     return extract_surface(grid.mask(kPredictedClasses), 1).mesh;
 }
 
-WorldFrame world_frame_of(const Volume& volume)
+std::array<double, 16> ras_from_grid(const Geometry& geometry)
 {
-    std::string name = volume.source();
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    for (const char* suffix : {".nrrd", ".nhdr", ".mha", ".mhd"}) {
-        const std::string s(suffix);
-        if (name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
-            return WorldFrame::Lps;
-        }
-    }
-    return WorldFrame::Ras;
-}
-
-std::array<double, 16> ras_from_grid(const Geometry& geometry, WorldFrame frame)
-{
+    const Geometry ras = in_frame(geometry, WorldFrame::RAS);
     std::array<double, 16> m{};
-    const double flip[3] = {frame == WorldFrame::Lps ? -1.0 : 1.0, frame == WorldFrame::Lps ? -1.0 : 1.0,
-                            1.0};
-    for (int r = 0; r < 3; ++r) {
-        for (int c = 0; c < 3; ++c) {
-            m[static_cast<std::size_t>(r * 4 + c)] =
-                flip[r] * geometry.direction[static_cast<std::size_t>(r * 3 + c)];
+    for (std::size_t r = 0; r < 3; ++r) {
+        for (std::size_t c = 0; c < 3; ++c) {
+            m[r * 4 + c] = ras.direction[r * 3 + c];
         }
-        m[static_cast<std::size_t>(r * 4 + 3)] = flip[r] * geometry.origin[static_cast<std::size_t>(r)];
+        m[r * 4 + 3] = ras.origin[r];
     }
     m[15] = 1;
     return m;

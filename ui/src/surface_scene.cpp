@@ -248,13 +248,13 @@ vtkRenderer* SurfaceScene::renderer() const
 void SurfaceScene::setVolumes(const Volume& prediction, const Volume& target, const PairView& view,
                               const SurfaceBuildOptions& options)
 {
-    setPlacement(target.geometry(), world_frame_of(target));
+    setPlacement(target.geometry());
     setMeshes(build_surface_meshes(prediction, target, view, options));
 }
 
-void SurfaceScene::setPlacement(const Geometry& geometry, WorldFrame frame)
+void SurfaceScene::setPlacement(const Geometry& geometry)
 {
-    pipeline_->placement->DeepCopy(ras_from_grid(geometry, frame).data());
+    pipeline_->placement->DeepCopy(ras_from_grid(geometry).data());
     applyCursorClip();
 }
 

@@ -164,7 +164,7 @@ void SurfaceView::finishBuild()
     const std::shared_ptr<SurfaceMeshes> meshes = watcher_->result();
     const bool current = building_key_ == currentKey() && !cancel_->load();
     if (current && meshes && meshes->target) {
-        scene_->setPlacement(presenter_->target()->geometry(), world_frame_of(*presenter_->target()));
+        scene_->setPlacement(presenter_->target()->geometry());
         scene_->setMeshes(*meshes);
         shown_ = building_key_;
         scene_->setCursor(presenter_->cursor());

@@ -347,6 +347,7 @@ Geometry geometry_from_affine(const std::array<std::array<double, 4>, 3>& affine
 {
     Geometry geometry;
     geometry.known = true;
+    geometry.frame = WorldFrame::RAS; // nibabel's affine maps to RAS+
     for (std::size_t column = 0; column < 3; ++column) {
         const double norm =
             std::sqrt(affine[0][column] * affine[0][column] + affine[1][column] * affine[1][column] +

@@ -9,8 +9,10 @@
 //
 // Geometry: with "space directions", spacing is the length of each axis
 // vector, direction its normalised vector, origin "space origin", all in the
-// file's own world frame (e.g. LPS for "left-posterior-superior"; not
-// converted). Without them, "spacings" (or 1) with an identity direction.
+// file's own world frame (LPS for "left-posterior-superior" and spaces
+// without anatomy; Geometry::frame says RAS for "right-anterior-superior";
+// "left-anterior-superior" is read as LPS with y negated). Without them, "spacings" (or 1) with an
+// identity direction.
 #include "io_common.h"
 #include "masklens/engine/error.h"
 
@@ -159,6 +161,10 @@ struct Header {
     std::vector<double> spacings;
     std::vector<std::vector<double>> directions;
     std::vector<double> origin;
+    WorldFrame frame = WorldFrame::LPS; // "space": RAS spaces set RAS
+    // "left-anterior-superior": LPS with y towards anterior; y is negated on
+    // reading so that the geometry is plain LPS (Geometry has two frames).
+    bool negate_y = false;
     std::vector<std::string> kinds;
     std::string encoding = "raw";
     std::string endian;
@@ -241,6 +247,13 @@ Header parse_header(const File& file)
                 throw_input_error(path, "malformed NRRD space origin: " + value);
             }
             header.origin = vectors.front();
+        } else if (field == "space") {
+            const std::string space = lower(value);
+            if (space == "right-anterior-superior" || space == "ras") {
+                header.frame = WorldFrame::RAS;
+            } else if (space == "left-anterior-superior" || space == "las") {
+                header.negate_y = true;
+            }
         } else if (field == "kinds") {
             header.kinds = split_words(lower(value));
         } else if (field == "encoding") {
@@ -256,7 +269,7 @@ Header parse_header(const File& file)
                 throw_input_error(path, "NRRD 'line skip' is not supported");
             }
         }
-        // Other fields (space, units, centers, labels, ...) do not matter here.
+        // Other fields (units, centers, labels, ...) do not matter here.
     }
     if (!ended && header.data_file.empty()) {
         throw_input_error(path, "NRRD header has no blank line before the data and no 'data file'");
@@ -461,6 +474,7 @@ Volume read_nrrd(const std::string& path)
 
     Geometry& geometry = volume.geometry();
     geometry.known = true;
+    geometry.frame = header.frame;
     for (std::size_t i = 0; i < 3 && i < spatial_axes.size(); ++i) {
         const std::size_t axis = spatial_axes[i];
         if (axis < header.directions.size() && !header.directions[axis].empty()) {
@@ -486,6 +500,12 @@ Volume read_nrrd(const std::string& path)
     }
     for (std::size_t r = 0; r < 3 && r < header.origin.size(); ++r) {
         geometry.origin[r] = header.origin[r];
+    }
+    if (header.negate_y) {
+        geometry.origin[1] = -geometry.origin[1];
+        for (std::size_t c = 0; c < 3; ++c) {
+            geometry.direction[3 + c] = -geometry.direction[3 + c];
+        }
     }
     return volume;
 }

@@ -128,6 +128,18 @@ std::shared_ptr<const Evaluation> placeholder_evaluation(const Volume& predictio
     return evaluation;
 }
 
+// Both datasets hold a target of the same samples and D x H x W: the cursor
+// and sample stay meaningful across the change.
+bool same_voxel_grid(const Dataset& before, const Dataset& after)
+{
+    if (!before.target || !after.target) {
+        return false;
+    }
+    const Shape& a = before.target->shape();
+    const Shape& b = after.target->shape();
+    return a.n == b.n && a.d == b.d && a.h == b.h && a.w == b.w;
+}
+
 QString describe(const Error& error)
 {
     switch (error.kind()) {
@@ -141,7 +153,8 @@ QString describe(const Error& error)
 
 } // namespace
 
-SessionPresenter::SessionPresenter(QObject* parent) : QObject(parent), evaluation_job_(this), distances_(this)
+SessionPresenter::SessionPresenter(QObject* parent)
+    : QObject(parent), evaluation_job_(this), image_job_(this, background_pool()), distances_(this)
 {}
 
 // The jobs are stopped (and waited for) by their destructors.
@@ -395,6 +408,8 @@ void SessionPresenter::finish(Result result)
     if (result.ok) {
         snapshot_.reset();
         const bool fresh = result.new_dataset;
+        // Replacing one side of the pair by a file of the same grid keeps the slice.
+        const bool same_grid = fresh && same_voxel_grid(dataset_, result.dataset);
         if (fresh) {
             dataset_ = result.dataset;
         }
@@ -402,7 +417,7 @@ void SessionPresenter::finish(Result result)
         evaluated_settings_ = result.settings;
         probability_warning_ = QString::fromStdString(result.refusal);
         if (fresh) {
-            if (!was_preview) {
+            if (!was_preview && !same_grid) {
                 const Shape s = shape();
                 cursor_ = {s.d / 2, s.h / 2, s.w / 2}; // (kept from the preview otherwise)
                 sample_ = 0;
@@ -411,6 +426,9 @@ void SessionPresenter::finish(Result result)
         }
         clampState();
         resetDistances();
+        if (fresh && !keepImageIfFits()) {
+            emit imageChanged();
+        }
         if (fresh) {
             emit datasetChanged();
         }
@@ -464,12 +482,15 @@ void SessionPresenter::showPreview(std::uint64_t job, Dataset dataset,
     snapshot_ = std::make_unique<Snapshot>(Snapshot{dataset_, evaluation_, evaluated_settings_, cursor_,
                                                     sample_, label_index_, distances_.values()});
     previewing_ = true;
+    const bool same_grid = same_voxel_grid(dataset_, dataset);
     dataset_ = std::move(dataset);
     evaluation_ = std::move(placeholder);
     evaluated_settings_ = settings;
-    const Shape s = shape();
-    cursor_ = {s.d / 2, s.h / 2, s.w / 2};
-    sample_ = 0;
+    if (!same_grid) {
+        const Shape s = shape();
+        cursor_ = {s.d / 2, s.h / 2, s.w / 2};
+        sample_ = 0;
+    }
     resetViewState();
     resetDistances(); // pending; launched once the numbers exist
     emit datasetChanged();

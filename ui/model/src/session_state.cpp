@@ -192,6 +192,40 @@ std::optional<std::int64_t> SessionPresenter::currentLabel() const
     return labels()[static_cast<std::size_t>(label_index_)];
 }
 
+void SessionPresenter::setLabelColours(LabelColours colours)
+{
+    if (colours == label_colours_) {
+        return;
+    }
+    label_colours_ = std::move(colours);
+    emit labelColoursChanged();
+}
+
+void SessionPresenter::setLabelDisplay(std::int64_t value, bool visible, double opacity)
+{
+    LabelColours colours = label_colours_;
+    LabelStyle style = label_style(colours, value);
+    style.visible = visible;
+    style.opacity = std::clamp(opacity, 0.0, 1.0);
+    const auto at = std::lower_bound(colours.entries.begin(), colours.entries.end(), value,
+                                     [](const LabelStyle& entry, std::int64_t v) { return entry.value < v; });
+    if (at != colours.entries.end() && at->value == value) {
+        *at = style;
+    } else {
+        colours.entries.insert(at, style);
+    }
+    setLabelColours(std::move(colours));
+}
+
+std::vector<LabelStyle> SessionPresenter::labelStyles() const
+{
+    std::vector<LabelStyle> styles;
+    for (const std::int64_t label : labels()) {
+        styles.push_back(label_style(label_colours_, label));
+    }
+    return styles;
+}
+
 void SessionPresenter::setLayers(const LayerSettings& layers)
 {
     if (layers == layers_) {
@@ -395,21 +429,12 @@ VoxelClass SessionPresenter::classifyVoxel(const Voxel& voxel) const
 
 std::array<double, 3> SessionPresenter::physicalPosition(const Voxel& voxel) const
 {
-    std::array<double, 3> position{};
     if (!dataset_.target) {
-        return position;
+        return {};
     }
-    const Geometry& g = dataset_.target->geometry();
-    const std::array<double, 3> scaled{static_cast<double>(voxel.w) * g.spacing[0],
-                                       static_cast<double>(voxel.h) * g.spacing[1],
-                                       static_cast<double>(voxel.d) * g.spacing[2]};
-    for (std::size_t row = 0; row < 3; ++row) {
-        position[row] = g.origin[row];
-        for (std::size_t col = 0; col < 3; ++col) {
-            position[row] += g.direction[row * 3 + col] * scaled[col];
-        }
-    }
-    return position;
+    return world_position(
+        dataset_.target->geometry(),
+        {static_cast<double>(voxel.w), static_cast<double>(voxel.h), static_cast<double>(voxel.d)});
 }
 
 } // namespace masklens::ui

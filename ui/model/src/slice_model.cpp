@@ -1,5 +1,7 @@
 #include "masklens/ui/slice_model.h"
 
+#include "masklens/ui/label_colours.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -154,51 +156,104 @@ ViewAxis view_axis_of(SliceAxis axis)
     return ViewAxis::Axial;
 }
 
-SliceGeometry slice_geometry(const Shape& shape, const Geometry& geometry, ViewAxis axis)
+namespace {
+
+// The voxel at in-plane indices (first, second) of slice `slice` (slice_orientation.h).
+Voxel in_plane_voxel(ViewAxis axis, std::int64_t slice, std::int64_t first, std::int64_t second)
+{
+    switch (axis) {
+    case ViewAxis::Coronal: return {second, slice, first};
+    case ViewAxis::Sagittal: return {second, first, slice};
+    case ViewAxis::Axial: break;
+    }
+    return {slice, second, first};
+}
+
+std::array<std::int64_t, 2> in_plane_indices(ViewAxis axis, const Voxel& voxel)
+{
+    switch (axis) {
+    case ViewAxis::Coronal: return {voxel.w, voxel.d};
+    case ViewAxis::Sagittal: return {voxel.h, voxel.d};
+    case ViewAxis::Axial: break;
+    }
+    return {voxel.w, voxel.h};
+}
+
+// A slice composed in the grid's own layout (first index across, second up,
+// row-major), moved into the screen layout of `geometry`.
+std::vector<std::uint8_t> orient_pixels(const std::vector<std::uint8_t>& native,
+                                        const SliceGeometry& geometry,
+                                        const std::array<std::int64_t, 2>& extents)
+{
+    const SliceOrientation& orientation = geometry.orientation;
+    if (!orientation.transpose && !orientation.flip_x && !orientation.flip_y) {
+        return native;
+    }
+    std::vector<std::uint8_t> screen(native.size());
+    for (std::int64_t second = 0; second < extents[1]; ++second) {
+        for (std::int64_t first = 0; first < extents[0]; ++first) {
+            const auto pixel = oriented_pixel(orientation, extents, first, second);
+            const auto from = static_cast<std::size_t>(second * extents[0] + first) * 4;
+            const auto to = (static_cast<std::size_t>(pixel[1]) * static_cast<std::size_t>(geometry.width) +
+                             static_cast<std::size_t>(pixel[0])) *
+                            4;
+            std::memcpy(&screen[to], &native[from], 4);
+        }
+    }
+    return screen;
+}
+
+} // namespace
+
+SliceGeometry slice_geometry(const Shape& shape, const Geometry& geometry, ViewAxis axis,
+                             Convention convention)
 {
     SliceGeometry result;
-    switch (axis) {
-    case ViewAxis::Axial:
-        result.width = static_cast<int>(shape.w);
-        result.height = static_cast<int>(shape.h);
-        result.spacing_x = geometry.spacing[0];
-        result.spacing_y = geometry.spacing[1];
-        break;
-    case ViewAxis::Coronal:
-        result.width = static_cast<int>(shape.w);
-        result.height = static_cast<int>(shape.d);
-        result.spacing_x = geometry.spacing[0];
-        result.spacing_y = geometry.spacing[2];
-        break;
-    case ViewAxis::Sagittal:
-        result.width = static_cast<int>(shape.h);
-        result.height = static_cast<int>(shape.d);
-        result.spacing_x = geometry.spacing[1];
-        result.spacing_y = geometry.spacing[2];
-        break;
-    }
+    result.orientation = slice_orientation(geometry, axis, convention);
+    const auto extents = in_plane_extents(shape, axis);
+    // Spacing of the first and second in-plane index axes.
+    const std::size_t first_axis = axis == ViewAxis::Sagittal ? 1 : 0;
+    const std::size_t second_axis = axis == ViewAxis::Axial ? 1 : 2;
+    const bool transpose = result.orientation.transpose;
+    result.width = static_cast<int>(transpose ? extents[1] : extents[0]);
+    result.height = static_cast<int>(transpose ? extents[0] : extents[1]);
+    result.spacing_x = geometry.spacing[transpose ? second_axis : first_axis];
+    result.spacing_y = geometry.spacing[transpose ? first_axis : second_axis];
     return result;
+}
+
+std::array<int, 2> voxel_to_pixel(const Shape& shape, ViewAxis axis, const SliceOrientation& orientation,
+                                  const Voxel& voxel)
+{
+    const auto indices = in_plane_indices(axis, voxel);
+    return oriented_pixel(orientation, in_plane_extents(shape, axis), indices[0], indices[1]);
+}
+
+Voxel pixel_to_voxel(const Shape& shape, ViewAxis axis, const SliceOrientation& orientation,
+                     std::int64_t slice, int x, int y)
+{
+    const auto indices = unoriented_indices(orientation, in_plane_extents(shape, axis), x, y);
+    return in_plane_voxel(axis, slice, indices[0], indices[1]);
 }
 
 std::array<int, 2> voxel_to_pixel(const Shape& shape, ViewAxis axis, const Voxel& voxel)
 {
-    switch (axis) {
-    case ViewAxis::Axial: return {static_cast<int>(voxel.w), static_cast<int>(shape.h - 1 - voxel.h)};
-    case ViewAxis::Coronal: return {static_cast<int>(voxel.w), static_cast<int>(voxel.d)};
-    case ViewAxis::Sagittal: return {static_cast<int>(voxel.h), static_cast<int>(voxel.d)};
-    }
-    return {0, 0};
+    return voxel_to_pixel(shape, axis, slice_orientation(Geometry{}, axis), voxel);
 }
 
 Voxel pixel_to_voxel(const Shape& shape, ViewAxis axis, std::int64_t slice, int x, int y)
 {
-    Voxel voxel;
-    switch (axis) {
-    case ViewAxis::Axial: voxel = {slice, shape.h - 1 - y, x}; break;
-    case ViewAxis::Coronal: voxel = {y, slice, x}; break;
-    case ViewAxis::Sagittal: voxel = {y, x, slice}; break;
+    return pixel_to_voxel(shape, axis, slice_orientation(Geometry{}, axis), slice, x, y);
+}
+
+std::uint8_t window_grey(double value, double window, double level)
+{
+    if (std::isnan(value)) {
+        return 0;
     }
-    return voxel;
+    const double width = std::max(window, 1e-12);
+    const double fraction = std::clamp((value - (level - width / 2.0)) / width, 0.0, 1.0);
+    return static_cast<std::uint8_t>(std::lround(fraction * 255.0));
 }
 
 Rgb probability_colour(double value)
@@ -215,17 +270,20 @@ Rgb probability_colour(double value)
 }
 
 SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
-                         std::int64_t index, const LayerSettings& layers)
+                         std::int64_t index, const LayerSettings& layers, const Volume* image_volume,
+                         const std::vector<LabelStyle>* labels)
 {
     SliceImage image;
     const Shape& shape = prediction.shape();
-    image.geometry = slice_geometry(shape, target.geometry(), axis);
-    const int width = image.geometry.width;
-    const int height = image.geometry.height;
+    image.geometry = slice_geometry(shape, target.geometry(), axis, layers.convention);
+    // Composed in the grid's layout (first in-plane index across, second up), then oriented.
+    const auto extents = in_plane_extents(shape, axis);
+    const int width = static_cast<int>(extents[0]);
+    const int height = static_cast<int>(extents[1]);
     const auto count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
-    image.rgba.assign(count * 4, 0);
+    std::vector<std::uint8_t> rgba(count * 4, 0);
     for (std::size_t i = 0; i < count; ++i) {
-        image.rgba[i * 4 + 3] = 255;
+        rgba[i * 4 + 3] = 255;
     }
     const std::int64_t slice = std::clamp<std::int64_t>(index, 0, axis_extent(shape, axis) - 1);
 
@@ -235,19 +293,74 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
     const PairClassifier classifier(prediction, target, view);
     const std::int64_t stride = axis == ViewAxis::Sagittal ? shape.w : 1;
     for (int y = 0; y < height; ++y) {
-        const Voxel first = pixel_to_voxel(shape, axis, slice, 0, y);
+        const Voxel first = in_plane_voxel(axis, slice, 0, y);
         const std::size_t row = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
         classifier.run((first.d * shape.h + first.h) * shape.w + first.w, width, stride,
                        predicted.data() + row, hit.data() + row, probability.data() + row);
+    }
+    // The anatomy underneath: the image's grey values (its sample, channel 0).
+    const bool underlay =
+        image_volume && image_volume->shape().voxels_per_channel() == shape.voxels_per_channel();
+    if (underlay) {
+        const Shape& is = image_volume->shape();
+        const std::int64_t sample = std::clamp<std::int64_t>(view.sample, 0, is.n - 1);
+        const auto base = static_cast<std::size_t>(sample * is.voxels_per_sample());
+        for (int y = 0; y < height; ++y) {
+            for (int x = 0; x < width; ++x) {
+                const Voxel voxel = in_plane_voxel(axis, slice, x, y);
+                const auto flat = static_cast<std::size_t>((voxel.d * shape.h + voxel.h) * shape.w + voxel.w);
+                const std::uint8_t grey =
+                    window_grey(element_value(*image_volume, base + flat), layers.window, layers.level);
+                std::uint8_t* pixel = &rgba[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                                             static_cast<std::size_t>(x)) *
+                                            4];
+                pixel[0] = pixel[1] = pixel[2] = grey;
+            }
+        }
+    }
+
+    if (layers.mode == DisplayMode::Labels) {
+        // Every label in its colour: the target filled, the prediction outlined.
+        std::vector<std::uint8_t> label_predicted(count), label_hit(count);
+        for (const LabelStyle& style : labels ? *labels : std::vector<LabelStyle>{}) {
+            if (style.value <= 0 || !style.visible) {
+                continue;
+            }
+            PairView label_view = view;
+            label_view.label = style.value;
+            const PairClassifier label_classifier(prediction, target, label_view);
+            for (int y = 0; y < height; ++y) {
+                const Voxel first = in_plane_voxel(axis, slice, 0, y);
+                const std::size_t row = static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
+                label_classifier.run((first.d * shape.h + first.h) * shape.w + first.w, width, stride,
+                                     label_predicted.data() + row, label_hit.data() + row);
+            }
+            for (int y = 0; y < height; ++y) {
+                for (int x = 0; x < width; ++x) {
+                    const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                                          static_cast<std::size_t>(x);
+                    std::uint8_t* pixel = &rgba[i * 4];
+                    if (layers.target_style != LayerStyle::Hidden && label_hit[i]) {
+                        paint(pixel, style.colour, layers.target_opacity * style.opacity);
+                    }
+                    if (layers.prediction_style != LayerStyle::Hidden &&
+                        on_outline(label_predicted, width, height, x, y)) {
+                        paint(pixel, style.colour, layers.prediction_opacity);
+                    }
+                }
+            }
+        }
+        image.rgba = orient_pixels(rgba, image.geometry, extents);
+        return image;
     }
 
     const bool soft = is_floating(prediction.type());
     for (int y = 0; y < height; ++y) {
         for (int x = 0; x < width; ++x) {
             const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
-            std::uint8_t* pixel = &image.rgba[i * 4];
+            std::uint8_t* pixel = &rgba[i * 4];
             if (layers.mode == DisplayMode::Errors) {
-                if (layers.prediction_style != LayerStyle::Hidden && soft) {
+                if (layers.prediction_style != LayerStyle::Hidden && soft && !underlay) {
                     // TN background: the probability, dimmed, so soft predictions stay visible.
                     const auto grey =
                         static_cast<std::uint8_t>(std::clamp(probability[i], 0.0f, 1.0f) * 90.0f);
@@ -298,6 +411,7 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
             }
         }
     }
+    image.rgba = orient_pixels(rgba, image.geometry, extents);
     return image;
 }
 
@@ -380,26 +494,27 @@ DifferenceCounts count_differences(const Volume& a, const Volume& b, const Volum
 
 SliceImage compose_difference_slice(const Volume& a, const Volume& b, const Volume& target,
                                     const PairView& view_a, const PairView& view_b, ViewAxis axis,
-                                    std::int64_t index)
+                                    std::int64_t index, Convention convention)
 {
     SliceImage image;
     const Shape& shape = a.shape();
-    image.geometry = slice_geometry(shape, target.geometry(), axis);
-    const int width = image.geometry.width;
-    const int height = image.geometry.height;
+    image.geometry = slice_geometry(shape, target.geometry(), axis, convention);
+    const auto extents = in_plane_extents(shape, axis);
+    const int width = static_cast<int>(extents[0]);
+    const int height = static_cast<int>(extents[1]);
     const auto count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
-    image.rgba.assign(count * 4, 0);
+    std::vector<std::uint8_t> rgba(count * 4, 0);
     const std::int64_t slice = std::clamp<std::int64_t>(index, 0, axis_extent(shape, axis) - 1);
     DifferenceRun differences(a, b, target, view_a, view_b);
     const std::int64_t stride = axis == ViewAxis::Sagittal ? shape.w : 1;
     for (int y = 0; y < height; ++y) {
-        const Voxel first = pixel_to_voxel(shape, axis, slice, 0, y);
+        const Voxel first = in_plane_voxel(axis, slice, 0, y);
         differences.run((first.d * shape.h + first.h) * shape.w + first.w, width, stride,
                         [&](std::int64_t x, DifferenceClass value) {
                             std::uint8_t* pixel =
-                                &image.rgba[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
-                                             static_cast<std::size_t>(x)) *
-                                            4];
+                                &rgba[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                                       static_cast<std::size_t>(x)) *
+                                      4];
                             pixel[3] = 255;
                             switch (value) {
                             case DifferenceClass::BothRight: break;
@@ -409,6 +524,7 @@ SliceImage compose_difference_slice(const Volume& a, const Volume& b, const Volu
                             }
                         });
     }
+    image.rgba = orient_pixels(rgba, image.geometry, extents);
     return image;
 }
 

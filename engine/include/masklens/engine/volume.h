@@ -55,16 +55,29 @@ struct Shape {
     bool operator==(const Shape& other) const noexcept = default;
 };
 
+// The patient frame world coordinates are given in: LPS+ (+x towards the
+// patient's Left, +y Posterior, +z Superior: DICOM, ITK, NRRD, MetaImage) or
+// RAS+ (NIfTI, as nibabel reports it). Converting one into the other negates
+// x and y.
+enum class WorldFrame : std::uint8_t { LPS, RAS };
+const char* frame_name(WorldFrame frame) noexcept; // "LPS", "RAS"
+
 // Physical placement of the voxel grid, in millimetres, axes in (x, y, z) =
 // (W, H, D) order. direction is row-major 3x3; its columns are the directions
 // of the x, y and z index axes. `known` is false for formats without geometry
 // (.npy, .npz, PNG): then spacing is 1 and the geometry check is skipped.
+// `frame` says which patient frame origin and direction are in (readers
+// leave LPS unless the format says otherwise).
 struct Geometry {
     std::array<double, 3> spacing{1.0, 1.0, 1.0};
     std::array<double, 3> origin{0.0, 0.0, 0.0};
     std::array<double, 9> direction{1, 0, 0, 0, 1, 0, 0, 0, 1};
     bool known = false;
+    WorldFrame frame = WorldFrame::LPS;
 };
+
+// The same placement expressed in `frame` (x and y negated when it differs).
+Geometry in_frame(const Geometry& geometry, WorldFrame frame);
 
 class Volume {
 public:
@@ -159,8 +172,15 @@ std::uint64_t parse_byte_size(const std::string& text, const std::string& what);
 void check_allocation(const std::string& file, std::uint64_t elements, ScalarType type);
 
 // Throws Error(Input) naming the target when both volumes carry geometry and
-// their spacing, origin or direction differ by more than `tolerance`
+// (in one world frame) their spacing, origin or direction differ by more than `tolerance`
 // (relative, against max(1, |value|)); the message shows both.
-void check_same_geometry(const Volume& prediction, const Volume& target, double tolerance = 1e-4);
+// `words` name the first volume's role and end the message (the app checks an
+// image against the target with its own words).
+struct GeometryWords {
+    const char* reference = "prediction";
+    const char* hint = "; pass --ignore-geometry to compare the arrays anyway";
+};
+void check_same_geometry(const Volume& prediction, const Volume& target, double tolerance = 1e-4,
+                         const GeometryWords& words = {});
 
 } // namespace masklens

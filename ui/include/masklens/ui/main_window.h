@@ -117,6 +117,10 @@ private:
     void updateViewLayout();
     void updateLabelChooser();
     void updateHover(const Voxel& voxel);
+    // The readout again for what is under the mouse now (after steps, sample or image changes).
+    void refreshHover();
+    // "Opening case " (the status message the results browser shows while a case loads).
+    QString openingCasePrefix() const;
     void applyLayerControls();
     void addRecent(const QString& prediction, const QString& target);
     void rebuildRecentMenu();

@@ -5,6 +5,7 @@
 
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/session_presenter.h"
+#include "masklens/ui/slice_annotations.h"
 #include "masklens/ui/slice_scene.h"
 #include "masklens/ui/vtk_host_widget.h"
 
@@ -26,6 +27,8 @@ public:
     ViewAxis axis() const noexcept { return axis_; }
     void setAxis(ViewAxis axis);
     SliceScene& scene() { return *scene_; }
+    // The letters, corner text and scale bar over the image.
+    const SliceAnnotations& annotations() const { return *annotations_; }
 
     // What the view shows besides the session's pair: kSession (the session's
     // prediction; the A/B difference while the comparison's difference mode is
@@ -65,6 +68,7 @@ private:
     // Recomposes the slice image when what it shows changed; true if it did.
     bool refreshImage(bool force);
     void refreshCrosshair();
+    void refreshAnnotations();
     void onDatasetChanged();
     void showAfresh();
     // The axis stepped by wheel and keys: the view's own, or for 2D data the metric axis.
@@ -79,6 +83,8 @@ private:
     int entry_ = kSession;
     ViewAxis axis_;
     std::unique_ptr<SliceScene> scene_;
+    std::unique_ptr<SliceAnnotations> annotations_;
+    bool window_level_drag_ = false;
     bool user_camera_ = false;
     Qt::MouseButton drag_button_ = Qt::NoButton;
     QPointF drag_last_;
@@ -89,6 +95,7 @@ private:
         const Evaluation* evaluation_b = nullptr; // difference: B's
         const Volume* prediction = nullptr;
         const Volume* prediction_b = nullptr;
+        const Volume* image = nullptr; // the underlay
         ViewAxis axis = ViewAxis::Axial;
         std::int64_t slice = -1, sample = -1;
         std::optional<std::int64_t> label;

@@ -103,16 +103,10 @@ struct SurfaceStyle {
     bool operator==(const SurfaceStyle& other) const noexcept = default;
 };
 
-// Patient directions of a world frame's axes: for each of x, y, z the letter
-// its + end points to ("R"/"L", "A"/"P", "S"/"I") and the - end's letter.
-// NIfTI worlds are RAS+, ITK / NRRD / MetaImage / DICOM worlds LPS+.
-enum class WorldFrame { Ras, Lps };
-// The frame a volume's geometry is in, from its file's format (NRRD,
-// MetaImage: LPS; anything else: RAS, NIfTI's).
-WorldFrame world_frame_of(const Volume& volume);
 // The 4x4 row-major matrix taking the meshes' frame (index x spacing, mm) to
-// RAS+ mm: origin + direction, with x and y negated for an LPS world.
-std::array<double, 16> ras_from_grid(const Geometry& geometry, WorldFrame frame);
+// RAS+ mm: origin + direction of the geometry expressed in RAS (in_frame:
+// x and y negated for a volume whose reader recorded an LPS world).
+std::array<double, 16> ras_from_grid(const Geometry& geometry);
 
 // Surfaces of one sample in 3D, in RAS+ world coordinates (patient right is
 // +x, anterior +y, superior +z), seen from the front by default: target
@@ -134,7 +128,7 @@ public:
     void setMeshes(const SurfaceMeshes& meshes);
     const SurfaceMeshes& meshes() const noexcept { return meshes_; }
     // Where the grid lies in the patient (volume's geometry and its frame).
-    void setPlacement(const Geometry& geometry, WorldFrame frame);
+    void setPlacement(const Geometry& geometry);
     void clear();
     // Colours the prediction patches by distance (when the meshes carry it) and shows the colour bar.
     void setDistanceColouring(bool on);

@@ -12,6 +12,8 @@
 #include "masklens/engine/volume.h"
 #include "masklens/service/pair_evaluator.h"
 #include "masklens/ui/distance_pass.h"
+#include "masklens/ui/image_underlay.h"
+#include "masklens/ui/label_colours.h"
 #include "masklens/ui/latest_job.h"
 #include "masklens/ui/slice_model.h"
 
@@ -34,6 +36,15 @@ struct Dataset {
     std::shared_ptr<service::PairEvaluator> evaluator;
     QString prediction_path;
     QString target_path;
+};
+
+// An image read for the underlay (session_image.cpp): the volume and its
+// 1st / 99th percentiles, or why it cannot be used.
+struct ImageLoad {
+    std::shared_ptr<const Volume> image;
+    std::array<double, 2> percentiles{0.0, 1.0};
+    QString path;
+    QString error;
 };
 
 // The settings that change the engine's numbers (a change re-evaluates).
@@ -143,6 +154,16 @@ public:
     void setLabelIndex(int index);
     std::optional<std::int64_t> currentLabel() const;
 
+    // Label names and colours (--labels-file; label_colours.h): the label
+    // chooser, the Labels display mode and (later) the 3D view read them.
+    const LabelColours& labelColours() const noexcept { return label_colours_; }
+    void setLabelColours(LabelColours colours);
+    // One label's visibility and opacity (0..1, clamped) in the "All labels"
+    // display; a label the table lacks gets an entry with its default style.
+    void setLabelDisplay(std::int64_t value, bool visible, double opacity);
+    // The style of every label the engine reports (label_style: file or defaults).
+    std::vector<LabelStyle> labelStyles() const;
+
     const LayerSettings& layers() const noexcept { return layers_; }
     void setLayers(const LayerSettings& layers);
 
@@ -201,6 +222,27 @@ public:
     // The slice with the rank-th worst value of `metric` in chartSeries (0: worst), NaN skipped.
     std::optional<std::int64_t> worstSlice(Metric metric, int rank = 0) const;
 
+    // --- image underlay (session_image.cpp) -------------------------------------
+    // Reads an image (any format the masks may have) off the UI thread and
+    // shows it under the masks: check_image against the target (now, or when
+    // a pair opens; an image that does not fit a newly opened pair is closed),
+    // window / level from default_preset. Failures emit errorOccurred.
+    void openImage(const QString& path);
+    // The same for an image in memory (tests), checked at once.
+    void setImage(std::shared_ptr<const Volume> image, const QString& path = {});
+    void closeImage();
+    // An image is being read.
+    bool imageLoading() const noexcept { return image_job_.running(); }
+    const Volume* image() const noexcept { return image_.get(); }
+    const QString& imagePath() const noexcept { return image_path_; }
+    // 1st and 99th percentiles of the image (value_percentiles).
+    const std::array<double, 2>& imagePercentiles() const noexcept { return image_percentiles_; }
+    // Sets layers().window / level (window at least 1e-6).
+    void setWindowLevel(double window, double level);
+    void applyWindowPreset(WindowPreset preset);
+    // The image's value at a voxel of the current sample (NaN without an image).
+    double imageValue(const Voxel& voxel) const;
+
     PairView pairView() const;
     VoxelClass classifyVoxel(const Voxel& voxel) const;
     // Physical position (mm) of a voxel centre: origin + direction * (index * spacing).
@@ -220,6 +262,8 @@ signals:
     void errorOccurred(const QString& text, const QString& details);
     void cancelled();
     void distancesChanged(); // distance state or values changed
+    void imageChanged();     // an image opened or closed
+    void labelColoursChanged();
 
 private:
     // The evaluation holding `metric` (distance metrics: the distance pass).
@@ -238,12 +282,16 @@ private:
     void finish(Result result);
     void reevaluate();
     void clampState();
+    void acceptImage(ImageLoad load);
+    // Closes an image that does not fit the (new) target; true if it fits.
+    bool keepImageIfFits();
 
     Dataset dataset_;
     std::shared_ptr<const Evaluation> evaluation_;
     EvaluationSettings settings_;
     EvaluationSettings evaluated_settings_;
     LayerSettings layers_;
+    LabelColours label_colours_;
     Voxel cursor_;
     std::int64_t sample_ = 0;
     int label_index_ = -1;
@@ -262,6 +310,11 @@ private:
     bool restoring_ = false;
     bool preview_allowed_ = true;
     std::unique_ptr<Snapshot> snapshot_; // what a failed previewed load restores
+
+    std::shared_ptr<const Volume> image_;
+    QString image_path_;
+    std::array<double, 2> image_percentiles_{0.0, 1.0};
+    LatestJob<ImageLoad> image_job_;
 
     bool distances_enabled_ = true;
     double nsd_tolerance_ = 1.0;

@@ -7,6 +7,7 @@
 #include "masklens/engine/decision.h"
 #include "masklens/engine/statistics.h"
 #include "masklens/engine/volume.h"
+#include "masklens/ui/slice_orientation.h"
 
 #include <array>
 #include <atomic>
@@ -16,9 +17,7 @@
 
 namespace masklens::ui {
 
-// The three orthogonal views. Axial fixes D (shows H x W), coronal fixes H
-// (shows D x W), sagittal fixes W (shows D x H).
-enum class ViewAxis { Axial, Coronal, Sagittal };
+struct LabelStyle; // label_colours.h
 
 struct Voxel {
     std::int64_t d = 0, h = 0, w = 0;
@@ -37,7 +36,9 @@ inline constexpr Rgb kFalseNegativeColour{0x56, 0xB4, 0xE9};
 inline constexpr Rgb kTargetColour{0xF0, 0xE4, 0x42};
 inline constexpr Rgb kPredictionColour{0xCC, 0x79, 0xA7};
 
-enum class DisplayMode { Errors, Overlay };
+// Errors: TP / FP / FN colours; Overlay: prediction and target layers;
+// Labels: every label at once in its colour (target filled, prediction outlined).
+enum class DisplayMode { Errors, Overlay, Labels };
 enum class LayerStyle { Hidden, Filled, Outline, Colormap };
 
 struct LayerSettings {
@@ -52,6 +53,12 @@ struct LayerSettings {
     Rgb false_negative = kFalseNegativeColour;
     Rgb target = kTargetColour;
     Rgb prediction = kPredictionColour;
+    // How the views lay patients out (slice_orientation.h).
+    Convention convention = Convention::Radiological;
+    // The image underlay's grey ramp: values level - window / 2 .. level +
+    // window / 2 (the image's units, e.g. HU) map to black .. white.
+    double window = 400.0;
+    double level = 40.0;
     bool operator==(const LayerSettings& other) const noexcept = default;
 };
 
@@ -104,13 +111,24 @@ std::int64_t axis_coordinate(const Voxel& voxel, ViewAxis axis);
 ViewAxis view_axis_of(SliceAxis axis);
 
 struct SliceGeometry {
-    int width = 0, height = 0;           // pixels
+    int width = 0, height = 0;           // pixels (on screen: after any transpose)
     double spacing_x = 1, spacing_y = 1; // mm per pixel
+    SliceOrientation orientation;        // how the voxel grid lies on the screen
 };
-SliceGeometry slice_geometry(const Shape& shape, const Geometry& geometry, ViewAxis axis);
-// Pixel (x right, y up as in VTK images) of a voxel in the view, and back.
+SliceGeometry slice_geometry(const Shape& shape, const Geometry& geometry, ViewAxis axis,
+                             Convention convention = Convention::Radiological);
+// Pixel (x right, y up as in VTK images) of a voxel in the view, and back,
+// under the view's orientation; without one, the voxel grid's own layout
+// (slice_orientation of a Geometry without geometry).
+std::array<int, 2> voxel_to_pixel(const Shape& shape, ViewAxis axis, const SliceOrientation& orientation,
+                                  const Voxel& voxel);
+Voxel pixel_to_voxel(const Shape& shape, ViewAxis axis, const SliceOrientation& orientation,
+                     std::int64_t slice, int x, int y);
 std::array<int, 2> voxel_to_pixel(const Shape& shape, ViewAxis axis, const Voxel& voxel);
 Voxel pixel_to_voxel(const Shape& shape, ViewAxis axis, std::int64_t slice, int x, int y);
+
+// The underlay grey (0..255) of an image value under window / level.
+std::uint8_t window_grey(double value, double window, double level);
 
 struct SliceImage {
     SliceGeometry geometry;
@@ -119,8 +137,15 @@ struct SliceImage {
 
 // Composes the slice `index` of `axis`: error mode colours TP/FP/FN, overlay
 // mode draws the prediction (colormap, filled or outline) under the target.
+// With `image` (same D, H, W as the pair; its sample view.sample, or its
+// last, channel 0) the masks are drawn over its grey values under
+// layers.window / level. Laid out by the target's geometry and
+// layers.convention (slice_orientation.h).
+// Labels mode draws each visible entry of `labels` with a value > 0 (the
+// decisions of view.label = that value, from the same PairClassifier).
 SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
-                         std::int64_t index, const LayerSettings& layers);
+                         std::int64_t index, const LayerSettings& layers, const Volume* image = nullptr,
+                         const std::vector<LabelStyle>* labels = nullptr);
 
 // The probability colormap (0..1 -> colour), also used for the colour bar.
 Rgb probability_colour(double value);
@@ -150,10 +175,11 @@ DifferenceCounts count_differences(const Volume& a, const Volume& b, const Volum
                                    const PairView& view_a, const PairView& view_b,
                                    const std::atomic<bool>* cancel = nullptr);
 
-// The slice `index` of `axis` in difference colours (both right: black).
+// The slice `index` of `axis` in difference colours (both right: black),
+// laid out as compose_slice lays it out.
 SliceImage compose_difference_slice(const Volume& a, const Volume& b, const Volume& target,
                                     const PairView& view_a, const PairView& view_b, ViewAxis axis,
-                                    std::int64_t index);
+                                    std::int64_t index, Convention convention = Convention::Radiological);
 
 // A slice view's camera relative to the fitted one: zoom (> 1 enlarges) and
 // the focal point's offset from the image centre in mm. Linked views share it.
