@@ -196,6 +196,38 @@ private slots:
         QVERIFY(refused);
     }
 
+    // 512 isolated voxels: the label arrays (16 KiB each) fit a 64 KiB cap,
+    // the per-lesion table (1024 rows) does not: a clear Error(Input), and
+    // without the table the same masks are counted.
+    void lesionTableBeyondTheMemoryCapIsRefused()
+    {
+        const ComponentGrid grid{16, 16, 16, 3};
+        std::vector<std::uint8_t> mask(static_cast<std::size_t>(grid.voxels()), 0);
+        for (std::int64_t z = 0; z < 16; z += 2) {
+            for (std::int64_t y = 0; y < 16; y += 2) {
+                for (std::int64_t x = 0; x < 16; x += 2) {
+                    mask[static_cast<std::size_t>((z * 16 + y) * 16 + x)] = 1;
+                }
+            }
+        }
+        LesionOptions options;
+        options.table = true;
+        QVERIFY(512 * 2 * sizeof(LesionRecord) > 64 * 1024);
+        set_memory_cap_bytes(64 * 1024);
+        QString message;
+        try {
+            match_lesions(mask.data(), mask.data(), grid, options, 1);
+        } catch (const Error& error) {
+            message = QString::fromStdString(error.what());
+            QCOMPARE(error.kind(), Error::Kind::Input);
+        }
+        options.table = false;
+        const LesionCounts counts = match_lesions(mask.data(), mask.data(), grid, options, 1);
+        set_memory_cap_bytes(0);
+        QVERIFY2(message.contains("per-lesion table (1024 lesions)"), qPrintable(message));
+        QCOMPARE(counts.tp, std::int64_t{512});
+    }
+
     void lesionMetricsEqualPanoptica()
     {
         const std::vector<std::pair<Metric, const char*>> keys = {{Metric::LesionTp, "tp"},
