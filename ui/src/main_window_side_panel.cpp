@@ -4,6 +4,7 @@
 
 #include "masklens/ui/comparison_panel.h"
 #include "masklens/ui/label_table.h"
+#include "masklens/ui/lesion_panel.h"
 #include "masklens/ui/loss_panel.h"
 #include "masklens/ui/metric_format.h"
 #include "masklens/ui/sample_table.h"
@@ -257,6 +258,7 @@ QWidget* MainWindow::buildSidePanel()
     tables_->addTab(label_table_, tr("Labels"));
     comparison_panel_ = new ComparisonPanel(comparison_);
     tables_->addTab(comparison_panel_, tr("Compare"));
+    tables_->addTab(new LesionPanel(presenter_), tr("Lesions"));
     layout->addWidget(tables_, 2);
     panel->setMinimumWidth(380);
     panel->setMaximumWidth(560);
