@@ -619,16 +619,7 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
                 record.hi[a] += box.lo[a];
             }
             row.volume_mm3 = static_cast<double>(record.voxels) * voxel_volume;
-            // World: origin + direction * (spacing * [w, h, d]).
-            const std::array<double, 3> scaled{record.centroid[2] * geometry.spacing[0],
-                                               record.centroid[1] * geometry.spacing[1],
-                                               record.centroid[0] * geometry.spacing[2]};
-            for (std::size_t r = 0; r < 3; ++r) {
-                row.centroid_world[r] = geometry.origin[r];
-                for (std::size_t c = 0; c < 3; ++c) {
-                    row.centroid_world[r] += geometry.direction[r * 3 + c] * scaled[c];
-                }
-            }
+            row.centroid_world = physical_position(geometry, record.centroid);
             row.lesion = std::move(record);
             evaluation.lesions.push_back(std::move(row));
         }

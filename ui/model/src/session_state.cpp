@@ -395,21 +395,12 @@ VoxelClass SessionPresenter::classifyVoxel(const Voxel& voxel) const
 
 std::array<double, 3> SessionPresenter::physicalPosition(const Voxel& voxel) const
 {
-    std::array<double, 3> position{};
     if (!dataset_.target) {
-        return position;
+        return {};
     }
-    const Geometry& g = dataset_.target->geometry();
-    const std::array<double, 3> scaled{static_cast<double>(voxel.w) * g.spacing[0],
-                                       static_cast<double>(voxel.h) * g.spacing[1],
-                                       static_cast<double>(voxel.d) * g.spacing[2]};
-    for (std::size_t row = 0; row < 3; ++row) {
-        position[row] = g.origin[row];
-        for (std::size_t col = 0; col < 3; ++col) {
-            position[row] += g.direction[row * 3 + col] * scaled[col];
-        }
-    }
-    return position;
+    return physical_position(
+        dataset_.target->geometry(),
+        {static_cast<double>(voxel.d), static_cast<double>(voxel.h), static_cast<double>(voxel.w)});
 }
 
 } // namespace masklens::ui

@@ -66,6 +66,10 @@ struct Geometry {
     bool known = false;
 };
 
+// The physical position (mm, [x, y, z]) of a (possibly fractional) voxel
+// index [d, h, w]: origin + direction * (spacing * [w, h, d]).
+std::array<double, 3> physical_position(const Geometry& geometry, const std::array<double, 3>& dhw) noexcept;
+
 class Volume {
 public:
     Volume() = default;
