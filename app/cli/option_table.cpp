@@ -462,7 +462,10 @@ const std::vector<OptionSpec>& evaluate_options()
            [](const S& s) {
                std::string out = "[";
                for (const double edge : s.metric().lesion_size_bins) {
-                   out += (out.size() > 1 ? ", " : "") + format_number(edge);
+                   if (out.size() > 1) {
+                       out += ", ";
+                   }
+                   out += format_number(edge);
                }
                return out + "]";
            },

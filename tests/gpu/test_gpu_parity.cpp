@@ -692,7 +692,9 @@ private slots:
         for (std::int64_t z = 0; z < big.d; ++z) {
             for (std::int64_t y = 0; y < big.h; ++y) {
                 for (std::int64_t x = 0; x < big.w; ++x) {
-                    const double r = std::hypot(std::hypot(z - 80.0, y - 85.0), x - 90.0);
+                    const double r =
+                        std::hypot(std::hypot(static_cast<double>(z) - 80.0, static_cast<double>(y) - 85.0),
+                                   static_cast<double>(x) - 90.0);
                     const bool shell = r > 40 && r < 45;
                     mask[static_cast<std::size_t>((z * big.h + y) * big.w + x)] =
                         shell || speck(random) ? 1 : 0;
