@@ -240,6 +240,10 @@ void finish_evaluation(Settings& settings, const std::vector<std::string>& posit
             }
         }
     }
+    if (!command.lesion_table_path.empty() &&
+        std::none_of(metrics.begin(), metrics.end(), is_lesion_metric)) {
+        throw_usage_error("--lesion-table needs a lesion metric in --metrics (e.g. --metrics lesion)");
+    }
 }
 
 EvaluateCommand parse_evaluate(const std::vector<std::string>& arguments)

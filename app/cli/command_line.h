@@ -26,8 +26,9 @@ struct EvaluateCommand {
     gpu::DeviceChoice device = gpu::DeviceChoice::Auto;
     OutputFormat format = OutputFormat::Table;
     bool format_given = false;
-    std::string output_path;  // empty: standard output
-    std::string options_json; // the effective options, for the JSON report
+    std::string output_path;       // empty: standard output
+    std::string options_json;      // the effective options, for the JSON report
+    std::string lesion_table_path; // --lesion-table: the per-lesion CSV (lesion_table.h); empty: none
 };
 
 // evaluate-folder: evaluate's options apply to every pair.

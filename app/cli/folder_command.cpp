@@ -279,6 +279,15 @@ int run_folder(const FolderCommand& folder)
     }
 
     emit(render_folder_report(report, command.format), command.output_path);
+    if (!command.lesion_table_path.empty()) {
+        // One table for the run, a "case" column first; failed cases add no rows.
+        std::ostringstream table;
+        write_lesion_csv_header(table, true);
+        for (const FolderCase& c : report.cases) {
+            write_lesion_rows_csv(table, c.lesions, c.case_id, true);
+        }
+        write_file_atomically(command.lesion_table_path, table.str());
+    }
     tell(report, folder.quiet, "evaluated");
     if (!plan.any_pairs) {
         std::cerr << "error: no pairs: no prediction in " << command.prediction_path

@@ -51,6 +51,12 @@ int run(const std::vector<std::string>& arguments)
     } else {
         write_file_atomically(command.output_path, report);
     }
+    if (!command.lesion_table_path.empty()) {
+        std::ostringstream table;
+        write_lesion_csv_header(table, false);
+        write_lesion_rows_csv(table, evaluation.lesions, {}, false);
+        write_file_atomically(command.lesion_table_path, table.str());
+    }
     return 0;
 }
 

@@ -418,17 +418,61 @@ const std::vector<OptionSpec>& evaluate_options()
            lesion_metrics_asked}}},
         {Section::Lesions,
          "--lesion-min-size",
-         "VOXELS",
-         "lesions smaller than this (either side) are\n"
-         "dropped before matching (default 0)",
+         "N[mm3]",
+         "lesions smaller than N voxels, or N mm^3 with the\n"
+         "suffix mm3 (2D: mm^2), on either side are dropped\n"
+         "before matching (default 0); may be given twice",
          [](S& s, N name, N v) {
+             if (v.size() > 3 && v.ends_with("mm3")) {
+                 s.metric().lesion_min_volume = parse_number(name, v.substr(0, v.size() - 3));
+                 if (!(s.metric().lesion_min_volume >= 0) || !std::isfinite(s.metric().lesion_min_volume)) {
+                     throw_usage_error("--lesion-min-size must be >= 0 (mm3), not '" + v + "'");
+                 }
+                 return;
+             }
              s.metric().lesion_min_size = parse_integer(name, v);
              if (s.metric().lesion_min_size < 0) {
                  throw_usage_error("--lesion-min-size must be >= 0 (voxels)");
              }
          },
          {{39, "lesion_min_size", [](const S& s) { return std::to_string(s.metric().lesion_min_size); },
-           false, lesion_metrics_asked}}},
+           false, lesion_metrics_asked},
+          {43, "lesion_min_volume_mm3", [](const S& s) { return format_number(s.metric().lesion_min_volume); },
+           false, [](const S& s) { return lesion_metrics_asked(s) && s.metric().lesion_min_volume > 0; }}}},
+        {Section::Lesions,
+         "--lesion-size-bins",
+         "E0,E1,...",
+         "report lesion recall per target lesion volume bin\n"
+         "[E0,E1), ..., [Ek,inf) in mm^3 (JSON\n"
+         "\"lesion_size_recall\")",
+         [](S& s, N name, N v) {
+             std::vector<double>& edges = s.metric().lesion_size_bins;
+             edges.clear();
+             std::stringstream list(v);
+             std::string item;
+             while (std::getline(list, item, ',')) {
+                 const double edge = parse_number(name, item);
+                 if (!std::isfinite(edge) || edge < 0 || (!edges.empty() && edge <= edges.back())) {
+                     throw_usage_error("--lesion-size-bins needs ascending edges >= 0 (mm3), not '" + v + "'");
+                 }
+                 edges.push_back(edge);
+             }
+             if (edges.empty()) {
+                 throw_usage_error("--lesion-size-bins needs at least one edge");
+             }
+         },
+         {{44, "lesion_size_bins",
+           [](const S& s) {
+               std::string out = "[";
+               for (const double edge : s.metric().lesion_size_bins) {
+                   if (out.size() > 1) {
+                       out += ", ";
+                   }
+                   out += format_number(edge);
+               }
+               return out + "]";
+           },
+           false, [](const S& s) { return lesion_metrics_asked(s) && !s.metric().lesion_size_bins.empty(); }}}},
         {Section::Lesions,
          "--lesion-dilation",
          "N",
@@ -464,6 +508,12 @@ const std::vector<OptionSpec>& evaluate_options()
          },
          {{42, "lesion_hd_penalty", [](const S& s) { return format_number(s.metric().lesion_hd_penalty); },
            false, lesion_metrics_asked}}},
+        {Section::Lesions, "--lesion-table", "FILE.csv",
+         "also write the per-lesion table (every target and\n"
+         "predicted lesion: size, centroid, box, status,\n"
+         "matches, Dice, HD) as CSV to FILE; needs a lesion\n"
+         "metric (JSON reports hold it as \"lesions\")",
+         [](S& s, N, N v) { s.command().lesion_table_path = v; }},
 
         {Section::Distances,
          "--percentile",

@@ -575,11 +575,13 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
     lesion.match = options.lesion_match;
     lesion.iou_threshold = options.lesion_iou;
     lesion.min_size = options.lesion_min_size;
+    lesion.min_volume = options.lesion_min_volume;
     lesion.dilation = options.lesion_dilation;
     lesion.volume_threshold = options.lesion_volume_threshold;
     lesion.hd_penalty_mm = options.lesion_hd_penalty;
     lesion.scores = std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(),
                                 [](Metric m) { return m == Metric::LesionDice || m == Metric::LesionHd95; });
+    lesion.table = true;
     const int spatial_dims = evaluation.statistics.shape.spatial_dims;
     resolve_connectivity(lesion.connectivity, spatial_dims); // a usage error before any work
     // Per-lesion distances and the voxel volume: the surface-distance options.
@@ -599,7 +601,31 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
     distance.cancel = statistics_options.cancel;
     validate(distance);
     const std::int64_t pad = options.lesion_match == LesionMatch::Brats ? options.lesion_dilation : 0;
-    const auto compute = [&](const SampleMasks& masks, MetricValues& values) {
+    // The table's physical units: the distances' spacing (--spacing or the
+    // file's), the file's origin and direction.
+    Geometry geometry = prediction.geometry();
+    geometry.spacing = distance.spacing_xyz;
+    const double voxel_volume =
+        geometry.spacing[0] * geometry.spacing[1] * (spatial_dims == 2 ? 1.0 : geometry.spacing[2]);
+    const auto add_rows = [&](std::vector<LesionRecord>& records, const GridBox& box, std::int64_t sample,
+                              std::int64_t label) {
+        for (LesionRecord& record : records) {
+            LesionRow row;
+            row.sample = sample;
+            row.label = label;
+            for (std::size_t a = 0; a < 3; ++a) {
+                record.centroid[a] += static_cast<double>(box.lo[a]);
+                record.lo[a] += box.lo[a];
+                record.hi[a] += box.lo[a];
+            }
+            row.volume_mm3 = static_cast<double>(record.voxels) * voxel_volume;
+            row.centroid_world = physical_position(geometry, record.centroid);
+            row.lesion = std::move(record);
+            evaluation.lesions.push_back(std::move(row));
+        }
+    };
+    const auto compute = [&](const SampleMasks& masks, MetricValues& values, std::int64_t sample,
+                             std::int64_t label) {
         if (statistics_options.cancel && statistics_options.cancel->load()) {
             throw Error(Error::Kind::Cancelled, {}, "lesion metrics cancelled");
         }
@@ -609,6 +635,7 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
             const ComponentGrid grid{e[0], e[1], e[2], spatial_dims};
             counts = match_lesions(masks.prediction.data(), masks.target.data(), grid, lesion,
                                    statistics_options.threads);
+            add_rows(counts.lesions, masks.box, sample, label);
         }
         counts.one_to_one = options.lesion_match == LesionMatch::Iou;
         counts.brats = options.lesion_match == LesionMatch::Brats;
@@ -621,10 +648,11 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
     };
     const PairingMode pairing = evaluation.statistics.pairing;
     for (SampleResult& sample : evaluation.samples) {
-        compute(sample_masks(prediction, target, pairing, sample.index, -1, options, pad), sample.values);
+        compute(sample_masks(prediction, target, pairing, sample.index, -1, options, pad), sample.values,
+                sample.index, -1);
         for (LabelResult& label : sample.labels) {
             compute(sample_masks(prediction, target, pairing, sample.index, label.label, options, pad),
-                    label.values);
+                    label.values, sample.index, label.label);
         }
     }
     // Batch values: sums of the counts, means of the rates (NaN skipped).

@@ -225,6 +225,7 @@ FolderCase folder_case_from(const Evaluation& evaluation, bool per_slice)
     result.shape = evaluation.statistics.shape.torch_shape();
     result.pairing = evaluation.statistics.pairing;
     result.values = evaluation.batch;
+    result.lesions = evaluation.lesions;
     for (const BatchLabelResult& label : evaluation.labels) {
         result.labels.push_back({label.label, label.values});
     }
@@ -402,21 +403,6 @@ std::string names_json(const std::vector<std::string>& names)
         text += (i ? ", " : "") + json_quote(names[i]);
     }
     return text + "]";
-}
-
-std::string csv_field(const std::string& text)
-{
-    if (text.find_first_of(",\"\n\r") == std::string::npos) {
-        return text;
-    }
-    std::string out = "\"";
-    for (const char c : text) {
-        out += c;
-        if (c == '"') {
-            out += '"';
-        }
-    }
-    return out + "\"";
 }
 
 std::string csv_value(double value)

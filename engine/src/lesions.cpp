@@ -1,6 +1,8 @@
 // Lesion matching and lesion metrics (lesions.h).
 #include "masklens/engine/lesions.h"
 
+#include "masklens/engine/volume.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -72,17 +74,18 @@ double ratio(double numerator, double denominator, EmptyPolicy policy)
     return numerator / denominator;
 }
 
-// Drops the components under min_size voxels and numbers the rest again
-// (raster order kept).
-void drop_small(Components& components, std::vector<std::int64_t>& sizes, std::int64_t min_size)
+// Drops the components under min_size voxels or min_volume mm^3 and
+// numbers the rest again (raster order kept).
+void drop_small(Components& components, std::vector<std::int64_t>& sizes, std::int64_t min_size,
+                double min_volume, double voxel_volume)
 {
-    if (min_size <= 1) {
+    if (min_size <= 1 && min_volume <= 0) {
         return;
     }
     std::vector<std::uint32_t> renumber(sizes.size(), 0);
     std::vector<std::int64_t> kept_sizes(1, 0);
     for (std::size_t l = 1; l < sizes.size(); ++l) {
-        if (sizes[l] >= min_size) {
+        if (sizes[l] >= min_size && static_cast<double>(sizes[l]) * voxel_volume >= min_volume) {
             renumber[l] = static_cast<std::uint32_t>(kept_sizes.size());
             kept_sizes.push_back(sizes[l]);
         }
@@ -116,6 +119,58 @@ std::vector<Box> label_boxes(const Components& components, const ComponentGrid& 
         }
     }
     return boxes;
+}
+
+// Size, coordinate sums and bounding box of every label (index 0 unused):
+// what a per-lesion table row needs.
+struct LabelExtent {
+    std::int64_t voxels = 0;
+    std::array<double, 3> sum{};
+    Box box{std::numeric_limits<std::int64_t>::max(),
+            std::numeric_limits<std::int64_t>::max(),
+            std::numeric_limits<std::int64_t>::max(),
+            0,
+            0,
+            0};
+};
+
+std::vector<LabelExtent> label_extents(const Components& components, const ComponentGrid& grid)
+{
+    std::vector<LabelExtent> extents(static_cast<std::size_t>(components.count) + 1);
+    std::size_t i = 0;
+    for (std::int64_t z = 0; z < grid.d; ++z) {
+        for (std::int64_t y = 0; y < grid.h; ++y) {
+            for (std::int64_t x = 0; x < grid.w; ++x, ++i) {
+                const std::uint32_t label = components.labels[i];
+                if (label == 0) {
+                    continue;
+                }
+                LabelExtent& e = extents[label];
+                ++e.voxels;
+                e.sum[0] += static_cast<double>(z);
+                e.sum[1] += static_cast<double>(y);
+                e.sum[2] += static_cast<double>(x);
+                Box& b = e.box;
+                b = {std::min(b[0], z),     std::min(b[1], y),     std::min(b[2], x),
+                     std::max(b[3], z + 1), std::max(b[4], y + 1), std::max(b[5], x + 1)};
+            }
+        }
+    }
+    return extents;
+}
+
+LesionRecord record_of(LesionSide side, std::size_t id, const LabelExtent& e)
+{
+    LesionRecord r;
+    r.side = side;
+    r.id = static_cast<std::int64_t>(id);
+    r.voxels = e.voxels;
+    for (std::size_t a = 0; a < 3; ++a) {
+        r.centroid[a] = e.voxels > 0 ? e.sum[a] / static_cast<double>(e.voxels) : 0.0;
+        r.lo[a] = e.box[a];
+        r.hi[a] = e.box[a + 3];
+    }
+    return r;
 }
 
 Box joined(const Box& a, const Box& b)
@@ -190,6 +245,47 @@ std::array<std::int64_t, 3> extent_of(const Box& b)
     return {b[3] - b[0], b[4] - b[1], b[5] - b[2]};
 }
 
+// The table's rows: target lesions with their matches, Dice and HD, then
+// predicted lesions (matched: tp without scores of their own; false: Dice 0
+// and the penalty).
+void add_records(LesionCounts& counts, const Components& lesions, const Components& predicted,
+                 const ComponentGrid& grid, const std::vector<std::vector<std::uint32_t>>& matched,
+                 const std::vector<bool>& counted, const std::vector<double>& dice,
+                 const std::vector<double>& hd, double false_hd)
+{
+    const std::vector<LabelExtent> target_extent = label_extents(lesions, grid);
+    const std::vector<LabelExtent> predicted_extent = label_extents(predicted, grid);
+    std::vector<std::vector<std::int64_t>> matched_by(predicted_extent.size());
+    // A speckled mask can hold millions of lesions: the rows must fit the
+    // memory cap like any array (Error(Input) otherwise, not an exhausted machine).
+    const std::size_t rows = target_extent.size() + predicted_extent.size() - 2;
+    check_allocation("per-lesion table (" + std::to_string(rows) + " lesions)",
+                     static_cast<std::uint64_t>(rows) * sizeof(LesionRecord), ScalarType::UInt8);
+    counts.lesions.reserve(rows);
+    for (std::size_t g = 1; g < target_extent.size(); ++g) {
+        LesionRecord r = record_of(LesionSide::Target, g, target_extent[g]);
+        r.status = matched[g].empty() ? LesionStatus::Fn : LesionStatus::Tp;
+        r.scored = counted[g];
+        for (const std::uint32_t p : matched[g]) {
+            r.matched.push_back(p);
+            matched_by[p].push_back(static_cast<std::int64_t>(g));
+        }
+        r.dice = dice[g];
+        r.hd95 = hd[g];
+        counts.lesions.push_back(std::move(r));
+    }
+    for (std::size_t p = 1; p < predicted_extent.size(); ++p) {
+        LesionRecord r = record_of(LesionSide::Prediction, p, predicted_extent[p]);
+        r.matched = std::move(matched_by[p]);
+        r.status = r.matched.empty() ? LesionStatus::Fp : LesionStatus::Tp;
+        if (r.matched.empty()) {
+            r.dice = 0;
+            r.hd95 = false_hd;
+        }
+        counts.lesions.push_back(std::move(r));
+    }
+}
+
 } // namespace
 
 std::string_view lesion_match_name(LesionMatch match) noexcept
@@ -209,8 +305,10 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
     Components predicted_cc = label_components(prediction, grid, options.connectivity, threads, "prediction");
     std::vector<std::int64_t> target_size = label_sizes(target_cc);
     std::vector<std::int64_t> predicted_size = label_sizes(predicted_cc);
-    drop_small(target_cc, target_size, options.min_size);
-    drop_small(predicted_cc, predicted_size, options.min_size);
+    const auto& spacing = options.distance.spacing_xyz;
+    const double voxel_volume = spacing[0] * spacing[1] * (grid.spatial_dims == 2 ? 1.0 : spacing[2]);
+    drop_small(target_cc, target_size, options.min_size, options.min_volume, voxel_volume);
+    drop_small(predicted_cc, predicted_size, options.min_size, options.min_volume, voxel_volume);
 
     LesionCounts counts;
     counts.predicted = predicted_cc.count;
@@ -297,8 +395,6 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
     }
 
     // Which target lesions count: all, or (BraTS) those above the volume threshold.
-    const auto& spacing = options.distance.spacing_xyz;
-    const double voxel_volume = spacing[0] * spacing[1] * (grid.spatial_dims == 2 ? 1.0 : spacing[2]);
     std::vector<bool> counted(lesion_size.size(), false), predicted_matched(predicted_size.size(), false);
     for (std::size_t g = 1; g < lesion_size.size(); ++g) {
         counted[g] =
@@ -310,9 +406,11 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
         counts.tp += counted[g] && !matched[g].empty() ? 1 : 0;
     }
     counts.matched_predicted = std::count(predicted_matched.begin(), predicted_matched.end(), true);
-    if (!options.scores) {
+    if (!options.scores && !options.table) {
         return counts;
     }
+    // Each lesion's Dice and HD (NaN: not scored), for the table.
+    std::vector<double> lesion_dice(lesion_size.size(), kNaN), lesion_hd(lesion_size.size(), kNaN);
 
     // Lesion scores: Dice and percentile Hausdorff distance of each counted
     // target lesion against the union of its matched predicted lesions.
@@ -329,11 +427,16 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
     const std::vector<Box> lesion_boxes = label_boxes(lesions, grid);
     predicted_box = label_boxes(predicted_cc, grid);
     for (std::size_t g = 1; g < lesion_size.size(); ++g) {
-        if (!counted[g]) {
+        // Lesions left out of the counts (BraTS volume threshold) get their
+        // table row's scores but add nothing to the sums.
+        if (!counted[g] && !options.table) {
             continue;
         }
+        const double in_sums = counted[g] ? 1.0 : 0.0;
         if (matched[g].empty()) {
-            counts.hd_sum += options.hd_penalty_mm; // Dice 0
+            counts.hd_sum += in_sums * options.hd_penalty_mm; // Dice 0
+            lesion_dice[g] = 0;
+            lesion_hd[g] = options.scores ? options.hd_penalty_mm : kNaN;
             continue;
         }
         std::int64_t predicted_voxels = 0;
@@ -342,8 +445,12 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
             predicted_voxels += predicted_size[p];
             box = joined(box, predicted_box[p]);
         }
-        counts.dice_sum +=
+        lesion_dice[g] =
             2.0 * static_cast<double>(shared[g]) / static_cast<double>(lesion_size[g] + predicted_voxels);
+        counts.dice_sum += in_sums * lesion_dice[g];
+        if (!options.scores) {
+            continue; // the table alone: Dice is cheap, distances are not
+        }
         const auto be = extent_of(box);
         std::vector<std::uint8_t> lesion_mask, predicted_mask;
         lesion_mask.reserve(static_cast<std::size_t>(be[0] * be[1] * be[2]));
@@ -358,7 +465,12 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
         const double hd =
             surface_distances(predicted_mask.data(), lesion_mask.data(), box_grid, options.distance)
                 .hd_percentile;
-        counts.hd_sum += std::isfinite(hd) ? hd : options.hd_penalty_mm;
+        lesion_hd[g] = std::isfinite(hd) ? hd : options.hd_penalty_mm;
+        counts.hd_sum += in_sums * lesion_hd[g];
+    }
+    if (options.table) {
+        add_records(counts, lesions, predicted_cc, grid, matched, counted, lesion_dice, lesion_hd,
+                    options.scores ? options.hd_penalty_mm : kNaN);
     }
     return counts;
 }

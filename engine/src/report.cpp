@@ -3,6 +3,7 @@
 #include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -35,6 +36,21 @@ std::string json_quote(const std::string& text)
             } else {
                 out += static_cast<char>(c);
             }
+        }
+    }
+    return out + "\"";
+}
+
+std::string csv_field(const std::string& text)
+{
+    if (text.find_first_of(",\"\n\r") == std::string::npos) {
+        return text;
+    }
+    std::string out = "\"";
+    for (const char c : text) {
+        out += c;
+        if (c == '"') {
+            out += '"';
         }
     }
     return out + "\"";
@@ -250,7 +266,31 @@ void write_json(std::ostream& out, const Evaluation& evaluation, const ReportCon
         }
         out << (sample.labels.empty() ? "" : "\n      ") << "]}";
     }
-    out << "\n  ]\n}\n";
+    out << "\n  ]";
+    // The per-lesion table, only when lesion metrics were asked for (other
+    // reports keep their exact form).
+    if (std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_lesion_metric)) {
+        out << ",\n  \"lesions\": ";
+        write_lesion_rows_json(out, evaluation.lesions, "    ");
+        if (!evaluation.options.lesion_size_bins.empty()) {
+            // Batch first (all samples), then each sample; the samples' own
+            // masks (label null), then each label.
+            std::vector<std::pair<std::int64_t, std::int64_t>> keys{{-1, -1}};
+            for (const BatchLabelResult& label : evaluation.labels) {
+                keys.emplace_back(-1, label.label);
+            }
+            for (const SampleResult& sample : evaluation.samples) {
+                keys.emplace_back(sample.index, -1);
+                for (const LabelResult& label : sample.labels) {
+                    keys.emplace_back(sample.index, label.label);
+                }
+            }
+            out << ",\n  \"lesion_size_recall\": ";
+            write_size_bin_recall_json(out, evaluation.lesions, evaluation.options.lesion_size_bins, keys,
+                                       "    ");
+        }
+    }
+    out << "\n}\n";
 }
 
 void write_csv(std::ostream& out, const Evaluation& evaluation, const std::vector<CsvConstant>& constants)

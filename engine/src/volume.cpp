@@ -159,6 +159,19 @@ void set_memory_cap_bytes(std::uint64_t bytes)
     explicit_memory_cap.store(bytes);
 }
 
+std::array<double, 3> physical_position(const Geometry& g, const std::array<double, 3>& dhw) noexcept
+{
+    const std::array<double, 3> scaled{dhw[2] * g.spacing[0], dhw[1] * g.spacing[1], dhw[0] * g.spacing[2]};
+    std::array<double, 3> position{};
+    for (std::size_t row = 0; row < 3; ++row) {
+        position[row] = g.origin[row];
+        for (std::size_t col = 0; col < 3; ++col) {
+            position[row] += g.direction[row * 3 + col] * scaled[col];
+        }
+    }
+    return position;
+}
+
 void check_allocation(const std::string& file, std::uint64_t elements, ScalarType type)
 {
     const std::uint64_t size = scalar_size(type);

@@ -463,6 +463,124 @@ private slots:
         QVERIFY2(wrong.err.contains("does not apply to 3D data"), qPrintable(wrong.err));
     }
 
+    // The per-lesion table: JSON "lesions" and --lesion-table CSV agree with
+    // tests/data/lesions/table.json (NumPy / SciPy over cc3d's labels; this
+    // .npz has no geometry: 1 mm voxels), recall per size bin counts its
+    // rows, and a minimum size in mm3 equals panoptica's run with the
+    // voxel minimum (references.json, min_size 3).
+    void lesion_table_in_json_and_csv()
+    {
+        const QString npz = QStringLiteral(MASKLENS_TEST_DATA "/lesions/blobs3d.npz");
+        const QStringList pair = {"evaluate", npz, npz, "--pred-key", "pred", "--target-key", "target"};
+        QFile file(QStringLiteral(MASKLENS_TEST_DATA "/lesions/table.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonArray want = QJsonDocument::fromJson(file.readAll())
+                                    .object()["cases"]
+                                    .toObject()["blobs3d"]
+                                    .toObject()["rows"]
+                                    .toArray();
+        QTemporaryDir dir;
+        const QString table_path = dir.filePath("lesions.csv");
+        const Run run =
+            run_cli(pair + QStringList{"--format", "json", "--metrics", "lesion_tp,lesion_recall",
+                                       "--lesion-match", "overlap", "--no-slices", "--lesion-table",
+                                       table_path, "--lesion-size-bins", "0,10,100"});
+        QCOMPARE(run.exit_code, 0);
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        const QJsonArray rows = json.value("lesions").toArray();
+        QCOMPARE(rows.size(), want.size());
+        for (int r = 0; r < rows.size(); ++r) {
+            const QJsonObject got = rows[r].toObject(), w = want[r].toObject();
+            QCOMPARE(got["label"].isNull(), true);
+            for (const char* key : {"side", "id", "voxels", "status", "matched", "bbox_lo", "bbox_hi"}) {
+                QVERIFY2(got[key] == w[key], qPrintable(QString("row %1 %2").arg(r).arg(key)));
+            }
+            QCOMPARE(got["volume_mm3"].toDouble(), w["voxels"].toDouble());
+            for (int a = 0; a < 3; ++a) {
+                const double c = w["centroid_voxel"].toArray()[a].toDouble();
+                QVERIFY(std::abs(got["centroid_voxel"].toArray()[a].toDouble() - c) < 1e-9);
+                QVERIFY(std::abs(got["centroid_world"].toArray()[2 - a].toDouble() - c) < 1e-9);
+            }
+            QVERIFY(got["dice"].isNull() == w["dice"].isNull());
+            QVERIFY(std::abs(got["dice"].toDouble() - w["dice"].toDouble()) < 1e-12);
+            QVERIFY(got["hd95"].isNull());
+        }
+        // Recall per size bin (batch): the reference's target rows by size.
+        std::array<int, 3> target{}, tp{};
+        for (const QJsonValue& v : want) {
+            const QJsonObject w = v.toObject();
+            if (w["side"].toString() == "target") {
+                const double size = w["voxels"].toDouble();
+                const int b = size < 10 ? 0 : size < 100 ? 1 : 2;
+                ++target[static_cast<std::size_t>(b)];
+                tp[static_cast<std::size_t>(b)] += w["status"].toString() == "tp" ? 1 : 0;
+            }
+        }
+        const QJsonObject batch_bins = json.value("lesion_size_recall").toArray()[0].toObject();
+        QVERIFY(batch_bins["sample"].isNull());
+        const QJsonArray bins = batch_bins["bins"].toArray();
+        QCOMPARE(bins.size(), 3);
+        QVERIFY(bins[2].toObject()["to"].isNull());
+        for (int b = 0; b < 3; ++b) {
+            const QJsonObject bin = bins[b].toObject();
+            QCOMPARE(bin["target"].toInt(), target[static_cast<std::size_t>(b)]);
+            QCOMPARE(bin["tp"].toInt(), tp[static_cast<std::size_t>(b)]);
+            QCOMPARE(bin["recall"].toDouble(),
+                     double(tp[static_cast<std::size_t>(b)]) / target[static_cast<std::size_t>(b)]);
+        }
+        QCOMPARE(json.value("options").toObject().value("lesion_size_bins").toArray().size(), 3);
+        // The CSV table: a header and the same rows.
+        QFile csv(table_path);
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), want.size() + 1);
+        QVERIFY(lines[0].startsWith("sample,label,side,id,voxels,volume_mm3,centroid_d"));
+        const QStringList first = lines[1].split(',');
+        QCOMPARE(first.size(), lines[0].split(',').size());
+        QCOMPARE(first[2], want[0].toObject()["side"].toString());
+        QCOMPARE(first[4].toLongLong(), want[0].toObject()["voxels"].toInteger());
+
+        // --lesion-min-size in mm3 (1 mm voxels: the same as voxels).
+        const Run sized =
+            run_cli(pair + QStringList{"--format", "json", "--metrics", "lesion_tp,lesion_fp,lesion_fn",
+                                       "--lesion-min-size", "3mm3", "--no-slices"});
+        QCOMPARE(sized.exit_code, 0);
+        const QJsonObject sized_json = QJsonDocument::fromJson(sized.out.toUtf8()).object();
+        const QJsonObject sized_batch = sized_json.value("batch").toObject();
+        QCOMPARE(sized_batch.value("lesion_tp").toDouble(), 4.0); // panoptica, min_size 3
+        QCOMPARE(sized_batch.value("lesion_fp").toDouble(), 5.0);
+        QCOMPARE(sized_batch.value("lesion_fn").toDouble(), 3.0);
+        QCOMPARE(sized_json.value("options").toObject().value("lesion_min_volume_mm3").toDouble(), 3.0);
+
+        // evaluate-folder: one table for the run, the case id first.
+        QVERIFY(QDir(dir.path()).mkdir("pred") && QDir(dir.path()).mkdir("target"));
+        for (const QString& id : {QString("case_a"), QString("case_b")}) {
+            QVERIFY(QFile::copy(npz, dir.filePath("pred/" + id + ".npz")));
+            QVERIFY(QFile::copy(npz, dir.filePath("target/" + id + ".npz")));
+        }
+        const QString folder_table = dir.filePath("folder_lesions.csv");
+        const Run folder =
+            run_cli({"evaluate-folder", dir.filePath("pred"), dir.filePath("target"), "--pred-key", "pred",
+                     "--target-key", "target", "--metrics", "lesion_tp", "--lesion-match", "overlap",
+                     "--lesion-table", folder_table, "-o", dir.filePath("folder.json")});
+        QCOMPARE(folder.exit_code, 0);
+        QFile folder_csv(folder_table);
+        QVERIFY(folder_csv.open(QIODevice::ReadOnly));
+        const QStringList folder_lines =
+            QString::fromUtf8(folder_csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(folder_lines.size(), 2 * want.size() + 1);
+        QVERIFY(folder_lines[0].startsWith("case,sample,label,side"));
+        QVERIFY(folder_lines[1].startsWith("case_a,0,,target,1,"));
+        QVERIFY(folder_lines.back().startsWith("case_b,0,,prediction,"));
+
+        const Run no_metric = run_cli(pair + QStringList{"--metrics", "dice", "--lesion-table", table_path});
+        QCOMPARE(no_metric.exit_code, 2);
+        QVERIFY2(no_metric.err.contains("--lesion-table needs a lesion metric"), qPrintable(no_metric.err));
+        const Run bad_bins = run_cli(pair + QStringList{"--metrics", "lesion", "--lesion-size-bins", "10,5"});
+        QCOMPARE(bad_bins.exit_code, 2);
+        QVERIFY2(bad_bins.err.contains("ascending"), qPrintable(bad_bins.err));
+    }
+
     void label_maps_report_each_label()
     {
         const QString samples = QStringLiteral(MASKLENS_SOURCE_DIR "/resources/samples/");

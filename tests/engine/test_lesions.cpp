@@ -28,6 +28,7 @@
 
 using namespace masklens;
 using masklens::testing::make_volume;
+using masklens::testing::shape2d;
 using masklens::testing::shape3d;
 using masklens::testing::value_of;
 
@@ -195,6 +196,38 @@ private slots:
         QVERIFY(refused);
     }
 
+    // 512 isolated voxels: the label arrays (16 KiB each) fit a 64 KiB cap,
+    // the per-lesion table (1024 rows) does not: a clear Error(Input), and
+    // without the table the same masks are counted.
+    void lesionTableBeyondTheMemoryCapIsRefused()
+    {
+        const ComponentGrid grid{16, 16, 16, 3};
+        std::vector<std::uint8_t> mask(static_cast<std::size_t>(grid.voxels()), 0);
+        for (std::int64_t z = 0; z < 16; z += 2) {
+            for (std::int64_t y = 0; y < 16; y += 2) {
+                for (std::int64_t x = 0; x < 16; x += 2) {
+                    mask[static_cast<std::size_t>((z * 16 + y) * 16 + x)] = 1;
+                }
+            }
+        }
+        LesionOptions options;
+        options.table = true;
+        QVERIFY(512 * 2 * sizeof(LesionRecord) > 64 * 1024);
+        set_memory_cap_bytes(64 * 1024);
+        QString message;
+        try {
+            match_lesions(mask.data(), mask.data(), grid, options, 1);
+        } catch (const Error& error) {
+            message = QString::fromStdString(error.what());
+            QCOMPARE(error.kind(), Error::Kind::Input);
+        }
+        options.table = false;
+        const LesionCounts counts = match_lesions(mask.data(), mask.data(), grid, options, 1);
+        set_memory_cap_bytes(0);
+        QVERIFY2(message.contains("per-lesion table (1024 lesions)"), qPrintable(message));
+        QCOMPARE(counts.tp, std::int64_t{512});
+    }
+
     void lesionMetricsEqualPanoptica()
     {
         const std::vector<std::pair<Metric, const char*>> keys = {{Metric::LesionTp, "tp"},
@@ -324,6 +357,200 @@ private slots:
             }
         }
         QVERIFY(compared >= 12 * 3 * 3 * 5);
+    }
+
+    // The per-lesion table through evaluate() (masks cropped to their box,
+    // rows moved back to the sample's coordinates) against
+    // tests/generate_lesion_table_references.py (cc3d's labels, scipy's
+    // centroids and boxes, the overlap rule and Dice in NumPy) under an
+    // anisotropic, rotated geometry. Ids, sizes, boxes, status and matches
+    // exact; volumes, centroids and Dice within 1e-9 (sums in another order).
+    void lesionTableEqualsNumpy()
+    {
+        QFile file(QStringLiteral(MASKLENS_TEST_DATA "/lesions/table.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject refs = QJsonDocument::fromJson(file.readAll()).object();
+        const auto triple = [](const QJsonValue& v) {
+            const QJsonArray a = v.toArray();
+            return std::array<double, 3>{a[0].toDouble(), a[1].toDouble(), a[2].toDouble()};
+        };
+        Geometry geometry;
+        geometry.spacing = triple(refs["spacing_xyz"]);
+        geometry.origin = triple(refs["origin"]);
+        const QJsonArray direction = refs["direction"].toArray();
+        for (std::size_t i = 0; i < 9; ++i) {
+            geometry.direction[i] = direction[static_cast<int>(i)].toDouble();
+        }
+        geometry.known = true;
+        const auto close = [](double got, double want) {
+            return std::abs(got - want) <= 1e-9 * std::max(1.0, std::abs(want));
+        };
+        int rows_compared = 0;
+        const QJsonObject cases = refs["cases"].toObject();
+        for (auto c = cases.begin(); c != cases.end(); ++c) {
+            const QJsonArray dims = c.value().toObject()["shape"].toArray();
+            const Shape shape = dims.size() == 2 ? shape2d(1, 1, dims[0].toInteger(), dims[1].toInteger())
+                                                 : shape3d(1, 1, dims[0].toInteger(), dims[1].toInteger(),
+                                                           dims[2].toInteger());
+            Volume pred =
+                make_volume("pred", ScalarType::UInt8, shape, read_array<std::uint8_t>(c.key(), "pred"));
+            Volume target =
+                make_volume("target", ScalarType::UInt8, shape, read_array<std::uint8_t>(c.key(), "target"));
+            pred.geometry() = geometry;
+            target.geometry() = geometry;
+            StatisticsOptions options;
+            options.metrics = {Metric::LesionTp};
+            options.metric.lesion_match = LesionMatch::Overlap;
+            const Evaluation e = evaluate(pred, target, options);
+            std::vector<LesionRow> rows;
+            for (const LesionRow& row : e.lesions) {
+                if (row.label < 0) {
+                    rows.push_back(row);
+                }
+            }
+            const QJsonArray want = c.value().toObject()["rows"].toArray();
+            QCOMPARE(static_cast<qsizetype>(rows.size()), want.size());
+            for (std::size_t r = 0; r < rows.size(); ++r) {
+                const QJsonObject w = want[static_cast<int>(r)].toObject();
+                const LesionRow& row = rows[r];
+                const LesionRecord& l = row.lesion;
+                const QString where = QString("%1 row %2").arg(c.key()).arg(r);
+                QCOMPARE(row.sample, std::int64_t{0});
+                QCOMPARE(QString::fromLatin1(lesion_side_name(l.side)), w["side"].toString());
+                QCOMPARE(l.id, w["id"].toInteger());
+                QCOMPARE(l.voxels, w["voxels"].toInteger());
+                QCOMPARE(QString::fromLatin1(lesion_status_name(l.status)), w["status"].toString());
+                QVERIFY(l.scored);
+                std::vector<std::int64_t> matched;
+                for (const QJsonValue& m : w["matched"].toArray()) {
+                    matched.push_back(m.toInteger());
+                }
+                QVERIFY2(l.matched == matched, qPrintable(where));
+                QVERIFY2(close(row.volume_mm3, w["volume_mm3"].toDouble()), qPrintable(where));
+                const auto centroid = triple(w["centroid_voxel"]);
+                const auto world = triple(w["centroid_world"]);
+                const auto lo = triple(w["bbox_lo"]);
+                const auto hi = triple(w["bbox_hi"]);
+                for (std::size_t a = 0; a < 3; ++a) {
+                    QVERIFY2(close(l.centroid[a], centroid[a]), qPrintable(where));
+                    QVERIFY2(close(row.centroid_world[a], world[a]), qPrintable(where));
+                    QCOMPARE(static_cast<double>(l.lo[a]), lo[a]);
+                    QCOMPARE(static_cast<double>(l.hi[a]), hi[a]);
+                }
+                if (w["dice"].isNull()) {
+                    QVERIFY2(std::isnan(l.dice), qPrintable(where));
+                } else {
+                    QVERIFY2(close(l.dice, w["dice"].toDouble()), qPrintable(where));
+                }
+                QVERIFY(std::isnan(l.hd95)); // no lesion_dice / lesion_hd95 asked for
+                ++rows_compared;
+            }
+        }
+        QVERIFY(rows_compared > 300);
+    }
+
+    // The table's rows under the BraTS rule against the reference's own
+    // per-lesion results (tests/generate_brats_references.py,
+    // brats_lesions.json: get_LesionWiseScores' metric_pairs and false
+    // lesions), every case, challenge and tissue: the merged target lesions
+    // as a multiset of (voxels, matched predicted ids) with their Dice and
+    // HD95 (1e-9; lesions under the volume threshold included, as the
+    // reference lists them), and the false predicted lesions' ids.
+    void bratsLesionRowsEqualTheReference()
+    {
+        QFile file(QStringLiteral(MASKLENS_TEST_DATA "/lesions/brats_lesions.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject refs = QJsonDocument::fromJson(file.readAll()).object();
+        const QJsonArray dhw = refs["spacing_dhw"].toArray();
+        const auto f32 = [](const QJsonValue& v) {
+            return static_cast<double>(static_cast<float>(v.toDouble()));
+        };
+        const std::array<double, 3> spacing_xyz{f32(dhw[2]), f32(dhw[1]), f32(dhw[0])};
+        const std::map<QString, std::pair<int, double>> challenges = {
+            {"BraTS-GLI", {3, 50}}, {"BraTS-MEN", {1, 50}}, {"BraTS-MET", {1, 2}}};
+        const std::map<QString, std::vector<std::uint8_t>> tissues = {
+            {"WT", {1, 2, 3}}, {"TC", {1, 3}}, {"ET", {3}}};
+        const QJsonObject shapes = [] {
+            QJsonObject out;
+            for (const QJsonValue& entry : references()["cases"].toArray()) {
+                out[entry.toObject()["name"].toString()] = entry.toObject()["shape"];
+            }
+            return out;
+        }();
+        using Key = std::pair<std::int64_t, std::vector<std::int64_t>>;
+        int lesions_compared = 0;
+        const QJsonObject cases = refs["cases"].toObject();
+        for (auto c = cases.begin(); c != cases.end(); ++c) {
+            const ComponentGrid grid = grid_of(shapes[c.key()].toArray());
+            const auto pred_labels = read_array<std::uint8_t>(c.key(), "pred_labels");
+            const auto target_labels = read_array<std::uint8_t>(c.key(), "target_labels");
+            for (const auto& [challenge, parameters] : challenges) {
+                LesionOptions options;
+                options.match = LesionMatch::Brats;
+                options.connectivity = 26;
+                options.dilation = parameters.first;
+                options.volume_threshold = parameters.second;
+                options.scores = true;
+                options.table = true;
+                options.distance.surface = SurfaceMode::Subvoxel;
+                options.distance.spacing_xyz = spacing_xyz;
+                for (const auto& [tissue, labels] : tissues) {
+                    const auto mask_of = [&](const std::vector<std::uint8_t>& values) {
+                        std::vector<std::uint8_t> mask(values.size());
+                        for (std::size_t i = 0; i < values.size(); ++i) {
+                            mask[i] =
+                                std::find(labels.begin(), labels.end(), values[i]) != labels.end() ? 1 : 0;
+                        }
+                        return mask;
+                    };
+                    const LesionCounts counts = match_lesions(
+                        mask_of(pred_labels).data(), mask_of(target_labels).data(), grid, options, 2);
+                    const QString where = c.key() + " " + challenge + " " + tissue;
+                    std::multimap<Key, std::pair<double, double>> ours;
+                    std::vector<std::int64_t> our_false;
+                    for (const LesionRecord& r : counts.lesions) {
+                        if (r.side == LesionSide::Target) {
+                            ours.emplace(Key{r.voxels, r.matched}, std::pair{r.dice, r.hd95});
+                            const double volume = static_cast<double>(r.voxels) * spacing_xyz[0] *
+                                                  spacing_xyz[1] * spacing_xyz[2];
+                            QCOMPARE(r.scored, volume > parameters.second);
+                        } else if (r.status == LesionStatus::Fp) {
+                            our_false.push_back(r.id);
+                        }
+                    }
+                    const QJsonObject want = c.value().toObject()[challenge].toObject()[tissue].toObject();
+                    const QJsonArray rows = want["target"].toArray();
+                    QCOMPARE(static_cast<qsizetype>(ours.size()), rows.size());
+                    // Each reference lesion takes one of ours with its key and scores.
+                    for (const QJsonValue& value : rows) {
+                        const QJsonObject w = value.toObject();
+                        Key key{w["voxels"].toInteger(), {}};
+                        for (const QJsonValue& m : w["matched"].toArray()) {
+                            key.second.push_back(m.toInteger());
+                        }
+                        const double dice = w["dice"].toDouble(), hd = w["hd95"].toDouble();
+                        auto [first, last] = ours.equal_range(key);
+                        const auto found = std::find_if(first, last, [&](const auto& entry) {
+                            return std::abs(entry.second.first - dice) <= 1e-9 &&
+                                   std::abs(entry.second.second - hd) <= 1e-9 * std::max(1.0, hd);
+                        });
+                        QVERIFY2(found != last,
+                                 qPrintable(where + QString(": no lesion of %1 voxels with Dice %2, HD95 %3")
+                                                        .arg(key.first)
+                                                        .arg(dice, 0, 'g', 17)
+                                                        .arg(hd, 0, 'g', 17)));
+                        ours.erase(found);
+                        ++lesions_compared;
+                    }
+                    std::vector<std::int64_t> want_false;
+                    for (const QJsonValue& m : want["false"].toArray()) {
+                        want_false.push_back(m.toInteger());
+                    }
+                    QVERIFY2(our_false == want_false, qPrintable(where + ": false lesions differ"));
+                }
+            }
+        }
+        QVERIFY(lesions_compared > 100);
     }
 
     // --empty applies to precision and recall with no lesion on their side.

@@ -7,6 +7,8 @@
 #include "masklens/engine/pass_output.h"
 #include "masklens/gpu/backend.h"
 #include "masklens/gpu/chunk_plan.h"
+#include "masklens/gpu/component_plan.h"
+#include "masklens/gpu/cuda_components.h"
 #include "masklens/gpu/cuda_statistics.h"
 
 #include <QtTest>
@@ -214,6 +216,78 @@ private slots:
         // evaluate_on falls through to the CPU for "cpu".
         const Evaluation evaluation = evaluate_on("cpu", p, t, StatisticsOptions{});
         QCOMPARE(evaluation.statistics.slices.size(), std::size_t{1});
+    }
+
+    // ---- connected components (cuda_components.h) ------------------------------------
+
+    // The half-neighbourhoods the kernel joins: every earlier neighbour of
+    // the connectivity, each once.
+    void component_neighbours_are_the_earlier_half()
+    {
+        const std::vector<std::pair<int, int>> expected = {{6, 3}, {18, 9}, {26, 13}, {4, 2}, {8, 4}};
+        for (const auto& [connectivity, count] : expected) {
+            int offsets[13][3];
+            QCOMPARE(backward_neighbours(connectivity, offsets), count);
+            for (int k = 0; k < count; ++k) {
+                const int raster = (offsets[k][0] * 3 + offsets[k][1]) * 3 + offsets[k][2];
+                QVERIFY(raster < 0); // comes earlier in raster order
+            }
+        }
+    }
+
+    // The device algorithm emulated on the host (init, unite under the
+    // smaller root, flatten) and the host's renumbering give the CPU
+    // labeller's labels exactly, on random masks of every connectivity.
+    void component_kernels_emulated_equal_the_cpu_labels()
+    {
+        std::mt19937 random(11);
+        for (const double density : {0.1, 0.3, 0.6}) {
+            std::bernoulli_distribution on(density);
+            for (const auto& [grid, connectivities] : std::vector<std::pair<ComponentGrid, std::vector<int>>>{
+                     {{9, 11, 13, 3}, {6, 18, 26}}, {{1, 23, 29, 2}, {4, 8}}}) {
+                std::vector<std::uint8_t> mask(static_cast<std::size_t>(grid.voxels()));
+                for (auto& v : mask) {
+                    v = on(random) ? 1 : 0;
+                }
+                for (const int connectivity : connectivities) {
+                    const Components cpu = label_components(mask.data(), grid, connectivity, 1);
+                    std::vector<std::uint32_t> parents(mask.size());
+                    union_find_parents_on_host(mask.data(), grid, connectivity, parents.data());
+                    const std::int64_t count = renumber_roots(parents.data(), grid.voxels(), "mask");
+                    QCOMPARE(count, cpu.count);
+                    QVERIFY(std::equal(parents.begin(), parents.end(), cpu.labels.begin()));
+                }
+            }
+        }
+    }
+
+    // A parent array that is not roots-first is a device error, not labels.
+    void renumbering_refuses_a_broken_parent_array()
+    {
+        std::vector<std::uint32_t> parents = {kNoParent, 1, 3, 3};
+        try {
+            renumber_roots(parents.data(), 4, "mask");
+            QFAIL("no error");
+        } catch (const Error& error) {
+            QCOMPARE(error.kind(), Error::Kind::Device);
+        }
+        std::vector<std::uint32_t> good = {kNoParent, 1, 1, 3};
+        QCOMPARE(renumber_roots(good.data(), 4, "mask"), std::int64_t{2});
+        QVERIFY((good == std::vector<std::uint32_t>{0, 1, 1, 2}));
+    }
+
+    void component_labelling_without_a_device_is_a_device_error()
+    {
+        if (cuda_path_available()) {
+            QSKIP("a CUDA device is present: covered by test_gpu_parity");
+        }
+        const std::vector<std::uint8_t> mask(8, 1);
+        try {
+            label_components_cuda(mask.data(), {2, 2, 2, 3}, 26);
+            QFAIL("no error");
+        } catch (const Error& error) {
+            QCOMPARE(error.kind(), Error::Kind::Device);
+        }
     }
 
     // ---- options for the kernels -------------------------------------------------------

@@ -4,6 +4,7 @@
 
 #include "masklens/ui/comparison_panel.h"
 #include "masklens/ui/label_table.h"
+#include "masklens/ui/lesion_panel.h"
 #include "masklens/ui/loss_panel.h"
 #include "masklens/ui/metric_format.h"
 #include "masklens/ui/sample_table.h"
@@ -372,6 +373,7 @@ QWidget* MainWindow::buildSidePanel()
         return scroll;
     };
     tables_->addTab(scrolled(comparison_panel_, QStringLiteral("compareTab")), tr("Compare"));
+    tables_->addTab(new LesionPanel(presenter_), tr("Lesions"));
     surface_controls_ = new SurfaceControls(surface_view_);
     distance_colour_check_ = surface_controls_->distanceCheck();
     tables_->addTab(scrolled(surface_controls_, QStringLiteral("surfaceTab")), tr("3D"));

@@ -432,9 +432,9 @@ std::array<double, 3> SessionPresenter::physicalPosition(const Voxel& voxel) con
     if (!dataset_.target) {
         return {};
     }
-    return world_position(
+    return physical_position(
         dataset_.target->geometry(),
-        {static_cast<double>(voxel.w), static_cast<double>(voxel.h), static_cast<double>(voxel.d)});
+        {static_cast<double>(voxel.d), static_cast<double>(voxel.h), static_cast<double>(voxel.w)});
 }
 
 } // namespace masklens::ui

@@ -157,15 +157,4 @@ std::array<std::int64_t, 2> unoriented_indices(const SliceOrientation& orientati
     return orientation.transpose ? std::array<std::int64_t, 2>{uy, ux} : std::array<std::int64_t, 2>{ux, uy};
 }
 
-std::array<double, 3> world_position(const Geometry& geometry, const std::array<double, 3>& index)
-{
-    std::array<double, 3> result = geometry.origin;
-    for (std::size_t row = 0; row < 3; ++row) {
-        for (std::size_t k = 0; k < 3; ++k) {
-            result[row] += geometry.direction[row * 3 + k] * geometry.spacing[k] * index[k];
-        }
-    }
-    return result;
-}
-
 } // namespace masklens::ui

@@ -3,6 +3,7 @@
 // EmptyPolicy::Nan); batch means skip NaN and count the valid values.
 #pragma once
 
+#include "masklens/engine/lesion_table.h"
 #include "masklens/engine/statistics.h"
 
 #include <cstdint>
@@ -41,6 +42,9 @@ struct Evaluation {
     std::vector<std::int64_t> batch_valid; // values contributing to each batch value
     std::vector<SampleResult> samples;
     std::vector<BatchLabelResult> labels;
+    // The per-lesion table (lesion_table.h) of every sample (label -1) and
+    // label, in that order; empty unless a lesion metric was requested.
+    std::vector<LesionRow> lesions;
 };
 
 // One metric from region sums (a slice, a sample or a label region).

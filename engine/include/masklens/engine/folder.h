@@ -108,6 +108,7 @@ struct FolderCase {
     MetricValues values;                     // the case's batch values
     std::vector<FolderLabelValues> labels;   // the case's per-label batch values
     std::vector<FolderSampleDetail> samples; // empty unless per slice
+    std::vector<LesionRow> lesions;          // the per-lesion table (not in the folder report itself)
 };
 
 // Keeps what a folder report needs from one evaluation.

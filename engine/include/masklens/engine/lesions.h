@@ -20,8 +20,8 @@
 //            dilation are false. Target lesions of volume <= volume_threshold
 //            mm^3 are left out of tp, fn and the lesion scores (not of the
 //            matching: a prediction they detect is not false).
-// Lesions smaller than min_size voxels (on either side) are removed before
-// matching: they are neither counted nor matched.
+// Lesions smaller than min_size voxels or min_volume mm^3 (on either side)
+// are removed before matching: they are neither counted nor matched.
 //
 // Lesion scores (when LesionOptions::scores): for each counted target lesion
 // T and the union P of its matched predicted lesions, Dice(T, P) and the
@@ -37,15 +37,21 @@
 //   f1 = harmonic mean of the two (2 tp / (2 tp + fp + fn) one-to-one);
 //   rq = tp / (tp + fp/2 + fn/2), sq = mean IoU of the matched pairs,
 //   pq = sq * rq (panoptica; one-to-one rules only).
+// Per-lesion table (when LesionOptions::table): LesionCounts::lesions holds
+// one LesionRecord (lesion_table.h) per target lesion (BraTS: per merged
+// target lesion), ids ascending, then one per predicted lesion, in the
+// grid's voxel coordinates.
 // Units: voxels for sizes; values are dimensionless.
 #pragma once
 
 #include "masklens/engine/components.h"
+#include "masklens/engine/lesion_table.h"
 #include "masklens/engine/metrics.h"
 #include "masklens/engine/surface_distance.h"
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace masklens {
 
@@ -56,9 +62,11 @@ struct LesionOptions {
     LesionMatch match = LesionMatch::Iou;
     double iou_threshold = 0.5;      // LesionMatch::Iou: a pair matches when IoU >= this
     std::int64_t min_size = 0;       // voxels; smaller lesions are dropped on both sides
+    double min_volume = 0;           // mm^3 (2D: mm^2, spacing x * y); smaller lesions too
     int dilation = 1;                // LesionMatch::Brats: iterations of the 18-neighbourhood
     double volume_threshold = 0;     // LesionMatch::Brats: mm^3; target lesions <= this are not scored
     bool scores = false;             // compute the lesion scores (lesion_dice, lesion_hd95)
+    bool table = false;              // fill LesionCounts::lesions (the per-lesion table)
     double hd_penalty_mm = 374;      // lesion_hd95 of a missed or false lesion
     SurfaceDistanceOptions distance; // spacing (mm; also the voxel volume), surface, percentile, rule
 };
@@ -74,6 +82,7 @@ struct LesionCounts {
     double dice_sum = 0;                // lesion scores over the counted target lesions
     double hd_sum = 0;                  //   (HD: +inf replaced by the penalty)
     double hd_penalty_mm = 374;
+    std::vector<LesionRecord> lesions; // when LesionOptions::table: target lesions, then predicted
 
     std::int64_t fn() const noexcept { return target - tp; }
     std::int64_t fp() const noexcept { return predicted - matched_predicted; }

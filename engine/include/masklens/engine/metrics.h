@@ -254,11 +254,16 @@ struct MetricOptions {
     // 2D data only (x, y); 3D data then is a usage error.
     std::optional<std::array<double, 3>> spacing;
     // Lesion metrics (lesions.h): component connectivity (0: 26 in 3D, 8 in
-    // 2D), matching rule, IoU threshold and minimum lesion size in voxels.
+    // 2D), matching rule, IoU threshold and minimum lesion size in voxels
+    // and in mm^3 (2D: mm^2; a lesion must reach both).
     int lesion_connectivity = 0;
     LesionMatch lesion_match = LesionMatch::Iou;
     double lesion_iou = 0.5;
     std::int64_t lesion_min_size = 0;
+    double lesion_min_volume = 0;
+    // Edges (mm^3, ascending) of the report's lesion recall per size bin
+    // (lesion_table.h, size_bin_recall); empty: none.
+    std::vector<double> lesion_size_bins;
     int lesion_dilation = 1;            // BraTS rule: dilation iterations
     double lesion_volume_threshold = 0; // BraTS rule: mm^3
     double lesion_hd_penalty = 374;     // lesion_hd95 of a missed or false lesion, mm

@@ -20,6 +20,10 @@ struct ReportContext {
 // control characters escaped.
 std::string json_quote(const std::string& text);
 
+// A CSV field: `text` as is, or quoted (quotes doubled) when it holds a
+// comma, a quote or a line break.
+std::string csv_field(const std::string& text);
+
 // Shortest decimal text that reads back as the same double ("0.1", "1e-06").
 std::string format_number(double value);
 

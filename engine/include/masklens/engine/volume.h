@@ -79,6 +79,10 @@ struct Geometry {
 // The same placement expressed in `frame` (x and y negated when it differs).
 Geometry in_frame(const Geometry& geometry, WorldFrame frame);
 
+// The physical position (mm, [x, y, z]) of a (possibly fractional) voxel
+// index [d, h, w]: origin + direction * (spacing * [w, h, d]), in geometry.frame.
+std::array<double, 3> physical_position(const Geometry& geometry, const std::array<double, 3>& dhw) noexcept;
+
 class Volume {
 public:
     Volume() = default;

@@ -8,6 +8,7 @@
 #include "masklens/ui/comparison_panel.h"
 #include "masklens/ui/comparison_table.h"
 #include "masklens/ui/label_table.h"
+#include "masklens/ui/lesion_panel.h"
 #include "masklens/ui/loss_panel.h"
 #include "masklens/ui/metric_format.h"
 #include "masklens/ui/sample_table.h"

@@ -69,8 +69,4 @@ std::array<int, 2> oriented_pixel(const SliceOrientation& orientation,
 std::array<std::int64_t, 2> unoriented_indices(const SliceOrientation& orientation,
                                                const std::array<std::int64_t, 2>& extents, int x, int y);
 
-// World position (mm, in geometry.frame) of voxel index (x, y, z) = (w, h, d):
-// origin + direction * (spacing * index).
-std::array<double, 3> world_position(const Geometry& geometry, const std::array<double, 3>& index);
-
 } // namespace masklens::ui

@@ -1,0 +1,61 @@
+// The app's background lesion pass (lesion_pass.h).
+#include "masklens/ui/lesion_pass.h"
+
+#include "masklens/engine/error.h"
+#include "masklens/ui/session_presenter.h"
+
+namespace masklens::ui {
+
+std::vector<Metric> gui_lesion_metrics()
+{
+    return {Metric::LesionTp, Metric::LesionFp, Metric::LesionFn, Metric::LesionDice, Metric::LesionHd95};
+}
+
+LesionPass::LesionPass(QObject* owner) : job_(owner, background_pool()) {}
+
+void LesionPass::reset()
+{
+    job_.stop(false); // a running job's result is now stale
+    state_ = LesionState::Off;
+    evaluation_.reset();
+    error_.clear();
+}
+
+void LesionPass::launch(std::shared_ptr<service::PairEvaluator> evaluator, StatisticsOptions options,
+                        std::function<void()> changed, bool synchronous)
+{
+    if (!evaluator) {
+        return;
+    }
+    job_.stop(false);
+    state_ = LesionState::Running;
+    options.metrics = gui_lesion_metrics();
+    options.slice_distances = false; // lesion values are per sample
+    auto run = [evaluator = std::move(evaluator), options](const std::atomic<bool>& cancel) -> Outcome {
+        StatisticsOptions cancellable = options;
+        cancellable.cancel = &cancel;
+        try {
+            return {std::make_shared<const Evaluation>(evaluator->evaluate(cancellable)), {}};
+        } catch (const Error& error) {
+            return {nullptr, error.kind() == Error::Kind::Cancelled ? QStringLiteral("Cancelled.")
+                                                                    : QString::fromStdString(error.what())};
+        } catch (const std::exception& error) {
+            return {nullptr, QString::fromStdString(error.what())};
+        }
+    };
+    job_.start(
+        std::move(run),
+        [this, changed = std::move(changed)](Outcome outcome) {
+            if (outcome.evaluation) {
+                evaluation_ = std::move(outcome.evaluation);
+                state_ = LesionState::Ready;
+            } else {
+                state_ = LesionState::Failed;
+                error_ = std::move(outcome.error);
+            }
+            changed();
+        },
+        synchronous);
+}
+
+} // namespace masklens::ui
