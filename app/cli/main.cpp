@@ -8,11 +8,13 @@
 
 #include "masklens/engine/build_info.h"
 #include "masklens/engine/error.h"
+#include "masklens/engine/lesion_table.h"
 #include "masklens/engine/report.h"
 #include "masklens/io/read_volume.h"
 
 #include <iostream>
 #include <new>
+#include <sstream>
 
 namespace {
 
@@ -54,7 +56,7 @@ int run(const std::vector<std::string>& arguments)
     if (!command.lesion_table_path.empty()) {
         std::ostringstream table;
         write_lesion_csv_header(table, false);
-        write_lesion_rows_csv(table, evaluation.lesions, {}, false);
+        write_lesion_rows_csv(table, result.evaluation.lesions, {}, false);
         write_file_atomically(command.lesion_table_path, table.str());
     }
     return 0;
