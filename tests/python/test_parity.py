@@ -109,3 +109,13 @@ def test_dice_against_numpy():
         assert result.per_sample[n, 0] == pytest.approx(dice, rel=1e-12)
     assert result["dice"] == pytest.approx(result.per_sample[:, 0].mean(), rel=1e-12)
     assert result.per_slice.shape == (3, 0, 1)
+
+
+def test_same_build_as_cli(cli):
+    """Byte-identical output needs the same source state: the version (with
+    git describe) is in every result. scripts/test.sh configures both builds
+    from the same checkout; a stale build folder shows up here first."""
+    cli_version = cli("--version").stdout.strip().split()[-1]
+    assert masklens.__version__ == cli_version, (
+        f"the wheel ({masklens.__version__}) and masklens-cli ({cli_version}) come from different "
+        "source states; re-run cmake for the CLI's build (scripts/test.sh does) or rebuild the wheel")

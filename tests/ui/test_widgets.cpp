@@ -14,15 +14,18 @@
 #include "masklens/ui/surface_view.h"
 #include "ui_test_support.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QFrame>
 #include <QImageReader>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSettings>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -62,6 +65,7 @@ private slots:
     void comparisonTableHighlightsBest();
     void comparisonViewsLinked();
     void differMostAndDifferenceMode();
+    void settingsPersistAcrossRuns();
 
 private:
     void load(std::shared_ptr<Volume> prediction, std::shared_ptr<Volume> target);
@@ -683,6 +687,64 @@ void TestWidgets::differMostAndDifferenceMode()
     panel->differenceCheck()->setChecked(false);
     QCOMPARE(window_->comparisonViews().size(), std::size_t{2});
     QVERIFY(!window_->sliceView(ViewAxis::Axial)->showsDifference());
+}
+
+// A window remembers geometry, display controls, the view convention and the
+// last folders when it closes; the next window starts with them; Reset
+// Settings forgets them. (CTest gives each UI test its own XDG_CONFIG_HOME.)
+void TestWidgets::settingsPersistAcrossRuns()
+{
+    window_.reset();
+    QSettings().clear();
+    QTemporaryDir folder;
+    QVERIFY(folder.isValid());
+    const auto combo = [](MainWindow& w, const char* name) {
+        return w.findChild<QComboBox*>(QString::fromLatin1(name));
+    };
+    const auto slider = [](MainWindow& w, const char* name) {
+        return w.findChild<QSlider*>(QString::fromLatin1(name));
+    };
+    const auto neurological = [](MainWindow& w) {
+        return w.findChild<QAction*>(QStringLiteral("neurologicalAction"));
+    };
+    int default_mode = 0;
+    int default_opacity = 0;
+    {
+        MainWindow first;
+        first.resize(1111, 777);
+        first.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&first));
+        QVERIFY(combo(first, "modeCombo") && slider(first, "targetOpacity") && neurological(first));
+        default_mode = combo(first, "modeCombo")->currentIndex();
+        default_opacity = slider(first, "targetOpacity")->value();
+        QVERIFY(first.lastFolder(MainWindow::Folder::Open).isEmpty());
+        combo(first, "modeCombo")->setCurrentIndex(default_mode == 1 ? 0 : 1);
+        slider(first, "targetOpacity")->setValue(default_opacity == 30 ? 40 : 30);
+        neurological(first)->setChecked(!neurological(first)->isChecked());
+        first.rememberFolder(MainWindow::Folder::Open, folder.filePath(QStringLiteral("case.nii.gz")));
+        QVERIFY(first.close());
+    }
+    {
+        MainWindow second;
+        // Not the constructor's 1400 x 900: the saved size (the height within a
+        // title bar's worth: Xvfb has no window manager to report frames).
+        QCOMPARE(second.width(), 1111);
+        QVERIFY2(std::abs(second.height() - 777) < 40, qPrintable(QString::number(second.height())));
+        QCOMPARE(combo(second, "modeCombo")->currentIndex(), default_mode == 1 ? 0 : 1);
+        QCOMPARE(slider(second, "targetOpacity")->value(), default_opacity == 30 ? 40 : 30);
+        QVERIFY(neurological(second)->isChecked());
+        QCOMPARE(second.lastFolder(MainWindow::Folder::Open), QFileInfo(folder.path()).absoluteFilePath());
+        QVERIFY(second.lastFolder(MainWindow::Folder::Export).isEmpty());
+        second.findChild<QAction*>(QStringLiteral("resetSettingsAction"))->trigger();
+    }
+    {
+        MainWindow third;
+        QCOMPARE(combo(third, "modeCombo")->currentIndex(), default_mode);
+        QCOMPARE(slider(third, "targetOpacity")->value(), default_opacity);
+        QVERIFY(!neurological(third)->isChecked());
+        QVERIFY(third.lastFolder(MainWindow::Folder::Open).isEmpty());
+    }
+    QSettings().clear();
 }
 
 int main(int argc, char** argv)

@@ -150,6 +150,7 @@ MainWindow::MainWindow(QWidget* parent)
     syncControls();
     updateViewLayout();
     resize(1400, 900);
+    restoreSettings();
 }
 
 MainWindow::~MainWindow()
@@ -227,6 +228,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
 {
     presenter_->cancel();
     presenter_->waitForIdle();
+    saveSettings();
     QMainWindow::closeEvent(event);
 }
 

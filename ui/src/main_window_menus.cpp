@@ -34,10 +34,12 @@ void MainWindow::buildMenus()
     QAction* open_pair = file->addAction(tr("Open Prediction and Target…"));
     open_pair->setShortcut(QKeySequence::Open);
     connect(open_pair, &QAction::triggered, this, [this]() {
-        const QString prediction = QFileDialog::getOpenFileName(this, tr("Open Prediction"), {}, kFileFilter);
+        const QString prediction =
+            QFileDialog::getOpenFileName(this, tr("Open Prediction"), lastFolder(Folder::Open), kFileFilter);
         if (prediction.isEmpty()) {
             return;
         }
+        rememberFolder(Folder::Open, prediction);
         const QString target =
             QFileDialog::getOpenFileName(this, tr("Open Target"), QFileInfo(prediction).path(), kFileFilter);
         if (!target.isEmpty()) {
@@ -47,16 +49,20 @@ void MainWindow::buildMenus()
     QAction* open_prediction = file->addAction(tr("Open Prediction…"));
     open_prediction->setObjectName(QStringLiteral("openPredictionAction"));
     connect(open_prediction, &QAction::triggered, this, [this]() {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open Prediction"), {}, kFileFilter);
+        const QString path =
+            QFileDialog::getOpenFileName(this, tr("Open Prediction"), lastFolder(Folder::Open), kFileFilter);
         if (!path.isEmpty()) {
+            rememberFolder(Folder::Open, path);
             presenter_->openPrediction(path);
         }
     });
     QAction* open_target = file->addAction(tr("Open Target…"));
     open_target->setObjectName(QStringLiteral("openTargetAction"));
     connect(open_target, &QAction::triggered, this, [this]() {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open Target"), {}, kFileFilter);
+        const QString path =
+            QFileDialog::getOpenFileName(this, tr("Open Target"), lastFolder(Folder::Open), kFileFilter);
         if (!path.isEmpty()) {
+            rememberFolder(Folder::Open, path);
             presenter_->openTarget(path);
         }
     });
@@ -83,7 +89,7 @@ void MainWindow::buildMenus()
         tr("Label names and colours: ITK-SNAP label description or 3D Slicer colour table"));
     connect(open_labels, &QAction::triggered, this, [this]() {
         const QString path =
-            QFileDialog::getOpenFileName(this, tr("Open Label Colours"), {},
+            QFileDialog::getOpenFileName(this, tr("Open Label Colours"), lastFolder(Folder::Open),
                                          tr("Label descriptions (*.txt *.ctbl *.label);;All files (*)"));
         if (path.isEmpty()) {
             return;
@@ -109,9 +115,10 @@ void MainWindow::buildMenus()
     open_results->setObjectName(QStringLiteral("openResultsAction"));
     open_results->setToolTip(tr("Open a folder evaluation (masklens-cli evaluate-folder --format json)"));
     connect(open_results, &QAction::triggered, this, [this]() {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open Results"), {},
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Results"), lastFolder(Folder::Open),
                                                           tr("Folder results (*.json);;All files (*)"));
         if (!path.isEmpty()) {
+            rememberFolder(Folder::Open, path);
             openResults(path);
         }
     });
@@ -123,9 +130,11 @@ void MainWindow::buildMenus()
         const Dataset& dataset = presenter_->dataset();
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Export CSV"),
-            default_export_name(dataset.prediction_path, dataset.target_path, QStringLiteral(".csv")),
+            inLastFolder(Folder::Export, default_export_name(dataset.prediction_path, dataset.target_path,
+                                                             QStringLiteral(".csv"))),
             tr("CSV (*.csv)"));
         if (!path.isEmpty()) {
+            rememberFolder(Folder::Export, path);
             exportCsv(path);
         }
     });
@@ -134,8 +143,10 @@ void MainWindow::buildMenus()
         const Dataset& dataset = presenter_->dataset();
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Save Screenshot"),
-            default_export_name(dataset.prediction_path, dataset.target_path, QStringLiteral(".png")),
+            inLastFolder(Folder::Export, default_export_name(dataset.prediction_path, dataset.target_path,
+                                                             QStringLiteral(".png"))),
             tr("PNG (*.png)"));
+        rememberFolder(Folder::Export, path);
         if (!path.isEmpty() && !saveScreenshot(path)) {
             showError(tr("The screenshot could not be saved."), path);
         }
@@ -147,7 +158,9 @@ void MainWindow::buildMenus()
             view = axial_;
         }
         const QString path = QFileDialog::getSaveFileName(
-            this, tr("Save View Screenshot"), QStringLiteral("masklens-view.png"), tr("PNG (*.png)"));
+            this, tr("Save View Screenshot"),
+            inLastFolder(Folder::Export, QStringLiteral("masklens-view.png")), tr("PNG (*.png)"));
+        rememberFolder(Folder::Export, path);
         if (!path.isEmpty() && !save_png_atomically(view->grabFramebuffer(), path)) {
             showError(tr("The screenshot could not be saved."), path);
         }
@@ -230,7 +243,7 @@ void MainWindow::buildMenus()
     QAction* reset_settings = help->addAction(tr("Reset Settings"));
     reset_settings->setObjectName(QStringLiteral("resetSettingsAction"));
     connect(reset_settings, &QAction::triggered, this, [this]() {
-        QSettings().clear(); // recent pairs and whatever else the app remembered
+        QSettings().clear(); // recent pairs, geometry, display, folders (main_window_settings.cpp)
         rebuildRecentMenu();
         statusBar()->showMessage(tr("Settings reset."), 5000);
     });

@@ -103,6 +103,16 @@ public:
     void toggleMaximised(QWidget* view);
     bool isMaximised() const noexcept { return maximised_ != nullptr; }
 
+    // Which folder a file dialog starts in: the last one files were opened
+    // from, or saved to (remembered across runs).
+    enum class Folder { Open, Export };
+    QString lastFolder(Folder folder) const; // empty when none (or it is gone)
+    void rememberFolder(Folder folder, const QString& file);
+    // What the app remembers across runs (main_window_settings.cpp): written
+    // when the window closes, read when it is built.
+    void saveSettings() const;
+    void restoreSettings();
+
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
@@ -123,6 +133,8 @@ private:
     QString openingCasePrefix() const;
     void applyLayerControls();
     void addRecent(const QString& prediction, const QString& target);
+    // `name` in the last folder of its kind (or `name` alone when none).
+    QString inLastFolder(Folder folder, const QString& name) const;
     void rebuildRecentMenu();
     void jumpToWorst(int rank);
     void rebuildComparisonViews();
