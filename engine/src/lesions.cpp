@@ -99,28 +99,6 @@ void drop_small(Components& components, std::vector<std::int64_t>& sizes, std::i
 
 using Box = std::array<std::int64_t, 6>; // lo d, h, w, hi d, h, w (half-open)
 
-// Bounding box of every label (index 0 unused); empty boxes have lo > hi.
-std::vector<Box> label_boxes(const Components& components, const ComponentGrid& grid)
-{
-    const std::int64_t big = std::numeric_limits<std::int64_t>::max();
-    std::vector<Box> boxes(static_cast<std::size_t>(components.count) + 1, Box{big, big, big, 0, 0, 0});
-    std::size_t i = 0;
-    for (std::int64_t z = 0; z < grid.d; ++z) {
-        for (std::int64_t y = 0; y < grid.h; ++y) {
-            for (std::int64_t x = 0; x < grid.w; ++x, ++i) {
-                const std::uint32_t label = components.labels[i];
-                if (label == 0) {
-                    continue;
-                }
-                Box& b = boxes[label];
-                b = {std::min(b[0], z),     std::min(b[1], y),     std::min(b[2], x),
-                     std::max(b[3], z + 1), std::max(b[4], y + 1), std::max(b[5], x + 1)};
-            }
-        }
-    }
-    return boxes;
-}
-
 // Size, coordinate sums and bounding box of every label (index 0 unused):
 // what a per-lesion table row needs.
 struct LabelExtent {
@@ -157,6 +135,17 @@ std::vector<LabelExtent> label_extents(const Components& components, const Compo
         }
     }
     return extents;
+}
+
+// Bounding box of every label (index 0 unused); empty boxes have lo > hi.
+std::vector<Box> label_boxes(const Components& components, const ComponentGrid& grid)
+{
+    const std::vector<LabelExtent> extents = label_extents(components, grid);
+    std::vector<Box> boxes(extents.size());
+    for (std::size_t i = 0; i < extents.size(); ++i) {
+        boxes[i] = extents[i].box;
+    }
+    return boxes;
 }
 
 LesionRecord record_of(LesionSide side, std::size_t id, const LabelExtent& e)

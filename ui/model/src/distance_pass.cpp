@@ -37,21 +37,9 @@ void DistancePass::launch(std::shared_ptr<service::PairEvaluator> evaluator, Sta
     values_.tolerance = tolerance_mm;
     options.metrics = gui_distance_metrics();
     options.metric.nsd_tolerance_mm = tolerance_mm;
-    auto run = [evaluator = std::move(evaluator), options](const std::atomic<bool>& cancel) -> Outcome {
-        StatisticsOptions cancellable = options;
-        cancellable.cancel = &cancel;
-        try {
-            return {std::make_shared<const Evaluation>(evaluator->evaluate(cancellable)), {}};
-        } catch (const Error& error) {
-            return {nullptr, error.kind() == Error::Kind::Cancelled ? QStringLiteral("Cancelled.")
-                                                                    : QString::fromStdString(error.what())};
-        } catch (const std::exception& error) {
-            return {nullptr, QString::fromStdString(error.what())};
-        }
-    };
     job_.start(
-        std::move(run),
-        [this, changed = std::move(changed)](Outcome outcome) {
+        evaluation_job(std::move(evaluator), std::move(options)),
+        [this, changed = std::move(changed)](EvaluationOutcome outcome) {
             if (outcome.evaluation) {
                 values_.evaluation = std::move(outcome.evaluation);
                 values_.state = DistanceState::Ready;

@@ -31,21 +31,9 @@ void LesionPass::launch(std::shared_ptr<service::PairEvaluator> evaluator, Stati
     state_ = LesionState::Running;
     options.metrics = gui_lesion_metrics();
     options.slice_distances = false; // lesion values are per sample
-    auto run = [evaluator = std::move(evaluator), options](const std::atomic<bool>& cancel) -> Outcome {
-        StatisticsOptions cancellable = options;
-        cancellable.cancel = &cancel;
-        try {
-            return {std::make_shared<const Evaluation>(evaluator->evaluate(cancellable)), {}};
-        } catch (const Error& error) {
-            return {nullptr, error.kind() == Error::Kind::Cancelled ? QStringLiteral("Cancelled.")
-                                                                    : QString::fromStdString(error.what())};
-        } catch (const std::exception& error) {
-            return {nullptr, QString::fromStdString(error.what())};
-        }
-    };
     job_.start(
-        std::move(run),
-        [this, changed = std::move(changed)](Outcome outcome) {
+        evaluation_job(std::move(evaluator), std::move(options)),
+        [this, changed = std::move(changed)](EvaluationOutcome outcome) {
             if (outcome.evaluation) {
                 evaluation_ = std::move(outcome.evaluation);
                 state_ = LesionState::Ready;

@@ -6,6 +6,7 @@
 
 #include "masklens/engine/evaluate.h"
 #include "masklens/service/pair_evaluator.h"
+#include "masklens/ui/evaluation_job.h"
 #include "masklens/ui/latest_job.h"
 
 #include <QString>
@@ -64,12 +65,8 @@ public:
     }
 
 private:
-    struct Outcome {
-        std::shared_ptr<const Evaluation> evaluation;
-        QString error;
-    };
     DistanceValues values_;
-    LatestJob<Outcome> job_;
+    LatestJob<EvaluationOutcome> job_;
 };
 
 } // namespace masklens::ui

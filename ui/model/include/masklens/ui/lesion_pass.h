@@ -7,6 +7,7 @@
 
 #include "masklens/engine/evaluate.h"
 #include "masklens/service/pair_evaluator.h"
+#include "masklens/ui/evaluation_job.h"
 #include "masklens/ui/latest_job.h"
 
 #include <QString>
@@ -52,14 +53,10 @@ public:
     }
 
 private:
-    struct Outcome {
-        std::shared_ptr<const Evaluation> evaluation;
-        QString error;
-    };
     LesionState state_ = LesionState::Off;
     std::shared_ptr<const Evaluation> evaluation_;
     QString error_;
-    LatestJob<Outcome> job_;
+    LatestJob<EvaluationOutcome> job_;
 };
 
 } // namespace masklens::ui
