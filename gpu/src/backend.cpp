@@ -19,6 +19,14 @@ DeviceReport query_devices()
 #endif
 }
 
+std::string cuda_version_text(int version)
+{
+    if (version <= 0) {
+        return "none";
+    }
+    return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
 DeviceChoice parse_device_choice(std::string_view text)
 {
     if (text == "auto") {

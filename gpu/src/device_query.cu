@@ -9,6 +9,13 @@ DeviceReport query_cuda_devices()
 {
     DeviceReport report;
     report.cuda_built = true;
+    // Both answer without a device; a failure leaves the version 0 (unknown).
+    if (cudaRuntimeGetVersion(&report.runtime_version) != cudaSuccess) {
+        report.runtime_version = 0;
+    }
+    if (cudaDriverGetVersion(&report.driver_version) != cudaSuccess) {
+        report.driver_version = 0;
+    }
     int count = 0;
     const cudaError_t status = cudaGetDeviceCount(&count);
     if (status != cudaSuccess) {

@@ -105,6 +105,18 @@ void TestWidgets::aboutNamesVersionsAndBuild()
     QVERIFY2(text.contains(gpu::cuda_path_built() ? QStringLiteral("CUDA path built")
                                                   : QStringLiteral("CUDA path not built")),
              qPrintable(text));
+    // With the CUDA path, the runtime's version as the runtime reports it
+    // (cudaRuntimeGetVersion), e.g. "CUDA runtime 13.0"; the driver's is
+    // "none" where no driver is installed.
+    if (gpu::cuda_path_built()) {
+        const int runtime = gpu::query_devices().runtime_version;
+        QVERIFY(runtime > 0);
+        QVERIFY2(
+            text.contains(QStringLiteral("CUDA runtime %1.%2").arg(runtime / 1000).arg(runtime % 1000 / 10)),
+            qPrintable(text));
+    } else {
+        QVERIFY2(!text.contains(QStringLiteral("CUDA runtime")), qPrintable(text));
+    }
     QVERIFY(window_->findChild<QAction*>(QStringLiteral("aboutAction")) != nullptr);
     QVERIFY(window_->findChild<QAction*>(QStringLiteral("resetSettingsAction")) != nullptr);
 }

@@ -2,6 +2,7 @@
 #include "masklens/ui/about.h"
 
 #include "masklens/engine/build_info.h"
+#include "masklens/gpu/backend.h"
 #include "masklens/gpu/cuda_statistics.h"
 #include "masklens/ui/session_presenter.h"
 
@@ -25,6 +26,12 @@ QString about_text()
                  .arg(EIGEN_WORLD_VERSION)
                  .arg(EIGEN_MAJOR_VERSION)
                  .arg(EIGEN_MINOR_VERSION);
+    if (gpu::cuda_path_built()) {
+        const gpu::DeviceReport report = gpu::query_devices();
+        lines << QStringLiteral("CUDA runtime %1, driver supports CUDA %2")
+                     .arg(QString::fromStdString(gpu::cuda_version_text(report.runtime_version)),
+                          QString::fromStdString(gpu::cuda_version_text(report.driver_version)));
+    }
     lines << QStringLiteral("Compute device: %1").arg(QString::fromStdString(compute_device().label));
     return lines.join(QLatin1Char('\n'));
 }

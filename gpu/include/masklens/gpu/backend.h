@@ -11,7 +11,14 @@ struct DeviceReport {
     int device_count = 0;    // CUDA devices visible now
     std::string device_name; // the first device's name, when there is one
     std::string detail;      // why no device is usable (driver message), if none
+    // CUDA versions as the runtime encodes them (1000 * major + 10 * minor,
+    // e.g. 13000 for 13.0); 0 when unknown: no CUDA path, or no driver.
+    int runtime_version = 0; // the CUDA runtime this binary was linked with
+    int driver_version = 0;  // the newest CUDA version the installed driver supports
 };
+
+// "13.0" for 13000; "none" for 0.
+std::string cuda_version_text(int version);
 
 // Asks the CUDA runtime what is present. Never throws.
 DeviceReport query_devices();
