@@ -12,7 +12,6 @@ from typing import Any, List, Optional
 import numpy as np
 
 from ._inputs import as_buffer
-from .errors import UsageError
 
 
 def find_app() -> Optional[str]:
@@ -27,9 +26,12 @@ def find_app() -> Optional[str]:
 
 
 def view_command(app: str, prediction_path: str, target_path: str, *, threshold: Optional[float] = None,
-                 activation: Optional[str] = None, logits: bool = False) -> List[str]:
+                 activation: Optional[str] = None, logits: bool = False,
+                 image_path: Optional[str] = None) -> List[str]:
     """The command line :func:`view` starts."""
     command = [app]
+    if image_path is not None:
+        command += ["--image", image_path]
     if threshold is not None:
         command += ["--threshold", repr(float(threshold))]
     if activation is not None:
@@ -46,13 +48,11 @@ def view(prediction: Any, target: Any, image: Any = None, *, threshold: Optional
     The arrays are written as .npy files to a new temporary folder (kept:
     the app reads them after this returns) and the app is started on them
     (:func:`view_command`); returns the app's process. ``app`` overrides
-    :func:`find_app`. Raises :class:`FileNotFoundError` when the app is not
-    installed (it is not part of the wheel: the Debian package or a CMake
-    build with the GUI) and :class:`masklens.UsageError` for ``image``: the
-    app has no image layer yet.
+    :func:`find_app`. ``image`` (a CT, MR or other array on the target's
+    grid) is shown under the masks (``masklens --image``). Raises
+    :class:`FileNotFoundError` when the app is not installed (it is not part
+    of the wheel: the Debian package or a CMake build with the GUI).
     """
-    if image is not None:
-        raise UsageError("view: the desktop app has no image layer yet; pass prediction and target only")
     executable = app or find_app()
     if executable is None:
         raise FileNotFoundError(
@@ -62,13 +62,17 @@ def view(prediction: Any, target: Any, image: Any = None, *, threshold: Optional
         )
     folder = tempfile.mkdtemp(prefix="masklens-view-")
     paths = []
-    for name, value in (("prediction", prediction), ("target", target)):
+    inputs = [("prediction", prediction), ("target", target)]
+    if image is not None:
+        inputs.append(("image", image))
+    for name, value in inputs:
         array, _ = as_buffer(value, name)
         path = os.path.join(folder, name + ".npy")
         np.save(path, array)
         paths.append(path)
     return subprocess.Popen(view_command(executable, paths[0], paths[1], threshold=threshold,
-                                         activation=activation, logits=logits))
+                                         activation=activation, logits=logits,
+                                         image_path=paths[2] if image is not None else None))
 
 
 __all__ = ["view", "view_command", "find_app"]

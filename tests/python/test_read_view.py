@@ -51,8 +51,6 @@ def test_view_without_app_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(masklens.viewer, "find_app", lambda: None)
     with pytest.raises(FileNotFoundError, match="desktop app was not found"):
         masklens.view(np.zeros((4, 4)), np.zeros((4, 4), np.uint8))
-    with pytest.raises(masklens.UsageError, match="no image layer"):
-        masklens.view(np.zeros((4, 4)), np.zeros((4, 4), np.uint8), image=np.zeros((4, 4)))
 
 
 def test_view_starts_the_app_on_saved_arrays(tmp_path):
@@ -66,6 +64,15 @@ def test_view_starts_the_app_on_saved_arrays(tmp_path):
     assert process.wait(timeout=30) == 0
     arguments = log.read_text().splitlines()
     assert arguments[:2] == ["--threshold", "0.25"]
+    assert np.array_equal(np.load(arguments[2]), prediction)
+    assert np.array_equal(np.load(arguments[3]), target)
+
+    image = np.arange(42, dtype=np.int16).reshape(1, 1, 6, 7) - 1000
+    process = masklens.view(prediction, target, image, app=str(app))
+    assert process.wait(timeout=30) == 0
+    arguments = log.read_text().splitlines()
+    assert arguments[0] == "--image"
+    assert np.array_equal(np.load(arguments[1]), image)
     assert np.array_equal(np.load(arguments[2]), prediction)
     assert np.array_equal(np.load(arguments[3]), target)
 
