@@ -19,6 +19,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStandardPaths>
+#include <QTableWidget>
 #include <QtTest>
 
 using namespace masklens;
@@ -223,6 +224,21 @@ void TestLabels::labelChoiceDrivesPanelAndChart()
     // "All labels": the overall values again.
     combo->setCurrentIndex(0);
     QCOMPARE(window.presenter()->currentLabel(), std::optional<std::int64_t>());
+    // The label table names and colours its rows as the file says (slicer.ctbl:
+    // label 2 is right_kidney in (20, 180, 60)).
+    window.presenter()->setLabelColours(
+        read_label_colours((kData + QStringLiteral("slicer.ctbl")).toStdString()));
+    auto* table = window.findChild<QTableWidget*>(QStringLiteral("labelTable"));
+    QVERIFY(table && table->rowCount() >= 2);
+    QTableWidgetItem* kidney = nullptr;
+    for (int row = 0; row < table->rowCount(); ++row) {
+        if (table->item(row, 0)->text().startsWith(QStringLiteral("2 "))) {
+            kidney = table->item(row, 0);
+        }
+    }
+    QVERIFY(kidney);
+    QCOMPARE(kidney->text(), QStringLiteral("2 · right_kidney"));
+    QCOMPARE(kidney->icon().pixmap(12, 12).toImage().pixelColor(6, 6), QColor(20, 180, 60));
 }
 
 void TestLabels::hiddenAndFadedLabels()

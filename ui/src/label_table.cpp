@@ -20,6 +20,7 @@ LabelTable::LabelTable(SessionPresenter* presenter, QWidget* parent)
     connect(presenter_, &SessionPresenter::datasetChanged, this, &LabelTable::rebuild);
     connect(presenter_, &SessionPresenter::sampleChanged, this, &LabelTable::rebuild);
     connect(presenter_, &SessionPresenter::distancesChanged, this, &LabelTable::rebuild);
+    connect(presenter_, &SessionPresenter::labelColoursChanged, this, &LabelTable::rebuild);
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() {
         updating_ = true;
         if (presenter_->labelIndex() >= 0 && presenter_->labelIndex() < rowCount()) {
@@ -59,8 +60,12 @@ void LabelTable::rebuild()
     setRowCount(static_cast<int>(labels.size()));
     for (std::size_t l = 0; l < labels.size(); ++l) {
         const int row = static_cast<int>(l);
-        setItem(row, 0,
-                new NumberItem(QString::number(labels[l].label), static_cast<double>(labels[l].label)));
+        // Named and coloured as in the label chooser; sorted by the label's value.
+        const LabelStyle style = label_style(presenter_->labelColours(), labels[l].label);
+        auto* name = new NumberItem(label_text(style), static_cast<double>(labels[l].label));
+        name->setIcon(label_swatch(style));
+        name->setTextAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+        setItem(row, 0, name);
         for (std::size_t m = 0; m < metrics.size(); ++m) {
             const double value = presenter_->labelValueOf(sample, labels[l].label, metrics[m]);
             setItem(row, static_cast<int>(m) + 1, value_item(*presenter_, metrics[m], value));

@@ -2,6 +2,8 @@
 // sync with the presenter's settings), the loss panel, chart and tables.
 #include "masklens/ui/main_window.h"
 
+#include "table_cells.h"
+
 #include "masklens/ui/comparison_panel.h"
 #include "masklens/ui/label_table.h"
 #include "masklens/ui/lesion_panel.h"
@@ -395,12 +397,7 @@ void MainWindow::updateLabelChooser()
     label_combo_->clear();
     label_combo_->addItem(tr("All labels"));
     for (const LabelStyle& style : presenter_->labelStyles()) {
-        // "2 · liver" in the label's colour (from --labels-file or the default palette).
-        QPixmap swatch(12, 12);
-        swatch.fill(QColor(style.colour.r, style.colour.g, style.colour.b));
-        label_combo_->addItem(
-            QIcon(swatch),
-            QStringLiteral("%1 · %2").arg(style.value).arg(QString::fromStdString(style.name)));
+        label_combo_->addItem(label_swatch(style), label_text(style));
     }
     label_combo_->setEnabled(!presenter_->labels().empty());
     label_combo_->setCurrentIndex(presenter_->labelIndex() + 1);

@@ -3,11 +3,25 @@
 
 #include "masklens/ui/metric_format.h"
 
+#include <QColor>
 #include <QObject>
+#include <QPixmap>
 
 #include <limits>
 
 namespace masklens::ui {
+
+QString label_text(const LabelStyle& style)
+{
+    return QStringLiteral("%1 · %2").arg(style.value).arg(QString::fromStdString(style.name));
+}
+
+QIcon label_swatch(const LabelStyle& style)
+{
+    QPixmap swatch(12, 12);
+    swatch.fill(QColor(style.colour.r, style.colour.g, style.colour.b));
+    return QIcon(swatch);
+}
 
 QTableWidgetItem* value_item(const SessionPresenter& presenter, Metric metric, double value)
 {

@@ -5,6 +5,7 @@
 
 #include "masklens/ui/session_presenter.h"
 
+#include <QIcon>
 #include <QTableWidgetItem>
 
 #include <cmath>
@@ -32,6 +33,11 @@ public:
         return a < b;
     }
 };
+
+// How a label is named wherever one is chosen or listed: "2 · liver" and a
+// swatch of its colour (from --labels-file or the default palette).
+QString label_text(const LabelStyle& style);
+QIcon label_swatch(const LabelStyle& style);
 
 // A metric cell of the sample or label table ("…" while its distance job runs).
 QTableWidgetItem* value_item(const SessionPresenter& presenter, Metric metric, double value);
