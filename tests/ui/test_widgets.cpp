@@ -461,7 +461,8 @@ void TestWidgets::tablesShowDistances()
     QCOMPARE(table->rowCount(), static_cast<int>(labels.samples[0].labels.size()));
     for (int row = 0; row < table->rowCount(); ++row) {
         const LabelResult& label = labels.samples[0].labels[static_cast<std::size_t>(row)];
-        QCOMPARE(table->item(row, 0)->text(), QString::number(label.label));
+        // "1 · label 1": the value, then the name (the default name without a label file).
+        QCOMPARE(table->item(row, 0)->text(), QStringLiteral("%1 · label %1").arg(label.label));
         for (const Metric metric : gui_distance_metrics()) {
             QCOMPARE(cell_text(table, row, metric_label(metric)),
                      format_value(metric, label.values[metric_at(labels, metric)]));

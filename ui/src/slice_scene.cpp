@@ -1,5 +1,7 @@
 #include "masklens/ui/slice_scene.h"
 
+#include "scene_lines.h"
+
 #include <vtkActor.h>
 #include <vtkCamera.h>
 #include <vtkCellArray.h>
@@ -23,25 +25,6 @@
 #include <limits>
 
 namespace masklens::ui {
-
-namespace {
-
-void set_lines(vtkPolyData* poly, const std::vector<std::array<double, 3>>& ends)
-{
-    vtkNew<vtkPoints> points;
-    vtkNew<vtkCellArray> lines;
-    for (std::size_t i = 0; i + 1 < ends.size(); i += 2) {
-        const vtkIdType a = points->InsertNextPoint(ends[i].data());
-        const vtkIdType b = points->InsertNextPoint(ends[i + 1].data());
-        const vtkIdType ids[2] = {a, b};
-        lines->InsertNextCell(2, ids);
-    }
-    poly->SetPoints(points);
-    poly->SetLines(lines);
-    poly->Modified();
-}
-
-} // namespace
 
 // ---------------------------------------------------------------------------
 // SliceScene

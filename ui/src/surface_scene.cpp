@@ -3,6 +3,8 @@
 // the crosshair and the clipping plane.
 #include "masklens/ui/surface_scene.h"
 
+#include "scene_lines.h"
+
 #include <vtkActor.h>
 #include <vtkAnnotatedCubeActor.h>
 #include <vtkCallbackCommand.h>
@@ -35,21 +37,6 @@
 namespace masklens::ui {
 
 namespace {
-
-void set_lines(vtkPolyData* poly, const std::vector<std::array<double, 3>>& ends)
-{
-    vtkNew<vtkPoints> points;
-    vtkNew<vtkCellArray> lines;
-    for (std::size_t i = 0; i + 1 < ends.size(); i += 2) {
-        const vtkIdType a = points->InsertNextPoint(ends[i].data());
-        const vtkIdType b = points->InsertNextPoint(ends[i + 1].data());
-        const vtkIdType ids[2] = {a, b};
-        lines->InsertNextCell(2, ids);
-    }
-    poly->SetPoints(points);
-    poly->SetLines(lines);
-    poly->Modified();
-}
 
 void set_colour(vtkActor* actor, const Rgb& colour, double opacity)
 {
