@@ -18,19 +18,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// A hard metric's ratio; a zero denominator (empty masks) follows the policy.
-double hard_ratio(double numerator, double denominator, EmptyPolicy policy)
-{
-    if (denominator == 0) {
-        switch (policy) {
-        case EmptyPolicy::Nan: return kNaN;
-        case EmptyPolicy::Zero: return 0.0;
-        case EmptyPolicy::One: return 1.0;
-        }
-    }
-    return numerator / denominator;
-}
-
 double mean_of(double sum, std::int64_t count)
 {
     return count > 0 ? sum / static_cast<double>(count) : kNaN;
@@ -117,12 +104,13 @@ double metric_value(Metric metric, const RegionStats& s, const MetricOptions& o)
     case Metric::Dice:
         return o.ignore_empty_target && s.target_positive == 0
                    ? kNaN
-                   : hard_ratio(2 * tp, 2 * tp + fp + fn, o.empty);
+                   : empty_aware_ratio(2 * tp, 2 * tp + fp + fn, o.empty);
     case Metric::Iou:
-        return o.ignore_empty_target && s.target_positive == 0 ? kNaN : hard_ratio(tp, tp + fp + fn, o.empty);
-    case Metric::Precision: return hard_ratio(tp, tp + fp, o.empty);
-    case Metric::Recall: return hard_ratio(tp, tp + fn, o.empty);
-    case Metric::Specificity: return hard_ratio(tn, tn + fp, o.empty);
+        return o.ignore_empty_target && s.target_positive == 0 ? kNaN
+                                                               : empty_aware_ratio(tp, tp + fp + fn, o.empty);
+    case Metric::Precision: return empty_aware_ratio(tp, tp + fp, o.empty);
+    case Metric::Recall: return empty_aware_ratio(tp, tp + fn, o.empty);
+    case Metric::Specificity: return empty_aware_ratio(tn, tn + fp, o.empty);
     case Metric::Tp: return tp;
     case Metric::Fp: return fp;
     case Metric::Fn: return fn;

@@ -62,18 +62,6 @@ std::vector<Overlap> overlaps(const Components& target, const Components& predic
     return pairs;
 }
 
-double ratio(double numerator, double denominator, EmptyPolicy policy)
-{
-    if (denominator == 0) {
-        switch (policy) {
-        case EmptyPolicy::Nan: return kNaN;
-        case EmptyPolicy::Zero: return 0.0;
-        case EmptyPolicy::One: return 1.0;
-        }
-    }
-    return numerator / denominator;
-}
-
 // Drops the components under min_size voxels or min_volume mm^3 and
 // numbers the rest again (raster order kept).
 void drop_small(Components& components, std::vector<std::int64_t>& sizes, std::int64_t min_size,
@@ -474,11 +462,11 @@ double lesion_metric_value(Metric metric, const LesionCounts& c, EmptyPolicy emp
     case Metric::LesionTp: return tp;
     case Metric::LesionFp: return static_cast<double>(c.fp());
     case Metric::LesionFn: return static_cast<double>(c.fn());
-    case Metric::LesionPrecision: return ratio(matched, predicted, empty);
-    case Metric::LesionRecall: return ratio(tp, target, empty);
+    case Metric::LesionPrecision: return empty_aware_ratio(matched, predicted, empty);
+    case Metric::LesionRecall: return empty_aware_ratio(tp, target, empty);
     case Metric::LesionF1:
         if (target == 0 && predicted == 0) {
-            return ratio(0, 0, empty);
+            return empty_aware_ratio(0, 0, empty);
         }
         if (target == 0 || predicted == 0 || matched + tp == 0) {
             return 0.0;
@@ -510,7 +498,7 @@ double lesion_metric_value(Metric metric, const LesionCounts& c, EmptyPolicy emp
             if (c.brats) {
                 return metric == Metric::LesionDice ? 1.0 : 0.0;
             }
-            return metric == Metric::LesionDice ? ratio(0, 0, empty) : kNaN;
+            return metric == Metric::LesionDice ? empty_aware_ratio(0, 0, empty) : kNaN;
         }
         return metric == Metric::LesionDice
                    ? c.dice_sum / scored

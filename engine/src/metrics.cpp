@@ -3,6 +3,7 @@
 #include "masklens/engine/error.h"
 
 #include <array>
+#include <limits>
 
 namespace masklens {
 
@@ -145,6 +146,18 @@ std::string_view empty_policy_name(EmptyPolicy policy) noexcept
     case EmptyPolicy::One: return "one";
     }
     return "nan";
+}
+
+double empty_aware_ratio(double numerator, double denominator, EmptyPolicy policy) noexcept
+{
+    if (denominator == 0) {
+        switch (policy) {
+        case EmptyPolicy::Nan: return std::numeric_limits<double>::quiet_NaN();
+        case EmptyPolicy::Zero: return 0.0;
+        case EmptyPolicy::One: return 1.0;
+        }
+    }
+    return numerator / denominator;
 }
 
 std::string_view metric_name(Metric metric) noexcept

@@ -185,6 +185,9 @@ inline bool is_lesion_metric(Metric metric) noexcept
 enum class EmptyPolicy { Nan, Zero, One };
 // "nan", "zero", "one": the --empty value that selects it.
 std::string_view empty_policy_name(EmptyPolicy policy) noexcept;
+// numerator / denominator, where a zero denominator (empty masks) gives what
+// `policy` says: the one rule for the hard metrics and the lesion rates.
+double empty_aware_ratio(double numerator, double denominator, EmptyPolicy policy) noexcept;
 
 // How hd95 combines the two directed distance sets.
 enum class HausdorffRule {
