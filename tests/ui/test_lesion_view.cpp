@@ -1,0 +1,290 @@
+// The Lesions display mode (ui/model lesion_overlay.h, compose_slice; the
+// slice views) on a pair whose lesions are known independently:
+// tests/generate_lesion_view_fixture.py labels them with scipy.ndimage.label
+// (26-connectivity), matches them with numpy (one-to-one IoU >= 0.5) and
+// picks probe voxels (tests/data/lesion_view/expected.json). Checked:
+//   - the table's rows (the engine's) have scipy's ids, sizes and statuses;
+//   - the overlay's labels (engine sample_lesions) give each row's lesion
+//     exactly its size and box, and the probe voxels their ids;
+//   - each status's colour at its place: matched target lesion TP, missed
+//     FN, false predicted lesion FP (compose_slice, then the rendered view
+//     under Xvfb), background black;
+//   - the lesion clicked in the Lesions tab is outlined in white.
+#include "masklens/io/read_volume.h"
+#include "masklens/ui/lesion_overlay.h"
+#include "masklens/ui/lesion_panel.h"
+#include "masklens/ui/session_presenter.h"
+#include "masklens/ui/slice_view.h"
+#include "ui_test_support.h"
+
+#include <QApplication>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStandardPaths>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace masklens;
+using namespace masklens::ui;
+
+namespace {
+
+const QString kData = QStringLiteral(MASKLENS_TEST_DATA "/lesion_view/");
+
+struct Expected {
+    LesionSide side = LesionSide::Target;
+    std::int64_t id = 0;
+    LesionStatus status = LesionStatus::Fn;
+    std::int64_t voxels = 0;
+    std::optional<Voxel> inside, corner;
+};
+
+std::optional<Voxel> voxel_of(const QJsonValue& value)
+{
+    if (!value.isArray()) {
+        return std::nullopt;
+    }
+    const QJsonArray a = value.toArray();
+    return Voxel{a[0].toInteger(), a[1].toInteger(), a[2].toInteger()};
+}
+
+std::vector<Expected> expected_lesions()
+{
+    QFile file(kData + QStringLiteral("expected.json"));
+    if (!file.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    std::vector<Expected> out;
+    for (const QJsonValue& v :
+         QJsonDocument::fromJson(file.readAll()).object()[QStringLiteral("lesions")].toArray()) {
+        const QJsonObject o = v.toObject();
+        Expected e;
+        e.side = o[QStringLiteral("side")].toString() == QStringLiteral("target") ? LesionSide::Target
+                                                                                  : LesionSide::Prediction;
+        e.id = o[QStringLiteral("id")].toInteger();
+        const QString status = o[QStringLiteral("status")].toString();
+        e.status = status == QStringLiteral("tp")   ? LesionStatus::Tp
+                   : status == QStringLiteral("fn") ? LesionStatus::Fn
+                                                    : LesionStatus::Fp;
+        e.voxels = o[QStringLiteral("voxels")].toInteger();
+        e.inside = voxel_of(o[QStringLiteral("inside")]);
+        e.corner = voxel_of(o[QStringLiteral("corner")]);
+        out.push_back(e);
+    }
+    return out;
+}
+
+std::shared_ptr<const Volume> read(const char* name)
+{
+    return std::make_shared<Volume>(io::read_volume((kData + QString::fromLatin1(name)).toStdString()));
+}
+
+// The colour a status takes (the Errors mode's, the one home of status colours).
+Rgb status_colour(LesionStatus status)
+{
+    switch (status) {
+    case LesionStatus::Tp: return kTruePositiveColour;
+    case LesionStatus::Fn: return kFalseNegativeColour;
+    case LesionStatus::Fp: return kFalsePositiveColour;
+    }
+    return {};
+}
+
+QString text(const Rgb& c)
+{
+    return QStringLiteral("rgb(%1, %2, %3)").arg(c.r).arg(c.g).arg(c.b);
+}
+
+const LesionRow* row_of(const LesionList& list, LesionSide side, std::int64_t id)
+{
+    for (const LesionRow& row : list.allRows()) {
+        if (row.lesion.side == side && row.lesion.id == id) {
+            return &row;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+class TestLesionView : public QObject {
+    Q_OBJECT
+private slots:
+    void init()
+    {
+        presenter_ = std::make_unique<SessionPresenter>();
+        presenter_->setSynchronous(true);
+        presenter_->setVolumes(read("pred.npy"), read("target.npy"));
+        QVERIFY(presenter_->hasData());
+        panel_ = std::make_unique<LesionPanel>(presenter_.get());
+        expected_ = expected_lesions();
+        QCOMPARE(expected_.size(), std::size_t{5});
+    }
+    void cleanup()
+    {
+        panel_.reset();
+        presenter_.reset();
+    }
+
+    // Choosing the mode finds the lesions; rows and labels agree with scipy.
+    void overlayFollowsTheTable()
+    {
+        QVERIFY(presenter_->lesionOverlay() == nullptr);
+        LayerSettings layers = presenter_->layers();
+        layers.mode = DisplayMode::Lesions;
+        presenter_->setLayers(layers);
+        const LesionOverlay* overlay = presenter_->lesionOverlay();
+        QVERIFY(overlay != nullptr && overlay->lesions != nullptr);
+        QCOMPARE(panel_->list()->allRows().size(), expected_.size());
+        for (const Expected& e : expected_) {
+            const LesionRow* row = row_of(*panel_->list(), e.side, e.id);
+            QVERIFY(row != nullptr);
+            QCOMPARE(row->lesion.status, e.status);
+            QCOMPARE(row->lesion.voxels, e.voxels);
+            if (e.inside) {
+                const std::uint32_t id = e.side == LesionSide::Target ? overlay->target_at(*e.inside)
+                                                                      : overlay->predicted_at(*e.inside);
+                QCOMPARE(static_cast<std::int64_t>(id), e.id);
+            }
+        }
+        // Every row's lesion in the overlay: exactly its size and box.
+        const Shape s = presenter_->shape();
+        for (const LesionRow& row : panel_->list()->allRows()) {
+            std::int64_t count = 0;
+            std::array<std::int64_t, 3> lo{s.d, s.h, s.w}, hi{0, 0, 0};
+            for (std::int64_t d = 0; d < s.d; ++d) {
+                for (std::int64_t h = 0; h < s.h; ++h) {
+                    for (std::int64_t w = 0; w < s.w; ++w) {
+                        const Voxel v{d, h, w};
+                        const std::uint32_t id = row.lesion.side == LesionSide::Target
+                                                     ? overlay->target_at(v)
+                                                     : overlay->predicted_at(v);
+                        if (static_cast<std::int64_t>(id) != row.lesion.id) {
+                            continue;
+                        }
+                        ++count;
+                        const std::array<std::int64_t, 3> at{d, h, w};
+                        for (std::size_t a = 0; a < 3; ++a) {
+                            lo[a] = std::min(lo[a], at[a]);
+                            hi[a] = std::max(hi[a], at[a] + 1);
+                        }
+                    }
+                }
+            }
+            QCOMPARE(count, row.lesion.voxels);
+            QCOMPARE(lo, row.lesion.lo);
+            QCOMPARE(hi, row.lesion.hi);
+        }
+    }
+
+    // compose_slice: each status's colour at its lesion's inner voxel.
+    void composedColours()
+    {
+        LayerSettings layers = presenter_->layers();
+        layers.mode = DisplayMode::Lesions;
+        presenter_->setLayers(layers);
+        QVERIFY(presenter_->lesionOverlay() != nullptr);
+        const std::int64_t slice = 6;
+        const SliceImage image =
+            compose_slice(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
+                          ViewAxis::Axial, slice, layers, nullptr, nullptr, presenter_->lesionOverlay());
+        const auto pixel = [&](const Voxel& v) {
+            const auto xy =
+                voxel_to_pixel(presenter_->shape(), ViewAxis::Axial, image.geometry.orientation, v);
+            const std::uint8_t* p =
+                &image
+                     .rgba[(static_cast<std::size_t>(xy[1]) * static_cast<std::size_t>(image.geometry.width) +
+                            static_cast<std::size_t>(xy[0])) *
+                           4];
+            return Rgb{p[0], p[1], p[2]};
+        };
+        int probed = 0;
+        for (const Expected& e : expected_) {
+            if (e.inside) {
+                QVERIFY2(pixel(*e.inside) == status_colour(e.status), qPrintable(text(pixel(*e.inside))));
+                ++probed;
+            }
+        }
+        QCOMPARE(probed, 4); // the second false lesion lies off the slice
+        QCOMPARE(pixel(Voxel{slice, 30, 30}), (Rgb{0, 0, 0}));
+        // Without an overlay (or one for another sample) the mode draws the errors.
+        const SliceImage errors = compose_slice(*presenter_->prediction(), *presenter_->target(),
+                                                presenter_->pairView(), ViewAxis::Axial, slice, layers);
+        const auto xy =
+            voxel_to_pixel(presenter_->shape(), ViewAxis::Axial, errors.geometry.orientation,
+                           Voxel{slice, 12, 5}); // prediction only: FP voxel of the matched lesion
+        const std::uint8_t* p =
+            &errors.rgba[(static_cast<std::size_t>(xy[1]) * static_cast<std::size_t>(errors.geometry.width) +
+                          static_cast<std::size_t>(xy[0])) *
+                         4];
+        QCOMPARE((Rgb{p[0], p[1], p[2]}), kFalsePositiveColour);
+        QCOMPARE(pixel(Voxel{slice, 12, 5}), kTruePositiveColour); // the matched prediction's outline
+    }
+
+    // The rendered view under Xvfb, then a click on the missed lesion's row.
+    void renderedColoursAndSelection()
+    {
+        presenter_->setCursor({6, 0, 0}); // crosshair along the edges
+        LayerSettings layers = presenter_->layers();
+        layers.mode = DisplayMode::Lesions;
+        presenter_->setLayers(layers);
+        SliceView view(presenter_.get(), ViewAxis::Axial);
+        view.resize(400, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        const auto probe = [&](const Voxel& v) {
+            view.requestRender();
+            QCoreApplication::processEvents();
+            const QImage image = view.grabFramebuffer();
+            const QPointF at = view.voxelToWidget(v) * view.devicePixelRatioF();
+            const QRgb rgb =
+                image.pixel(static_cast<int>(std::lround(at.x())), static_cast<int>(std::lround(at.y())));
+            return Rgb{static_cast<std::uint8_t>(qRed(rgb)), static_cast<std::uint8_t>(qGreen(rgb)),
+                       static_cast<std::uint8_t>(qBlue(rgb))};
+        };
+        const auto near = [](const Rgb& a, const Rgb& b) {
+            return std::abs(a.r - b.r) <= 2 && std::abs(a.g - b.g) <= 2 && std::abs(a.b - b.b) <= 2;
+        };
+        const Expected* missed = nullptr;
+        for (const Expected& e : expected_) {
+            if (e.inside) {
+                const Rgb got = probe(*e.inside);
+                QVERIFY2(near(got, status_colour(e.status)), qPrintable(text(got)));
+            }
+            missed = e.status == LesionStatus::Fn ? &e : missed;
+        }
+        QVERIFY(missed != nullptr && missed->corner);
+        QVERIFY2(near(probe(*missed->corner), kFalseNegativeColour),
+                 qPrintable(text(probe(*missed->corner))));
+        // Select the missed lesion in the tab: the cursor moves to it and its
+        // outline turns white; its inside keeps its status colour.
+        panel_->list()->setFilter(LesionFilter::Missed);
+        QCOMPARE(panel_->list()->rowCount(), 1);
+        panel_->centreOn(0);
+        QVERIFY(presenter_->lesionOverlay()->selected.has_value());
+        Voxel corner = *missed->corner;
+        corner.d = presenter_->cursor().d; // the slice the cursor moved to
+        QVERIFY2(near(probe(corner), kSelectedLesionColour), qPrintable(text(probe(corner))));
+        QVERIFY2(near(probe(Voxel{corner.d, corner.h + 2, corner.w + 1}), kFalseNegativeColour),
+                 qPrintable(text(probe(Voxel{corner.d, corner.h + 2, corner.w + 1}))));
+    }
+
+private:
+    std::unique_ptr<SessionPresenter> presenter_;
+    std::unique_ptr<LesionPanel> panel_;
+    std::vector<Expected> expected_;
+};
+
+int main(int argc, char** argv)
+{
+    VtkHostWidget::setDefaultSurfaceFormat();
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    TestLesionView test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_lesion_view.moc"
