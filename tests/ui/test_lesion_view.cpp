@@ -9,12 +9,15 @@
 //   - each status's colour at its place: matched target lesion TP, missed
 //     FN, false predicted lesion FP (compose_slice, then the rendered view
 //     under Xvfb), background black;
-//   - the lesion clicked in the Lesions tab is outlined in white.
+//   - the lesion clicked in the Lesions tab is outlined in white;
+//   - in 3D each status's surface patch lies on its lesions' boxes and is
+//     drawn in its status colour, named in the legend.
 #include "masklens/io/read_volume.h"
 #include "masklens/ui/lesion_overlay.h"
 #include "masklens/ui/lesion_panel.h"
 #include "masklens/ui/session_presenter.h"
 #include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_view.h"
 #include "ui_test_support.h"
 
 #include <QApplication>
@@ -270,6 +273,96 @@ private slots:
         QVERIFY2(near(probe(corner), kSelectedLesionColour), qPrintable(text(probe(corner))));
         QVERIFY2(near(probe(Voxel{corner.d, corner.h + 2, corner.w + 1}), kFalseNegativeColour),
                  qPrintable(text(probe(Voxel{corner.d, corner.h + 2, corner.w + 1}))));
+    }
+
+    // 3D: the lesions' surfaces by status (build_lesion_meshes), each patch
+    // where its lesion is and drawn in its status colour, with a legend.
+    void surfacesByStatus()
+    {
+        presenter_->setCursor({0, 0, 0});
+        LayerSettings layers = presenter_->layers();
+        layers.mode = DisplayMode::Lesions;
+        presenter_->setLayers(layers);
+        SurfaceView view(presenter_.get());
+        view.resize(400, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.waitForSurfaces();
+        const SurfaceMeshes& meshes = view.scene().meshes();
+        QVERIFY(meshes.lesions);
+        QCOMPARE(meshes.true_positive->GetNumberOfPolys() + meshes.false_positive->GetNumberOfPolys() +
+                     meshes.false_negative->GetNumberOfPolys(),
+                 meshes.hull->GetNumberOfPolys());
+        // Each patch lies on its lesions' boxes (mesh frame: x = w, y = h, z = d
+        // in voxels at spacing 1; faces midway between voxels, smoothed inwards).
+        const auto within = [&](vtkPolyData* patch, LesionStatus status) {
+            double b[6];
+            patch->GetBounds(b);
+            std::array<double, 3> lo{1e9, 1e9, 1e9}, hi{-1e9, -1e9, -1e9}; // x, y, z
+            for (const LesionRow& row : panel_->list()->allRows()) {
+                const bool wanted = status == LesionStatus::Tp ? row.lesion.status == LesionStatus::Tp
+                                                               : row.lesion.status == status;
+                if (!wanted) {
+                    continue;
+                }
+                for (std::size_t a = 0; a < 3; ++a) { // row boxes are [d, h, w]
+                    lo[2 - a] = std::min(lo[2 - a], static_cast<double>(row.lesion.lo[a]));
+                    hi[2 - a] = std::max(hi[2 - a], static_cast<double>(row.lesion.hi[a]));
+                }
+            }
+            bool ok = patch->GetNumberOfPolys() > 0;
+            for (std::size_t a = 0; a < 3; ++a) {
+                ok = ok && b[2 * a] >= lo[a] - 0.75 && b[2 * a + 1] <= hi[a] - 0.25 &&
+                     b[2 * a + 1] - b[2 * a] >= (hi[a] - lo[a]) - 2.0;
+            }
+            return ok;
+        };
+        QVERIFY(within(meshes.true_positive, LesionStatus::Tp));
+        QVERIFY(within(meshes.false_positive, LesionStatus::Fp));
+        QVERIFY(within(meshes.false_negative, LesionStatus::Fn));
+
+        view.scene().setDecorationsVisible(true);
+        std::vector<std::string> names;
+        for (const auto& [name, colour] : view.scene().legendEntries()) {
+            names.push_back(name);
+        }
+        QCOMPARE(names, (std::vector<std::string>{"Found lesion", "False lesion", "Missed lesion"}));
+        view.scene().setDecorationsVisible(false);
+
+        // One patch at a time: its pixels take its status colour's hue, no other.
+        const std::array<SurfaceLayer, 3> patches{SurfaceLayer::TruePositive, SurfaceLayer::FalsePositive,
+                                                  SurfaceLayer::FalseNegative};
+        for (std::size_t k = 0; k < patches.size(); ++k) {
+            for (std::size_t j = 0; j < patches.size(); ++j) {
+                view.scene().setSurfaceStyle(patches[j], SurfaceStyle{j == k, 1.0});
+            }
+            view.requestRender();
+            QCoreApplication::processEvents();
+            const QImage image = view.grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+            std::array<int, 3> hues{0, 0, 0};
+            for (int y = 0; y < image.height(); ++y) {
+                for (int x = 0; x < image.width(); ++x) {
+                    const QRgb p = image.pixel(x, y);
+                    const int high = std::max({qRed(p), qGreen(p), qBlue(p)});
+                    const int low = std::min({qRed(p), qGreen(p), qBlue(p)});
+                    if (high < 45 || high - low < 25) {
+                        continue; // background, unlit or grey (crosshair)
+                    }
+                    // TP green (0, 158, 115), FP orange (213, 94, 0), FN sky blue (86, 180, 233).
+                    if (qRed(p) <= 30 && qGreen(p) >= qBlue(p) && qGreen(p) > 40) {
+                        ++hues[0];
+                    } else if (qRed(p) > qGreen(p) + 30 && qRed(p) > 60) {
+                        ++hues[1];
+                    } else if (qBlue(p) > qGreen(p) + 15 && qBlue(p) > 60) {
+                        ++hues[2];
+                    }
+                }
+            }
+            const QString counts =
+                QStringLiteral("patch %1: %2 %3 %4").arg(k).arg(hues[0]).arg(hues[1]).arg(hues[2]);
+            QVERIFY2(hues[k] >= 100, qPrintable(counts));
+            QVERIFY2(hues[(k + 1) % 3] == 0 && hues[(k + 2) % 3] == 0, qPrintable(counts));
+        }
     }
 
 private:

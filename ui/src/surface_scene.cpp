@@ -58,6 +58,9 @@ constexpr Rgb kLayerColours[kSurfaceLayerCount] = {kTargetColour, kTruePositiveC
                                                    kFalseNegativeColour};
 constexpr const char* kLayerNames[kSurfaceLayerCount] = {"Target", "True positive", "False positive",
                                                          "False negative"};
+// The same patches in the Lesions mode (build_lesion_meshes): lesions by status.
+constexpr const char* kLesionLayerNames[kSurfaceLayerCount] = {"Target", "Found lesion", "False lesion",
+                                                               "Missed lesion"};
 
 vtkSmartPointer<vtkPolyData> legend_square()
 {
@@ -396,7 +399,8 @@ void SurfaceScene::updateLegend()
             } else {
                 for (std::size_t k = 0; k < 3; ++k) {
                     if (p.styles[k + 1].visible && parts[k] && parts[k]->GetNumberOfPolys() > 0) {
-                        p.legend_entries.emplace_back(kLayerNames[k + 1], kLayerColours[k + 1]);
+                        p.legend_entries.emplace_back(
+                            (meshes_.lesions ? kLesionLayerNames : kLayerNames)[k + 1], kLayerColours[k + 1]);
                     }
                 }
             }

@@ -1,5 +1,7 @@
 #include "masklens/ui/surface_view.h"
 
+#include "masklens/ui/lesion_overlay.h"
+
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkGenericRenderWindowInteractor.h>
 #include <vtkInteractorStyleTrackballCamera.h>
@@ -40,6 +42,8 @@ SurfaceView::SurfaceView(SessionPresenter* presenter, QWidget* parent)
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::sampleChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::labelChanged, this, &SurfaceView::refreshSurfaces);
+    connect(presenter_, &SessionPresenter::layersChanged, this, &SurfaceView::refreshSurfaces);
+    connect(presenter_, &SessionPresenter::lesionOverlayChanged, this, &SurfaceView::refreshSurfaces);
     deferred_update_.setSingleShot(true);
     deferred_update_.setInterval(kDeferredRepaintMs);
     connect(&deferred_update_, &QTimer::timeout, this, [this]() { requestRender(); });
@@ -84,6 +88,12 @@ SurfaceView::Key SurfaceView::currentKey() const
     key.label = view.label;
     key.rule = view.rule;
     key.distances = distance_colouring_;
+    const std::shared_ptr<const LesionOverlay> lesions = presenter_->sharedLesionOverlay();
+    if (presenter_->layers().mode == DisplayMode::Lesions && lesions &&
+        lesions->shape == presenter_->shape() && lesions->sample == view.sample) {
+        key.lesions = lesions;
+        key.distances = false; // lesions carry no distance colours
+    }
     return key;
 }
 
@@ -121,8 +131,13 @@ void SurfaceView::refreshSurfaces()
         return;
     }
     if (presenter_->synchronous()) {
-        scene_->setVolumes(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
-                           SurfaceBuildOptions{wanted.distances, 0});
+        if (wanted.lesions) {
+            scene_->setPlacement(presenter_->target()->geometry());
+            scene_->setMeshes(build_lesion_meshes(*wanted.lesions, *presenter_->target()));
+        } else {
+            scene_->setVolumes(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
+                               SurfaceBuildOptions{wanted.distances, 0});
+        }
         shown_ = wanted;
         scene_->setCursor(presenter_->cursor());
         requestRender();
@@ -149,7 +164,12 @@ void SurfaceView::launchBuild()
     const Dataset dataset = presenter_->dataset(); // shared volumes outlive the view's data
     const PairView view = presenter_->pairView();
     const SurfaceBuildOptions options{building_key_.distances, 0};
-    watcher_->setFuture(QtConcurrent::run(background_pool(), [dataset, view, options, cancel]() {
+    const std::shared_ptr<const LesionOverlay> lesions = building_key_.lesions;
+    watcher_->setFuture(QtConcurrent::run(background_pool(), [dataset, view, options, lesions, cancel]() {
+        if (lesions) {
+            return std::make_shared<SurfaceMeshes>(
+                build_lesion_meshes(*lesions, *dataset.target, 0, cancel.get()));
+        }
         return std::make_shared<SurfaceMeshes>(
             build_surface_meshes(*dataset.prediction, *dataset.target, view, options, cancel.get()));
     }));

@@ -73,6 +73,10 @@ struct SurfaceMeshes {
     bool has_distances = false;
     double max_distance = 0; // largest finite distance on the prediction surface (mm)
     double p95_distance = 0; // 95th percentile of the prediction surface's point distances (mm)
+    // build_lesion_meshes: the patches are lesions by status (true_positive:
+    // found, false_positive: false, false_negative: missed); no target or
+    // prediction surface (empty meshes).
+    bool lesions = false;
 };
 
 // Builds the surfaces from the voxels classified as in the slice views.
@@ -81,6 +85,13 @@ struct SurfaceMeshes {
 SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& target, const PairView& view,
                                    const SurfaceBuildOptions& options,
                                    const std::atomic<bool>* cancel = nullptr);
+
+// The Lesions display mode in 3D: the outer surface of every lesion of the
+// overlay (lesion_overlay.h; made for `target`'s shape), each face in the
+// status of the voxel inside it (as compose_slice paints it) — disjoint
+// patches, so nothing z-fights. Thread-safe; an empty result when cancelled.
+SurfaceMeshes build_lesion_meshes(const LesionOverlay& lesions, const Volume& target, int step = 0,
+                                  const std::atomic<bool>* cancel = nullptr);
 
 // The surface of the thresholded prediction alone (the comparison's 3D view:
 // one per prediction, each in its colour). Thread-safe; null when cancelled.

@@ -57,6 +57,8 @@ private:
         std::optional<std::int64_t> label;
         DecisionRule rule;
         bool distances = false;
+        // The Lesions mode's overlay (held: see SliceView::Key), else null.
+        std::shared_ptr<const LesionOverlay> lesions;
         bool operator==(const Key& other) const = default;
     };
     struct Build;
