@@ -28,7 +28,12 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include <vtkCellArray.h>
+#include <vtkIdList.h>
+#include <vtkNew.h>
+
 #include <cmath>
+#include <cstdio>
 
 using namespace masklens;
 using namespace masklens::ui;
@@ -296,8 +301,20 @@ private slots:
         // Each patch lies on its lesions' boxes (mesh frame: x = w, y = h, z = d
         // in voxels at spacing 1; faces midway between voxels, smoothed inwards).
         const auto within = [&](vtkPolyData* patch, LesionStatus status) {
-            double b[6];
-            patch->GetBounds(b);
+            // Bounds over the cells' points (a patch shares the hull's points).
+            double b[6] = {1e9, -1e9, 1e9, -1e9, 1e9, -1e9};
+            vtkNew<vtkIdList> ids;
+            vtkCellArray* polys = patch->GetPolys();
+            for (polys->InitTraversal(); polys->GetNextCell(ids);) {
+                for (vtkIdType k = 0; k < ids->GetNumberOfIds(); ++k) {
+                    double point[3];
+                    patch->GetPoint(ids->GetId(k), point);
+                    for (int a = 0; a < 3; ++a) {
+                        b[2 * a] = std::min(b[2 * a], point[a]);
+                        b[2 * a + 1] = std::max(b[2 * a + 1], point[a]);
+                    }
+                }
+            }
             std::array<double, 3> lo{1e9, 1e9, 1e9}, hi{-1e9, -1e9, -1e9}; // x, y, z
             for (const LesionRow& row : panel_->list()->allRows()) {
                 const bool wanted = status == LesionStatus::Tp ? row.lesion.status == LesionStatus::Tp
@@ -310,6 +327,11 @@ private slots:
                     hi[2 - a] = std::max(hi[2 - a], static_cast<double>(row.lesion.hi[a]));
                 }
             }
+            std::printf(
+                "patch %d: bounds x %.2f..%.2f y %.2f..%.2f z %.2f..%.2f; boxes x %.0f..%.0f y %.0f..%.0f "
+                "z %.0f..%.0f\n",
+                static_cast<int>(status), b[0], b[1], b[2], b[3], b[4], b[5], lo[0], hi[0], lo[1], hi[1],
+                lo[2], hi[2]);
             bool ok = patch->GetNumberOfPolys() > 0;
             for (std::size_t a = 0; a < 3; ++a) {
                 ok = ok && b[2 * a] >= lo[a] - 0.75 && b[2 * a + 1] <= hi[a] - 0.25 &&

@@ -418,7 +418,8 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
         for (int x = 0; x < width; ++x) {
             const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
             std::uint8_t* pixel = &rgba[i * 4];
-            if (layers.mode == DisplayMode::Errors) {
+            // Lesions without a (current) overlay: the errors.
+            if (layers.mode == DisplayMode::Errors || layers.mode == DisplayMode::Lesions) {
                 if (layers.prediction_style != LayerStyle::Hidden && soft && !underlay) {
                     // TN background: the probability, dimmed, so soft predictions stay visible.
                     const auto grey =
