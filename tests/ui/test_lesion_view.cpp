@@ -33,7 +33,6 @@
 #include <vtkNew.h>
 
 #include <cmath>
-#include <cstdio>
 
 using namespace masklens;
 using namespace masklens::ui;
@@ -327,11 +326,6 @@ private slots:
                     hi[2 - a] = std::max(hi[2 - a], static_cast<double>(row.lesion.hi[a]));
                 }
             }
-            std::printf(
-                "patch %d: bounds x %.2f..%.2f y %.2f..%.2f z %.2f..%.2f; boxes x %.0f..%.0f y %.0f..%.0f "
-                "z %.0f..%.0f\n",
-                static_cast<int>(status), b[0], b[1], b[2], b[3], b[4], b[5], lo[0], hi[0], lo[1], hi[1],
-                lo[2], hi[2]);
             bool ok = patch->GetNumberOfPolys() > 0;
             for (std::size_t a = 0; a < 3; ++a) {
                 ok = ok && b[2 * a] >= lo[a] - 0.75 && b[2 * a + 1] <= hi[a] - 0.25 &&
