@@ -382,6 +382,47 @@ SurfaceMeshes build_lesion_meshes(const LesionOverlay& lesions, const Volume& ta
     return meshes;
 }
 
+SurfaceMeshes build_label_meshes(const Volume& prediction, const Volume& target, const PairView& view,
+                                 const std::vector<LabelStyle>& labels, int step,
+                                 const std::atomic<bool>* cancel)
+{
+    SurfaceMeshes meshes;
+    const Shape& shape = prediction.shape();
+    step = step > 0 ? step : automatic_surface_step(shape);
+    meshes.step = step;
+    meshes.extent = {shape.w, shape.h, shape.d};
+    meshes.spacing = target.geometry().spacing;
+    // The target's foreground, translucent around the labels.
+    PairView foreground = view;
+    foreground.label.reset();
+    PaddedGrid grid;
+    if (!classify_grid(prediction, target, foreground, step, cancel, grid)) {
+        return {};
+    }
+    meshes.target = extract_surface(grid.mask(kTargetClasses), 1).mesh;
+    for (std::size_t k = 0; k < meshes.target_pieces.size(); ++k) {
+        meshes.target_pieces[k] = k == kTargetInside ? meshes.target : vtkSmartPointer<vtkPolyData>::New();
+    }
+    for (auto* empty : {&meshes.prediction, &meshes.hull, &meshes.true_positive, &meshes.false_positive,
+                        &meshes.false_negative}) {
+        *empty = vtkSmartPointer<vtkPolyData>::New();
+    }
+    for (const LabelStyle& style : labels) {
+        if (style.value <= 0 || !style.visible) {
+            continue;
+        }
+        PairView label_view = view;
+        label_view.label = style.value;
+        if (!classify_grid(prediction, target, label_view, step, cancel, grid) ||
+            (cancel && cancel->load())) {
+            return {};
+        }
+        meshes.labels.push_back(
+            {extract_surface(grid.mask(kPredictedClasses), 1).mesh, style.colour, style.name, style.opacity});
+    }
+    return meshes;
+}
+
 SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& target, const PairView& view,
                                    const SurfaceBuildOptions& options, const std::atomic<bool>* cancel)
 {

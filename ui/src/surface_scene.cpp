@@ -267,6 +267,12 @@ void SurfaceScene::setMeshes(const SurfaceMeshes& meshes)
     const bool first = !p.has_data;
     p.has_data = true;
     p.cursor_actor->VisibilityOn();
+    // "All labels": the label surfaces take the comparison's place (and leave
+    // it when the meshes have none; a comparison's own surfaces are kept).
+    if (!meshes.labels.empty() || label_surfaces_) {
+        setComparisonSurfaces(meshes.labels);
+        label_surfaces_ = !meshes.labels.empty();
+    }
     applyDistanceColouring();
     if (first) {
         resetCamera();
@@ -283,6 +289,7 @@ void SurfaceScene::clear()
     }
     p.comparison_actors.clear();
     p.comparison_names.clear();
+    label_surfaces_ = false;
     p.cursor_actor->VisibilityOff();
     applyDistanceColouring();
 }
@@ -434,6 +441,7 @@ void SurfaceScene::setDecorationsVisible(bool on)
 void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces)
 {
     Pipeline& p = *pipeline_;
+    label_surfaces_ = false; // setMeshes marks its own
     for (const auto& actor : p.comparison_actors) {
         renderer_->RemoveActor(actor);
     }
@@ -454,7 +462,10 @@ void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& sur
         actor->SetMapper(mapper);
         actor->SetUserMatrix(p.placement);
         // Overlapping surfaces: each a little translucent when several are shown.
-        set_colour(actor, surface.colour, surfaces.size() > 1 ? 0.75 : 1.0);
+        set_colour(actor, surface.colour,
+                   surface.opacity >= 0  ? std::min(surface.opacity, 1.0)
+                   : surfaces.size() > 1 ? 0.75
+                                         : 1.0);
         if (clip_) {
             mapper->AddClippingPlane(p.clip_plane);
         }

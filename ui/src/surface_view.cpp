@@ -44,6 +44,7 @@ SurfaceView::SurfaceView(SessionPresenter* presenter, QWidget* parent)
     connect(presenter_, &SessionPresenter::labelChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::layersChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::lesionOverlayChanged, this, &SurfaceView::refreshSurfaces);
+    connect(presenter_, &SessionPresenter::labelColoursChanged, this, &SurfaceView::refreshSurfaces);
     deferred_update_.setSingleShot(true);
     deferred_update_.setInterval(kDeferredRepaintMs);
     connect(&deferred_update_, &QTimer::timeout, this, [this]() { requestRender(); });
@@ -94,6 +95,10 @@ SurfaceView::Key SurfaceView::currentKey() const
         key.lesions = lesions;
         key.distances = false; // lesions carry no distance colours
     }
+    if (presenter_->layers().mode == DisplayMode::Labels) {
+        key.labels = presenter_->labelStyles();
+        key.distances = false; // label surfaces carry no distance colours
+    }
     return key;
 }
 
@@ -134,6 +139,10 @@ void SurfaceView::refreshSurfaces()
         if (wanted.lesions) {
             scene_->setPlacement(presenter_->target()->geometry());
             scene_->setMeshes(build_lesion_meshes(*wanted.lesions, *presenter_->target()));
+        } else if (!wanted.labels.empty()) {
+            scene_->setPlacement(presenter_->target()->geometry());
+            scene_->setMeshes(build_label_meshes(*presenter_->prediction(), *presenter_->target(),
+                                                 presenter_->pairView(), wanted.labels));
         } else {
             scene_->setVolumes(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
                                SurfaceBuildOptions{wanted.distances, 0});
@@ -165,14 +174,20 @@ void SurfaceView::launchBuild()
     const PairView view = presenter_->pairView();
     const SurfaceBuildOptions options{building_key_.distances, 0};
     const std::shared_ptr<const LesionOverlay> lesions = building_key_.lesions;
-    watcher_->setFuture(QtConcurrent::run(background_pool(), [dataset, view, options, lesions, cancel]() {
-        if (lesions) {
+    const std::vector<LabelStyle> labels = building_key_.labels;
+    watcher_->setFuture(
+        QtConcurrent::run(background_pool(), [dataset, view, options, lesions, labels, cancel]() {
+            if (lesions) {
+                return std::make_shared<SurfaceMeshes>(
+                    build_lesion_meshes(*lesions, *dataset.target, 0, cancel.get()));
+            }
+            if (!labels.empty()) {
+                return std::make_shared<SurfaceMeshes>(
+                    build_label_meshes(*dataset.prediction, *dataset.target, view, labels, 0, cancel.get()));
+            }
             return std::make_shared<SurfaceMeshes>(
-                build_lesion_meshes(*lesions, *dataset.target, 0, cancel.get()));
-        }
-        return std::make_shared<SurfaceMeshes>(
-            build_surface_meshes(*dataset.prediction, *dataset.target, view, options, cancel.get()));
-    }));
+                build_surface_meshes(*dataset.prediction, *dataset.target, view, options, cancel.get()));
+        }));
 }
 
 void SurfaceView::finishBuild()

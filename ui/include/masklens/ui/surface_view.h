@@ -59,6 +59,8 @@ private:
         bool distances = false;
         // The Lesions mode's overlay (held: see SliceView::Key), else null.
         std::shared_ptr<const LesionOverlay> lesions;
+        // "All labels": the label styles drawn (build_label_meshes), else empty.
+        std::vector<LabelStyle> labels;
         bool operator==(const Key& other) const = default;
     };
     struct Build;
