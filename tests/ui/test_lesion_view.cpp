@@ -187,6 +187,23 @@ private slots:
         }
     }
 
+    // The app's path: the pass and the labelling in the background; the
+    // overlay arrives on the UI thread, for the sample shown.
+    void overlayArrivesInTheBackground()
+    {
+        presenter_->setSynchronous(false);
+        LayerSettings layers = presenter_->layers();
+        layers.mode = DisplayMode::Lesions;
+        presenter_->setLayers(layers);
+        QTRY_VERIFY_WITH_TIMEOUT(presenter_->lesionOverlay() != nullptr, 20000);
+        QCOMPARE(presenter_->lesionOverlay()->sample, std::int64_t{0});
+        QCOMPARE(panel_->list()->allRows().size(), expected_.size());
+        // New numbers: the overlay goes, and (the mode still on) comes back.
+        presenter_->setSynchronous(true);
+        presenter_->setThreshold(0.6);
+        QVERIFY(presenter_->lesionOverlay() != nullptr);
+    }
+
     // compose_slice: each status's colour at its lesion's inner voxel.
     void composedColours()
     {

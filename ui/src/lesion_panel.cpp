@@ -11,8 +11,6 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include <exception>
-
 namespace masklens::ui {
 
 LesionPanel::LesionPanel(SessionPresenter* presenter, QWidget* parent)
@@ -103,16 +101,18 @@ void LesionPanel::showRows()
     }
     list_->setRows(lesion_rows_of(*evaluation, presenter_->sample(), presenter_->currentLabel()));
     // The views' Lesions mode: the same rows' lesions, labelled by the engine
-    // as the table numbers them (the volumes the pass evaluated: the session's).
-    try {
-        presenter_->setLesionOverlay(make_lesion_overlay(*evaluation, *presenter_->prediction(),
-                                                         *presenter_->target(), presenter_->sample(),
-                                                         presenter_->currentLabel()));
-    } catch (const std::exception& error) {
-        presenter_->setLesionOverlay(nullptr);
-        status_->setText(QString::fromStdString(error.what()));
-        return;
-    }
+    // as the table numbers them (the volumes the pass evaluated: the session's),
+    // off the UI thread.
+    pass_.makeOverlay(
+        presenter_->dataset().prediction, presenter_->dataset().target, presenter_->sample(),
+        presenter_->currentLabel(),
+        [this](std::shared_ptr<const LesionOverlay> overlay, const QString& error) {
+            presenter_->setLesionOverlay(std::move(overlay));
+            if (!error.isEmpty()) {
+                status_->setText(error);
+            }
+        },
+        presenter_->synchronous());
     int missed = 0, false_lesions = 0, target = 0, predicted = 0;
     for (const LesionRow& row : list_->allRows()) {
         const bool is_target = row.lesion.side == LesionSide::Target;
