@@ -12,6 +12,7 @@
 //   - the lesion clicked in the Lesions tab is outlined in white;
 //   - in 3D each status's surface patch lies on its lesions' boxes and is
 //     drawn in its status colour, named in the legend.
+#include "masklens/engine/evaluate.h"
 #include "masklens/io/read_volume.h"
 #include "masklens/ui/lesion_overlay.h"
 #include "masklens/ui/lesion_panel.h"
@@ -184,6 +185,69 @@ private slots:
             QCOMPARE(count, row.lesion.voxels);
             QCOMPARE(lo, row.lesion.lo);
             QCOMPARE(hi, row.lesion.hi);
+        }
+    }
+
+    // Under every rule the overlay's labels are the table's: each row's
+    // lesion has exactly its size and box (minimum sizes renumber, BraTS
+    // merges target lesions whose dilations touch; 6-connectivity splits).
+    void overlayFollowsEveryRule()
+    {
+        const auto& pred = *presenter_->prediction();
+        const auto& target = *presenter_->target();
+        const Shape s = pred.shape();
+        struct Rule {
+            LesionMatch match;
+            std::int64_t min_size;
+            int connectivity;
+            int dilation;
+        };
+        for (const Rule rule : {Rule{LesionMatch::Iou, 0, 6, 1}, Rule{LesionMatch::Overlap, 20, 0, 1},
+                                Rule{LesionMatch::Brats, 0, 0, 3}, Rule{LesionMatch::Brats, 20, 18, 8}}) {
+            StatisticsOptions options;
+            options.metrics = {Metric::LesionTp};
+            options.metric.lesion_match = rule.match;
+            options.metric.lesion_min_size = rule.min_size;
+            options.metric.lesion_connectivity = rule.connectivity;
+            options.metric.lesion_dilation = rule.dilation;
+            const Evaluation evaluation = evaluate(pred, target, options);
+            const auto overlay = make_lesion_overlay(evaluation, pred, target, 0, std::nullopt);
+            QVERIFY(overlay->lesions != nullptr);
+            const std::vector<LesionRow> rows = lesion_rows_of(evaluation, 0, std::nullopt);
+            QVERIFY(!rows.empty());
+            QCOMPARE(static_cast<std::size_t>(overlay->lesions->labels.target.count +
+                                              overlay->lesions->labels.predicted.count),
+                     rows.size());
+            for (const LesionRow& row : rows) {
+                std::int64_t count = 0;
+                std::array<std::int64_t, 3> lo{s.d, s.h, s.w}, hi{0, 0, 0};
+                for (std::int64_t d = 0; d < s.d; ++d) {
+                    for (std::int64_t h = 0; h < s.h; ++h) {
+                        for (std::int64_t w = 0; w < s.w; ++w) {
+                            const Voxel v{d, h, w};
+                            const std::uint32_t id = row.lesion.side == LesionSide::Target
+                                                         ? overlay->target_at(v)
+                                                         : overlay->predicted_at(v);
+                            if (static_cast<std::int64_t>(id) == row.lesion.id) {
+                                ++count;
+                                const std::array<std::int64_t, 3> at{d, h, w};
+                                for (std::size_t a = 0; a < 3; ++a) {
+                                    lo[a] = std::min(lo[a], at[a]);
+                                    hi[a] = std::max(hi[a], at[a] + 1);
+                                }
+                            }
+                        }
+                    }
+                }
+                QCOMPARE(count, row.lesion.voxels);
+                QCOMPARE(lo, row.lesion.lo);
+                QCOMPARE(hi, row.lesion.hi);
+            }
+            if (rule.match == LesionMatch::Brats && rule.dilation == 8) {
+                // The two target lesions lie 8 empty rows apart in h: dilated 8
+                // times (3 did not join them) they touch: one merged lesion.
+                QCOMPARE(overlay->lesions->labels.target.count, std::int64_t{1});
+            }
         }
     }
 
