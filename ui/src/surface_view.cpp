@@ -95,7 +95,8 @@ SurfaceView::Key SurfaceView::currentKey() const
         key.lesions = lesions;
         key.distances = false; // lesions carry no distance colours
     }
-    if (presenter_->layers().mode == DisplayMode::Labels) {
+    // Several predictions in 3D (comparison) take the label surfaces' place.
+    if (presenter_->layers().mode == DisplayMode::Labels && comparisonKey().entries.empty()) {
         key.labels = presenter_->labelStyles();
         key.distances = false; // label surfaces carry no distance colours
     }
@@ -320,6 +321,7 @@ void SurfaceView::refreshComparison()
         scene_->setComparisonSurfaces(build());
         comparison_shown_ = wanted;
         requestRender();
+        refreshSurfaces(); // "All labels": its surfaces return when the comparison's leave
         return;
     }
     comparison_running_ = true;
@@ -337,6 +339,7 @@ void SurfaceView::finishComparison()
         scene_->setComparisonSurfaces(comparison_watcher_->result());
         comparison_shown_ = comparison_building_;
         requestRender();
+        refreshSurfaces(); // "All labels": its surfaces return when the comparison's leave
         emit surfacesReady();
         return;
     }
