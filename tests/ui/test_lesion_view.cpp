@@ -460,6 +460,29 @@ private slots:
             QVERIFY2(hues[k] >= 100, qPrintable(counts));
             QVERIFY2(hues[(k + 1) % 3] == 0 && hues[(k + 2) % 3] == 0, qPrintable(counts));
         }
+        QVERIFY(!meshes.selected);
+        // Select the missed lesion: its own surface, on its box, in white wireframe.
+        panel_->list()->setFilter(LesionFilter::Missed);
+        panel_->centreOn(0);
+        view.waitForSurfaces();
+        const SurfaceMeshes& chosen = view.scene().meshes();
+        QVERIFY(chosen.selected && chosen.selected->GetNumberOfPolys() > 0);
+        const LesionRow* missed = panel_->list()->lesionAt(0);
+        QVERIFY(missed != nullptr);
+        double b[6];
+        chosen.selected->GetBounds(b); // its own points only
+        for (std::size_t a = 0; a < 3; ++a) {
+            const auto lo = static_cast<double>(missed->lesion.lo[2 - a]);
+            const auto hi = static_cast<double>(missed->lesion.hi[2 - a]);
+            QVERIFY2(b[2 * a] >= lo - 0.75 && b[2 * a + 1] <= hi - 0.25 &&
+                         b[2 * a + 1] - b[2 * a] >= hi - lo - 2.0,
+                     qPrintable(QStringLiteral("axis %1: %2..%3 for %4..%5")
+                                    .arg(a)
+                                    .arg(b[2 * a])
+                                    .arg(b[2 * a + 1])
+                                    .arg(lo)
+                                    .arg(hi)));
+        }
     }
 
 private:

@@ -373,6 +373,28 @@ SurfaceMeshes build_lesion_meshes(const LesionOverlay& lesions, const Volume& ta
         return {};
     }
     split_hull(grid, extract_surface(grid.mask(kHullClasses), 1), meshes);
+    if (lesions.selected) {
+        // The selected lesion alone (class 1 in a grid of its own).
+        const LesionKey key = *lesions.selected;
+        PaddedGrid chosen;
+        chosen.dims = grid.dims;
+        chosen.spacing = grid.spacing;
+        chosen.classes.assign(grid.classes.size(), 0);
+        for (std::int64_t z = 0; z + 2 < grid.dims[2]; ++z) {
+            for (std::int64_t y = 0; y + 2 < grid.dims[1]; ++y) {
+                for (std::int64_t x = 0; x + 2 < grid.dims[0]; ++x) {
+                    const Voxel voxel{z * step, y * step, x * step};
+                    const std::uint32_t id = key.side == LesionSide::Target ? lesions.target_at(voxel)
+                                                                            : lesions.predicted_at(voxel);
+                    if (id != 0 && static_cast<std::int64_t>(id) == key.id) {
+                        chosen.classes[static_cast<std::size_t>(
+                            ((z + 1) * grid.dims[1] + y + 1) * grid.dims[0] + x + 1)] = 1;
+                    }
+                }
+            }
+        }
+        meshes.selected = extract_surface(chosen.mask(1U << 1), 1).mesh;
+    }
     // No target or prediction surface of their own: the patches are the lesions.
     meshes.target = vtkSmartPointer<vtkPolyData>::New();
     meshes.prediction = vtkSmartPointer<vtkPolyData>::New();

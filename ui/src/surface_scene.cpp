@@ -3,6 +3,8 @@
 // the crosshair and the clipping plane.
 #include "masklens/ui/surface_scene.h"
 
+#include "masklens/ui/lesion_overlay.h"
+
 #include "scene_lines.h"
 
 #include <vtkActor.h>
@@ -86,6 +88,7 @@ struct SurfaceScene::Pipeline {
     std::array<Layer, 3> patches;
     Layer prediction;
     std::array<Layer, 4> target_pieces;
+    Layer selection; // the Lesions mode's selected lesion (white wireframe)
     std::array<SurfaceStyle, kSurfaceLayerCount> styles{SurfaceStyle{true, 0.25}, SurfaceStyle{},
                                                         SurfaceStyle{}, SurfaceStyle{}};
     vtkNew<vtkColorTransferFunction> distance_colours;
@@ -111,7 +114,7 @@ struct SurfaceScene::Pipeline {
     {
         std::vector<vtkActor*> actors;
         for (Layer* layer : {&patches[0], &patches[1], &patches[2], &prediction, &target_pieces[0],
-                             &target_pieces[1], &target_pieces[2], &target_pieces[3]}) {
+                             &target_pieces[1], &target_pieces[2], &target_pieces[3], &selection}) {
             actors.push_back(layer->actor);
         }
         for (const auto& actor : comparison_actors) {
@@ -135,7 +138,7 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
         piece.mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(2.0, 4.0);
     }
     for (Layer* layer : {&p.patches[0], &p.patches[1], &p.patches[2], &p.prediction, &p.target_pieces[0],
-                         &p.target_pieces[1], &p.target_pieces[2], &p.target_pieces[3]}) {
+                         &p.target_pieces[1], &p.target_pieces[2], &p.target_pieces[3], &p.selection}) {
         layer->mapper->ScalarVisibilityOff();
         layer->actor->SetMapper(layer->mapper);
         layer->actor->SetUserMatrix(p.placement);
@@ -157,6 +160,11 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
         piece.actor->GetProperty()->SetColor(kTargetColour.r / 255.0, kTargetColour.g / 255.0,
                                              kTargetColour.b / 255.0);
     }
+    // Lines over the patch faces they lie on: polygons are offset behind lines.
+    p.selection.actor->GetProperty()->SetColor(
+        kSelectedLesionColour.r / 255.0, kSelectedLesionColour.g / 255.0, kSelectedLesionColour.b / 255.0);
+    p.selection.actor->GetProperty()->SetRepresentationToWireframe();
+    p.selection.actor->GetProperty()->LightingOff();
     p.colour_bar->SetLookupTable(p.distance_colours);
     p.colour_bar->SetTitle("mm to target");
     p.colour_bar->SetNumberOfLabels(5);
@@ -264,6 +272,7 @@ void SurfaceScene::setMeshes(const SurfaceMeshes& meshes)
     for (std::size_t k = 0; k < p.target_pieces.size(); ++k) {
         p.target_pieces[k].mapper->SetInputData(meshes.target_pieces[k]);
     }
+    p.selection.mapper->SetInputData(meshes.selected ? meshes.selected : vtkSmartPointer<vtkPolyData>::New());
     const bool first = !p.has_data;
     p.has_data = true;
     p.cursor_actor->VisibilityOn();
@@ -380,6 +389,8 @@ void SurfaceScene::applyVisibility()
         p.target_pieces[k].actor->SetVisibility(target_shown && !covered[k]);
         p.target_pieces[k].actor->GetProperty()->SetOpacity(target.opacity);
     }
+    p.selection.actor->SetVisibility(p.has_data && own && meshes_.lesions && meshes_.selected &&
+                                     meshes_.selected->GetNumberOfPolys() > 0);
     updateLegend();
 }
 

@@ -85,6 +85,9 @@ struct SurfaceMeshes {
     // found, false_positive: false, false_negative: missed); no target or
     // prediction surface (empty meshes).
     bool lesions = false;
+    // build_lesion_meshes with a selected lesion: its own surface (drawn as a
+    // white wireframe over the patches); else null.
+    vtkSmartPointer<vtkPolyData> selected;
     // build_label_meshes: each label's surface in its colour (shown like the
     // comparison's surfaces, instead of the patches); the target's surface
     // as target_pieces[kTargetInside] (translucent around them).
@@ -101,7 +104,8 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
 // The Lesions display mode in 3D: the outer surface of every lesion of the
 // overlay (lesion_overlay.h; made for `target`'s shape), each face in the
 // status of the voxel inside it (as compose_slice paints it) — disjoint
-// patches, so nothing z-fights. Thread-safe; an empty result when cancelled.
+// patches, so nothing z-fights; the overlay's selected lesion also as its own
+// surface (SurfaceMeshes::selected). Thread-safe; an empty result when cancelled.
 SurfaceMeshes build_lesion_meshes(const LesionOverlay& lesions, const Volume& target, int step = 0,
                                   const std::atomic<bool>* cancel = nullptr);
 
