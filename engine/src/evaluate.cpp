@@ -5,6 +5,7 @@
 #include "masklens/engine/error.h"
 #include "masklens/engine/lesions.h"
 #include "masklens/engine/parallel.h"
+#include "masklens/engine/sample_lesions.h"
 #include "masklens/engine/surface_distance.h"
 
 #include <algorithm>
@@ -547,15 +548,9 @@ void add_surface_distances(Evaluation& evaluation, const Volume& prediction, con
     reduce_samples_again(evaluation, is_distance_metric);
 }
 
-// Lesion metrics of every sample and label from the connected components of
-// the same hard masks (sample_masks: the rules of decision.h), cropped to
-// their union's box (components do not reach outside it), widened by the
-// dilation for the BraTS rule (dilations stop at the sample's edge, as
-// scipy's do at the array's); per-slice values stay NaN. Batch values: sums
-// of the counts, means of the rates (NaN skipped), or sums with
-// --batch-reduction sum.
-void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const Volume& target,
-                        const StatisticsOptions& statistics_options)
+// The lesion options of an evaluation's MetricOptions (spacing: --spacing
+// or the file's; the per-lesion distances use the surface-distance options).
+LesionOptions lesion_options(const Evaluation& evaluation, const Volume& prediction)
 {
     const MetricOptions& options = evaluation.options;
     LesionOptions lesion;
@@ -585,14 +580,30 @@ void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const 
         }
         distance.spacing_xyz[2] = 1.0;
     }
-    distance.threads = statistics_options.threads;
-    distance.cancel = statistics_options.cancel;
     validate(distance);
+    return lesion;
+}
+
+// Lesion metrics of every sample and label from the connected components of
+// the same hard masks (sample_masks: the rules of decision.h), cropped to
+// their union's box (components do not reach outside it), widened by the
+// dilation for the BraTS rule (dilations stop at the sample's edge, as
+// scipy's do at the array's); per-slice values stay NaN. Batch values: sums
+// of the counts, means of the rates (NaN skipped), or sums with
+// --batch-reduction sum.
+void add_lesion_metrics(Evaluation& evaluation, const Volume& prediction, const Volume& target,
+                        const StatisticsOptions& statistics_options)
+{
+    const MetricOptions& options = evaluation.options;
+    LesionOptions lesion = lesion_options(evaluation, prediction);
+    lesion.distance.threads = statistics_options.threads;
+    lesion.distance.cancel = statistics_options.cancel;
+    const int spatial_dims = evaluation.statistics.shape.spatial_dims;
     const std::int64_t pad = options.lesion_match == LesionMatch::Brats ? options.lesion_dilation : 0;
     // The table's physical units: the distances' spacing (--spacing or the
     // file's), the file's origin and direction.
     Geometry geometry = prediction.geometry();
-    geometry.spacing = distance.spacing_xyz;
+    geometry.spacing = lesion.distance.spacing_xyz;
     const double voxel_volume =
         geometry.spacing[0] * geometry.spacing[1] * (spatial_dims == 2 ? 1.0 : geometry.spacing[2]);
     const auto add_rows = [&](std::vector<LesionRecord>& records, const GridBox& box, std::int64_t sample,
@@ -665,6 +676,46 @@ Evaluation complete_evaluation(BatchStatistics statistics, const Volume& predict
 Evaluation evaluate(const Volume& prediction, const Volume& target, const StatisticsOptions& options)
 {
     return complete_evaluation(compute_statistics(prediction, target, options), prediction, target, options);
+}
+
+std::uint32_t SampleLesions::target_at(std::int64_t d, std::int64_t h, std::int64_t w) const noexcept
+{
+    if (d < lo[0] || d >= hi[0] || h < lo[1] || h >= hi[1] || w < lo[2] || w >= hi[2]) {
+        return 0;
+    }
+    return labels.target.labels[static_cast<std::size_t>(
+        ((d - lo[0]) * (hi[1] - lo[1]) + h - lo[1]) * (hi[2] - lo[2]) + w - lo[2])];
+}
+
+std::uint32_t SampleLesions::predicted_at(std::int64_t d, std::int64_t h, std::int64_t w) const noexcept
+{
+    if (d < lo[0] || d >= hi[0] || h < lo[1] || h >= hi[1] || w < lo[2] || w >= hi[2]) {
+        return 0;
+    }
+    return labels.predicted.labels[static_cast<std::size_t>(
+        ((d - lo[0]) * (hi[1] - lo[1]) + h - lo[1]) * (hi[2] - lo[2]) + w - lo[2])];
+}
+
+SampleLesions sample_lesions(const Evaluation& evaluation, const Volume& prediction, const Volume& target,
+                             std::int64_t sample, std::int64_t label, int threads)
+{
+    // The masks and options add_lesion_metrics gives match_lesions, so the
+    // labels are the table's.
+    const MetricOptions& options = evaluation.options;
+    const LesionOptions lesion = lesion_options(evaluation, prediction);
+    const std::int64_t pad = options.lesion_match == LesionMatch::Brats ? options.lesion_dilation : 0;
+    const SampleMasks masks =
+        sample_masks(prediction, target, evaluation.statistics.pairing, sample, label, options, pad);
+    SampleLesions out;
+    if (masks.box.empty()) {
+        return out;
+    }
+    out.lo = masks.box.lo;
+    out.hi = masks.box.hi;
+    const auto e = masks.box.extent();
+    const ComponentGrid grid{e[0], e[1], e[2], evaluation.statistics.shape.spatial_dims};
+    out.labels = label_lesions(masks.prediction.data(), masks.target.data(), grid, lesion, threads);
+    return out;
 }
 
 } // namespace masklens

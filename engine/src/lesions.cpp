@@ -275,17 +275,47 @@ std::string_view lesion_match_name(LesionMatch match) noexcept
     return "iou";
 }
 
+LesionLabels label_lesions(const std::uint8_t* prediction, const std::uint8_t* target,
+                           const ComponentGrid& grid, const LesionOptions& options, int threads)
+{
+    LesionLabels out;
+    out.target = label_components(target, grid, options.connectivity, threads, "target");
+    out.predicted = label_components(prediction, grid, options.connectivity, threads, "prediction");
+    out.target_size = label_sizes(out.target);
+    out.predicted_size = label_sizes(out.predicted);
+    const auto& spacing = options.distance.spacing_xyz;
+    const double voxel_volume = spacing[0] * spacing[1] * (grid.spatial_dims == 2 ? 1.0 : spacing[2]);
+    drop_small(out.target, out.target_size, options.min_size, options.min_volume, voxel_volume);
+    drop_small(out.predicted, out.predicted_size, options.min_size, options.min_volume, voxel_volume);
+    if (options.match == LesionMatch::Brats) {
+        // Target lesions whose dilations touch are one lesion.
+        const std::array<std::int64_t, 3> e{grid.d, grid.h, grid.w};
+        std::vector<std::uint8_t> foreground(out.target.labels.size());
+        for (std::size_t i = 0; i < foreground.size(); ++i) {
+            foreground[i] = out.target.labels[i] != 0 ? 1 : 0;
+        }
+        const std::vector<std::uint8_t> dilated = dilate18(foreground, e, options.dilation);
+        out.target = label_components(dilated.data(), grid, options.connectivity, threads, "target");
+        for (std::size_t i = 0; i < foreground.size(); ++i) {
+            out.target.labels[i] = foreground[i] != 0 ? out.target.labels[i] : 0;
+        }
+        out.target_size = label_sizes(out.target);
+    }
+    return out;
+}
+
 LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* target,
                            const ComponentGrid& grid, const LesionOptions& options, int threads)
 {
-    Components target_cc = label_components(target, grid, options.connectivity, threads, "target");
-    Components predicted_cc = label_components(prediction, grid, options.connectivity, threads, "prediction");
-    std::vector<std::int64_t> target_size = label_sizes(target_cc);
-    std::vector<std::int64_t> predicted_size = label_sizes(predicted_cc);
+    LesionLabels labelled = label_lesions(prediction, target, grid, options, threads);
+    // The target lesions (labels over the grid) and each one's matched
+    // predicted lesions.
+    const Components& lesions = labelled.target;
+    const Components& predicted_cc = labelled.predicted;
+    const std::vector<std::int64_t>& lesion_size = labelled.target_size;
+    const std::vector<std::int64_t>& predicted_size = labelled.predicted_size;
     const auto& spacing = options.distance.spacing_xyz;
     const double voxel_volume = spacing[0] * spacing[1] * (grid.spatial_dims == 2 ? 1.0 : spacing[2]);
-    drop_small(target_cc, target_size, options.min_size, options.min_volume, voxel_volume);
-    drop_small(predicted_cc, predicted_size, options.min_size, options.min_volume, voxel_volume);
 
     LesionCounts counts;
     counts.predicted = predicted_cc.count;
@@ -293,17 +323,13 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
     counts.brats = options.match == LesionMatch::Brats;
     counts.hd_penalty_mm = options.hd_penalty_mm;
 
-    // The target lesions (labels over the grid) and each one's matched
-    // predicted lesions.
-    Components lesions;
-    std::vector<std::int64_t> lesion_size;
     std::vector<std::vector<std::uint32_t>> matched;
     std::vector<Box> predicted_box;
     if (options.match != LesionMatch::Brats) {
-        const std::vector<bool> all_target(target_size.size(), true),
+        const std::vector<bool> all_target(lesion_size.size(), true),
             all_predicted(predicted_size.size(), true);
-        const std::vector<Overlap> pairs = overlaps(target_cc, predicted_cc, all_target, all_predicted);
-        matched.resize(target_size.size());
+        const std::vector<Overlap> pairs = overlaps(lesions, predicted_cc, all_target, all_predicted);
+        matched.resize(lesion_size.size());
         if (options.match == LesionMatch::Overlap) {
             for (const Overlap& pair : pairs) {
                 matched[pair.target].push_back(pair.predicted);
@@ -312,7 +338,7 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
             const auto iou = [&](const Overlap& pair) {
                 const auto shared = static_cast<double>(pair.voxels);
                 return shared /
-                       (static_cast<double>(target_size[pair.target] + predicted_size[pair.predicted]) -
+                       (static_cast<double>(lesion_size[pair.target] + predicted_size[pair.predicted]) -
                         shared);
             };
             std::vector<std::pair<double, std::size_t>> order;
@@ -335,22 +361,8 @@ LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* t
                 counts.iou_sum += value;
             }
         }
-        lesions = std::move(target_cc);
-        lesion_size = std::move(target_size);
     } else {
-        // Target lesions whose dilations touch are one lesion.
-        const std::array<std::int64_t, 3> e{grid.d, grid.h, grid.w};
-        std::vector<std::uint8_t> foreground(target_cc.labels.size());
-        for (std::size_t i = 0; i < foreground.size(); ++i) {
-            foreground[i] = target_cc.labels[i] != 0 ? 1 : 0;
-        }
-        const std::vector<std::uint8_t> dilated = dilate18(foreground, e, options.dilation);
-        lesions = label_components(dilated.data(), grid, options.connectivity, threads, "target");
-        for (std::size_t i = 0; i < foreground.size(); ++i) {
-            lesions.labels[i] = foreground[i] != 0 ? lesions.labels[i] : 0;
-        }
-        lesion_size = label_sizes(lesions);
-        // Each lesion's own dilation meets its matched predicted lesions.
+        // Each (merged) target lesion's own dilation meets its matched predicted lesions.
         const std::vector<Box> boxes = label_boxes(lesions, grid);
         matched.resize(lesion_size.size());
         for (std::size_t g = 1; g < lesion_size.size(); ++g) {

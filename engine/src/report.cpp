@@ -326,6 +326,43 @@ void write_csv(std::ostream& out, const Evaluation& evaluation, const std::vecto
     }
 }
 
+void write_lesion_rows_table(std::ostream& out, const std::vector<LesionRow>& rows, std::size_t limit)
+{
+    out << "\nper lesion (label -: the sample's own masks; status tp found, fn missed, fp false)\n";
+    if (rows.empty()) {
+        out << "no lesions in either mask\n";
+        return;
+    }
+    const auto number = [](double value, const char* format) {
+        if (!std::isfinite(value)) {
+            return std::string("-");
+        }
+        char text[32];
+        std::snprintf(text, sizeof text, format, value);
+        return std::string(text);
+    };
+    char line[160];
+    std::snprintf(line, sizeof line, "%6s %6s %-10s %6s %12s %6s %7s %9s\n", "sample", "label", "side", "id",
+                  "mm3", "status", "dice", "hd95");
+    out << line;
+    const std::size_t shown = std::min(limit, rows.size());
+    for (std::size_t r = 0; r < shown; ++r) {
+        const LesionRow& row = rows[r];
+        const std::string label = row.label < 0 ? std::string("-") : std::to_string(row.label);
+        std::snprintf(line, sizeof line, "%6lld %6s %-10s %6lld %12s %6s %7s %9s\n",
+                      static_cast<long long>(row.sample), label.c_str(),
+                      std::string(lesion_side_name(row.lesion.side)).c_str(),
+                      static_cast<long long>(row.lesion.id), number(row.volume_mm3, "%.6g").c_str(),
+                      std::string(lesion_status_name(row.lesion.status)).c_str(),
+                      number(row.lesion.dice, "%.4f").c_str(), number(row.lesion.hd95, "%.2f").c_str());
+        out << line;
+    }
+    if (rows.size() > shown) {
+        out << "... " << rows.size() - shown
+            << " more lesions (all of them: --format json or --lesion-table FILE)\n";
+    }
+}
+
 void write_table(std::ostream& out, const Evaluation& evaluation, const ReportContext& context)
 {
     const BatchStatistics& stats = evaluation.statistics;
@@ -359,6 +396,10 @@ void write_table(std::ostream& out, const Evaluation& evaluation, const ReportCo
             }
             table_row(out, "label " + std::to_string(label.label), shown, width);
         }
+    }
+    // The per-lesion table, only when lesion metrics were asked for (as JSON's "lesions").
+    if (std::any_of(evaluation.metrics.begin(), evaluation.metrics.end(), is_lesion_metric)) {
+        write_lesion_rows_table(out, evaluation.lesions);
     }
     out << "\n- : undefined (empty masks; see --empty). Per-slice values: --format json or csv.\n";
 }

@@ -10,6 +10,7 @@
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/slice_chart.h"
 #include "masklens/ui/slice_view.h"
+#include "masklens/ui/surface_view.h"
 #include "ui_test_support.h"
 
 #include <QApplication>
@@ -57,6 +58,7 @@ private slots:
     void labelColoursDrawn();
     void labelChoiceDrivesPanelAndChart();
     void hiddenAndFadedLabels();
+    void labelSurfacesIn3d();
 };
 
 void TestLabels::itksnapFile()
@@ -270,6 +272,89 @@ void TestLabels::hiddenAndFadedLabels()
     // 200 * 0.5 = 100, 30 * 0.5 = 15, 40 * 0.5 = 20.
     QCOMPARE(pixel(0), (Rgb{100, 15, 20}));
     QCOMPARE(pixel(3), (Rgb{0, 0, 0}));
+}
+
+// "All labels" in 3D: each label's surface in its colour-table colour (the
+// slicer.ctbl colours, not ours), named in the legend; one label shown at a
+// time, its pixels take its colour's hue and no other label's.
+void TestLabels::labelSurfacesIn3d()
+{
+    SessionPresenter presenter;
+    presenter.setSynchronous(true);
+    presenter.setVolumes(sample("labels_pred.nii.gz"), sample("labels_target.nii.gz"));
+    QVERIFY(presenter.hasData());
+    presenter.setLabelColours(read_label_colours((kData + QStringLiteral("slicer.ctbl")).toStdString()));
+    LayerSettings layers = presenter.layers();
+    layers.mode = DisplayMode::Labels;
+    presenter.setLayers(layers);
+    presenter.setCursor({0, 0, 0});
+    SurfaceView view(&presenter);
+    view.resize(400, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.waitForSurfaces();
+    QCOMPARE(view.scene().meshes().labels.size(), std::size_t{3});
+    QVERIFY(view.scene().labelSurfacesShown());
+    view.scene().setSurfaceStyle(SurfaceLayer::Target, SurfaceStyle{false, 1.0});
+    view.scene().setDecorationsVisible(true);
+    std::vector<std::string> names;
+    for (const auto& [name, colour] : view.scene().legendEntries()) {
+        names.push_back(name);
+    }
+    QCOMPARE(names, (std::vector<std::string>{"liver", "right_kidney", "tumour"}));
+    view.scene().setDecorationsVisible(false);
+    // Hue classes of the table's colours, shaded: liver (200, 30, 40) red,
+    // right_kidney (20, 180, 60) green, tumour (30, 60, 220) blue.
+    const auto hue = [](QRgb p) {
+        const int r = qRed(p), g = qGreen(p), b = qBlue(p);
+        if (std::max({r, g, b}) < 45) {
+            return -1;
+        }
+        if (r > g + 40 && r > b + 40) {
+            return 0;
+        }
+        if (g > r + 40 && g > b + 40) {
+            return 1;
+        }
+        if (b > r + 40 && b > g + 40) {
+            return 2;
+        }
+        return -1;
+    };
+    for (int shown = 0; shown < 3; ++shown) {
+        for (int label = 1; label <= 3; ++label) {
+            presenter.setLabelDisplay(label, label == shown + 1, label == 2 ? 128.0 / 255.0 : 1.0);
+        }
+        view.waitForSurfaces();
+        QCOMPARE(view.scene().meshes().labels.size(), std::size_t{1});
+        view.requestRender();
+        QCoreApplication::processEvents();
+        const QImage image = view.grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+        std::array<int, 3> counts{0, 0, 0};
+        for (int y = 0; y < image.height(); ++y) {
+            for (int x = 0; x < image.width(); ++x) {
+                const int h = hue(image.pixel(x, y));
+                if (h >= 0) {
+                    ++counts[static_cast<std::size_t>(h)];
+                }
+            }
+        }
+        const QString text = QStringLiteral("label %1: red %2 green %3 blue %4")
+                                 .arg(shown + 1)
+                                 .arg(counts[0])
+                                 .arg(counts[1])
+                                 .arg(counts[2]);
+        QVERIFY2(counts[static_cast<std::size_t>(shown)] >= 50, qPrintable(text));
+        QVERIFY2(counts[static_cast<std::size_t>((shown + 1) % 3)] == 0 &&
+                     counts[static_cast<std::size_t>((shown + 2) % 3)] == 0,
+                 qPrintable(text));
+    }
+    // Back to the errors: the label surfaces leave.
+    layers.mode = DisplayMode::Errors;
+    presenter.setLayers(layers);
+    view.waitForSurfaces();
+    QVERIFY(!view.scene().labelSurfacesShown());
+    QCOMPARE(view.scene().comparisonSurfaceCount(), 0);
 }
 
 int main(int argc, char** argv)

@@ -1,6 +1,8 @@
 // The lesion tab (lesion_panel.h).
 #include "masklens/ui/lesion_panel.h"
 
+#include "masklens/ui/lesion_overlay.h"
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -51,6 +53,13 @@ LesionPanel::LesionPanel(SessionPresenter* presenter, QWidget* parent)
     connect(presenter_, &SessionPresenter::evaluationChanged, this, [this]() { stale(); });
     connect(presenter_, &SessionPresenter::sampleChanged, this, [this]() { showRows(); });
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() { showRows(); });
+    // The Lesions display mode needs the lesions: choosing it finds them.
+    connect(presenter_, &SessionPresenter::layersChanged, this, [this]() {
+        if (presenter_->layers().mode == DisplayMode::Lesions && pass_.state() == LesionState::Off &&
+            presenter_->hasData()) {
+            findLesions(presenter_->synchronous());
+        }
+    });
 }
 
 void LesionPanel::findLesions(bool synchronous)
@@ -68,14 +77,21 @@ void LesionPanel::findLesions(bool synchronous)
 void LesionPanel::stale()
 {
     pass_.reset();
+    presenter_->setLesionOverlay(nullptr);
     list_->setRows({});
     status_->setText(tr("Not computed: Find lesions."));
+    // The views show lesions: find them again for the new numbers.
+    if (presenter_->layers().mode == DisplayMode::Lesions && presenter_->hasData() &&
+        !presenter_->previewing()) {
+        findLesions(presenter_->synchronous());
+    }
 }
 
 void LesionPanel::showRows()
 {
     if (pass_.state() == LesionState::Failed) {
         list_->setRows({});
+        presenter_->setLesionOverlay(nullptr);
         status_->setText(pass_.error());
         return;
     }
@@ -84,6 +100,19 @@ void LesionPanel::showRows()
         return;
     }
     list_->setRows(lesion_rows_of(*evaluation, presenter_->sample(), presenter_->currentLabel()));
+    // The views' Lesions mode: the same rows' lesions, labelled by the engine
+    // as the table numbers them (the volumes the pass evaluated: the session's),
+    // off the UI thread.
+    pass_.makeOverlay(
+        presenter_->dataset().prediction, presenter_->dataset().target, presenter_->sample(),
+        presenter_->currentLabel(),
+        [this](std::shared_ptr<const LesionOverlay> overlay, const QString& error) {
+            presenter_->setLesionOverlay(std::move(overlay));
+            if (!error.isEmpty()) {
+                status_->setText(error);
+            }
+        },
+        presenter_->synchronous());
     int missed = 0, false_lesions = 0, target = 0, predicted = 0;
     for (const LesionRow& row : list_->allRows()) {
         const bool is_target = row.lesion.side == LesionSide::Target;
@@ -102,6 +131,10 @@ void LesionPanel::showRows()
 void LesionPanel::centreOn(int row)
 {
     if (const LesionRow* lesion = list_->lesionAt(row)) {
+        if (const LesionOverlay* overlay = presenter_->lesionOverlay()) {
+            presenter_->setLesionOverlay(
+                with_selection(*overlay, LesionKey{lesion->lesion.side, lesion->lesion.id}));
+        }
         presenter_->setCursor(lesion_centre(*lesion));
     }
 }

@@ -212,6 +212,7 @@ QWidget* MainWindow::buildSidePanel()
     mode_combo_->addItem(tr("Errors (TP / FP / FN)"), static_cast<int>(DisplayMode::Errors));
     mode_combo_->addItem(tr("Layers"), static_cast<int>(DisplayMode::Overlay));
     mode_combo_->addItem(tr("All labels (colour table)"), static_cast<int>(DisplayMode::Labels));
+    mode_combo_->addItem(tr("Lesions (found / missed / false)"), static_cast<int>(DisplayMode::Lesions));
     form->addRow(tr("Display"), mode_combo_);
 
     const auto style_combo = [](const QString& name, bool colormap) {

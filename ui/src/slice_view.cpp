@@ -44,6 +44,7 @@ SliceView::SliceView(SessionPresenter* presenter, ViewAxis axis, QWidget* parent
     connect(presenter_, &SessionPresenter::layersChanged, this, [this]() { refreshImage(false); });
     connect(presenter_, &SessionPresenter::imageChanged, this, [this]() { refreshImage(true); });
     connect(presenter_, &SessionPresenter::labelColoursChanged, this, [this]() { refreshImage(true); });
+    connect(presenter_, &SessionPresenter::lesionOverlayChanged, this, [this]() { refreshImage(false); });
     if (presenter_->hasData()) {
         onDatasetChanged();
     }
@@ -169,6 +170,10 @@ bool SliceView::refreshImage(bool force)
     key.label = presenter_->currentLabel();
     key.layers = presenter_->layers();
     key.image = difference ? nullptr : presenter_->image();
+    // Lesions: the session's own pair (not an added prediction's).
+    key.lesions = key.layers.mode == DisplayMode::Lesions && !difference && !(comparison_ && entry_ >= 0)
+                      ? presenter_->sharedLesionOverlay()
+                      : nullptr;
     if (!force && key == shown_) {
         return false;
     }
@@ -181,7 +186,7 @@ bool SliceView::refreshImage(bool force)
         const std::vector<LabelStyle> styles =
             key.layers.mode == DisplayMode::Labels ? presenter_->labelStyles() : std::vector<LabelStyle>{};
         scene_->setImage(compose_slice(*prediction, *presenter_->target(), view, axis_, key.slice, key.layers,
-                                       key.image, &styles));
+                                       key.image, &styles, key.lesions.get()));
     }
     refreshAnnotations();
     if (linked() && !(scene_->camera() == comparison_->camera())) {

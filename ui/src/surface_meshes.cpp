@@ -5,6 +5,8 @@
 // SurfaceMeshes in surface_scene.h for why).
 #include "masklens/ui/surface_scene.h"
 
+#include "masklens/ui/lesion_overlay.h"
+
 #include <vtkCellArray.h>
 #include <vtkDiscreteFlyingEdges3D.h>
 #include <vtkFloatArray.h>
@@ -307,7 +309,141 @@ bool classify_grid(const Volume& prediction, const Volume& target, const PairVie
     return true;
 }
 
+// Hull faces: the class 1, 2 or 3 patch (TP, FP, FN; lesions: found,
+// false, missed) by the class of the voxel inside.
+void split_hull(const PaddedGrid& grid, const Extracted& hull_surface, SurfaceMeshes& meshes)
+{
+    meshes.hull = hull_surface.mesh;
+    std::vector<std::uint8_t> tags;
+    for (const auto& side : cell_sides(meshes.hull, point_sides(grid, hull_surface.raw, kHullClasses))) {
+        tags.push_back(side[0]);
+    }
+    meshes.true_positive = cells_tagged(meshes.hull, tags, 1);
+    meshes.false_positive = cells_tagged(meshes.hull, tags, 2);
+    meshes.false_negative = cells_tagged(meshes.hull, tags, 3);
+}
+
+// Every step-th voxel of the overlay's sample by its lesion's status, as
+// compose_slice paints it (a false predicted lesion over a target lesion,
+// a target lesion over a matched prediction): 1 found (matched target
+// lesions and matched predicted lesions), 2 false, 3 missed, 0 none.
+bool lesion_grid(const LesionOverlay& lesions, const Shape& shape, const Geometry& geometry, int step,
+                 const std::atomic<bool>* cancel, PaddedGrid& grid)
+{
+    const std::array<std::int64_t, 3> dims{(shape.w + step - 1) / step, (shape.h + step - 1) / step,
+                                           (shape.d + step - 1) / step};
+    grid.dims = {dims[0] + 2, dims[1] + 2, dims[2] + 2};
+    grid.spacing = {geometry.spacing[0] * step, geometry.spacing[1] * step, geometry.spacing[2] * step};
+    grid.classes.assign(static_cast<std::size_t>(grid.dims[0] * grid.dims[1] * grid.dims[2]), 0);
+    for (std::int64_t z = 0; z < dims[2]; ++z) {
+        if (cancel && cancel->load()) {
+            return false;
+        }
+        for (std::int64_t y = 0; y < dims[1]; ++y) {
+            std::uint8_t* row = grid.classes.data() +
+                                static_cast<std::size_t>(((z + 1) * grid.dims[1] + y + 1) * grid.dims[0] + 1);
+            for (std::int64_t x = 0; x < dims[0]; ++x) {
+                const Voxel voxel{z * step, y * step, x * step};
+                const LesionPaint predicted = lesions.predicted_paint(lesions.predicted_at(voxel));
+                const LesionPaint target = lesions.target_paint(lesions.target_at(voxel));
+                row[x] = predicted == LesionPaint::FalseLesion                                           ? 2
+                         : target == LesionPaint::Missed                                                 ? 3
+                         : target == LesionPaint::Matched || predicted == LesionPaint::MatchedPrediction ? 1
+                                                                                                         : 0;
+            }
+        }
+    }
+    return true;
+}
+
 } // namespace
+
+SurfaceMeshes build_lesion_meshes(const LesionOverlay& lesions, const Volume& target, int step,
+                                  const std::atomic<bool>* cancel)
+{
+    SurfaceMeshes meshes;
+    const Shape& shape = target.shape();
+    step = step > 0 ? step : automatic_surface_step(shape);
+    meshes.step = step;
+    meshes.extent = {shape.w, shape.h, shape.d};
+    meshes.spacing = target.geometry().spacing;
+    meshes.lesions = true;
+    PaddedGrid grid;
+    if (!lesion_grid(lesions, shape, target.geometry(), step, cancel, grid) || (cancel && cancel->load())) {
+        return {};
+    }
+    split_hull(grid, extract_surface(grid.mask(kHullClasses), 1), meshes);
+    if (lesions.selected) {
+        // The selected lesion alone (class 1 in a grid of its own).
+        const LesionKey key = *lesions.selected;
+        PaddedGrid chosen;
+        chosen.dims = grid.dims;
+        chosen.spacing = grid.spacing;
+        chosen.classes.assign(grid.classes.size(), 0);
+        for (std::int64_t z = 0; z + 2 < grid.dims[2]; ++z) {
+            for (std::int64_t y = 0; y + 2 < grid.dims[1]; ++y) {
+                for (std::int64_t x = 0; x + 2 < grid.dims[0]; ++x) {
+                    const Voxel voxel{z * step, y * step, x * step};
+                    const std::uint32_t id = key.side == LesionSide::Target ? lesions.target_at(voxel)
+                                                                            : lesions.predicted_at(voxel);
+                    if (id != 0 && static_cast<std::int64_t>(id) == key.id) {
+                        chosen.classes[static_cast<std::size_t>(
+                            ((z + 1) * grid.dims[1] + y + 1) * grid.dims[0] + x + 1)] = 1;
+                    }
+                }
+            }
+        }
+        meshes.selected = extract_surface(chosen.mask(1U << 1), 1).mesh;
+    }
+    // No target or prediction surface of their own: the patches are the lesions.
+    meshes.target = vtkSmartPointer<vtkPolyData>::New();
+    meshes.prediction = vtkSmartPointer<vtkPolyData>::New();
+    for (auto& piece : meshes.target_pieces) {
+        piece = vtkSmartPointer<vtkPolyData>::New();
+    }
+    return meshes;
+}
+
+SurfaceMeshes build_label_meshes(const Volume& prediction, const Volume& target, const PairView& view,
+                                 const std::vector<LabelStyle>& labels, int step,
+                                 const std::atomic<bool>* cancel)
+{
+    SurfaceMeshes meshes;
+    const Shape& shape = prediction.shape();
+    step = step > 0 ? step : automatic_surface_step(shape);
+    meshes.step = step;
+    meshes.extent = {shape.w, shape.h, shape.d};
+    meshes.spacing = target.geometry().spacing;
+    // The target's foreground, translucent around the labels.
+    PairView foreground = view;
+    foreground.label.reset();
+    PaddedGrid grid;
+    if (!classify_grid(prediction, target, foreground, step, cancel, grid)) {
+        return {};
+    }
+    meshes.target = extract_surface(grid.mask(kTargetClasses), 1).mesh;
+    for (std::size_t k = 0; k < meshes.target_pieces.size(); ++k) {
+        meshes.target_pieces[k] = k == kTargetInside ? meshes.target : vtkSmartPointer<vtkPolyData>::New();
+    }
+    for (auto* empty : {&meshes.prediction, &meshes.hull, &meshes.true_positive, &meshes.false_positive,
+                        &meshes.false_negative}) {
+        *empty = vtkSmartPointer<vtkPolyData>::New();
+    }
+    for (const LabelStyle& style : labels) {
+        if (style.value <= 0 || !style.visible) {
+            continue;
+        }
+        PairView label_view = view;
+        label_view.label = style.value;
+        if (!classify_grid(prediction, target, label_view, step, cancel, grid) ||
+            (cancel && cancel->load())) {
+            return {};
+        }
+        meshes.labels.push_back(
+            {extract_surface(grid.mask(kPredictedClasses), 1).mesh, style.colour, style.name, style.opacity});
+    }
+    return meshes;
+}
 
 SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& target, const PairView& view,
                                    const SurfaceBuildOptions& options, const std::atomic<bool>* cancel)
@@ -365,17 +501,9 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
     if (cancelled()) {
         return {};
     }
-    // Hull faces: the TP, FP or FN patch by the class of the voxel inside.
-    meshes.hull = hull_surface.mesh;
-    std::vector<std::uint8_t> tags;
-    for (const auto& side : cell_sides(meshes.hull, point_sides(grid, hull_surface.raw, kHullClasses))) {
-        tags.push_back(side[0]);
-    }
-    meshes.true_positive = cells_tagged(meshes.hull, tags, 1);
-    meshes.false_positive = cells_tagged(meshes.hull, tags, 2);
-    meshes.false_negative = cells_tagged(meshes.hull, tags, 3);
+    split_hull(grid, hull_surface, meshes);
     // Target faces by the surface lying on them (see SurfaceMeshes).
-    tags.clear();
+    std::vector<std::uint8_t> tags;
     for (const auto& side :
          cell_sides(meshes.target, point_sides(grid, target_surface.raw, kTargetClasses))) {
         const bool missed = side[0] == 3, outside_fp = side[1] == 2;

@@ -3,6 +3,8 @@
 // the crosshair and the clipping plane.
 #include "masklens/ui/surface_scene.h"
 
+#include "masklens/ui/lesion_overlay.h"
+
 #include "scene_lines.h"
 
 #include <vtkActor.h>
@@ -58,6 +60,9 @@ constexpr Rgb kLayerColours[kSurfaceLayerCount] = {kTargetColour, kTruePositiveC
                                                    kFalseNegativeColour};
 constexpr const char* kLayerNames[kSurfaceLayerCount] = {"Target", "True positive", "False positive",
                                                          "False negative"};
+// The same patches in the Lesions mode (build_lesion_meshes): lesions by status.
+constexpr const char* kLesionLayerNames[kSurfaceLayerCount] = {"Target", "Found lesion", "False lesion",
+                                                               "Missed lesion"};
 
 vtkSmartPointer<vtkPolyData> legend_square()
 {
@@ -83,6 +88,7 @@ struct SurfaceScene::Pipeline {
     std::array<Layer, 3> patches;
     Layer prediction;
     std::array<Layer, 4> target_pieces;
+    Layer selection; // the Lesions mode's selected lesion (white wireframe)
     std::array<SurfaceStyle, kSurfaceLayerCount> styles{SurfaceStyle{true, 0.25}, SurfaceStyle{},
                                                         SurfaceStyle{}, SurfaceStyle{}};
     vtkNew<vtkColorTransferFunction> distance_colours;
@@ -108,7 +114,7 @@ struct SurfaceScene::Pipeline {
     {
         std::vector<vtkActor*> actors;
         for (Layer* layer : {&patches[0], &patches[1], &patches[2], &prediction, &target_pieces[0],
-                             &target_pieces[1], &target_pieces[2], &target_pieces[3]}) {
+                             &target_pieces[1], &target_pieces[2], &target_pieces[3], &selection}) {
             actors.push_back(layer->actor);
         }
         for (const auto& actor : comparison_actors) {
@@ -132,7 +138,7 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
         piece.mapper->SetRelativeCoincidentTopologyPolygonOffsetParameters(2.0, 4.0);
     }
     for (Layer* layer : {&p.patches[0], &p.patches[1], &p.patches[2], &p.prediction, &p.target_pieces[0],
-                         &p.target_pieces[1], &p.target_pieces[2], &p.target_pieces[3]}) {
+                         &p.target_pieces[1], &p.target_pieces[2], &p.target_pieces[3], &p.selection}) {
         layer->mapper->ScalarVisibilityOff();
         layer->actor->SetMapper(layer->mapper);
         layer->actor->SetUserMatrix(p.placement);
@@ -154,6 +160,11 @@ SurfaceScene::SurfaceScene(vtkRenderWindow* window) : pipeline_(std::make_unique
         piece.actor->GetProperty()->SetColor(kTargetColour.r / 255.0, kTargetColour.g / 255.0,
                                              kTargetColour.b / 255.0);
     }
+    // Lines over the patch faces they lie on: polygons are offset behind lines.
+    p.selection.actor->GetProperty()->SetColor(
+        kSelectedLesionColour.r / 255.0, kSelectedLesionColour.g / 255.0, kSelectedLesionColour.b / 255.0);
+    p.selection.actor->GetProperty()->SetRepresentationToWireframe();
+    p.selection.actor->GetProperty()->LightingOff();
     p.colour_bar->SetLookupTable(p.distance_colours);
     p.colour_bar->SetTitle("mm to target");
     p.colour_bar->SetNumberOfLabels(5);
@@ -261,9 +272,16 @@ void SurfaceScene::setMeshes(const SurfaceMeshes& meshes)
     for (std::size_t k = 0; k < p.target_pieces.size(); ++k) {
         p.target_pieces[k].mapper->SetInputData(meshes.target_pieces[k]);
     }
+    p.selection.mapper->SetInputData(meshes.selected ? meshes.selected : vtkSmartPointer<vtkPolyData>::New());
     const bool first = !p.has_data;
     p.has_data = true;
     p.cursor_actor->VisibilityOn();
+    // "All labels": the label surfaces take the comparison's place (and leave
+    // it when the meshes have none; a comparison's own surfaces are kept).
+    if (!meshes.labels.empty() || label_surfaces_) {
+        setComparisonSurfaces(meshes.labels);
+        label_surfaces_ = !meshes.labels.empty();
+    }
     applyDistanceColouring();
     if (first) {
         resetCamera();
@@ -280,6 +298,7 @@ void SurfaceScene::clear()
     }
     p.comparison_actors.clear();
     p.comparison_names.clear();
+    label_surfaces_ = false;
     p.cursor_actor->VisibilityOff();
     applyDistanceColouring();
 }
@@ -370,6 +389,8 @@ void SurfaceScene::applyVisibility()
         p.target_pieces[k].actor->SetVisibility(target_shown && !covered[k]);
         p.target_pieces[k].actor->GetProperty()->SetOpacity(target.opacity);
     }
+    p.selection.actor->SetVisibility(p.has_data && own && meshes_.lesions && meshes_.selected &&
+                                     meshes_.selected->GetNumberOfPolys() > 0);
     updateLegend();
 }
 
@@ -396,7 +417,8 @@ void SurfaceScene::updateLegend()
             } else {
                 for (std::size_t k = 0; k < 3; ++k) {
                     if (p.styles[k + 1].visible && parts[k] && parts[k]->GetNumberOfPolys() > 0) {
-                        p.legend_entries.emplace_back(kLayerNames[k + 1], kLayerColours[k + 1]);
+                        p.legend_entries.emplace_back(
+                            (meshes_.lesions ? kLesionLayerNames : kLayerNames)[k + 1], kLayerColours[k + 1]);
                     }
                 }
             }
@@ -430,6 +452,7 @@ void SurfaceScene::setDecorationsVisible(bool on)
 void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces)
 {
     Pipeline& p = *pipeline_;
+    label_surfaces_ = false; // setMeshes marks its own
     for (const auto& actor : p.comparison_actors) {
         renderer_->RemoveActor(actor);
     }
@@ -450,7 +473,10 @@ void SurfaceScene::setComparisonSurfaces(const std::vector<ColouredSurface>& sur
         actor->SetMapper(mapper);
         actor->SetUserMatrix(p.placement);
         // Overlapping surfaces: each a little translucent when several are shown.
-        set_colour(actor, surface.colour, surfaces.size() > 1 ? 0.75 : 1.0);
+        set_colour(actor, surface.colour,
+                   surface.opacity >= 0  ? std::min(surface.opacity, 1.0)
+                   : surfaces.size() > 1 ? 0.75
+                                         : 1.0);
         if (clip_) {
             mapper->AddClippingPlane(p.clip_plane);
         }

@@ -1,5 +1,7 @@
 #include "masklens/ui/surface_view.h"
 
+#include "masklens/ui/lesion_overlay.h"
+
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkGenericRenderWindowInteractor.h>
 #include <vtkInteractorStyleTrackballCamera.h>
@@ -40,6 +42,9 @@ SurfaceView::SurfaceView(SessionPresenter* presenter, QWidget* parent)
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::sampleChanged, this, &SurfaceView::refreshSurfaces);
     connect(presenter_, &SessionPresenter::labelChanged, this, &SurfaceView::refreshSurfaces);
+    connect(presenter_, &SessionPresenter::layersChanged, this, &SurfaceView::refreshSurfaces);
+    connect(presenter_, &SessionPresenter::lesionOverlayChanged, this, &SurfaceView::refreshSurfaces);
+    connect(presenter_, &SessionPresenter::labelColoursChanged, this, &SurfaceView::refreshSurfaces);
     deferred_update_.setSingleShot(true);
     deferred_update_.setInterval(kDeferredRepaintMs);
     connect(&deferred_update_, &QTimer::timeout, this, [this]() { requestRender(); });
@@ -84,6 +89,17 @@ SurfaceView::Key SurfaceView::currentKey() const
     key.label = view.label;
     key.rule = view.rule;
     key.distances = distance_colouring_;
+    const std::shared_ptr<const LesionOverlay> lesions = presenter_->sharedLesionOverlay();
+    if (presenter_->layers().mode == DisplayMode::Lesions && lesions &&
+        lesions->shape == presenter_->shape() && lesions->sample == view.sample) {
+        key.lesions = lesions;
+        key.distances = false; // lesions carry no distance colours
+    }
+    // Several predictions in 3D (comparison) take the label surfaces' place.
+    if (presenter_->layers().mode == DisplayMode::Labels && comparisonKey().entries.empty()) {
+        key.labels = presenter_->labelStyles();
+        key.distances = false; // label surfaces carry no distance colours
+    }
     return key;
 }
 
@@ -121,8 +137,17 @@ void SurfaceView::refreshSurfaces()
         return;
     }
     if (presenter_->synchronous()) {
-        scene_->setVolumes(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
-                           SurfaceBuildOptions{wanted.distances, 0});
+        if (wanted.lesions) {
+            scene_->setPlacement(presenter_->target()->geometry());
+            scene_->setMeshes(build_lesion_meshes(*wanted.lesions, *presenter_->target()));
+        } else if (!wanted.labels.empty()) {
+            scene_->setPlacement(presenter_->target()->geometry());
+            scene_->setMeshes(build_label_meshes(*presenter_->prediction(), *presenter_->target(),
+                                                 presenter_->pairView(), wanted.labels));
+        } else {
+            scene_->setVolumes(*presenter_->prediction(), *presenter_->target(), presenter_->pairView(),
+                               SurfaceBuildOptions{wanted.distances, 0});
+        }
         shown_ = wanted;
         scene_->setCursor(presenter_->cursor());
         requestRender();
@@ -149,10 +174,21 @@ void SurfaceView::launchBuild()
     const Dataset dataset = presenter_->dataset(); // shared volumes outlive the view's data
     const PairView view = presenter_->pairView();
     const SurfaceBuildOptions options{building_key_.distances, 0};
-    watcher_->setFuture(QtConcurrent::run(background_pool(), [dataset, view, options, cancel]() {
-        return std::make_shared<SurfaceMeshes>(
-            build_surface_meshes(*dataset.prediction, *dataset.target, view, options, cancel.get()));
-    }));
+    const std::shared_ptr<const LesionOverlay> lesions = building_key_.lesions;
+    const std::vector<LabelStyle> labels = building_key_.labels;
+    watcher_->setFuture(
+        QtConcurrent::run(background_pool(), [dataset, view, options, lesions, labels, cancel]() {
+            if (lesions) {
+                return std::make_shared<SurfaceMeshes>(
+                    build_lesion_meshes(*lesions, *dataset.target, 0, cancel.get()));
+            }
+            if (!labels.empty()) {
+                return std::make_shared<SurfaceMeshes>(
+                    build_label_meshes(*dataset.prediction, *dataset.target, view, labels, 0, cancel.get()));
+            }
+            return std::make_shared<SurfaceMeshes>(
+                build_surface_meshes(*dataset.prediction, *dataset.target, view, options, cancel.get()));
+        }));
 }
 
 void SurfaceView::finishBuild()
@@ -285,6 +321,7 @@ void SurfaceView::refreshComparison()
         scene_->setComparisonSurfaces(build());
         comparison_shown_ = wanted;
         requestRender();
+        refreshSurfaces(); // "All labels": its surfaces return when the comparison's leave
         return;
     }
     comparison_running_ = true;
@@ -302,6 +339,7 @@ void SurfaceView::finishComparison()
         scene_->setComparisonSurfaces(comparison_watcher_->result());
         comparison_shown_ = comparison_building_;
         requestRender();
+        refreshSurfaces(); // "All labels": its surfaces return when the comparison's leave
         emit surfacesReady();
         return;
     }

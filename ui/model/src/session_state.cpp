@@ -235,6 +235,15 @@ void SessionPresenter::setLayers(const LayerSettings& layers)
     emit layersChanged();
 }
 
+void SessionPresenter::setLesionOverlay(std::shared_ptr<const LesionOverlay> overlay)
+{
+    if (overlay == lesion_overlay_) {
+        return;
+    }
+    lesion_overlay_ = std::move(overlay);
+    emit lesionOverlayChanged();
+}
+
 void SessionPresenter::setChartMetric(Metric metric)
 {
     if (metric == chart_metric_) {

@@ -1,6 +1,7 @@
 #include "masklens/ui/slice_model.h"
 
 #include "masklens/ui/label_colours.h"
+#include "masklens/ui/lesion_overlay.h"
 
 #include <algorithm>
 #include <bit>
@@ -269,9 +270,61 @@ Rgb probability_colour(double value)
             blend(stops[i].b, stops[i + 1].b, f)};
 }
 
+namespace {
+
+// The Lesions mode over one slice in the grid's layout (compose_slice):
+// every pixel's lesion ids from the overlay, painted by the table's statuses.
+void paint_lesions(std::vector<std::uint8_t>& rgba, const LesionOverlay& lesions, ViewAxis axis,
+                   std::int64_t slice, int width, int height, const LayerSettings& layers)
+{
+    const auto count = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    std::vector<std::uint32_t> target_id(count), predicted_id(count);
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const Voxel voxel = in_plane_voxel(axis, slice, x, y);
+            const std::size_t i =
+                static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x);
+            target_id[i] = lesions.target_at(voxel);
+            predicted_id[i] = lesions.predicted_at(voxel);
+        }
+    }
+    // Masks for the outlines: matched predicted lesions and the selected lesion.
+    std::vector<std::uint8_t> matched_prediction(count), selected(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        matched_prediction[i] = lesions.predicted_paint(predicted_id[i]) == LesionPaint::MatchedPrediction;
+        if (lesions.selected) {
+            const std::uint32_t id =
+                lesions.selected->side == LesionSide::Target ? target_id[i] : predicted_id[i];
+            selected[i] = id != 0 && static_cast<std::int64_t>(id) == lesions.selected->id;
+        }
+    }
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const std::size_t i =
+                static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x);
+            std::uint8_t* pixel = &rgba[i * 4];
+            const LesionPaint target_paint = lesions.target_paint(target_id[i]);
+            if (target_paint != LesionPaint::None) {
+                paint(pixel, lesion_paint_colour(target_paint, layers), layers.error_opacity);
+            }
+            if (lesions.predicted_paint(predicted_id[i]) == LesionPaint::FalseLesion) {
+                paint(pixel, lesion_paint_colour(LesionPaint::FalseLesion, layers), layers.error_opacity);
+            }
+            if (on_outline(matched_prediction, width, height, x, y)) {
+                paint(pixel, lesion_paint_colour(LesionPaint::MatchedPrediction, layers), 1.0);
+            }
+            if (on_outline(selected, width, height, x, y)) {
+                paint(pixel, kSelectedLesionColour, 1.0);
+            }
+        }
+    }
+}
+
+} // namespace
+
 SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
                          std::int64_t index, const LayerSettings& layers, const Volume* image_volume,
-                         const std::vector<LabelStyle>* labels)
+                         const std::vector<LabelStyle>* labels, const LesionOverlay* lesions)
 {
     SliceImage image;
     const Shape& shape = prediction.shape();
@@ -319,6 +372,12 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
         }
     }
 
+    if (layers.mode == DisplayMode::Lesions && lesions && lesions->shape == shape &&
+        lesions->sample == view.sample) {
+        paint_lesions(rgba, *lesions, axis, slice, width, height, layers);
+        image.rgba = orient_pixels(rgba, image.geometry, extents);
+        return image;
+    }
     if (layers.mode == DisplayMode::Labels) {
         // Every label in its colour: the target filled, the prediction outlined.
         std::vector<std::uint8_t> label_predicted(count), label_hit(count);
@@ -359,7 +418,8 @@ SliceImage compose_slice(const Volume& prediction, const Volume& target, const P
         for (int x = 0; x < width; ++x) {
             const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x;
             std::uint8_t* pixel = &rgba[i * 4];
-            if (layers.mode == DisplayMode::Errors) {
+            // Lesions without a (current) overlay: the errors.
+            if (layers.mode == DisplayMode::Errors || layers.mode == DisplayMode::Lesions) {
                 if (layers.prediction_style != LayerStyle::Hidden && soft && !underlay) {
                     // TN background: the probability, dimmed, so soft predictions stay visible.
                     const auto grey =

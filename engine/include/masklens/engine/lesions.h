@@ -88,6 +88,21 @@ struct LesionCounts {
     std::int64_t fp() const noexcept { return predicted - matched_predicted; }
 };
 
+// The lesions of both masks as the matching and the per-lesion table number
+// them: components (components.h) with those under min_size / min_volume
+// dropped and the rest renumbered (raster order kept); under the BraTS rule
+// the target's components whose dilations touch merged into one lesion
+// (numbered in raster order of its first voxel). Label l of `target` is
+// the target LesionRecord with id l, label l of `predicted` the predicted
+// one: what the app paints by status (ui/model lesion_overlay.h).
+// sizes: voxels per label (index 0: background). Errors as label_components.
+struct LesionLabels {
+    Components target, predicted;
+    std::vector<std::int64_t> target_size, predicted_size;
+};
+LesionLabels label_lesions(const std::uint8_t* prediction, const std::uint8_t* target,
+                           const ComponentGrid& grid, const LesionOptions& options, int threads = 0);
+
 // Components of both masks (grid.voxels() bytes each, nonzero = foreground),
 // then the matching. threads <= 0: all hardware threads.
 LesionCounts match_lesions(const std::uint8_t* prediction, const std::uint8_t* target,

@@ -4,8 +4,10 @@
 
 #include "masklens/engine/evaluate.h"
 
+#include <cstddef>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace masklens {
 
@@ -37,7 +39,21 @@ struct CsvConstant {
 };
 void write_csv(std::ostream& out, const Evaluation& evaluation,
                const std::vector<CsvConstant>& constants = {});
+// The terminal table: the inputs, the batch, sample and label values and,
+// when a lesion metric was asked for, write_lesion_rows_table's section.
 void write_table(std::ostream& out, const Evaluation& evaluation, const ReportContext& context);
+
+// The terminal table's per-lesion section: a title line, a header and one
+// line per row in the rows' order (Evaluation::lesions, as JSON "lesions":
+// per sample and label, target lesions then predicted, by id) with sample,
+// label ("-": the sample's own masks), side, id, volume (mm^3, 6
+// significant digits), status (tp found / fn missed / fp false), Dice (4
+// decimals) and HD95 (mm, 2 decimals); "-": no value. At most `limit`
+// rows, then "... N more lesions" and where to find them all (--format
+// json, --lesion-table FILE). No rows: a line saying so.
+inline constexpr std::size_t kTableLesionRows = 20;
+void write_lesion_rows_table(std::ostream& out, const std::vector<LesionRow>& rows,
+                             std::size_t limit = kTableLesionRows);
 
 // Writes `content` to `path` through a temporary file in the same folder and a
 // rename, so readers never see a half-written file. Throws Error(Input).

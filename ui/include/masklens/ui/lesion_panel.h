@@ -2,7 +2,10 @@
 // session's pair; the list (lesion_list.h) shows the current sample's and
 // label's target and predicted lesions, sortable by any column (size, status,
 // Dice, HD95), filterable to missed and false lesions; clicking a row moves
-// the cursor to the lesion's centre, so every view centres on it.
+// the cursor to the lesion's centre, so every view centres on it, and
+// selects it in the views' Lesions mode. The tab keeps the presenter's
+// lesion overlay (lesion_overlay.h) in step with its rows (sample, label,
+// selection); choosing the Lesions display mode finds the lesions.
 #pragma once
 
 #include "masklens/ui/lesion_list.h"

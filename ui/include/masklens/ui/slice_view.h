@@ -96,6 +96,9 @@ private:
         const Volume* prediction = nullptr;
         const Volume* prediction_b = nullptr;
         const Volume* image = nullptr; // the underlay
+        // The Lesions mode's overlay (the session's pair only); held, so a
+        // new one never compares equal to a freed one at the same address.
+        std::shared_ptr<const LesionOverlay> lesions;
         ViewAxis axis = ViewAxis::Axial;
         std::int64_t slice = -1, sample = -1;
         std::optional<std::int64_t> label;

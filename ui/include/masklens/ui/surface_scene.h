@@ -4,6 +4,7 @@
 #pragma once
 
 #include "masklens/engine/volume.h"
+#include "masklens/ui/label_colours.h"
 #include "masklens/ui/slice_model.h"
 
 #include <vtkPolyData.h>
@@ -30,6 +31,13 @@ class vtkRenderWindow;
 class vtkRenderer;
 
 namespace masklens::ui {
+
+struct ColouredSurface {
+    vtkSmartPointer<vtkPolyData> mesh;
+    Rgb colour;
+    std::string name;    // legend text
+    double opacity = -1; // 0..1; < 0: opaque alone, 0.75 when several are shown (comparison)
+};
 
 // What build_surface_meshes() makes.
 struct SurfaceBuildOptions {
@@ -73,6 +81,17 @@ struct SurfaceMeshes {
     bool has_distances = false;
     double max_distance = 0; // largest finite distance on the prediction surface (mm)
     double p95_distance = 0; // 95th percentile of the prediction surface's point distances (mm)
+    // build_lesion_meshes: the patches are lesions by status (true_positive:
+    // found, false_positive: false, false_negative: missed); no target or
+    // prediction surface (empty meshes).
+    bool lesions = false;
+    // build_lesion_meshes with a selected lesion: its own surface (drawn as a
+    // white wireframe over the patches); else null.
+    vtkSmartPointer<vtkPolyData> selected;
+    // build_label_meshes: each label's surface in its colour (shown like the
+    // comparison's surfaces, instead of the patches); the target's surface
+    // as target_pieces[kTargetInside] (translucent around them).
+    std::vector<ColouredSurface> labels;
 };
 
 // Builds the surfaces from the voxels classified as in the slice views.
@@ -82,17 +101,29 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
                                    const SurfaceBuildOptions& options,
                                    const std::atomic<bool>* cancel = nullptr);
 
+// The Lesions display mode in 3D: the outer surface of every lesion of the
+// overlay (lesion_overlay.h; made for `target`'s shape), each face in the
+// status of the voxel inside it (as compose_slice paints it) — disjoint
+// patches, so nothing z-fights; the overlay's selected lesion also as its own
+// surface (SurfaceMeshes::selected). Thread-safe; an empty result when cancelled.
+SurfaceMeshes build_lesion_meshes(const LesionOverlay& lesions, const Volume& target, int step = 0,
+                                  const std::atomic<bool>* cancel = nullptr);
+
+// The "All labels" display mode in 3D: the prediction's surface of each
+// visible label of `labels` (value > 0; the decisions of view.label = that
+// value, as compose_slice draws them) in the label's colour and opacity,
+// named by the label, plus the target's foreground surface (view.label
+// none) to show translucent around them. One classification pass per label
+// (display only: every step-th voxel). Thread-safe; empty when cancelled.
+SurfaceMeshes build_label_meshes(const Volume& prediction, const Volume& target, const PairView& view,
+                                 const std::vector<LabelStyle>& labels, int step = 0,
+                                 const std::atomic<bool>* cancel = nullptr);
+
 // The surface of the thresholded prediction alone (the comparison's 3D view:
 // one per prediction, each in its colour). Thread-safe; null when cancelled.
 vtkSmartPointer<vtkPolyData> build_prediction_surface(const Volume& prediction, const Volume& target,
                                                       const PairView& view, int step = 0,
                                                       const std::atomic<bool>* cancel = nullptr);
-
-struct ColouredSurface {
-    vtkSmartPointer<vtkPolyData> mesh;
-    Rgb colour;
-    std::string name; // legend text
-};
 
 // The surfaces one can show, hide and make translucent.
 enum class SurfaceLayer { Target, TruePositive, FalsePositive, FalseNegative };
@@ -149,6 +180,8 @@ public:
     // Several predictions' surfaces, each in its colour, instead of the
     // prediction and error surfaces (empty: back to those).
     void setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces);
+    // Whether the surfaces shown that way are the meshes' label surfaces.
+    bool labelSurfacesShown() const noexcept { return label_surfaces_; }
     int comparisonSurfaceCount() const;
     // The legend's entries (visible surfaces, in order) and whether the
     // legend and orientation cube are drawn (tests, screenshots).
@@ -171,6 +204,7 @@ private:
     bool distance_colouring_ = false;
     std::optional<double> distance_top_;
     bool clip_ = false;
+    bool label_surfaces_ = false; // the comparison surfaces are meshes_.labels
     Voxel cursor_;
     std::array<double, 3> spacing_{1, 1, 1};
     std::array<std::int64_t, 3> extent_{1, 1, 1}; // w, h, d

@@ -57,6 +57,10 @@ private:
         std::optional<std::int64_t> label;
         DecisionRule rule;
         bool distances = false;
+        // The Lesions mode's overlay (held: see SliceView::Key), else null.
+        std::shared_ptr<const LesionOverlay> lesions;
+        // "All labels": the label styles drawn (build_label_meshes), else empty.
+        std::vector<LabelStyle> labels;
         bool operator==(const Key& other) const = default;
     };
     struct Build;

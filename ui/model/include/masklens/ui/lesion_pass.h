@@ -9,11 +9,13 @@
 #include "masklens/service/pair_evaluator.h"
 #include "masklens/ui/evaluation_job.h"
 #include "masklens/ui/latest_job.h"
+#include "masklens/ui/lesion_overlay.h"
 
 #include <QString>
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace masklens::ui {
@@ -52,11 +54,26 @@ public:
         return state_ == LesionState::Ready ? evaluation_.get() : nullptr;
     }
 
+    // The Lesions display mode's overlay (lesion_overlay.h) of the ready
+    // rows of one sample and label, made off the UI thread (labelling a
+    // 256^3 pair costs about what the statistics pass does); `delivered`
+    // gets it on the owner's thread, or nullptr and the error. A newer
+    // request, launch() or reset() drops a running one. Not Ready: nothing.
+    using OverlayDelivery = std::function<void(std::shared_ptr<const LesionOverlay>, QString)>;
+    void makeOverlay(std::shared_ptr<const Volume> prediction, std::shared_ptr<const Volume> target,
+                     std::int64_t sample, std::optional<std::int64_t> label, OverlayDelivery delivered,
+                     bool synchronous);
+
 private:
     LesionState state_ = LesionState::Off;
     std::shared_ptr<const Evaluation> evaluation_;
     QString error_;
     LatestJob<EvaluationOutcome> job_;
+    struct OverlayOutcome {
+        std::shared_ptr<const LesionOverlay> overlay;
+        QString error;
+    };
+    LatestJob<OverlayOutcome> overlay_job_;
 };
 
 } // namespace masklens::ui

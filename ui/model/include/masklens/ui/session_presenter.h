@@ -243,6 +243,14 @@ public:
     // The image's value at a voxel of the current sample (NaN without an image).
     double imageValue(const Voxel& voxel) const;
 
+    // --- lesions (the Lesions display mode) ------------------------------------
+    // What the views paint in DisplayMode::Lesions (lesion_overlay.h), set
+    // by the Lesions tab when its pass delivers, the sample or label changes
+    // or a lesion is selected; nullptr: none (the views draw the errors).
+    const LesionOverlay* lesionOverlay() const noexcept { return lesion_overlay_.get(); }
+    std::shared_ptr<const LesionOverlay> sharedLesionOverlay() const { return lesion_overlay_; }
+    void setLesionOverlay(std::shared_ptr<const LesionOverlay> overlay);
+
     PairView pairView() const;
     VoxelClass classifyVoxel(const Voxel& voxel) const;
     // Physical position (mm) of a voxel centre: origin + direction * (index * spacing).
@@ -264,6 +272,7 @@ signals:
     void distancesChanged(); // distance state or values changed
     void imageChanged();     // an image opened or closed
     void labelColoursChanged();
+    void lesionOverlayChanged();
 
 private:
     // The evaluation holding `metric` (distance metrics: the distance pass).
@@ -315,6 +324,8 @@ private:
     QString image_path_;
     std::array<double, 2> image_percentiles_{0.0, 1.0};
     LatestJob<ImageLoad> image_job_;
+
+    std::shared_ptr<const LesionOverlay> lesion_overlay_;
 
     bool distances_enabled_ = true;
     double nsd_tolerance_ = 1.0;

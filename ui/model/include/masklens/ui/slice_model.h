@@ -17,7 +17,8 @@
 
 namespace masklens::ui {
 
-struct LabelStyle; // label_colours.h
+struct LabelStyle;    // label_colours.h
+struct LesionOverlay; // lesion_overlay.h
 
 struct Voxel {
     std::int64_t d = 0, h = 0, w = 0;
@@ -37,8 +38,10 @@ inline constexpr Rgb kTargetColour{0xF0, 0xE4, 0x42};
 inline constexpr Rgb kPredictionColour{0xCC, 0x79, 0xA7};
 
 // Errors: TP / FP / FN colours; Overlay: prediction and target layers;
-// Labels: every label at once in its colour (target filled, prediction outlined).
-enum class DisplayMode { Errors, Overlay, Labels };
+// Labels: every label at once in its colour (target filled, prediction outlined);
+// Lesions: each lesion (connected component) by its status in the per-lesion
+// table (lesion_overlay.h: matched, missed, false), in the TP / FN / FP colours.
+enum class DisplayMode { Errors, Overlay, Labels, Lesions };
 enum class LayerStyle { Hidden, Filled, Outline, Colormap };
 
 struct LayerSettings {
@@ -143,9 +146,16 @@ struct SliceImage {
 // layers.convention (slice_orientation.h).
 // Labels mode draws each visible entry of `labels` with a value > 0 (the
 // decisions of view.label = that value, from the same PairClassifier).
+// Lesions mode draws `lesions` (made for this pair's shape and view.sample;
+// otherwise, or without one, the slice is drawn as in Errors mode): target
+// lesions filled, matched in layers.true_positive, missed in
+// layers.false_negative; false predicted lesions filled in
+// layers.false_positive; matched predicted lesions outlined in
+// layers.true_positive; the selected lesion outlined in kSelectedLesionColour.
 SliceImage compose_slice(const Volume& prediction, const Volume& target, const PairView& view, ViewAxis axis,
                          std::int64_t index, const LayerSettings& layers, const Volume* image = nullptr,
-                         const std::vector<LabelStyle>* labels = nullptr);
+                         const std::vector<LabelStyle>* labels = nullptr,
+                         const LesionOverlay* lesions = nullptr);
 
 // The probability colormap (0..1 -> colour), also used for the colour bar.
 Rgb probability_colour(double value);
