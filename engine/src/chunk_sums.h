@@ -25,6 +25,7 @@ enum class BceForm {
     None,         // bce not asked for
     BinaryTarget, // every target value is 0 or 1: one logarithm per element
     SoftTarget,   // targets anywhere in [0, 1]: two logarithms
+    Logits,       // from the logits (bce_with_logits), any target in [0, 1]
 };
 
 // Elements per block: one SIMD packet of Real.
@@ -39,10 +40,13 @@ inline constexpr int kFlushBlocks = 16;
 
 // The terms of a block, evaluated on whole packets. `p`, `t`: Eigen
 // expressions of kBlockLanes<Real> elements.
-template <class Real, BceForm kBce, bool kSubnormal, class P, class T> auto block_bce(const P& p, const T& t)
+template <class Real, BceForm kBce, bool kSubnormal, class X, class P, class T>
+auto block_bce(const X& x, const P& p, const T& t)
 {
     using Block = Eigen::Array<Real, kBlockLanes<Real>, 1>;
-    if constexpr (kBce == BceForm::BinaryTarget) {
+    if constexpr (kBce == BceForm::Logits) {
+        return Block(terms::bce_with_logits(x, t));
+    } else if constexpr (kBce == BceForm::BinaryTarget) {
         const Block u = terms::binary_target_argument(p, t);
         return Block(terms::bce_binary_target_of<kSubnormal>(u, p, t));
     } else if constexpr (kBce == BceForm::SoftTarget) {
@@ -54,14 +58,16 @@ template <class Real, BceForm kBce, bool kSubnormal, class P, class T> auto bloc
 
 // Adds the sums of elements [0, count) of probabilities p and targets t to
 // `stats`: bce in `kBce`'s form (kSubnormal: exact logarithms of float32
-// subnormal probabilities), and with kMoments the squared and absolute errors
-// and the overlap sums, of which only the fields `needs` asks for are added.
-// Reads p[0, count) and t[0, count) only (no padding needed).
+// subnormal probabilities; BceForm::Logits reads the logits x, whose
+// sigmoid p is), and with kMoments the squared and absolute errors and the
+// overlap sums, of which only the fields `needs` asks for are added. Reads
+// [0, count) of each array only (no padding needed); x is unused (may be
+// null) unless kBce is Logits.
 // gnu::flatten inlines every call (Eigen's packet logarithm included): an
 // out-of-line call per packet would spill the running sums to memory.
 template <class Real, BceForm kBce, bool kSubnormal, bool kMoments>
-[[gnu::flatten]] void sum_probability_terms(const Real* p_data, const Real* t_data, std::int64_t count,
-                                            const TermNeeds& needs, RegionStats& stats)
+[[gnu::flatten]] void sum_probability_terms(const Real* x_data, const Real* p_data, const Real* t_data,
+                                            std::int64_t count, const TermNeeds& needs, RegionStats& stats)
 {
     constexpr int kLanes = kBlockLanes<Real>;
     using Block = Eigen::Array<Real, kLanes, 1>;
@@ -83,9 +89,9 @@ template <class Real, BceForm kBce, bool kSubnormal, bool kMoments>
             partial[k].setZero();
         }
     };
-    const auto add_block = [&](const auto& p, const auto& t) {
+    const auto add_block = [&](const auto& x, const auto& p, const auto& t) {
         if constexpr (kBce != BceForm::None) {
-            partial[kBceSum] += block_bce<Real, kBce, kSubnormal>(p, t);
+            partial[kBceSum] += block_bce<Real, kBce, kSubnormal>(x, p, t);
         }
         if constexpr (kMoments) {
             partial[kSquared] += terms::squared_error(p, t);
@@ -99,7 +105,8 @@ template <class Real, BceForm kBce, bool kSubnormal, bool kMoments>
     const std::int64_t whole = count / kLanes * kLanes;
     int blocks = 0;
     for (std::int64_t i = 0; i < whole; i += kLanes) {
-        add_block(BlockMap(p_data + i), BlockMap(t_data + i));
+        add_block(BlockMap((kBce == BceForm::Logits ? x_data : p_data) + i), BlockMap(p_data + i),
+                  BlockMap(t_data + i));
         if (++blocks == kFlushBlocks) {
             flush();
             blocks = 0;
@@ -109,13 +116,14 @@ template <class Real, BceForm kBce, bool kSubnormal, bool kMoments>
     if (whole < count) {
         // The last, partial block: evaluated on a whole packet (padded with
         // p = t = 0), its valid lanes added one by one.
-        Block p = Block::Zero(), t = Block::Zero();
+        Block x = Block::Zero(), p = Block::Zero(), t = Block::Zero();
         const auto rest = static_cast<int>(count - whole);
         for (int k = 0; k < rest; ++k) {
+            x[k] = kBce == BceForm::Logits ? x_data[whole + k] : Real(0);
             p[k] = p_data[whole + k];
             t[k] = t_data[whole + k];
         }
-        add_block(p, t);
+        add_block(x, p, t);
         for (int k = 0; k < kTerms; ++k) {
             for (int lane = 0; lane < rest; ++lane) {
                 total[k][lane] += static_cast<double>(partial[k][lane]);
@@ -141,18 +149,21 @@ template <class Real, BceForm kBce, bool kSubnormal, bool kMoments>
     }
 }
 
-// Chooses sum_probability_terms' instantiation for a chunk.
+// Chooses sum_probability_terms' instantiation for a chunk (`logits`: the
+// logits whose sigmoid p is, or null for probabilities).
 template <class Real>
-void sum_probability_terms(const Real* p, const Real* t, std::int64_t count, const TermNeeds& needs,
-                           bool subnormal, RegionStats& stats)
+void sum_probability_terms(const Real* logits, const Real* p, const Real* t, std::int64_t count,
+                           const TermNeeds& needs, bool subnormal, RegionStats& stats)
 {
     const bool moments = needs.squared || needs.absolute || needs.overlap;
     const auto with_moments = [&]<BceForm kBce, bool kSubnormal>() {
-        moments ? sum_probability_terms<Real, kBce, kSubnormal, true>(p, t, count, needs, stats)
-                : sum_probability_terms<Real, kBce, kSubnormal, false>(p, t, count, needs, stats);
+        moments ? sum_probability_terms<Real, kBce, kSubnormal, true>(logits, p, t, count, needs, stats)
+                : sum_probability_terms<Real, kBce, kSubnormal, false>(logits, p, t, count, needs, stats);
     };
     if (!needs.bce) {
         with_moments.template operator()<BceForm::None, false>();
+    } else if (logits) {
+        with_moments.template operator()<BceForm::Logits, false>();
     } else if (needs.binary_target) {
         subnormal ? with_moments.template operator()<BceForm::BinaryTarget, true>()
                   : with_moments.template operator()<BceForm::BinaryTarget, false>();

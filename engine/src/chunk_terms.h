@@ -274,28 +274,35 @@ bool check_probabilities(const Real* p, std::int64_t count, bool check_range, st
     return tiny != 0;
 }
 
-// Whether a chunk's terms can be summed in one pass (sum_chunk): its
-// prediction holds probabilities, and no focal loss is asked for.
-inline bool sums_in_one_pass(const MetricOptions& options, const TermNeeds& needs) noexcept
+// Whether a chunk's terms can be summed in one pass (sum_chunk): any but
+// the focal loss.
+inline bool sums_in_one_pass(const TermNeeds& needs) noexcept
 {
-    return !options.logits() && !needs.focal;
+    return !needs.focal;
 }
 
 // Adds one chunk of probabilities p and targets t (count elements each, no
 // padding needed; neither is written) to one region: the checks, every
-// term in one pass (chunk_sums.h) and the hard counts. The fast path of
-// accumulate_chunk for sums_in_one_pass chunks.
+// term in one pass (chunk_sums.h) and the hard counts. `logits`: the logits
+// p is the sigmoid of (NaN checked, bce taken from them), or null. The fast
+// path of accumulate_chunk for sums_in_one_pass chunks.
 template <class Real>
-void sum_chunk(const Real* p, const Real* t, std::int64_t count, const TermNeeds& needs,
+void sum_chunk(const Real* logits, const Real* p, const Real* t, std::int64_t count, const TermNeeds& needs,
                const MetricOptions& options, std::int64_t flat_offset, RangeViolation& violation,
                RegionStats& stats, HardDecision hard = {})
 {
     stats.elements += count;
     bool subnormal = false;
-    if (needs.range_check || needs.bce) {
+    if (logits) {
+        if (needs.nan_check) {
+            // Logits may take any value but NaN (a NaN would make bce NaN, and
+            // the report would blame empty masks).
+            note_nan(logits, count, flat_offset, violation);
+        }
+    } else if (needs.range_check || needs.bce) {
         subnormal = check_probabilities(p, count, needs.range_check, flat_offset, violation);
     }
-    sum_probability_terms(p, t, count, needs, subnormal, stats);
+    sum_probability_terms(logits, p, t, count, needs, subnormal, stats);
     if (needs.hard) {
         HardCounts counts;
         if (hard.classes) {
@@ -323,8 +330,17 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
                       std::int64_t flat_offset, RangeViolation& violation, Sink& sink, HardDecision hard = {})
 {
     if constexpr (Sink::kOneRegion) {
-        if (sums_in_one_pass(options, needs)) {
-            sum_chunk<Real>(x_data, t_data, count, needs, options, flat_offset, violation, *sink.stats, hard);
+        if (sums_in_one_pass(needs)) {
+            const Real* logits = nullptr;
+            const Real* p = x_data;
+            if (options.logits()) {
+                std::copy_n(x_data, count, probability_buffer.data());
+                Real* rows[] = {probability_buffer.data()};
+                apply_rule(DecisionRule{Activation::Sigmoid}, 1, rows, count, nullptr);
+                logits = x_data;
+                p = probability_buffer.data();
+            }
+            sum_chunk<Real>(logits, p, t_data, count, needs, options, flat_offset, violation, *sink.stats, hard);
             return;
         }
     }

@@ -251,7 +251,7 @@ private:
                     // Several binary channels (multi-label): each channel is also its label.
                     RegionStats* channel =
                         channel_labels_ > 0 ? channel_labels + region * shape_.c + c : nullptr;
-                    if (axis_ != SliceAxis::W && sums_in_one_pass(options_.metric, needs_)) {
+                    if (axis_ != SliceAxis::W && !options_.metric.logits() && sums_in_one_pass(needs_)) {
                         // The one-pass sums read a float prediction where it lies.
                         const Real* p = values_in_place<Real>(prediction_, offset);
                         if (!p) {
@@ -260,7 +260,7 @@ private:
                         }
                         load_values<Real>(target_, offset, count, targets.data());
                         RegionStats local;
-                        sum_chunk<Real>(p, targets.data(), count, needs_, options_.metric, offset,
+                        sum_chunk<Real>(nullptr, p, targets.data(), count, needs_, options_.metric, offset,
                                         state.range, local);
                         slices[region] += local;
                         if (channel) {
