@@ -160,6 +160,9 @@ void sum_probability_terms(const Real* logits, const Real* p, const Real* t, std
         moments ? sum_probability_terms<Real, kBce, kSubnormal, true>(logits, p, t, count, needs, stats)
                 : sum_probability_terms<Real, kBce, kSubnormal, false>(logits, p, t, count, needs, stats);
     };
+    if (!needs.bce && !moments) {
+        return; // hard counts only
+    }
     if (!needs.bce) {
         with_moments.template operator()<BceForm::None, false>();
     } else if (logits) {

@@ -65,10 +65,37 @@ struct FloatLog {
     }
 };
 
+// log(1 + x) for 0 <= x < inf, to float precision for small x too: with
+// u = fl(1 + x), log(1 + x) = log(u) x / (u - 1) (the quotient corrects u's
+// rounding), and x itself where u rounds to 1. bce_with_logits takes it of
+// exp(-|x|) in (0, 1].
+struct FloatLog1p {
+    template <class Packet> EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const
+    {
+        using namespace Eigen::internal;
+        const Packet one = pset1<Packet>(1.0f);
+        const Packet u = padd(one, x);
+        const Packet corrected = pmul(FloatLog{}.packetOp(u), pdiv(x, psub(u, one)));
+        return pselect(pcmp_eq(u, one), x, corrected);
+    }
+
+    EIGEN_STRONG_INLINE float operator()(float x) const
+    {
+        using Small = typename Eigen::internal::packet_traits<float>::half;
+        return Eigen::internal::pfirst(packetOp(Eigen::internal::pset1<Small>(x)));
+    }
+};
+
 // log(x) of a float array expression with FloatLog.
 template <class D> auto float_log(const Eigen::ArrayBase<D>& x)
 {
     return x.unaryExpr(FloatLog{});
+}
+
+// log(1 + x) of a float array expression with FloatLog1p.
+template <class D> auto float_log1p(const Eigen::ArrayBase<D>& x)
+{
+    return x.unaryExpr(FloatLog1p{});
 }
 
 } // namespace masklens::terms
@@ -76,5 +103,8 @@ template <class D> auto float_log(const Eigen::ArrayBase<D>& x)
 namespace Eigen::internal {
 template <> struct functor_traits<masklens::terms::FloatLog> {
     enum { Cost = 24 * NumTraits<float>::MulCost, PacketAccess = packet_traits<float>::HasLog };
+};
+template <> struct functor_traits<masklens::terms::FloatLog1p> {
+    enum { Cost = 40 * NumTraits<float>::MulCost, PacketAccess = packet_traits<float>::HasLog };
 };
 } // namespace Eigen::internal

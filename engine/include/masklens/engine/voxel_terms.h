@@ -150,7 +150,11 @@ template <class D> auto op_exp(const Eigen::ArrayBase<D>& x)
 }
 template <class D> auto op_log1p(const Eigen::ArrayBase<D>& x)
 {
-    return x.log1p();
+    if constexpr (std::is_same_v<typename D::Scalar, float>) {
+        return float_log1p(x); // float_log.h: arguments >= 0, as bce_with_logits' are
+    } else {
+        return x.log1p();
+    }
 }
 template <class D> auto op_abs(const Eigen::ArrayBase<D>& x)
 {
