@@ -5,6 +5,7 @@
 //   BM_Memcpy            std::memcpy of the prediction and target bytes (one thread): the baseline
 //   BM_MemcpyParallel    the same copy split over all hardware threads
 //   BM_Statistics_*      masklens::compute_statistics for a metric set (all threads unless "1Thread")
+//   BM_Statistics_Logits_1Thread  the default set with the prediction read as logits
 //   BM_Evaluate_Default  masklens::evaluate (the pass plus the derived values)
 // in one binary and one run, so ratios between them compare like with like.
 // Every benchmark reports wall time (UseRealTime: the pass is multithreaded),
@@ -225,6 +226,21 @@ void BM_Statistics_BceSoftTarget(benchmark::State& state)
     set_counters(state, in);
 }
 
+// The default set on the same values read as logits (--logits): sigmoid
+// and bce_with_logits instead of the probabilities' logarithm.
+void BM_Statistics_Logits(benchmark::State& state)
+{
+    Inputs& in = inputs(state.range(0));
+    masklens::StatisticsOptions options = options_for(masklens::default_metrics(), 1);
+    options.metric.activation = masklens::Activation::Sigmoid;
+    for (auto _ : state) {
+        masklens::BatchStatistics result = masklens::compute_statistics(in.prediction, in.target, options);
+        benchmark::DoNotOptimize(result.slices.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, in);
+}
+
 void BM_Evaluate_Default(benchmark::State& state)
 {
     Inputs& in = inputs(state.range(0));
@@ -263,6 +279,7 @@ BENCHMARK_CAPTURE(BM_Statistics, Bce1Thread, std::vector<Metric>{Metric::Bce}, 1
     ->Name("BM_Statistics_Bce_1Thread")
     ->Apply(sizes);
 BENCHMARK(BM_Statistics_BceSoftTarget)->Name("BM_Statistics_BceSoftTarget_1Thread")->Apply(sizes);
+BENCHMARK(BM_Statistics_Logits)->Name("BM_Statistics_Logits_1Thread")->Apply(sizes);
 BENCHMARK_CAPTURE(BM_Statistics, Hard, kHard, 0)->Name("BM_Statistics_Hard")->Apply(sizes);
 BENCHMARK(BM_Evaluate_Default)->Apply(sizes);
 

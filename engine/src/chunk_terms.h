@@ -9,6 +9,7 @@
 #include "masklens/engine/statistics.h"
 #include "masklens/engine/voxel_terms.h"
 
+#include "chunk_sums.h"
 #include "value_loading.h"
 
 #include <Eigen/Core>
@@ -138,6 +139,7 @@ inline ByteCounts count_bytes(const std::uint8_t* p, const std::uint8_t* t, std:
 // first evaluated into a scratch buffer, which lets Eigen vectorise it (its
 // log and exp included), then summed in double.
 template <class Real> struct SumSink {
+    static constexpr bool kOneRegion = true; // may take chunk_sums.h's fast path
     RegionStats* stats;
     ArrayR<Real>* scratch;
     std::int64_t valid = 0; // elements of the (padded) chunk that count
@@ -161,6 +163,7 @@ template <class Real> struct SumSink {
 // row lies in its own slice). A second destination receives the same values
 // (the channel's label region) when set.
 template <class Real> struct ScatterSink {
+    static constexpr bool kOneRegion = false;
     RegionStats* first;
     std::int64_t first_stride;
     RegionStats* second; // may be null
@@ -236,6 +239,87 @@ struct HardDecision {
     std::int32_t channel = 0;              // the channel being summed
 };
 
+// Checks a chunk of probabilities and tells whether any is a float32
+// subnormal (bce then needs the exact logarithm). With `check_range`, values
+// outside [0, 1] and NaN are noted in `violation` (the first at flat index
+// flat_offset + i).
+template <class Real>
+bool check_probabilities(const Real* p, std::int64_t count, bool check_range, std::int64_t flat_offset,
+                         RangeViolation& violation)
+{
+    std::uint32_t tiny = 0;
+    if (!check_range) {
+        for (std::int64_t i = 0; i < count; ++i) {
+            tiny |= is_subnormal(p[i]);
+        }
+        return tiny != 0;
+    }
+    std::int32_t valid = 0;
+    for (std::int64_t i = 0; i < count; ++i) {
+        valid += terms::in_unit_interval(p[i]);
+        tiny |= is_subnormal(p[i]);
+    }
+    if (valid != count) {
+        violation.count += count - valid;
+        // Keep the smallest flat index whatever the order chunks come in.
+        if (flat_offset < violation.first_index) {
+            for (std::int64_t i = 0; i < count; ++i) {
+                if (!terms::in_unit_interval(p[i])) {
+                    violation.first_index = std::min(violation.first_index, flat_offset + i);
+                    break;
+                }
+            }
+        }
+    }
+    return tiny != 0;
+}
+
+// Whether a chunk's terms can be summed in one pass (sum_chunk): any but
+// the focal loss.
+inline bool sums_in_one_pass(const TermNeeds& needs) noexcept
+{
+    return !needs.focal;
+}
+
+// Adds one chunk of probabilities p and targets t (count elements each, no
+// padding needed; neither is written) to one region: the checks, every
+// term in one pass (chunk_sums.h) and the hard counts. `logits`: the logits
+// p is the sigmoid of (NaN checked, bce taken from them), or null. The fast
+// path of accumulate_chunk for sums_in_one_pass chunks.
+template <class Real>
+void sum_chunk(const Real* logits, const Real* p, const Real* t, std::int64_t count, const TermNeeds& needs,
+               const MetricOptions& options, std::int64_t flat_offset, RangeViolation& violation,
+               RegionStats& stats, HardDecision hard = {})
+{
+    stats.elements += count;
+    bool subnormal = false;
+    if (logits) {
+        if (needs.nan_check) {
+            // Logits may take any value but NaN (a NaN would make bce NaN, and
+            // the report would blame empty masks).
+            note_nan(logits, count, flat_offset, violation);
+        }
+    } else if (needs.range_check || needs.bce) {
+        subnormal = check_probabilities(p, count, needs.range_check, flat_offset, violation);
+    }
+    sum_probability_terms(logits, p, t, count, needs, subnormal, stats);
+    if (needs.hard) {
+        HardCounts counts;
+        if (hard.classes) {
+            const std::int32_t* classes = hard.classes;
+            const std::int32_t channel = hard.channel;
+            counts = count_hard([=](std::int64_t i) { return classes[i] == channel; }, t, count);
+        } else {
+            const Real threshold = static_cast<Real>(options.threshold);
+            counts = count_hard([=](std::int64_t i) { return terms::predicted_positive(p[i], threshold); }, t,
+                                count);
+        }
+        stats.pred_positive += counts.predicted;
+        stats.target_positive += counts.target;
+        stats.true_positive += counts.both;
+    }
+}
+
 // Evaluates the per-element terms of one chunk (prediction values x, target
 // values t) into a sink. `flat_offset` locates x[0] in the prediction for
 // range-violation reports. With Activation::Sigmoid, x holds logits; with
@@ -245,6 +329,21 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
                       const MetricOptions& options, ArrayR<Real>& probability_buffer,
                       std::int64_t flat_offset, RangeViolation& violation, Sink& sink, HardDecision hard = {})
 {
+    if constexpr (Sink::kOneRegion) {
+        if (sums_in_one_pass(needs)) {
+            const Real* logits = nullptr;
+            const Real* p = x_data;
+            if (options.logits()) {
+                std::copy_n(x_data, count, probability_buffer.data());
+                Real* rows[] = {probability_buffer.data()};
+                apply_rule(DecisionRule{Activation::Sigmoid}, 1, rows, count, nullptr);
+                logits = x_data;
+                p = probability_buffer.data();
+            }
+            sum_chunk<Real>(logits, p, t_data, count, needs, options, flat_offset, violation, *sink.stats, hard);
+            return;
+        }
+    }
     // Pad the chunk to whole SIMD packets with harmless values (p = t = 0.5),
     // so every element goes through the same vectorised code path: the value
     // of an element's terms then never depends on where a chunk ends.
@@ -273,36 +372,15 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
     // chunks hold none; for normal numbers both logarithms agree bit for bit).
     bool subnormal = false;
     if (needs.range_check) {
-        std::int32_t valid = 0;
-        std::uint32_t tiny = 0;
-        for (Eigen::Index i = 0; i < count; ++i) {
-            valid += terms::in_unit_interval(p[i]);
-            tiny |= is_subnormal(p[i]);
-        }
-        subnormal = tiny != 0;
-        if (valid != count) {
-            violation.count += count - valid;
-            // Keep the smallest flat index whatever the order chunks come in.
-            if (flat_offset < violation.first_index) {
-                for (Eigen::Index i = 0; i < count; ++i) {
-                    if (!terms::in_unit_interval(p[i])) {
-                        violation.first_index = std::min(violation.first_index, flat_offset + i);
-                        break;
-                    }
-                }
-            }
-        }
+        subnormal = check_probabilities(p.data(), count, true, flat_offset, violation);
     } else if (needs.nan_check) {
         // Logits may take any value but NaN (a NaN would make bce NaN, and
         // the report would blame empty masks).
         note_nan(x.data(), count, flat_offset, violation);
     }
     if (!needs.range_check && (needs.bce || needs.focal) && !options.logits()) {
-        std::uint32_t tiny = 0; // probabilities from softmax: no range to check
-        for (Eigen::Index i = 0; i < count; ++i) {
-            tiny |= is_subnormal(p[i]);
-        }
-        subnormal = tiny != 0;
+        // Probabilities from softmax: no range to check.
+        subnormal = check_probabilities(p.data(), count, false, flat_offset, violation);
     }
     const auto probability_bce = [&](const auto& use) {
         if (needs.binary_target) {

@@ -68,6 +68,16 @@ void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, 
     });
 }
 
+// Elements from flat index `offset` on where the volume holds them as Real
+// already (float32 for float, float64 for double), else nullptr: the caller
+// then loads a copy with load_values.
+template <class Real> const Real* values_in_place(const Volume& volume, std::int64_t offset)
+{
+    const bool same = std::is_same_v<Real, float> ? volume.type() == ScalarType::Float32
+                                                  : volume.type() == ScalarType::Float64;
+    return same ? volume.data_as<Real>() + offset : nullptr;
+}
+
 // Labels as int64 (integer arrays only). Values above int64's range are
 // clamped to kMaxLabel + 1 (pass_output.h) by the caller's range check.
 template <class Source> void convert_labels(const Source* in, std::int64_t count, std::int64_t* out)

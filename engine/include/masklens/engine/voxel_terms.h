@@ -15,6 +15,8 @@
 #define MASKLENS_HD __host__ __device__
 #else
 #define MASKLENS_HD
+#include "masklens/engine/float_log.h"
+
 #include <Eigen/Core>
 #endif
 
@@ -114,23 +116,30 @@ MASKLENS_HD inline double op_pow(double x, double e)
 
 #if !defined(__CUDACC__)
 // --- the same operations on Eigen array expressions (CPU, vectorised) -------
+// Float arrays take FloatLog (float_log.h: arguments >= 0, as every loss
+// term's are), doubles Eigen's log.
 template <class D> auto op_log(const Eigen::ArrayBase<D>& x)
 {
-    return x.log();
+    if constexpr (std::is_same_v<typename D::Scalar, float>) {
+        return float_log(x);
+    } else {
+        return x.log();
+    }
 }
 template <class D> auto op_log_subnormal(const Eigen::ArrayBase<D>& x)
 {
     using S = typename D::Scalar;
     if constexpr (std::is_same_v<S, float>) {
-        // Eigen's vectorised float log treats denormals as the smallest
-        // normal number (log = -87.3): scale them by 2^23 into the normal
-        // range first, so log(1e-45) is -103.3, as the scalar logf gives.
+        // The vectorised float log (FloatLog) reads denormals with the
+        // smallest normal exponent (log near -87.3): scale them by 2^23 into
+        // the normal range first, so log(1e-45) is -103.3, as the scalar
+        // logf gives.
         // tiny is 1 below FLT_MIN, else 0, without a comparison (Eigen 3.4
         // evaluates comparisons and select() one element at a time): below
         // FLT_MIN the gap is at least 2^-149, times 2^149 (in two steps) >= 1.
         const auto tiny =
             (((S(1.17549435e-38F) - x) * S(1.2676506e30F)) * S(5.6294995e14F)).max(S(0)).min(S(1));
-        return (x * (S(1) + tiny * S(8388607))).log() - tiny * S(15.942385152878742);
+        return float_log(x * (S(1) + tiny * S(8388607))) - tiny * S(15.942385152878742);
     } else {
         return x.log();
     }
@@ -141,7 +150,11 @@ template <class D> auto op_exp(const Eigen::ArrayBase<D>& x)
 }
 template <class D> auto op_log1p(const Eigen::ArrayBase<D>& x)
 {
-    return x.log1p();
+    if constexpr (std::is_same_v<typename D::Scalar, float>) {
+        return float_log1p(x); // float_log.h: arguments >= 0, as bce_with_logits' are
+    } else {
+        return x.log1p();
+    }
 }
 template <class D> auto op_abs(const Eigen::ArrayBase<D>& x)
 {
