@@ -624,6 +624,78 @@ private slots:
         QCOMPARE(value_of(overlap, overlap.batch, Metric::LesionTp), 2.0);
     }
 
+    // Distance and lesion metrics asked for together read one extraction of
+    // the masks (widened for the BraTS rule's dilation, cropped back for the
+    // distances): every value, per sample, label and slice, and the lesion
+    // table equal those of two separate evaluations.
+    void distancesAndLesionsTogetherEqualApart()
+    {
+        const Shape shape = shape3d(2, 1, 14, 12, 10);
+        std::vector<std::uint8_t> target(static_cast<std::size_t>(shape.elements()), 0);
+        std::vector<std::uint8_t> pred(target.size(), 0);
+        std::mt19937 random(7);
+        std::uniform_int_distribution<int> label(0, 2), coin(0, 9);
+        for (std::size_t i = 0; i < target.size(); ++i) {
+            // Sparse blobs of labels 1 and 2 (some touch the volume's edge),
+            // the prediction a noisy copy.
+            target[i] = coin(random) < 2 ? static_cast<std::uint8_t>(label(random)) : 0;
+            pred[i] = coin(random) < 8 ? target[i] : static_cast<std::uint8_t>(coin(random) == 0 ? 1 : 0);
+        }
+        const Volume p = make_volume("pred", ScalarType::UInt8, shape, pred);
+        const Volume t = make_volume("target", ScalarType::UInt8, shape, target);
+        const std::vector<Metric> distances = {Metric::Hd, Metric::Hd95, Metric::Assd, Metric::Nsd};
+        const std::vector<Metric> lesions = {Metric::LesionTp, Metric::LesionFn, Metric::LesionDice,
+                                             Metric::LesionHd95};
+        for (const auto& [match, surface] : {std::pair{LesionMatch::Brats, SurfaceMode::Voxel},
+                                             std::pair{LesionMatch::Brats, SurfaceMode::Subvoxel},
+                                             std::pair{LesionMatch::Iou, SurfaceMode::Voxel}}) {
+            StatisticsOptions options;
+            options.slice_distances = true;
+            options.metric.surface = surface;
+            options.metric.lesion_match = match;
+            options.metric.lesion_dilation = 2;
+            options.metrics = distances;
+            const Evaluation distance_only = evaluate(p, t, options);
+            options.metrics = lesions;
+            const Evaluation lesion_only = evaluate(p, t, options);
+            options.metrics = distances;
+            options.metrics.insert(options.metrics.end(), lesions.begin(), lesions.end());
+            const Evaluation both = evaluate(p, t, options);
+            const auto same = [&](const Evaluation& apart, const MetricValues& a, const MetricValues& b,
+                                  Metric metric) {
+                const double x = value_of(apart, a, metric), y = value_of(both, b, metric);
+                QVERIFY2((std::isnan(x) && std::isnan(y)) || x == y,
+                         qPrintable(QStringLiteral("%1: %2 apart, %3 together")
+                                        .arg(QString::fromStdString(std::string(metric_name(metric))))
+                                        .arg(x)
+                                        .arg(y)));
+            };
+            for (std::size_t n = 0; n < both.samples.size(); ++n) {
+                for (const auto& [apart, metrics] :
+                     {std::pair{&distance_only, distances}, std::pair{&lesion_only, lesions}}) {
+                    for (const Metric metric : metrics) {
+                        same(*apart, apart->samples[n].values, both.samples[n].values, metric);
+                        for (std::size_t l = 0; l < both.samples[n].labels.size(); ++l) {
+                            same(*apart, apart->samples[n].labels[l].values, both.samples[n].labels[l].values,
+                                 metric);
+                        }
+                        for (std::size_t s = 0; s < both.samples[n].slices.size(); ++s) {
+                            same(*apart, apart->samples[n].slices[s], both.samples[n].slices[s], metric);
+                        }
+                        same(*apart, apart->batch, both.batch, metric);
+                    }
+                }
+            }
+            QCOMPARE(both.lesions.size(), lesion_only.lesions.size());
+            QVERIFY(!both.lesions.empty());
+            for (std::size_t i = 0; i < both.lesions.size(); ++i) {
+                QCOMPARE(both.lesions[i].lesion.voxels, lesion_only.lesions[i].lesion.voxels);
+                QCOMPARE(both.lesions[i].lesion.lo, lesion_only.lesions[i].lesion.lo);
+                QCOMPARE(both.lesions[i].centroid_world, lesion_only.lesions[i].centroid_world);
+            }
+        }
+    }
+
     // Probabilities are decided by the one rule: p >= threshold.
     void masksFollowTheDecisionRule()
     {
