@@ -10,7 +10,8 @@ rules only (README "Error mode colours", docs/gui.md "Window / level",
 
 * overlay_pred.npy   float32 [D, H, W] = [10, 14, 18]: soft ball at (d 5, h 7, w 11),
   p = clip(0.5 + (4.5 - r) * 0.3, 0, 1), r the distance in voxels; planted
-  values exactly at the threshold (0.5) and one float32 step below it.
+  values exactly at the threshold (0.5), one float32 step below it, and two
+  outside 0..1 (-0.25, 1.5: the dimmed grey clamps them).
 * overlay_target.npy uint8 [10, 14, 18]: ball r <= 4.5 at (5, 6, 8), planted voxels.
 * overlay_image.npy  int16 [10, 14, 18]: v = -300 + 29 w + 13 h + 7 d (HU-like ramp).
 * overlay_expected.json: per case (axis, slice, convention, window/level,
@@ -52,6 +53,8 @@ AT_THRESHOLD_FP = (5, 12, 2)     # p = 0.5 exactly, no target: FP (p >= threshol
 BELOW_THRESHOLD_TN = (5, 12, 3)  # p = 0.5 - 2^-25 (float32 below 0.5), no target: TN
 AT_THRESHOLD_TP = (5, 1, 15)     # p = 0.5 exactly, target: TP
 ZERO_FN = (5, 1, 16)             # p = 0, target: FN
+NEGATIVE_TN = (5, 12, 5)         # p = -0.25 (not a probability), no target: TN, grey clamped to 0
+ABOVE_ONE_TP = (5, 12, 6)        # p = 1.5, target: TP over the grey clamped to 90
 
 
 def balls():
@@ -60,13 +63,16 @@ def balls():
     prediction = np.clip(0.5 + (4.5 - r_pred) * 0.3, 0.0, 1.0).astype(np.float32)
     r_target = np.sqrt(((d - 5) ** 2 + (h - 6) ** 2 + (w - 8) ** 2).astype(np.float64))
     target = (r_target <= 4.5).astype(np.uint8)
-    for voxel in (AT_THRESHOLD_FP, BELOW_THRESHOLD_TN, AT_THRESHOLD_TP, ZERO_FN):
+    for voxel in (AT_THRESHOLD_FP, BELOW_THRESHOLD_TN, AT_THRESHOLD_TP, ZERO_FN, NEGATIVE_TN, ABOVE_ONE_TP):
         assert prediction[voxel] == 0.0 and target[voxel] == 0, voxel  # planted on empty ground
     prediction[AT_THRESHOLD_FP] = np.float32(0.5)
     prediction[BELOW_THRESHOLD_TN] = np.nextafter(np.float32(0.5), np.float32(0))
     prediction[AT_THRESHOLD_TP] = np.float32(0.5)
     target[AT_THRESHOLD_TP] = 1
     target[ZERO_FN] = 1
+    prediction[NEGATIVE_TN] = np.float32(-0.25)
+    prediction[ABOVE_ONE_TP] = np.float32(1.5)
+    target[ABOVE_ONE_TP] = 1
     image = (-300 + 29 * w + 13 * h + 7 * d).astype(np.int16)
     return prediction, target, image
 
@@ -146,6 +152,8 @@ def compose(prediction, target, image, case):
 CASES = [
     {"name": "axial_radiological", "axis": "axial", "slice": 5, "convention": "radiological",
      "image": False, "window": 400.0, "level": 40.0, "error_opacity": 1.0},
+    {"name": "axial_half_opacity", "axis": "axial", "slice": 5, "convention": "radiological",
+     "image": False, "window": 400.0, "level": 40.0, "error_opacity": 0.5},
     {"name": "axial_neurological", "axis": "axial", "slice": 5, "convention": "neurological",
      "image": False, "window": 400.0, "level": 40.0, "error_opacity": 1.0},
     {"name": "coronal_radiological", "axis": "coronal", "slice": 7, "convention": "radiological",
@@ -178,7 +186,8 @@ def main():
         entry["voxels"] = [[[int(v) for v in vx] for vx in row] for row in voxels]
         cases.append(entry)
     planted = {"at_threshold_fp": AT_THRESHOLD_FP, "below_threshold_tn": BELOW_THRESHOLD_TN,
-               "at_threshold_tp": AT_THRESHOLD_TP, "zero_fn": ZERO_FN}
+               "at_threshold_tp": AT_THRESHOLD_TP, "zero_fn": ZERO_FN, "negative_tn": NEGATIVE_TN,
+               "above_one_tp": ABOVE_ONE_TP}
     document = {"generator": "tests/generate_ui_overlay_references.py", "shape_dhw": [D, H, W],
                 "spacing_whd_mm": [0.8, 0.8, 2.5], "threshold": THRESHOLD,
                 "planted": {k: list(v) for k, v in planted.items()}, "cases": cases}

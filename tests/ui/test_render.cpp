@@ -67,6 +67,7 @@ private slots:
     void distanceColouredSurface();
     void overlayEqualsIndependentReference();
     void renderedOverlayEqualsReference();
+    void probabilityRampAtStopsAndBetween();
     void differenceColoursAtKnownVoxels();
     void presentationAsAsked();
     void emptyViewShowsOnlyBackground();
@@ -443,7 +444,7 @@ LayerSettings layers_of(const OverlayCase& c, LayerSettings layers)
 void TestRender::overlayEqualsIndependentReference()
 {
     const OverlayReference reference = read_overlay_reference();
-    QCOMPARE(reference.cases.size(), std::size_t{7});
+    QCOMPARE(reference.cases.size(), std::size_t{8});
     SessionPresenter presenter; // its default view and layers, as the app starts
     presenter.setSynchronous(true);
     presenter.setVolumes(reference.prediction, reference.target);
@@ -545,6 +546,27 @@ void TestRender::renderedOverlayEqualsReference()
         QCOMPARE(w_high.x() > w_low.x(), left_on_right);
         QVERIFY(h_low.y() < h_high.y());
     }
+}
+
+// The probability colormap: five stops at 0, 1/4, 1/2, 3/4 and 1 (the colour
+// bar's magma-like ramp), linear between them, rounded half away from zero.
+// Expected values derived by hand from the stops; p = 1 must give the last
+// stop itself (an index past the last stop would read beyond the table).
+void TestRender::probabilityRampAtStopsAndBetween()
+{
+    const std::array<Rgb, 5> stops{Rgb{0x00, 0x00, 0x04}, Rgb{0x51, 0x12, 0x7C}, Rgb{0xB7, 0x37, 0x79},
+                                   Rgb{0xFC, 0x89, 0x61}, Rgb{0xFC, 0xFD, 0xBF}};
+    for (std::size_t k = 0; k < stops.size(); ++k) {
+        QCOMPARE(probability_colour(static_cast<double>(k) / 4.0), stops[k]);
+    }
+    // Halfway between stops: (0 + 81) / 2 = 40.5 -> 41, (0 + 18) / 2 = 9, (4 + 124) / 2 = 64.
+    QCOMPARE(probability_colour(0.125), (Rgb{41, 9, 64}));
+    // 3/4 of the way from stop 3 to stop 4: 252; 137 + 0.75 * 116 = 224; 97 + 0.75 * 94 = 167.5 -> 168.
+    QCOMPARE(probability_colour(0.9375), (Rgb{252, 224, 168}));
+    // Outside 0..1 and NaN: clamped to the ends.
+    QCOMPARE(probability_colour(1.5), stops[4]);
+    QCOMPARE(probability_colour(-0.5), stops[0]);
+    QCOMPARE(probability_colour(std::nan("")), stops[0]);
 }
 
 void TestRender::differenceColoursAtKnownVoxels()
