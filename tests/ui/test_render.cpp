@@ -68,6 +68,7 @@ private slots:
     void overlayEqualsIndependentReference();
     void renderedOverlayEqualsReference();
     void probabilityRampAtStopsAndBetween();
+    void sliceCaptionsCountTheirAxis();
     void differenceColoursAtKnownVoxels();
     void presentationAsAsked();
     void emptyViewShowsOnlyBackground();
@@ -567,6 +568,34 @@ void TestRender::probabilityRampAtStopsAndBetween()
     QCOMPARE(probability_colour(1.5), stops[4]);
     QCOMPARE(probability_colour(-0.5), stops[0]);
     QCOMPARE(probability_colour(std::nan("")), stops[0]);
+}
+
+// Each view counts the slices along its own axis: on the overlay pair
+// (D 10, H 14, W 18: no two alike) at the cursor (5, 7, 9) the captions read
+// "Axial 6 / 10", "Coronal 8 / 14", "Sagittal 10 / 18" (1-based).
+void TestRender::sliceCaptionsCountTheirAxis()
+{
+    const OverlayReference reference = read_overlay_reference();
+    presenter_->setVolumes(reference.prediction, reference.target);
+    presenter_->setCursor({5, 7, 9});
+    auto* host = new QWidget;
+    host_.reset(host);
+    auto* layout = new QHBoxLayout(host);
+    const std::array<ViewAxis, 3> axes{ViewAxis::Axial, ViewAxis::Coronal, ViewAxis::Sagittal};
+    const std::array<const char*, 3> captions{"Axial 6 / 10", "Coronal 8 / 14", "Sagittal 10 / 18"};
+    std::array<SliceView*, 3> views{};
+    for (std::size_t k = 0; k < 3; ++k) {
+        views[k] = new SliceView(presenter_.get(), axes[k]);
+        layout->addWidget(views[k]);
+    }
+    host->resize(900, 300);
+    host->show();
+    QVERIFY(QTest::qWaitForWindowExposed(host));
+    for (std::size_t k = 0; k < 3; ++k) {
+        grab(views[k]);
+        const std::string corner = views[k]->annotations().cornerText();
+        QVERIFY2(corner.rfind(captions[k], 0) == 0, corner.c_str());
+    }
 }
 
 void TestRender::differenceColoursAtKnownVoxels()
