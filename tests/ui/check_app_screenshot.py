@@ -88,7 +88,8 @@ def main():
     binary, pred_path, target_path, output = sys.argv[1:]
     run = subprocess.run([binary, "--screenshot", output, pred_path, target_path],
                          capture_output=True, text=True, timeout=150)
-    check(run.returncode == 0, "masklens --screenshot exits 0 (%d; %s)" % (run.returncode, run.stderr.strip()[-300:]))
+    check(run.returncode == 0,
+          "masklens --screenshot exits 0 (%d; %s)" % (run.returncode, run.stderr.strip()[-300:]))
     if run.returncode != 0:
         return 1
     shot = np.asarray(Image.open(output).convert("RGB"))
@@ -114,7 +115,8 @@ def main():
     for name, (a, b, c, d) in quarters.items():
         region = background[c + margin:d - margin, a + margin:b - margin]
         share = region.mean()
-        check(0.02 < share < 0.98, "%s view: background %.0f %% of its quarter, the rest drawn" % (name, share * 100))
+        check(0.02 < share < 0.98,
+              "%s view: background %.0f %% of its quarter, the rest drawn" % (name, share * 100))
 
     # The slice views against the masks.
     pred_image = nib.load(pred_path)
@@ -143,7 +145,8 @@ def main():
                              rows.mean() if len(rows) else np.nan, len(voxels),
                              voxels.mean(axis=0) if len(voxels) else None)
         tp_pixels, tp_x, tp_y, tp_voxels, tp_centre = measured["tp"]
-        check(tp_pixels > 100 and tp_voxels > 0, "%s: TP pixels %d for %d TP voxels" % (name, tp_pixels, tp_voxels))
+        check(tp_pixels > 100 and tp_voxels > 0,
+              "%s: TP pixels %d for %d TP voxels" % (name, tp_pixels, tp_voxels))
         if tp_pixels <= 100 or tp_voxels == 0:
             continue
         pixels_per_mm = np.sqrt(tp_pixels / (tp_voxels * voxel_mm2))
@@ -153,7 +156,8 @@ def main():
             expected = voxels * voxel_mm2 * pixels_per_mm ** 2
             check(voxels == 0 and pixels == 0 or
                   voxels > 0 and abs(pixels - expected) <= 0.25 * expected + 20,
-                  "%s: %s pixels %d, expected %.0f (%d voxels)" % (name, cls.upper(), pixels, expected, voxels))
+                  "%s: %s pixels %d, expected %.0f (%d voxels)"
+                  % (name, cls.upper(), pixels, expected, voxels))
             if voxels == 0 or pixels == 0:
                 continue
             # The centre's offset from the TP centre, in pixels, predicted from the voxels.
