@@ -23,6 +23,9 @@
 # updating), no-build (the mutated code does not compile: not a real mutant),
 # skipped (a target is not in this build, e.g. ui targets with
 # -DMASKLENS_BUILD_GUI=OFF). Exit status 1 when something survived or is stale.
+# Logs: BUILD_DIR/mutate-logs/ID.{build,test}.log; the test log holds the
+# failing tests' output (which test functions caught the mutation). The ui
+# tests need a display: DISPLAY=:99 QT_QPA_PLATFORM=xcb scripts/mutate.sh ...
 #
 # Safety: the mutated files must have no uncommitted changes (checked before
 # anything is changed); each one is restored with `git checkout -- FILE` after
@@ -127,7 +130,7 @@ EOF
     # shellcheck disable=SC2086
     if ! cmake --build "$build" -j "$jobs" --target ${targets[$i]} >"$log/$id.build.log" 2>&1; then
         outcome[$id]="no-build (see $log/$id.build.log)"
-    elif ctest --test-dir "$build" -R "${tests[$i]}" -j "$jobs" --timeout 600 --stop-on-failure \
+    elif ctest --test-dir "$build" -R "${tests[$i]}" -j "$jobs" --timeout 600 --stop-on-failure --output-on-failure \
         >"$log/$id.test.log" 2>&1; then
         if grep -q "No tests were found" "$log/$id.test.log"; then
             outcome[$id]="no-tests (regex '${tests[$i]}' selects nothing)"

@@ -23,6 +23,8 @@
 #include <QTableWidget>
 #include <QtTest>
 
+#include <array>
+
 using namespace masklens;
 using namespace masklens::ui;
 using namespace masklens::ui::test;
@@ -129,6 +131,20 @@ void TestLabels::defaultsWithoutTable()
     QCOMPARE(two.colour, default_label_colour(2));
     QVERIFY(default_label_colour(1) != default_label_colour(2));
     QCOMPARE(default_label_colour(1), default_label_colour(15)); // 14 colours, cycling
+    // The palette the header promises, from the published lists: Okabe & Ito
+    // (2008) without black, in their order (orange, sky blue, bluish green,
+    // yellow, blue, vermillion, reddish purple), then Paul Tol's "muted"
+    // scheme (indigo, cyan, teal, green, olive, sand, rose). Label 1 takes the
+    // first colour; label 0 (background) none.
+    const std::array<Rgb, 14> published{Rgb{0xE6, 0x9F, 0x00}, Rgb{0x56, 0xB4, 0xE9}, Rgb{0x00, 0x9E, 0x73},
+                                        Rgb{0xF0, 0xE4, 0x42}, Rgb{0x00, 0x72, 0xB2}, Rgb{0xD5, 0x5E, 0x00},
+                                        Rgb{0xCC, 0x79, 0xA7}, Rgb{0x33, 0x22, 0x88}, Rgb{0x88, 0xCC, 0xEE},
+                                        Rgb{0x44, 0xAA, 0x99}, Rgb{0x11, 0x77, 0x33}, Rgb{0x99, 0x99, 0x33},
+                                        Rgb{0xDD, 0xCC, 0x77}, Rgb{0xCC, 0x66, 0x77}};
+    for (std::int64_t value = 1; value <= 30; ++value) {
+        QCOMPARE(default_label_colour(value), published[static_cast<std::size_t>((value - 1) % 14)]);
+    }
+    QCOMPARE(default_label_colour(0), (Rgb{0, 0, 0}));
 }
 
 void TestLabels::labelColoursDrawn()

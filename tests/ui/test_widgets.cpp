@@ -6,6 +6,7 @@
 #include "masklens/engine/error.h"
 #include "masklens/gpu/backend.h"
 #include "masklens/gpu/cuda_statistics.h"
+#include "masklens/io/read_volume.h"
 #include "masklens/ui/about.h"
 #include "masklens/ui/comparison_presenter.h"
 #include "masklens/ui/main_window.h"
@@ -19,9 +20,13 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QFileInfo>
 #include <QFrame>
 #include <QImageReader>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
@@ -66,6 +71,7 @@ private slots:
     void comparisonViewsLinked();
     void differMostAndDifferenceMode();
     void settingsPersistAcrossRuns();
+    void panelShowsGoldenNumbers();
 
 private:
     void load(std::shared_ptr<Volume> prediction, std::shared_ptr<Volume> target);
@@ -758,6 +764,77 @@ void TestWidgets::settingsPersistAcrossRuns()
         QVERIFY(third.lastFolder(MainWindow::Folder::Open).isEmpty());
     }
     QSettings().clear();
+}
+
+// The loss panel's texts, read back as numbers, equal the golden generator's
+// PyTorch values (tests/generate_golden.py -> tests/data/golden/binary_3d) to
+// the six significant digits they show, for both samples and their current
+// slice; an undefined value (null in the file: NaN) shows the em dash. The
+// case's options are the app's defaults (threshold 0.5, smoothing 1e-6,
+// empty masks NaN, slicing along D), checked first.
+void TestWidgets::panelShowsGoldenNumbers()
+{
+    const QString dir = QStringLiteral(MASKLENS_TEST_DATA "/golden/binary_3d/");
+    QFile file(dir + QStringLiteral("expected.json"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject golden = QJsonDocument::fromJson(file.readAll()).object();
+    const QJsonObject options = golden.value(QStringLiteral("options")).toObject();
+    QCOMPARE(options.value(QStringLiteral("threshold")).toDouble(), 0.5);
+    QCOMPARE(options.value(QStringLiteral("smooth")).toDouble(), 1e-6);
+    QCOMPARE(options.value(QStringLiteral("empty")).toString(), QStringLiteral("nan"));
+    QCOMPARE(options.value(QStringLiteral("axis")).toString(), QStringLiteral("d"));
+    const auto read = [&](const char* name) {
+        return std::make_shared<Volume>(io::read_volume((dir + QLatin1String(name)).toStdString()));
+    };
+    load(read("pred.npy"), read("target.npy"));
+    SessionPresenter* presenter = window_->presenter();
+    LossPanel* panel = window_->lossPanel();
+    int compared = 0;
+    const auto check = [&](const QString& text, const QJsonValue& expected, const QString& where) {
+        if (expected.isNull()) {
+            ++compared;
+            if (text != QStringLiteral("—")) {
+                qWarning().noquote() << where << "shows" << text << "expected —";
+                return false;
+            }
+            return true;
+        }
+        bool ok = false;
+        const double shown = text.toDouble(&ok);
+        const double value = expected.toDouble();
+        // Six significant digits: off by at most half a unit in the sixth.
+        const bool close = ok && std::abs(shown - value) <= 5e-6 * std::abs(value) + 1e-12;
+        if (!close) {
+            qWarning().noquote() << where << "shows" << text << "expected" << QString::number(value, 'g', 17);
+        }
+        ++compared;
+        return close;
+    };
+    const QJsonArray samples = golden.value(QStringLiteral("samples")).toArray();
+    QCOMPARE(samples.size(), 2);
+    for (int n = 0; n < samples.size(); ++n) {
+        presenter->setSample(n);
+        QTRY_VERIFY(!presenter->busy());
+        const QJsonObject sample = samples[n].toObject();
+        const std::int64_t slice = presenter->currentSlice();
+        QJsonObject slice_values;
+        for (const QJsonValue entry : sample.value(QStringLiteral("slices")).toArray()) {
+            if (entry.toObject().value(QStringLiteral("index")).toInt() == slice) {
+                slice_values = entry.toObject().value(QStringLiteral("values")).toObject();
+            }
+        }
+        QVERIFY(!slice_values.isEmpty());
+        const QJsonObject values = sample.value(QStringLiteral("values")).toObject();
+        for (auto it = values.begin(); it != values.end(); ++it) {
+            const auto metric = parse_metric(it.key().toStdString());
+            QVERIFY2(metric, qPrintable(it.key()));
+            const QString where = QStringLiteral("sample %1 %2").arg(n).arg(it.key());
+            QVERIFY(check(panel->sampleText(*metric), it.value(), where));
+            QVERIFY(check(panel->sliceText(*metric), slice_values.value(it.key()),
+                          where + QStringLiteral(" slice %1").arg(slice)));
+        }
+    }
+    QCOMPARE(compared, 2 * 2 * 16);
 }
 
 int main(int argc, char** argv)
