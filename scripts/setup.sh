@@ -17,6 +17,8 @@ packages=(
   # dask, pytest; scikit-build-core and nanobind come from PyPI)
   python3-dev python3-venv python3-numpy python3-pandas python3-dask python3-distributed python3-pytest
   python3-torch
+  # tests/ui/check_app_screenshot.py: the app's screenshot against the masks
+  python3-nibabel python3-pil
 )
 missing=()
 for package in "${packages[@]}"; do
