@@ -8,6 +8,7 @@
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/folder.h"
 #include "masklens/engine/report.h"
+#include "masklens/io/file_mapping.h"
 #include "masklens/io/read_volume.h"
 
 #include <algorithm>
@@ -17,10 +18,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <iostream>
 #include <limits>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -96,23 +100,43 @@ private:
 
 } // namespace
 
-FolderCase evaluate_folder_case(const FolderCommand& folder, const CasePair& pair, int threads,
-                                const service::ComputeDevice& device)
+namespace {
+
+std::uint64_t pair_bytes(const io::VolumePair& pair)
+{
+    return static_cast<std::uint64_t>(pair.prediction.byte_size()) + pair.target.byte_size();
+}
+
+// One case. Its pair is `ahead` when it was read ahead, else it is read here;
+// `on_read` (if any) is called once the pair is in memory, before it is
+// evaluated (run_folder starts reading the next case there).
+FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads,
+                         const service::ComputeDevice& device, std::optional<io::VolumePair> ahead,
+                         const std::function<void(const io::VolumePair&)>& on_read)
 {
     const EvaluateCommand& command = folder.evaluate;
     FolderCase result;
     const std::string prediction_path = join_path(command.prediction_path, pair.prediction);
     const std::string target_path = join_path(command.target_path, pair.target);
     try {
-        const auto [prediction, target] =
-            io::read_volume_pair(prediction_path, command.prediction_read, target_path, command.target_read);
+        const io::VolumePair volumes = ahead ? std::move(*ahead)
+                                             : io::read_volume_pair(prediction_path, command.prediction_read,
+                                                                    target_path, command.target_read);
+        ahead.reset();
+        if (on_read) {
+            on_read(volumes);
+        }
+        const auto& [prediction, target] = volumes;
         if (!command.ignore_geometry) {
             check_same_geometry(prediction, target);
         }
         StatisticsOptions options = command.statistics;
         options.threads = threads;
-        result =
-            folder_case_from(service::evaluate_once(device, prediction, target, options), folder.per_slice);
+        Evaluation evaluation = service::evaluate_once(device, prediction, target, options);
+        // A mapped input that shrank or changed while it was read (file_mapping.h).
+        io::check_unchanged(prediction);
+        io::check_unchanged(target);
+        result = folder_case_from(evaluation, folder.per_slice);
     } catch (const Error& error) {
         result = FolderCase{};
         result.error = error.what();
@@ -127,6 +151,30 @@ FolderCase evaluate_folder_case(const FolderCommand& folder, const CasePair& pai
     result.prediction = prediction_path;
     result.target = target_path;
     return result;
+}
+
+// A case's pair read ahead of its turn, or std::nullopt when reading it
+// failed for any reason: the case is then read again in its turn, with
+// nothing else held, so that its error (or its success, where memory was
+// short) is the one a run without read-ahead gives.
+std::optional<io::VolumePair> read_ahead(const FolderCommand& folder, const CasePair& pair) noexcept
+{
+    const EvaluateCommand& command = folder.evaluate;
+    try {
+        return io::read_volume_pair(join_path(command.prediction_path, pair.prediction),
+                                    command.prediction_read, join_path(command.target_path, pair.target),
+                                    command.target_read);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+FolderCase evaluate_folder_case(const FolderCommand& folder, const CasePair& pair, int threads,
+                                const service::ComputeDevice& device)
+{
+    return evaluate_case(folder, pair, threads, device, std::nullopt, {});
 }
 
 std::string render_folder_report(const FolderReport& report, OutputFormat format)
@@ -262,11 +310,40 @@ int run_folder(const FolderCommand& folder)
     const int threads_per_job = std::max(1, cores / jobs);
     report.cases.resize(selected.size());
     Progress progress(selected.size(), !folder.quiet && ::isatty(STDERR_FILENO) == 1);
+    // A pipeline per worker: once a case's pair is in memory, the worker
+    // claims its next case and reads that pair on another thread while it
+    // evaluates this one (inflating overlaps the pass). Only when the pair in
+    // hand takes at most half the memory cap (a folder's cases are usually
+    // alike, so two pairs then fit): at most two pairs per worker.
     std::atomic<std::size_t> next{0};
     auto work = [&] {
-        for (std::size_t i = next++; i < selected.size(); i = next++) {
-            report.cases[i] = evaluate_folder_case(folder, selected[i], threads_per_job, device);
+        std::size_t i = next++;
+        std::optional<io::VolumePair> ahead; // case i's pair, when it was read ahead
+        while (i < selected.size()) {
+            std::size_t following = selected.size();
+            bool claimed = false;
+            std::future<std::optional<io::VolumePair>> reading;
+            report.cases[i] =
+                evaluate_case(folder, selected[i], threads_per_job, device, std::move(ahead),
+                              [&](const io::VolumePair& pair) {
+                                  if (2 * pair_bytes(pair) > memory_cap_bytes()) {
+                                      return;
+                                  }
+                                  following = next++;
+                                  claimed = true;
+                                  if (following >= selected.size()) {
+                                      return;
+                                  }
+                                  try {
+                                      reading = std::async(std::launch::async, read_ahead, std::cref(folder),
+                                                           std::cref(selected[following]));
+                                  } catch (const std::exception&) {
+                                      // No thread: the case is read in its turn.
+                                  }
+                              });
+            ahead = reading.valid() ? reading.get() : std::nullopt;
             progress.case_done();
+            i = claimed ? following : next++;
         }
     };
     std::vector<std::thread> workers;

@@ -25,6 +25,16 @@ public:
     // Bytes left in the stream, as far as the container says (used to refuse
     // truncated data before allocating).
     virtual std::uint64_t remaining() const = 0;
+    // The next shape.elements() values of `type` as a view of the mapped
+    // file (map_volume), or std::nullopt when the stream cannot give one (the
+    // default: zip entries); the stream does not move either way.
+    virtual std::optional<Volume> view_next(const std::string& source, ScalarType type, const Shape& shape)
+    {
+        (void)source;
+        (void)type;
+        (void)shape;
+        return std::nullopt;
+    }
 };
 
 // A read-only FILE* that closes itself.
@@ -51,6 +61,8 @@ public:
     // clear error, not a mixture of old and new bytes.
     std::size_t pread_some(std::uint64_t offset, void* buffer, std::size_t size) const;
     void seek(std::uint64_t offset) const;
+    // The open file's modification time (ns since the epoch, fstat at open).
+    std::int64_t opened_mtime_ns() const noexcept { return opened_mtime_ns_; }
 
 private:
     std::string path_;
@@ -60,6 +72,15 @@ private:
     std::int64_t opened_size_ = 0;
     std::int64_t opened_mtime_ns_ = 0;
 };
+
+// The elements of `shape` (values of `type`) at `offset` of `file`, as a
+// read-only view of the mapped file named `source`, when mapping is on
+// (file_mapping.h) and the bytes can be used as they are: at least 4 MiB,
+// `offset` a multiple of the element size, inside the file, the file
+// unchanged since it was opened. std::nullopt otherwise: the caller reads the
+// bytes into a Volume of its own. The caller checks byte order and layout.
+std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const std::string& source,
+                                 ScalarType type, const Shape& shape);
 
 // Parses an .npy stream (header and data) into a Volume named `source`.
 // `context` prefixes messages for npz entries (e.g. "array 'pred': ").
