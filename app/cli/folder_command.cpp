@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -28,6 +29,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <unistd.h>
 
@@ -311,39 +313,52 @@ int run_folder(const FolderCommand& folder)
     report.cases.resize(selected.size());
     Progress progress(selected.size(), !folder.quiet && ::isatty(STDERR_FILENO) == 1);
     // A pipeline per worker: once a case's pair is in memory, the worker
-    // claims its next case and reads that pair on another thread while it
-    // evaluates this one (inflating overlaps the pass). Only when the pair in
-    // hand takes at most half the memory cap (a folder's cases are usually
-    // alike, so two pairs then fit): at most two pairs per worker.
+    // claims its next cases and reads them on other threads while it
+    // evaluates this one (inflating a .nii.gz, one core per file, is most of
+    // a case: reading several at once keeps the cores busy). At most
+    // `cores / jobs` cases ahead, and only as many as fit with the pair in
+    // hand in the worker's share of the memory cap (a folder's cases are
+    // usually alike in size); none when the pair takes over half of it.
+    const std::size_t most_ahead = static_cast<std::size_t>(std::max(1, cores / jobs));
     std::atomic<std::size_t> next{0};
     auto work = [&] {
-        std::size_t i = next++;
-        std::optional<io::VolumePair> ahead; // case i's pair, when it was read ahead
-        while (i < selected.size()) {
-            std::size_t following = selected.size();
-            bool claimed = false;
-            std::future<std::optional<io::VolumePair>> reading;
+        // Claimed cases (in order) and their reads.
+        std::deque<std::pair<std::size_t, std::future<std::optional<io::VolumePair>>>> ahead;
+        auto read_more = [&](const io::VolumePair& pair) {
+            const std::uint64_t share = memory_cap_bytes() / static_cast<std::uint64_t>(jobs);
+            const std::uint64_t fit = share / std::max<std::uint64_t>(pair_bytes(pair), 1);
+            const std::size_t depth =
+                static_cast<std::size_t>(std::min<std::uint64_t>(most_ahead, fit - (fit > 0)));
+            while (ahead.size() < depth) {
+                const std::size_t j = next++;
+                if (j >= selected.size()) {
+                    return;
+                }
+                std::future<std::optional<io::VolumePair>> reading;
+                try {
+                    reading =
+                        std::async(std::launch::async, read_ahead, std::cref(folder), std::cref(selected[j]));
+                } catch (const std::exception&) {
+                    // No thread: the case is read in its turn.
+                }
+                ahead.emplace_back(j, std::move(reading));
+            }
+        };
+        while (true) {
+            std::size_t i = 0;
+            std::optional<io::VolumePair> pair; // case i's pair, when it was read ahead
+            if (!ahead.empty()) {
+                i = ahead.front().first;
+                if (ahead.front().second.valid()) {
+                    pair = ahead.front().second.get();
+                }
+                ahead.pop_front();
+            } else if ((i = next++) >= selected.size()) {
+                return;
+            }
             report.cases[i] =
-                evaluate_case(folder, selected[i], threads_per_job, device, std::move(ahead),
-                              [&](const io::VolumePair& pair) {
-                                  if (2 * pair_bytes(pair) > memory_cap_bytes()) {
-                                      return;
-                                  }
-                                  following = next++;
-                                  claimed = true;
-                                  if (following >= selected.size()) {
-                                      return;
-                                  }
-                                  try {
-                                      reading = std::async(std::launch::async, read_ahead, std::cref(folder),
-                                                           std::cref(selected[following]));
-                                  } catch (const std::exception&) {
-                                      // No thread: the case is read in its turn.
-                                  }
-                              });
-            ahead = reading.valid() ? reading.get() : std::nullopt;
+                evaluate_case(folder, selected[i], threads_per_job, device, std::move(pair), read_more);
             progress.case_done();
-            i = claimed ? following : next++;
         }
     };
     std::vector<std::thread> workers;
