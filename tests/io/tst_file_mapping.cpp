@@ -6,6 +6,7 @@
 #include "masklens/io/read_volume.h"
 #include "reader_test_support.h"
 
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 using namespace masklens;
 
@@ -137,6 +139,7 @@ private slots:
     void conversionsAndSmallFilesAreCopied_data();
     void conversionsAndSmallFilesAreCopied();
     void offByDefault();
+    void gzipIsInflatedFromTheMapping();
     void shrunkFileGivesAClearError_data();
     void shrunkFileGivesAClearError();
     void rewrittenFileGivesAClearError();
@@ -231,6 +234,34 @@ void FileMappingTest::offByDefault()
     const Volume volume = io::read_volume(path);
     QVERIFY(!io::is_mapped(volume));
     QVERIFY(holds_pattern(volume));
+}
+
+void FileMappingTest::gzipIsInflatedFromTheMapping()
+{
+    // A .nii.gz whose compressed bytes (over 4 MiB: pseudo-random values do
+    // not compress) are inflated from the mapped file: the same values as
+    // without mapping, into the Volume's own memory (not a view).
+    QByteArray payload(static_cast<qsizetype>(kCount * 4), Qt::Uninitialized);
+    std::uint32_t state = 12345;
+    for (std::size_t i = 0; i < kCount; ++i) {
+        state = state * 1664525u + 1013904223u;
+        const float value = static_cast<float>(state >> 8) / 16777216.0f;
+        std::memcpy(payload.data() + i * 4, &value, 4);
+    }
+    const QByteArray raw = nifti_bytes(payload);
+    const std::string path = temp_.filePath("random.nii.gz").toStdString();
+    gzFile out = ::gzopen(path.c_str(), "wb6");
+    QVERIFY(out != nullptr);
+    QCOMPARE(::gzwrite(out, raw.constData(), static_cast<unsigned>(raw.size())),
+             static_cast<int>(raw.size()));
+    QCOMPARE(::gzclose(out), Z_OK);
+    QVERIFY(QFileInfo(QString::fromStdString(path)).size() > (qint64{4} << 20));
+    const Volume mapped = io::read_volume(path);
+    QVERIFY(!mapped.is_view());
+    QVERIFY(std::memcmp(mapped.data(), payload.constData(), kCount * 4) == 0);
+    io::set_file_mapping(false);
+    const Volume copied = io::read_volume(path);
+    QVERIFY(std::memcmp(copied.data(), payload.constData(), kCount * 4) == 0);
 }
 
 void FileMappingTest::shrunkFileGivesAClearError_data()

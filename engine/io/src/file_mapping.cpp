@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -212,24 +213,15 @@ bool is_mapped(const Volume& volume)
     return slot_of(volume) != nullptr;
 }
 
-namespace detail {
+namespace {
 
-std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const std::string& source,
-                                 ScalarType type, const Shape& shape)
+// The `bytes` bytes at `offset` of `file` mapped read-only and registered
+// with the SIGBUS handler: the mapping and the address of the first byte, or
+// std::nullopt (no handler, no slot, the file changed since it was opened,
+// mmap failed).
+std::optional<std::pair<std::shared_ptr<const Mapping>, const std::byte*>>
+map_range(const detail::File& file, std::uint64_t offset, std::uint64_t bytes)
 {
-    if (!file_mapping()) {
-        return std::nullopt;
-    }
-    const std::uint64_t bytes = static_cast<std::uint64_t>(shape.elements()) * scalar_size(type);
-    // The engine reads elements at their natural alignment; the mapping
-    // starts on a page, so the offset decides it.
-    if (bytes < kMapFrom || offset % scalar_size(type) != 0 || offset > file.size() ||
-        bytes > file.size() - offset) {
-        return std::nullopt;
-    }
-    // The same refusals as a copy (the memory cap, the memory available):
-    // the mapped pages are resident while the pass reads them.
-    check_allocation(source, static_cast<std::uint64_t>(shape.elements()), type);
     install_handler();
     if (!handler_installed) {
         return std::nullopt;
@@ -253,7 +245,7 @@ std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const s
     const std::uint64_t start = offset / page_size * page_size;
     const auto length = static_cast<std::size_t>(offset + bytes - start);
     // MAP_POPULATE maps the cached pages now, in one system call, instead of
-    // one page fault per 64 KiB during the pass (measured: docs/benchmarks.md).
+    // page faults during the pass (docs/benchmarks.md: the same time here).
     void* base =
         ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, static_cast<off_t>(start));
     if (base == MAP_FAILED) {
@@ -272,8 +264,51 @@ std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const s
         ::close(descriptor);
         throw;
     }
-    const std::byte* data = static_cast<const std::byte*>(base) + (offset - start);
-    return Volume::view(source, type, shape, data, std::move(mapping));
+    return std::pair{std::move(mapping), static_cast<const std::byte*>(base) + (offset - start)};
+}
+
+} // namespace
+
+namespace detail {
+
+std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const std::string& source,
+                                 ScalarType type, const Shape& shape)
+{
+    if (!file_mapping()) {
+        return std::nullopt;
+    }
+    const std::uint64_t bytes = static_cast<std::uint64_t>(shape.elements()) * scalar_size(type);
+    // The engine reads elements at their natural alignment; the mapping
+    // starts on a page, so the offset decides it.
+    if (bytes < kMapFrom || offset % scalar_size(type) != 0 || offset > file.size() ||
+        bytes > file.size() - offset) {
+        return std::nullopt;
+    }
+    // The same refusals as a copy (the memory cap, the memory available):
+    // the mapped pages are resident while the pass reads them.
+    check_allocation(source, static_cast<std::uint64_t>(shape.elements()), type);
+    auto mapped = map_range(file, offset, bytes);
+    if (!mapped) {
+        return std::nullopt;
+    }
+    return Volume::view(source, type, shape, mapped->second, std::move(mapped->first));
+}
+
+std::optional<MappedBytes> map_bytes(const File& file, std::uint64_t offset, std::uint64_t length)
+{
+    if (!file_mapping() || length < kMapFrom || offset > file.size() || length > file.size() - offset) {
+        return std::nullopt;
+    }
+    auto mapped = map_range(file, offset, length);
+    if (!mapped) {
+        return std::nullopt;
+    }
+    return MappedBytes{std::move(mapped->first), reinterpret_cast<const unsigned char*>(mapped->second)};
+}
+
+void MappedBytes::check() const
+{
+    static_cast<const Mapping*>(owner.get())->check();
 }
 
 } // namespace detail

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -82,6 +83,20 @@ private:
 std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const std::string& source,
                                  ScalarType type, const Shape& shape);
 
+// A file range mapped read-only for one pass over it (map_bytes): `data`
+// stays valid while `owner` lives. check() throws Error(Input) naming the
+// file, like io::check_unchanged, when the file shrank under the mapping
+// (SIGBUS: the rest of the range reads as zeros) or changed since it was mapped.
+struct MappedBytes {
+    std::shared_ptr<const void> owner;
+    const unsigned char* data = nullptr;
+    void check() const;
+};
+// The `length` bytes at `offset` of `file` mapped read-only when mapping is
+// on (file_mapping.h) and they are at least 4 MiB; std::nullopt otherwise
+// (the caller reads them into memory of its own).
+std::optional<MappedBytes> map_bytes(const File& file, std::uint64_t offset, std::uint64_t length);
+
 // Parses an .npy stream (header and data) into a Volume named `source`.
 // `context` prefixes messages for npz entries (e.g. "array 'pred': ").
 Volume read_npy_stream(ByteSource& stream, const std::string& source, const ReadOptions& options,
@@ -136,8 +151,9 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
                           std::uint64_t limit = std::numeric_limits<std::uint64_t>::max(),
                           const OutputSink& sink = {});
 
-// The fast path for a whole compressed stream: reads the bytes of `file`
-// from `offset` to its end and inflates them with libdeflate (2-3x zlib's
+// The fast path for a whole compressed stream: reads (or, where mapping is
+// on, maps: map_bytes) the bytes of `file` from `offset` to its end and
+// inflates them with libdeflate (2-3x zlib's
 // speed) into `output`, which has room for `capacity` bytes. The stream is a
 // gzip member (Gzip), or a gzip member or a zlib stream (Auto, as zlib's
 // window_bits 15 + 32). Returns the inflated size only when libdeflate decoded
