@@ -140,6 +140,7 @@ private slots:
     void conversionsAndSmallFilesAreCopied();
     void offByDefault();
     void gzipIsInflatedFromTheMapping();
+    void releasedVolumeMemoryIsReused();
     void shrunkFileGivesAClearError_data();
     void shrunkFileGivesAClearError();
     void rewrittenFileGivesAClearError();
@@ -262,6 +263,32 @@ void FileMappingTest::gzipIsInflatedFromTheMapping()
     io::set_file_mapping(false);
     const Volume copied = io::read_volume(path);
     QVERIFY(std::memcmp(copied.data(), payload.constData(), kCount * 4) == 0);
+}
+
+void FileMappingTest::releasedVolumeMemoryIsReused()
+{
+    // engine/src/volume.cpp keeps a released large allocation for the next
+    // Volume of about its size (a folder run reads case after case into
+    // pages already faulted in); a much larger one gets fresh memory.
+    Shape shape;
+    shape.d = 64;
+    shape.h = 256;
+    shape.w = 256; // 16 MiB of float32
+    const std::byte* first = nullptr;
+    {
+        Volume volume("first", ScalarType::Float32, shape);
+        std::memset(volume.data(), 0x5a, volume.byte_size());
+        first = volume.data();
+    }
+    Volume again("again", ScalarType::Float32, shape);
+    QCOMPARE(static_cast<const void*>(again.data()), static_cast<const void*>(first));
+    std::memset(again.data(), 0x11, again.byte_size());
+    QCOMPARE(again.data_as<std::uint8_t>()[again.byte_size() - 1], std::uint8_t{0x11});
+    shape.d = 256; // 64 MiB: not from the 16 MiB entry
+    Volume larger("larger", ScalarType::Float32, shape);
+    std::memset(larger.data(), 0x22, larger.byte_size());
+    QCOMPARE(larger.data_as<std::uint8_t>()[0], std::uint8_t{0x22});
+    QCOMPARE(again.data_as<std::uint8_t>()[0], std::uint8_t{0x11});
 }
 
 void FileMappingTest::shrunkFileGivesAClearError_data()
