@@ -1,16 +1,22 @@
 // The CLI's evaluate path (read_volume_pair, then cli::evaluate_command, as
 // main.cpp runs them) on memory-mapped inputs: the right Dice from mapped
 // files, and a clear input error (exit status 1) when a file shrinks or
-// changes between reading and the end of the evaluation, never a crash.
+// changes between reading and the end of the evaluation, never a crash; and
+// a folder run (read-ahead pipeline) giving the same report mapped or not.
 // The expected Dice is counted here from the pattern written into the files.
 #include "command_line.h"
 #include "evaluate_command.h"
+#include "folder_command.h"
 
 #include "masklens/engine/error.h"
 #include "masklens/io/file_mapping.h"
 #include "masklens/io/read_volume.h"
 #include "masklens/service/compute_device.h"
 
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -76,6 +82,7 @@ private slots:
     void mappedPairGivesTheCountedDice();
     void shrunkInputGivesAnInputError_data();
     void shrunkInputGivesAnInputError();
+    void folderRunIsTheSameMappedOrNot();
 
 private:
     cli::EvaluateCommand command() const
@@ -175,6 +182,41 @@ void CliMappedTest::shrunkInputGivesAnInputError()
         QVERIFY2(
             QString::fromStdString(error.message()).contains("the file changed or shrank while it was read"),
             error.what());
+    }
+}
+
+void CliMappedTest::folderRunIsTheSameMappedOrNot()
+{
+    // Three cases of the mapped size, read ahead (run_folder's pipeline) from
+    // mapped files or into memory of their own: the same report, every case
+    // with the counted Dice.
+    write_inputs();
+    QDir root(temp_.path());
+    QVERIFY(root.mkpath("p") && root.mkpath("t"));
+    for (const char* name : {"a.npy", "b.npy", "c.npy"}) {
+        QVERIFY(QFile::copy(QString::fromStdString(prediction_), root.filePath(QString("p/") + name)));
+        QVERIFY(QFile::copy(QString::fromStdString(target_), root.filePath(QString("t/") + name)));
+    }
+    auto run = [&](bool mapped, const QString& output, QByteArray& bytes) {
+        io::set_file_mapping(mapped);
+        const cli::ParsedCommand parsed = cli::parse_command_line(
+            {"evaluate-folder", root.filePath("p").toStdString(), root.filePath("t").toStdString(),
+             "--metrics", "dice", "--device", "cpu", "--quiet", "-o", root.filePath(output).toStdString()});
+        QCOMPARE(cli::run_folder(*parsed.folder), 0);
+        QFile file(root.filePath(output));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        bytes = file.readAll();
+    };
+    QByteArray mapped, copied;
+    run(true, "mapped.json", mapped);
+    run(false, "copied.json", copied);
+    QVERIFY(!mapped.isEmpty());
+    QCOMPARE(mapped, copied);
+    const QJsonArray cases = QJsonDocument::fromJson(mapped).object().value("cases").toArray();
+    QCOMPARE(cases.size(), 3);
+    for (const QJsonValue& c : cases) {
+        const double dice = c.toObject().value("values").toObject().value("dice").toDouble(-1);
+        QVERIFY2(std::abs(dice - dice_) <= 1e-9 * dice_, qPrintable(QJsonDocument(c.toObject()).toJson()));
     }
 }
 
