@@ -5,7 +5,8 @@
 //
 // MODE:
 //   pair        io::read_volume_pair of two files (prediction, target), as
-//               masklens-cli reads them (both files at once on 2+ cores)
+//               masklens-cli reads them (both files at once on 2+ cores;
+//               uncompressed files mapped where the tree has file_mapping.h)
 //   zlib        each .gz file inflated by zlib (1 MiB reads, output dropped),
 //               one after the other: what the reader did before libdeflate
 //   libdeflate  each .gz file inflated by libdeflate, one after the other,
@@ -16,6 +17,10 @@
 // Only the public masklens_io API is used, so the same file builds against an
 // older tree for A/B runs.
 #include "masklens/io/read_volume.h"
+#if __has_include("masklens/io/file_mapping.h")
+#include "masklens/io/file_mapping.h"
+#define MASKLENS_BENCH_MAPPING 1
+#endif
 
 #include <libdeflate.h>
 #include <zlib.h>
@@ -100,6 +105,9 @@ int main(int argc, char** argv)
         return 2;
     }
     const std::string mode = argv[1];
+#ifdef MASKLENS_BENCH_MAPPING
+    masklens::io::set_file_mapping(true); // as masklens-cli
+#endif
     const int runs = std::max(1, std::atoi(argv[2]));
     const std::vector<std::string> files(argv + 3, argv + argc);
     if (mode == "pair" && files.size() != 2) {

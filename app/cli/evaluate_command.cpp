@@ -1,5 +1,6 @@
 #include "evaluate_command.h"
 
+#include "masklens/io/file_mapping.h"
 #include "masklens/service/pair_evaluator.h"
 
 #include <sstream>
@@ -15,6 +16,10 @@ CommandEvaluation evaluate_command(const EvaluateCommand& command, const service
     CommandEvaluation result;
     result.evaluation =
         service::evaluate_once(device, prediction, target, command.statistics, &result.fallback);
+    // A mapped file that shrank or changed while it was read gave zeros or
+    // other bytes: refuse the numbers.
+    io::check_unchanged(prediction);
+    io::check_unchanged(target);
     if (!command.slices) {
         for (SampleResult& sample : result.evaluation.samples) {
             sample.slices.clear();

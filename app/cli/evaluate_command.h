@@ -21,7 +21,8 @@ struct CommandEvaluation {
 };
 
 // Throws Error(Input) when both volumes carry different geometry (unless
-// --ignore-geometry), and the engine's and service's errors.
+// --ignore-geometry), when a mapped input changed while it was evaluated
+// (io::check_unchanged), and the engine's and service's errors.
 CommandEvaluation evaluate_command(const EvaluateCommand& command, const service::ComputeDevice& device,
                                    const Volume& prediction, const Volume& target);
 

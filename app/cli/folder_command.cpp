@@ -8,6 +8,7 @@
 #include "masklens/engine/evaluate.h"
 #include "masklens/engine/folder.h"
 #include "masklens/engine/report.h"
+#include "masklens/io/file_mapping.h"
 #include "masklens/io/read_volume.h"
 
 #include <algorithm>
@@ -16,14 +17,19 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <iostream>
 #include <limits>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <unistd.h>
 
@@ -96,23 +102,43 @@ private:
 
 } // namespace
 
-FolderCase evaluate_folder_case(const FolderCommand& folder, const CasePair& pair, int threads,
-                                const service::ComputeDevice& device)
+namespace {
+
+std::uint64_t pair_bytes(const io::VolumePair& pair)
+{
+    return static_cast<std::uint64_t>(pair.prediction.byte_size()) + pair.target.byte_size();
+}
+
+// One case. Its pair is `ahead` when it was read ahead, else it is read here;
+// `on_read` (if any) is called once the pair is in memory, before it is
+// evaluated (run_folder starts reading the next case there).
+FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int threads,
+                         const service::ComputeDevice& device, std::optional<io::VolumePair> ahead,
+                         const std::function<void(const io::VolumePair&)>& on_read)
 {
     const EvaluateCommand& command = folder.evaluate;
     FolderCase result;
     const std::string prediction_path = join_path(command.prediction_path, pair.prediction);
     const std::string target_path = join_path(command.target_path, pair.target);
     try {
-        const auto [prediction, target] =
-            io::read_volume_pair(prediction_path, command.prediction_read, target_path, command.target_read);
+        const io::VolumePair volumes = ahead ? std::move(*ahead)
+                                             : io::read_volume_pair(prediction_path, command.prediction_read,
+                                                                    target_path, command.target_read);
+        ahead.reset();
+        if (on_read) {
+            on_read(volumes);
+        }
+        const auto& [prediction, target] = volumes;
         if (!command.ignore_geometry) {
             check_same_geometry(prediction, target);
         }
         StatisticsOptions options = command.statistics;
         options.threads = threads;
-        result =
-            folder_case_from(service::evaluate_once(device, prediction, target, options), folder.per_slice);
+        Evaluation evaluation = service::evaluate_once(device, prediction, target, options);
+        // A mapped input that shrank or changed while it was read (file_mapping.h).
+        io::check_unchanged(prediction);
+        io::check_unchanged(target);
+        result = folder_case_from(evaluation, folder.per_slice);
     } catch (const Error& error) {
         result = FolderCase{};
         result.error = error.what();
@@ -127,6 +153,30 @@ FolderCase evaluate_folder_case(const FolderCommand& folder, const CasePair& pai
     result.prediction = prediction_path;
     result.target = target_path;
     return result;
+}
+
+// A case's pair read ahead of its turn, or std::nullopt when reading it
+// failed for any reason: the case is then read again in its turn, with
+// nothing else held, so that its error (or its success, where memory was
+// short) is the one a run without read-ahead gives.
+std::optional<io::VolumePair> read_ahead(const FolderCommand& folder, const CasePair& pair) noexcept
+{
+    const EvaluateCommand& command = folder.evaluate;
+    try {
+        return io::read_volume_pair(join_path(command.prediction_path, pair.prediction),
+                                    command.prediction_read, join_path(command.target_path, pair.target),
+                                    command.target_read);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+FolderCase evaluate_folder_case(const FolderCommand& folder, const CasePair& pair, int threads,
+                                const service::ComputeDevice& device)
+{
+    return evaluate_case(folder, pair, threads, device, std::nullopt, {});
 }
 
 std::string render_folder_report(const FolderReport& report, OutputFormat format)
@@ -262,10 +312,52 @@ int run_folder(const FolderCommand& folder)
     const int threads_per_job = std::max(1, cores / jobs);
     report.cases.resize(selected.size());
     Progress progress(selected.size(), !folder.quiet && ::isatty(STDERR_FILENO) == 1);
+    // A pipeline per worker: once a case's pair is in memory, the worker
+    // claims its next cases and reads them on other threads while it
+    // evaluates this one (inflating a .nii.gz, one core per file, is most of
+    // a case: reading several at once keeps the cores busy). At most
+    // `cores / jobs` cases ahead, and only as many as fit with the pair in
+    // hand in the worker's share of the memory cap (a folder's cases are
+    // usually alike in size); none when the pair takes over half of it.
+    const std::size_t most_ahead = static_cast<std::size_t>(std::max(1, cores / jobs));
     std::atomic<std::size_t> next{0};
     auto work = [&] {
-        for (std::size_t i = next++; i < selected.size(); i = next++) {
-            report.cases[i] = evaluate_folder_case(folder, selected[i], threads_per_job, device);
+        // Claimed cases (in order) and their reads.
+        std::deque<std::pair<std::size_t, std::future<std::optional<io::VolumePair>>>> ahead;
+        auto read_more = [&](const io::VolumePair& pair) {
+            const std::uint64_t share = memory_cap_bytes() / static_cast<std::uint64_t>(jobs);
+            const std::uint64_t fit = share / std::max<std::uint64_t>(pair_bytes(pair), 1);
+            const std::size_t depth =
+                static_cast<std::size_t>(std::min<std::uint64_t>(most_ahead, fit - (fit > 0)));
+            while (ahead.size() < depth) {
+                const std::size_t j = next++;
+                if (j >= selected.size()) {
+                    return;
+                }
+                std::future<std::optional<io::VolumePair>> reading;
+                try {
+                    reading =
+                        std::async(std::launch::async, read_ahead, std::cref(folder), std::cref(selected[j]));
+                } catch (const std::exception&) {
+                    // No thread: the case is read in its turn.
+                }
+                ahead.emplace_back(j, std::move(reading));
+            }
+        };
+        while (true) {
+            std::size_t i = 0;
+            std::optional<io::VolumePair> pair; // case i's pair, when it was read ahead
+            if (!ahead.empty()) {
+                i = ahead.front().first;
+                if (ahead.front().second.valid()) {
+                    pair = ahead.front().second.get();
+                }
+                ahead.pop_front();
+            } else if ((i = next++) >= selected.size()) {
+                return;
+            }
+            report.cases[i] =
+                evaluate_case(folder, selected[i], threads_per_job, device, std::move(pair), read_more);
             progress.case_done();
         }
     };

@@ -10,6 +10,7 @@
 #include "masklens/engine/error.h"
 #include "masklens/engine/lesion_table.h"
 #include "masklens/engine/report.h"
+#include "masklens/io/file_mapping.h"
 #include "masklens/io/read_volume.h"
 
 #include <iostream>
@@ -30,6 +31,10 @@ int run(const std::vector<std::string>& arguments)
         std::cout << "masklens-cli " << build_info().version << "\n";
         return 0;
     }
+    // Uncompressed inputs are read from the page cache without a copy;
+    // evaluate_command and the folder runs check the files afterwards
+    // (file_mapping.h).
+    io::set_file_mapping(true);
     if (parsed.folder) {
         return cli::run_folder(*parsed.folder);
     }

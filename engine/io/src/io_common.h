@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,16 @@ public:
     // Bytes left in the stream, as far as the container says (used to refuse
     // truncated data before allocating).
     virtual std::uint64_t remaining() const = 0;
+    // The next shape.elements() values of `type` as a view of the mapped
+    // file (map_volume), or std::nullopt when the stream cannot give one (the
+    // default: zip entries); the stream does not move either way.
+    virtual std::optional<Volume> view_next(const std::string& source, ScalarType type, const Shape& shape)
+    {
+        (void)source;
+        (void)type;
+        (void)shape;
+        return std::nullopt;
+    }
 };
 
 // A read-only FILE* that closes itself.
@@ -51,6 +62,8 @@ public:
     // clear error, not a mixture of old and new bytes.
     std::size_t pread_some(std::uint64_t offset, void* buffer, std::size_t size) const;
     void seek(std::uint64_t offset) const;
+    // The open file's modification time (ns since the epoch, fstat at open).
+    std::int64_t opened_mtime_ns() const noexcept { return opened_mtime_ns_; }
 
 private:
     std::string path_;
@@ -60,6 +73,29 @@ private:
     std::int64_t opened_size_ = 0;
     std::int64_t opened_mtime_ns_ = 0;
 };
+
+// The elements of `shape` (values of `type`) at `offset` of `file`, as a
+// read-only view of the mapped file named `source`, when mapping is on
+// (file_mapping.h) and the bytes can be used as they are: at least 4 MiB,
+// `offset` a multiple of the element size, inside the file, the file
+// unchanged since it was opened. std::nullopt otherwise: the caller reads the
+// bytes into a Volume of its own. The caller checks byte order and layout.
+std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const std::string& source,
+                                 ScalarType type, const Shape& shape);
+
+// A file range mapped read-only for one pass over it (map_bytes): `data`
+// stays valid while `owner` lives. check() throws Error(Input) naming the
+// file, like io::check_unchanged, when the file shrank under the mapping
+// (SIGBUS: the rest of the range reads as zeros) or changed since it was mapped.
+struct MappedBytes {
+    std::shared_ptr<const void> owner;
+    const unsigned char* data = nullptr;
+    void check() const;
+};
+// The `length` bytes at `offset` of `file` mapped read-only when mapping is
+// on (file_mapping.h) and they are at least 4 MiB; std::nullopt otherwise
+// (the caller reads them into memory of its own).
+std::optional<MappedBytes> map_bytes(const File& file, std::uint64_t offset, std::uint64_t length);
 
 // Parses an .npy stream (header and data) into a Volume named `source`.
 // `context` prefixes messages for npz entries (e.g. "array 'pred': ").
@@ -115,8 +151,9 @@ std::uint64_t inflate_all(const std::string& path, const char* what, int window_
                           std::uint64_t limit = std::numeric_limits<std::uint64_t>::max(),
                           const OutputSink& sink = {});
 
-// The fast path for a whole compressed stream: reads the bytes of `file`
-// from `offset` to its end and inflates them with libdeflate (2-3x zlib's
+// The fast path for a whole compressed stream: reads (or, where mapping is
+// on, maps: map_bytes) the bytes of `file` from `offset` to its end and
+// inflates them with libdeflate (2-3x zlib's
 // speed) into `output`, which has room for `capacity` bytes. The stream is a
 // gzip member (Gzip), or a gzip member or a zlib stream (Auto, as zlib's
 // window_bits 15 + 32). Returns the inflated size only when libdeflate decoded

@@ -471,6 +471,13 @@ Volume read_nifti(const std::string& path, bool gzip)
     const std::uint64_t inflated_limit = offset + bytes + tail_limit;
     // libdeflate inflates the whole file into one buffer: room for the header
     // before the voxels and for the tail after them, so nothing is copied.
+    if (!gzip && !header.swapped) {
+        // The file's own bytes (mapped) where mapping is on.
+        if (std::optional<Volume> view = map_volume(file, offset, path, type, shape)) {
+            view->geometry() = geometry;
+            return std::move(*view);
+        }
+    }
     const bool whole =
         gzip && offset <= kMaxWholeHeader && inflated_limit <= std::numeric_limits<std::size_t>::max();
     Volume volume = whole ? Volume(path, type, shape, static_cast<std::size_t>(offset), tail_limit)

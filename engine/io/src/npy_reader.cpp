@@ -466,6 +466,12 @@ Volume read_npy_stream(ByteSource& stream, const std::string& source, const Read
         }
         check_allocation(source, elements * 2, dtype.type);
     }
+    if (!transpose && !dtype.swap) {
+        // The file's bytes as they are (mapped), where the stream allows it.
+        if (std::optional<Volume> view = stream.view_next(source, dtype.type, shape)) {
+            return std::move(*view);
+        }
+    }
     Volume volume(source, dtype.type, shape);
     if (!transpose) {
         read_exactly(stream, volume.data(), volume.byte_size(), source, context, "the array");
@@ -524,6 +530,10 @@ public:
     std::uint64_t remaining() const override
     {
         return position_ <= file_.size() ? file_.size() - position_ : 0;
+    }
+    std::optional<Volume> view_next(const std::string& source, ScalarType type, const Shape& shape) override
+    {
+        return detail::map_volume(file_, position_, source, type, shape);
     }
 
 private:

@@ -461,15 +461,21 @@ Volume read_nrrd(const std::string& path)
     shape.h = spatial_sizes[1];
     shape.d = spatial_sizes[2];
     shape.spatial_dims = shape.d == 1 ? 2 : 3;
-    Volume volume(path, type, shape);
-    if (gzip) {
-        inflate_into(*data, offset, volume.data(), volume.byte_size());
-    } else {
-        data->read_at(offset, volume.data(), volume.byte_size(), "the voxel data");
-    }
     const bool big_native = std::endian::native == std::endian::big;
-    if (item > 1 && (header.endian == "big") != big_native) {
-        swap_bytes(volume.data(), static_cast<std::size_t>(elements), item);
+    const bool swap = item > 1 && (header.endian == "big") != big_native;
+    // Raw data in the machine's byte order: the file's own bytes (mapped)
+    // where mapping is on.
+    std::optional<Volume> view = gzip || swap ? std::nullopt : map_volume(*data, offset, path, type, shape);
+    Volume volume = view ? std::move(*view) : Volume(path, type, shape);
+    if (!view) {
+        if (gzip) {
+            inflate_into(*data, offset, volume.data(), volume.byte_size());
+        } else {
+            data->read_at(offset, volume.data(), volume.byte_size(), "the voxel data");
+        }
+        if (swap) {
+            swap_bytes(volume.data(), static_cast<std::size_t>(elements), item);
+        }
     }
 
     Geometry& geometry = volume.geometry();

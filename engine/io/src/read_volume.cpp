@@ -281,13 +281,19 @@ std::optional<std::uint64_t> inflate_whole(const File& file, std::uint64_t offse
     if (compressed > available_memory_bytes()) {
         return std::nullopt;
     }
-    std::unique_ptr<unsigned char[]> input;
-    try {
-        input = std::make_unique_for_overwrite<unsigned char[]>(static_cast<std::size_t>(compressed));
-    } catch (const std::bad_alloc&) {
-        return std::nullopt;
+    // The compressed bytes: the file's pages mapped where mapping is on (no
+    // fresh buffer to fault in and fill), else read into memory of our own.
+    const std::optional<MappedBytes> mapped = map_bytes(file, offset, compressed);
+    std::unique_ptr<unsigned char[]> buffer;
+    if (!mapped) {
+        try {
+            buffer = std::make_unique_for_overwrite<unsigned char[]>(static_cast<std::size_t>(compressed));
+        } catch (const std::bad_alloc&) {
+            return std::nullopt;
+        }
+        file.read_at(offset, buffer.get(), static_cast<std::size_t>(compressed), "the compressed data");
     }
-    file.read_at(offset, input.get(), static_cast<std::size_t>(compressed), "the compressed data");
+    const unsigned char* input = mapped ? mapped->data : buffer.get();
     struct Free {
         void operator()(libdeflate_decompressor* decompressor) const noexcept
         {
@@ -300,13 +306,15 @@ std::optional<std::uint64_t> inflate_whole(const File& file, std::uint64_t offse
     }
     std::size_t used = 0;
     std::size_t produced = 0;
-    const libdeflate_result result = gzip
-                                         ? libdeflate_gzip_decompress_ex(decompressor.get(), input.get(),
-                                                                         static_cast<std::size_t>(compressed),
-                                                                         output, capacity, &used, &produced)
-                                         : libdeflate_zlib_decompress_ex(decompressor.get(), input.get(),
-                                                                         static_cast<std::size_t>(compressed),
-                                                                         output, capacity, &used, &produced);
+    const libdeflate_result result =
+        gzip ? libdeflate_gzip_decompress_ex(decompressor.get(), input, static_cast<std::size_t>(compressed),
+                                             output, capacity, &used, &produced)
+             : libdeflate_zlib_decompress_ex(decompressor.get(), input, static_cast<std::size_t>(compressed),
+                                             output, capacity, &used, &produced);
+    if (mapped) {
+        // A file that shrank under the mapping gave zeros: its error, not a fallback.
+        mapped->check();
+    }
     if (result != LIBDEFLATE_SUCCESS || used != compressed || produced < minimum) {
         return std::nullopt;
     }

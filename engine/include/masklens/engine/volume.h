@@ -88,7 +88,10 @@ public:
     Volume() = default;
     // Allocates uninitialised storage for shape.elements() values of `type`.
     // Throws Error(Input) naming `source` when the size overflows or exceeds
-    // the memory this machine has available.
+    // the memory this machine has available. Large storage (16 MiB and more)
+    // may be memory a released Volume had (a few such allocations, at most
+    // 1/8 of physical memory, are kept for reuse: no page faults and zeroing
+    // for a folder run's next case); it holds arbitrary bytes either way.
     Volume(std::string source, ScalarType type, const Shape& shape);
     // The same, with room for `leading` bytes before the elements and
     // `trailing` bytes after them in the same allocation (storage()): a reader
@@ -155,8 +158,9 @@ private:
 // Decodes an IEEE 754 half-precision value (numpy float16), exactly.
 float half_to_float(std::uint16_t bits);
 
-// Bytes of memory available to this process now (MemAvailable), used to refuse
-// headers that would need more before allocating anything.
+// Bytes of memory available to this process now (MemAvailable, plus the
+// released allocations kept for reuse), used to refuse headers that would
+// need more before allocating anything.
 std::uint64_t available_memory_bytes();
 
 // The largest single array a file may make MaskLens allocate, in bytes: by
