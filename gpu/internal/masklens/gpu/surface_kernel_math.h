@@ -25,7 +25,7 @@ struct SurfaceProblem {
     int group_axis = -1;                  // -1: one group; else per-slice groups along this (unmeasured) axis
     bool fused = false; // a * b + c rounded once (FMA), as the CPU transform does when fused
 
-    std::int64_t voxels() const noexcept { return extent[0] * extent[1] * extent[2]; }
+    MASKLENS_EDT_HD std::int64_t voxels() const noexcept { return extent[0] * extent[1] * extent[2]; }
     std::int64_t groups() const noexcept { return group_axis < 0 ? 1 : extent[group_axis]; }
 };
 
