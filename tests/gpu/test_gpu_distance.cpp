@@ -221,8 +221,33 @@ struct RawScratch {
     double* data;
 };
 
+// Whether scratch word `word` (8 bytes from `base`) lies in thread t's
+// columns: element k of each of the thread's arrays at [k * threads + t]
+// (f, g and v hold n elements, z n + 1).
+bool own_scratch_word(const gpu::EnvelopeScratch& s, const double* base, std::int64_t n, std::int64_t threads,
+                      std::int64_t t, std::int64_t word)
+{
+    const std::int64_t starts[4] = {s.f - base, s.z - base, s.g - base,
+                                    reinterpret_cast<const double*>(s.v) - base};
+    const std::int64_t lengths[4] = {n, n + 1, n, n};
+    for (int a = 0; a < 4; ++a) {
+        const std::int64_t at = word - starts[a];
+        if (at >= 0 && at < lengths[a] * threads) {
+            return at % threads == t;
+        }
+    }
+    return false;
+}
+
+// Passes with at most this many envelope threads check scratch ownership.
+constexpr std::int64_t kCheckedThreads = 16;
+
 // transform() of surface_kernels.cu: the binary pass, one thread per line,
-// then each envelope pass with envelope_threads threads.
+// then each envelope pass with envelope_threads threads. On the device these
+// threads run at once; one after the other, a thread that wrote into another
+// thread's scratch columns would go unnoticed (each line writes its scratch
+// before reading it), so with few threads each one starts on a scratch filled
+// with a marker and may change only its own columns (else std::logic_error).
 template <class MulAdd>
 void emulate_transform(const gpu::SurfaceProblem& problem, const std::vector<std::uint8_t>& surface,
                        std::uint8_t bit, std::vector<double>& dist, std::size_t scratch_bytes)
@@ -237,11 +262,33 @@ void emulate_transform(const gpu::SurfaceProblem& problem, const std::vector<std
         const int axis = sequence.envelope_axes[e];
         const gpu::LineLayout layout = gpu::line_layout(problem, axis);
         const std::int64_t threads = gpu::envelope_threads(layout, scratch_bytes);
-        const RawScratch scratch(gpu::envelope_bytes_per_thread(layout.n) *
-                                 static_cast<std::size_t>(threads));
+        const std::size_t bytes =
+            gpu::envelope_bytes_per_thread(layout.n) * static_cast<std::size_t>(threads);
+        const RawScratch scratch(bytes);
+        const bool checked = threads <= kCheckedThreads;
+        constexpr unsigned char kMarker = 0xA5;
         for (std::int64_t t = 0; t < threads; ++t) {
+            if (checked) {
+                std::memset(scratch.data, kMarker, bytes);
+            }
             gpu::envelope_thread_body<MulAdd>(dist.data(), layout, problem.spacing[axis], scratch.data,
                                               threads, t);
+            if (!checked) {
+                continue;
+            }
+            const gpu::EnvelopeScratch s = gpu::envelope_scratch(scratch.data, layout.n, threads);
+            const auto* raw = reinterpret_cast<const unsigned char*>(scratch.data);
+            for (std::size_t word = 0; word < bytes / 8; ++word) {
+                bool changed = false;
+                for (std::size_t b = 0; b < 8; ++b) {
+                    changed = changed || raw[word * 8 + b] != kMarker;
+                }
+                if (changed && !own_scratch_word(s, scratch.data, layout.n, threads, t,
+                                                 static_cast<std::int64_t>(word))) {
+                    throw std::logic_error("envelope thread " + std::to_string(t) + " of " +
+                                           std::to_string(threads) + " wrote outside its scratch columns");
+                }
+            }
         }
     }
 }
@@ -488,10 +535,14 @@ private slots:
             std::vector<double> emulated(cpu.size());
             // Few scratch threads: lines are shared between threads as on the device.
             const std::size_t scratch = gpu::envelope_bytes_per_thread(std::max({d, h, w})) * (1 + rng() % 5);
-            if (fused) {
-                emulate_transform<edt::FusedMulAdd>(problem, feature, 2, emulated, scratch);
-            } else {
-                emulate_transform<edt::ContractibleMulAdd>(problem, feature, 2, emulated, scratch);
+            try {
+                if (fused) {
+                    emulate_transform<edt::FusedMulAdd>(problem, feature, 2, emulated, scratch);
+                } else {
+                    emulate_transform<edt::ContractibleMulAdd>(problem, feature, 2, emulated, scratch);
+                }
+            } catch (const std::logic_error& broken) {
+                QFAIL(broken.what());
             }
             QVERIFY2(std::memcmp(cpu.data(), emulated.data(), cpu.size() * sizeof(double)) == 0,
                      qPrintable(QString("trial %1: %2x%3x%4").arg(trial).arg(d).arg(h).arg(w)));
@@ -658,8 +709,12 @@ private slots:
                const SampleSurfaceDistances& cpu) {
                 // All lines at once, a few threads sharing the lines, one thread.
                 for (const std::size_t scratch : {std::size_t{1} << 20, std::size_t{3000}, std::size_t{1}}) {
-                    const SampleSurfaceDistances emulated =
-                        emulate_device(pair, slice_axis, options, scratch);
+                    SampleSurfaceDistances emulated;
+                    try {
+                        emulated = emulate_device(pair, slice_axis, options, scratch);
+                    } catch (const std::logic_error& broken) {
+                        QFAIL(broken.what());
+                    }
                     const std::string why = difference(cpu, emulated, 0.0);
                     QVERIFY2(why.empty(), why.c_str());
                 }
