@@ -56,7 +56,10 @@ void union_find_parents_on_host(const std::uint8_t* mask, const ComponentGrid& g
     for (long long i = 0; i < voxels; ++i) {
         merge_voxel_body(mask, parents, extents, offsets, n, i, atomic_min);
     }
-    for (long long i = 0; i < voxels; ++i) {
+    // The device's threads flatten in any order; last voxel first is the
+    // order in which a flatten that follows one parent step (not the whole
+    // chain) leaves chains behind, as a parallel run can.
+    for (long long i = voxels - 1; i >= 0; --i) {
         flatten_body(parents, i);
     }
 }
