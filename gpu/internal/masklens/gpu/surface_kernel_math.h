@@ -1,8 +1,8 @@
 // The per-element and per-line logic of the surface-distance kernels, as
 // plain C++17 that nvcc compiles for the device and the host tests run on the
-// CPU (no CUDA header, no C++20 engine header). The kernels in
-// surface_kernels.cu are thin loops over these functions; the line solvers
-// themselves are the engine's (masklens::edt in distance_transform.h).
+// CPU (no CUDA header, no C++20 engine header). The kernels' per-thread
+// bodies (surface_kernel_bodies.h) are built on these functions; the line
+// solvers themselves are the engine's (masklens::edt in distance_transform.h).
 //
 // A problem is the cropped mask pair of one sample: the bounding box of
 // (prediction | target), one byte per box voxel (bit 0 prediction, bit 1
