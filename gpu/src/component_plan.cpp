@@ -1,12 +1,12 @@
 // The CUDA labelling's host pieces (component_plan.h): built in every
-// configuration, so the renumbering and an emulation of the kernels are
-// tested without a device.
+// configuration, so the renumbering and an emulation of the kernels (their
+// own bodies, component_kernel_bodies.h) are tested without a device.
 #include "masklens/gpu/component_plan.h"
 
 #include "masklens/engine/error.h"
+#include "masklens/gpu/component_kernel_bodies.h"
 
 #include <string>
-#include <utility>
 
 namespace masklens::gpu {
 
@@ -35,59 +35,32 @@ std::int64_t renumber_roots(std::uint32_t* parents, std::int64_t voxels, const s
     return count;
 }
 
-namespace {
-
-std::uint32_t find(const std::uint32_t* parents, std::uint32_t i)
-{
-    while (parents[i] != i) {
-        i = parents[i];
-    }
-    return i;
-}
-
-} // namespace
-
 void union_find_parents_on_host(const std::uint8_t* mask, const ComponentGrid& grid, int connectivity,
                                 std::uint32_t* parents)
 {
+    // label_parents' three kernels, each body run for every voxel in turn
+    // (one thread at a time, so atomicMin is a plain read and minimum).
+    const auto atomic_min = [](std::uint32_t* at, std::uint32_t value) {
+        const std::uint32_t old = *at;
+        *at = value < old ? value : old;
+        return old;
+    };
     const int conn = resolve_connectivity(connectivity, grid.spatial_dims);
     int offsets[13][3];
     const int n = backward_neighbours(conn, offsets);
-    const std::int64_t voxels = grid.voxels();
-    for (std::int64_t i = 0; i < voxels; ++i) {
-        parents[i] = mask[i] != 0 ? static_cast<std::uint32_t>(i) : kNoParent;
+    const long long voxels = grid.voxels();
+    for (long long i = 0; i < voxels; ++i) {
+        init_parent_body(mask, parents, i);
     }
-    for (std::int64_t z = 0; z < grid.d; ++z) {
-        for (std::int64_t y = 0; y < grid.h; ++y) {
-            for (std::int64_t x = 0; x < grid.w; ++x) {
-                const std::int64_t i = (z * grid.h + y) * grid.w + x;
-                if (mask[i] == 0) {
-                    continue;
-                }
-                for (int k = 0; k < n; ++k) {
-                    const std::int64_t nz = z + offsets[k][0], ny = y + offsets[k][1], nx = x + offsets[k][2];
-                    if (nz < 0 || ny < 0 || ny >= grid.h || nx < 0 || nx >= grid.w) {
-                        continue;
-                    }
-                    const std::int64_t j = (nz * grid.h + ny) * grid.w + nx;
-                    if (mask[j] == 0) {
-                        continue;
-                    }
-                    // The kernel's unite: the larger root goes under the smaller.
-                    std::uint32_t a = find(parents, static_cast<std::uint32_t>(i));
-                    std::uint32_t b = find(parents, static_cast<std::uint32_t>(j));
-                    if (a > b) {
-                        std::swap(a, b);
-                    }
-                    parents[b] = a;
-                }
-            }
-        }
+    const ComponentExtents extents{grid.d, grid.h, grid.w};
+    for (long long i = 0; i < voxels; ++i) {
+        merge_voxel_body(mask, parents, extents, offsets, n, i, atomic_min);
     }
-    for (std::int64_t i = 0; i < voxels; ++i) { // the kernel's flatten
-        if (parents[i] != kNoParent) {
-            parents[i] = find(parents, static_cast<std::uint32_t>(i));
-        }
+    // The device's threads flatten in any order; last voxel first is the
+    // order in which a flatten that follows one parent step (not the whole
+    // chain) leaves chains behind, as a parallel run can.
+    for (long long i = voxels - 1; i >= 0; --i) {
+        flatten_body(parents, i);
     }
 }
 

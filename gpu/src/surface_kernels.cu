@@ -1,12 +1,15 @@
 // The surface-distance kernels (see surface_kernels.h). Thin loops over the
-// shared logic of surface_kernel_math.h and the engine's line solvers
-// (masklens::edt, distance_transform.h): one thread per voxel for the
+// per-thread bodies of surface_kernel_bodies.h (which the host test runs for
+// every thread index), the shared logic of surface_kernel_math.h and the
+// engine's line solvers (masklens::edt, distance_transform.h): one thread per voxel for the
 // surfaces, one block per tile of the grouped scan order for counting and
 // gathering (CUB block reductions and scans keep the CPU's order), one thread
 // per line for the EDT passes. Compiled with -fmad=false: a * b + c is either
 // rounded twice (plain) or once through an explicit fma (problem.fused), as
 // the CPU transform rounds it.
 #include "masklens/gpu/surface_kernels.h"
+
+#include "masklens/gpu/surface_kernel_bodies.h"
 
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
@@ -35,15 +38,10 @@ i64 blocks_for(i64 items, int block)
 
 __global__ void __launch_bounds__(kSurfaceBlock) surface_kernel(SurfaceProblem p, u8* surface)
 {
-    const i64 plane = p.extent[1] * p.extent[2];
-    const i64 total = p.extent[0] * plane;
+    const i64 total = p.voxels();
     for (i64 i = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; i < total;
          i += static_cast<i64>(gridDim.x) * blockDim.x) {
-        const i64 d = i / plane;
-        const i64 rest = i - d * plane;
-        const i64 h = rest / p.extent[2];
-        const i64 w = rest - h * p.extent[2];
-        surface[i] = surface_bits(p.inside, p.extent, p.axes, d, h, w);
+        surface_voxel_body(p, surface, i);
     }
 }
 
@@ -54,38 +52,16 @@ __global__ void __launch_bounds__(kSurfaceBlock)
 {
     using Reduce = cub::BlockReduce<u64, kSurfaceBlock>;
     __shared__ typename Reduce::TempStorage storage;
-    const i64 total = p.extent[0] * p.extent[1] * p.extent[2];
+    const auto add = [](u64* at, u64 value) { atomicAdd(at, value); };
     const i64 tile = blockIdx.x;
-    u64 np = 0;
-    u64 nt = 0;
-    for (int j = 0; j < kSurfaceItems; ++j) {
-        const i64 k = tile * kSurfaceTile + static_cast<i64>(threadIdx.x) * kSurfaceItems + j;
-        if (k >= total) {
-            break;
-        }
-        i64 group = 0;
-        const u8 bits = surface[grouped_position_to_index(k, p.extent, p.group_axis, &group)];
-        np += bits & 1u;
-        nt += bits >> 1;
-        if (p.group_axis >= 0 && bits != 0) {
-            if ((bits & 1u) != 0) {
-                atomicAdd(groups + group, u64{1});
-            }
-            if ((bits & 2u) != 0) {
-                atomicAdd(groups + group_count + group, u64{1});
-            }
-        }
-    }
-    const u64 tile_p = Reduce(storage).Sum(np);
+    const SurfaceCounts mine =
+        count_thread_body(p, surface, tile, static_cast<int>(threadIdx.x), group_count, groups, add);
+    SurfaceCounts sums;
+    sums.pred = Reduce(storage).Sum(mine.pred);
     __syncthreads();
-    const u64 tile_t = Reduce(storage).Sum(nt);
+    sums.target = Reduce(storage).Sum(mine.target);
     if (threadIdx.x == 0) {
-        counts[tile] = tile_p;
-        counts[tiles + 1 + tile] = tile_t;
-        if (p.group_axis < 0) {
-            atomicAdd(groups, tile_p);
-            atomicAdd(groups + 1, tile_t);
-        }
+        count_tile_body(p, tile, tiles, sums, counts, groups, add);
     }
 }
 
@@ -96,45 +72,19 @@ __global__ void __launch_bounds__(kLineBlock)
 {
     for (i64 line = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; line < layout.lines;
          line += static_cast<i64>(gridDim.x) * blockDim.x) {
-        const i64 base = layout.base(line);
-        const i64 stride = layout.stride;
-        edt::binary_line([&](i64 i) { return (surface[base + i * stride] & bit) != 0; }, layout.n, spacing,
-                         [&](i64 i) -> double& { return dist[base + i * stride]; });
+        binary_line_body(surface, bit, dist, layout, spacing, line);
     }
 }
 
-// An envelope pass in place: each of `threads` threads copies its line to its
-// scratch (interleaved with the other threads') and solves it into `dist`.
+// An envelope pass in place: each of `threads` threads copies its lines to its
+// scratch (interleaved with the other threads') and solves them into `dist`.
 template <class MulAdd>
 __global__ void __launch_bounds__(kLineBlock)
     envelope_pass_kernel(double* dist, LineLayout layout, double spacing, double* scratch, i64 threads)
 {
     const i64 t = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
-    if (t >= threads) {
-        return;
-    }
-    const i64 n = layout.n;
-    double* f = scratch;
-    double* z = f + n * threads;
-    double* g = z + (n + 1) * threads;
-    i64* v = reinterpret_cast<i64*>(g + n * threads);
-    for (i64 line = t; line < layout.lines; line += threads) {
-        const i64 base = layout.base(line);
-        const i64 stride = layout.stride;
-        bool any_finite = false;
-        for (i64 i = 0; i < n; ++i) {
-            const double value = dist[base + i * stride];
-            f[i * threads + t] = value;
-            any_finite = any_finite || value != HUGE_VAL;
-        }
-        if (!any_finite) {
-            continue; // all +inf stays all +inf
-        }
-        edt::envelope_line<MulAdd>([&](i64 q) { return f[q * threads + t]; }, n, spacing,
-                                   [&](i64 p) -> double& { return dist[base + p * stride]; },
-                                   [&](i64 k) -> i64& { return v[k * threads + t]; },
-                                   [&](i64 k) -> double& { return z[k * threads + t]; },
-                                   [&](i64 k) -> double& { return g[k * threads + t]; });
+    if (t < threads) {
+        envelope_thread_body<MulAdd>(dist, layout, spacing, scratch, threads, t);
     }
 }
 
@@ -147,30 +97,12 @@ __global__ void __launch_bounds__(kSurfaceBlock)
 {
     using Scan = cub::BlockScan<u64, kSurfaceBlock>;
     __shared__ typename Scan::TempStorage storage;
-    const i64 total = p.extent[0] * p.extent[1] * p.extent[2];
     const i64 tile = blockIdx.x;
     i64 index[kSurfaceItems];
-    u64 mine = 0;
-    for (int j = 0; j < kSurfaceItems; ++j) {
-        index[j] = -1;
-        const i64 k = tile * kSurfaceTile + static_cast<i64>(threadIdx.x) * kSurfaceItems + j;
-        if (k < total) {
-            i64 group = 0;
-            const i64 i = grouped_position_to_index(k, p.extent, p.group_axis, &group);
-            if ((surface[i] & bit) != 0) {
-                index[j] = i;
-                ++mine;
-            }
-        }
-    }
+    const u64 mine = gather_select_body(p, surface, bit, tile, static_cast<int>(threadIdx.x), index);
     u64 offset = 0;
     Scan(storage).ExclusiveSum(mine, offset);
-    u64 position = sums[tile] + offset;
-    for (int j = 0; j < kSurfaceItems; ++j) {
-        if (index[j] >= 0) {
-            out[position++] = sqrt(dist[index[j]]);
-        }
-    }
+    gather_write_body(dist, index, sums, tile, offset, out);
 }
 
 std::byte* part(void* workspace, std::size_t offset)
@@ -222,25 +154,21 @@ cudaError_t directed(void* workspace, const SurfaceWorkspace& layout, const Surf
     const auto* dist = reinterpret_cast<const double*>(part(workspace, layout.distance_offset));
     const auto* sums = reinterpret_cast<const u64*>(part(workspace, layout.sum_offset));
     const auto tiles = static_cast<unsigned>(layout.tiles);
-    // Distances to the target's surface, read on the prediction's surface...
-    if (d_pred_to_target != nullptr) {
-        if (const cudaError_t status = transform<MulAdd>(workspace, layout, problem, 2, stream);
+    // Distances to the target's surface, read on the prediction's surface,
+    // then to the prediction's surface, read on the target's.
+    double* const out[2] = {d_pred_to_target, d_target_to_pred};
+    for (int side = 0; side < 2; ++side) {
+        if (out[side] == nullptr) {
+            continue;
+        }
+        const DirectedSide direction = directed_side(side);
+        if (const cudaError_t status =
+                transform<MulAdd>(workspace, layout, problem, direction.feature, stream);
             status != cudaSuccess) {
             return status;
         }
-        gather_kernel<<<tiles, kSurfaceBlock, 0, stream>>>(problem, surface, 1, dist, sums, d_pred_to_target);
-        if (const cudaError_t status = launched(); status != cudaSuccess) {
-            return status;
-        }
-    }
-    // ...and to the prediction's surface, read on the target's.
-    if (d_target_to_pred != nullptr) {
-        if (const cudaError_t status = transform<MulAdd>(workspace, layout, problem, 1, stream);
-            status != cudaSuccess) {
-            return status;
-        }
-        gather_kernel<<<tiles, kSurfaceBlock, 0, stream>>>(problem, surface, 2, dist, sums + layout.tiles + 1,
-                                                           d_target_to_pred);
+        gather_kernel<<<tiles, kSurfaceBlock, 0, stream>>>(problem, surface, direction.read, dist,
+                                                           sums + side * (layout.tiles + 1), out[side]);
         if (const cudaError_t status = launched(); status != cudaSuccess) {
             return status;
         }

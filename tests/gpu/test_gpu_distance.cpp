@@ -4,9 +4,11 @@
 //   * the shared line solvers (masklens::edt) driven as the kernels drive
 //     them (strided lines, scratch interleaved across threads) equal the
 //     CPU transform bit for bit, with the rounding the probe detects;
-//   * a host emulation of the whole device pipeline (surface_bits per voxel,
-//     the pass sequence, the grouped scan order, per-group counts, the
-//     summaries of summarize_device_groups) equals sample_surface_distances
+//   * a host emulation of the whole device pipeline, which runs the kernels'
+//     own per-thread bodies (surface_kernel_bodies.h) for every thread index
+//     of every launch and the host steps of solve() (the pass sequence, the
+//     grouped scan order, per-tile and per-group counts, the compaction, the
+//     summaries of summarize_device_groups), equals sample_surface_distances
 //     bit for bit on random, sphere-like and degenerate masks;
 //   * workspace layout, the engine's injection point (StatisticsOptions::
 //     surface_distances), the CPU fallback of subvoxel mode and the clean
@@ -22,14 +24,18 @@
 #include "masklens/gpu/backend.h"
 #include "masklens/gpu/cuda_statistics.h"
 #include "masklens/gpu/cuda_surface_distance.h"
+#include "masklens/gpu/surface_kernel_bodies.h"
 #include "masklens/gpu/surface_kernel_math.h"
 #include "masklens/gpu/surface_plan.h"
 
 #include <QtTest>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -190,13 +196,58 @@ std::string difference(const SampleSurfaceDistances& cpu, const SampleSurfaceDis
 }
 
 // ---- the device pipeline, emulated on the host ------------------------------------------------
+//
+// The kernels' own per-thread bodies (gpu/internal/masklens/gpu/
+// surface_kernel_bodies.h) run here for every thread index the launches
+// cover, one thread after the other; only the launch plumbing is the test's.
+// A serial order gives what the device gives: the threads of a pass write
+// disjoint voxels, lines and scratch columns, and the atomicAdds into the
+// group counts are integer sums. CUB's block reduction is emulated by a plain
+// sum over the block's threads, its block exclusive scan and
+// cub::DeviceScan::ExclusiveSum by a serial exclusive scan in thread (tile)
+// order: integer sums, so the same values as CUB's tree order.
 
-// The interleaved envelope scratch of `threads` threads, as the kernel lays it out.
-struct Scratch {
-    std::vector<double> f, z, g;
-    std::vector<std::int64_t> v;
+// atomicAdd on the host: one thread at a time.
+const auto host_add = [](gpu::SurfaceCount* at, gpu::SurfaceCount value) { *at += value; };
+
+// The envelope scratch of `bytes` bytes, as the device workspace holds it:
+// raw storage (doubles and int64 vertices side by side, as
+// envelope_scratch carves it; malloc's storage creates either implicitly).
+struct RawScratch {
+    explicit RawScratch(std::size_t bytes) : data(static_cast<double*>(std::malloc(bytes > 0 ? bytes : 1))) {}
+    RawScratch(const RawScratch&) = delete;
+    RawScratch& operator=(const RawScratch&) = delete;
+    ~RawScratch() { std::free(data); }
+    double* data;
 };
 
+// Whether scratch word `word` (8 bytes from `base`) lies in thread t's
+// columns: element k of each of the thread's arrays at [k * threads + t]
+// (f, g and v hold n elements, z n + 1).
+bool own_scratch_word(const gpu::EnvelopeScratch& s, const double* base, std::int64_t n, std::int64_t threads,
+                      std::int64_t t, std::int64_t word)
+{
+    const std::int64_t starts[4] = {s.f - base, s.z - base, s.g - base,
+                                    reinterpret_cast<const double*>(s.v) - base};
+    const std::int64_t lengths[4] = {n, n + 1, n, n};
+    for (int a = 0; a < 4; ++a) {
+        const std::int64_t at = word - starts[a];
+        if (at >= 0 && at < lengths[a] * threads) {
+            return at % threads == t;
+        }
+    }
+    return false;
+}
+
+// Passes with at most this many envelope threads check scratch ownership.
+constexpr std::int64_t kCheckedThreads = 16;
+
+// transform() of surface_kernels.cu: the binary pass, one thread per line,
+// then each envelope pass with envelope_threads threads. On the device these
+// threads run at once; one after the other, a thread that wrote into another
+// thread's scratch columns would go unnoticed (each line writes its scratch
+// before reading it), so with few threads each one starts on a scratch filled
+// with a marker and may change only its own columns (else std::logic_error).
 template <class MulAdd>
 void emulate_transform(const gpu::SurfaceProblem& problem, const std::vector<std::uint8_t>& surface,
                        std::uint8_t bit, std::vector<double>& dist, std::size_t scratch_bytes)
@@ -204,100 +255,162 @@ void emulate_transform(const gpu::SurfaceProblem& problem, const std::vector<std
     const gpu::PassSequence sequence = gpu::pass_sequence(problem);
     const gpu::LineLayout binary = gpu::line_layout(problem, sequence.binary_axis);
     for (std::int64_t line = 0; line < binary.lines; ++line) {
-        const std::int64_t base = binary.base(line);
-        edt::binary_line([&](std::int64_t i) { return (surface[base + i * binary.stride] & bit) != 0; },
-                         binary.n, problem.spacing[sequence.binary_axis],
-                         [&](std::int64_t i) -> double& { return dist[base + i * binary.stride]; });
+        gpu::binary_line_body(surface.data(), bit, dist.data(), binary, problem.spacing[sequence.binary_axis],
+                              line);
     }
     for (int e = 0; e < sequence.envelope_count; ++e) {
         const int axis = sequence.envelope_axes[e];
         const gpu::LineLayout layout = gpu::line_layout(problem, axis);
         const std::int64_t threads = gpu::envelope_threads(layout, scratch_bytes);
-        const std::int64_t n = layout.n;
-        Scratch s;
-        s.f.resize(n * threads);
-        s.z.resize((n + 1) * threads);
-        s.g.resize(n * threads);
-        s.v.resize(n * threads);
+        const std::size_t bytes =
+            gpu::envelope_bytes_per_thread(layout.n) * static_cast<std::size_t>(threads);
+        const RawScratch scratch(bytes);
+        const bool checked = threads <= kCheckedThreads;
+        constexpr unsigned char kMarker = 0xA5;
         for (std::int64_t t = 0; t < threads; ++t) {
-            for (std::int64_t line = t; line < layout.lines; line += threads) {
-                const std::int64_t base = layout.base(line);
-                bool any_finite = false;
-                for (std::int64_t i = 0; i < n; ++i) {
-                    s.f[i * threads + t] = dist[base + i * layout.stride];
-                    any_finite = any_finite || !std::isinf(s.f[i * threads + t]);
+            if (checked) {
+                std::memset(scratch.data, kMarker, bytes);
+            }
+            gpu::envelope_thread_body<MulAdd>(dist.data(), layout, problem.spacing[axis], scratch.data,
+                                              threads, t);
+            if (!checked) {
+                continue;
+            }
+            const gpu::EnvelopeScratch s = gpu::envelope_scratch(scratch.data, layout.n, threads);
+            const auto* raw = reinterpret_cast<const unsigned char*>(scratch.data);
+            for (std::size_t word = 0; word < bytes / 8; ++word) {
+                bool changed = false;
+                for (std::size_t b = 0; b < 8; ++b) {
+                    changed = changed || raw[word * 8 + b] != kMarker;
                 }
-                if (!any_finite) {
-                    continue;
+                if (changed && !own_scratch_word(s, scratch.data, layout.n, threads, t,
+                                                 static_cast<std::int64_t>(word))) {
+                    throw std::logic_error("envelope thread " + std::to_string(t) + " of " +
+                                           std::to_string(threads) + " wrote outside its scratch columns");
                 }
-                edt::envelope_line<MulAdd>(
-                    [&](std::int64_t q) { return s.f[q * threads + t]; }, n, problem.spacing[axis],
-                    [&](std::int64_t p) -> double& { return dist[base + p * layout.stride]; },
-                    [&](std::int64_t k) -> std::int64_t& { return s.v[k * threads + t]; },
-                    [&](std::int64_t k) -> double& { return s.z[k * threads + t]; },
-                    [&](std::int64_t k) -> double& { return s.g[k * threads + t]; });
             }
         }
     }
 }
 
+// Room past the end of each distance array, filled with a poison value: a
+// gather that writes past its count changes it.
+constexpr std::size_t kSlack = static_cast<std::size_t>(gpu::kSurfaceTile);
+
+bool is_poison(double x)
+{
+    return std::isnan(x) && std::signbit(x);
+}
+
+// One problem (solve() in cuda_surface_distance.cpp with the kernels of
+// extract_surfaces and surface_directed_distances emulated). Throws
+// std::logic_error where the kernels' results break what the host relies on.
 std::vector<SurfaceDistances> emulate_problem(const gpu::CroppedMasks& crop, gpu::SurfaceProblem problem,
                                               std::int64_t grid_groups, const SurfaceDistanceOptions& options,
-                                              std::size_t scratch_bytes)
+                                              std::size_t scratch_budget)
 {
     problem.inside = crop.inside.data();
+    const gpu::SurfaceWorkspace layout = gpu::surface_workspace(problem, 0, scratch_budget);
     const std::int64_t voxels = problem.voxels();
+    const std::int64_t tiles = layout.tiles;
+    const std::int64_t entries = tiles + 1;
+    const std::int64_t groups = layout.groups;
+
+    // extract_surfaces: surface_kernel, one thread per voxel...
     std::vector<std::uint8_t> surface(static_cast<std::size_t>(voxels));
-    for (std::int64_t d = 0; d < problem.extent[0]; ++d) {
-        for (std::int64_t h = 0; h < problem.extent[1]; ++h) {
-            for (std::int64_t w = 0; w < problem.extent[2]; ++w) {
-                surface[static_cast<std::size_t>((d * problem.extent[1] + h) * problem.extent[2] + w)] =
-                    gpu::surface_bits(problem.inside, problem.extent, problem.axes, d, h, w);
-            }
+    for (std::int64_t i = 0; i < voxels; ++i) {
+        gpu::surface_voxel_body(problem, surface.data(), i);
+    }
+    // ...count_kernel, one block of kSurfaceBlock threads per tile (counts and
+    // groups cleared first, as the memsets do)...
+    std::vector<gpu::SurfaceCount> counts(static_cast<std::size_t>(2 * entries), 0);
+    std::vector<gpu::SurfaceCount> group_counts(static_cast<std::size_t>(2 * groups), 0);
+    for (std::int64_t tile = 0; tile < tiles; ++tile) {
+        gpu::SurfaceCounts block;
+        for (int thread = 0; thread < gpu::kSurfaceBlock; ++thread) {
+            const gpu::SurfaceCounts mine = gpu::count_thread_body(problem, surface.data(), tile, thread,
+                                                                   groups, group_counts.data(), host_add);
+            block.pred += mine.pred; // cub::BlockReduce::Sum
+            block.target += mine.target;
+        }
+        gpu::count_tile_body(problem, tile, tiles, block, counts.data(), group_counts.data(), host_add);
+    }
+    // ...and cub::DeviceScan::ExclusiveSum over each side's tiles + 1 counts.
+    std::vector<gpu::SurfaceCount> sums(counts.size());
+    for (std::int64_t side = 0; side < 2; ++side) {
+        gpu::SurfaceCount running = 0;
+        for (std::int64_t e = 0; e < entries; ++e) {
+            sums[static_cast<std::size_t>(side * entries + e)] = running;
+            running += counts[static_cast<std::size_t>(side * entries + e)];
         }
     }
-    const std::int64_t groups = problem.groups();
-    std::vector<std::uint64_t> counts(static_cast<std::size_t>(2 * groups), 0);
-    std::vector<std::int64_t> pred_order, target_order;
-    for (std::int64_t k = 0; k < voxels; ++k) {
-        std::int64_t group = 0;
-        const std::int64_t i = gpu::grouped_position_to_index(k, problem.extent, problem.group_axis, &group);
-        const std::uint8_t bits = surface[static_cast<std::size_t>(i)];
-        if ((bits & 1) != 0) {
-            ++counts[static_cast<std::size_t>(group)];
-            pred_order.push_back(i);
-        }
-        if ((bits & 2) != 0) {
-            ++counts[static_cast<std::size_t>(groups + group)];
-            target_order.push_back(i);
-        }
+
+    // The host: totals from the group counts, as solve() reads them.
+    std::uint64_t np = 0;
+    std::uint64_t nt = 0;
+    for (std::int64_t g = 0; g < groups; ++g) {
+        np += group_counts[static_cast<std::size_t>(g)];
+        nt += group_counts[static_cast<std::size_t>(groups + g)];
     }
-    std::vector<double> pt(pred_order.size(), HUGE_VAL);
-    std::vector<double> tp(target_order.size(), HUGE_VAL);
-    if (!pt.empty() && !tp.empty()) {
+    if (sums[static_cast<std::size_t>(tiles)] != np ||
+        sums[static_cast<std::size_t>(entries + tiles)] != nt) {
+        throw std::logic_error("the tile sums' totals differ from the group counts' totals");
+    }
+    const bool transform = np > 0 && nt > 0;
+    std::vector<double> pred_to_target(np, HUGE_VAL);
+    std::vector<double> target_to_pred(nt, HUGE_VAL);
+    if (transform) {
+        // surface_directed_distances: per side, the transform, then
+        // gather_kernel, one block per tile, into poisoned arrays.
+        std::vector<double>* out[2] = {&pred_to_target, &target_to_pred};
         std::vector<double> dist(static_cast<std::size_t>(voxels));
-        const auto run = [&](std::uint8_t bit) {
+        for (int side = 0; side < 2; ++side) {
+            const gpu::DirectedSide direction = gpu::directed_side(side);
             if (problem.fused) {
-                emulate_transform<edt::FusedMulAdd>(problem, surface, bit, dist, scratch_bytes);
+                emulate_transform<edt::FusedMulAdd>(problem, surface, direction.feature, dist,
+                                                    layout.scratch_bytes);
             } else {
-                emulate_transform<edt::ContractibleMulAdd>(problem, surface, bit, dist, scratch_bytes);
+                emulate_transform<edt::ContractibleMulAdd>(problem, surface, direction.feature, dist,
+                                                           layout.scratch_bytes);
             }
-        };
-        run(2);
-        for (std::size_t k = 0; k < pt.size(); ++k) {
-            pt[k] = std::sqrt(dist[static_cast<std::size_t>(pred_order[k])]);
-        }
-        run(1);
-        for (std::size_t k = 0; k < tp.size(); ++k) {
-            tp[k] = std::sqrt(dist[static_cast<std::size_t>(target_order[k])]);
+            std::vector<double>& values = *out[side];
+            const std::size_t count = values.size();
+            values.assign(count + kSlack, -std::numeric_limits<double>::quiet_NaN());
+            const gpu::SurfaceCount* side_sums = sums.data() + side * entries;
+            std::vector<std::int64_t> index(static_cast<std::size_t>(gpu::kSurfaceTile));
+            std::vector<gpu::SurfaceCount> mine(static_cast<std::size_t>(gpu::kSurfaceBlock));
+            for (std::int64_t tile = 0; tile < tiles; ++tile) {
+                for (int thread = 0; thread < gpu::kSurfaceBlock; ++thread) {
+                    mine[static_cast<std::size_t>(thread)] =
+                        gpu::gather_select_body(problem, surface.data(), direction.read, tile, thread,
+                                                index.data() + thread * gpu::kSurfaceItems);
+                }
+                gpu::SurfaceCount offset = 0; // cub::BlockScan::ExclusiveSum
+                for (int thread = 0; thread < gpu::kSurfaceBlock; ++thread) {
+                    gpu::gather_write_body(dist.data(), index.data() + thread * gpu::kSurfaceItems, side_sums,
+                                           tile, offset, values.data());
+                    offset += mine[static_cast<std::size_t>(thread)];
+                }
+            }
+            for (std::size_t k = 0; k < values.size(); ++k) {
+                if (is_poison(values[k]) != (k >= count)) {
+                    throw std::logic_error(k >= count ? "a gather wrote past its side's count"
+                                                      : "a gather left a distance unwritten");
+                }
+            }
+            values.resize(count);
         }
     }
-    return gpu::summarize_device_groups(crop.box, problem.group_axis, grid_groups, counts, pt, tp, options);
+    const std::vector<std::uint64_t> group_counts64(group_counts.begin(), group_counts.end());
+    return gpu::summarize_device_groups(crop.box, problem.group_axis, grid_groups, group_counts64,
+                                        pred_to_target, target_to_pred, options);
 }
 
-// sample_surface_distances_cuda's steps with the kernels emulated.
+// sample_surface_distances_cuda's steps with the kernels emulated; scratch_budget
+// bounds the envelope scratch as the device's scratch budget (a share of the
+// memory budget) does, so that small budgets make threads share lines.
 SampleSurfaceDistances emulate_device(const MaskPair& pair, SliceAxis axis,
-                                      const SurfaceDistanceOptions& options, std::size_t scratch_bytes)
+                                      const SurfaceDistanceOptions& options, std::size_t scratch_budget)
 {
     const MaskGrid& grid = pair.grid;
     const gpu::CroppedMasks crop =
@@ -308,8 +421,8 @@ SampleSurfaceDistances emulate_device(const MaskPair& pair, SliceAxis axis,
     const gpu::SamplePlan plan =
         gpu::plan_sample(crop.box, grid, axis, options, gpu::cpu_transform_fuses_multiply_add());
     SampleSurfaceDistances out;
-    out.whole = emulate_problem(crop, plan.whole, 1, options, scratch_bytes).front();
-    out.slices = plan.three_d ? emulate_problem(crop, plan.per_slice, plan.slices, options, scratch_bytes)
+    out.whole = emulate_problem(crop, plan.whole, 1, options, scratch_budget).front();
+    out.slices = plan.three_d ? emulate_problem(crop, plan.per_slice, plan.slices, options, scratch_budget)
                               : std::vector<SurfaceDistances>{out.whole};
     return out;
 }
@@ -422,10 +535,14 @@ private slots:
             std::vector<double> emulated(cpu.size());
             // Few scratch threads: lines are shared between threads as on the device.
             const std::size_t scratch = gpu::envelope_bytes_per_thread(std::max({d, h, w})) * (1 + rng() % 5);
-            if (fused) {
-                emulate_transform<edt::FusedMulAdd>(problem, feature, 2, emulated, scratch);
-            } else {
-                emulate_transform<edt::ContractibleMulAdd>(problem, feature, 2, emulated, scratch);
+            try {
+                if (fused) {
+                    emulate_transform<edt::FusedMulAdd>(problem, feature, 2, emulated, scratch);
+                } else {
+                    emulate_transform<edt::ContractibleMulAdd>(problem, feature, 2, emulated, scratch);
+                }
+            } catch (const std::logic_error& broken) {
+                QFAIL(broken.what());
             }
             QVERIFY2(std::memcmp(cpu.data(), emulated.data(), cpu.size() * sizeof(double)) == 0,
                      qPrintable(QString("trial %1: %2x%3x%4").arg(trial).arg(d).arg(h).arg(w)));
@@ -537,6 +654,36 @@ private slots:
         QVERIFY(!gpu::valid_surface_problem(problem, false));
     }
 
+    // envelope_scratch carves each thread's four arrays out of exactly
+    // envelope_bytes_per_thread(n) * threads bytes without overlap (a serial
+    // emulation would not notice two threads sharing scratch: each line writes
+    // its scratch before reading it).
+    void envelopeScratchFitsItsBytes()
+    {
+        for (const std::int64_t n : {1, 2, 5, 17, 300}) {
+            for (const std::int64_t threads : {1, 3, 128}) {
+                const std::size_t bytes =
+                    gpu::envelope_bytes_per_thread(n) * static_cast<std::size_t>(threads);
+                std::vector<double> storage(bytes / sizeof(double));
+                QCOMPARE(storage.size() * sizeof(double), bytes);
+                double* base = storage.data();
+                const gpu::EnvelopeScratch s = gpu::envelope_scratch(base, n, threads);
+                const auto at = [base](const void* p) {
+                    return static_cast<const char*>(p) - reinterpret_cast<const char*>(base);
+                };
+                const auto size = [](std::int64_t elements) {
+                    return static_cast<std::ptrdiff_t>(elements * 8);
+                };
+                QCOMPARE(at(s.f), std::ptrdiff_t{0});
+                QVERIFY(at(s.z) >= at(s.f) + size(n * threads));
+                QVERIFY(at(s.g) >= at(s.z) + size((n + 1) * threads));
+                QVERIFY(at(s.v) >= at(s.g) + size(n * threads));
+                QVERIFY(at(s.v + n * threads) <= static_cast<std::ptrdiff_t>(bytes));
+                QCOMPARE(at(s.v) % static_cast<std::ptrdiff_t>(alignof(std::int64_t)), std::ptrdiff_t{0});
+            }
+        }
+    }
+
     // The whole device pipeline, emulated with the kernels' own functions,
     // equals the CPU exactly.
     void hostEmulationMatchesCpu_data()
@@ -556,16 +703,22 @@ private slots:
     {
         QFETCH(int, index);
         QFETCH(int, axis);
-        for_each_rule(index, axis,
-                      [](const MaskPair& pair, SliceAxis slice_axis, const SurfaceDistanceOptions& options,
-                         const SampleSurfaceDistances& cpu) {
-                          for (const std::size_t scratch : {std::size_t{1} << 20, std::size_t{1}}) {
-                              const SampleSurfaceDistances emulated =
-                                  emulate_device(pair, slice_axis, options, scratch);
-                              const std::string why = difference(cpu, emulated, 0.0);
-                              QVERIFY2(why.empty(), why.c_str());
-                          }
-                      });
+        for_each_rule(
+            index, axis,
+            [](const MaskPair& pair, SliceAxis slice_axis, const SurfaceDistanceOptions& options,
+               const SampleSurfaceDistances& cpu) {
+                // All lines at once, a few threads sharing the lines, one thread.
+                for (const std::size_t scratch : {std::size_t{1} << 20, std::size_t{3000}, std::size_t{1}}) {
+                    SampleSurfaceDistances emulated;
+                    try {
+                        emulated = emulate_device(pair, slice_axis, options, scratch);
+                    } catch (const std::logic_error& broken) {
+                        QFAIL(broken.what());
+                    }
+                    const std::string why = difference(cpu, emulated, 0.0);
+                    QVERIFY2(why.empty(), why.c_str());
+                }
+            });
     }
 
     // The engine calls an injected surface-distance function for every

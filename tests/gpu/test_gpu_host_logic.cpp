@@ -235,9 +235,10 @@ private slots:
         }
     }
 
-    // The device algorithm emulated on the host (init, unite under the
-    // smaller root, flatten) and the host's renumbering give the CPU
-    // labeller's labels exactly, on random masks of every connectivity.
+    // The device algorithm emulated on the host (the kernels' own bodies:
+    // init, unite under the smaller root, flatten) gives every voxel its
+    // root, and the host's renumbering gives the CPU labeller's labels
+    // exactly, on random masks of every connectivity.
     void component_kernels_emulated_equal_the_cpu_labels()
     {
         std::mt19937 random(11);
@@ -253,6 +254,11 @@ private slots:
                     const Components cpu = label_components(mask.data(), grid, connectivity, 1);
                     std::vector<std::uint32_t> parents(mask.size());
                     union_find_parents_on_host(mask.data(), grid, connectivity, parents.data());
+                    // label_parents' contract: background kNoParent, else a root.
+                    for (std::size_t i = 0; i < parents.size(); ++i) {
+                        QCOMPARE(parents[i] == kNoParent, mask[i] == 0);
+                        QVERIFY(parents[i] == kNoParent || parents[parents[i]] == parents[i]);
+                    }
                     const std::int64_t count = renumber_roots(parents.data(), grid.voxels(), "mask");
                     QCOMPARE(count, cpu.count);
                     QVERIFY(std::equal(parents.begin(), parents.end(), cpu.labels.begin()));

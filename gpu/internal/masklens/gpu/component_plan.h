@@ -61,8 +61,9 @@ MASKLENS_CC_HD inline int backward_neighbours(int connectivity, int out[13][3])
 // index (a broken device result, never silently relabelled).
 std::int64_t renumber_roots(std::uint32_t* parents, std::int64_t voxels, const std::string& what);
 
-// The device algorithm run on the host, sequentially (tests): the parent
-// array the kernels would produce for `mask`.
+// The device algorithm run on the host, sequentially (tests): the kernels'
+// own per-voxel bodies (component_kernel_bodies.h) for every voxel, giving
+// the parent array the kernels would produce for `mask`.
 void union_find_parents_on_host(const std::uint8_t* mask, const ComponentGrid& grid, int connectivity,
                                 std::uint32_t* parents);
 

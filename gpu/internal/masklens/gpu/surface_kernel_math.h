@@ -1,8 +1,8 @@
 // The per-element and per-line logic of the surface-distance kernels, as
 // plain C++17 that nvcc compiles for the device and the host tests run on the
-// CPU (no CUDA header, no C++20 engine header). The kernels in
-// surface_kernels.cu are thin loops over these functions; the line solvers
-// themselves are the engine's (masklens::edt in distance_transform.h).
+// CPU (no CUDA header, no C++20 engine header). The kernels' per-thread
+// bodies (surface_kernel_bodies.h) are built on these functions; the line
+// solvers themselves are the engine's (masklens::edt in distance_transform.h).
 //
 // A problem is the cropped mask pair of one sample: the bounding box of
 // (prediction | target), one byte per box voxel (bit 0 prediction, bit 1
@@ -25,7 +25,7 @@ struct SurfaceProblem {
     int group_axis = -1;                  // -1: one group; else per-slice groups along this (unmeasured) axis
     bool fused = false; // a * b + c rounded once (FMA), as the CPU transform does when fused
 
-    std::int64_t voxels() const noexcept { return extent[0] * extent[1] * extent[2]; }
+    MASKLENS_EDT_HD std::int64_t voxels() const noexcept { return extent[0] * extent[1] * extent[2]; }
     std::int64_t groups() const noexcept { return group_axis < 0 ? 1 : extent[group_axis]; }
 };
 
