@@ -184,6 +184,29 @@ SampleMasks without_padding(const SampleMasks& padded)
     return core;
 }
 
+// The surface-distance options of an evaluation, validated (spacing:
+// --spacing or the file's; two values only for 2D data). The distance
+// metrics and the per-lesion distances use the same.
+SurfaceDistanceOptions distance_options(const Evaluation& evaluation, const Volume& prediction)
+{
+    const MetricOptions& options = evaluation.options;
+    SurfaceDistanceOptions distance;
+    distance.percentile = options.hd_percentile;
+    distance.rule = options.hd_rule;
+    distance.surface = options.surface;
+    distance.nsd_tolerance_mm = options.nsd_tolerance_mm;
+    distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
+    if (options.spacing && (*options.spacing)[2] == 0) {
+        if (evaluation.statistics.shape.spatial_dims == 3) {
+            throw_usage_error("--spacing X,Y gives no z spacing, but " + prediction.source() +
+                              " is 3D: give X,Y,Z");
+        }
+        distance.spacing_xyz[2] = 1.0; // unused by 2D distances
+    }
+    validate(distance);
+    return distance;
+}
+
 // The surface-distance metrics of one sample's or label's masks, and of its
 // slices (+inf, one empty mask, counts: surface_distance.h).
 using DistanceStage = std::function<void(const SampleMasks&, MetricValues&, std::vector<MetricValues>&)>;
@@ -192,23 +215,9 @@ DistanceStage distance_stage(Evaluation& evaluation, const Volume& prediction,
                              const StatisticsOptions& statistics_options)
 {
     const BatchStatistics& stats = evaluation.statistics;
-    const MetricOptions& options = evaluation.options;
     const Shape& shape = stats.shape;
-    SurfaceDistanceOptions distance;
-    distance.percentile = options.hd_percentile;
-    distance.rule = options.hd_rule;
-    distance.surface = options.surface;
-    distance.nsd_tolerance_mm = options.nsd_tolerance_mm;
-    distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
-    if (options.spacing && (*options.spacing)[2] == 0) {
-        if (shape.spatial_dims == 3) {
-            throw_usage_error("--spacing X,Y gives no z spacing, but " + prediction.source() +
-                              " is 3D: give X,Y,Z");
-        }
-        distance.spacing_xyz[2] = 1.0; // unused by 2D distances
-    }
+    SurfaceDistanceOptions distance = distance_options(evaluation, prediction);
     distance.cancel = statistics_options.cancel;
-    validate(distance);
     MaskGrid grid;
     grid.d = shape.d;
     grid.h = shape.h;
@@ -287,19 +296,7 @@ LesionOptions lesion_options(const Evaluation& evaluation, const Volume& predict
     const int spatial_dims = evaluation.statistics.shape.spatial_dims;
     resolve_connectivity(lesion.connectivity, spatial_dims); // a usage error before any work
     // Per-lesion distances and the voxel volume: the surface-distance options.
-    SurfaceDistanceOptions& distance = lesion.distance;
-    distance.percentile = options.hd_percentile;
-    distance.rule = options.hd_rule;
-    distance.surface = options.surface;
-    distance.spacing_xyz = options.spacing ? *options.spacing : prediction.geometry().spacing;
-    if (options.spacing && (*options.spacing)[2] == 0) {
-        if (spatial_dims == 3) {
-            throw_usage_error("--spacing X,Y gives no z spacing, but " + prediction.source() +
-                              " is 3D: give X,Y,Z");
-        }
-        distance.spacing_xyz[2] = 1.0;
-    }
-    validate(distance);
+    lesion.distance = distance_options(evaluation, prediction);
     return lesion;
 }
 

@@ -12,6 +12,7 @@
 #include "masklens/io/file_mapping.h"
 #include "masklens/io/read_volume.h"
 #include "masklens/service/compute_device.h"
+#include "reader_test_support.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -49,16 +50,8 @@ std::uint8_t target_value(std::size_t i)
 
 QByteArray npy(const char* descr, const QByteArray& payload)
 {
-    QByteArray header =
-        QByteArray("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + kShape + ", }";
-    while ((10 + header.size() + 1) % 64 != 0) {
-        header += ' ';
-    }
-    header += '\n';
-    QByteArray bytes("\x93NUMPY\x01\x00", 8);
-    bytes += static_cast<char>(header.size() & 0xff);
-    bytes += static_cast<char>((header.size() >> 8) & 0xff);
-    return bytes + header + payload;
+    return masklens::test::npy_bytes(
+        QByteArray("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + kShape + ", }", payload);
 }
 
 std::string write(const QString& path, const QByteArray& bytes)

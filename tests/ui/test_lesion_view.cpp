@@ -116,6 +116,37 @@ const LesionRow* row_of(const LesionList& list, LesionSide side, std::int64_t id
     return nullptr;
 }
 
+// A row's lesion as the overlay holds it: its voxel count and box [d, h, w].
+struct OverlayExtent {
+    std::int64_t voxels = 0;
+    std::array<std::int64_t, 3> lo{}, hi{};
+};
+
+OverlayExtent extent_in_overlay(const LesionOverlay& overlay, const LesionRow& row, const Shape& s)
+{
+    OverlayExtent e;
+    e.lo = {s.d, s.h, s.w};
+    for (std::int64_t d = 0; d < s.d; ++d) {
+        for (std::int64_t h = 0; h < s.h; ++h) {
+            for (std::int64_t w = 0; w < s.w; ++w) {
+                const Voxel v{d, h, w};
+                const std::uint32_t id =
+                    row.lesion.side == LesionSide::Target ? overlay.target_at(v) : overlay.predicted_at(v);
+                if (static_cast<std::int64_t>(id) != row.lesion.id) {
+                    continue;
+                }
+                ++e.voxels;
+                const std::array<std::int64_t, 3> at{d, h, w};
+                for (std::size_t a = 0; a < 3; ++a) {
+                    e.lo[a] = std::min(e.lo[a], at[a]);
+                    e.hi[a] = std::max(e.hi[a], at[a] + 1);
+                }
+            }
+        }
+    }
+    return e;
+}
+
 } // namespace
 
 class TestLesionView : public QObject {
@@ -161,30 +192,10 @@ private slots:
         // Every row's lesion in the overlay: exactly its size and box.
         const Shape s = presenter_->shape();
         for (const LesionRow& row : panel_->list()->allRows()) {
-            std::int64_t count = 0;
-            std::array<std::int64_t, 3> lo{s.d, s.h, s.w}, hi{0, 0, 0};
-            for (std::int64_t d = 0; d < s.d; ++d) {
-                for (std::int64_t h = 0; h < s.h; ++h) {
-                    for (std::int64_t w = 0; w < s.w; ++w) {
-                        const Voxel v{d, h, w};
-                        const std::uint32_t id = row.lesion.side == LesionSide::Target
-                                                     ? overlay->target_at(v)
-                                                     : overlay->predicted_at(v);
-                        if (static_cast<std::int64_t>(id) != row.lesion.id) {
-                            continue;
-                        }
-                        ++count;
-                        const std::array<std::int64_t, 3> at{d, h, w};
-                        for (std::size_t a = 0; a < 3; ++a) {
-                            lo[a] = std::min(lo[a], at[a]);
-                            hi[a] = std::max(hi[a], at[a] + 1);
-                        }
-                    }
-                }
-            }
-            QCOMPARE(count, row.lesion.voxels);
-            QCOMPARE(lo, row.lesion.lo);
-            QCOMPARE(hi, row.lesion.hi);
+            const OverlayExtent e = extent_in_overlay(*overlay, row, s);
+            QCOMPARE(e.voxels, row.lesion.voxels);
+            QCOMPARE(e.lo, row.lesion.lo);
+            QCOMPARE(e.hi, row.lesion.hi);
         }
     }
 
@@ -219,29 +230,10 @@ private slots:
                                               overlay->lesions->labels.predicted.count),
                      rows.size());
             for (const LesionRow& row : rows) {
-                std::int64_t count = 0;
-                std::array<std::int64_t, 3> lo{s.d, s.h, s.w}, hi{0, 0, 0};
-                for (std::int64_t d = 0; d < s.d; ++d) {
-                    for (std::int64_t h = 0; h < s.h; ++h) {
-                        for (std::int64_t w = 0; w < s.w; ++w) {
-                            const Voxel v{d, h, w};
-                            const std::uint32_t id = row.lesion.side == LesionSide::Target
-                                                         ? overlay->target_at(v)
-                                                         : overlay->predicted_at(v);
-                            if (static_cast<std::int64_t>(id) == row.lesion.id) {
-                                ++count;
-                                const std::array<std::int64_t, 3> at{d, h, w};
-                                for (std::size_t a = 0; a < 3; ++a) {
-                                    lo[a] = std::min(lo[a], at[a]);
-                                    hi[a] = std::max(hi[a], at[a] + 1);
-                                }
-                            }
-                        }
-                    }
-                }
-                QCOMPARE(count, row.lesion.voxels);
-                QCOMPARE(lo, row.lesion.lo);
-                QCOMPARE(hi, row.lesion.hi);
+                const OverlayExtent e = extent_in_overlay(*overlay, row, s);
+                QCOMPARE(e.voxels, row.lesion.voxels);
+                QCOMPARE(e.lo, row.lesion.lo);
+                QCOMPARE(e.hi, row.lesion.hi);
             }
             if (rule.match == LesionMatch::Brats) {
                 // The two target lesions lie 8 empty rows apart in h: dilated 8

@@ -356,17 +356,25 @@ bool lesion_grid(const LesionOverlay& lesions, const Shape& shape, const Geometr
     return true;
 }
 
+// Empty meshes for a volume of `shape` with the target's spacing, and the
+// sampling step (`step`, or the automatic one when 0).
+SurfaceMeshes empty_meshes(const Shape& shape, const Volume& target, int step)
+{
+    SurfaceMeshes meshes;
+    meshes.step = step > 0 ? step : automatic_surface_step(shape);
+    meshes.extent = {shape.w, shape.h, shape.d};
+    meshes.spacing = target.geometry().spacing;
+    return meshes;
+}
+
 } // namespace
 
 SurfaceMeshes build_lesion_meshes(const LesionOverlay& lesions, const Volume& target, int step,
                                   const std::atomic<bool>* cancel)
 {
-    SurfaceMeshes meshes;
     const Shape& shape = target.shape();
-    step = step > 0 ? step : automatic_surface_step(shape);
-    meshes.step = step;
-    meshes.extent = {shape.w, shape.h, shape.d};
-    meshes.spacing = target.geometry().spacing;
+    SurfaceMeshes meshes = empty_meshes(shape, target, step);
+    step = meshes.step;
     meshes.lesions = true;
     PaddedGrid grid;
     if (!lesion_grid(lesions, shape, target.geometry(), step, cancel, grid) || (cancel && cancel->load())) {
@@ -408,12 +416,9 @@ SurfaceMeshes build_label_meshes(const Volume& prediction, const Volume& target,
                                  const std::vector<LabelStyle>& labels, int step,
                                  const std::atomic<bool>* cancel)
 {
-    SurfaceMeshes meshes;
     const Shape& shape = prediction.shape();
-    step = step > 0 ? step : automatic_surface_step(shape);
-    meshes.step = step;
-    meshes.extent = {shape.w, shape.h, shape.d};
-    meshes.spacing = target.geometry().spacing;
+    SurfaceMeshes meshes = empty_meshes(shape, target, step);
+    step = meshes.step;
     // The target's foreground, translucent around the labels.
     PairView foreground = view;
     foreground.label.reset();
@@ -449,12 +454,9 @@ SurfaceMeshes build_surface_meshes(const Volume& prediction, const Volume& targe
                                    const SurfaceBuildOptions& options, const std::atomic<bool>* cancel)
 {
     const auto cancelled = [cancel]() { return cancel && cancel->load(); };
-    SurfaceMeshes meshes;
     const Shape& shape = prediction.shape();
-    const int step = options.step > 0 ? options.step : automatic_surface_step(shape);
-    meshes.step = step;
-    meshes.extent = {shape.w, shape.h, shape.d};
-    meshes.spacing = target.geometry().spacing;
+    SurfaceMeshes meshes = empty_meshes(shape, target, options.step);
+    const int step = meshes.step;
     PaddedGrid grid;
     if (!classify_grid(prediction, target, view, step, cancel, grid)) {
         return {};
