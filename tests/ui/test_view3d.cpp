@@ -527,6 +527,58 @@ void TestView3d::clipAtCursorCutsAway()
              qPrintable(QStringLiteral("%1 of %2").arg(at_end).arg(whole)));
     view->scene().setClipAtCursor(false);
     QCOMPARE(view->scene().clipAtCursor(), false);
+
+    // The coronal and sagittal planes through the 3D tab's combo: at the
+    // ball's centre about half goes, at the last row / column nothing, and
+    // each plane cuts a different half (cutting along H keeps other pixels
+    // than cutting along W).
+    SurfaceControls controls(view);
+    // Seen along D (from above), so that a cut along H or W changes the
+    // silhouette (from the default camera a cut along the view direction
+    // would only remove what lies behind).
+    vtkCamera* camera = view->scene().renderer()->GetActiveCamera();
+    double focal[3];
+    camera->GetFocalPoint(focal);
+    const double distance = camera->GetDistance();
+    camera->SetPosition(focal[0], focal[1], focal[2] + distance);
+    camera->SetViewUp(0, 1, 0);
+    const int from_above = object_pixels();
+    const auto clipped_image = [&](int plane, const Voxel& cursor) {
+        presenter_->setCursor(cursor);
+        view->scene().setCursor(presenter_->cursor());
+        controls.clipCombo()->setCurrentIndex(plane);
+        view->requestRender();
+        QCoreApplication::processEvents();
+        return view->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+    };
+    const Shape shape = synthetic_shape();
+    const Voxel centre{6, 8, 9}; // between the target's (w 8) and the prediction's (w 10) centres
+    QImage cut[2];
+    for (int plane : {2, 3}) {
+        QCOMPARE(view->scene().clipPlane(), std::optional<ViewAxis>{});
+        const QImage image = clipped_image(plane, centre);
+        QCOMPARE(view->scene().clipPlane(), plane == 2 ? ViewAxis::Coronal : ViewAxis::Sagittal);
+        const PixelCounts counts = count_pixels(image);
+        const int half = counts.tp + counts.fp + counts.fn;
+        QVERIFY2(half < 0.8 * from_above && half > 0.2 * from_above,
+                 qPrintable(QStringLiteral("plane %1: %2 of %3").arg(plane).arg(half).arg(from_above)));
+        cut[plane - 2] = image;
+        const Voxel last{centre.d, plane == 2 ? shape.h - 1 : centre.h, plane == 3 ? shape.w - 1 : centre.w};
+        const PixelCounts end = count_pixels(clipped_image(plane, last));
+        QVERIFY2(std::abs(end.tp + end.fp + end.fn - from_above) <= from_above / 50,
+                 qPrintable(QStringLiteral("plane %1 at its end: %2 of %3")
+                                .arg(plane)
+                                .arg(end.tp + end.fp + end.fn)
+                                .arg(from_above)));
+        controls.clipCombo()->setCurrentIndex(0);
+    }
+    int differing = 0;
+    for (int y = 0; y < cut[0].height(); ++y) {
+        for (int x = 0; x < cut[0].width(); ++x) {
+            differing += cut[0].pixel(x, y) != cut[1].pixel(x, y);
+        }
+    }
+    QVERIFY2(differing > from_above / 10, qPrintable(QString::number(differing)));
 }
 
 void TestView3d::comparisonPaletteIsItsOwn()

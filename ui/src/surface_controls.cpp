@@ -3,6 +3,7 @@
 #include "masklens/ui/surface_view.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QLabel>
@@ -75,13 +76,19 @@ SurfaceControls::SurfaceControls(SurfaceView* view, QWidget* parent) : QWidget(p
         view_->requestRender();
     });
 
-    clip_check_ = new QCheckBox(tr("Clip at the axial slice"));
-    clip_check_->setObjectName(QStringLiteral("clipCheck"));
-    clip_check_->setToolTip(tr("Cut the surfaces away beyond the crosshair's axial slice (higher D), to see "
-                               "inside"));
-    grid->addWidget(clip_check_, kSurfaceLayerCount + 3, 0, 1, 2);
-    connect(clip_check_, &QCheckBox::toggled, this, [this](bool on) {
-        view_->scene().setClipAtCursor(on);
+    auto* clip_label = new QLabel(tr("Clip at the crosshair"));
+    clip_combo_ = new QComboBox;
+    clip_combo_->setObjectName(QStringLiteral("clipCombo"));
+    clip_combo_->addItems({tr("Off"), tr("Axial slice"), tr("Coronal slice"), tr("Sagittal slice")});
+    clip_combo_->setToolTip(
+        tr("Cut the surfaces away beyond the crosshair's slice (higher D, H or W), to see "
+           "inside"));
+    clip_label->setBuddy(clip_combo_);
+    grid->addWidget(clip_label, kSurfaceLayerCount + 3, 0);
+    grid->addWidget(clip_combo_, kSurfaceLayerCount + 3, 1);
+    connect(clip_combo_, &QComboBox::currentIndexChanged, this, [this](int index) {
+        static constexpr ViewAxis kPlanes[] = {ViewAxis::Axial, ViewAxis::Coronal, ViewAxis::Sagittal};
+        view_->scene().setClipPlane(index > 0 ? std::optional(kPlanes[index - 1]) : std::nullopt);
         view_->requestRender();
     });
     grid->setColumnStretch(1, 1);

@@ -508,22 +508,27 @@ void SurfaceScene::setCursor(const Voxel& voxel)
     }
 }
 
-void SurfaceScene::setClipAtCursor(bool on)
+void SurfaceScene::setClipPlane(std::optional<ViewAxis> plane)
 {
-    clip_ = on;
+    clip_ = plane;
     applyCursorClip();
 }
 
 void SurfaceScene::applyCursorClip()
 {
     Pipeline& p = *pipeline_;
-    // The plane of the cursor's axial slice, in the world: it passes through
-    // the crosshair and faces along -D (the part at lower D is kept).
-    const double local[4] = {0, 0, static_cast<double>(cursor_.d) * spacing_[2] + 0.5 * spacing_[2], 1};
+    // The plane of the cursor's slice, in the world: half a voxel past the
+    // crosshair's voxel, facing back along the plane's grid axis (the part
+    // at lower index is kept). Grid axes in the scene's local frame: x = W,
+    // y = H, z = D.
+    const int axis = !clip_ || *clip_ == ViewAxis::Axial ? 2 : *clip_ == ViewAxis::Coronal ? 1 : 0;
+    const std::int64_t index = axis == 2 ? cursor_.d : axis == 1 ? cursor_.h : cursor_.w;
+    double local[4] = {0, 0, 0, 1};
+    local[axis] = (static_cast<double>(index) + 0.5) * spacing_[static_cast<std::size_t>(axis)];
     double world[4];
     p.placement->MultiplyPoint(local, world);
-    double normal[3] = {-p.placement->GetElement(0, 2), -p.placement->GetElement(1, 2),
-                        -p.placement->GetElement(2, 2)};
+    double normal[3] = {-p.placement->GetElement(0, axis), -p.placement->GetElement(1, axis),
+                        -p.placement->GetElement(2, axis)};
     p.clip_plane->SetOrigin(world[0], world[1], world[2]);
     p.clip_plane->SetNormal(normal);
     for (vtkActor* actor : p.surfaceActors()) {

@@ -1,6 +1,6 @@
 // The 3D view's controls (a tab of the side panel): each surface's visibility
 // and opacity, distance colouring with its range, clipping at the cursor's
-// axial slice. It drives the SurfaceView's scene and holds no other state.
+// axial, coronal or sagittal slice. It drives the SurfaceView's scene and holds no other state.
 #pragma once
 
 #include "masklens/ui/surface_scene.h"
@@ -10,6 +10,7 @@
 #include <array>
 
 class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QSlider;
 
@@ -24,7 +25,8 @@ public:
     QCheckBox* distanceCheck() const { return distance_check_; }
     // 0: automatic (the 95th percentile of the distances).
     QDoubleSpinBox* distanceTop() const { return distance_top_; }
-    QCheckBox* clipCheck() const { return clip_check_; }
+    // Clipping plane: 0 off, 1 axial, 2 coronal, 3 sagittal.
+    QComboBox* clipCombo() const { return clip_combo_; }
     QCheckBox* visibleCheck(SurfaceLayer layer) const { return visible_[static_cast<std::size_t>(layer)]; }
     QSlider* opacitySlider(SurfaceLayer layer) const { return opacity_[static_cast<std::size_t>(layer)]; }
 
@@ -36,7 +38,7 @@ private:
     std::array<QSlider*, kSurfaceLayerCount> opacity_{};
     QCheckBox* distance_check_;
     QDoubleSpinBox* distance_top_;
-    QCheckBox* clip_check_;
+    QComboBox* clip_combo_;
 };
 
 } // namespace masklens::ui

@@ -6,6 +6,7 @@
 #include "masklens/engine/volume.h"
 #include "masklens/ui/label_colours.h"
 #include "masklens/ui/slice_model.h"
+#include "masklens/ui/slice_orientation.h"
 
 #include <vtkPolyData.h>
 #include <vtkSmartPointer.h>
@@ -173,10 +174,14 @@ public:
     void resetCamera();
     void setSurfaceStyle(SurfaceLayer layer, const SurfaceStyle& style);
     SurfaceStyle surfaceStyle(SurfaceLayer layer) const;
-    // Clips every surface at the cursor's axial slice (the part at higher D
-    // than the crosshair is cut away), so the inside shows.
-    void setClipAtCursor(bool on);
-    bool clipAtCursor() const noexcept { return clip_; }
+    // Clips every surface at the crosshair's slice of `plane` (axial: the
+    // part at higher D is cut away; coronal: higher H; sagittal: higher W),
+    // so the inside shows; nullopt: no clipping.
+    void setClipPlane(std::optional<ViewAxis> plane);
+    std::optional<ViewAxis> clipPlane() const noexcept { return clip_; }
+    // The axial plane on or off (setClipPlane(Axial) / nullopt).
+    void setClipAtCursor(bool on) { setClipPlane(on ? std::optional(ViewAxis::Axial) : std::nullopt); }
+    bool clipAtCursor() const noexcept { return clip_.has_value(); }
     // Several predictions' surfaces, each in its colour, instead of the
     // prediction and error surfaces (empty: back to those).
     void setComparisonSurfaces(const std::vector<ColouredSurface>& surfaces);
@@ -203,7 +208,7 @@ private:
     SurfaceMeshes meshes_;
     bool distance_colouring_ = false;
     std::optional<double> distance_top_;
-    bool clip_ = false;
+    std::optional<ViewAxis> clip_;
     bool label_surfaces_ = false; // the comparison surfaces are meshes_.labels
     Voxel cursor_;
     std::array<double, 3> spacing_{1, 1, 1};
