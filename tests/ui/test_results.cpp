@@ -2,6 +2,7 @@
 // written beside two tiny .npy pairs, numeric sorting with nulls last,
 // "Worst first" per metric direction, activating a case loads its pair in the
 // real main window, and malformed files are reported without changing state.
+#include "masklens/ui/case_image.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/results_panel.h"
 #include "masklens/ui/vtk_host_widget.h"
@@ -65,6 +66,8 @@ private slots:
     void activatingRowLoadsPair();
     void missingCaseFileShowsError();
     void malformedFileKeepsState();
+    void caseImageFollowsTheNamingRule();
+    void imagesFolderShowsEachCasesImage();
 
 private:
     QString results_path_;
@@ -329,6 +332,63 @@ void TestResults::malformedFileKeepsState()
     QCOMPARE(panel->results().path, QFileInfo(results_path_).absoluteFilePath());
     QVERIFY(!window_->presenter()->busy());
     QVERIFY(!window_->presenter()->hasData());
+}
+
+// The image of a case in an images folder: the file named by the case id,
+// else id_0000 (nnU-Net's first channel); ambiguous or absent: none.
+void TestResults::caseImageFollowsTheNamingRule()
+{
+    QTemporaryDir images;
+    QVERIFY(images.isValid());
+    const QDir dir(images.path());
+    for (const char* name : {"case2.nii.gz", "case2_0000.nii.gz", "case10_0000.nrrd", "case3.npy",
+                             "case3.nii", "case4.txt", "case40.npy"}) {
+        QVERIFY(write_file(dir.filePath(QString::fromLatin1(name)), "x"));
+    }
+    QVERIFY(dir.mkpath(QStringLiteral("case5.nii")));                           // a folder, not a file
+    QCOMPARE(case_image(images.path(), "case2"), dir.filePath("case2.nii.gz")); // exact before _0000
+    QCOMPARE(case_image(images.path(), "case10"), dir.filePath("case10_0000.nrrd"));
+    QCOMPARE(case_image(images.path(), "case3"), QString()); // two files: no guess
+    QCOMPARE(case_image(images.path(), "case4"), QString()); // not a supported extension
+    QCOMPARE(case_image(images.path(), "case5"), QString());
+    QCOMPARE(case_image(images.path(), "case"), QString()); // no prefix matching
+    QCOMPARE(case_image(QString(), "case2"), QString());
+}
+
+// With an images folder chosen in the results browser, each case opens with
+// its own image under the masks, and a case without one shows none (not the
+// previous case's, although it fits the same grid).
+void TestResults::imagesFolderShowsEachCasesImage()
+{
+    QTemporaryDir images;
+    QVERIFY(images.isValid());
+    const QDir dir(images.path());
+    QVERIFY(write_file(dir.filePath("case2.npy"), npy_2x2(100.0f, 200.0f, 300.0f, 400.0f)));
+    QVERIFY(write_file(dir.filePath("case10_0000.npy"), npy_2x2(-5.0f, 5.0f, 15.0f, 25.0f)));
+    QVERIFY(window_->openResults(results_path_));
+    ResultsPanel* panel = window_->resultsPanel();
+    SessionPresenter* presenter = window_->presenter();
+    panel->setImagesFolder(images.path());
+    QCOMPARE(panel->caseAt(0).id, QString("case2"));
+    QCOMPARE(panel->caseAt(1).id, QString("case10"));
+
+    panel->activateRow(0);
+    QTRY_VERIFY_WITH_TIMEOUT(presenter->image() != nullptr && !presenter->imageLoading(), 10000);
+    QCOMPARE(QFileInfo(presenter->imagePath()).fileName(), QString("case2.npy"));
+    QCOMPARE(QFileInfo(presenter->dataset().prediction_path).fileName(), QString("a.npy"));
+    QCOMPARE(presenter->imageValue({0, 0, 1}), 200.0);
+
+    panel->activateRow(1);
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(presenter->imagePath()).fileName() == "case10_0000.npy", 10000);
+    QCOMPARE(QFileInfo(presenter->dataset().prediction_path).fileName(), QString("b.npy"));
+    QCOMPARE(presenter->imageValue({0, 1, 0}), 15.0);
+
+    QVERIFY(QFile::remove(dir.filePath("case2.npy")));
+    panel->activateRow(0);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        QFileInfo(presenter->dataset().prediction_path).fileName() == "a.npy" && !presenter->busy(), 10000);
+    QVERIFY(presenter->image() == nullptr);
+    QVERIFY(errors_.isEmpty());
 }
 
 int main(int argc, char** argv)

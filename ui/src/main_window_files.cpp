@@ -80,11 +80,35 @@ bool MainWindow::openResults(const QString& path)
         addDockWidget(Qt::LeftDockWidgetArea, results_dock_);
         resizeDocks({results_dock_}, {420}, Qt::Horizontal);
         connect(results_panel_, &ResultsPanel::openRequested, this,
-                [this](const QString& prediction, const QString& target, const QString& case_id) {
+                [this](const QString& prediction, const QString& target, const QString& case_id,
+                       const QString& image) {
                     // Cleared when the load ends (buildStatusBar), kept at most 60 s.
                     statusBar()->showMessage(openingCasePrefix() + case_id + QStringLiteral("…"), 60000);
+                    pending_case_image_.clear();
+                    if (!results_panel_->imagesFolder().isEmpty()) {
+                        // Each case shows its own image or none: another
+                        // case's image may fit the same grid.
+                        presenter()->closeImage();
+                        if (image.isEmpty()) {
+                            statusBar()->showMessage(
+                                tr("No image for case %1 in %2").arg(case_id, results_panel_->imagesFolder()),
+                                10000);
+                        }
+                        pending_case_image_ = image;
+                        pending_case_prediction_ = prediction;
+                    }
                     openFiles(prediction, target);
                 });
+        // The pending image once its case's volumes are in (not another pair's).
+        connect(presenter(), &SessionPresenter::datasetChanged, this, [this]() {
+            if (!pending_case_image_.isEmpty() &&
+                QFileInfo(presenter()->dataset().prediction_path).canonicalFilePath() ==
+                    QFileInfo(pending_case_prediction_).canonicalFilePath()) {
+                const QString image = pending_case_image_;
+                pending_case_image_.clear();
+                presenter()->openImage(image);
+            }
+        });
         connect(results_panel_, &ResultsPanel::failedCaseActivated, this,
                 [this](const QString& case_id, const QString& case_error) {
                     statusBar()->showMessage(

@@ -1,6 +1,10 @@
 #include "masklens/ui/results_panel.h"
 
+#include "masklens/ui/case_image.h"
+
 #include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -41,15 +45,42 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     connect(table_, &QTableView::activated, this, &ResultsPanel::onActivated);
     connect(worst_button_, &QPushButton::clicked, this, &ResultsPanel::showWorstFirst);
 
+    images_button_ = new QPushButton(tr("Images…"));
+    images_button_->setObjectName(QStringLiteral("resultsImagesButton"));
+    images_button_->setToolTip(tr("A folder of images (CT, MR): each case opens with the image named by its "
+                                  "case id (or id_0000) under the masks"));
+    images_label_ = new QLabel(tr("No images folder"));
+    images_label_->setObjectName(QStringLiteral("resultsImagesLabel"));
+    images_label_->setWordWrap(true);
+    connect(images_button_, &QPushButton::clicked, this, [this]() {
+        const QString folder =
+            QFileDialog::getExistingDirectory(this, tr("Folder of images"), images_folder_);
+        if (!folder.isEmpty()) {
+            setImagesFolder(folder);
+        }
+    });
+
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Metric")));
     controls->addWidget(metric_combo_, 1);
     controls->addWidget(worst_button_);
+    auto* images = new QHBoxLayout;
+    images->addWidget(images_label_, 1);
+    images->addWidget(images_button_);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(summary_);
     layout->addLayout(controls);
+    layout->addLayout(images);
     layout->addWidget(table_, 1);
+}
+
+void ResultsPanel::setImagesFolder(const QString& folder)
+{
+    images_folder_ = folder;
+    images_label_->setText(folder.isEmpty() ? tr("No images folder")
+                                            : tr("Images: %1").arg(QDir(folder).dirName()));
+    images_label_->setToolTip(folder);
 }
 
 void ResultsPanel::setResults(ResultsData results)
@@ -107,7 +138,7 @@ void ResultsPanel::onActivated(const QModelIndex& index)
     }
     const ResultsCase& c = model_->resultsCase(source.row());
     if (c.ok) {
-        emit openRequested(c.prediction_path, c.target_path, c.id);
+        emit openRequested(c.prediction_path, c.target_path, c.id, case_image(images_folder_, c.id));
     } else {
         emit failedCaseActivated(c.id, c.error);
     }

@@ -190,6 +190,10 @@ private:
     int worst_rank_ = 0;
     QDockWidget* results_dock_ = nullptr;
     ResultsPanel* results_panel_ = nullptr;
+    // The image of the case being opened from the results browser, shown
+    // once that case's pair is (the image is checked against its target).
+    QString pending_case_image_;
+    QString pending_case_prediction_;
 };
 
 // Where the bundled samples are: $MASKLENS_RESOURCES, next to the executable

@@ -28,6 +28,12 @@ public:
     QTableView* table() const { return table_; }
     QComboBox* metricCombo() const { return metric_combo_; }
     QPushButton* worstButton() const { return worst_button_; }
+    QPushButton* imagesButton() const { return images_button_; }
+
+    // A folder of images: a case opens with its image under the masks
+    // (case_image.h: the file named by the case id, or id_0000). Empty: none.
+    void setImagesFolder(const QString& folder);
+    const QString& imagesFolder() const noexcept { return images_folder_; }
 
     // Sorts by the chosen metric, worst first, and selects the first row.
     void showWorstFirst();
@@ -37,8 +43,10 @@ public:
     void activateRow(int view_row);
 
 signals:
-    // A case with status ok was activated: open its pair.
-    void openRequested(const QString& prediction, const QString& target, const QString& case_id);
+    // A case with status ok was activated: open its pair, and `image` under
+    // it (empty: no images folder, or none found there for the case).
+    void openRequested(const QString& prediction, const QString& target, const QString& case_id,
+                       const QString& image);
     // A failed case was activated (nothing to open).
     void failedCaseActivated(const QString& case_id, const QString& error);
 
@@ -50,6 +58,9 @@ private:
     QLabel* summary_ = nullptr;
     QComboBox* metric_combo_ = nullptr;
     QPushButton* worst_button_ = nullptr;
+    QPushButton* images_button_ = nullptr;
+    QLabel* images_label_ = nullptr;
+    QString images_folder_;
     QTableView* table_ = nullptr;
 };
 
