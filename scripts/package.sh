@@ -52,7 +52,9 @@ owner_of() { # the package that installed a library file, with or without the /u
 }
 for program in "$stage/usr/bin/masklens" "$stage/usr/bin/masklens-cli"; do
   for soname in $(objdump -p "$program" | awk '$1 == "NEEDED" {print $2}'); do
-    path=$(ldd "$program" | awk -v name="$soname" '$1 == name {print $3}')
+    # "name => path (address)", or for the dynamic loader "path (address)".
+    path=$(ldd "$program" | awk -v name="$soname" '$2 == "=>" && $1 == name {print $3}
+      $2 != "=>" && $1 ~ ("/" name "$") {print $1}')
     [ -n "$path" ] && [ -e "$path" ] || fail "$(basename "$program") needs $soname, which is not found here"
     owner=$(owner_of "$(readlink -f "$path")" | head -1 | cut -d: -f1)
     [ -n "$owner" ] || owner=$(owner_of "$path" | head -1 | cut -d: -f1)
