@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <libdeflate.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -248,6 +249,8 @@ std::optional<std::uint64_t> inflate_whole(const File& file, std::uint64_t offse
                                            unsigned char* output, std::size_t capacity, std::uint64_t minimum)
 {
     constexpr std::uint64_t k4GiB = std::uint64_t{1} << 32;
+    // Outputs this large are faulted in on another thread while inflating.
+    constexpr std::size_t kPrefaultFrom = std::size_t{16} << 20;
     if (offset >= file.size() || minimum > capacity) {
         return std::nullopt;
     }
@@ -304,6 +307,22 @@ std::optional<std::uint64_t> inflate_whole(const File& file, std::uint64_t offse
     if (!decompressor) {
         return std::nullopt;
     }
+    // Fault in the output's pages on another core while this one inflates
+    // (the kernel zeroes each fresh page on first touch: a fifth of the
+    // reading time of a large .nii.gz); a no-op on kernels without
+    // MADV_POPULATE_WRITE (before Linux 5.14) or for memory already in use.
+    const std::size_t expected =
+        gzip ? static_cast<std::size_t>(capacity) : static_cast<std::size_t>(minimum);
+    std::thread prefault;
+    if (expected >= kPrefaultFrom) {
+        prefault = std::thread([output, expected] {
+            const auto page =
+                static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE) > 0 ? ::sysconf(_SC_PAGESIZE) : 4096);
+            const auto begin = reinterpret_cast<std::uintptr_t>(output) / page * page;
+            const auto end = reinterpret_cast<std::uintptr_t>(output) + expected;
+            ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+        });
+    }
     std::size_t used = 0;
     std::size_t produced = 0;
     const libdeflate_result result =
@@ -311,6 +330,9 @@ std::optional<std::uint64_t> inflate_whole(const File& file, std::uint64_t offse
                                              output, capacity, &used, &produced)
              : libdeflate_zlib_decompress_ex(decompressor.get(), input, static_cast<std::size_t>(compressed),
                                              output, capacity, &used, &produced);
+    if (prefault.joinable()) {
+        prefault.join();
+    }
     if (mapped) {
         // A file that shrank under the mapping gave zeros: its error, not a fallback.
         mapped->check();
