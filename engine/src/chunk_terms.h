@@ -340,7 +340,8 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
                 logits = x_data;
                 p = probability_buffer.data();
             }
-            sum_chunk<Real>(logits, p, t_data, count, needs, options, flat_offset, violation, *sink.stats, hard);
+            sum_chunk<Real>(logits, p, t_data, count, needs, options, flat_offset, violation, *sink.stats,
+                            hard);
             return;
         }
     }
