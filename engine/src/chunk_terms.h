@@ -239,6 +239,21 @@ struct HardDecision {
     std::int32_t channel = 0;              // the channel being summed
 };
 
+// Adds a chunk's hard counts to a sink: the argmax classes' decision where
+// `hard` holds them, else the probabilities p at the threshold.
+template <class Real, class Sink>
+void add_hard_counts(Sink& sink, HardDecision hard, const Real* p, const Real* t, std::int64_t count,
+                     Real threshold)
+{
+    if (hard.classes) {
+        const std::int32_t* classes = hard.classes;
+        const std::int32_t channel = hard.channel;
+        sink.add_hard([=](std::int64_t i) { return classes[i] == channel; }, t, count);
+    } else {
+        sink.add_hard([=](std::int64_t i) { return terms::predicted_positive(p[i], threshold); }, t, count);
+    }
+}
+
 // Checks a chunk of probabilities and tells whether any is a float32
 // subnormal (bce then needs the exact logarithm). With `check_range`, values
 // outside [0, 1] and NaN are noted in `violation` (the first at flat index
@@ -304,19 +319,8 @@ void sum_chunk(const Real* logits, const Real* p, const Real* t, std::int64_t co
     }
     sum_probability_terms(logits, p, t, count, needs, subnormal, stats);
     if (needs.hard) {
-        HardCounts counts;
-        if (hard.classes) {
-            const std::int32_t* classes = hard.classes;
-            const std::int32_t channel = hard.channel;
-            counts = count_hard([=](std::int64_t i) { return classes[i] == channel; }, t, count);
-        } else {
-            const Real threshold = static_cast<Real>(options.threshold);
-            counts = count_hard([=](std::int64_t i) { return terms::predicted_positive(p[i], threshold); }, t,
-                                count);
-        }
-        stats.pred_positive += counts.predicted;
-        stats.target_positive += counts.target;
-        stats.true_positive += counts.both;
+        SumSink<Real> sink{&stats, nullptr};
+        add_hard_counts(sink, hard, p, t, count, static_cast<Real>(options.threshold));
     }
 }
 
@@ -440,16 +444,7 @@ void accumulate_chunk(Real* x_data, Real* t_data, std::int64_t count, const Term
         sink.add(&RegionStats::overlap_sum, p * t);
     }
     if (needs.hard) {
-        const Real* probability = p.data();
-        if (hard.classes) {
-            const std::int32_t* classes = hard.classes;
-            const std::int32_t channel = hard.channel;
-            sink.add_hard([=](std::int64_t i) { return classes[i] == channel; }, t.data(), count);
-        } else {
-            sink.add_hard(
-                [=](std::int64_t i) { return terms::predicted_positive(probability[i], threshold); },
-                t.data(), count);
-        }
+        add_hard_counts(sink, hard, p.data(), t.data(), count, threshold);
     }
 }
 
