@@ -49,10 +49,9 @@ auto block_bce(const X& x, const P& p, const T& t)
     } else if constexpr (kBce == BceForm::BinaryTarget) {
         const Block u = terms::binary_target_argument(p, t);
         return Block(terms::bce_binary_target_of<kSubnormal>(u, p, t));
-    } else if constexpr (kBce == BceForm::SoftTarget) {
-        return Block(terms::bce<kSubnormal>(p, t));
     } else {
-        return Block(Block::Zero());
+        static_assert(kBce == BceForm::SoftTarget, "no bce: the caller adds none");
+        return Block(terms::bce<kSubnormal>(p, t));
     }
 }
 

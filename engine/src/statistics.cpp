@@ -251,7 +251,20 @@ private:
                     // Several binary channels (multi-label): each channel is also its label.
                     RegionStats* channel =
                         channel_labels_ > 0 ? channel_labels + region * shape_.c + c : nullptr;
-                    if (axis_ != SliceAxis::W && !options_.metric.logits() && sums_in_one_pass(needs_)) {
+                    if (axis_ == SliceAxis::W) {
+                        load_values<Real>(prediction_, offset, count, values.data());
+                        load_values<Real>(target_, offset, count, targets.data());
+                        ScatterSink<Real> sink{slices + region, 1, channel, shape_.c, &scratch};
+                        accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
+                                               probabilities, offset, state.range, sink);
+                        if (pairing_ == PairingMode::LabelMaps) {
+                            count_labels_per_element(state, sparse, region, offset, count, target_labels,
+                                                     pred_labels);
+                        }
+                        continue;
+                    }
+                    RegionStats local;
+                    if (!options_.metric.logits() && sums_in_one_pass(needs_)) {
                         // The one-pass sums read a float prediction where it lies.
                         const Real* p = values_in_place<Real>(prediction_, offset);
                         if (!p) {
@@ -259,42 +272,21 @@ private:
                             p = values.data();
                         }
                         load_values<Real>(target_, offset, count, targets.data());
-                        RegionStats local;
                         sum_chunk<Real>(nullptr, p, targets.data(), count, needs_, options_.metric, offset,
                                         state.range, local);
-                        slices[region] += local;
-                        if (channel) {
-                            *channel += local;
-                        }
-                        if (pairing_ == PairingMode::LabelMaps) {
-                            count_labels(state, sparse, region, offset, count, local, target_labels,
-                                         pred_labels);
-                        }
-                        continue;
-                    }
-                    load_values<Real>(prediction_, offset, count, values.data());
-                    load_values<Real>(target_, offset, count, targets.data());
-                    if (axis_ == SliceAxis::W) {
-                        ScatterSink<Real> sink{slices + region, 1, channel, shape_.c, &scratch};
-                        accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
-                                               probabilities, offset, state.range, sink);
                     } else {
-                        RegionStats local;
+                        load_values<Real>(prediction_, offset, count, values.data());
+                        load_values<Real>(target_, offset, count, targets.data());
                         SumSink<Real> sink{&local, &scratch};
                         accumulate_chunk<Real>(values.data(), targets.data(), count, needs_, options_.metric,
                                                probabilities, offset, state.range, sink);
-                        slices[region] += local;
-                        if (channel) {
-                            *channel += local;
-                        }
-                        if (pairing_ == PairingMode::LabelMaps) {
-                            count_labels(state, sparse, region, offset, count, local, target_labels,
-                                         pred_labels);
-                        }
                     }
-                    if (pairing_ == PairingMode::LabelMaps && axis_ == SliceAxis::W) {
-                        count_labels_per_element(state, sparse, region, offset, count, target_labels,
-                                                 pred_labels);
+                    slices[region] += local;
+                    if (channel) {
+                        *channel += local;
+                    }
+                    if (pairing_ == PairingMode::LabelMaps) {
+                        count_labels(state, sparse, region, offset, count, local, target_labels, pred_labels);
                     }
                 }
             }
