@@ -7,6 +7,7 @@
 //   pair        io::read_volume_pair of two files (prediction, target), as
 //               masklens-cli reads them (both files at once on 2+ cores;
 //               uncompressed files mapped where the tree has file_mapping.h)
+//   pair-copy   the same with mapping off, as the desktop app reads
 //   zlib        each .gz file inflated by zlib (1 MiB reads, output dropped),
 //               one after the other: what the reader did before libdeflate
 //   libdeflate  each .gz file inflated by libdeflate, one after the other,
@@ -101,16 +102,19 @@ std::size_t zlib_inflate(const std::string& path)
 int main(int argc, char** argv)
 {
     if (argc < 4) {
-        std::cerr << "usage: masklens_bench_read pair|zlib|libdeflate RUNS FILE...\n";
+        std::cerr << "usage: masklens_bench_read pair|pair-copy|zlib|libdeflate RUNS FILE...\n";
         return 2;
     }
     const std::string mode = argv[1];
 #ifdef MASKLENS_BENCH_MAPPING
-    masklens::io::set_file_mapping(true); // as masklens-cli
+    masklens::io::set_file_mapping(
+        mode == "pair-copy" ? masklens::io::FileMapping::Off
+                            : masklens::io::FileMapping::All); // as masklens-cli, or with no mapping
 #endif
     const int runs = std::max(1, std::atoi(argv[2]));
     const std::vector<std::string> files(argv + 3, argv + argc);
-    if (mode == "pair" && files.size() != 2) {
+    const bool pair_mode = mode == "pair" || mode == "pair-copy";
+    if (pair_mode && files.size() != 2) {
         std::cerr << "pair needs two files\n";
         return 2;
     }
@@ -127,7 +131,7 @@ int main(int argc, char** argv)
     for (int run = 0; run < runs; ++run) {
         const auto start = std::chrono::steady_clock::now();
         std::size_t bytes = 0;
-        if (mode == "pair") {
+        if (pair_mode) {
             const auto pair = masklens::io::read_volume_pair(files[0], {}, files[1], {});
             bytes = pair.prediction.byte_size() + pair.target.byte_size();
         } else if (mode == "zlib") {

@@ -34,7 +34,7 @@ int run(const std::vector<std::string>& arguments)
     // Uncompressed inputs are read from the page cache without a copy;
     // evaluate_command and the folder runs check the files afterwards
     // (file_mapping.h).
-    io::set_file_mapping(true);
+    io::set_file_mapping(io::FileMapping::All);
     if (parsed.folder) {
         return cli::run_folder(*parsed.folder);
     }

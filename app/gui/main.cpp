@@ -6,6 +6,7 @@
 #include "masklens/engine/build_info.h"
 #include "masklens/engine/decision.h"
 #include "masklens/engine/error.h"
+#include "masklens/io/file_mapping.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/results_panel.h"
 #include "masklens/ui/vtk_host_widget.h"
@@ -112,6 +113,10 @@ int main(int argc, char** argv)
             return 0;
         }
     }
+    // A .nii.gz is inflated from its mapped pages, not from a fresh copy of
+    // the file; voxels are always read into memory of the app's own, as it
+    // keeps volumes open for a long time (file_mapping.h).
+    masklens::io::set_file_mapping(masklens::io::FileMapping::CompressedInputs);
     masklens::ui::VtkHostWidget::setDefaultSurfaceFormat();
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("MaskLens"));

@@ -70,8 +70,8 @@ class CliMappedTest : public QObject {
 
 private slots:
     void initTestCase();
-    void init() { io::set_file_mapping(true); }
-    void cleanup() { io::set_file_mapping(false); }
+    void init() { io::set_file_mapping(io::FileMapping::All); }
+    void cleanup() { io::set_file_mapping(io::FileMapping::Off); }
     void mappedPairGivesTheCountedDice();
     void shrunkInputGivesAnInputError_data();
     void shrunkInputGivesAnInputError();
@@ -191,7 +191,7 @@ void CliMappedTest::folderRunIsTheSameMappedOrNot()
         QVERIFY(QFile::copy(QString::fromStdString(target_), root.filePath(QString("t/") + name)));
     }
     auto run = [&](bool mapped, const QString& output, QByteArray& bytes) {
-        io::set_file_mapping(mapped);
+        io::set_file_mapping(mapped ? io::FileMapping::All : io::FileMapping::Off);
         const cli::ParsedCommand parsed = cli::parse_command_line(
             {"evaluate-folder", root.filePath("p").toStdString(), root.filePath("t").toStdString(),
              "--metrics", "dice", "--device", "cpu", "--quiet", "-o", root.filePath(output).toStdString()});

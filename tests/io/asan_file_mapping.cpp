@@ -26,7 +26,7 @@ int main()
     std::vector<float> values(32 * 256 * 256, 0.25f);
     std::fwrite(values.data(), 4, values.size(), f);
     std::fclose(f);
-    masklens::io::set_file_mapping(true);
+    masklens::io::set_file_mapping(masklens::io::FileMapping::All);
     const masklens::Volume volume = masklens::io::read_volume(path);
     if (!masklens::io::is_mapped(volume)) {
         std::puts("not mapped");

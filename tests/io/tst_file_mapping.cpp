@@ -132,14 +132,15 @@ class FileMappingTest : public QObject {
 
 private slots:
     void initTestCase();
-    void init() { io::set_file_mapping(true); }
-    void cleanup() { io::set_file_mapping(false); }
+    void init() { io::set_file_mapping(io::FileMapping::All); }
+    void cleanup() { io::set_file_mapping(io::FileMapping::Off); }
     void uncompressedFilesAreMapped_data();
     void uncompressedFilesAreMapped();
     void conversionsAndSmallFilesAreCopied_data();
     void conversionsAndSmallFilesAreCopied();
     void offByDefault();
     void gzipIsInflatedFromTheMapping();
+    void compressedInputsModeCopiesUncompressedFiles();
     void releasedVolumeMemoryIsReused();
     void shrunkFileGivesAClearError_data();
     void shrunkFileGivesAClearError();
@@ -159,7 +160,7 @@ void FileMappingTest::initTestCase()
     action.sa_handler = previous_handler;
     sigemptyset(&action.sa_mask);
     QCOMPARE(::sigaction(SIGBUS, &action, nullptr), 0);
-    io::set_file_mapping(true);
+    io::set_file_mapping(io::FileMapping::All);
     const std::string path =
         test::write_file(temp_.filePath("first.nii"), nifti_bytes(float_pattern(kCount)));
     QVERIFY(io::is_mapped(io::read_volume(path)));
@@ -230,7 +231,7 @@ void FileMappingTest::conversionsAndSmallFilesAreCopied()
 
 void FileMappingTest::offByDefault()
 {
-    io::set_file_mapping(false);
+    io::set_file_mapping(io::FileMapping::Off);
     const std::string path = test::write_file(temp_.filePath("off.nii"), nifti_bytes(float_pattern(kCount)));
     const Volume volume = io::read_volume(path);
     QVERIFY(!io::is_mapped(volume));
@@ -240,8 +241,9 @@ void FileMappingTest::offByDefault()
 void FileMappingTest::gzipIsInflatedFromTheMapping()
 {
     // A .nii.gz whose compressed bytes (over 4 MiB: pseudo-random values do
-    // not compress) are inflated from the mapped file: the same values as
-    // without mapping, into the Volume's own memory (not a view).
+    // not compress) are inflated from the mapped file with All and with
+    // CompressedInputs (the app's mode), from a copy with Off: the same
+    // values each time, into the Volume's own memory (not a view).
     QByteArray payload(static_cast<qsizetype>(kCount * 4), Qt::Uninitialized);
     std::uint32_t state = 12345;
     for (std::size_t i = 0; i < kCount; ++i) {
@@ -257,12 +259,29 @@ void FileMappingTest::gzipIsInflatedFromTheMapping()
              static_cast<int>(raw.size()));
     QCOMPARE(::gzclose(out), Z_OK);
     QVERIFY(QFileInfo(QString::fromStdString(path)).size() > (qint64{4} << 20));
-    const Volume mapped = io::read_volume(path);
-    QVERIFY(!mapped.is_view());
-    QVERIFY(std::memcmp(mapped.data(), payload.constData(), kCount * 4) == 0);
-    io::set_file_mapping(false);
-    const Volume copied = io::read_volume(path);
-    QVERIFY(std::memcmp(copied.data(), payload.constData(), kCount * 4) == 0);
+    for (const io::FileMapping mode :
+         {io::FileMapping::All, io::FileMapping::CompressedInputs, io::FileMapping::Off}) {
+        io::set_file_mapping(mode);
+        const std::uint64_t before = io::mappings_made();
+        const Volume volume = io::read_volume(path);
+        QCOMPARE(io::mappings_made() - before, std::uint64_t{mode == io::FileMapping::Off ? 0u : 1u});
+        QVERIFY(!volume.is_view());
+        QVERIFY(std::memcmp(volume.data(), payload.constData(), kCount * 4) == 0);
+    }
+}
+
+void FileMappingTest::compressedInputsModeCopiesUncompressedFiles()
+{
+    // The app's mode: an uncompressed file that All would map is read into
+    // memory of the Volume's own (a later truncation cannot change it).
+    io::set_file_mapping(io::FileMapping::CompressedInputs);
+    const std::string path = test::write_file(temp_.filePath("app.nii"), nifti_bytes(float_pattern(kCount)));
+    const std::uint64_t before = io::mappings_made();
+    const Volume volume = io::read_volume(path);
+    QCOMPARE(io::mappings_made(), before);
+    QVERIFY(!io::is_mapped(volume));
+    QVERIFY(!volume.is_view());
+    QVERIFY(holds_pattern(volume));
 }
 
 void FileMappingTest::releasedVolumeMemoryIsReused()

@@ -19,6 +19,7 @@
 // Timings are printed as "RESULT name: min / median / max ms (n runs)" next to
 // the QBENCHMARK figures. Environment: MASKLENS_BENCH_RUNS (default 15),
 // MASKLENS_BENCH_DISTANCES=1 keeps the surface-distance pass on for the 512^3 case.
+#include "masklens/io/file_mapping.h"
 #include "masklens/io/read_volume.h"
 #include "masklens/ui/main_window.h"
 #include "masklens/ui/panels.h"
@@ -497,6 +498,11 @@ void BenchUi::openNiftiGz(const Volume& prediction_volume, const Volume& target_
 
 int main(int argc, char** argv)
 {
+    // As the app reads (app/gui/main.cpp); MASKLENS_BENCH_NO_MAPPING=1 for
+    // the copies of the app before 2026-12-07.
+    io::set_file_mapping(qEnvironmentVariableIsSet("MASKLENS_BENCH_NO_MAPPING")
+                             ? io::FileMapping::Off
+                             : io::FileMapping::CompressedInputs);
     VtkHostWidget::setDefaultSurfaceFormat();
     QApplication app(argc, argv);
     BenchUi bench;

@@ -30,7 +30,8 @@ namespace masklens::io {
 
 namespace {
 
-std::atomic<bool> mapping_enabled{false};
+std::atomic<FileMapping> mapping_mode{FileMapping::Off};
+std::atomic<std::uint64_t> mappings_counted{0};
 
 // Below this, copying costs less than setting up a mapping.
 constexpr std::uint64_t kMapFrom = std::uint64_t{4} << 20;
@@ -189,14 +190,19 @@ const Slot* slot_of(const Volume& volume)
 
 } // namespace
 
-void set_file_mapping(bool enabled)
+void set_file_mapping(FileMapping mode)
 {
-    mapping_enabled.store(enabled);
+    mapping_mode.store(mode);
 }
 
-bool file_mapping()
+FileMapping file_mapping()
 {
-    return mapping_enabled.load();
+    return mapping_mode.load();
+}
+
+std::uint64_t mappings_made()
+{
+    return mappings_counted.load(std::memory_order_relaxed);
 }
 
 void check_unchanged(const Volume& volume)
@@ -215,12 +221,18 @@ bool is_mapped(const Volume& volume)
 
 namespace {
 
+// How a mapping's pages come in: all at once (the pass then runs without
+// page faults on all its threads), or as they are first read (an inflate
+// reads its input on one thread and slowly: mapping every page first would
+// add that time before it starts, while faults spread over it cost less).
+enum class Populate { Now, OnFirstRead };
+
 // The `bytes` bytes at `offset` of `file` mapped read-only and registered
 // with the SIGBUS handler: the mapping and the address of the first byte, or
 // std::nullopt (no handler, no slot, the file changed since it was opened,
 // mmap failed).
 std::optional<std::pair<std::shared_ptr<const Mapping>, const std::byte*>>
-map_range(const detail::File& file, std::uint64_t offset, std::uint64_t bytes)
+map_range(const detail::File& file, std::uint64_t offset, std::uint64_t bytes, Populate populate)
 {
     install_handler();
     if (!handler_installed) {
@@ -246,14 +258,15 @@ map_range(const detail::File& file, std::uint64_t offset, std::uint64_t bytes)
     const auto length = static_cast<std::size_t>(offset + bytes - start);
     // MAP_POPULATE maps the cached pages now, in one system call, instead of
     // page faults during the pass (docs/benchmarks.md: the same time here).
-    void* base =
-        ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, static_cast<off_t>(start));
+    const int flags = MAP_PRIVATE | (populate == Populate::Now ? MAP_POPULATE : 0);
+    void* base = ::mmap(nullptr, length, PROT_READ, flags, descriptor, static_cast<off_t>(start));
     if (base == MAP_FAILED) {
         slot->used.store(false, std::memory_order_release);
         ::close(descriptor);
         return std::nullopt;
     }
     ::madvise(base, length, MADV_SEQUENTIAL);
+    mappings_counted.fetch_add(1, std::memory_order_relaxed);
     std::shared_ptr<const Mapping> mapping;
     try {
         mapping = std::make_shared<const Mapping>(file.path(), descriptor, base, length, *slot,
@@ -274,7 +287,7 @@ namespace detail {
 std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const std::string& source,
                                  ScalarType type, const Shape& shape)
 {
-    if (!file_mapping()) {
+    if (file_mapping() != FileMapping::All) {
         return std::nullopt;
     }
     const std::uint64_t bytes = static_cast<std::uint64_t>(shape.elements()) * scalar_size(type);
@@ -287,7 +300,7 @@ std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const s
     // The same refusals as a copy (the memory cap, the memory available):
     // the mapped pages are resident while the pass reads them.
     check_allocation(source, static_cast<std::uint64_t>(shape.elements()), type);
-    auto mapped = map_range(file, offset, bytes);
+    auto mapped = map_range(file, offset, bytes, Populate::Now);
     if (!mapped) {
         return std::nullopt;
     }
@@ -296,10 +309,11 @@ std::optional<Volume> map_volume(const File& file, std::uint64_t offset, const s
 
 std::optional<MappedBytes> map_bytes(const File& file, std::uint64_t offset, std::uint64_t length)
 {
-    if (!file_mapping() || length < kMapFrom || offset > file.size() || length > file.size() - offset) {
+    if (file_mapping() == FileMapping::Off || length < kMapFrom || offset > file.size() ||
+        length > file.size() - offset) {
         return std::nullopt;
     }
-    auto mapped = map_range(file, offset, length);
+    auto mapped = map_range(file, offset, length, Populate::OnFirstRead);
     if (!mapped) {
         return std::nullopt;
     }
