@@ -49,19 +49,6 @@ template <class Real> ArrayR<Real>& scratch(std::size_t which, std::int64_t size
     return buffer;
 }
 
-// Elements offset + i * stride, i < count (stride 1: one contiguous run).
-template <class Real>
-void load_run(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t stride, Real* out)
-{
-    if (stride == 1) {
-        detail::load_values<Real>(volume, offset, count, out);
-        return;
-    }
-    for (std::int64_t i = 0; i < count; ++i) {
-        detail::load_values<Real>(volume, offset + i * stride, 1, out + i);
-    }
-}
-
 // Integer values of a run, exact (label maps).
 template <class Emit>
 void visit_labels(const Volume& volume, std::int64_t offset, std::int64_t count, std::int64_t stride,
@@ -238,7 +225,7 @@ const Real* const* ClassDecider::decide_in(std::int64_t n, std::int64_t voxel, s
     for (std::int64_t c = 0; c < channels; ++c) {
         rows[static_cast<std::size_t>(c)] = values.data() + c * stride_;
         const std::int64_t offset = (n * channels + c) * shape.voxels_per_channel() + voxel;
-        load_run<Real>(prediction_, offset, count, stride, rows[static_cast<std::size_t>(c)]);
+        detail::load_values<Real>(prediction_, offset, count, rows[static_cast<std::size_t>(c)], stride);
     }
     classes_.resize(static_cast<std::size_t>(stride_));
     apply_rule<Real>(rule_, channels, rows.data(), count, classes_.data());
@@ -344,7 +331,8 @@ void TargetClasses::mask(std::int64_t n, std::int64_t voxel, std::int64_t count,
     }
     values_.resize(static_cast<std::size_t>(count));
     const auto channel = [&](std::int64_t c, bool merge) {
-        load_run<double>(target_, (n * shape.c + c) * per_channel + voxel, count, stride, values_.data());
+        detail::load_values<double>(target_, (n * shape.c + c) * per_channel + voxel, count, values_.data(),
+                                    stride);
         for (std::int64_t i = 0; i < count; ++i) {
             const bool hit = terms::target_positive(values_[static_cast<std::size_t>(i)]);
             out[i] = static_cast<std::uint8_t>((merge ? out[i] : 0) | (hit ? 1 : 0));
