@@ -31,6 +31,7 @@ private slots:
     void missingFileReportsError();
     void openShowsVolumesBeforeNumbers();
     void failureAfterPreviewRestoresState();
+    void previewFirstHoldsTheEvaluation();
     void worstSliceRanks();
     void composeSliceColoursClasses();
     void voxelPixelRoundTrip_data();
@@ -387,28 +388,6 @@ void TestPresenter::missingFileReportsError()
     QCOMPARE(presenter.shape(), seed_3d_shape());
 }
 
-namespace {
-
-// The synthetic pair as .npy files in `dir` (float32 prediction, float32 target).
-std::pair<QString, QString> write_synthetic_pair(const QTemporaryDir& dir)
-{
-    const Shape s = synthetic_shape();
-    const auto values = [](const Volume& volume) {
-        std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            out[i] = static_cast<float>(element_value(volume, i));
-        }
-        return out;
-    };
-    const QString prediction = dir.filePath(QStringLiteral("pred.npy"));
-    const QString target = dir.filePath(QStringLiteral("target.npy"));
-    write_npy_float(prediction.toStdString(), {s.d, s.h, s.w}, values(*synthetic_prediction()));
-    write_npy_float(target.toStdString(), {s.d, s.h, s.w}, values(*synthetic_target()));
-    return {prediction, target};
-}
-
-} // namespace
-
 void TestPresenter::openShowsVolumesBeforeNumbers()
 {
     QTemporaryDir dir;
@@ -464,6 +443,52 @@ void TestPresenter::openShowsVolumesBeforeNumbers()
     presenter.waitForIdle();
     QCOMPARE(seen.size(), std::size_t{1});
     QVERIFY(!seen[0].previewing);
+}
+
+void TestPresenter::previewFirstHoldsTheEvaluation()
+{
+    // With the window's setPreviewFirst, the evaluation of freshly read
+    // volumes waits for previewShown() (the first frame), a cancel or the
+    // time limit; the numbers are then the engine's, as without it.
+    QTemporaryDir dir;
+    const auto [prediction_path, target_path] = write_synthetic_pair(dir);
+    const Evaluation expected = engine_evaluation(*synthetic_prediction(), *synthetic_target());
+    SessionPresenter presenter;
+    presenter.setDistancesEnabled(false);
+    presenter.setPreviewFirst(true, std::chrono::minutes(10));
+    QVERIFY(presenter.previewFirst());
+    bool released = false;
+    presenter.openFiles(prediction_path, target_path);
+    QTRY_VERIFY(presenter.previewing());
+    // Held: a pair this small is evaluated in milliseconds otherwise.
+    QTest::qWait(300);
+    QVERIFY(presenter.busy());
+    QVERIFY(presenter.previewing());
+    QVERIFY(presenter.isPending(Metric::Dice));
+    connect(&presenter, &SessionPresenter::evaluationChanged, &presenter, [&]() { released = true; });
+    presenter.previewShown();
+    QTRY_VERIFY(!presenter.busy());
+    QVERIFY(released);
+    QVERIFY(!presenter.previewing());
+    QVERIFY(same_values(*presenter.sampleValues(), expected.samples[0].values));
+
+    // A cancel wakes a held evaluation: the previous pair comes back.
+    const Evaluation* before = presenter.evaluation();
+    presenter.openFiles(prediction_path, target_path);
+    QTRY_VERIFY(presenter.previewing());
+    QSignalSpy cancelled(&presenter, &SessionPresenter::cancelled);
+    presenter.cancel();
+    QTRY_VERIFY(!presenter.busy());
+    QCOMPARE(cancelled.count(), 1);
+    QCOMPARE(presenter.evaluation(), before);
+
+    // No frame at all (a hidden window): the limit starts it.
+    presenter.setPreviewFirst(true, std::chrono::milliseconds(50));
+    presenter.openFiles(prediction_path, target_path);
+    QTRY_VERIFY(presenter.previewing());
+    QTRY_VERIFY(!presenter.busy());
+    QVERIFY(!presenter.previewing());
+    QVERIFY(same_values(*presenter.sampleValues(), expected.samples[0].values));
 }
 
 void TestPresenter::failureAfterPreviewRestoresState()

@@ -61,6 +61,7 @@ private slots:
     void logitsWarningOffersSigmoid();
     void tableRowChangesSample();
     void badFileShowsDialogAndKeepsState();
+    void firstFrameStartsTheEvaluation();
     void layout2dShowsOneView();
     void exportCsvWritesFile();
     void statusBarShowsDevice();
@@ -835,6 +836,30 @@ void TestWidgets::panelShowsGoldenNumbers()
         }
     }
     QCOMPARE(compared, 2 * 2 * 16);
+}
+
+void TestWidgets::firstFrameStartsTheEvaluation()
+{
+    // The window holds a fresh pair's evaluation until the axial view has
+    // drawn it (SessionPresenter::setPreviewFirst); with a limit no test
+    // reaches, only that frame can start the numbers.
+    load(seed_3d_prediction(), seed_3d_target());
+    QVERIFY(window_->presenter()->previewFirst());
+    window_->presenter()->setPreviewFirst(true, std::chrono::minutes(10));
+    QTemporaryDir dir;
+    const auto [prediction_path, target_path] = write_synthetic_pair(dir);
+    bool drawn_while_previewing = false;
+    SliceView* axial = window_->sliceView(ViewAxis::Axial);
+    connect(axial, &VtkHostWidget::frameSwapped, this,
+            [&]() { drawn_while_previewing = drawn_while_previewing || window_->presenter()->previewing(); });
+    window_->openFiles(prediction_path, target_path);
+    QTRY_VERIFY_WITH_TIMEOUT(!window_->presenter()->busy(), 20000);
+    QVERIFY(drawn_while_previewing);
+    QCOMPARE(window_->presenter()->dataset().target_path, target_path);
+    QVERIFY(!window_->presenter()->isPending(Metric::Dice));
+    QCOMPARE(window_->presenter()->sampleValue(Metric::Dice),
+             engine_sample_value(*synthetic_prediction(), *synthetic_target(), Metric::Dice));
+    window_->presenter()->setPreviewFirst(true);
 }
 
 int main(int argc, char** argv)

@@ -139,6 +139,13 @@ MainWindow::MainWindow(QWidget* parent)
     connect(presenter_, &SessionPresenter::cancelled, this,
             [this]() { statusBar()->showMessage(tr("Cancelled; the previous data is kept."), 5000); });
     connect(presenter_, &SessionPresenter::datasetChanged, this, &MainWindow::onDatasetChanged);
+    // Freshly opened volumes are drawn before their evaluation takes the cores.
+    presenter_->setPreviewFirst(true);
+    connect(axial_, &VtkHostWidget::frameSwapped, this, [this]() {
+        if (presenter_->previewing() && axial_->scene().hasImage()) {
+            presenter_->previewShown();
+        }
+    });
     connect(presenter_, &SessionPresenter::evaluationChanged, this, &MainWindow::updateLabelChooser);
     connect(presenter_, &SessionPresenter::settingsChanged, this, &MainWindow::syncControls);
     connect(presenter_, &SessionPresenter::labelChanged, this, [this]() {

@@ -16,10 +16,13 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <string>
 
 namespace masklens::ui {
@@ -58,6 +61,29 @@ struct SessionPresenter::Job {
     std::shared_ptr<service::PairEvaluator> evaluator; // the pair's, when it is unchanged
     EvaluationSettings settings;
     bool new_dataset = false;
+};
+
+// Holds a previewed job's evaluation until the views have drawn the preview
+// (setPreviewFirst): opened by previewShown, cancel, a dropped preview or the
+// timeout, whichever comes first.
+struct SessionPresenter::PreviewGate {
+    std::mutex mutex;
+    std::condition_variable opened;
+    bool open = false;
+
+    void release()
+    {
+        {
+            const std::lock_guard lock(mutex);
+            open = true;
+        }
+        opened.notify_all();
+    }
+    void wait(std::chrono::milliseconds limit)
+    {
+        std::unique_lock lock(mutex);
+        opened.wait_for(lock, limit, [this] { return open; });
+    }
 };
 
 struct SessionPresenter::Result {
@@ -238,10 +264,20 @@ void SessionPresenter::cancel()
 {
     evaluation_job_.requestCancel(); // finish() still runs, with `cancelled`
     pending_reevaluate_ = false;
+    previewShown(); // a held evaluation wakes up to see the cancel
+}
+
+void SessionPresenter::previewShown()
+{
+    if (preview_gate_) {
+        preview_gate_->release();
+        preview_gate_.reset();
+    }
 }
 
 void SessionPresenter::waitForIdle()
 {
+    previewShown(); // no frame can come while this thread blocks
     while (busy_ && evaluation_job_.running()) {
         evaluation_job_.wait();
     }
@@ -280,6 +316,11 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
     // volumes or re-evaluations: there the evaluation is all the work).
     const bool may_preview = !synchronous_ && job->new_dataset && (!job->prediction || !job->target);
     std::function<void(Dataset, std::shared_ptr<const Evaluation>)> preview;
+    std::shared_ptr<PreviewGate> gate;
+    if (may_preview && preview_first_) {
+        gate = std::make_shared<PreviewGate>();
+    }
+    preview_gate_ = gate;
     if (may_preview) {
         const EvaluationSettings settings = job->settings;
         preview = [self, job_id, settings](Dataset dataset, std::shared_ptr<const Evaluation> placeholder) {
@@ -295,7 +336,8 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
         };
     }
 
-    auto run = [job, progress, preview](const std::atomic<bool>& cancel) -> Result {
+    auto run = [job, progress, preview, gate,
+                wait = preview_wait_](const std::atomic<bool>& cancel) -> Result {
         static const bool trace = qEnvironmentVariableIsSet("MASKLENS_TRACE_TIMING");
         QElapsedTimer timer;
         timer.start();
@@ -349,6 +391,9 @@ void SessionPresenter::start(std::shared_ptr<Job> job)
                     dataset.prediction_path = job->prediction_path;
                     dataset.target_path = job->target_path;
                     preview(std::move(dataset), placeholder_evaluation(*prediction, *pairing, options));
+                    if (gate) {
+                        gate->wait(wait);
+                    }
                 }
             }
             // A prediction outside [0, 1] (e.g. logits) still has hard metrics.
@@ -401,6 +446,7 @@ void SessionPresenter::finish(Result result)
             }
         }
     } trace_finish{trace, timer};
+    preview_gate_.reset(); // (released: the job has ended)
     busy_ = false;
     emit busyChanged(false);
     const bool was_preview = previewing_;
@@ -477,6 +523,9 @@ void SessionPresenter::showPreview(std::uint64_t job, Dataset dataset,
                                    std::shared_ptr<const Evaluation> placeholder, EvaluationSettings settings)
 {
     if (job != job_id_ || !busy_ || previewing_ || !preview_allowed_ || evaluation_job_.cancelRequested()) {
+        if (job == job_id_) {
+            previewShown(); // nothing to wait for
+        }
         return; // superseded, finished, cancelled or not wanted
     }
     snapshot_ = std::make_unique<Snapshot>(Snapshot{dataset_, evaluation_, evaluated_settings_, cursor_,

@@ -21,6 +21,7 @@
 #include <QString>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -112,6 +113,19 @@ public:
     // while added predictions exist, which a new target must not meet half-done).
     void setPreviewAllowed(bool allowed) { preview_allowed_ = allowed; }
     bool previewAllowed() const noexcept { return preview_allowed_; }
+    // On (the window turns it on): a preview's evaluation waits until
+    // previewShown(), cancel(), waitForIdle() or `limit`, so that the first
+    // frame of the new volumes does not share the cores with the pass (on 2
+    // cores that drew a 512^3 pair's first slice 150 ms later; the numbers
+    // come no later, docs/benchmarks.md). Off: the evaluation starts at once.
+    void setPreviewFirst(bool first, std::chrono::milliseconds limit = std::chrono::milliseconds(300))
+    {
+        preview_first_ = first;
+        preview_wait_ = limit;
+    }
+    bool previewFirst() const noexcept { return preview_first_; }
+    // The views show the preview: its held evaluation starts now.
+    void previewShown();
 
     // --- state ---------------------------------------------------------------
     bool hasData() const noexcept { return evaluation_ != nullptr; }
@@ -318,7 +332,11 @@ private:
     bool previewing_ = false;
     bool restoring_ = false;
     bool preview_allowed_ = true;
-    std::unique_ptr<Snapshot> snapshot_; // what a failed previewed load restores
+    bool preview_first_ = false;
+    std::chrono::milliseconds preview_wait_{300};
+    struct PreviewGate;
+    std::shared_ptr<PreviewGate> preview_gate_; // the running job's, while it may wait
+    std::unique_ptr<Snapshot> snapshot_;        // what a failed previewed load restores
 
     std::shared_ptr<const Volume> image_;
     QString image_path_;
