@@ -10,6 +10,10 @@
 //   pair-copy   the same with mapping off, as the desktop app reads
 //   zlib        each .gz file inflated by zlib (1 MiB reads, output dropped),
 //               one after the other: what the reader did before libdeflate
+//   isal        each .gz file inflated by ISA-L's streaming inflate in 1 MiB
+//               pieces of output, into touched memory as libdeflate below
+//               (built where libisal-dev is installed): what a reader that
+//               hands slices to the pass while it inflates could reach
 //   libdeflate  each .gz file inflated by libdeflate, one after the other,
 //               from memory into memory: the files are read and the output
 //               buffers allocated and touched before timing, so this is the
@@ -18,6 +22,9 @@
 // Only the public masklens_io API is used, so the same file builds against an
 // older tree for A/B runs.
 #include "masklens/io/read_volume.h"
+#ifdef MASKLENS_BENCH_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 #if __has_include("masklens/io/file_mapping.h")
 #include "masklens/io/file_mapping.h"
 #define MASKLENS_BENCH_MAPPING 1
@@ -27,6 +34,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -102,7 +110,7 @@ std::size_t zlib_inflate(const std::string& path)
 int main(int argc, char** argv)
 {
     if (argc < 4) {
-        std::cerr << "usage: masklens_bench_read pair|pair-copy|zlib|libdeflate RUNS FILE...\n";
+        std::cerr << "usage: masklens_bench_read pair|pair-copy|zlib|isal|libdeflate RUNS FILE...\n";
         return 2;
     }
     const std::string mode = argv[1];
@@ -121,7 +129,7 @@ int main(int argc, char** argv)
     // libdeflate's output buffers, allocated and touched once (not timed).
     std::vector<std::vector<unsigned char>> inputs;
     std::vector<std::vector<unsigned char>> outputs;
-    if (mode == "libdeflate") {
+    if (mode == "libdeflate" || mode == "isal") {
         for (const auto& file : files) {
             inputs.push_back(slurp(file));
             outputs.emplace_back(gzip_isize(inputs.back()), 1);
@@ -151,6 +159,30 @@ int main(int argc, char** argv)
                 bytes += produced;
             }
             libdeflate_free_decompressor(decompressor);
+#ifdef MASKLENS_BENCH_ISAL
+        } else if (mode == "isal") {
+            for (std::size_t i = 0; i < files.size(); ++i) {
+                const std::vector<unsigned char>& input = inputs[i];
+                inflate_state state;
+                isal_inflate_init(&state);
+                state.crc_flag = ISAL_GZIP;
+                state.next_in = const_cast<unsigned char*>(input.data());
+                state.avail_in = static_cast<std::uint32_t>(input.size());
+                std::size_t position = 0;
+                while (position < outputs[i].size() && state.block_state != ISAL_BLOCK_FINISH) {
+                    const std::size_t piece =
+                        std::min<std::size_t>(std::size_t{1} << 20, outputs[i].size() - position);
+                    state.next_out = outputs[i].data() + position;
+                    state.avail_out = static_cast<std::uint32_t>(piece);
+                    if (isal_inflate(&state) != ISAL_DECOMP_OK) {
+                        std::cerr << files[i] << ": isal_inflate failed\n";
+                        return 1;
+                    }
+                    position += piece - state.avail_out;
+                }
+                bytes += position;
+            }
+#endif
         } else {
             std::cerr << "unknown mode " << mode << "\n";
             return 2;
