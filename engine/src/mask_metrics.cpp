@@ -389,8 +389,10 @@ void add_mask_metrics(Evaluation& evaluation, const Volume& prediction, const Vo
     const auto compute = [&](std::int64_t sample, std::int64_t label, MetricValues& values,
                              std::vector<MetricValues>& slices) {
         const SampleMasks masks = sample_masks(prediction, target, pairing, sample, label, metric, pad);
-        if (distances) {
-            (*distances)(pad > 0 ? without_padding(masks) : masks, values, slices);
+        if (distances && pad > 0) {
+            (*distances)(without_padding(masks), values, slices);
+        } else if (distances) {
+            (*distances)(masks, values, slices); // (a conditional expression would copy the masks)
         }
         if (lesions) {
             (*lesions)(masks, values, sample, label);
