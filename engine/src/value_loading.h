@@ -11,19 +11,32 @@
 
 namespace masklens::detail {
 
-// in[i * stride] for i < count (stride 1: one contiguous run).
-template <class Real, class Source>
-void convert_values(const Source* in, std::int64_t count, Real* out, std::int64_t stride = 1)
+// The value the continuous metrics see for one element: floating values as
+// they are, masks and label maps as foreground = 1.
+template <class Real, class Source> Real metric_value(Source value)
 {
     if constexpr (std::is_floating_point_v<Source>) {
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = static_cast<Real>(in[i * stride]);
-        }
+        return static_cast<Real>(value);
     } else {
-        // Masks and label maps enter the continuous metrics as foreground = 1.
-        for (std::int64_t i = 0; i < count; ++i) {
-            out[i] = in[i * stride] != 0 ? Real(1) : Real(0);
-        }
+        return value != 0 ? Real(1) : Real(0);
+    }
+}
+
+// in[i] for i < count: the pass's runs, which the compiler vectorises (a
+// runtime stride in the index would make it gather: kept apart below).
+template <class Real, class Source> void convert_values(const Source* in, std::int64_t count, Real* out)
+{
+    for (std::int64_t i = 0; i < count; ++i) {
+        out[i] = metric_value<Real>(in[i]);
+    }
+}
+
+// in[i * stride] for i < count (a sagittal slice's row).
+template <class Real, class Source>
+void convert_strided_values(const Source* in, std::int64_t count, std::int64_t stride, Real* out)
+{
+    for (std::int64_t i = 0; i < count; ++i) {
+        out[i] = metric_value<Real>(in[i * stride]);
     }
 }
 
@@ -68,8 +81,10 @@ void load_values(const Volume& volume, std::int64_t offset, std::int64_t count, 
             for (std::int64_t i = 0; i < count; ++i) {
                 out[i] = static_cast<Real>(half_to_float(in[i * stride].bits));
             }
+        } else if (stride == 1) {
+            convert_values(in, count, out);
         } else {
-            convert_values(in, count, out, stride);
+            convert_strided_values(in, count, stride, out);
         }
     });
 }
