@@ -1061,22 +1061,16 @@ void TestPresenter::comparisonOpenFiles()
     QTemporaryDir dir;
     const Shape s = synthetic_shape();
     const std::vector<std::int64_t> dims{s.d, s.h, s.w};
-    const auto values = [](const Volume& volume) {
-        std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            out[i] = static_cast<float>(element_value(volume, i));
-        }
-        return out;
-    };
     const QString target = dir.filePath(QStringLiteral("target.npy"));
     const QStringList predictions{dir.filePath(QStringLiteral("p1.npy")),
                                   dir.filePath(QStringLiteral("p2.npy")),
                                   dir.filePath(QStringLiteral("p3.npy"))};
-    write_npy_float(target.toStdString(), dims, values(*synthetic_target()));
+    write_npy_float(target.toStdString(), dims, float_values(*synthetic_target()));
     const std::vector<std::shared_ptr<Volume>> volumes{synthetic_prediction(), ball_prediction("p2", 9, 4.5),
                                                        ball_prediction("p3", 11, 3.5)};
     for (int i = 0; i < 3; ++i) {
-        write_npy_float(predictions[i].toStdString(), dims, values(*volumes[static_cast<std::size_t>(i)]));
+        write_npy_float(predictions[i].toStdString(), dims,
+                        float_values(*volumes[static_cast<std::size_t>(i)]));
     }
     SessionPresenter session;
     ComparisonPresenter comparison(&session);

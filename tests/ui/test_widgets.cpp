@@ -504,16 +504,6 @@ void TestWidgets::tablesShowDistances()
 
 namespace {
 
-// The float32 values of a volume, for writing it as .npy.
-std::vector<float> float_values(const Volume& volume)
-{
-    std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        out[i] = static_cast<float>(element_value(volume, i));
-    }
-    return out;
-}
-
 double engine_sample_value(const Volume& prediction, const Volume& target, Metric metric)
 {
     const Evaluation e = engine_evaluation(prediction, target);

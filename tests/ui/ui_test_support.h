@@ -187,21 +187,24 @@ inline void write_npy_float(const std::string& path, const std::vector<std::int6
               static_cast<std::streamsize>(values.size() * sizeof(float)));
 }
 
+// A volume's elements as float32, in order (for write_npy_float).
+inline std::vector<float> float_values(const Volume& volume)
+{
+    std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = static_cast<float>(element_value(volume, i));
+    }
+    return out;
+}
+
 // The synthetic pair as .npy files in `dir` (float32 prediction, float32 target).
 inline std::pair<QString, QString> write_synthetic_pair(const QTemporaryDir& dir)
 {
     const Shape s = synthetic_shape();
-    const auto values = [](const Volume& volume) {
-        std::vector<float> out(static_cast<std::size_t>(volume.shape().elements()));
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            out[i] = static_cast<float>(element_value(volume, i));
-        }
-        return out;
-    };
     const QString prediction = dir.filePath(QStringLiteral("pred.npy"));
     const QString target = dir.filePath(QStringLiteral("target.npy"));
-    write_npy_float(prediction.toStdString(), {s.d, s.h, s.w}, values(*synthetic_prediction()));
-    write_npy_float(target.toStdString(), {s.d, s.h, s.w}, values(*synthetic_target()));
+    write_npy_float(prediction.toStdString(), {s.d, s.h, s.w}, float_values(*synthetic_prediction()));
+    write_npy_float(target.toStdString(), {s.d, s.h, s.w}, float_values(*synthetic_target()));
     return {prediction, target};
 }
 
