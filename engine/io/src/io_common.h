@@ -121,6 +121,13 @@ Volume read_png(const std::string& path);
 // starts at `offset` of `file`; throws Error(Input) if it is corrupt or short.
 void inflate_into(const File& file, std::uint64_t offset, std::byte* output, std::size_t size);
 
+// The voxels of an NRRD or MetaImage data section at `offset` of `file`:
+// the file's own bytes (map_volume) where they are raw, in the machine's
+// byte order and mapping is on; else read, or inflated (`compressed`: a gzip
+// or zlib stream), into the Volume's own memory and byte-swapped if `swap`.
+Volume read_voxel_section(const File& file, std::uint64_t offset, const std::string& source, ScalarType type,
+                          const Shape& shape, bool compressed, bool swap);
+
 // The path of a detached data file named `name` in the header at
 // `header_path` (NRRD "data file", MetaImage ElementDataFile). Only a relative
 // name inside the header's folder (or a subfolder) is accepted: an absolute

@@ -266,21 +266,7 @@ Volume read_metaimage(const std::string& path)
     shape.d = sizes[2];
     shape.spatial_dims = shape.d == 1 ? 2 : 3;
     const bool swap = item > 1 && big_endian_data != (std::endian::native == std::endian::big);
-    // Raw data in the machine's byte order: the file's own bytes (mapped)
-    // where mapping is on.
-    std::optional<Volume> view =
-        compressed || swap ? std::nullopt : map_volume(*data, offset, path, *type, shape);
-    Volume volume = view ? std::move(*view) : Volume(path, *type, shape);
-    if (!view) {
-        if (compressed) {
-            inflate_into(*data, offset, volume.data(), volume.byte_size());
-        } else {
-            data->read_at(offset, volume.data(), volume.byte_size(), "the voxel data");
-        }
-        if (swap) {
-            swap_bytes(volume.data(), static_cast<std::size_t>(elements), item);
-        }
-    }
+    Volume volume = read_voxel_section(*data, offset, path, *type, shape, compressed, swap);
 
     Geometry& geometry = volume.geometry();
     geometry.known = true;

@@ -345,6 +345,26 @@ void inflate_into(const File& file, std::uint64_t offset, std::byte* output, std
     }
 }
 
+Volume read_voxel_section(const File& file, std::uint64_t offset, const std::string& source, ScalarType type,
+                          const Shape& shape, bool compressed, bool swap)
+{
+    if (!compressed && !swap) {
+        if (std::optional<Volume> view = map_volume(file, offset, source, type, shape)) {
+            return std::move(*view);
+        }
+    }
+    Volume volume(source, type, shape);
+    if (compressed) {
+        inflate_into(file, offset, volume.data(), volume.byte_size());
+    } else {
+        file.read_at(offset, volume.data(), volume.byte_size(), "the voxel data");
+    }
+    if (swap) {
+        swap_bytes(volume.data(), static_cast<std::size_t>(shape.elements()), scalar_size(type));
+    }
+    return volume;
+}
+
 Volume read_nrrd(const std::string& path)
 {
     const File file(path);
@@ -463,20 +483,7 @@ Volume read_nrrd(const std::string& path)
     shape.spatial_dims = shape.d == 1 ? 2 : 3;
     const bool big_native = std::endian::native == std::endian::big;
     const bool swap = item > 1 && (header.endian == "big") != big_native;
-    // Raw data in the machine's byte order: the file's own bytes (mapped)
-    // where mapping is on.
-    std::optional<Volume> view = gzip || swap ? std::nullopt : map_volume(*data, offset, path, type, shape);
-    Volume volume = view ? std::move(*view) : Volume(path, type, shape);
-    if (!view) {
-        if (gzip) {
-            inflate_into(*data, offset, volume.data(), volume.byte_size());
-        } else {
-            data->read_at(offset, volume.data(), volume.byte_size(), "the voxel data");
-        }
-        if (swap) {
-            swap_bytes(volume.data(), static_cast<std::size_t>(elements), item);
-        }
-    }
+    Volume volume = read_voxel_section(*data, offset, path, type, shape, gzip, swap);
 
     Geometry& geometry = volume.geometry();
     geometry.known = true;
