@@ -104,6 +104,14 @@ private:
 
 namespace {
 
+// Both files of a case, as the command reads them.
+io::VolumePair read_case(const FolderCommand& folder, const CasePair& pair)
+{
+    const EvaluateCommand& command = folder.evaluate;
+    return io::read_volume_pair(join_path(command.prediction_path, pair.prediction), command.prediction_read,
+                                join_path(command.target_path, pair.target), command.target_read);
+}
+
 std::uint64_t pair_bytes(const io::VolumePair& pair)
 {
     return static_cast<std::uint64_t>(pair.prediction.byte_size()) + pair.target.byte_size();
@@ -121,9 +129,7 @@ FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int 
     const std::string prediction_path = join_path(command.prediction_path, pair.prediction);
     const std::string target_path = join_path(command.target_path, pair.target);
     try {
-        const io::VolumePair volumes = ahead ? std::move(*ahead)
-                                             : io::read_volume_pair(prediction_path, command.prediction_read,
-                                                                    target_path, command.target_read);
+        const io::VolumePair volumes = ahead ? std::move(*ahead) : read_case(folder, pair);
         ahead.reset();
         if (on_read) {
             on_read(volumes);
@@ -161,11 +167,8 @@ FolderCase evaluate_case(const FolderCommand& folder, const CasePair& pair, int 
 // short) is the one a run without read-ahead gives.
 std::optional<io::VolumePair> read_ahead(const FolderCommand& folder, const CasePair& pair) noexcept
 {
-    const EvaluateCommand& command = folder.evaluate;
     try {
-        return io::read_volume_pair(join_path(command.prediction_path, pair.prediction),
-                                    command.prediction_read, join_path(command.target_path, pair.target),
-                                    command.target_read);
+        return read_case(folder, pair);
     } catch (...) {
         return std::nullopt;
     }
